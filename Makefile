@@ -1,0 +1,94 @@
+# Canopy - forest-loss alerts from multispectral scene pairs.
+#
+#   make            build bin/canopy (and the scene generator)
+#   make demo       run canopy detect on the bundled sample pair
+#   make test       build and run every test (ends with "N passed, N failed")
+#   make check-asan the same tests built with AddressSanitizer + UBSan
+#
+# Missing Debian packages are installed by scripts/setup-deps.sh on first use.
+
+CC       ?= cc
+BUILD    ?= build
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wvla -Wformat=2 -Wundef -Wcast-qual -Wwrite-strings -Werror
+# -ffp-contract=off: no FMA contraction, so results do not depend on -march.
+CFLAGS   += -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -ffp-contract=off -fopenmp -MMD -MP
+LDFLAGS  += -fopenmp
+ifdef SAN
+CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SAN)
+endif
+
+GEO_PKGS   := gdal proj libpng libcrypto inih
+# Recursive (=) so pkg-config runs after scripts/setup-deps.sh, not at parse time.
+# -isystem: warnings in GDAL headers (e.g. -Wundef in cpl_port.h) are not ours.
+GEO_CFLAGS  = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(GEO_PKGS)))
+GEO_LIBS    = $(shell pkg-config --libs $(GEO_PKGS)) -lm
+
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+
+KERNEL_SRC   := $(wildcard kernels/*.c)
+PIPELINE_SRC := $(filter-out pipeline/cnp_cli.c,$(wildcard pipeline/*.c))
+KERNEL_OBJ   := $(KERNEL_SRC:%.c=$(BUILD)/%.o)
+PIPELINE_OBJ := $(PIPELINE_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+DEPS_STAMP   := $(BUILD)/.deps-ok
+
+.PHONY: all deps demo test check check-asan bench clean
+all: bin/canopy $(BUILD)/canopy-synth
+
+$(DEPS_STAMP):
+	@scripts/setup-deps.sh
+	@mkdir -p $(@D) && touch $@
+deps: $(DEPS_STAMP)
+
+# kernels/ must build without any geo headers: this rule proves it.
+$(BUILD)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/pipeline/%.o: pipeline/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ikernels $(GEO_CFLAGS) -DCNP_VERSION='"$(VERSION)"' $(CFLAGS) -c $< -o $@
+
+$(BUILD)/scripts/%.o: scripts/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ikernels $(GEO_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libkernels.a: $(KERNEL_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libpipeline.a: $(PIPELINE_OBJ)
+	$(AR) rcs $@ $^
+
+bin/canopy: $(BUILD)/pipeline/cnp_cli.o $(BUILD)/libpipeline.a $(BUILD)/libkernels.a
+	@mkdir -p $(@D)
+	$(CC) $^ -o $@ $(LDFLAGS) $(GEO_LIBS)
+
+$(BUILD)/canopy-synth: $(BUILD)/scripts/cnp_synth.o $(BUILD)/libkernels.a
+	$(CC) $^ -o $@ $(LDFLAGS) $(GEO_LIBS)
+
+# Unit tests link only the kernels: no GDAL involved.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkernels.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ikernels -Itests/unit $(CFLAGS) $< -o $@ $(BUILD)/libkernels.a $(LDFLAGS) -lm
+
+demo: all
+	@scripts/demo.sh
+
+test: all $(UNIT_BIN)
+	@BUILD=$(BUILD) tests/run-tests.sh
+check: test
+
+check-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g' SAN=address,undefined test
+
+bench: all
+	@scripts/bench.sh
+
+clean:
+	rm -rf build build-asan bin
+
+-include $(KERNEL_OBJ:.o=.d) $(PIPELINE_OBJ:.o=.d) $(BUILD)/pipeline/cnp_cli.d $(BUILD)/scripts/cnp_synth.d

@@ -1,0 +1,264 @@
+/* pipeline/cnp_cli.c - main(): parse, run, map the status to an exit code.
+ *
+ * Exit codes (one table, here and in the README):
+ *   0  success (zero alerts is a success)
+ *   1  runtime error: unreadable input, no overlap, nothing observed, cannot write
+ *   2  usage or configuration error: bad option, unknown config key, bad value
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gdal.h>
+
+#include "cnp_config.h"
+#include "cnp_detect.h"
+#include "cnp_err.h"
+
+#ifndef CNP_VERSION
+#define CNP_VERSION "unknown"
+#endif
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+static int exit_code_for(cnp_status st)
+{
+    switch (st) {
+    case CNP_OK:       return EXIT_OK;
+    case CNP_E_ARG:
+    case CNP_E_CONFIG: return EXIT_USAGE;
+    default:           return EXIT_RUNTIME;
+    }
+}
+
+static void usage_main(FILE *f)
+{
+    fputs("Usage: canopy COMMAND [OPTIONS]\n"
+          "\n"
+          "Finds forest loss between two multispectral scenes and writes georeferenced\n"
+          "alert polygons and an overview map.\n"
+          "\n"
+          "Commands:\n"
+          "  detect BEFORE AFTER -o OUTDIR   compare two scenes (canopy detect --help)\n"
+          "\n"
+          "Options:\n"
+          "  -h, --help      show this help\n"
+          "  -V, --version   show the version\n", f);
+}
+
+static void usage_detect(FILE *f)
+{
+    fputs("Usage: canopy detect BEFORE AFTER -o OUTDIR [OPTIONS]\n"
+          "\n"
+          "Compares two scenes of the same place (any GDAL raster with red and NIR bands)\n"
+          "and writes to OUTDIR: alerts.gpkg, alerts.geojson, overview.png, run.json.\n"
+          "AFTER is warped onto BEFORE's grid when their CRS, pixel size or alignment differ.\n"
+          "\n"
+          "Options (each also a key of the --config file, shown in brackets):\n"
+          "  -o, --output DIR          output folder (created if missing)\n"
+          "  -c, --config FILE         INI file with settings (default: built-in values,\n"
+          "                            the same as configs/default.ini)\n"
+          "      --red N               1-based red band [bands] red (default 3)\n"
+          "      --nir N               1-based NIR band [bands] nir (default 4)\n"
+          "      --green N             green band for the overview, 0 = none [bands] green (2)\n"
+          "      --scale X             reflectance = DN * scale + offset [bands] scale\n"
+          "      --offset X            (default: band metadata, else 1e-4 and 0) [bands] offset\n"
+          "      --before-mask FILE    mask raster on BEFORE's grid (e.g. Sentinel-2 SCL)\n"
+          "      --after-mask FILE     mask raster on AFTER's grid\n"
+          "      --mask-invalid LIST   mask values meaning not observed [mask] invalid\n"
+          "                            (default 0,1,3,8,9,10: SCL nodata, defective, shadow,\n"
+          "                            cloud medium/high, cirrus)\n"
+          "      --forest-ndvi X       forest when NDVI before >= X [detect] forest_ndvi (0.65)\n"
+          "      --ndvi-drop X         loss when NDVI after - before <= -X [detect] ndvi_drop (0.25)\n"
+          "      --high-confidence-drop X\n"
+          "                            confidence 'high' when the mean drop >= X\n"
+          "                            [detect] high_confidence_drop (0.40)\n"
+          "      --min-area HA         minimum mapping unit, hectares [detect] min_area (0.5)\n"
+          "      --connectivity 4|8    pixel connectivity of alerts [detect] connectivity (8)\n"
+          "      --date-before DATE    YYYY-MM-DD when BEFORE carries no date [dates] before\n"
+          "      --date-after DATE     YYYY-MM-DD when AFTER carries no date [dates] after\n"
+          "      --overview-size N     longest side of overview.png [output] overview_size (2048)\n"
+          "      --threads N           worker threads, 0 = all cores [run] threads (0)\n"
+          "      --print-config        print the settings in force as INI and exit\n"
+          "  -q, --quiet               no progress or summary on success\n"
+          "  -h, --help                show this help\n"
+          "  -V, --version             show the version\n"
+          "\n"
+          "Exit status: 0 success (also with zero alerts), 1 runtime error,\n"
+          "2 usage or configuration error.\n", f);
+}
+
+/* Command-line settings, applied after the config file so that they win. */
+typedef struct cli_setting { const char *section, *key, *value, *option; } cli_setting;
+
+enum {
+    OPT_RED = 1000, OPT_NIR, OPT_GREEN, OPT_SCALE, OPT_OFFSET, OPT_BMASK, OPT_AMASK,
+    OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
+    OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG
+};
+
+static const struct { int opt; const char *section, *key, *name; } setting_opts[] = {
+    { OPT_RED, "bands", "red", "--red" },
+    { OPT_NIR, "bands", "nir", "--nir" },
+    { OPT_GREEN, "bands", "green", "--green" },
+    { OPT_SCALE, "bands", "scale", "--scale" },
+    { OPT_OFFSET, "bands", "offset", "--offset" },
+    { OPT_MASK_INVALID, "mask", "invalid", "--mask-invalid" },
+    { OPT_FOREST, "detect", "forest_ndvi", "--forest-ndvi" },
+    { OPT_DROP, "detect", "ndvi_drop", "--ndvi-drop" },
+    { OPT_HIGH, "detect", "high_confidence_drop", "--high-confidence-drop" },
+    { OPT_MINAREA, "detect", "min_area", "--min-area" },
+    { OPT_CONN, "detect", "connectivity", "--connectivity" },
+    { OPT_DBEFORE, "dates", "before", "--date-before" },
+    { OPT_DAFTER, "dates", "after", "--date-after" },
+    { OPT_OVSIZE, "output", "overview_size", "--overview-size" },
+    { OPT_THREADS, "run", "threads", "--threads" },
+};
+enum { N_SETTING_OPTS = sizeof setting_opts / sizeof setting_opts[0] };
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "canopy: %s", msg);
+    fputs("\nTry 'canopy detect --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "config", required_argument, NULL, 'c' },
+        { "red", required_argument, NULL, OPT_RED },
+        { "nir", required_argument, NULL, OPT_NIR },
+        { "green", required_argument, NULL, OPT_GREEN },
+        { "scale", required_argument, NULL, OPT_SCALE },
+        { "offset", required_argument, NULL, OPT_OFFSET },
+        { "before-mask", required_argument, NULL, OPT_BMASK },
+        { "after-mask", required_argument, NULL, OPT_AMASK },
+        { "mask-invalid", required_argument, NULL, OPT_MASK_INVALID },
+        { "forest-ndvi", required_argument, NULL, OPT_FOREST },
+        { "ndvi-drop", required_argument, NULL, OPT_DROP },
+        { "high-confidence-drop", required_argument, NULL, OPT_HIGH },
+        { "min-area", required_argument, NULL, OPT_MINAREA },
+        { "connectivity", required_argument, NULL, OPT_CONN },
+        { "date-before", required_argument, NULL, OPT_DBEFORE },
+        { "date-after", required_argument, NULL, OPT_DAFTER },
+        { "overview-size", required_argument, NULL, OPT_OVSIZE },
+        { "threads", required_argument, NULL, OPT_THREADS },
+        { "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    cli_setting cli[64];
+    int ncli = 0, c, print_config = 0;
+    cnp_job job;
+    cnp_status st;
+
+    memset(&job, 0, sizeof job);
+    job.argc = full_argc;
+    job.argv = full_argv;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:c:qhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': job.outdir = optarg; break;
+        case 'c': job.config_path = optarg; break;
+        case 'q': job.quiet = 1; break;
+        case 'h': usage_detect(stdout); return EXIT_OK;
+        case 'V': puts("canopy " CNP_VERSION); return EXIT_OK;
+        case OPT_BMASK: job.before_mask = optarg; break;
+        case OPT_AMASK: job.after_mask = optarg; break;
+        case OPT_PRINT_CONFIG: print_config = 1; break;
+        default: {
+            int found = 0;
+            for (int i = 0; i < N_SETTING_OPTS && !found; i++) {
+                if (setting_opts[i].opt != c)
+                    continue;
+                if (ncli >= (int)(sizeof cli / sizeof cli[0]))
+                    return usage_error("too many options");
+                cli[ncli++] = (cli_setting){ setting_opts[i].section, setting_opts[i].key,
+                                             optarg, setting_opts[i].name };
+                found = 1;
+            }
+            if (!found) {
+                fputs("Try 'canopy detect --help' for more information.\n", stderr);
+                return EXIT_USAGE;
+            }
+        }
+        }
+    }
+
+    cnp_settings_defaults(&job.settings);
+    if (job.config_path && (st = cnp_settings_load(&job.settings, job.config_path)) != CNP_OK) {
+        fprintf(stderr, "canopy: %s\n", cnp_err_msg());
+        return exit_code_for(st);
+    }
+    for (int i = 0; i < ncli; i++) {
+        if ((st = cnp_settings_set(&job.settings, cli[i].section, cli[i].key, cli[i].value,
+                                   cli[i].option)) != CNP_OK) {
+            fprintf(stderr, "canopy: %s\n", cnp_err_msg());
+            return exit_code_for(st);
+        }
+    }
+    if ((st = cnp_settings_validate(&job.settings)) != CNP_OK) {
+        fprintf(stderr, "canopy: %s\n", cnp_err_msg());
+        return exit_code_for(st);
+    }
+    if (print_config) {
+        cnp_settings_write_ini(&job.settings, stdout);
+        return EXIT_OK;
+    }
+
+    if (argc - optind != 2)
+        return usage_error(argc - optind < 2 ? "detect needs two scenes: BEFORE AFTER"
+                                                   : "detect takes exactly two scenes: BEFORE AFTER");
+    if (!job.outdir)
+        return usage_error("missing -o OUTDIR");
+    job.before = argv[optind];
+    job.after = argv[optind + 1];
+
+    GDALAllRegister();
+    cnp_err_install_gdal_handler(0);
+    st = cnp_detect_run(&job);
+    if (st != CNP_OK)
+        fprintf(stderr, "canopy: %s\n", cnp_err_msg());
+    cnp_err_remove_gdal_handler();
+    GDALDestroy();
+    return exit_code_for(st);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+        usage_main(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        puts("canopy " CNP_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "detect") == 0) {
+        /* getopt_long permutes the array it parses; run.json records the
+         * command line as typed, so parse a copy. */
+        char **args = malloc((size_t)argc * sizeof *args);
+        if (!args) {
+            fputs("canopy: out of memory\n", stderr);
+            return EXIT_RUNTIME;
+        }
+        memcpy(args, argv + 1, (size_t)(argc - 1) * sizeof *args);
+        args[argc - 1] = NULL;
+        const int rc = cmd_detect(argc - 1, args, argc, argv);
+        free(args);
+        return rc;
+    }
+    fprintf(stderr, "canopy: unknown command '%s'\nTry 'canopy --help' for more information.\n",
+            cmd);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,939 @@
+/* pipeline/cnp_detect.c - `canopy detect` from scenes to OUTDIR.
+ *
+ * Memory is bounded by one block-row strip per worker thread plus the loss
+ * runs (proportional to the loss found, not to the scene). Strips are read and
+ * classified in parallel, each worker with its own GDAL handles; their runs
+ * are merged into the global union-find in strip order (an OpenMP `ordered`
+ * region), so labels, statistics and ids do not depend on the thread count.
+ */
+#include "cnp_detect.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <omp.h>
+
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <geodesic.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <openssl/evp.h>
+#include <png.h>
+#include <proj.h>
+
+#include "cnp_change.h"
+#include "cnp_err.h"
+#include "cnp_json.h"
+#include "cnp_output.h"
+#include "cnp_raster.h"
+#include "cnp_runs.h"
+#include "cnp_trace.h"
+
+#ifndef CNP_VERSION
+#define CNP_VERSION "unknown"
+#endif
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void utc_now(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- strip workers ---------------------------------------------------- */
+
+/* Per-run sums, merged per component in run order (deterministic). */
+typedef struct run_stats {
+    double sum_dndvi, sum_before, sum_after;
+    float  min_dndvi;
+} run_stats;
+
+typedef struct stats_vec {
+    run_stats *v;
+    size_t     n, cap;
+} stats_vec;
+
+static cnp_status stats_reserve(stats_vec *s, size_t n)
+{
+    if (n <= s->cap)
+        return CNP_OK;
+    size_t cap = s->cap ? s->cap : 1024;
+    while (cap < n)
+        cap *= 2;
+    run_stats *p = realloc(s->v, cap * sizeof *p);
+    if (!p)
+        return cnp_err(CNP_E_NOMEM, "out of memory for loss statistics");
+    s->v = p;
+    s->cap = cap;
+    return CNP_OK;
+}
+
+typedef struct detect_ctx {
+    const cnp_job   *job;
+    const cnp_scene *scene[2];
+    int              win[4];
+    int              strip_h, nstrips;
+    cnp_change_params params;
+    cnp_overview    *ov;
+} detect_ctx;
+
+typedef struct worker {
+    cnp_reader *rd[2];
+    float      *red[2], *nir[2], *ndvi[2];
+    uint8_t    *obs[2], *cls, *rowmask;
+    cnp_runs    runs;
+    stats_vec   stats;
+    cnp_change_counts counts;
+} worker;
+
+static void worker_free(worker *w)
+{
+    for (int d = 0; d < 2; d++) {
+        cnp_reader_close(&w->rd[d]);
+        free(w->red[d]);
+        free(w->nir[d]);
+        free(w->ndvi[d]);
+        free(w->obs[d]);
+    }
+    free(w->cls);
+    free(w->rowmask);
+    cnp_runs_free(&w->runs);
+    free(w->stats.v);
+    memset(w, 0, sizeof *w);
+}
+
+static cnp_status worker_init(worker *w, const detect_ctx *c)
+{
+    const size_t n = (size_t)c->win[2] * (size_t)c->strip_h;
+    cnp_status st;
+
+    memset(w, 0, sizeof *w);
+    cnp_runs_init(&w->runs);
+    for (int d = 0; d < 2; d++) {
+        if ((st = cnp_reader_open(c->scene[d], &c->job->settings, &w->rd[d])) != CNP_OK)
+            return st;
+        w->red[d] = malloc(n * sizeof(float));
+        w->nir[d] = malloc(n * sizeof(float));
+        w->ndvi[d] = malloc(n * sizeof(float));
+        w->obs[d] = malloc(n);
+        if (!w->red[d] || !w->nir[d] || !w->ndvi[d] || !w->obs[d])
+            return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d strip", c->win[2], c->strip_h);
+    }
+    w->cls = malloc(n);
+    w->rowmask = malloc((size_t)c->win[2]);
+    if (!w->cls || !w->rowmask)
+        return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d strip", c->win[2], c->strip_h);
+    return CNP_OK;
+}
+
+static cnp_status process_strip(worker *w, const detect_ctx *c, int s)
+{
+    const int x0 = c->win[0], width = c->win[2];
+    const int y0 = c->win[1] + s * c->strip_h;
+    const int h = (c->win[1] + c->win[3] - y0) < c->strip_h ? c->win[1] + c->win[3] - y0
+                                                             : c->strip_h;
+    cnp_status st;
+
+    for (int d = 0; d < 2; d++)
+        if ((st = cnp_reader_read(w->rd[d], x0, y0, width, h, w->red[d], w->nir[d],
+                                  w->obs[d])) != CNP_OK)
+            return st;
+
+    cnp_change_tile t = {
+        .width = width, .height = h, .stride = width,
+        .red = { w->red[0], w->red[1] }, .nir = { w->nir[0], w->nir[1] },
+        .observed = { w->obs[0], w->obs[1] }, .ndvi = { w->ndvi[0], w->ndvi[1] },
+        .cls = w->cls,
+    };
+    memset(&w->counts, 0, sizeof w->counts);
+    if ((st = cnp_change_classify(&c->params, &t, &w->counts)) != CNP_OK)
+        return cnp_err(st, "change classification failed");
+    cnp_overview_add_strip(c->ov, y0, h, w->cls);
+
+    cnp_runs_clear(&w->runs);
+    w->stats.n = 0;
+    for (int r = 0; r < h; r++) {
+        const uint8_t *cls = w->cls + (size_t)r * width;
+        for (int x = 0; x < width; x++)
+            w->rowmask[x] = cls[x] == CNP_CLASS_LOSS;
+        const size_t first = w->runs.n;
+        if ((st = cnp_runs_append_row(&w->runs, w->rowmask, width, y0 + r, x0)) != CNP_OK)
+            return cnp_err(st, "out of memory for loss runs");
+        if ((st = stats_reserve(&w->stats, w->runs.n)) != CNP_OK)
+            return st;
+        const float *nb = w->ndvi[0] + (size_t)r * width, *na = w->ndvi[1] + (size_t)r * width;
+        for (size_t i = first; i < w->runs.n; i++) {
+            run_stats *rs = &w->stats.v[i];
+            rs->sum_dndvi = rs->sum_before = rs->sum_after = 0.0;
+            rs->min_dndvi = INFINITY;
+            for (int x = w->runs.run[i].x0 - x0; x < w->runs.run[i].x1 - x0; x++) {
+                const float d = na[x] - nb[x];
+                rs->sum_dndvi += d;
+                rs->sum_before += nb[x];
+                rs->sum_after += na[x];
+                if (d < rs->min_dndvi)
+                    rs->min_dndvi = d;
+            }
+        }
+        w->stats.n = w->runs.n;
+    }
+    if ((st = cnp_runs_link(&w->runs, c->job->settings.connectivity)) != CNP_OK)
+        return cnp_err(st, "labelling failed");
+    return CNP_OK;
+}
+
+/* Classify every strip and collect the loss runs into `all`. */
+static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all,
+                                stats_vec *all_stats, cnp_change_counts *counts)
+{
+    cnp_status fail_st = CNP_OK;
+    char fail_msg[1024] = "";
+    int failed = 0;
+    const int show_progress = !c->job->quiet && isatty(STDERR_FILENO);
+
+    #pragma omp parallel num_threads(nthreads) default(none) \
+        shared(c, all, all_stats, counts, fail_st, fail_msg, failed, show_progress)
+    {
+        worker w;
+        const cnp_status init_st = worker_init(&w, c);
+        char init_msg[1024];
+        snprintf(init_msg, sizeof init_msg, "%s", cnp_err_msg());
+
+        #pragma omp for ordered schedule(dynamic, 1)
+        for (int s = 0; s < c->nstrips; s++) {
+            int stop;
+            #pragma omp atomic read
+            stop = failed;
+            cnp_status st = init_st;
+            if (st != CNP_OK)
+                cnp_err(st, "%s", init_msg);
+            else if (!stop)
+                st = process_strip(&w, c, s);
+
+            #pragma omp ordered
+            {
+                if (!failed && st != CNP_OK) {
+                    fail_st = st;
+                    snprintf(fail_msg, sizeof fail_msg, "%s", cnp_err_msg());
+                    #pragma omp atomic write
+                    failed = 1;
+                } else if (!failed && !stop) {
+                    cnp_status mst = cnp_runs_concat(all, &w.runs, c->job->settings.connectivity);
+                    if (mst == CNP_OK)
+                        mst = stats_reserve(all_stats, all->n);
+                    if (mst != CNP_OK) {
+                        fail_st = CNP_E_NOMEM;
+                        snprintf(fail_msg, sizeof fail_msg, "out of memory merging loss runs");
+                        #pragma omp atomic write
+                        failed = 1;
+                    } else {
+                        memcpy(all_stats->v + all_stats->n, w.stats.v, w.stats.n * sizeof *w.stats.v);
+                        all_stats->n += w.stats.n;
+                        counts->unobserved += w.counts.unobserved;
+                        counts->other += w.counts.other;
+                        counts->forest += w.counts.forest;
+                        counts->loss += w.counts.loss;
+                    }
+                }
+                if (show_progress)
+                    GDALTermProgress((double)(s + 1) / c->nstrips, NULL, NULL);
+            }
+        }
+        worker_free(&w);
+    }
+    if (failed)
+        return cnp_err(fail_st, "%s", fail_msg);
+    return CNP_OK;
+}
+
+/* ---- geometry --------------------------------------------------------- */
+
+typedef struct geo_ctx {
+    const double *gt;
+    OGRCoordinateTransformationH to_wgs84;
+    struct geod_geodesic geod;
+} geo_ctx;
+
+/* Pixel area in square metres at the window centre: exact for projected CRSs
+ * (linear units converted), geodesic for geographic ones. */
+static cnp_status pixel_area_m2(const cnp_scene *sc, const int win[4], geo_ctx *g, double *out)
+{
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(sc->wkt);
+    if (!srs)
+        return cnp_err(CNP_E_DATA, "cannot read the CRS of '%s'", sc->path);
+    if (OSRIsProjected(srs)) {
+        const double u = OSRGetLinearUnits(srs, NULL);
+        *out = fabs(sc->gt[1] * sc->gt[5]) * u * u;
+        OSRDestroySpatialReference(srs);
+        return CNP_OK;
+    }
+    OSRDestroySpatialReference(srs);
+    const double cx = win[0] + win[2] / 2.0, cy = win[1] + win[3] / 2.0;
+    double lon[5], lat[5];
+    const double px[5] = { cx, cx + 1, cx + 1, cx, cx }, py[5] = { cy, cy, cy + 1, cy + 1, cy };
+    for (int i = 0; i < 5; i++) {
+        lon[i] = sc->gt[0] + px[i] * sc->gt[1];
+        lat[i] = sc->gt[3] + py[i] * sc->gt[5];
+    }
+    if (!OCTTransform(g->to_wgs84, 5, lon, lat, NULL))
+        return cnp_err(CNP_E_DATA, "cannot transform '%s' to WGS84", sc->path);
+    double area = 0;
+    geod_polygonarea(&g->geod, lat, lon, 4, &area, NULL);
+    *out = fabs(area);
+    return CNP_OK;
+}
+
+/* Geodesic area (m^2, unsigned) of one ring given in pixel-corner coordinates.
+ * Long straight pixel edges are densified so the geodesic follows the grid line. */
+static cnp_status ring_area(const geo_ctx *g, const int32_t *xy, size_t count, double *out,
+                            double **buf, size_t *cap)
+{
+    enum { STEP = 32 };
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < count; i++) {
+        const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
+        n += (size_t)((dx > dy ? dx : dy) + STEP - 1) / STEP;
+    }
+    if (*cap < 2 * n) {
+        double *p = realloc(*buf, 2 * n * sizeof *p);
+        if (!p)
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+        *buf = p;
+        *cap = 2 * n;
+    }
+    double *lon = *buf, *lat = *buf + n;
+    size_t k = 0;
+    for (size_t i = 0; i + 1 < count; i++) {
+        const double ax = xy[2 * i], ay = xy[2 * i + 1], bx = xy[2 * i + 2], by = xy[2 * i + 3];
+        const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
+        const int steps = ((dx > dy ? dx : dy) + STEP - 1) / STEP;
+        for (int s = 0; s < steps; s++) {
+            const double t = (double)s / steps;
+            const double px = ax + t * (bx - ax), py = ay + t * (by - ay);
+            lon[k] = g->gt[0] + px * g->gt[1];
+            lat[k] = g->gt[3] + py * g->gt[5];
+            k++;
+        }
+    }
+    if (!OCTTransform(g->to_wgs84, (int)k, lon, lat, NULL))
+        return cnp_err(CNP_E_DATA, "cannot transform an alert to WGS84");
+    double area = 0;
+    geod_polygonarea(&g->geod, lat, lon, (int)k, &area, NULL);
+    *out = fabs(area);
+    return CNP_OK;
+}
+
+/* MultiPolygon in the scene CRS from traced rings; area_m2 = shells - holes. */
+static cnp_status rings_to_geometry(const geo_ctx *g, const cnp_rings *rings, OGRGeometryH *out,
+                                    double *area_m2, double **buf, size_t *cap)
+{
+    OGRGeometryH multi = OGR_G_CreateGeometry(wkbMultiPolygon);
+    OGRGeometryH poly = NULL;
+    cnp_status st = CNP_OK;
+    /* A north-up grid flips y, turning the tracer's shells counter-clockwise;
+     * a south-up grid does not, so reverse rings there to keep shells CCW. */
+    const int reverse = g->gt[5] > 0;
+    double area = 0;
+
+    for (size_t r = 0; r < rings->n; r++) {
+        const cnp_ring *ring = &rings->ring[r];
+        const int32_t *xy = rings->xy + 2 * ring->first;
+        if (!ring->is_hole) {
+            if (poly)
+                OGR_G_AddGeometryDirectly(multi, poly);
+            poly = OGR_G_CreateGeometry(wkbPolygon);
+        }
+        OGRGeometryH lr = OGR_G_CreateGeometry(wkbLinearRing);
+        OGR_G_SetPointCount(lr, (int)ring->count);
+        for (size_t i = 0; i < ring->count; i++) {
+            const size_t j = reverse ? ring->count - 1 - i : i;
+            OGR_G_SetPoint_2D(lr, (int)i, g->gt[0] + xy[2 * j] * g->gt[1],
+                              g->gt[3] + xy[2 * j + 1] * g->gt[5]);
+        }
+        OGR_G_AddGeometryDirectly(poly, lr);
+        double a = 0;
+        if ((st = ring_area(g, xy, ring->count, &a, buf, cap)) != CNP_OK)
+            break;
+        area += ring->is_hole ? -a : a;
+    }
+    if (poly)
+        OGR_G_AddGeometryDirectly(multi, poly);
+    if (st != CNP_OK) {
+        OGR_G_DestroyGeometry(multi);
+        return st;
+    }
+    *out = multi;
+    *area_m2 = area;
+    return CNP_OK;
+}
+
+static void alert_id(const cnp_settings *s, const cnp_scene *before, const cnp_scene *after,
+                     double x, double y, int64_t pixels, char out[20])
+{
+    /* Same inputs and settings -> same id; different dates or places -> different
+     * ids, so alerts from many runs can share one table. */
+    char key[512];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    const int n = snprintf(key, sizeof key, "canopy-alert|%s|%s|%.3f|%.3f|%lld|%d|%.6g|%.6g",
+                           before->date, after->date, x, y, (long long)pixels, s->connectivity,
+                           s->forest_ndvi, s->ndvi_drop);
+    EVP_Digest(key, (size_t)n, md, &len, EVP_sha256(), NULL);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static double round_to(double v, double scale) { return round(v * scale) / scale; }
+
+typedef struct comp_acc {
+    int64_t pixels;
+    double  sum_dndvi, sum_before, sum_after, sum_x, sum_y;
+    float   min_dndvi;
+    int32_t first_x, first_y;
+} comp_acc;
+
+static cnp_status build_alerts(const cnp_job *job, const cnp_scene *before, const cnp_scene *after,
+                               const int win[4], cnp_runs *runs, const stats_vec *stats,
+                               cnp_result *res)
+{
+    const cnp_settings *s = &job->settings;
+    cnp_status st = CNP_OK;
+    uint32_t *label = NULL, *order = NULL;
+    size_t *start = NULL, ncomp = 0, tmp_cap = 0, area_cap = 0;
+    comp_acc *acc = NULL;
+    cnp_run *tmp = NULL;
+    double *area_buf = NULL;
+    cnp_trace_ws *ws = NULL;
+    cnp_rings rings;
+    geo_ctx g;
+    OGRSpatialReferenceH scene_srs = NULL, wgs84 = NULL;
+
+    cnp_rings_init(&rings);
+    memset(&g, 0, sizeof g);
+    g.gt = before->gt;
+    geod_init(&g.geod, 6378137.0, 1 / 298.257223563);
+    scene_srs = OSRNewSpatialReference(before->wkt);
+    wgs84 = OSRNewSpatialReference(NULL);
+    if (!scene_srs || !wgs84 || OSRImportFromEPSG(wgs84, 4326) != OGRERR_NONE) {
+        st = cnp_err(CNP_E_DATA, "cannot set up the CRS of '%s'", before->path);
+        goto done;
+    }
+    OSRSetAxisMappingStrategy(scene_srs, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
+    g.to_wgs84 = OCTNewCoordinateTransformation(scene_srs, wgs84);
+    if (!g.to_wgs84) {
+        st = cnp_err(CNP_E_DATA, "no transformation from the CRS of '%s' to WGS84", before->path);
+        goto done;
+    }
+    if ((st = pixel_area_m2(before, win, &g, &res->pixel_area_m2)) != CNP_OK)
+        goto done;
+    res->min_pixels = (int64_t)ceil(s->min_area_ha * 1e4 / res->pixel_area_m2 - 1e-9);
+    if (res->min_pixels < 1)
+        res->min_pixels = 1;
+
+    label = malloc((runs->n + 1) * sizeof *label);
+    order = malloc((runs->n + 1) * sizeof *order);
+    if (!label || !order) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory labelling %zu loss runs", runs->n);
+        goto done;
+    }
+    if ((st = cnp_runs_label(runs, label, &ncomp)) != CNP_OK) {
+        st = cnp_err(st, "labelling failed");
+        goto done;
+    }
+    res->components = (int64_t)ncomp;
+    acc = calloc(ncomp + 1, sizeof *acc);
+    start = malloc((ncomp + 1) * sizeof *start);
+    if (!acc || !start) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory for %zu components", ncomp);
+        goto done;
+    }
+    for (size_t c = 0; c < ncomp; c++)
+        acc[c].min_dndvi = INFINITY;
+    for (size_t i = 0; i < runs->n; i++) {
+        comp_acc *a = &acc[label[i]];
+        const cnp_run *r = &runs->run[i];
+        const int64_t n = r->x1 - r->x0;
+        if (a->pixels == 0) {
+            a->first_x = r->x0;
+            a->first_y = r->y;
+        }
+        a->pixels += n;
+        a->sum_dndvi += stats->v[i].sum_dndvi;
+        a->sum_before += stats->v[i].sum_before;
+        a->sum_after += stats->v[i].sum_after;
+        if (stats->v[i].min_dndvi < a->min_dndvi)
+            a->min_dndvi = stats->v[i].min_dndvi;
+        a->sum_x += (double)n * (r->x0 + r->x1) / 2.0;   /* pixel centres x + 0.5 */
+        a->sum_y += (double)n * (r->y + 0.5);
+    }
+    if ((st = cnp_runs_group(label, runs->n, ncomp, start, order)) != CNP_OK) {
+        st = cnp_err(st, "grouping runs failed");
+        goto done;
+    }
+
+    size_t nkeep = 0;
+    for (size_t c = 0; c < ncomp; c++)
+        nkeep += acc[c].pixels >= res->min_pixels;
+    res->alerts = calloc(nkeep + 1, sizeof *res->alerts);
+    ws = cnp_trace_ws_create();
+    if (!res->alerts || !ws) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory for %zu alerts", nkeep);
+        goto done;
+    }
+
+    for (size_t c = 0; c < ncomp; c++) {
+        const comp_acc *a = &acc[c];
+        if (a->pixels < res->min_pixels)
+            continue;
+        const size_t nr = start[c + 1] - start[c];
+        if (tmp_cap < nr) {
+            cnp_run *p = realloc(tmp, nr * sizeof *p);
+            if (!p) {
+                st = cnp_err(CNP_E_NOMEM, "out of memory tracing an alert");
+                goto done;
+            }
+            tmp = p;
+            tmp_cap = nr;
+        }
+        for (size_t k = 0; k < nr; k++)
+            tmp[k] = runs->run[order[start[c] + k]];
+        cnp_rings_clear(&rings);
+        if ((st = cnp_trace_runs(tmp, nr, ws, &rings)) != CNP_OK) {
+            st = cnp_err(st, "tracing an alert polygon failed");
+            goto done;
+        }
+
+        cnp_alert *al = &res->alerts[res->nalerts];
+        double area_m2 = 0;
+        if ((st = rings_to_geometry(&g, &rings, (OGRGeometryH *)&al->geom, &area_m2, &area_buf,
+                                    &area_cap)) != CNP_OK)
+            goto done;
+        res->nalerts++;
+
+        const double n = (double)a->pixels;
+        al->pixels = a->pixels;
+        al->area_ha = round_to(area_m2 / 1e4, 1e4);
+        al->mean_dndvi = round_to(a->sum_dndvi / n, 1e4);
+        al->min_dndvi = round_to(a->min_dndvi, 1e4);
+        al->mean_ndvi_before = round_to(a->sum_before / n, 1e4);
+        al->mean_ndvi_after = round_to(a->sum_after / n, 1e4);
+        al->high_confidence = -(a->sum_dndvi / n) >= s->high_confidence_drop;
+        const double px = a->sum_x / n, py = a->sum_y / n;
+        al->centroid_x = before->gt[0] + px * before->gt[1];
+        al->centroid_y = before->gt[3] + py * before->gt[5];
+        double lon = al->centroid_x, lat = al->centroid_y;
+        if (!OCTTransform(g.to_wgs84, 1, &lon, &lat, NULL)) {
+            st = cnp_err(CNP_E_DATA, "cannot transform an alert centroid to WGS84");
+            goto done;
+        }
+        al->centroid_lon = round_to(lon, 1e7);
+        al->centroid_lat = round_to(lat, 1e7);
+        alert_id(s, before, after, before->gt[0] + a->first_x * before->gt[1],
+                 before->gt[3] + a->first_y * before->gt[5], a->pixels, al->id);
+        res->loss_pixels_in_alerts += a->pixels;
+        res->total_area_ha += al->area_ha;
+    }
+
+done:
+    cnp_rings_free(&rings);
+    cnp_trace_ws_free(ws);
+    free(area_buf);
+    free(tmp);
+    free(acc);
+    free(start);
+    free(order);
+    free(label);
+    if (g.to_wgs84)
+        OCTDestroyCoordinateTransformation(g.to_wgs84);
+    OSRDestroySpatialReference(scene_srs);
+    OSRDestroySpatialReference(wgs84);
+    return st;
+}
+
+static void free_result(cnp_result *res)
+{
+    for (size_t i = 0; i < res->nalerts; i++)
+        OGR_G_DestroyGeometry(res->alerts[i].geom);
+    free(res->alerts);
+    memset(res, 0, sizeof *res);
+}
+
+/* ---- run.json and the staging folder ------------------------------------ */
+
+typedef struct timings {
+    double open, detect, polygons, write, hash, total;
+} timings;
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static cnp_status json_input(cnp_json *j, const char *key, const char *path)
+{
+    char hex[65];
+    int64_t size = 0;
+    cnp_status st;
+
+    cnp_json_object(j, key);
+    cnp_json_str(j, "path", path);
+    if ((st = cnp_sha256_file(path, hex, &size)) != CNP_OK)
+        return st;
+    cnp_json_int(j, "size", size);
+    cnp_json_str(j, "sha256", hex);
+    cnp_json_close(j, '}');
+    return CNP_OK;
+}
+
+static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
+{
+    cnp_json_object(j, key);
+    cnp_json_str(j, "name", base_name(sc->path));
+    cnp_json_str(j, "date", sc->date[0] ? sc->date : NULL);
+    cnp_json_str(j, "date_source", sc->date_source);
+    cnp_json_int(j, "width", sc->src_width);
+    cnp_json_int(j, "height", sc->src_height);
+    cnp_json_int(j, "bands", sc->nbands);
+    cnp_json_int(j, "red_band", sc->red);
+    cnp_json_int(j, "nir_band", sc->nir);
+    cnp_json_num(j, "scale", sc->radiometry.scale);
+    cnp_json_num(j, "offset", sc->radiometry.offset);
+    cnp_json_str(j, "scale_source", sc->scale_source);
+    if (sc->radiometry.has_nodata_red)
+        cnp_json_num(j, "nodata", sc->radiometry.nodata_red);
+    else
+        cnp_json_str(j, "nodata", NULL);
+    cnp_json_num(j, "saturated_dn", sc->radiometry.saturated_dn);
+    cnp_json_bool(j, "warped_to_before_grid", sc->warped);
+    cnp_json_close(j, '}');
+}
+
+static void json_settings(cnp_json *j, const cnp_job *job)
+{
+    const cnp_settings *s = &job->settings;
+    char list[1024];
+    cnp_settings_mask_list(s, list, sizeof list);
+
+    cnp_json_object(j, "settings");
+    cnp_json_str(j, "config", job->config_path);
+    cnp_json_int(j, "red", s->red_band);
+    cnp_json_int(j, "nir", s->nir_band);
+    cnp_json_int(j, "green", s->green_band);
+    if (s->have_scale) cnp_json_num(j, "scale", s->scale); else cnp_json_str(j, "scale", NULL);
+    if (s->have_offset) cnp_json_num(j, "offset", s->offset); else cnp_json_str(j, "offset", NULL);
+    cnp_json_num(j, "saturated_dn", s->saturated_dn);
+    cnp_json_str(j, "mask_invalid", list);
+    cnp_json_num(j, "forest_ndvi", s->forest_ndvi);
+    cnp_json_num(j, "ndvi_drop", s->ndvi_drop);
+    cnp_json_num(j, "high_confidence_drop", s->high_confidence_drop);
+    cnp_json_num(j, "min_area_ha", s->min_area_ha);
+    cnp_json_int(j, "connectivity", s->connectivity);
+    cnp_json_str(j, "date_before", s->date_before[0] ? s->date_before : NULL);
+    cnp_json_str(j, "date_after", s->date_after[0] ? s->date_after : NULL);
+    cnp_json_int(j, "overview_size", s->overview_size);
+    cnp_json_int(j, "threads", s->threads);
+    cnp_json_close(j, '}');
+}
+
+static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp_scene sc[2],
+                                 const int win[4], const cnp_result *res, timings *t,
+                                 const char *started)
+{
+    FILE *f = fopen(path, "w");
+    cnp_json j;
+    cnp_status st = CNP_OK;
+    char finished[32];
+    struct rusage ru;
+
+    if (!f)
+        return cnp_err(CNP_E_IO, "cannot write '%s': %s", path, strerror(errno));
+    cnp_json_begin(&j, f);
+    cnp_json_str(&j, "program", "canopy");
+    cnp_json_str(&j, "version", CNP_VERSION);
+    cnp_json_str(&j, "command", "detect");
+    cnp_json_array(&j, "command_line");
+    for (int i = 0; i < job->argc; i++)
+        cnp_json_str(&j, NULL, job->argv[i]);
+    cnp_json_close(&j, ']');
+    cnp_json_str(&j, "started_utc", started);
+
+    const double h0 = now_s();
+    cnp_json_object(&j, "inputs");
+    if ((st = json_input(&j, "before", job->before)) != CNP_OK ||
+        (st = json_input(&j, "after", job->after)) != CNP_OK ||
+        (job->before_mask && (st = json_input(&j, "before_mask", job->before_mask)) != CNP_OK) ||
+        (job->after_mask && (st = json_input(&j, "after_mask", job->after_mask)) != CNP_OK))
+        goto done;
+    cnp_json_close(&j, '}');
+    t->hash = now_s() - h0;
+
+    json_scene(&j, "before", &sc[0]);
+    json_scene(&j, "after", &sc[1]);
+    json_settings(&j, job);
+
+    cnp_json_object(&j, "grid");
+    cnp_json_str(&j, "crs_wkt", sc[0].wkt);
+    cnp_json_array(&j, "geotransform");
+    for (int i = 0; i < 6; i++)
+        cnp_json_num(&j, NULL, sc[0].gt[i]);
+    cnp_json_close(&j, ']');
+    cnp_json_array(&j, "window");
+    for (int i = 0; i < 4; i++)
+        cnp_json_int(&j, NULL, win[i]);
+    cnp_json_close(&j, ']');
+    cnp_json_num(&j, "pixel_area_m2", res->pixel_area_m2);
+    cnp_json_int(&j, "min_alert_pixels", res->min_pixels);
+    cnp_json_close(&j, '}');
+
+    cnp_json_object(&j, "counts");
+    cnp_json_int(&j, "alerts", (int64_t)res->nalerts);
+    cnp_json_int(&j, "loss_pixels", res->loss_pixels);
+    cnp_json_int(&j, "loss_pixels_in_alerts", res->loss_pixels_in_alerts);
+    cnp_json_int(&j, "loss_components", res->components);
+    cnp_json_int(&j, "loss_components_below_min_area", res->components - (int64_t)res->nalerts);
+    cnp_json_int(&j, "window_pixels", res->window_pixels);
+    cnp_json_int(&j, "observed_pixels", res->observed_pixels);
+    cnp_json_int(&j, "unobserved_pixels", res->unobserved_pixels);
+    cnp_json_int(&j, "forest_pixels", res->forest_pixels);
+    cnp_json_close(&j, '}');
+    cnp_json_num(&j, "total_alert_area_ha", round_to(res->total_area_ha, 1e4));
+    cnp_json_num(&j, "unobserved_area_ha",
+                 round_to((double)res->unobserved_pixels * res->pixel_area_m2 / 1e4, 1e4));
+
+    t->total = t->open + t->detect + t->polygons + t->write + t->hash;
+    cnp_json_object(&j, "timings_s");
+    cnp_json_num(&j, "open", round_to(t->open, 1e4));
+    cnp_json_num(&j, "detect", round_to(t->detect, 1e4));
+    cnp_json_num(&j, "polygons", round_to(t->polygons, 1e4));
+    cnp_json_num(&j, "write", round_to(t->write, 1e4));
+    cnp_json_num(&j, "hash", round_to(t->hash, 1e4));
+    cnp_json_num(&j, "total", round_to(t->total, 1e4));
+    cnp_json_close(&j, '}');
+    getrusage(RUSAGE_SELF, &ru);
+    cnp_json_num(&j, "peak_rss_mb", round_to((double)ru.ru_maxrss / 1024.0, 10));
+    cnp_json_int(&j, "threads", res->threads);
+    cnp_json_int(&j, "strip_height", res->strip_height);
+    cnp_json_object(&j, "libraries");
+    cnp_json_str(&j, "gdal", GDALVersionInfo("RELEASE_NAME"));
+    char pj[32];
+    snprintf(pj, sizeof pj, "%d.%d.%d", PROJ_VERSION_MAJOR, PROJ_VERSION_MINOR, PROJ_VERSION_PATCH);
+    cnp_json_str(&j, "proj", pj);
+    cnp_json_str(&j, "libpng", png_get_libpng_ver(NULL));
+    cnp_json_close(&j, '}');
+    utc_now(finished);
+    cnp_json_str(&j, "finished_utc", finished);
+    cnp_json_end(&j);
+
+done:
+    if (fclose(f) != 0 && st == CNP_OK)
+        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, strerror(errno));
+    return st;
+}
+
+typedef struct staging {
+    char dir[4096];        /* OUTDIR/.canopy-tmp-PID */
+    int  created_outdir;
+} staging;
+
+static const char *const output_names[] = { "alerts.gpkg", "alerts.geojson", "overview.png",
+                                            "run.json" };
+enum { N_OUTPUTS = sizeof output_names / sizeof output_names[0] };
+
+static cnp_status staging_open(staging *sg, const char *outdir)
+{
+    struct stat stt;
+    memset(sg, 0, sizeof *sg);
+    if (stat(outdir, &stt) != 0) {
+        if (mkdir(outdir, 0777) != 0)
+            return cnp_err(CNP_E_IO, "cannot create output folder '%s': %s", outdir,
+                           strerror(errno));
+        sg->created_outdir = 1;
+    } else if (!S_ISDIR(stt.st_mode)) {
+        return cnp_err(CNP_E_IO, "output '%s' exists and is not a folder", outdir);
+    }
+    snprintf(sg->dir, sizeof sg->dir, "%s/.canopy-tmp-%ld", outdir, (long)getpid());
+    if (mkdir(sg->dir, 0777) != 0) {
+        const int e = errno;
+        if (sg->created_outdir)
+            rmdir(outdir);
+        return cnp_err(CNP_E_IO, "cannot write in output folder '%s': %s", outdir, strerror(e));
+    }
+    return CNP_OK;
+}
+
+static void staging_path(const staging *sg, const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s", sg->dir, name);
+}
+
+/* Remove everything we staged (also GPKG side files), and OUTDIR if we made it. */
+static void staging_abort(staging *sg, const char *outdir)
+{
+    static const char *const extra[] = { "alerts.gpkg-journal", "alerts.gpkg-wal",
+                                         "alerts.gpkg-shm" };
+    char p[4200];
+    for (int i = 0; i < N_OUTPUTS; i++) {
+        staging_path(sg, output_names[i], p, sizeof p);
+        unlink(p);
+    }
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+        staging_path(sg, extra[i], p, sizeof p);
+        unlink(p);
+    }
+    rmdir(sg->dir);
+    if (sg->created_outdir)
+        rmdir(outdir);
+}
+
+static cnp_status staging_commit(staging *sg, const char *outdir)
+{
+    char from[4200], to[4200];
+    /* run.json last: its presence says the set is complete. */
+    for (int i = 0; i < N_OUTPUTS; i++) {
+        staging_path(sg, output_names[i], from, sizeof from);
+        snprintf(to, sizeof to, "%s/%s", outdir, output_names[i]);
+        if (rename(from, to) != 0)
+            return cnp_err(CNP_E_IO, "cannot move '%s' into '%s': %s", output_names[i], outdir,
+                           strerror(errno));
+    }
+    rmdir(sg->dir);
+    return CNP_OK;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+cnp_status cnp_detect_run(const cnp_job *job)
+{
+    const cnp_settings *s = &job->settings;
+    cnp_scene sc[2];
+    cnp_runs runs;
+    stats_vec stats = { 0 };
+    cnp_result res;
+    cnp_overview ov;
+    staging sg;
+    int staged = 0, win[4] = { 0 };
+    timings t = { 0 };
+    char started[32], path[4200];
+    cnp_status st;
+    double t0 = now_s();
+
+    memset(sc, 0, sizeof sc);
+    memset(&res, 0, sizeof res);
+    memset(&ov, 0, sizeof ov);
+    cnp_runs_init(&runs);
+    utc_now(started);
+
+    if ((st = cnp_scene_open(&sc[0], "BEFORE", job->before, job->before_mask, s,
+                             s->date_before)) != CNP_OK ||
+        (st = cnp_scene_open(&sc[1], "AFTER", job->after, job->after_mask, s,
+                             s->date_after)) != CNP_OK ||
+        (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK)
+        goto done;
+
+    detect_ctx c = { .job = job, .scene = { &sc[0], &sc[1] }, .ov = &ov };
+    memcpy(c.win, win, sizeof win);
+    /* Strips follow the BEFORE raster's block rows so each block is decoded once. */
+    c.strip_h = sc[0].block_h > 0 ? sc[0].block_h : 256;
+    if (c.strip_h > 1024)
+        c.strip_h = 1024;
+    if ((int64_t)c.strip_h * win[2] < 65536)
+        c.strip_h = (int)((65536 + win[2] - 1) / win[2]);
+    c.nstrips = (win[3] + c.strip_h - 1) / c.strip_h;
+    c.params.date[0] = sc[0].radiometry;
+    c.params.date[1] = sc[1].radiometry;
+    c.params.forest_ndvi = s->forest_ndvi;
+    c.params.ndvi_drop = s->ndvi_drop;
+    if ((st = cnp_overview_init(&ov, win, s->overview_size)) != CNP_OK)
+        goto done;
+
+    int nthreads = s->threads > 0 ? s->threads : omp_get_num_procs();
+    if (nthreads > c.nstrips)
+        nthreads = c.nstrips;
+    res.threads = nthreads;
+    res.strip_height = c.strip_h;
+    t.open = now_s() - t0;
+
+    t0 = now_s();
+    cnp_change_counts counts = { 0 };
+    if ((st = detect_strips(&c, nthreads, &runs, &stats, &counts)) != CNP_OK)
+        goto done;
+    res.loss_pixels = counts.loss;
+    res.unobserved_pixels = counts.unobserved;
+    res.observed_pixels = counts.other + counts.forest + counts.loss;
+    res.forest_pixels = counts.forest + counts.loss;
+    res.window_pixels = (int64_t)win[2] * win[3];
+    t.detect = now_s() - t0;
+    if (res.observed_pixels == 0) {
+        st = cnp_err(CNP_E_DATA, "no pixel is observed in both scenes (all nodata, masked or "
+                     "invalid): nothing can be compared");
+        goto done;
+    }
+
+    t0 = now_s();
+    if ((st = build_alerts(job, &sc[0], &sc[1], win, &runs, &stats, &res)) != CNP_OK)
+        goto done;
+    t.polygons = now_s() - t0;
+
+    t0 = now_s();
+    if ((st = staging_open(&sg, job->outdir)) != CNP_OK)
+        goto done;
+    staged = 1;
+    /* GeoPackage stamps the current time into gpkg_contents; pin it so that the
+     * same inputs give the same file. */
+    char stamp[40];
+    snprintf(stamp, sizeof stamp, "%sT00:00:00Z", sc[1].date[0] ? sc[1].date : "2000-01-01");
+    CPLSetConfigOption("OGR_CURRENT_DATE", stamp);
+    staging_path(&sg, "alerts.gpkg", path, sizeof path);
+    if ((st = cnp_write_gpkg(path, &res, &sc[0], &sc[1])) != CNP_OK)
+        goto done;
+    staging_path(&sg, "alerts.geojson", path, sizeof path);
+    if ((st = cnp_write_geojson(path, &res, &sc[0], &sc[1])) != CNP_OK)
+        goto done;
+    staging_path(&sg, "overview.png", path, sizeof path);
+    if ((st = cnp_write_overview(path, &ov, &sc[1], &res)) != CNP_OK)
+        goto done;
+    t.write = now_s() - t0;
+    staging_path(&sg, "run.json", path, sizeof path);
+    if ((st = write_run_json(path, job, sc, win, &res, &t, started)) != CNP_OK)
+        goto done;
+    if ((st = staging_commit(&sg, job->outdir)) != CNP_OK)
+        goto done;
+    staged = 0;
+
+    if (!job->quiet)
+        printf("canopy: %zu alert%s, %.2f ha (%lld loss pixels, %.1f%% of the window "
+               "unobserved) -> %s/alerts.gpkg, alerts.geojson, overview.png, run.json\n",
+               res.nalerts, res.nalerts == 1 ? "" : "s", res.total_area_ha,
+               (long long)res.loss_pixels,
+               100.0 * (double)res.unobserved_pixels / (double)res.window_pixels, job->outdir);
+
+done:
+    CPLSetConfigOption("OGR_CURRENT_DATE", NULL);
+    if (staged)
+        staging_abort(&sg, job->outdir);
+    free_result(&res);
+    cnp_overview_free(&ov);
+    free(stats.v);
+    cnp_runs_free(&runs);
+    cnp_scene_free(&sc[0]);
+    cnp_scene_free(&sc[1]);
+    return st;
+}

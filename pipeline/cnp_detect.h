@@ -1,0 +1,52 @@
+/* pipeline/cnp_detect.h - `canopy detect`: two scenes in, alerts out.
+ *
+ * The orchestration: open and align the scenes, stream block-row strips
+ * through worker threads (each with its own GDAL handles), classify pixels
+ * with the kernels, label loss runs across strip seams, drop components under
+ * the minimum mapping unit, trace the rest into polygons, and write every
+ * output under a temporary name before renaming it into OUTDIR.
+ */
+#ifndef CNP_DETECT_H
+#define CNP_DETECT_H
+
+#include <stdint.h>
+
+#include "cnp_config.h"
+#include "cnp_status.h"
+
+typedef struct cnp_job {
+    const char  *before, *after;          /* scene paths                         */
+    const char  *before_mask, *after_mask;/* optional mask rasters               */
+    const char  *outdir;
+    const char  *config_path;             /* NULL when built-in defaults         */
+    cnp_settings settings;
+    int          quiet;
+    int          argc;                    /* the command line, for run.json      */
+    char       **argv;
+} cnp_job;
+
+/* One alert, as written to every output. */
+typedef struct cnp_alert {
+    char    id[20];
+    int64_t pixels;
+    double  area_ha;
+    double  mean_dndvi, min_dndvi, mean_ndvi_before, mean_ndvi_after;
+    double  centroid_x, centroid_y;       /* scene CRS                           */
+    double  centroid_lon, centroid_lat;   /* WGS84                               */
+    int     high_confidence;
+    void   *geom;                         /* OGRGeometryH, MultiPolygon, scene CRS */
+} cnp_alert;
+
+/* Everything the writers need to know about the run. */
+typedef struct cnp_result {
+    cnp_alert *alerts;
+    size_t     nalerts;
+    int64_t    loss_pixels, loss_pixels_in_alerts, unobserved_pixels, observed_pixels;
+    int64_t    forest_pixels, window_pixels, components, min_pixels;
+    double     total_area_ha, pixel_area_m2;
+    int        threads, strip_height;
+} cnp_result;
+
+cnp_status cnp_detect_run(const cnp_job *job);
+
+#endif /* CNP_DETECT_H */

@@ -1,0 +1,49 @@
+/* pipeline/cnp_err.c - per-thread last-error buffer and the GDAL bridge. */
+#include "cnp_err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cpl_error.h>
+
+static _Thread_local char last_msg[1024];
+static _Thread_local char gdal_msg[512];
+static int gdal_verbose;
+static CPLErrorHandler previous_handler;
+
+cnp_status cnp_err(cnp_status st, const char *fmt, ...)
+{
+    char buf[sizeof last_msg];
+    va_list ap;
+
+    /* Format into a copy first: callers may pass cnp_err_msg() as an argument. */
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    memcpy(last_msg, buf, sizeof buf);
+    return st;
+}
+
+const char *cnp_err_msg(void) { return last_msg; }
+const char *cnp_err_gdal_msg(void) { return gdal_msg; }
+void cnp_err_gdal_reset(void) { gdal_msg[0] = '\0'; }
+
+static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg)
+{
+    (void)no;
+    if (cls >= CE_Failure)
+        snprintf(gdal_msg, sizeof gdal_msg, "%s", msg);
+    else if (cls == CE_Warning && gdal_verbose)
+        fprintf(stderr, "canopy: GDAL warning: %s\n", msg);
+}
+
+/* CPLSetErrorHandler, not CPLPushErrorHandler: the pushed stack is per thread,
+ * and worker threads that read tiles must report through us too. */
+void cnp_err_install_gdal_handler(int verbose)
+{
+    gdal_verbose = verbose;
+    previous_handler = CPLSetErrorHandler(gdal_handler);
+}
+
+void cnp_err_remove_gdal_handler(void) { CPLSetErrorHandler(previous_handler); }

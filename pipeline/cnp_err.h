@@ -1,0 +1,30 @@
+/* pipeline/cnp_err.h - the last error message, per thread.
+ *
+ * Functions return a cnp_status; the human-readable reason is recorded once
+ * with cnp_err() (in the manner of CPLGetLastErrorMsg) and only main() prints
+ * it. GDAL's own messages are routed here instead of being sprayed on stderr.
+ */
+#ifndef CNP_ERR_H
+#define CNP_ERR_H
+
+#include "cnp_status.h"
+
+/* cnp_err() : record a message and return `st`, so callers write
+ *     return cnp_err(CNP_E_IO, "cannot open %s", path);            */
+cnp_status cnp_err(cnp_status st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* cnp_err_msg() : the calling thread's last message ("" if none). */
+const char *cnp_err_msg(void);
+
+/* cnp_err_gdal_msg() : the last GDAL failure message seen by the handler on
+ * this thread, or "" (cleared by cnp_err_gdal_reset()). */
+const char *cnp_err_gdal_msg(void);
+void cnp_err_gdal_reset(void);
+
+/* Route GDAL/CPL errors into cnp_err_gdal_msg(); warnings go to stderr only when
+ * verbose. Install once from the main thread; remove before GDALDestroy(). */
+void cnp_err_install_gdal_handler(int verbose);
+void cnp_err_remove_gdal_handler(void);
+
+#endif /* CNP_ERR_H */

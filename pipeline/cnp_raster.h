@@ -1,0 +1,76 @@
+/* pipeline/cnp_raster.h - input scenes: opening, checking, putting AFTER on
+ * BEFORE's grid, and per-thread tile readers.
+ *
+ * GDAL dataset handles are not thread-safe (no GDAL_OF_THREAD_SAFE before GDAL
+ * 3.10), so a cnp_scene only *describes* an input (paths, grid, bands,
+ * radiometry) and every worker thread opens its own cnp_reader on it.
+ * This is the only module that includes gdal.h besides the writers.
+ */
+#ifndef CNP_RASTER_H
+#define CNP_RASTER_H
+
+#include <stdint.h>
+
+#include "cnp_change.h"
+#include "cnp_config.h"
+#include "cnp_status.h"
+
+typedef struct cnp_scene {
+    const char *role;            /* "BEFORE" or "AFTER", for messages             */
+    char  *path;                 /* as given by the user                          */
+    char  *mask_path;            /* optional mask raster as given, or NULL         */
+    char  *read_path;            /* what readers open: path or a warped VRT        */
+    char  *mask_read_path;       /* likewise for the mask                          */
+    int    width, height, nbands;/* of read_path (BEFORE's grid once aligned)      */
+    int    src_width, src_height;/* of the original file                          */
+    double gt[6];                /* geotransform of read_path                      */
+    char  *wkt;                  /* CRS of read_path                               */
+    int    block_w, block_h;     /* natural block size of the red band            */
+    int    red, nir, green;      /* 1-based bands; green 0 = none                  */
+    int    read_mask_band;       /* 1: GDAL mask band (alpha/per-dataset) must be read */
+    int    warped;               /* 1 when read_path is a warped VRT               */
+    const char *scale_source;    /* "option", "metadata" or "default"            */
+    cnp_date_params radiometry;  /* scale, offset, nodata, saturation             */
+    char   date[CNP_DATE_LEN];   /* acquisition date or ""                        */
+    const char *date_source;     /* metadata item name, "option" or "none"        */
+} cnp_scene;
+
+/* cnp_scene_open() :
+ * Open `path` (and `mask_path` when not NULL), check bands, CRS and mask grid,
+ * and fill `sc`. `date_option` (may be "") is used when the raster carries no date.
+ * @return CNP_OK, CNP_E_IO (cannot open), CNP_E_DATA (unusable) or CNP_E_CONFIG
+ *         (band number out of range). */
+cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
+                          const char *mask_path, const cnp_settings *s,
+                          const char *date_option);
+
+/* cnp_scene_align() :
+ * Make `after` readable on `before`'s grid: when CRS, pixel size, alignment or
+ * size differ, replace its read paths by warped VRTs (bilinear for reflectance,
+ * nearest for the mask). Compute the window of `before`'s grid that `after`
+ * covers into win[4] = {x0, y0, w, h}.
+ * @return CNP_OK, or CNP_E_DATA when the scenes do not overlap. */
+cnp_status cnp_scene_align(cnp_scene *after, const cnp_scene *before, int win[4]);
+
+void cnp_scene_free(cnp_scene *sc);
+
+typedef struct cnp_reader cnp_reader;
+
+cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reader **out);
+
+/* cnp_reader_read() :
+ * Read window (x0, y0, w, h) of red and NIR as float DNs into row-major
+ * buffers of stride w, and the observation mask (1 = observed by the mask
+ * raster and GDAL's mask band) into `observed`. */
+cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
+                           float *red, float *nir, uint8_t *observed);
+
+void cnp_reader_close(cnp_reader **rd);
+
+/* Read a decimated (averaged) window of bands into float buffers of
+ * out_w x out_h; bands[i] == 0 fills with zeros. Used for quicklooks. */
+cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],
+                                    const int bands[3], int out_w, int out_h,
+                                    float *out[3]);
+
+#endif /* CNP_RASTER_H */

@@ -1,0 +1,204 @@
+/* tests/unit/test_change.c - NDVI and change classification kernel. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "cnp_change.h"
+#include "cnp_test.h"
+
+/* A power-of-two scale keeps reflectances exact, so boundary tests are exact. */
+static cnp_date_params plain(void)
+{
+    cnp_date_params d = { 1.0 / 1024, 0.0, 0, 0, 0.0, 0.0, INFINITY };
+    return d;
+}
+
+static void test_ndvi_basic(void)
+{
+    cnp_date_params d = plain();
+    CHECK_NEAR(cnp_ndvi_dn(100, 300, &d), 0.5, 1e-12);
+    CHECK_NEAR(cnp_ndvi_dn(300, 100, &d), -0.5, 1e-12);
+    CHECK_NEAR(cnp_ndvi_dn(0, 500, &d), 1.0, 1e-12);
+    CHECK(cnp_ndvi_dn(200, 200, &d) == 0.0);
+}
+
+static void test_ndvi_zero_sum(void)
+{
+    cnp_date_params d = plain();
+    CHECK(isnan(cnp_ndvi_dn(0, 0, &d)));
+    /* With an offset, DN 0 is negative reflectance: not evaluated. */
+    d.offset = -0.2;
+    d.scale = 2.75e-5;
+    CHECK(isnan(cnp_ndvi_dn(0, 0, &d)));
+}
+
+static void test_ndvi_nodata(void)
+{
+    cnp_date_params d = plain();
+    d.has_nodata_red = 1;
+    d.nodata_red = 0;
+    d.has_nodata_nir = 1;
+    d.nodata_nir = -9999;
+    CHECK(isnan(cnp_ndvi_dn(0, 500, &d)));
+    CHECK(isnan(cnp_ndvi_dn(100, -9999, &d)));
+    CHECK(!isnan(cnp_ndvi_dn(100, 500, &d)));
+    CHECK(isnan(cnp_ndvi_dn(NAN, 500, &d)));
+    CHECK(isnan(cnp_ndvi_dn(100, NAN, &d)));
+}
+
+static void test_ndvi_saturation(void)
+{
+    cnp_date_params d = plain();
+    d.saturated_dn = 65535;
+    CHECK(isnan(cnp_ndvi_dn(65535, 100, &d)));
+    CHECK(isnan(cnp_ndvi_dn(100, 65535, &d)));
+    CHECK(!isnan(cnp_ndvi_dn(65534, 100, &d)));
+}
+
+static void test_ndvi_negative_reflectance(void)
+{
+    /* Landsat C2: reflectance = DN * 2.75e-5 - 0.2; DN 7000 -> -0.0075. */
+    cnp_date_params d = { 2.75e-5, -0.2, 0, 0, 0, 0, INFINITY };
+    CHECK(isnan(cnp_ndvi_dn(7000, 20000, &d)));   /* red < 0 */
+    CHECK(isnan(cnp_ndvi_dn(20000, 7000, &d)));   /* nir < 0 */
+    const double red = 8000 * 2.75e-5 - 0.2, nir = 20000 * 2.75e-5 - 0.2;
+    CHECK_NEAR(cnp_ndvi_dn(8000, 20000, &d), (nir - red) / (nir + red), 1e-12);
+}
+
+/* One-pixel classification helper. */
+static uint8_t classify1(double rb, double nb, double ra, double na, double forest, double drop,
+                         float *ndvi_b, float *ndvi_a)
+{
+    float red[2] = { (float)rb, (float)ra }, nir[2] = { (float)nb, (float)na };
+    float o0, o1;
+    uint8_t cls = 255;
+    cnp_change_params p = { { plain(), plain() }, forest, drop };
+    cnp_change_tile t = { 1, 1, 1, { &red[0], &red[1] }, { &nir[0], &nir[1] }, { NULL, NULL },
+                          { &o0, &o1 }, &cls };
+    CHECK(cnp_change_classify(&p, &t, NULL) == CNP_OK);
+    if (ndvi_b) *ndvi_b = o0;
+    if (ndvi_a) *ndvi_a = o1;
+    return cls;
+}
+
+static void test_thresholds_exact_boundaries(void)
+{
+    /* NDVI before = (300-100)/(400) = 0.5 exactly; forest threshold 0.5 -> forest. */
+    CHECK(classify1(100, 300, 100, 300, 0.5, 0.25, NULL, NULL) == CNP_CLASS_FOREST);
+    /* Just above the threshold -> not forest. */
+    CHECK(classify1(100, 300, 100, 300, nextafter(0.5, 1), 0.25, NULL, NULL) == CNP_CLASS_OTHER);
+    /* NDVI before 0.75 (100, 700), after 0.5 (100, 300): dNDVI = -0.25 exactly -> loss at drop 0.25. */
+    CHECK(classify1(100, 700, 100, 300, 0.65, 0.25, NULL, NULL) == CNP_CLASS_LOSS);
+    /* ... but not at a drop just above 0.25. */
+    CHECK(classify1(100, 700, 100, 300, 0.65, nextafter(0.25, 1), NULL, NULL) == CNP_CLASS_FOREST);
+    /* A big drop where it was not forest is not loss. */
+    CHECK(classify1(300, 500, 500, 300, 0.65, 0.25, NULL, NULL) == CNP_CLASS_OTHER);
+}
+
+static void test_unobserved(void)
+{
+    float nb, na;
+    /* Zero-sum after: unobserved, NDVI after NaN, before finite. */
+    CHECK(classify1(100, 700, 0, 0, 0.65, 0.25, &nb, &na) == CNP_CLASS_UNOBSERVED);
+    CHECK(!isnan(nb) && isnan(na));
+
+    float red[2] = { 100, 100 }, nir[2] = { 700, 100 }, o0, o1;
+    uint8_t obs_b = 1, obs_a = 0, cls;
+    cnp_change_params p = { { plain(), plain() }, 0.65, 0.25 };
+    cnp_change_tile t = { 1, 1, 1, { &red[0], &red[1] }, { &nir[0], &nir[1] },
+                          { &obs_b, &obs_a }, { &o0, &o1 }, &cls };
+    cnp_change_counts c = { 0 };
+    CHECK(cnp_change_classify(&p, &t, &c) == CNP_OK);
+    CHECK(cls == CNP_CLASS_UNOBSERVED && c.unobserved == 1 && c.loss == 0);
+}
+
+static void test_tile_stride_and_counts(void)
+{
+    /* 3x2 tile inside rows of stride 5; padding must stay untouched. */
+    enum { W = 3, H = 2, S = 5 };
+    float rb[S * H], nb[S * H], ra[S * H], na[S * H], ob[S * H], oa[S * H];
+    uint8_t cls[S * H];
+    for (int i = 0; i < S * H; i++) {
+        rb[i] = 100; nb[i] = 900; ra[i] = 100; na[i] = 900;
+        ob[i] = oa[i] = -7.0f; cls[i] = 99;
+    }
+    ra[1] = 800; na[1] = 200;          /* loss at (1,0) */
+    ra[S + 2] = 0; na[S + 2] = 0;      /* unobserved at (2,1) */
+    rb[S] = 500; nb[S] = 600;          /* not forest at (0,1) */
+    cnp_change_params p = { { plain(), plain() }, 0.65, 0.25 };
+    cnp_change_tile t = { W, H, S, { rb, ra }, { nb, na }, { NULL, NULL }, { ob, oa }, cls };
+    cnp_change_counts c = { 0 };
+    CHECK(cnp_change_classify(&p, &t, &c) == CNP_OK);
+    CHECK(cls[1] == CNP_CLASS_LOSS);
+    CHECK(cls[S + 2] == CNP_CLASS_UNOBSERVED);
+    CHECK(cls[S] == CNP_CLASS_OTHER);
+    CHECK(cls[0] == CNP_CLASS_FOREST);
+    CHECK(c.loss == 1 && c.unobserved == 1 && c.other == 1 && c.forest == 3);
+    CHECK(cls[3] == 99 && cls[4] == 99 && ob[4] == -7.0f);   /* padding untouched */
+}
+
+static void test_bad_args(void)
+{
+    float v = 1, o;
+    uint8_t cls;
+    cnp_change_params p = { { plain(), plain() }, 0.65, 0.25 };
+    cnp_change_tile t = { 1, 1, 1, { &v, &v }, { &v, &v }, { NULL, NULL }, { &o, &o }, &cls };
+    CHECK(cnp_change_classify(NULL, &t, NULL) == CNP_E_ARG);
+    CHECK(cnp_change_classify(&p, NULL, NULL) == CNP_E_ARG);
+    t.stride = 0;
+    CHECK(cnp_change_classify(&p, &t, NULL) == CNP_E_ARG);
+    t.stride = 1;
+    p.ndvi_drop = 0;
+    CHECK(cnp_change_classify(&p, &t, NULL) == CNP_E_ARG);
+    p.ndvi_drop = 0.25;
+    t.red[1] = NULL;
+    CHECK(cnp_change_classify(&p, &t, NULL) == CNP_E_ARG);
+}
+
+static void test_large_tile_thread_independent(void)
+{
+    /* Counts and classes are the same however OpenMP splits the rows; the
+     * runner executes this binary with 1 and 4 threads. Here: a reference
+     * computed pixel by pixel with cnp_ndvi_dn. */
+    enum { W = 257, H = 131 };
+    const size_t n = (size_t)W * H;
+    float *buf = malloc(6 * n * sizeof(float));
+    uint8_t *cls = malloc(n);
+    CHECK(buf && cls);
+    if (!buf || !cls) { free(buf); free(cls); return; }
+    float *rb = buf, *nb = buf + n, *ra = buf + 2 * n, *na = buf + 3 * n;
+    uint32_t s = 12345;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u; rb[i] = (float)(s >> 20);
+        s = s * 1664525u + 1013904223u; nb[i] = (float)(s >> 19);
+        s = s * 1664525u + 1013904223u; ra[i] = (float)(s >> 20);
+        s = s * 1664525u + 1013904223u; na[i] = (float)(s >> 19);
+    }
+    cnp_change_params p = { { plain(), plain() }, 0.3, 0.2 };
+    cnp_change_tile t = { W, H, W, { rb, ra }, { nb, na }, { NULL, NULL },
+                          { buf + 4 * n, buf + 5 * n }, cls };
+    cnp_change_counts c = { 0 };
+    CHECK(cnp_change_classify(&p, &t, &c) == CNP_OK);
+    int64_t loss = 0, mism = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double b = cnp_ndvi_dn(rb[i], nb[i], &p.date[0]);
+        const double a = cnp_ndvi_dn(ra[i], na[i], &p.date[1]);
+        uint8_t want = isnan(a) || isnan(b) ? CNP_CLASS_UNOBSERVED
+                     : !(b >= 0.3) ? CNP_CLASS_OTHER
+                     : a - b <= -0.2 ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
+        mism += want != cls[i];
+        loss += want == CNP_CLASS_LOSS;
+    }
+    CHECK(mism == 0);
+    CHECK(loss == c.loss && loss > 0);
+    CHECK(c.unobserved + c.other + c.forest + c.loss == (int64_t)n);
+    free(buf);
+    free(cls);
+}
+
+CNP_TEST_MAIN("change",
+              TEST_CASE(test_ndvi_basic), TEST_CASE(test_ndvi_zero_sum), TEST_CASE(test_ndvi_nodata),
+              TEST_CASE(test_ndvi_saturation), TEST_CASE(test_ndvi_negative_reflectance),
+              TEST_CASE(test_thresholds_exact_boundaries), TEST_CASE(test_unobserved),
+              TEST_CASE(test_tile_stride_and_counts), TEST_CASE(test_bad_args),
+              TEST_CASE(test_large_tile_thread_independent))
