@@ -52,7 +52,8 @@ static void usage_detect(FILE *f)
     fputs("Usage: canopy detect BEFORE AFTER -o OUTDIR [OPTIONS]\n"
           "\n"
           "Compares two scenes of the same place (any GDAL raster with red and NIR bands)\n"
-          "and writes to OUTDIR: alerts.gpkg, alerts.geojson, overview.png, run.json.\n"
+          "and writes to OUTDIR: alerts.gpkg, alerts.geojson, alerts.csv, alerts.kmz,\n"
+          "overview.png, report.html, evidence/<alert-id>/*.png and run.json.\n"
           "AFTER is warped onto BEFORE's grid when their CRS, pixel size or alignment differ.\n"
           "\n"
           "Options (each also a key of the --config file, shown in brackets):\n"
@@ -61,7 +62,8 @@ static void usage_detect(FILE *f)
           "                            the same as configs/default.ini)\n"
           "      --red N               1-based red band [bands] red (default 3)\n"
           "      --nir N               1-based NIR band [bands] nir (default 4)\n"
-          "      --green N             green band for the overview, 0 = none [bands] green (2)\n"
+          "      --green N             green band, for pictures; 0 = none [bands] green (2)\n"
+          "      --blue N              blue band, for pictures; 0 = none [bands] blue (1)\n"
           "      --scale X             reflectance = DN * scale + offset [bands] scale\n"
           "      --offset X            (default: band metadata, else 1e-4 and 0) [bands] offset\n"
           "      --before-mask FILE    mask raster on BEFORE's grid (e.g. Sentinel-2 SCL)\n"
@@ -80,6 +82,9 @@ static void usage_detect(FILE *f)
           "      --date-after DATE     YYYY-MM-DD when AFTER carries no date [dates] after\n"
           "      --overview-size N     longest side of overview.png [output] overview_size (2048)\n"
           "      --threads N           worker threads, 0 = all cores [run] threads (0)\n"
+          "      --no-evidence         skip the per-alert chips, report.html and alerts.kmz\n"
+          "      --max-chips N         chips for the N largest alerts only (0 = all)\n"
+          "      --no-hash             do not hash the inputs (run.json records size and time)\n"
           "      --print-config        print the settings in force as INI and exit\n"
           "  -q, --quiet               no progress or summary on success\n"
           "  -h, --help                show this help\n"
@@ -93,15 +98,17 @@ static void usage_detect(FILE *f)
 typedef struct cli_setting { const char *section, *key, *value, *option; } cli_setting;
 
 enum {
-    OPT_RED = 1000, OPT_NIR, OPT_GREEN, OPT_SCALE, OPT_OFFSET, OPT_BMASK, OPT_AMASK,
+    OPT_RED = 1000, OPT_NIR, OPT_GREEN, OPT_BLUE, OPT_SCALE, OPT_OFFSET, OPT_BMASK, OPT_AMASK,
     OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
-    OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG
+    OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
+    OPT_NO_HASH
 };
 
 static const struct { int opt; const char *section, *key, *name; } setting_opts[] = {
     { OPT_RED, "bands", "red", "--red" },
     { OPT_NIR, "bands", "nir", "--nir" },
     { OPT_GREEN, "bands", "green", "--green" },
+    { OPT_BLUE, "bands", "blue", "--blue" },
     { OPT_SCALE, "bands", "scale", "--scale" },
     { OPT_OFFSET, "bands", "offset", "--offset" },
     { OPT_MASK_INVALID, "mask", "invalid", "--mask-invalid" },
@@ -132,6 +139,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "red", required_argument, NULL, OPT_RED },
         { "nir", required_argument, NULL, OPT_NIR },
         { "green", required_argument, NULL, OPT_GREEN },
+        { "blue", required_argument, NULL, OPT_BLUE },
         { "scale", required_argument, NULL, OPT_SCALE },
         { "offset", required_argument, NULL, OPT_OFFSET },
         { "before-mask", required_argument, NULL, OPT_BMASK },
@@ -147,6 +155,9 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "overview-size", required_argument, NULL, OPT_OVSIZE },
         { "threads", required_argument, NULL, OPT_THREADS },
         { "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
+        { "no-evidence", no_argument, NULL, OPT_NO_EVIDENCE },
+        { "max-chips", required_argument, NULL, OPT_MAX_CHIPS },
+        { "no-hash", no_argument, NULL, OPT_NO_HASH },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -171,6 +182,16 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         case OPT_BMASK: job.before_mask = optarg; break;
         case OPT_AMASK: job.after_mask = optarg; break;
         case OPT_PRINT_CONFIG: print_config = 1; break;
+        case OPT_NO_EVIDENCE: job.no_evidence = 1; break;
+        case OPT_NO_HASH: job.no_hash = 1; break;
+        case OPT_MAX_CHIPS: {
+            char *end = NULL;
+            const long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || n < 0)
+                return usage_error("--max-chips: expected a count >= 0 (0 = no limit)");
+            job.max_chips = (size_t)n;
+            break;
+        }
         default: {
             int found = 0;
             for (int i = 0; i < N_SETTING_OPTS && !found; i++) {

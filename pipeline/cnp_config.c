@@ -16,6 +16,7 @@ void cnp_settings_defaults(cnp_settings *s)
     s->red_band = 3;
     s->nir_band = 4;
     s->green_band = 2;
+    s->blue_band = 1;
     s->scale = 1e-4;
     s->offset = 0.0;
     s->saturated_dn = 0.0;
@@ -125,6 +126,7 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
         if (is(key, "red"))   return parse_int(v, 1, 65535, &s->red_band, origin, key);
         if (is(key, "nir"))   return parse_int(v, 1, 65535, &s->nir_band, origin, key);
         if (is(key, "green")) return parse_int(v, 0, 65535, &s->green_band, origin, key);
+        if (is(key, "blue"))  return parse_int(v, 0, 65535, &s->blue_band, origin, key);
         if (is(key, "scale")) {
             if (*v == '\0') { s->have_scale = 0; return CNP_OK; }
             s->have_scale = 1;
@@ -256,7 +258,8 @@ void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
     cnp_settings_mask_list(s, list, sizeof list);
 
     fprintf(f, "[bands]\n");
-    fprintf(f, "red = %d\nnir = %d\ngreen = %d\n", s->red_band, s->nir_band, s->green_band);
+    fprintf(f, "red = %d\nnir = %d\ngreen = %d\nblue = %d\n", s->red_band, s->nir_band,
+            s->green_band, s->blue_band);
     if (s->have_scale)  fprintf(f, "scale = %.17g\n", s->scale);
     else                fprintf(f, "scale =\n");
     if (s->have_offset) fprintf(f, "offset = %.17g\n", s->offset);

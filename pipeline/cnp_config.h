@@ -18,7 +18,8 @@
 
 typedef struct cnp_settings {
     /* [bands] */
-    int    red_band, nir_band, green_band;  /* 1-based; green 0 = none            */
+    int    red_band, nir_band;              /* 1-based                              */
+    int    green_band, blue_band;           /* for pictures only; 0 = none          */
     int    have_scale, have_offset;         /* 0: from band metadata, else default */
     double scale, offset;
     double saturated_dn;                    /* 0 = the data type's maximum         */

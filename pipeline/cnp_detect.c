@@ -9,6 +9,8 @@
 #include "cnp_detect.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@
 
 #include "cnp_change.h"
 #include "cnp_err.h"
+#include "cnp_evidence.h"
 #include "cnp_json.h"
 #include "cnp_output.h"
 #include "cnp_raster.h"
@@ -243,7 +246,9 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
                         #pragma omp atomic write
                         failed = 1;
                     } else {
-                        memcpy(all_stats->v + all_stats->n, w.stats.v, w.stats.n * sizeof *w.stats.v);
+                        if (w.stats.n)
+                            memcpy(all_stats->v + all_stats->n, w.stats.v,
+                                   w.stats.n * sizeof *w.stats.v);
                         all_stats->n += w.stats.n;
                         counts->unobserved += w.counts.unobserved;
                         counts->other += w.counts.other;
@@ -575,32 +580,95 @@ static void free_result(cnp_result *res)
     memset(res, 0, sizeof *res);
 }
 
-/* ---- run.json and the staging folder ------------------------------------ */
+/* ---- input hashing (overlapped with detection) -------------------------- */
+
+enum { MAX_INPUTS = 4 };
+
+typedef struct input_file {
+    const char *role, *path;
+    char        sha256[65];    /* "" when hashing is off                 */
+    int64_t     size;
+    char        mtime[32];     /* UTC, ISO 8601                          */
+} input_file;
+
+typedef struct hash_job {
+    input_file  in[MAX_INPUTS];
+    int         n, enabled;
+    cnp_status  st;
+    char        msg[1024];
+    double      seconds;
+} hash_job;
+
+static void *hash_inputs(void *arg)
+{
+    hash_job *h = arg;
+    const double t0 = now_s();
+    h->st = CNP_OK;
+    for (int i = 0; i < h->n && h->st == CNP_OK; i++) {
+        h->st = cnp_sha256_file(h->in[i].path, h->in[i].sha256, &h->in[i].size);
+        if (h->st != CNP_OK)
+            snprintf(h->msg, sizeof h->msg, "%s", cnp_err_msg());
+    }
+    h->seconds = now_s() - t0;
+    return NULL;
+}
+
+static void hash_job_init(hash_job *h, const cnp_job *job)
+{
+    memset(h, 0, sizeof *h);
+    const char *roles[MAX_INPUTS] = { "before", "after", "before_mask", "after_mask" };
+    const char *paths[MAX_INPUTS] = { job->before, job->after, job->before_mask, job->after_mask };
+    for (int i = 0; i < MAX_INPUTS; i++) {
+        if (!paths[i])
+            continue;
+        input_file *f = &h->in[h->n++];
+        struct stat st;
+        f->role = roles[i];
+        f->path = paths[i];
+        if (stat(paths[i], &st) == 0) {
+            struct tm tm;
+            f->size = (int64_t)st.st_size;
+            gmtime_r(&st.st_mtime, &tm);
+            strftime(f->mtime, sizeof f->mtime, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+    }
+    h->enabled = !job->no_hash;
+}
+
+/* run id: SHA-256 over the inputs' hashes (or sizes and times when hashing
+ * is off) and the settings in INI form: the same evidence, the same id. */
+static void compute_run_id(const hash_job *h, const cnp_job *job, char out[65])
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    out[0] = '\0';
+    if (!m)
+        return;
+    for (int i = 0; i < h->n; i++)
+        fprintf(m, "%s %s %lld %s\n", h->in[i].role, h->in[i].sha256, (long long)h->in[i].size,
+                h->enabled ? "" : h->in[i].mtime);
+    cnp_settings_write_ini(&job->settings, m);
+    fclose(m);
+    EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
+    free(buf);
+    for (unsigned int i = 0; i < mdlen && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* ---- run.json ------------------------------------------------------------ */
 
 typedef struct timings {
-    double open, detect, polygons, write, hash, total;
+    double open, detect, polygons, write, evidence, hash_wait, total;
 } timings;
 
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
-}
-
-static cnp_status json_input(cnp_json *j, const char *key, const char *path)
-{
-    char hex[65];
-    int64_t size = 0;
-    cnp_status st;
-
-    cnp_json_object(j, key);
-    cnp_json_str(j, "path", path);
-    if ((st = cnp_sha256_file(path, hex, &size)) != CNP_OK)
-        return st;
-    cnp_json_int(j, "size", size);
-    cnp_json_str(j, "sha256", hex);
-    cnp_json_close(j, '}');
-    return CNP_OK;
 }
 
 static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
@@ -637,6 +705,7 @@ static void json_settings(cnp_json *j, const cnp_job *job)
     cnp_json_int(j, "red", s->red_band);
     cnp_json_int(j, "nir", s->nir_band);
     cnp_json_int(j, "green", s->green_band);
+    cnp_json_int(j, "blue", s->blue_band);
     if (s->have_scale) cnp_json_num(j, "scale", s->scale); else cnp_json_str(j, "scale", NULL);
     if (s->have_offset) cnp_json_num(j, "offset", s->offset); else cnp_json_str(j, "offset", NULL);
     cnp_json_num(j, "saturated_dn", s->saturated_dn);
@@ -650,12 +719,29 @@ static void json_settings(cnp_json *j, const cnp_job *job)
     cnp_json_str(j, "date_after", s->date_after[0] ? s->date_after : NULL);
     cnp_json_int(j, "overview_size", s->overview_size);
     cnp_json_int(j, "threads", s->threads);
+    cnp_json_bool(j, "evidence", !job->no_evidence);
+    cnp_json_int(j, "max_chips", (int64_t)job->max_chips);
+    cnp_json_bool(j, "hash_inputs", !job->no_hash);
+    /* The settings exactly as `--config` reads them back (used by verify --rerun). */
+    char *ini = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&ini, &len);
+    if (m) {
+        cnp_settings_write_ini(s, m);
+        fclose(m);
+        cnp_json_str(j, "ini", ini);
+        free(ini);
+    }
     cnp_json_close(j, '}');
 }
 
+typedef struct staging staging;
+static cnp_status json_outputs(cnp_json *j, const staging *sg);
+
 static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp_scene sc[2],
                                  const int win[4], const cnp_result *res, timings *t,
-                                 const char *started)
+                                 const char *started, const hash_job *h, const char *run_id,
+                                 const staging *sg, const cnp_evidence_ctx *ev)
 {
     FILE *f = fopen(path, "w");
     cnp_json j;
@@ -669,21 +755,26 @@ static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp
     cnp_json_str(&j, "program", "canopy");
     cnp_json_str(&j, "version", CNP_VERSION);
     cnp_json_str(&j, "command", "detect");
+    cnp_json_str(&j, "run_id", run_id);
     cnp_json_array(&j, "command_line");
     for (int i = 0; i < job->argc; i++)
         cnp_json_str(&j, NULL, job->argv[i]);
     cnp_json_close(&j, ']');
+    char cwd[4096];
+    cnp_json_str(&j, "working_directory", getcwd(cwd, sizeof cwd) ? cwd : NULL);
     cnp_json_str(&j, "started_utc", started);
 
-    const double h0 = now_s();
-    cnp_json_object(&j, "inputs");
-    if ((st = json_input(&j, "before", job->before)) != CNP_OK ||
-        (st = json_input(&j, "after", job->after)) != CNP_OK ||
-        (job->before_mask && (st = json_input(&j, "before_mask", job->before_mask)) != CNP_OK) ||
-        (job->after_mask && (st = json_input(&j, "after_mask", job->after_mask)) != CNP_OK))
-        goto done;
-    cnp_json_close(&j, '}');
-    t->hash = now_s() - h0;
+    cnp_json_array(&j, "inputs");
+    for (int i = 0; i < h->n; i++) {
+        cnp_json_object(&j, NULL);
+        cnp_json_str(&j, "role", h->in[i].role);
+        cnp_json_str(&j, "path", h->in[i].path);
+        cnp_json_int(&j, "size", h->in[i].size);
+        cnp_json_str(&j, "modified_utc", h->in[i].mtime);
+        cnp_json_str(&j, "sha256", h->enabled ? h->in[i].sha256 : NULL);
+        cnp_json_close(&j, '}');
+    }
+    cnp_json_close(&j, ']');
 
     json_scene(&j, "before", &sc[0]);
     json_scene(&j, "after", &sc[1]);
@@ -713,25 +804,36 @@ static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp
     cnp_json_int(&j, "observed_pixels", res->observed_pixels);
     cnp_json_int(&j, "unobserved_pixels", res->unobserved_pixels);
     cnp_json_int(&j, "forest_pixels", res->forest_pixels);
+    cnp_json_int(&j, "chips", (int64_t)ev->chips_written);
+    cnp_json_int(&j, "chips_left_out", (int64_t)ev->chips_left_out);
     cnp_json_close(&j, '}');
     cnp_json_num(&j, "total_alert_area_ha", round_to(res->total_area_ha, 1e4));
+    cnp_json_num(&j, "observed_area_ha",
+                 round_to((double)res->observed_pixels * res->pixel_area_m2 / 1e4, 1e4));
     cnp_json_num(&j, "unobserved_area_ha",
                  round_to((double)res->unobserved_pixels * res->pixel_area_m2 / 1e4, 1e4));
 
-    t->total = t->open + t->detect + t->polygons + t->write + t->hash;
+    if ((st = json_outputs(&j, sg)) != CNP_OK)
+        goto done;
+
+    t->total = t->open + t->detect + t->polygons + t->write + t->evidence + t->hash_wait;
     cnp_json_object(&j, "timings_s");
     cnp_json_num(&j, "open", round_to(t->open, 1e4));
     cnp_json_num(&j, "detect", round_to(t->detect, 1e4));
     cnp_json_num(&j, "polygons", round_to(t->polygons, 1e4));
     cnp_json_num(&j, "write", round_to(t->write, 1e4));
-    cnp_json_num(&j, "hash", round_to(t->hash, 1e4));
+    cnp_json_num(&j, "evidence", round_to(t->evidence, 1e4));
+    cnp_json_num(&j, "hash_inputs", round_to(h->seconds, 1e4));
+    cnp_json_num(&j, "hash_wait", round_to(t->hash_wait, 1e4));
     cnp_json_num(&j, "total", round_to(t->total, 1e4));
     cnp_json_close(&j, '}');
     getrusage(RUSAGE_SELF, &ru);
     cnp_json_num(&j, "peak_rss_mb", round_to((double)ru.ru_maxrss / 1024.0, 10));
     cnp_json_int(&j, "threads", res->threads);
     cnp_json_int(&j, "strip_height", res->strip_height);
-    cnp_json_object(&j, "libraries");
+    cnp_json_object(&j, "software");
+    cnp_json_str(&j, "canopy", CNP_VERSION);
+    cnp_json_str(&j, "compiler", "gcc " __VERSION__);
     cnp_json_str(&j, "gdal", GDALVersionInfo("RELEASE_NAME"));
     char pj[32];
     snprintf(pj, sizeof pj, "%d.%d.%d", PROJ_VERSION_MAJOR, PROJ_VERSION_MINOR, PROJ_VERSION_PATCH);
@@ -748,19 +850,27 @@ done:
     return st;
 }
 
-typedef struct staging {
+/* ---- the staging folder ---------------------------------------------------- */
+
+struct staging {
     char dir[4096];        /* OUTDIR/.canopy-tmp-PID */
     int  created_outdir;
-} staging;
+    int  evidence;         /* evidence outputs are part of this run */
+};
 
-static const char *const output_names[] = { "alerts.gpkg", "alerts.geojson", "overview.png",
-                                            "run.json" };
-enum { N_OUTPUTS = sizeof output_names / sizeof output_names[0] };
+/* Files of a run, in the order they are moved into OUTDIR; run.json last: its
+ * presence says the set is complete. `evidence` marks the optional ones. */
+static const struct { const char *name; int evidence; } outputs[] = {
+    { "alerts.gpkg", 0 }, { "alerts.geojson", 0 }, { "alerts.csv", 0 }, { "overview.png", 0 },
+    { "alerts.kmz", 1 },  { "report.html", 1 },    { "evidence", 1 },   { "run.json", 0 },
+};
+enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
 
-static cnp_status staging_open(staging *sg, const char *outdir)
+static cnp_status staging_open(staging *sg, const char *outdir, int evidence)
 {
     struct stat stt;
     memset(sg, 0, sizeof *sg);
+    sg->evidence = evidence;
     if (stat(outdir, &stt) != 0) {
         if (mkdir(outdir, 0777) != 0)
             return cnp_err(CNP_E_IO, "cannot create output folder '%s': %s", outdir,
@@ -784,21 +894,21 @@ static void staging_path(const staging *sg, const char *name, char *out, size_t 
     snprintf(out, size, "%s/%s", sg->dir, name);
 }
 
-/* Remove everything we staged (also GPKG side files), and OUTDIR if we made it. */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+static void remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Remove everything we staged, and OUTDIR if we made it. */
 static void staging_abort(staging *sg, const char *outdir)
 {
-    static const char *const extra[] = { "alerts.gpkg-journal", "alerts.gpkg-wal",
-                                         "alerts.gpkg-shm" };
-    char p[4200];
-    for (int i = 0; i < N_OUTPUTS; i++) {
-        staging_path(sg, output_names[i], p, sizeof p);
-        unlink(p);
-    }
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
-        staging_path(sg, extra[i], p, sizeof p);
-        unlink(p);
-    }
-    rmdir(sg->dir);
+    remove_tree(sg->dir);
     if (sg->created_outdir)
         rmdir(outdir);
 }
@@ -806,16 +916,98 @@ static void staging_abort(staging *sg, const char *outdir)
 static cnp_status staging_commit(staging *sg, const char *outdir)
 {
     char from[4200], to[4200];
-    /* run.json last: its presence says the set is complete. */
     for (int i = 0; i < N_OUTPUTS; i++) {
-        staging_path(sg, output_names[i], from, sizeof from);
-        snprintf(to, sizeof to, "%s/%s", outdir, output_names[i]);
+        if (outputs[i].evidence && !sg->evidence)
+            continue;
+        staging_path(sg, outputs[i].name, from, sizeof from);
+        snprintf(to, sizeof to, "%s/%s", outdir, outputs[i].name);
+        /* A folder cannot replace a non-empty folder: drop the old evidence. */
+        if (strcmp(outputs[i].name, "evidence") == 0)
+            remove_tree(to);
         if (rename(from, to) != 0)
-            return cnp_err(CNP_E_IO, "cannot move '%s' into '%s': %s", output_names[i], outdir,
+            return cnp_err(CNP_E_IO, "cannot move '%s' into '%s': %s", outputs[i].name, outdir,
                            strerror(errno));
     }
     rmdir(sg->dir);
     return CNP_OK;
+}
+
+/* Hash every staged output but run.json (which lists them). */
+typedef struct out_walk { cnp_json *j; size_t prefix; cnp_status st; } out_walk;
+static _Thread_local out_walk *walk_ctx;
+
+static int hash_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)ftw;
+    if (flag != FTW_F)
+        return 0;
+    const char *rel = path + walk_ctx->prefix;
+    if (strcmp(rel, "run.json") == 0)
+        return 0;
+    char hex[65];
+    int64_t size = 0;
+    if ((walk_ctx->st = cnp_sha256_file(path, hex, &size)) != CNP_OK)
+        return 1;
+    cnp_json_object(walk_ctx->j, NULL);
+    cnp_json_str(walk_ctx->j, "path", rel);
+    cnp_json_int(walk_ctx->j, "size", size);
+    cnp_json_str(walk_ctx->j, "sha256", hex);
+    cnp_json_close(walk_ctx->j, '}');
+    return 0;
+}
+
+/* nftw's order depends on the file system; list outputs in a fixed order. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char **list_files;
+static size_t list_n, list_cap;
+
+static int list_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)ftw;
+    if (flag != FTW_F)
+        return 0;
+    if (list_n == list_cap) {
+        size_t cap = list_cap ? 2 * list_cap : 64;
+        char **p = realloc(list_files, cap * sizeof *p);
+        if (!p)
+            return 1;
+        list_files = p;
+        list_cap = cap;
+    }
+    list_files[list_n] = strdup(path);
+    return list_files[list_n++] ? 0 : 1;
+}
+
+static cnp_status json_outputs(cnp_json *j, const staging *sg)
+{
+    out_walk w = { j, strlen(sg->dir) + 1, CNP_OK };
+    cnp_status st = CNP_OK;
+
+    walk_ctx = &w;
+    list_n = 0;
+    if (nftw(sg->dir, list_entry, 16, FTW_PHYS) != 0)
+        st = cnp_err(CNP_E_NOMEM, "cannot list the outputs");
+    if (st == CNP_OK) {
+        qsort(list_files, list_n, sizeof *list_files, cmp_str);
+        cnp_json_array(j, "outputs");
+        for (size_t i = 0; i < list_n && st == CNP_OK; i++) {
+            struct stat stt;
+            stat(list_files[i], &stt);
+            if (hash_entry(list_files[i], &stt, FTW_F, NULL))
+                st = w.st;
+        }
+        cnp_json_close(j, ']');
+    }
+    for (size_t i = 0; i < list_n; i++)
+        free(list_files[i]);
+    free(list_files);
+    list_files = NULL;
+    list_n = list_cap = 0;
+    return st;
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -829,17 +1021,29 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_result res;
     cnp_overview ov;
     staging sg;
-    int staged = 0, win[4] = { 0 };
+    hash_job hj;
+    pthread_t hash_thread;
+    int hashing = 0, staged = 0, win[4] = { 0 };
     timings t = { 0 };
-    char started[32], path[4200];
+    char started[32], path[4200], run_id[65] = "";
+    cnp_evidence_ctx ev;
     cnp_status st;
     double t0 = now_s();
 
     memset(sc, 0, sizeof sc);
     memset(&res, 0, sizeof res);
     memset(&ov, 0, sizeof ov);
+    memset(&ev, 0, sizeof ev);
     cnp_runs_init(&runs);
     utc_now(started);
+
+    /* Hash the inputs on a thread of its own while the scenes are processed. */
+    hash_job_init(&hj, job);
+    if (hj.enabled) {
+        if (pthread_create(&hash_thread, NULL, hash_inputs, &hj) != 0)
+            return cnp_err(CNP_E_NOMEM, "cannot start the hashing thread");
+        hashing = 1;
+    }
 
     if ((st = cnp_scene_open(&sc[0], "BEFORE", job->before, job->before_mask, s,
                              s->date_before)) != CNP_OK ||
@@ -876,7 +1080,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     if ((st = detect_strips(&c, nthreads, &runs, &stats, &counts)) != CNP_OK)
         goto done;
     res.loss_pixels = counts.loss;
-    res.unobserved_pixels = counts.unobserved;
+    res.unobserved_pixels = counts.unobserved + (int64_t)sc[0].width * sc[0].height
+                            - (int64_t)win[2] * win[3];
     res.observed_pixels = counts.other + counts.forest + counts.loss;
     res.forest_pixels = counts.forest + counts.loss;
     res.window_pixels = (int64_t)win[2] * win[3];
@@ -893,7 +1098,19 @@ cnp_status cnp_detect_run(const cnp_job *job)
     t.polygons = now_s() - t0;
 
     t0 = now_s();
-    if ((st = staging_open(&sg, job->outdir)) != CNP_OK)
+    if (hashing) {
+        pthread_join(hash_thread, NULL);
+        hashing = 0;
+        if (hj.st != CNP_OK) {
+            st = cnp_err(hj.st, "%s", hj.msg);
+            goto done;
+        }
+    }
+    t.hash_wait = now_s() - t0;
+    compute_run_id(&hj, job, run_id);
+
+    t0 = now_s();
+    if ((st = staging_open(&sg, job->outdir, !job->no_evidence)) != CNP_OK)
         goto done;
     staged = 1;
     /* GeoPackage stamps the current time into gpkg_contents; pin it so that the
@@ -901,18 +1118,53 @@ cnp_status cnp_detect_run(const cnp_job *job)
     char stamp[40];
     snprintf(stamp, sizeof stamp, "%sT00:00:00Z", sc[1].date[0] ? sc[1].date : "2000-01-01");
     CPLSetConfigOption("OGR_CURRENT_DATE", stamp);
+    ev.job = job;
+    ev.scene[0] = &sc[0];
+    ev.scene[1] = &sc[1];
+    ev.res = &res;
+    ev.run_id = run_id;
+    ev.program_version = CNP_VERSION;
+    ev.max_chips = job->max_chips;
+    ev.has_chip = calloc(res.nalerts + 1, 1);
+    if (!ev.has_chip) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
     staging_path(&sg, "alerts.gpkg", path, sizeof path);
     if ((st = cnp_write_gpkg(path, &res, &sc[0], &sc[1])) != CNP_OK)
         goto done;
     staging_path(&sg, "alerts.geojson", path, sizeof path);
     if ((st = cnp_write_geojson(path, &res, &sc[0], &sc[1])) != CNP_OK)
         goto done;
+    staging_path(&sg, "alerts.csv", path, sizeof path);
+    if ((st = cnp_write_csv(path, &ev)) != CNP_OK)
+        goto done;
     staging_path(&sg, "overview.png", path, sizeof path);
     if ((st = cnp_write_overview(path, &ov, &sc[1], &res)) != CNP_OK)
         goto done;
     t.write = now_s() - t0;
+
+    t0 = now_s();
+    if (!job->no_evidence) {
+        staging_path(&sg, "evidence", path, sizeof path);
+        if (mkdir(path, 0777) != 0) {
+            st = cnp_err(CNP_E_IO, "cannot create '%s': %s", path, strerror(errno));
+            goto done;
+        }
+        if ((st = cnp_evidence_chips(sg.dir, &ev)) != CNP_OK)
+            goto done;
+        staging_path(&sg, "alerts.kmz", path, sizeof path);
+        if ((st = cnp_write_kmz(path, sg.dir, &ev)) != CNP_OK)
+            goto done;
+        staging_path(&sg, "report.html", path, sizeof path);
+        if ((st = cnp_write_report(path, &ev)) != CNP_OK)
+            goto done;
+    }
+    t.evidence = now_s() - t0;
+
     staging_path(&sg, "run.json", path, sizeof path);
-    if ((st = write_run_json(path, job, sc, win, &res, &t, started)) != CNP_OK)
+    if ((st = write_run_json(path, job, sc, win, &res, &t, started, &hj, run_id, &sg, &ev)) !=
+        CNP_OK)
         goto done;
     if ((st = staging_commit(&sg, job->outdir)) != CNP_OK)
         goto done;
@@ -920,15 +1172,18 @@ cnp_status cnp_detect_run(const cnp_job *job)
 
     if (!job->quiet)
         printf("canopy: %zu alert%s, %.2f ha (%lld loss pixels, %.1f%% of the window "
-               "unobserved) -> %s/alerts.gpkg, alerts.geojson, overview.png, run.json\n",
+               "unobserved) -> %s/\n",
                res.nalerts, res.nalerts == 1 ? "" : "s", res.total_area_ha,
                (long long)res.loss_pixels,
                100.0 * (double)res.unobserved_pixels / (double)res.window_pixels, job->outdir);
 
 done:
+    if (hashing)
+        pthread_join(hash_thread, NULL);
     CPLSetConfigOption("OGR_CURRENT_DATE", NULL);
     if (staged)
         staging_abort(&sg, job->outdir);
+    free(ev.has_chip);
     free_result(&res);
     cnp_overview_free(&ov);
     free(stats.v);

@@ -21,6 +21,9 @@ typedef struct cnp_job {
     const char  *config_path;             /* NULL when built-in defaults         */
     cnp_settings settings;
     int          quiet;
+    int          no_evidence;             /* skip chips, report.html, alerts.kmz */
+    int          no_hash;                 /* do not hash the inputs              */
+    size_t       max_chips;               /* 0 = a chip for every alert          */
     int          argc;                    /* the command line, for run.json      */
     char       **argv;
 } cnp_job;

@@ -103,6 +103,7 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
     sc->red = s->red_band;
     sc->nir = s->nir_band;
     sc->green = s->green_band <= sc->nbands ? s->green_band : 0;
+    sc->blue = s->blue_band <= sc->nbands ? s->blue_band : 0;
 
     if (GDALGetGeoTransform(ds, sc->gt) != CE_None) {
         st = cnp_err(CNP_E_DATA, "%s scene '%s': not georeferenced (no geotransform)", role, path);

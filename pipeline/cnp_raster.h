@@ -26,7 +26,7 @@ typedef struct cnp_scene {
     double gt[6];                /* geotransform of read_path                      */
     char  *wkt;                  /* CRS of read_path                               */
     int    block_w, block_h;     /* natural block size of the red band            */
-    int    red, nir, green;      /* 1-based bands; green 0 = none                  */
+    int    red, nir, green, blue;/* 1-based bands; green/blue 0 = none             */
     int    read_mask_band;       /* 1: GDAL mask band (alpha/per-dataset) must be read */
     int    warped;               /* 1 when read_path is a warped VRT               */
     const char *scale_source;    /* "option", "metadata" or "default"            */

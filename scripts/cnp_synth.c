@@ -2027,10 +2027,9 @@ static void to_dn(const float v[4], uint64_t h, uint16_t *out[4], size_t k)
 {
     for (int b = 0; b < 4; b++) {
         const float e = (float)((h >> (16 * b)) & 0xFFFFu) * (2.0f / 65535.0f) - 1.0f;
-        long dn = lrintf(v[b] * 10000.0f * (1.0f + NOISE_REL * e));
+        const float f = v[b] * 10000.0f * (1.0f + NOISE_REL * e) + 0.5f;   /* round */
 
-        dn = dn < 1 ? 1 : dn > 65535 ? 65535 : dn;
-        out[b][k] = (uint16_t)dn;
+        out[b][k] = f < 1.0f ? 1 : f >= 65535.0f ? 65535 : (uint16_t)f;
     }
 }
 
@@ -2184,6 +2183,10 @@ static cnp_status create_raster(const scene *sc, const char *path, const char *n
     co = CSLSetNameValue(co, "COMPRESS", o->compress);
     if (predictor && strcmp(o->compress, "NONE"))
         co = CSLSetNameValue(co, "PREDICTOR", "2");
+    /* the bounded per-pixel noise makes the low bits incompressible: level 1
+     * is ~2x faster than the default 6 and no larger on these scenes */
+    if (predictor && !strcmp(o->compress, "DEFLATE"))
+        co = CSLSetNameValue(co, "ZLEVEL", "1");
     if (nbands > 1)
         co = CSLSetNameValue(co, "INTERLEAVE", "PIXEL");
     co = CSLSetNameValue(co, "BIGTIFF", "IF_SAFER");
