@@ -127,7 +127,9 @@ def main():
     run = json.load(open(out + "/run.json"))
     report(run["counts"]["alerts"] == len(alerts) and
            abs(run["total_alert_area_ha"] - sum(a["area_ha"] for a in alerts)) < 1e-3 and
-           len(run["inputs"]["before"]["sha256"]) == 64 and run["counts"]["unobserved_pixels"] > 0,
+           all(len(i["sha256"]) == 64 and i["size"] > 0 for i in run["inputs"]) and len(run["inputs"]) == 4 and
+           run["counts"]["unobserved_pixels"] > 0 and len(run["run_id"]) == 64 and
+           {o["path"] for o in run["outputs"]} >= {"alerts.gpkg", "alerts.geojson", "overview.png"},
            prefix + ": run.json counts, area and input hashes")
 
 
