@@ -232,6 +232,32 @@ cnp_status cnp_runs_append_row(cnp_runs *r, const uint8_t *mask, ptrdiff_t width
     return CNP_OK;
 }
 
+cnp_status cnp_runs_push(cnp_runs *r, int32_t y, int32_t x0, int32_t x1, int *extended)
+{
+    if (!r || x1 <= x0)
+        return CNP_E_ARG;
+    cnp_run *last = r->n ? &r->run[r->n - 1] : NULL;
+    if (last && (y < last->y || (y == last->y && x0 < last->x1)))
+        return CNP_E_ARG;
+    if (last && y == last->y && x0 == last->x1) {
+        last->x1 = x1;
+        if (extended)
+            *extended = 1;
+        return CNP_OK;
+    }
+    if (r->n >= MAX_RUNS)
+        return CNP_E_NOMEM;
+    cnp_status st = reserve(r, r->n + 1);
+    if (st != CNP_OK)
+        return st;
+    r->run[r->n] = (cnp_run){ y, x0, x1 };
+    r->parent[r->n] = (uint32_t)r->n;
+    r->n++;
+    if (extended)
+        *extended = 0;
+    return CNP_OK;
+}
+
 cnp_status cnp_runs_link(cnp_runs *r, int connectivity)
 {
     int64_t slack;

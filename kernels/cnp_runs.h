@@ -61,6 +61,14 @@ void cnp_runs_clear(cnp_runs *r);
 cnp_status cnp_runs_append_row(cnp_runs *r, const uint8_t *mask, ptrdiff_t width,
                                int32_t y, int32_t x_origin);
 
+/* cnp_runs_push() :
+ * Append one run [x0, x1) on row y, in scan order. A run that starts exactly
+ * where the row's last run ends extends it instead (runs stay maximal), and
+ * *extended (when not NULL) says which happened: callers that keep per-run
+ * data merge it then. For pipelines that cut rows into tiles.
+ * @return CNP_OK, CNP_E_ARG (empty run or out of scan order), CNP_E_NOMEM. */
+cnp_status cnp_runs_push(cnp_runs *r, int32_t y, int32_t x0, int32_t x1, int *extended);
+
 /* cnp_runs_link() :
  * Union every pair of runs on consecutive rows (y, y+1) that touch:
  * connectivity 4 = they share a column (a.x0 < b.x1 && b.x0 < a.x1),

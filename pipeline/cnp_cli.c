@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cpl_conv.h>
 #include <gdal.h>
 
 #include "cnp_config.h"
@@ -240,6 +241,10 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
     job.before = argv[optind];
     job.after = argv[optind + 1];
 
+    /* Strips are read once, block by block: a large block cache only costs
+     * memory. Respect a user's own GDAL_CACHEMAX. */
+    if (!getenv("GDAL_CACHEMAX"))
+        CPLSetConfigOption("GDAL_CACHEMAX", "64");
     GDALAllRegister();
     cnp_err_install_gdal_handler(0);
     st = cnp_detect_run(&job);

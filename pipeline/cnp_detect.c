@@ -92,18 +92,50 @@ typedef struct detect_ctx {
     const cnp_scene *scene[2];
     int              win[4];
     int              strip_h, nstrips;
+    int              tile_w;          /* columns per tile: the BEFORE block width */
     cnp_change_params params;
     cnp_overview    *ov;
 } detect_ctx;
 
+/* A loss run found in one tile, with its sums; tiles are processed left to
+ * right, then their runs are merged row by row into the strip's runs. */
+typedef struct tile_run {
+    cnp_run   run;
+    run_stats st;
+} tile_run;
+
 typedef struct worker {
     cnp_reader *rd[2];
-    float      *red[2], *nir[2], *ndvi[2];
+    float      *red[2], *nir[2], *ndvi[2];   /* one tile: tile_w x strip_h */
     uint8_t    *obs[2], *cls, *rowmask;
-    cnp_runs    runs;
+    tile_run   *segs;                        /* runs of every tile of the strip */
+    size_t      nsegs, segs_cap;
+    size_t     *tile_first;                  /* first seg of each tile, ntiles + 1 */
+    size_t     *tile_pos;
+    cnp_runs    runs;                        /* the strip's runs, scan order */
     stats_vec   stats;
     cnp_change_counts counts;
+    cnp_overview_part ovp;                   /* the strip's share of the quicklook */
 } worker;
+
+/* Tiles and strips are aligned to the raster's blocks, also when the window
+ * starts inside one: [start, end) of tile k / strip s, clipped to the window. */
+static int grid_origin(int w0, int step) { return w0 - w0 % step; }
+
+static int ntiles_of(const detect_ctx *c)
+{
+    const int a = grid_origin(c->win[0], c->tile_w);
+    return (c->win[0] + c->win[2] - a + c->tile_w - 1) / c->tile_w;
+}
+
+static void span_of(int w0, int wlen, int step, int k, int *start, int *len)
+{
+    const int a = grid_origin(w0, step);
+    const int s0 = a + k * step > w0 ? a + k * step : w0;
+    const int s1 = a + (k + 1) * step < w0 + wlen ? a + (k + 1) * step : w0 + wlen;
+    *start = s0;
+    *len = s1 - s0;
+}
 
 static void worker_free(worker *w)
 {
@@ -116,14 +148,19 @@ static void worker_free(worker *w)
     }
     free(w->cls);
     free(w->rowmask);
+    free(w->segs);
+    free(w->tile_first);
+    free(w->tile_pos);
     cnp_runs_free(&w->runs);
     free(w->stats.v);
+    cnp_overview_part_free(&w->ovp);
     memset(w, 0, sizeof *w);
 }
 
 static cnp_status worker_init(worker *w, const detect_ctx *c)
 {
-    const size_t n = (size_t)c->win[2] * (size_t)c->strip_h;
+    const size_t n = (size_t)c->tile_w * (size_t)c->strip_h;
+    const size_t ntiles = (size_t)ntiles_of(c);
     cnp_status st;
 
     memset(w, 0, sizeof *w);
@@ -136,56 +173,68 @@ static cnp_status worker_init(worker *w, const detect_ctx *c)
         w->ndvi[d] = malloc(n * sizeof(float));
         w->obs[d] = malloc(n);
         if (!w->red[d] || !w->nir[d] || !w->ndvi[d] || !w->obs[d])
-            return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d strip", c->win[2], c->strip_h);
+            return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", c->tile_w, c->strip_h);
     }
     w->cls = malloc(n);
-    w->rowmask = malloc((size_t)c->win[2]);
-    if (!w->cls || !w->rowmask)
-        return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d strip", c->win[2], c->strip_h);
+    w->rowmask = malloc((size_t)c->tile_w);
+    w->tile_first = malloc((ntiles + 1) * sizeof *w->tile_first);
+    w->tile_pos = malloc((ntiles + 1) * sizeof *w->tile_pos);
+    if (!w->cls || !w->rowmask || !w->tile_first || !w->tile_pos)
+        return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", c->tile_w, c->strip_h);
+    return cnp_overview_part_init(&w->ovp, c->ov, c->strip_h);
+}
+
+static cnp_status segs_reserve(worker *w, size_t need)
+{
+    if (need <= w->segs_cap)
+        return CNP_OK;
+    size_t cap = w->segs_cap ? w->segs_cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    tile_run *p = realloc(w->segs, cap * sizeof *p);
+    if (!p)
+        return cnp_err(CNP_E_NOMEM, "out of memory for loss runs");
+    w->segs = p;
+    w->segs_cap = cap;
     return CNP_OK;
 }
 
-static cnp_status process_strip(worker *w, const detect_ctx *c, int s)
+/* Read and classify one tile; append its loss runs (with sums) to w->segs. */
+static cnp_status process_tile(worker *w, const detect_ctx *c, int x0, int y0, int tw, int h)
 {
-    const int x0 = c->win[0], width = c->win[2];
-    const int y0 = c->win[1] + s * c->strip_h;
-    const int h = (c->win[1] + c->win[3] - y0) < c->strip_h ? c->win[1] + c->win[3] - y0
-                                                             : c->strip_h;
     cnp_status st;
 
     for (int d = 0; d < 2; d++)
-        if ((st = cnp_reader_read(w->rd[d], x0, y0, width, h, w->red[d], w->nir[d],
+        if ((st = cnp_reader_read(w->rd[d], x0, y0, tw, h, w->red[d], w->nir[d],
                                   w->obs[d])) != CNP_OK)
             return st;
 
     cnp_change_tile t = {
-        .width = width, .height = h, .stride = width,
+        .width = tw, .height = h, .stride = tw,
         .red = { w->red[0], w->red[1] }, .nir = { w->nir[0], w->nir[1] },
         .observed = { w->obs[0], w->obs[1] }, .ndvi = { w->ndvi[0], w->ndvi[1] },
         .cls = w->cls,
     };
-    memset(&w->counts, 0, sizeof w->counts);
     if ((st = cnp_change_classify(&c->params, &t, &w->counts)) != CNP_OK)
         return cnp_err(st, "change classification failed");
-    cnp_overview_add_strip(c->ov, y0, h, w->cls);
+    cnp_overview_part_add(&w->ovp, x0, y0, tw, h, w->cls, w->red[1], w->nir[1], w->ndvi[1]);
 
-    cnp_runs_clear(&w->runs);
-    w->stats.n = 0;
     for (int r = 0; r < h; r++) {
-        const uint8_t *cls = w->cls + (size_t)r * width;
-        for (int x = 0; x < width; x++)
-            w->rowmask[x] = cls[x] == CNP_CLASS_LOSS;
-        const size_t first = w->runs.n;
-        if ((st = cnp_runs_append_row(&w->runs, w->rowmask, width, y0 + r, x0)) != CNP_OK)
-            return cnp_err(st, "out of memory for loss runs");
-        if ((st = stats_reserve(&w->stats, w->runs.n)) != CNP_OK)
-            return st;
-        const float *nb = w->ndvi[0] + (size_t)r * width, *na = w->ndvi[1] + (size_t)r * width;
-        for (size_t i = first; i < w->runs.n; i++) {
-            run_stats *rs = &w->stats.v[i];
+        const uint8_t *cls = w->cls + (size_t)r * tw;
+        const float *nb = w->ndvi[0] + (size_t)r * tw, *na = w->ndvi[1] + (size_t)r * tw;
+        for (int x = 0; x < tw;) {
+            if (cls[x] != CNP_CLASS_LOSS) {
+                x++;
+                continue;
+            }
+            if ((st = segs_reserve(w, w->nsegs + 1)) != CNP_OK)
+                return st;
+            tile_run *seg = &w->segs[w->nsegs++];
+            run_stats *rs = &seg->st;
             rs->sum_dndvi = rs->sum_before = rs->sum_after = 0.0;
             rs->min_dndvi = INFINITY;
-            for (int x = w->runs.run[i].x0 - x0; x < w->runs.run[i].x1 - x0; x++) {
+            const int xs = x;
+            for (; x < tw && cls[x] == CNP_CLASS_LOSS; x++) {
                 const float d = na[x] - nb[x];
                 rs->sum_dndvi += d;
                 rs->sum_before += nb[x];
@@ -193,8 +242,60 @@ static cnp_status process_strip(worker *w, const detect_ctx *c, int s)
                 if (d < rs->min_dndvi)
                     rs->min_dndvi = d;
             }
+            seg->run = (cnp_run){ y0 + r, x0 + xs, x0 + x };
         }
-        w->stats.n = w->runs.n;
+    }
+    return CNP_OK;
+}
+
+/* One strip, tile by tile (each tile one block of the BEFORE raster, so every
+ * block is decoded once and buffers stay tile-sized), then its runs in scan order. */
+static cnp_status process_strip(worker *w, const detect_ctx *c, int s)
+{
+    const int ntiles = ntiles_of(c);
+    int y0, h;
+    span_of(c->win[1], c->win[3], c->strip_h, s, &y0, &h);
+    cnp_status st;
+
+    memset(&w->counts, 0, sizeof w->counts);
+    cnp_overview_part_reset(&w->ovp, y0, h);
+    w->nsegs = 0;
+    for (int k = 0; k < ntiles; k++) {
+        int x0, tw;
+        span_of(c->win[0], c->win[2], c->tile_w, k, &x0, &tw);
+        w->tile_first[k] = w->nsegs;
+        if ((st = process_tile(w, c, x0, y0, tw, h)) != CNP_OK)
+            return st;
+    }
+    w->tile_first[ntiles] = w->nsegs;
+
+    /* Row-major merge; a run cut by a tile border is joined back into one. */
+    cnp_runs_clear(&w->runs);
+    w->stats.n = 0;
+    if ((st = stats_reserve(&w->stats, w->nsegs)) != CNP_OK)
+        return st;
+    memcpy(w->tile_pos, w->tile_first, (size_t)(ntiles + 1) * sizeof *w->tile_pos);
+    for (int y = y0; y < y0 + h; y++) {
+        for (int k = 0; k < ntiles; k++) {
+            for (; w->tile_pos[k] < w->tile_first[k + 1] && w->segs[w->tile_pos[k]].run.y == y;
+                 w->tile_pos[k]++) {
+                const tile_run *seg = &w->segs[w->tile_pos[k]];
+                int extended = 0;
+                if ((st = cnp_runs_push(&w->runs, y, seg->run.x0, seg->run.x1, &extended)) !=
+                    CNP_OK)
+                    return cnp_err(st, "out of memory for loss runs");
+                if (extended) {
+                    run_stats *last = &w->stats.v[w->stats.n - 1];
+                    last->sum_dndvi += seg->st.sum_dndvi;
+                    last->sum_before += seg->st.sum_before;
+                    last->sum_after += seg->st.sum_after;
+                    if (seg->st.min_dndvi < last->min_dndvi)
+                        last->min_dndvi = seg->st.min_dndvi;
+                } else {
+                    w->stats.v[w->stats.n++] = seg->st;
+                }
+            }
+        }
     }
     if ((st = cnp_runs_link(&w->runs, c->job->settings.connectivity)) != CNP_OK)
         return cnp_err(st, "labelling failed");
@@ -250,6 +351,7 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
                             memcpy(all_stats->v + all_stats->n, w.stats.v,
                                    w.stats.n * sizeof *w.stats.v);
                         all_stats->n += w.stats.n;
+                        cnp_overview_part_merge(c->ov, &w.ovp);
                         counts->unobserved += w.counts.unobserved;
                         counts->other += w.counts.other;
                         counts->forest += w.counts.forest;
@@ -663,6 +765,7 @@ static void compute_run_id(const hash_job *h, const cnp_job *job, char out[65])
 
 typedef struct timings {
     double open, detect, polygons, write, evidence, hash_wait, total;
+    double gpkg, geojson, csv, overview;   /* parts of write */
 } timings;
 
 static const char *base_name(const char *p)
@@ -822,6 +925,10 @@ static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp
     cnp_json_num(&j, "detect", round_to(t->detect, 1e4));
     cnp_json_num(&j, "polygons", round_to(t->polygons, 1e4));
     cnp_json_num(&j, "write", round_to(t->write, 1e4));
+    cnp_json_num(&j, "write_gpkg", round_to(t->gpkg, 1e4));
+    cnp_json_num(&j, "write_geojson", round_to(t->geojson, 1e4));
+    cnp_json_num(&j, "write_csv", round_to(t->csv, 1e4));
+    cnp_json_num(&j, "write_overview", round_to(t->overview, 1e4));
     cnp_json_num(&j, "evidence", round_to(t->evidence, 1e4));
     cnp_json_num(&j, "hash_inputs", round_to(h->seconds, 1e4));
     cnp_json_num(&j, "hash_wait", round_to(t->hash_wait, 1e4));
@@ -1060,7 +1167,11 @@ cnp_status cnp_detect_run(const cnp_job *job)
         c.strip_h = 1024;
     if ((int64_t)c.strip_h * win[2] < 65536)
         c.strip_h = (int)((65536 + win[2] - 1) / win[2]);
-    c.nstrips = (win[3] + c.strip_h - 1) / c.strip_h;
+    c.nstrips = (win[1] + win[3] - grid_origin(win[1], c.strip_h) + c.strip_h - 1) / c.strip_h;
+    /* Tiles follow the BEFORE raster's blocks; a striped raster is read whole-row. */
+    c.tile_w = sc[0].block_w > 0 && sc[0].block_w < win[2] ? sc[0].block_w : win[2];
+    if (c.tile_w < 64 && c.tile_w < win[2])
+        c.tile_w = win[2] < 256 ? win[2] : 256;
     c.params.date[0] = sc[0].radiometry;
     c.params.date[1] = sc[1].radiometry;
     c.params.forest_ndvi = s->forest_ndvi;
@@ -1130,18 +1241,26 @@ cnp_status cnp_detect_run(const cnp_job *job)
         st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
     }
+    double tw = now_s();
     staging_path(&sg, "alerts.gpkg", path, sizeof path);
     if ((st = cnp_write_gpkg(path, &res, &sc[0], &sc[1])) != CNP_OK)
         goto done;
+    t.gpkg = now_s() - tw;
+    tw = now_s();
     staging_path(&sg, "alerts.geojson", path, sizeof path);
     if ((st = cnp_write_geojson(path, &res, &sc[0], &sc[1])) != CNP_OK)
         goto done;
+    t.geojson = now_s() - tw;
+    tw = now_s();
     staging_path(&sg, "alerts.csv", path, sizeof path);
     if ((st = cnp_write_csv(path, &ev)) != CNP_OK)
         goto done;
+    t.csv = now_s() - tw;
+    tw = now_s();
     staging_path(&sg, "overview.png", path, sizeof path);
     if ((st = cnp_write_overview(path, &ov, &sc[1], &res)) != CNP_OK)
         goto done;
+    t.overview = now_s() - tw;
     t.write = now_s() - t0;
 
     t0 = now_s();

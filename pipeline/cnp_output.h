@@ -18,19 +18,40 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
 cnp_status cnp_write_geojson(const char *path, const cnp_result *res, const cnp_scene *before,
                              const cnp_scene *after);
 
-/* Quicklook accumulator: unobserved share per overview cell, filled by the
- * strip workers (atomic adds), drawn by cnp_write_overview(). */
+/* Quicklook accumulator. Workers fill a cnp_overview_part for their strip
+ * (unobserved pixels per overview pixel, and AFTER's red and NIR at each
+ * overview pixel's centre: nearest-neighbour decimation, no extra read) and
+ * merge it into the cnp_overview in strip order. Integer counts and sampled
+ * values, so the result does not depend on threads. */
 typedef struct cnp_overview {
     int       win[4];          /* processed window of BEFORE's grid      */
     int       factor;          /* scene pixels per overview pixel        */
     int       width, height;   /* overview size                          */
     uint32_t *unobserved;      /* per overview pixel                     */
-    uint32_t *total;
+    float    *red, *nir;       /* AFTER's DNs at the centre; NAN if invalid */
 } cnp_overview;
 
+typedef struct cnp_overview_part {
+    const cnp_overview *ov;
+    int       oy0, rows, cap_rows;
+    uint32_t *unobserved;
+    float    *red, *nir;
+    int      *col;             /* overview column of each window column  */
+    uint8_t  *centre_col;      /* 1 where a window column is its cell's centre */
+} cnp_overview_part;
+
+/* Number of window pixels that fall in overview pixel i (edges are partial). */
+uint32_t cnp_overview_cell_pixels(const cnp_overview *ov, size_t i);
+
 cnp_status cnp_overview_init(cnp_overview *ov, const int win[4], int max_size);
-void cnp_overview_add_strip(cnp_overview *ov, int y0, int h, const uint8_t *cls);
 void cnp_overview_free(cnp_overview *ov);
+cnp_status cnp_overview_part_init(cnp_overview_part *p, const cnp_overview *ov, int strip_h);
+void cnp_overview_part_free(cnp_overview_part *p);
+void cnp_overview_part_reset(cnp_overview_part *p, int y0, int h);
+void cnp_overview_part_add(cnp_overview_part *p, int x0, int y0, int w, int h,
+                           const uint8_t *cls, const float *red_after, const float *nir_after,
+                           const float *ndvi_after);
+void cnp_overview_part_merge(cnp_overview *ov, const cnp_overview_part *p);
 cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cnp_scene *after,
                               const cnp_result *res);
 

@@ -34,40 +34,114 @@ cnp_status cnp_overview_init(cnp_overview *ov, const int win[4], int max_size)
     ov->height = (win[3] + ov->factor - 1) / ov->factor;
     const size_t n = (size_t)ov->width * (size_t)ov->height;
     ov->unobserved = calloc(n, sizeof *ov->unobserved);
-    ov->total = calloc(n, sizeof *ov->total);
-    if (!ov->unobserved || !ov->total) {
+    ov->red = malloc(n * sizeof *ov->red);
+    ov->nir = malloc(n * sizeof *ov->nir);
+    if (!ov->unobserved || !ov->red || !ov->nir) {
         cnp_overview_free(ov);
         return cnp_err(CNP_E_NOMEM, "out of memory for the overview");
     }
+    for (size_t i = 0; i < n; i++)
+        ov->red[i] = ov->nir[i] = NAN;
     return CNP_OK;
 }
 
 void cnp_overview_free(cnp_overview *ov)
 {
     free(ov->unobserved);
-    free(ov->total);
+    free(ov->red);
+    free(ov->nir);
     memset(ov, 0, sizeof *ov);
 }
 
-/* Called concurrently by strip workers: two strips can share an overview row. */
-void cnp_overview_add_strip(cnp_overview *ov, int y0, int h, const uint8_t *cls)
+static int cell_span(int ocell, int factor, int len)
 {
-    const int w = ov->win[2], f = ov->factor;
+    const int start = ocell * factor;
+    return start + factor <= len ? factor : len - start;
+}
+
+uint32_t cnp_overview_cell_pixels(const cnp_overview *ov, size_t i)
+{
+    const int ox = (int)(i % (size_t)ov->width), oy = (int)(i / (size_t)ov->width);
+    return (uint32_t)cell_span(ox, ov->factor, ov->win[2]) *
+           (uint32_t)cell_span(oy, ov->factor, ov->win[3]);
+}
+
+cnp_status cnp_overview_part_init(cnp_overview_part *p, const cnp_overview *ov, int strip_h)
+{
+    memset(p, 0, sizeof *p);
+    p->ov = ov;
+    p->cap_rows = strip_h / ov->factor + 2;
+    const size_t n = (size_t)p->cap_rows * (size_t)ov->width;
+    p->unobserved = calloc(n, sizeof *p->unobserved);
+    p->red = malloc(n * sizeof *p->red);
+    p->nir = malloc(n * sizeof *p->nir);
+    p->col = malloc((size_t)ov->win[2] * sizeof *p->col);
+    p->centre_col = malloc((size_t)ov->win[2]);
+    if (!p->unobserved || !p->red || !p->nir || !p->col || !p->centre_col)
+        return cnp_err(CNP_E_NOMEM, "out of memory for the overview");
+    for (int x = 0; x < ov->win[2]; x++) {
+        const int ox = x / ov->factor;
+        p->col[x] = ox;
+        p->centre_col[x] = x == ox * ov->factor + cell_span(ox, ov->factor, ov->win[2]) / 2;
+    }
+    return CNP_OK;
+}
+
+void cnp_overview_part_free(cnp_overview_part *p)
+{
+    free(p->unobserved);
+    free(p->red);
+    free(p->nir);
+    free(p->col);
+    free(p->centre_col);
+    memset(p, 0, sizeof *p);
+}
+
+void cnp_overview_part_reset(cnp_overview_part *p, int y0, int h)
+{
+    const cnp_overview *ov = p->ov;
+    p->oy0 = (y0 - ov->win[1]) / ov->factor;
+    p->rows = (y0 + h - 1 - ov->win[1]) / ov->factor - p->oy0 + 1;
+    const size_t n = (size_t)p->rows * (size_t)ov->width;
+    memset(p->unobserved, 0, n * sizeof *p->unobserved);
+    for (size_t i = 0; i < n; i++)
+        p->red[i] = p->nir[i] = NAN;
+}
+
+void cnp_overview_part_add(cnp_overview_part *p, int x0, int y0, int w, int h,
+                           const uint8_t *cls, const float *red_after, const float *nir_after,
+                           const float *ndvi_after)
+{
+    const cnp_overview *ov = p->ov;
+    const int *col = p->col + (x0 - ov->win[0]);
+    const uint8_t *centre = p->centre_col + (x0 - ov->win[0]);
     for (int r = 0; r < h; r++) {
-        const int oy = (y0 + r - ov->win[1]) / f;
-        const uint8_t *row = cls + (size_t)r * w;
-        for (int ox = 0; ox < ov->width; ox++) {
-            const int x1 = (ox + 1) * f < w ? (ox + 1) * f : w;
-            uint32_t un = 0, tot = 0;
-            for (int x = ox * f; x < x1; x++) {
-                un += row[x] == CNP_CLASS_UNOBSERVED;
-                tot++;
-            }
-            const size_t i = (size_t)oy * ov->width + ox;
-            #pragma omp atomic
-            ov->unobserved[i] += un;
-            #pragma omp atomic
-            ov->total[i] += tot;
+        const int wy = y0 + r - ov->win[1], oy = wy / ov->factor;
+        const int centre_row = wy == oy * ov->factor + cell_span(oy, ov->factor, ov->win[3]) / 2;
+        const size_t row = (size_t)(oy - p->oy0) * ov->width;
+        const size_t i0 = (size_t)r * w;
+        for (int x = 0; x < w; x++)
+            p->unobserved[row + (size_t)col[x]] += cls[i0 + x] == CNP_CLASS_UNOBSERVED;
+        if (!centre_row)
+            continue;
+        for (int x = 0; x < w; x++) {
+            if (!centre[x] || isnan(ndvi_after[i0 + x]))
+                continue;
+            p->red[row + (size_t)col[x]] = red_after[i0 + x];
+            p->nir[row + (size_t)col[x]] = nir_after[i0 + x];
+        }
+    }
+}
+
+/* Strips are merged in order; a strip only writes the centres it holds. */
+void cnp_overview_part_merge(cnp_overview *ov, const cnp_overview_part *p)
+{
+    const size_t base = (size_t)p->oy0 * ov->width, n = (size_t)p->rows * ov->width;
+    for (size_t i = 0; i < n; i++) {
+        ov->unobserved[base + i] += p->unobserved[i];
+        if (!isnan(p->red[i])) {
+            ov->red[base + i] = p->red[i];
+            ov->nir[base + i] = p->nir[i];
         }
     }
 }
@@ -119,27 +193,37 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
     /* False colour (NIR, red, green) makes vegetation red and bare soil cyan,
      * the contrast an investigator looks for; without green, NIR-red-red. */
     const int bands[3] = { after->nir, after->red, after->green > 0 ? after->green : after->red };
-    for (int i = 0; i < 3; i++)
-        band[i] = malloc(n * sizeof(float));
+    /* A decimated GDAL read gives true NIR-red-green colours but decodes the
+     * scene a second time unless it has internal overviews (COGs do); otherwise
+     * use AFTER's NIR and red sampled during detection (NIR, red, red). */
+    const int gdal_read = ov->factor == 1 || cnp_scene_has_overviews(after);
+    if (gdal_read)
+        for (int i = 0; i < 3; i++)
+            band[i] = malloc(n * sizeof(float));
     scratch = malloc(n * sizeof(float));
     px = malloc(n * 3);
     mask = malloc(n);
-    if (!band[0] || !band[1] || !band[2] || !scratch || !px || !mask) {
+    if ((gdal_read && (!band[0] || !band[1] || !band[2])) || !scratch || !px || !mask) {
         st = cnp_err(CNP_E_NOMEM, "out of memory for the overview");
         goto done;
     }
-    if ((st = cnp_scene_read_decimated(after, ov->win, bands, ov->width, ov->height, band)) !=
-        CNP_OK)
-        goto done;
+    const float *colour[3] = { ov->nir, ov->red, ov->red };
+    if (gdal_read) {
+        if ((st = cnp_scene_read_decimated(after, ov->win, bands, ov->width, ov->height,
+                                           band)) != CNP_OK)
+            goto done;
+        for (int i = 0; i < 3; i++)
+            colour[i] = band[i];
+    }
 
     for (size_t i = 0; i < n; i++)
-        mask[i] = ov->total[i] && ov->unobserved[i] * 2 >= ov->total[i];
+        mask[i] = ov->unobserved[i] * 2 >= cnp_overview_cell_pixels(ov, i);
     for (int b = 0; b < 3; b++) {
         /* Stretch on observed pixels only: clouds and nodata would flatten it. */
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
             if (!mask[i])
-                scratch[m++] = band[b][i];
+                scratch[m++] = colour[b][i];
         float lo = 0, hi = 1;
         if (m == 0 || cnp_percentiles(scratch, m, 2.0, 98.0, NULL, &lo, &hi) != CNP_OK) {
             lo = 0;
@@ -148,7 +232,7 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
         if (!(hi > lo))
             hi = lo + 1;
         for (size_t i = 0; i < n; i++)
-            px[3 * i + (size_t)b] = cnp_stretch_u8(band[b][i], lo, hi);
+            px[3 * i + (size_t)b] = cnp_stretch_u8(colour[b][i], lo, hi);
     }
 
     cnp_rgb8 img = { px, ov->width, ov->height, (ptrdiff_t)ov->width * 3 };

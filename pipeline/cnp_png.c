@@ -29,6 +29,9 @@
 /* Fixed zlib level for pixels and compressed text: output is a function of
  * the input alone, not of libpng's defaults. */
 #define ZLIB_LEVEL 6
+/* Pixels: level 3 compresses a 2048 x 2048 quicklook several times faster
+ * than 6 for a few per cent more bytes. */
+#define ZLIB_LEVEL_PIXELS 2
 
 typedef struct png_ctx {
     FILE *fp;
@@ -164,7 +167,10 @@ static bool write_png(png_ctx *ctx, const cnp_rgb8 *img,
     png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
                  PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
-    png_set_compression_level(png, ZLIB_LEVEL);
+    png_set_compression_level(png, ZLIB_LEVEL_PIXELS);
+    /* One filter, not libpng's per-row trial of all five: SUB suits smooth
+     * imagery and costs a fraction of the adaptive search. */
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
     png_set_text_compression_level(png, ZLIB_LEVEL);
 
     if (ntext > 0) {

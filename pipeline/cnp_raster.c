@@ -500,3 +500,13 @@ cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],
     GDALClose(ds);
     return st;
 }
+
+int cnp_scene_has_overviews(const cnp_scene *sc)
+{
+    GDALDatasetH ds = open_raster(sc->read_path);
+    if (!ds)
+        return 0;
+    const int n = GDALGetOverviewCount(GDALGetRasterBand(ds, sc->red));
+    GDALClose(ds);
+    return n > 0;
+}

@@ -73,4 +73,7 @@ cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],
                                     const int bands[3], int out_w, int out_h,
                                     float *out[3]);
 
+/* 1 when the red band of the scene as read has internal overviews. */
+int cnp_scene_has_overviews(const cnp_scene *sc);
+
 #endif /* CNP_RASTER_H */
