@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cpl_conv.h>
 #include <gdal.h>
 
 #include "cnp_config.h"
@@ -83,6 +82,8 @@ static void usage_detect(FILE *f)
           "      --date-after DATE     YYYY-MM-DD when AFTER carries no date [dates] after\n"
           "      --overview-size N     longest side of overview.png [output] overview_size (2048)\n"
           "      --threads N           worker threads, 0 = all cores [run] threads (0)\n"
+          "      --max-memory MB       memory cap: fewer workers and a smaller GDAL cache\n"
+          "                            when needed (recorded in run.json)\n"
           "      --no-evidence         skip the per-alert chips, report.html and alerts.kmz\n"
           "      --max-chips N         chips for the N largest alerts only (0 = all)\n"
           "      --no-hash             do not hash the inputs (run.json records size and time)\n"
@@ -102,7 +103,7 @@ enum {
     OPT_RED = 1000, OPT_NIR, OPT_GREEN, OPT_BLUE, OPT_SCALE, OPT_OFFSET, OPT_BMASK, OPT_AMASK,
     OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
-    OPT_NO_HASH
+    OPT_NO_HASH, OPT_MAX_MEMORY
 };
 
 static const struct { int opt; const char *section, *key, *name; } setting_opts[] = {
@@ -159,6 +160,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "no-evidence", no_argument, NULL, OPT_NO_EVIDENCE },
         { "max-chips", required_argument, NULL, OPT_MAX_CHIPS },
         { "no-hash", no_argument, NULL, OPT_NO_HASH },
+        { "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -185,6 +187,14 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         case OPT_PRINT_CONFIG: print_config = 1; break;
         case OPT_NO_EVIDENCE: job.no_evidence = 1; break;
         case OPT_NO_HASH: job.no_hash = 1; break;
+        case OPT_MAX_MEMORY: {
+            char *end = NULL;
+            const long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end || n < 64 || n > 1048576)
+                return usage_error("--max-memory: expected megabytes, 64 to 1048576");
+            job.max_memory_mb = (int)n;
+            break;
+        }
         case OPT_MAX_CHIPS: {
             char *end = NULL;
             const long n = strtol(optarg, &end, 10);
@@ -241,10 +251,6 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
     job.before = argv[optind];
     job.after = argv[optind + 1];
 
-    /* Strips are read once, block by block: a large block cache only costs
-     * memory. Respect a user's own GDAL_CACHEMAX. */
-    if (!getenv("GDAL_CACHEMAX"))
-        CPLSetConfigOption("GDAL_CACHEMAX", "64");
     GDALAllRegister();
     cnp_err_install_gdal_handler(0);
     st = cnp_detect_run(&job);

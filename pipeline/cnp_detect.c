@@ -302,6 +302,54 @@ static cnp_status process_strip(worker *w, const detect_ctx *c, int s)
     return CNP_OK;
 }
 
+/* Memory plan: per worker, the tile buffers (4 float bands, 2 NDVI, 2 masks,
+ * classes: 27 bytes a pixel) and its share of the quicklook; shared, GDAL's
+ * block cache, the quicklook and a base for code, GDAL drivers and PROJ. Loss
+ * runs come on top (16 bytes per run of loss pixels). With --max-memory the
+ * cache shrinks and fewer workers run so that the plan fits. */
+static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp_overview *ov,
+                              int *nthreads, cnp_result *res)
+{
+    /* base: measured RSS of GDAL, PROJ and their drivers once the scenes are open. */
+    const double mb = 1024.0 * 1024.0, base_mb = 70.0;
+    const double per_worker = ((double)c->tile_w * c->strip_h * 27.0 +
+                               (double)(c->strip_h / ov->factor + 2) * ov->width * 10.0) / mb;
+    /* The quicklook store (10 bytes a pixel) lives throughout; drawing it
+     * (4 + 3 + 1 bytes a pixel) happens after the workers are gone. */
+    const double overview = (double)ov->width * ov->height * 10.0 / mb;
+    const double drawing = (double)ov->width * ov->height * 8.0 / mb;
+    int cache = 32;
+
+    if (job->max_memory_mb > 0) {
+        cache = job->max_memory_mb / 8;
+        if (cache > 32)
+            cache = 32;
+        if (cache < 8)
+            cache = 8;
+        const double room = job->max_memory_mb - base_mb - cache - overview;
+        if (room < drawing)
+            return cnp_err(CNP_E_DATA, "--max-memory %d MB is too small for this scene: it "
+                           "needs at least %.0f MB (try --overview-size 1024)",
+                           job->max_memory_mb, base_mb + cache + overview + drawing);
+        const int fit = room > 0 ? (int)(room / per_worker) : 0;
+        if (fit < 1)
+            return cnp_err(CNP_E_DATA, "--max-memory %d MB is too small for this scene: it needs "
+                           "at least %.0f MB (one %dx%d tile worker)", job->max_memory_mb,
+                           base_mb + cache + overview + per_worker, c->tile_w, c->strip_h);
+        if (*nthreads > fit)
+            *nthreads = fit;
+    }
+    /* A user's own GDAL_CACHEMAX stands unless --max-memory asks for a cap. */
+    if (job->max_memory_mb > 0 || !getenv("GDAL_CACHEMAX"))
+        GDALSetCacheMax64((GIntBig)cache * 1024 * 1024);
+    else
+        cache = (int)(GDALGetCacheMax64() / (1024 * 1024));
+    res->gdal_cache_mb = cache;
+    const double workers = *nthreads * per_worker;
+    res->memory_estimate_mb = base_mb + cache + overview + (workers > drawing ? workers : drawing);
+    return CNP_OK;
+}
+
 /* Classify every strip and collect the loss runs into `all`. */
 static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all,
                                 stats_vec *all_stats, cnp_change_counts *counts)
@@ -938,6 +986,16 @@ static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp
     cnp_json_num(&j, "peak_rss_mb", round_to((double)ru.ru_maxrss / 1024.0, 10));
     cnp_json_int(&j, "threads", res->threads);
     cnp_json_int(&j, "strip_height", res->strip_height);
+    cnp_json_int(&j, "tile_width", res->tile_width);
+    cnp_json_object(&j, "memory");
+    if (job->max_memory_mb > 0)
+        cnp_json_int(&j, "max_memory_mb", job->max_memory_mb);
+    else
+        cnp_json_str(&j, "max_memory_mb", NULL);
+    cnp_json_num(&j, "planned_mb", round_to(res->memory_estimate_mb, 10));
+    cnp_json_int(&j, "gdal_cache_mb", res->gdal_cache_mb);
+    cnp_json_num(&j, "peak_rss_mb", round_to((double)ru.ru_maxrss / 1024.0, 10));
+    cnp_json_close(&j, '}');
     cnp_json_object(&j, "software");
     cnp_json_str(&j, "canopy", CNP_VERSION);
     cnp_json_str(&j, "compiler", "gcc " __VERSION__);
@@ -1182,8 +1240,11 @@ cnp_status cnp_detect_run(const cnp_job *job)
     int nthreads = s->threads > 0 ? s->threads : omp_get_num_procs();
     if (nthreads > c.nstrips)
         nthreads = c.nstrips;
+    if ((st = plan_memory(job, &c, &ov, &nthreads, &res)) != CNP_OK)
+        goto done;
     res.threads = nthreads;
     res.strip_height = c.strip_h;
+    res.tile_width = c.tile_w;
     t.open = now_s() - t0;
 
     t0 = now_s();

@@ -24,6 +24,7 @@ typedef struct cnp_job {
     int          no_evidence;             /* skip chips, report.html, alerts.kmz */
     int          no_hash;                 /* do not hash the inputs              */
     size_t       max_chips;               /* 0 = a chip for every alert          */
+    int          max_memory_mb;           /* 0 = no cap                          */
     int          argc;                    /* the command line, for run.json      */
     char       **argv;
 } cnp_job;
@@ -47,7 +48,9 @@ typedef struct cnp_result {
     int64_t    loss_pixels, loss_pixels_in_alerts, unobserved_pixels, observed_pixels;
     int64_t    forest_pixels, window_pixels, components, min_pixels;
     double     total_area_ha, pixel_area_m2;
-    int        threads, strip_height;
+    int        threads, strip_height, tile_width;
+    double     memory_estimate_mb;        /* what the run planned to use         */
+    int        gdal_cache_mb;
 } cnp_result;
 
 cnp_status cnp_detect_run(const cnp_job *job);

@@ -27,14 +27,14 @@ typedef struct cnp_overview {
     int       win[4];          /* processed window of BEFORE's grid      */
     int       factor;          /* scene pixels per overview pixel        */
     int       width, height;   /* overview size                          */
-    uint32_t *unobserved;      /* per overview pixel                     */
+    uint16_t *unobserved;      /* per overview pixel (factor <= 255)     */
     float    *red, *nir;       /* AFTER's DNs at the centre; NAN if invalid */
 } cnp_overview;
 
 typedef struct cnp_overview_part {
     const cnp_overview *ov;
     int       oy0, rows, cap_rows;
-    uint32_t *unobserved;
+    uint16_t *unobserved;
     float    *red, *nir;
     int      *col;             /* overview column of each window column  */
     uint8_t  *centre_col;      /* 1 where a window column is its cell's centre */

@@ -30,6 +30,8 @@ cnp_status cnp_overview_init(cnp_overview *ov, const int win[4], int max_size)
     ov->factor = (longest + max_size - 1) / max_size;
     if (ov->factor < 1)
         ov->factor = 1;
+    if (ov->factor > 255)   /* unobserved counts are 16-bit: factor^2 must fit */
+        return cnp_err(CNP_E_DATA, "scene too large for a %d px overview (%d px)", max_size, longest);
     ov->width = (win[2] + ov->factor - 1) / ov->factor;
     ov->height = (win[3] + ov->factor - 1) / ov->factor;
     const size_t n = (size_t)ov->width * (size_t)ov->height;
