@@ -3,7 +3,8 @@
 
 #include <math.h>
 
-double cnp_ndvi_dn(double red_dn, double nir_dn, const cnp_date_params *d)
+/* Inlined into the pixel loop; cnp_ndvi_dn() is the same code for callers. */
+static inline double ndvi_dn(double red_dn, double nir_dn, const cnp_date_params *d)
 {
     if (d->has_nodata_red && red_dn == d->nodata_red)
         return NAN;
@@ -22,6 +23,11 @@ double cnp_ndvi_dn(double red_dn, double nir_dn, const cnp_date_params *d)
     if (red < 0.0 || nir < 0.0 || !(sum > 0.0))
         return NAN;
     return (nir - red) / sum;
+}
+
+double cnp_ndvi_dn(double red_dn, double nir_dn, const cnp_date_params *d)
+{
+    return ndvi_dn(red_dn, nir_dn, d);
 }
 
 static int tile_ok(const cnp_change_params *p, const cnp_change_tile *t)
@@ -59,7 +65,7 @@ cnp_status cnp_change_classify(const cnp_change_params *p, cnp_change_tile *t,
             for (int d = 0; d < 2; d++) {
                 v[d] = NAN;
                 if (!t->observed[d] || t->observed[d][i])
-                    v[d] = cnp_ndvi_dn(t->red[d][i], t->nir[d][i], &p->date[d]);
+                    v[d] = ndvi_dn(t->red[d][i], t->nir[d][i], &p->date[d]);
                 t->ndvi[d][i] = (float)v[d];
             }
 
