@@ -20,7 +20,7 @@ CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SAN)
 endif
 
-GEO_PKGS   := gdal proj libpng libcrypto inih
+GEO_PKGS   := gdal proj libpng libcrypto inih json-c
 # Recursive (=) so pkg-config runs after scripts/setup-deps.sh, not at parse time.
 # -isystem: warnings in GDAL headers (e.g. -Wundef in cpl_port.h) are not ours.
 GEO_CFLAGS  = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(GEO_PKGS)))
@@ -39,7 +39,8 @@ DEPS_STAMP   := $(BUILD)/.deps-ok
 .PHONY: all deps demo test check check-asan bench clean
 all: bin/canopy $(BUILD)/canopy-synth
 
-$(DEPS_STAMP):
+# Re-run when the package list changes.
+$(DEPS_STAMP): scripts/setup-deps.sh
 	@scripts/setup-deps.sh
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_STAMP)
@@ -69,6 +70,10 @@ bin/canopy: $(BUILD)/pipeline/cnp_cli.o $(BUILD)/libpipeline.a $(BUILD)/libkerne
 
 $(BUILD)/canopy-synth: $(BUILD)/scripts/cnp_synth.o $(BUILD)/libkernels.a
 	$(CC) $^ -o $@ $(LDFLAGS) $(GEO_LIBS)
+
+# `make bench` only (scripts/bench.sh builds it): the read-only floor reader.
+$(BUILD)/bench-read-floor: scripts/bench/read_floor.c | $(DEPS_STAMP)
+	$(CC) $(CPPFLAGS) $(GEO_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(GEO_LIBS)
 
 # Unit tests link only the kernels: no GDAL involved.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkernels.a

@@ -801,7 +801,10 @@ static void compute_run_id(const hash_job *h, const cnp_job *job, char out[65])
     for (int i = 0; i < h->n; i++)
         fprintf(m, "%s %s %lld %s\n", h->in[i].role, h->in[i].sha256, (long long)h->in[i].size,
                 h->enabled ? "" : h->in[i].mtime);
-    cnp_settings_write_ini(&job->settings, m);
+    /* The thread count changes nothing in the outputs, so not the run id either. */
+    cnp_settings s = job->settings;
+    s.threads = 0;
+    cnp_settings_write_ini(&s, m);
     fclose(m);
     EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
     free(buf);

@@ -3,7 +3,7 @@
 # Run by the Makefile on first use; safe to run again.
 set -eu
 
-PKGS="build-essential pkg-config libgdal-dev libproj-dev libpng-dev libssl-dev libinih-dev gdal-bin python3-gdal python3-numpy"
+PKGS="build-essential pkg-config libgdal-dev libproj-dev libpng-dev libssl-dev libinih-dev libjson-c-dev gdal-bin python3-gdal python3-numpy"
 
 missing=""
 for p in $PKGS; do
