@@ -9,6 +9,8 @@
 
 CC       ?= cc
 BUILD    ?= build
+# The sanitizer build keeps its own binary so that a plain build is never replaced.
+BIN      ?= bin
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wvla -Wformat=2 -Wundef -Wcast-qual -Wwrite-strings -Werror
@@ -37,7 +39,7 @@ UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 .PHONY: all deps demo test check check-asan bench clean
-all: bin/canopy $(BUILD)/canopy-synth
+all: $(BIN)/canopy $(BUILD)/canopy-synth
 
 # Re-run when the package list changes.
 $(DEPS_STAMP): scripts/setup-deps.sh
@@ -64,7 +66,7 @@ $(BUILD)/libkernels.a: $(KERNEL_OBJ)
 $(BUILD)/libpipeline.a: $(PIPELINE_OBJ)
 	$(AR) rcs $@ $^
 
-bin/canopy: $(BUILD)/pipeline/cnp_cli.o $(BUILD)/libpipeline.a $(BUILD)/libkernels.a
+$(BIN)/canopy: $(BUILD)/pipeline/cnp_cli.o $(BUILD)/libpipeline.a $(BUILD)/libkernels.a
 	@mkdir -p $(@D)
 	$(CC) $^ -o $@ $(LDFLAGS) $(GEO_LIBS)
 
@@ -84,11 +86,11 @@ demo: all
 	@scripts/demo.sh
 
 test: all $(UNIT_BIN)
-	@BUILD=$(BUILD) tests/run-tests.sh
+	@BUILD=$(BUILD) BIN=$(BIN) tests/run-tests.sh
 check: test
 
 check-asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g' SAN=address,undefined test
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin OPT='-O1 -g' SAN=address,undefined test
 
 bench: all
 	@scripts/bench.sh

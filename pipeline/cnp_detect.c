@@ -95,7 +95,80 @@ typedef struct detect_ctx {
     int              tile_w;          /* columns per tile: the BEFORE block width */
     cnp_change_params params;
     cnp_overview    *ov;
+    cnp_unobserved  *unobs;
 } detect_ctx;
+
+/* ---- unobserved pieces ---------------------------------------------------- */
+
+static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return CNP_OK;
+    size_t cap2 = *cap ? *cap : 256;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *q = realloc(*p, cap2 * elem);
+    if (!q)
+        return cnp_err(CNP_E_NOMEM, "out of memory for the unobserved area");
+    *p = q;
+    *cap = cap2;
+    return CNP_OK;
+}
+
+static void unobserved_free(cnp_unobserved *u)
+{
+    free(u->xy);
+    free(u->ring);
+    free(u->piece);
+    memset(u, 0, sizeof *u);
+}
+
+static void unobserved_clear(cnp_unobserved *u) { u->nvert = u->nring = u->npiece = 0; }
+
+/* Append one tile's traced rings as a piece. */
+static cnp_status unobserved_add(cnp_unobserved *u, const cnp_rings *rings, int32_t tx, int32_t ty,
+                                 int64_t pixels)
+{
+    cnp_status st;
+    if ((st = grow((void **)&u->xy, &u->cap_vert, u->nvert + rings->nvert, 2 * sizeof *u->xy)) ||
+        (st = grow((void **)&u->ring, &u->cap_ring, u->nring + rings->n, sizeof *u->ring)) ||
+        (st = grow((void **)&u->piece, &u->cap_piece, u->npiece + 1, sizeof *u->piece)))
+        return st;
+    memcpy(u->xy + 2 * u->nvert, rings->xy, rings->nvert * 2 * sizeof *u->xy);
+    for (size_t i = 0; i < rings->n; i++) {
+        u->ring[u->nring + i] = rings->ring[i];
+        u->ring[u->nring + i].first += u->nvert;
+    }
+    u->piece[u->npiece++] = (cnp_unobserved_piece){ tx, ty, pixels, u->nring, rings->n };
+    u->nvert += rings->nvert;
+    u->nring += rings->n;
+    return CNP_OK;
+}
+
+/* Append all of `src` to `dst` (strip order). */
+static cnp_status unobserved_append(cnp_unobserved *dst, const cnp_unobserved *src)
+{
+    cnp_status st;
+    if ((st = grow((void **)&dst->xy, &dst->cap_vert, dst->nvert + src->nvert, 2 * sizeof *dst->xy)) ||
+        (st = grow((void **)&dst->ring, &dst->cap_ring, dst->nring + src->nring, sizeof *dst->ring)) ||
+        (st = grow((void **)&dst->piece, &dst->cap_piece, dst->npiece + src->npiece,
+                   sizeof *dst->piece)))
+        return st;
+    if (src->nvert)
+        memcpy(dst->xy + 2 * dst->nvert, src->xy, src->nvert * 2 * sizeof *src->xy);
+    for (size_t i = 0; i < src->nring; i++) {
+        dst->ring[dst->nring + i] = src->ring[i];
+        dst->ring[dst->nring + i].first += dst->nvert;
+    }
+    for (size_t i = 0; i < src->npiece; i++) {
+        dst->piece[dst->npiece + i] = src->piece[i];
+        dst->piece[dst->npiece + i].ring0 += dst->nring;
+    }
+    dst->nvert += src->nvert;
+    dst->nring += src->nring;
+    dst->npiece += src->npiece;
+    return CNP_OK;
+}
 
 /* A loss run found in one tile, with its sums; tiles are processed left to
  * right, then their runs are merged row by row into the strip's runs. */
@@ -116,6 +189,10 @@ typedef struct worker {
     stats_vec   stats;
     cnp_change_counts counts;
     cnp_overview_part ovp;                   /* the strip's share of the quicklook */
+    cnp_runs    uruns;                       /* one tile's unobserved runs */
+    cnp_trace_ws *tws;
+    cnp_rings   urings;
+    cnp_unobserved unobs;                    /* the strip's unobserved pieces */
 } worker;
 
 /* Tiles and strips are aligned to the raster's blocks, also when the window
@@ -154,6 +231,10 @@ static void worker_free(worker *w)
     cnp_runs_free(&w->runs);
     free(w->stats.v);
     cnp_overview_part_free(&w->ovp);
+    cnp_runs_free(&w->uruns);
+    cnp_trace_ws_free(w->tws);
+    cnp_rings_free(&w->urings);
+    unobserved_free(&w->unobs);
     memset(w, 0, sizeof *w);
 }
 
@@ -165,6 +246,11 @@ static cnp_status worker_init(worker *w, const detect_ctx *c)
 
     memset(w, 0, sizeof *w);
     cnp_runs_init(&w->runs);
+    cnp_runs_init(&w->uruns);
+    cnp_rings_init(&w->urings);
+    w->tws = cnp_trace_ws_create();
+    if (!w->tws)
+        return cnp_err(CNP_E_NOMEM, "out of memory for tracing");
     for (int d = 0; d < 2; d++) {
         if ((st = cnp_reader_open(c->scene[d], &c->job->settings, &w->rd[d])) != CNP_OK)
             return st;
@@ -219,6 +305,25 @@ static cnp_status process_tile(worker *w, const detect_ctx *c, int x0, int y0, i
         return cnp_err(st, "change classification failed");
     cnp_overview_part_add(&w->ovp, x0, y0, tw, h, w->cls, w->red[1], w->nir[1], w->ndvi[1]);
 
+    /* The tile's unobserved pixels, traced here while they are at hand. */
+    cnp_runs_clear(&w->uruns);
+    int64_t unobs_px = 0;
+    for (int r = 0; r < h; r++) {
+        const uint8_t *cls = w->cls + (size_t)r * tw;
+        for (int x = 0; x < tw; x++) {
+            w->rowmask[x] = cls[x] == CNP_CLASS_UNOBSERVED;
+            unobs_px += w->rowmask[x];
+        }
+        if ((st = cnp_runs_append_row(&w->uruns, w->rowmask, tw, y0 + r, x0)) != CNP_OK)
+            return cnp_err(st, "out of memory for the unobserved area");
+    }
+    if (unobs_px) {
+        if ((st = cnp_trace_runs(w->uruns.run, w->uruns.n, w->tws, &w->urings)) != CNP_OK)
+            return cnp_err(st, "tracing the unobserved area failed");
+        if ((st = unobserved_add(&w->unobs, &w->urings, x0, y0, unobs_px)) != CNP_OK)
+            return st;
+    }
+
     for (int r = 0; r < h; r++) {
         const uint8_t *cls = w->cls + (size_t)r * tw;
         const float *nb = w->ndvi[0] + (size_t)r * tw, *na = w->ndvi[1] + (size_t)r * tw;
@@ -259,6 +364,7 @@ static cnp_status process_strip(worker *w, const detect_ctx *c, int s)
 
     memset(&w->counts, 0, sizeof w->counts);
     cnp_overview_part_reset(&w->ovp, y0, h);
+    unobserved_clear(&w->unobs);
     w->nsegs = 0;
     for (int k = 0; k < ntiles; k++) {
         int x0, tw;
@@ -389,6 +495,8 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
                     cnp_status mst = cnp_runs_concat(all, &w.runs, c->job->settings.connectivity);
                     if (mst == CNP_OK)
                         mst = stats_reserve(all_stats, all->n);
+                    if (mst == CNP_OK)
+                        mst = unobserved_append(c->unobs, &w.unobs);
                     if (mst != CNP_OK) {
                         fail_st = CNP_E_NOMEM;
                         snprintf(fail_msg, sizeof fail_msg, "out of memory merging loss runs");
@@ -724,6 +832,7 @@ done:
 
 static void free_result(cnp_result *res)
 {
+    unobserved_free(&res->unobserved);
     for (size_t i = 0; i < res->nalerts; i++)
         OGR_G_DestroyGeometry(res->alerts[i].geom);
     free(res->alerts);
@@ -1220,7 +1329,11 @@ cnp_status cnp_detect_run(const cnp_job *job)
         (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK)
         goto done;
 
-    detect_ctx c = { .job = job, .scene = { &sc[0], &sc[1] }, .ov = &ov };
+    detect_ctx c = { .job = job, .scene = { &sc[0], &sc[1] }, .ov = &ov,
+                     .unobs = &res.unobserved };
+    res.grid_width = sc[0].width;
+    res.grid_height = sc[0].height;
+    memcpy(res.window, win, sizeof win);
     memcpy(c.win, win, sizeof win);
     /* Strips follow the BEFORE raster's block rows so each block is decoded once. */
     c.strip_h = sc[0].block_h > 0 ? sc[0].block_h : 256;

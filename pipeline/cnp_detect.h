@@ -41,6 +41,24 @@ typedef struct cnp_alert {
     void   *geom;                         /* OGRGeometryH, MultiPolygon, scene CRS */
 } cnp_alert;
 
+/* What could not be seen, traced tile by tile (so tracing memory stays
+ * tile-sized however large a cloud is): one MultiPolygon per tile that has
+ * unobserved pixels, rings in pixel-corner coordinates of BEFORE's grid. */
+typedef struct cnp_unobserved_piece {
+    int32_t tile_x0, tile_y0;
+    int64_t pixels;
+    size_t  ring0, nrings;       /* into cnp_unobserved.ring                   */
+} cnp_unobserved_piece;
+
+typedef struct cnp_unobserved {
+    int32_t *xy;                 /* x,y pairs                                  */
+    size_t   nvert, cap_vert;
+    struct cnp_ring *ring;       /* first/count index vertices in xy           */
+    size_t   nring, cap_ring;
+    cnp_unobserved_piece *piece;
+    size_t   npiece, cap_piece;
+} cnp_unobserved;
+
 /* Everything the writers need to know about the run. */
 typedef struct cnp_result {
     cnp_alert *alerts;
@@ -50,6 +68,9 @@ typedef struct cnp_result {
     double     total_area_ha, pixel_area_m2;
     int        threads, strip_height, tile_width;
     double     memory_estimate_mb;        /* what the run planned to use         */
+    cnp_unobserved unobserved;
+    int        grid_width, grid_height;   /* BEFORE's grid                       */
+    int        window[4];                 /* processed part of it                */
     int        gdal_cache_mb;
 } cnp_result;
 

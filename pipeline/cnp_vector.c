@@ -1,5 +1,6 @@
 /* pipeline/cnp_vector.c - alerts.gpkg (scene CRS) and alerts.geojson (RFC 7946). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include <ogr_srs_api.h>
 
 #include "cnp_err.h"
+#include "cnp_trace.h"
 #include "cnp_output.h"
 
 static const char *reason(void)
@@ -119,6 +121,112 @@ done:
     return st;
 }
 
+/* The `unobserved` layer: one MultiPolygon per tile with pixels not seen in
+ * both dates, plus one for BEFORE's grid outside the processed window (outside
+ * AFTER's footprint), so "no alert here" can be told from "not observed here". */
+static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_result *res,
+                                   const cnp_scene *before, OGRSpatialReferenceH srs)
+{
+    const double *gt = before->gt;
+    const cnp_unobserved *u = &res->unobserved;
+    cnp_status st = CNP_OK;
+    char **lco = CSLAddString(NULL, "SPATIAL_INDEX=YES");
+    lco = CSLAddString(lco, "FID=fid");
+    lco = CSLAddString(lco, "GEOMETRY_NAME=geom");
+    lco = CSLAddString(lco, "DESCRIPTION=Areas not observed in both dates (cloud, shadow, "
+                            "nodata, masked, outside the overlap), cut along processing tiles");
+    OGRLayerH lyr = GDALDatasetCreateLayer(ds, "unobserved", srs, wkbMultiPolygon, lco);
+    CSLDestroy(lco);
+    if (!lyr)
+        return cnp_err(CNP_E_IO, "cannot create layer unobserved in '%s': %s", path, reason());
+    static const field_def ufields[] = {
+        { "reason", OFTString }, { "tile_x_off", OFTInteger }, { "tile_y_off", OFTInteger },
+        { "pixels", OFTInteger64 }, { "area_ha", OFTReal },
+    };
+    for (size_t i = 0; i < sizeof ufields / sizeof ufields[0]; i++) {
+        OGRFieldDefnH fd = OGR_Fld_Create(ufields[i].name, ufields[i].type);
+        OGR_L_CreateField(lyr, fd, 1);
+        OGR_Fld_Destroy(fd);
+    }
+    GDALDatasetStartTransaction(ds, 0);
+    for (size_t k = 0; k <= u->npiece && st == CNP_OK; k++) {
+        OGRGeometryH multi = NULL;
+        int64_t pixels = 0;
+        const char *why;
+        int col = -1, row = -1;
+        if (k < u->npiece) {
+            const cnp_unobserved_piece *pc = &u->piece[k];
+            OGRGeometryH poly = NULL;
+            multi = OGR_G_CreateGeometry(wkbMultiPolygon);
+            for (size_t r = pc->ring0; r < pc->ring0 + pc->nrings; r++) {
+                const cnp_ring *ring = &u->ring[r];
+                const int32_t *xy = u->xy + 2 * ring->first;
+                if (!ring->is_hole) {
+                    if (poly)
+                        OGR_G_AddGeometryDirectly(multi, poly);
+                    poly = OGR_G_CreateGeometry(wkbPolygon);
+                }
+                OGRGeometryH lr = OGR_G_CreateGeometry(wkbLinearRing);
+                OGR_G_SetPointCount(lr, (int)ring->count);
+                for (size_t i = 0; i < ring->count; i++) {
+                    const size_t j = gt[5] > 0 ? ring->count - 1 - i : i;
+                    OGR_G_SetPoint_2D(lr, (int)i, gt[0] + xy[2 * j] * gt[1], gt[3] + xy[2 * j + 1] * gt[5]);
+                }
+                OGR_G_AddGeometryDirectly(poly, lr);
+            }
+            if (poly)
+                OGR_G_AddGeometryDirectly(multi, poly);
+            pixels = pc->pixels;
+            why = "not observed";
+            col = pc->tile_x0;
+            row = pc->tile_y0;
+        } else {
+            /* BEFORE's grid minus the processed window (GEOS does the difference). */
+            const int *w = res->window;
+            if ((int64_t)w[2] * w[3] == (int64_t)res->grid_width * res->grid_height)
+                break;
+            char wkt[512];
+            const double gx0 = gt[0], gy0 = gt[3];
+            const double gx1 = gt[0] + res->grid_width * gt[1], gy1 = gt[3] + res->grid_height * gt[5];
+            const double wx0 = gt[0] + w[0] * gt[1], wy0 = gt[3] + w[1] * gt[5];
+            const double wx1 = gt[0] + (w[0] + w[2]) * gt[1], wy1 = gt[3] + (w[1] + w[3]) * gt[5];
+            OGRGeometryH grid = NULL, win = NULL;
+            snprintf(wkt, sizeof wkt, "POLYGON((%.10g %.10g,%.10g %.10g,%.10g %.10g,%.10g %.10g,%.10g %.10g))",
+                     gx0, gy0, gx1, gy0, gx1, gy1, gx0, gy1, gx0, gy0);
+            char *p = wkt;
+            OGR_G_CreateFromWkt(&p, NULL, &grid);
+            snprintf(wkt, sizeof wkt, "POLYGON((%.10g %.10g,%.10g %.10g,%.10g %.10g,%.10g %.10g,%.10g %.10g))",
+                     wx0, wy0, wx1, wy0, wx1, wy1, wx0, wy1, wx0, wy0);
+            p = wkt;
+            OGR_G_CreateFromWkt(&p, NULL, &win);
+            OGRGeometryH diff = grid && win ? OGR_G_Difference(grid, win) : NULL;
+            OGR_G_DestroyGeometry(grid);
+            OGR_G_DestroyGeometry(win);
+            if (!diff || OGR_G_IsEmpty(diff)) {
+                OGR_G_DestroyGeometry(diff);
+                break;
+            }
+            multi = OGR_G_ForceToMultiPolygon(diff);
+            pixels = (int64_t)res->grid_width * res->grid_height - (int64_t)w[2] * w[3];
+            why = "outside the overlap";
+        }
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+        OGR_F_SetFieldString(f, 0, why);
+        if (col >= 0) {
+            OGR_F_SetFieldInteger(f, 1, col);
+            OGR_F_SetFieldInteger(f, 2, row);
+        }
+        OGR_F_SetFieldInteger64(f, 3, pixels);
+        OGR_F_SetFieldDouble(f, 4, round((double)pixels * res->pixel_area_m2 / 1e4 * 1e4) / 1e4);
+        OGR_F_SetGeometryDirectly(f, multi);
+        if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
+            st = cnp_err(CNP_E_IO, "cannot write the unobserved area to '%s': %s", path, reason());
+        OGR_F_Destroy(f);
+    }
+    GDALDatasetCommitTransaction(ds);
+    return st;
+}
+
 cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_scene *before,
                           const cnp_scene *after)
 {
@@ -128,8 +236,22 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
     char **lco = CSLAddString(NULL, "SPATIAL_INDEX=YES");
     lco = CSLAddString(lco, "FID=fid");
     lco = CSLAddString(lco, "GEOMETRY_NAME=geom");
-    const cnp_status st = write_layer("GPKG", path, res, before, after, srs, NULL, lco);
+    cnp_status st = write_layer("GPKG", path, res, before, after, srs, NULL, lco);
     CSLDestroy(lco);
+    if (st == CNP_OK) {
+        cnp_err_gdal_reset();
+        GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE | GDAL_OF_VERBOSE_ERROR,
+                                     NULL, NULL, NULL);
+        if (!ds) {
+            st = cnp_err(CNP_E_IO, "cannot reopen '%s': %s", path, reason());
+        } else {
+            st = write_unobserved(ds, path, res, before, srs);
+            CPLErrorReset();
+            GDALClose(ds);
+            if (st == CNP_OK && CPLGetLastErrorType() >= CE_Failure)
+                st = cnp_err(CNP_E_IO, "writing '%s': %s", path, reason());
+        }
+    }
     OSRDestroySpatialReference(srs);
     return st;
 }

@@ -8,7 +8,8 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-export BUILD
+BIN=${BIN:-bin}
+export BUILD BIN
 ONLY=${1:-}
 
 log=$(mktemp)

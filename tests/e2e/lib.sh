@@ -4,7 +4,7 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
-CANOPY="$ROOT/bin/canopy"
+CANOPY="$ROOT/${BIN:-bin}/canopy"
 SYNTH="$ROOT/$BUILD/canopy-synth"
 # GDAL's Python bindings and scripts live with Debian's python3.
 PY=/usr/bin/python3
