@@ -61,7 +61,7 @@ PY
 
 # Pixel for pixel: canopy's alerts rasterized equal the sieved mask.
 gdal_translate -q -scale 0 255 0 0 -ot Byte -a_nodata none "$TMP/loss.tif" "$TMP/zero.tif"
-gdal_rasterize -q -burn 1 "$TMP/out/alerts.gpkg" "$TMP/zero.tif"
+gdal_rasterize -q -burn 1 -l alerts "$TMP/out/alerts.gpkg" "$TMP/zero.tif"
 check "oracle: rasterized alerts equal the sieved loss mask pixel for pixel" $PY - "$TMP/zero.tif" "$TMP/sieved.tif" <<'PY'
 import sys
 from osgeo import gdal

@@ -23,7 +23,7 @@ gdal_rasterize -q -burn 1 -ot Byte -init 0 -te $(gdalinfo "$P/before.tif" | $PY 
 import sys,re
 t=sys.stdin.read()
 ul=re.search(r"Upper Left\s+\(\s*([-\d.]+),\s*([-\d.]+)\)",t); lr=re.search(r"Lower Right\s+\(\s*([-\d.]+),\s*([-\d.]+)\)",t)
-print(ul.group(1), lr.group(2), lr.group(1), ul.group(2))') -ts 400 400 "$TMP/out/alerts.gpkg" "$TMP/raster.tif"
+print(ul.group(1), lr.group(2), lr.group(1), ul.group(2))') -ts 400 400 -l alerts "$TMP/out/alerts.gpkg" "$TMP/raster.tif"
 check "sample: rasterized alerts equal the truth mask" $PY - "$TMP/raster.tif" "$P/truth_loss.tif" <<'PY'
 import sys
 from osgeo import gdal
