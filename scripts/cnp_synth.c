@@ -23,6 +23,7 @@
  *    loss components never merge with anything: after removing 8-connected
  *    components < 0.5 ha the rule reproduces truth_loss.tif pixel for pixel.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -74,6 +75,7 @@ static cnp_status fail(cnp_status st, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
+    #pragma omp critical (cnp_synth_msg)   /* the two writer threads may fail */
     vsnprintf(g_msg, sizeof g_msg, fmt, ap);
     va_end(ap);
     return st;
@@ -390,6 +392,9 @@ static int parse_args(int argc, char **argv, synth_opts *o)
     return -1;
 }
 
+static int imax(int a, int b) { return a > b ? a : b; }
+static int imin(int a, int b) { return a < b ? a : b; }
+
 /* ------------------------------------------------------------------------ */
 /* Randomness: splitmix64 streams for placement, stateless hashes per pixel. */
 
@@ -439,6 +444,7 @@ static uint64_t derive_key(uint64_t seed, uint64_t tag)
 /* a whole row (rendering) give bit-identical values.                         */
 
 #define MAX_OCT 5
+#define MAX_SHIFT 9              /* largest lattice cell: 512 px */
 
 typedef struct field {
     uint64_t key;
@@ -452,9 +458,11 @@ static void field_init(field *f, uint64_t key, int noct, const int *shift, const
 {
     float sum = 0.0f;
 
+    assert(noct >= 1 && noct <= MAX_OCT);
     f->key = key;
     f->noct = noct;
     for (int o = 0; o < noct; o++) {
+        assert(shift[o] >= 1 && shift[o] <= MAX_SHIFT);
         f->shift[o] = shift[o];
         f->amp[o] = amp[o];
         sum += amp[o];
@@ -464,7 +472,8 @@ static void field_init(field *f, uint64_t key, int noct, const int *shift, const
 
 static float lattice(uint64_t key, int64_t ix, int64_t iy)
 {
-    const uint64_t h = mix64(mix64(key ^ (uint64_t)ix) ^ ((uint64_t)iy * 0xC2B2AE3D27D4EB4Full));
+    const uint64_t h = mix64(key ^ ((uint64_t)ix * 0x9E3779B97F4A7C15ull)
+                                 ^ ((uint64_t)iy * 0xC2B2AE3D27D4EB4Full));
 
     return (float)(h >> 40) * (1.0f / 16777216.0f);
 }
@@ -481,9 +490,12 @@ static float stretch(float v, float k)
 }
 
 /* field_row() : out[i] = f(x0 + i, y) for i in [0, n); x0, y >= 0.
- * cols: scratch of at least n / 2 + 3 floats. */
+ * cols: scratch of at least n / 2 + 3 floats. Each pixel goes through the
+ * same float operations whatever n and x0 are. */
 static void field_row(const field *f, int y, int x0, int n, float *out, float *cols)
 {
+    float wt[1 << MAX_SHIFT];
+
     for (int i = 0; i < n; i++)
         out[i] = 0.0f;
     for (int o = 0; o < f->noct; o++) {
@@ -496,19 +508,26 @@ static void field_row(const field *f, int y, int x0, int n, float *out, float *c
         const int cx0 = x0 >> sh;
         const int ncol = ((x0 + n - 1) >> sh) - cx0 + 2;
         const float a = f->amp[o];
+        const int xend = x0 + n;
 
+        for (int k = 0; k < s; k++)
+            wt[k] = smooth01(((float)k + 0.5f) * inv);
         for (int c = 0; c < ncol; c++) {
             const float v0 = lattice(key, cx0 + c, iy);
             const float v1 = lattice(key, cx0 + c, iy + 1);
 
             cols[c] = v0 + (v1 - v0) * fy;
         }
-        for (int i = 0; i < n; i++) {
-            const int x = x0 + i;
+        for (int x = x0; x < xend;) {       /* one lattice cell at a time */
             const int c = (x >> sh) - cx0;
-            const float fx = smooth01(((float)(x & (s - 1)) + 0.5f) * inv);
+            const int cend = imin(((x >> sh) + 1) << sh, xend);
+            const float c0 = cols[c], dc = cols[c + 1] - cols[c];
+            const float *w = wt + (x & (s - 1));
+            float *po = out + (x - x0);
 
-            out[i] += a * (cols[c] + (cols[c + 1] - cols[c]) * fx);
+            for (int i = 0; i < cend - x; i++)
+                po[i] += a * (c0 + dc * w[i]);
+            x = cend;
         }
     }
     for (int i = 0; i < n; i++)
@@ -770,9 +789,6 @@ static void flip_y(bitmap *b)
             *q = t;
         }
 }
-
-static int imax(int a, int b) { return a > b ? a : b; }
-static int imin(int a, int b) { return a < b ? a : b; }
 
 /* make_shape() : a loss-like shape of about `target` pixels. -1 on ENOMEM. */
 static int make_shape(uint64_t *rng, int shape, double target, bitmap *out)
@@ -1460,20 +1476,24 @@ static int place_group(scene *sc, uint64_t *rng, group *g, int attempts, cnp_sta
             gx = rng_int(rng, 0, sc->xlimit - g->w);
             gy = 0;
             break;
-        case P_TILE:
-            if (nbx > 0) {
+        case P_TILE: {
+            /* a tile corner first; later attempts settle for one boundary */
+            const int relax = a >= attempts / 2 ? 1 + (int)(rng_next(rng) & 1) : 0;
+
+            if (nbx > 0 && relax != 1) {
                 bx = sc->o->tile * rng_int(rng, 1, nbx);
                 gx = bx - g->w / 2 + rng_int(rng, -g->w / 6, g->w / 6);
             } else {
                 gx = rng_int(rng, 0, sc->xlimit - g->w);
             }
-            if (nby > 0) {
+            if (nby > 0 && relax != 2) {
                 by = sc->o->tile * rng_int(rng, 1, nby);
                 gy = by - g->h / 2 + rng_int(rng, -g->h / 6, g->h / 6);
             } else {
                 gy = rng_int(rng, 0, sc->H - g->h);
             }
             break;
+        }
         default:
             gx = rng_int(rng, 0, sc->xlimit - g->w);
             gy = rng_int(rng, 0, sc->H - g->h);
@@ -1806,17 +1826,23 @@ static cnp_status plant(scene *sc, const plan *p)
         } else if (shape == S_RING) {
             lo = 2.5;
         }
-        r = loss_shape(sc, &rs, shape, mode, 0.6, 8.0, lo, hi, &bm);
-        if (r < 0)
-            return fail(CNP_E_NOMEM, "out of memory building features");
-        if (r == 0)
-            continue;
-        if (single_group(K_CLEARING, &bm, mode, &g) < 0)
-            return fail(CNP_E_NOMEM, "out of memory building features");
-        r = place_group(sc, &rp, &g, tries, &st);
-        if (r < 0)
-            return st;
-        got += r;
+        /* a shape that finds no room is rebuilt smaller, up to 4 times */
+        for (int round = 0; round < 4; round++, hi = fmax(lo, hi * 0.6)) {
+            r = loss_shape(sc, &rs, shape, mode, 0.6, 8.0, lo, hi, &bm);
+            if (r < 0)
+                return fail(CNP_E_NOMEM, "out of memory building features");
+            if (r == 0)
+                continue;
+            if (single_group(K_CLEARING, &bm, mode, &g) < 0)
+                return fail(CNP_E_NOMEM, "out of memory building features");
+            r = place_group(sc, &rp, &g, sample ? tries / 2 : tries, &st);
+            if (r < 0)
+                return st;
+            if (r > 0) {
+                got++;
+                break;
+            }
+        }
     }
     warn_short("clearing", got, p->n[K_CLEARING]);
 
@@ -2023,18 +2049,22 @@ static void apply_atmo(float v[4], int code, float ctex, float u)
     }
 }
 
-static void to_dn(const float v[4], uint64_t h, uint16_t *out[4], size_t k)
+/* dn_row() : DN = reflectance x 10000 x (1 + NOISE_REL e), e uniform in
+ * [-1, 1] from a 16-bit noise word, rounded, kept in [1, 65535] (0 = nodata). */
+static void dn_row(const float *v, const uint16_t *noise, uint16_t *out, int n)
 {
-    for (int b = 0; b < 4; b++) {
-        const float e = (float)((h >> (16 * b)) & 0xFFFFu) * (2.0f / 65535.0f) - 1.0f;
-        const float f = v[b] * 10000.0f * (1.0f + NOISE_REL * e) + 0.5f;   /* round */
+    for (int i = 0; i < n; i++) {
+        const float e = (float)noise[i] * (2.0f / 65535.0f) - 1.0f;
+        const float f = v[i] * 10000.0f * (1.0f + NOISE_REL * e) + 0.5f;
 
-        out[b][k] = f < 1.0f ? 1 : f >= 65535.0f ? 65535 : (uint16_t)f;
+        out[i] = f < 1.0f ? 1 : f >= 65535.0f ? 65535 : (uint16_t)f;
     }
 }
 
 typedef struct row_scratch {
     float *pas, *t1, *t2, *pt, *se, *wa, *so, *ct, *dg, *cols;
+    float *fb, *fa;            /* 4 x W reflectances, BEFORE and AFTER */
+    uint16_t *nb, *na;         /* 4 x W noise words */
     uint8_t *cls;
 } row_scratch;
 
@@ -2139,18 +2169,30 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
         }
         apply_atmo(vb, ab[x], any_cloud ? rs->ct[x] : 0.0f, u);
         apply_atmo(va, aa[x], any_cloud ? rs->ct[x] : 0.0f, u);
-        to_dn(vb, mix64(sc->key_noise_b + pix), sb, k);
-        to_dn(va, mix64(sc->key_noise_a + pix), sa, k);
+        {
+            const uint64_t hb = mix64(sc->key_noise_b + pix), ha = mix64(sc->key_noise_a + pix);
+
+            for (int b = 0; b < 4; b++) {
+                rs->fb[(size_t)b * W + x] = vb[b];
+                rs->fa[(size_t)b * W + x] = va[b];
+                rs->nb[(size_t)b * W + x] = (uint16_t)(hb >> (16 * b));
+                rs->na[(size_t)b * W + x] = (uint16_t)(ha >> (16 * b));
+            }
+        }
 
         st->mb[k] = ab[x] ? SCL_OF_ATMO[ab[x]] : c == C_WATER ? SCL_WATER : SCL_VEG;
         st->ma[k] = aa[x] ? SCL_OF_ATMO[aa[x]] : c == C_WATER ? SCL_WATER
                   : (g == G_LOSS || g == G_SOIL) ? SCL_BARE : SCL_VEG;
         st->tr[k] = g == G_LOSS;
-        if (x >= W - sc->collar) {                /* nodata collar, after only */
-            for (int b = 0; b < 4; b++)
-                sa[b][k] = 0;
-            st->ma[k] = SCL_NODATA;
-        }
+    }
+    for (int b = 0; b < 4; b++) {
+        dn_row(rs->fb + (size_t)b * W, rs->nb + (size_t)b * W, sb[b] + base, W);
+        dn_row(rs->fa + (size_t)b * W, rs->na + (size_t)b * W, sa[b] + base, W);
+    }
+    for (int x = W - sc->collar; x < W; x++) {    /* nodata collar, after only */
+        for (int b = 0; b < 4; b++)
+            sa[b][base + x] = 0;
+        st->ma[base + x] = SCL_NODATA;
     }
 }
 
@@ -2190,9 +2232,10 @@ static cnp_status create_raster(const scene *sc, const char *path, const char *n
     if (nbands > 1)
         co = CSLSetNameValue(co, "INTERLEAVE", "PIXEL");
     co = CSLSetNameValue(co, "BIGTIFF", "IF_SAFER");
-    if (nthreads > 1 && strcmp(o->compress, "NONE")) {
-        /* compressed tiles are still written in submission order */
-        snprintf(buf, sizeof buf, "%d", nthreads);
+    if (nthreads >= 4 && strcmp(o->compress, "NONE")) {
+        /* GDAL still writes the compressed tiles in submission order. With
+         * fewer cores its workers only fight the render threads. */
+        snprintf(buf, sizeof buf, "%d", nthreads / 2);
         co = CSLSetNameValue(co, "NUM_THREADS", buf);
     }
     CPLErrorReset();
@@ -2321,35 +2364,161 @@ static char *join_path(const char *dir, const char *name, const char *suffix)
     return p;
 }
 
+static int strip_alloc(strip *sp, size_t plane)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->plane = plane;
+    sp->ground = malloc(plane);
+    sp->atmo_b = malloc(plane);
+    sp->atmo_a = malloc(plane);
+    sp->sb = malloc(4 * plane * sizeof *sp->sb);
+    sp->sa = malloc(4 * plane * sizeof *sp->sa);
+    sp->mb = malloc(plane);
+    sp->ma = malloc(plane);
+    sp->tr = malloc(plane);
+    return sp->ground && sp->atmo_b && sp->atmo_a && sp->sb && sp->sa && sp->mb && sp->ma &&
+           sp->tr ? 0 : -1;
+}
+
+static void strip_free(strip *sp)
+{
+    free(sp->ground);
+    free(sp->atmo_b);
+    free(sp->atmo_a);
+    free(sp->sb);
+    free(sp->sa);
+    free(sp->mb);
+    free(sp->ma);
+    free(sp->tr);
+    memset(sp, 0, sizeof *sp);
+}
+
+/* per-thread row scratch: nine W-float fields, 2 x 4 W reflectances and the
+ * lattice columns (floats), 2 x 4 W noise words, W land classes */
+static int scratch_alloc(int W, int nthreads, row_scratch **prs, float **pf, uint16_t **pn,
+                         uint8_t **pc)
+{
+    const size_t per = 17 * (size_t)W + (size_t)W / 2 + 4;
+    row_scratch *rs = calloc((size_t)nthreads, sizeof *rs);
+    float *f = malloc((size_t)nthreads * per * sizeof *f);
+    uint16_t *nz = malloc((size_t)nthreads * 8 * (size_t)W * sizeof *nz);
+    uint8_t *c = malloc((size_t)nthreads * (size_t)W);
+
+    *prs = rs;
+    *pf = f;
+    *pn = nz;
+    *pc = c;
+    if (!rs || !f || !nz || !c)
+        return -1;
+    for (int t = 0; t < nthreads; t++) {
+        float *p = f + (size_t)t * per;
+        row_scratch *r = &rs[t];
+
+        r->pas = p;
+        r->t1 = p + 1 * (size_t)W;
+        r->t2 = p + 2 * (size_t)W;
+        r->pt = p + 3 * (size_t)W;
+        r->se = p + 4 * (size_t)W;
+        r->wa = p + 5 * (size_t)W;
+        r->so = p + 6 * (size_t)W;
+        r->ct = p + 7 * (size_t)W;
+        r->dg = p + 8 * (size_t)W;
+        r->fb = p + 9 * (size_t)W;
+        r->fa = p + 13 * (size_t)W;
+        r->cols = p + 17 * (size_t)W;
+        r->nb = nz + (size_t)t * 8 * W;
+        r->na = r->nb + 4 * (size_t)W;
+        r->cls = c + (size_t)t * W;
+    }
+    return 0;
+}
+
+/* render_strip() : strip s into *sp with nthreads threads. Rows are
+ * independent pure functions, so the dynamic schedule changes no byte. */
+static void render_strip(const scene *sc, strip *sp, int s, const row_scratch *rs,
+                         int nthreads, long counts[3])
+{
+    long nf = 0, np = 0, nw = 0;
+    const strip *csp = sp;
+
+    sp->ytop = s * sc->o->tile;
+    sp->rows = imin(sc->o->tile, sc->H - sp->ytop);
+    rasterize_features(sc, sp, s);
+
+    #pragma omp parallel for schedule(dynamic, 2) num_threads(nthreads) default(none) \
+        shared(sc, csp, rs) reduction(+ : nf, np, nw)
+    for (int r = 0; r < csp->rows; r++) {
+        long cnt[3] = { 0, 0, 0 };
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        render_row(sc, csp, r, &rs[t], cnt);
+        nf += cnt[C_FOREST];
+        np += cnt[C_PASTURE];
+        nw += cnt[C_WATER];
+    }
+    counts[C_FOREST] += nf;
+    counts[C_PASTURE] += np;
+    counts[C_WATER] += nw;
+}
+
+/* write_set() : one rendered strip into the BEFORE files (after = 0: scene
+ * and mask) or the AFTER files (after = 1: scene, mask, truth). Each file is
+ * only ever written by one thread at a time, in strip order. Runs on
+ * whichever thread executes the section, so it installs the (thread-local)
+ * GDAL error handler itself. */
+static cnp_status write_set(GDALDatasetH *ds, int W, const strip *sp, int after)
+{
+    cnp_status st;
+
+    CPLPushErrorHandler(gdal_handler);
+    if (!after) {
+        st = write_strip(ds[OUT_BEFORE], "before.tif", W, sp, 4, GDT_UInt16, sp->sb, 2);
+        if (st == CNP_OK && ds[OUT_MASK_B])
+            st = write_strip(ds[OUT_MASK_B], "before_mask.tif", W, sp, 1, GDT_Byte, sp->mb, 1);
+    } else {
+        st = write_strip(ds[OUT_AFTER], "after.tif", W, sp, 4, GDT_UInt16, sp->sa, 2);
+        if (st == CNP_OK && ds[OUT_MASK_A])
+            st = write_strip(ds[OUT_MASK_A], "after_mask.tif", W, sp, 1, GDT_Byte, sp->ma, 1);
+        if (st == CNP_OK)
+            st = write_strip(ds[OUT_TRUTH], "truth_loss.tif", W, sp, 1, GDT_Byte, sp->tr, 1);
+    }
+    CPLPopErrorHandler();
+    return st;
+}
+
 static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
 {
     scene sc;
     plan pl;
-    strip st;
+    strip sp[2];
     row_scratch *rsc = NULL;
     float *rbuf = NULL;
+    uint16_t *nbuf = NULL;
     uint8_t *cbuf = NULL;
     GDALDatasetH ds[OUT_NRASTER] = { NULL };
     char *tmp[OUT_NRASTER + 1] = { NULL }, *fin[OUT_NRASTER + 1] = { NULL };
     char suffix[48], generator[128];
     int nthreads = 1;
     long counts[3] = { 0, 0, 0 };
-    cnp_status st_ = CNP_OK;
-    struct stat sb;
+    cnp_status st = CNP_OK;
+    struct stat sbuf;
 
-    memset(&st, 0, sizeof st);
+    memset(sp, 0, sizeof sp);
 #ifdef _OPENMP
     nthreads = omp_get_max_threads();
 #endif
-    if ((st_ = scene_init(&sc, o)) != CNP_OK)
+    if ((st = scene_init(&sc, o)) != CNP_OK)
         goto cleanup;
     make_plan(o, &pl);
-    if ((st_ = plant(&sc, &pl)) != CNP_OK || (st_ = build_strips(&sc)) != CNP_OK)
+    if ((st = plant(&sc, &pl)) != CNP_OK || (st = build_strips(&sc)) != CNP_OK)
         goto cleanup;
 
     /* output directory and names */
-    if (VSIMkdirRecursive(o->dir, 0755) != 0 || stat(o->dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        st_ = fail(CNP_E_IO, "cannot create directory '%s': %s", o->dir, strerror(errno));
+    if (VSIMkdirRecursive(o->dir, 0755) != 0 || stat(o->dir, &sbuf) != 0 ||
+        !S_ISDIR(sbuf.st_mode)) {
+        st = fail(CNP_E_IO, "cannot create directory '%s': %s", o->dir, strerror(errno));
         goto cleanup;
     }
     snprintf(suffix, sizeof suffix, ".%ld.tmp", (long)getpid());
@@ -2360,13 +2529,14 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
         tmp[i] = join_path(o->dir, hidden, suffix);
         fin[i] = join_path(o->dir, OUT_NAMES[i], "");
         if (!tmp[i] || !fin[i]) {
-            st_ = fail(CNP_E_NOMEM, "out of memory");
+            st = fail(CNP_E_NOMEM, "out of memory");
             goto cleanup;
         }
     }
 
-    /* GDAL's cache must hold one strip of every output, so that the explicit
-     * per-strip flush (not eviction) decides when tiles are written. */
+    /* GDAL's cache must hold a strip of every output with room to spare, so
+     * that the explicit per-strip flush, never eviction (which could happen
+     * on another writer's thread), decides when tiles are written. */
     {
         const GIntBig strip_bytes = (GIntBig)sc.W * o->tile * (2 * 4 * 2 + 3);
         const GIntBig want = 4 * strip_bytes > ((GIntBig)256 << 20) ? 4 * strip_bytes
@@ -2376,119 +2546,88 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
     }
     snprintf(generator, sizeof generator, "canopy-synth seed=%llu scenario=%s",
              (unsigned long long)o->seed, SCENARIO_NAMES[o->scenario]);
-    if ((st_ = create_raster(&sc, tmp[OUT_BEFORE], "before.tif", 4, GDT_UInt16, 1, srs,
-                             nthreads, &ds[OUT_BEFORE])) != CNP_OK ||
-        (st_ = describe_scene(ds[OUT_BEFORE], "before.tif", o->date_before, generator)) != CNP_OK ||
-        (st_ = create_raster(&sc, tmp[OUT_AFTER], "after.tif", 4, GDT_UInt16, 1, srs,
-                             nthreads, &ds[OUT_AFTER])) != CNP_OK ||
-        (st_ = describe_scene(ds[OUT_AFTER], "after.tif", o->date_after, generator)) != CNP_OK ||
-        (st_ = create_raster(&sc, tmp[OUT_TRUTH], "truth_loss.tif", 1, GDT_Byte, 0, srs,
-                             nthreads, &ds[OUT_TRUTH])) != CNP_OK ||
-        (st_ = describe_byte(ds[OUT_TRUTH], "truth_loss.tif", "expected_loss", NULL, 0)) != CNP_OK)
+    if ((st = create_raster(&sc, tmp[OUT_BEFORE], "before.tif", 4, GDT_UInt16, 1, srs,
+                            nthreads, &ds[OUT_BEFORE])) != CNP_OK ||
+        (st = describe_scene(ds[OUT_BEFORE], "before.tif", o->date_before, generator)) != CNP_OK ||
+        (st = create_raster(&sc, tmp[OUT_AFTER], "after.tif", 4, GDT_UInt16, 1, srs,
+                            nthreads, &ds[OUT_AFTER])) != CNP_OK ||
+        (st = describe_scene(ds[OUT_AFTER], "after.tif", o->date_after, generator)) != CNP_OK ||
+        (st = create_raster(&sc, tmp[OUT_TRUTH], "truth_loss.tif", 1, GDT_Byte, 0, srs,
+                            nthreads, &ds[OUT_TRUTH])) != CNP_OK ||
+        (st = describe_byte(ds[OUT_TRUTH], "truth_loss.tif", "expected_loss", NULL, 0)) != CNP_OK)
         goto cleanup;
     if (!o->no_mask &&
-        ((st_ = create_raster(&sc, tmp[OUT_MASK_B], "before_mask.tif", 1, GDT_Byte, 0, srs,
-                              nthreads, &ds[OUT_MASK_B])) != CNP_OK ||
-         (st_ = describe_byte(ds[OUT_MASK_B], "before_mask.tif", "scl", o->date_before, 1)) != CNP_OK ||
-         (st_ = create_raster(&sc, tmp[OUT_MASK_A], "after_mask.tif", 1, GDT_Byte, 0, srs,
-                              nthreads, &ds[OUT_MASK_A])) != CNP_OK ||
-         (st_ = describe_byte(ds[OUT_MASK_A], "after_mask.tif", "scl", o->date_after, 1)) != CNP_OK))
+        ((st = create_raster(&sc, tmp[OUT_MASK_B], "before_mask.tif", 1, GDT_Byte, 0, srs,
+                             nthreads, &ds[OUT_MASK_B])) != CNP_OK ||
+         (st = describe_byte(ds[OUT_MASK_B], "before_mask.tif", "scl", o->date_before, 1)) != CNP_OK ||
+         (st = create_raster(&sc, tmp[OUT_MASK_A], "after_mask.tif", 1, GDT_Byte, 0, srs,
+                             nthreads, &ds[OUT_MASK_A])) != CNP_OK ||
+         (st = describe_byte(ds[OUT_MASK_A], "after_mask.tif", "scl", o->date_after, 1)) != CNP_OK))
         goto cleanup;
 
-    /* strip buffers and per-thread row scratch */
-    st.plane = (size_t)sc.W * (size_t)o->tile;
-    st.ground = malloc(st.plane);
-    st.atmo_b = malloc(st.plane);
-    st.atmo_a = malloc(st.plane);
-    st.sb = malloc(4 * st.plane * sizeof *st.sb);
-    st.sa = malloc(4 * st.plane * sizeof *st.sa);
-    st.mb = malloc(st.plane);
-    st.ma = malloc(st.plane);
-    st.tr = malloc(st.plane);
-    {
-        const size_t per = 9 * (size_t)sc.W + (size_t)sc.W / 2 + 4;
-
-        rsc = calloc((size_t)nthreads, sizeof *rsc);
-        rbuf = malloc((size_t)nthreads * per * sizeof *rbuf);
-        cbuf = malloc((size_t)nthreads * (size_t)sc.W);
-        if (rsc && rbuf && cbuf)
-            for (int t = 0; t < nthreads; t++) {
-                float *p = rbuf + (size_t)t * per;
-                row_scratch *r = &rsc[t];
-
-                r->pas = p;
-                r->t1 = p + 1 * (size_t)sc.W;
-                r->t2 = p + 2 * (size_t)sc.W;
-                r->pt = p + 3 * (size_t)sc.W;
-                r->se = p + 4 * (size_t)sc.W;
-                r->wa = p + 5 * (size_t)sc.W;
-                r->so = p + 6 * (size_t)sc.W;
-                r->ct = p + 7 * (size_t)sc.W;
-                r->dg = p + 8 * (size_t)sc.W;
-                r->cols = p + 9 * (size_t)sc.W;
-                r->cls = cbuf + (size_t)t * sc.W;
-            }
-    }
-    if (!st.ground || !st.atmo_b || !st.atmo_a || !st.sb || !st.sa || !st.mb || !st.ma ||
-        !st.tr || !rsc || !rbuf || !cbuf) {
-        st_ = fail(CNP_E_NOMEM, "cannot allocate strip buffers (%d x %d)", sc.W, o->tile);
+    if (strip_alloc(&sp[0], (size_t)sc.W * (size_t)o->tile) ||
+        strip_alloc(&sp[1], (size_t)sc.W * (size_t)o->tile) ||
+        scratch_alloc(sc.W, nthreads, &rsc, &rbuf, &nbuf, &cbuf)) {
+        st = fail(CNP_E_NOMEM, "cannot allocate strip buffers (%d x %d)", sc.W, o->tile);
         goto cleanup;
     }
 
-    for (int s = 0; s < sc.nstrips; s++) {
-        long nf = 0, np = 0, nw = 0;
-        const scene *csc = &sc;
-        const strip *cst = &st;
-        const row_scratch *crs = rsc;
-
-        st.ytop = s * o->tile;
-        st.rows = imin(o->tile, sc.H - st.ytop);
-        rasterize_features(&sc, &st, s);
-
-        #pragma omp parallel for schedule(static) default(none) \
-            shared(csc, cst, crs) reduction(+ : nf, np, nw)
-        for (int r = 0; r < cst->rows; r++) {
-            long cnt[3] = { 0, 0, 0 };
-            int t = 0;
+    /* Pipeline: while two threads write strip s - 1 (GDAL: the BEFORE and
+     * the AFTER files, separate handles, each in strip order), the others
+     * render strip s. */
 #ifdef _OPENMP
-            t = omp_get_thread_num();
+    omp_set_max_active_levels(2);
 #endif
-            render_row(csc, cst, r, &crs[t], cnt);
-            nf += cnt[C_FOREST];
-            np += cnt[C_PASTURE];
-            nw += cnt[C_WATER];
-        }
-        counts[C_FOREST] += nf;
-        counts[C_PASTURE] += np;
-        counts[C_WATER] += nw;
+    for (int s = 0; s <= sc.nstrips; s++) {
+        cnp_status wst_b = CNP_OK, wst_a = CNP_OK;
+        const scene *csc = &sc;
+        strip *rsp = &sp[s & 1];
+        const strip *wsp = &sp[(s + 1) & 1];
+        const row_scratch *crs = rsc;
+        const int nstrips = sc.nstrips;
 
-        if ((st_ = write_strip(ds[OUT_BEFORE], "before.tif", sc.W, &st, 4, GDT_UInt16, st.sb, 2)) != CNP_OK ||
-            (st_ = write_strip(ds[OUT_AFTER], "after.tif", sc.W, &st, 4, GDT_UInt16, st.sa, 2)) != CNP_OK ||
-            (st_ = write_strip(ds[OUT_TRUTH], "truth_loss.tif", sc.W, &st, 1, GDT_Byte, st.tr, 1)) != CNP_OK)
+        #pragma omp parallel sections num_threads(3) default(none) \
+            shared(s, csc, rsp, wsp, crs, nstrips, nthreads, counts, ds, wst_b, wst_a)
+        {
+            #pragma omp section
+            {
+                if (s > 0)
+                    wst_b = write_set(ds, csc->W, wsp, 0);
+            }
+            #pragma omp section
+            {
+                if (s > 0)
+                    wst_a = write_set(ds, csc->W, wsp, 1);
+            }
+            #pragma omp section
+            {
+                if (s < nstrips)
+                    render_strip(csc, rsp, s, crs, nthreads, counts);
+            }
+        }
+        if (wst_b != CNP_OK || wst_a != CNP_OK) {
+            st = wst_b != CNP_OK ? wst_b : wst_a;
             goto cleanup;
-        if (!o->no_mask &&
-            ((st_ = write_strip(ds[OUT_MASK_B], "before_mask.tif", sc.W, &st, 1, GDT_Byte, st.mb, 1)) != CNP_OK ||
-             (st_ = write_strip(ds[OUT_MASK_A], "after_mask.tif", sc.W, &st, 1, GDT_Byte, st.ma, 1)) != CNP_OK))
-            goto cleanup;
+        }
     }
     for (int i = 0; i < OUT_NRASTER; i++)
-        if ((st_ = close_raster(&ds[i], OUT_NAMES[i])) != CNP_OK)
+        if ((st = close_raster(&ds[i], OUT_NAMES[i])) != CNP_OK)
             goto cleanup;
-    if ((st_ = write_truth_csv(&sc, tmp[OUT_NRASTER])) != CNP_OK)
+    if ((st = write_truth_csv(&sc, tmp[OUT_NRASTER])) != CNP_OK)
         goto cleanup;
 
     /* publish: every file is complete before any is renamed */
     for (int i = 0; i <= OUT_NRASTER; i++) {
         if (o->no_mask && (i == OUT_MASK_B || i == OUT_MASK_A)) {
             if (unlink(fin[i]) != 0 && errno != ENOENT) {   /* stale masks would lie */
-                st_ = fail(CNP_E_IO, "cannot remove stale '%s': %s", fin[i], strerror(errno));
+                st = fail(CNP_E_IO, "cannot remove stale '%s': %s", fin[i], strerror(errno));
                 goto cleanup;
             }
             continue;
         }
         if (rename(tmp[i], fin[i]) != 0) {
-            st_ = fail(CNP_E_IO, "cannot rename '%s' to '%s': %s", tmp[i], fin[i],
-                       strerror(errno));
+            st = fail(CNP_E_IO, "cannot rename '%s' to '%s': %s", tmp[i], fin[i],
+                      strerror(errno));
             goto cleanup;
         }
     }
@@ -2499,9 +2638,10 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
 
         for (size_t i = 0; i < sc.nfeat; i++)
             per_kind[sc.feat[i].kind]++;
-        fprintf(stderr, PROG ": wrote %s: %dx%d px, forest %.1f%%, pasture %.1f%%, water %.1f%%, %zu features\n",
-                o->dir, sc.W, sc.H, 100.0 * counts[C_FOREST] / npx,
-                100.0 * counts[C_PASTURE] / npx, 100.0 * counts[C_WATER] / npx, sc.nfeat);
+        fprintf(stderr, PROG ": wrote %s: %dx%d px, forest %.1f%%, pasture %.1f%%, "
+                "water %.1f%%, %zu features\n", o->dir, sc.W, sc.H,
+                100.0 * counts[C_FOREST] / npx, 100.0 * counts[C_PASTURE] / npx,
+                100.0 * counts[C_WATER] / npx, sc.nfeat);
         for (int k = 0; k < K_COUNT; k++)
             if (per_kind[k])
                 fprintf(stderr, PROG ":   %-22s %ld\n", KINDS[k].name, per_kind[k]);
@@ -2514,24 +2654,19 @@ cleanup:
             ds[i] = NULL;
         }
     for (int i = 0; i <= OUT_NRASTER; i++) {
-        if (st_ != CNP_OK && tmp[i])
+        if (st != CNP_OK && tmp[i])
             unlink(tmp[i]);            /* no-op for files already renamed */
         free(tmp[i]);
         free(fin[i]);
     }
-    free(st.ground);
-    free(st.atmo_b);
-    free(st.atmo_a);
-    free(st.sb);
-    free(st.sa);
-    free(st.mb);
-    free(st.ma);
-    free(st.tr);
+    strip_free(&sp[0]);
+    strip_free(&sp[1]);
     free(rsc);
     free(rbuf);
+    free(nbuf);
     free(cbuf);
     scene_free(&sc);
-    return st_;
+    return st;
 }
 
 int main(int argc, char **argv)
