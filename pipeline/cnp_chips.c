@@ -104,14 +104,6 @@ typedef struct date_src {
     double           nd[3];          /* nodata of the displayed bands       */
 } date_src;
 
-static const char *gdal_reason(void)
-{
-    const char *m = cnp_err_gdal_msg();
-    if (!*m)
-        m = CPLGetLastErrorMsg();
-    return *m ? m : "unknown reason";
-}
-
 static GDALDatasetH open_raster(const char *path)
 {
     cnp_err_gdal_reset();
@@ -125,7 +117,7 @@ static cnp_status src_open(date_src *d, const cnp_scene *sc, const int bands[3])
     d->sc = sc;
     if (!(d->ds = open_raster(sc->read_path)))
         return cnp_err(CNP_E_IO, "evidence chips: %s scene '%s': cannot open: %s", sc->role,
-                       sc->path, gdal_reason());
+                       sc->path, cnp_err_gdal_reason());
     d->red = GDALGetRasterBand(d->ds, sc->red);
     d->nir = GDALGetRasterBand(d->ds, sc->nir);
     for (int b = 0; b < 3; b++) {
@@ -143,7 +135,7 @@ static cnp_status src_open(date_src *d, const cnp_scene *sc, const int bands[3])
     if (sc->mask_read_path) {
         if (!(d->mds = open_raster(sc->mask_read_path)))
             return cnp_err(CNP_E_IO, "evidence chips: %s mask '%s': cannot open: %s", sc->role,
-                           sc->mask_path, gdal_reason());
+                           sc->mask_path, cnp_err_gdal_reason());
         d->mask_raster = GDALGetRasterBand(d->mds, 1);
     }
     return CNP_OK;
@@ -252,7 +244,7 @@ static cnp_status read_block(GDALRasterBandH b, const chip_geom *g, const int r[
                        r[3] - r[1], type, esz, (GSpacing)esz * g->n, &extra) != CE_None)
         return cnp_err(CNP_E_IO, "evidence chips: %s %s '%s': read failed at pixel %d,%d: %s",
                        d->sc->role, what, what[0] == 'm' ? d->sc->mask_path : d->sc->path,
-                       g->x0 + r[0] * g->dec, g->y0 + r[1] * g->dec, gdal_reason());
+                       g->x0 + r[0] * g->dec, g->y0 + r[1] * g->dec, cnp_err_gdal_reason());
     return CNP_OK;
 }
 

@@ -14,7 +14,10 @@
 
 #include "cnp_config.h"
 #include "cnp_detect.h"
+#include "cnp_batch.h"
 #include "cnp_err.h"
+#include "cnp_info.h"
+#include "cnp_monitor_cmd.h"   /* canopy monitor: pipeline/cnp_monitor_cmd.c */
 #include "cnp_verify.h"
 
 #ifndef CNP_VERSION
@@ -43,6 +46,11 @@ static void usage_main(FILE *f)
           "Commands:\n"
           "  detect BEFORE AFTER -o OUTDIR   compare two scenes (canopy detect --help)\n"
           "  verify [--rerun] OUTDIR         check a run's outputs and inputs against run.json\n"
+          "  info [--json] PATH              what Canopy understands of an input: product,\n"
+          "                                  date, grid, band and mask files, scale, mask rule\n"
+          "  batch INPUT... -o OUTROOT       detect over scene archives, pair by pair; on one\n"
+          "                                  machine or a Slurm array (canopy batch --help)\n"
+          "  monitor --state DIR INPUT...    monitor footprints from cron (canopy monitor --help)\n"
           "\n"
           "Options:\n"
           "  -h, --help      show this help\n"
@@ -53,10 +61,16 @@ static void usage_detect(FILE *f)
 {
     fputs("Usage: canopy detect BEFORE AFTER -o OUTDIR [OPTIONS]\n"
           "\n"
-          "Compares two scenes of the same place (any GDAL raster with red and NIR bands)\n"
-          "and writes to OUTDIR: alerts.gpkg, alerts.geojson, alerts.csv, alerts.kmz,\n"
-          "overview.png, report.html, evidence/<alert-id>/*.png and run.json.\n"
-          "AFTER is warped onto BEFORE's grid when their CRS, pixel size or alignment differ.\n"
+          "Compares two scenes of the same place and writes to OUTDIR: alerts.gpkg,\n"
+          "alerts.geojson, alerts.csv, alerts.kmz, overview.png, report.html,\n"
+          "evidence/<alert-id>/*.png and run.json.\n"
+          "BEFORE and AFTER are each a satellite product, recognised by the profiles in\n"
+          "configs/ (Landsat 4-9 Collection 2 Level-2: folder, _MTL.txt/.xml/.json or .tar;\n"
+          "Sentinel-2 L2A: .SAFE folder, its .zip, MTD_MSIL2A.xml, or a folder of B04.tif,\n"
+          "B08.tif, SCL.tif; a STAC item, local or URL), or any GDAL raster with red and\n"
+          "NIR bands (bands and mask by the options below). Products bring their own bands,\n"
+          "scale, offset, date and quality mask. Both scenes are put on one grid (BEFORE's\n"
+          "by default) by GDAL/PROJ.\n"
           "\n"
           "Options (each also a key of the --config file, shown in brackets):\n"
           "  -o, --output DIR          output folder (created if missing)\n"
@@ -73,6 +87,15 @@ static void usage_detect(FILE *f)
           "      --mask-invalid LIST   mask values meaning not observed [mask] invalid\n"
           "                            (default 0,1,3,8,9,10: SCL nodata, defective, shadow,\n"
           "                            cloud medium/high, cirrus)\n"
+          "      --mask-buffer M       clouds and shadows grow by M metres, 0 = off\n"
+          "                            [mask] buffer_m (60)\n"
+          "      --mask-buffer-shape disk|square   [mask] buffer_shape (disk)\n"
+          "      --grid before|after|finest\n"
+          "                            the common grid: that scene's [grid] align (before)\n"
+          "      --t-srs SRS           or an explicit grid: CRS (EPSG:32721, WKT, PROJ)\n"
+          "      --tr RES              and pixel size in its units [grid] t_srs, tr\n"
+          "      --profiles DIR        product profiles folder [products] profiles\n"
+          "                            (default $CANOPY_CONFIG_DIR, else bin/../configs)\n"
           "      --forest-ndvi X       forest when NDVI before >= X [detect] forest_ndvi (0.65)\n"
           "      --ndvi-drop X         loss when NDVI after - before <= -X [detect] ndvi_drop (0.25)\n"
           "      --high-confidence-drop X\n"
@@ -105,7 +128,8 @@ enum {
     OPT_RED = 1000, OPT_NIR, OPT_GREEN, OPT_BLUE, OPT_SCALE, OPT_OFFSET, OPT_BMASK, OPT_AMASK,
     OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
-    OPT_NO_HASH, OPT_MAX_MEMORY
+    OPT_NO_HASH, OPT_MAX_MEMORY, OPT_MASK_BUFFER, OPT_MASK_SHAPE, OPT_GRID, OPT_T_SRS, OPT_TR,
+    OPT_PROFILES
 };
 
 static const struct { int opt; const char *section, *key, *name; } setting_opts[] = {
@@ -125,6 +149,12 @@ static const struct { int opt; const char *section, *key, *name; } setting_opts[
     { OPT_DAFTER, "dates", "after", "--date-after" },
     { OPT_OVSIZE, "output", "overview_size", "--overview-size" },
     { OPT_THREADS, "run", "threads", "--threads" },
+    { OPT_MASK_BUFFER, "mask", "buffer_m", "--mask-buffer" },
+    { OPT_MASK_SHAPE, "mask", "buffer_shape", "--mask-buffer-shape" },
+    { OPT_GRID, "grid", "align", "--grid" },
+    { OPT_T_SRS, "grid", "t_srs", "--t-srs" },
+    { OPT_TR, "grid", "tr", "--tr" },
+    { OPT_PROFILES, "products", "profiles", "--profiles" },
 };
 enum { N_SETTING_OPTS = sizeof setting_opts / sizeof setting_opts[0] };
 
@@ -163,6 +193,12 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "max-chips", required_argument, NULL, OPT_MAX_CHIPS },
         { "no-hash", no_argument, NULL, OPT_NO_HASH },
         { "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+        { "mask-buffer", required_argument, NULL, OPT_MASK_BUFFER },
+        { "mask-buffer-shape", required_argument, NULL, OPT_MASK_SHAPE },
+        { "grid", required_argument, NULL, OPT_GRID },
+        { "t-srs", required_argument, NULL, OPT_T_SRS },
+        { "tr", required_argument, NULL, OPT_TR },
+        { "profiles", required_argument, NULL, OPT_PROFILES },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -327,6 +363,76 @@ static int cmd_verify(int argc, char **argv)
     return intact ? EXIT_OK : EXIT_RUNTIME;
 }
 
+static void usage_info(FILE *f)
+{
+    fputs("Usage: canopy info [OPTIONS] PATH\n"
+          "\n"
+          "Prints what Canopy understands of PATH, as `canopy detect` would read it:\n"
+          "product family and profile, sensor, date, id, footprint (WRS path/row, MGRS\n"
+          "tile), grid (size, pixel size, CRS), the files supplying red, NIR and the mask,\n"
+          "scale and offset, the mask rule, and the share of pixels observed (the mask is\n"
+          "read, with the buffer applied).\n"
+          "\n"
+          "Options:\n"
+          "      --json           one JSON object instead of text\n"
+          "  -c, --config FILE    settings file (profile folder, mask buffer, bands)\n"
+          "      --profiles DIR   product profiles folder [products] profiles\n"
+          "      --mask-buffer M  [mask] buffer_m\n"
+          "  -h, --help           show this help\n", f);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "config", required_argument, NULL, 'c' },
+        { "profiles", required_argument, NULL, OPT_PROFILES },
+        { "mask-buffer", required_argument, NULL, OPT_MASK_BUFFER },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    cnp_settings s;
+    const char *config = NULL, *profiles = NULL, *buffer = NULL;
+    int c, json = 0;
+    cnp_status st;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'c': config = optarg; break;
+        case OPT_PROFILES: profiles = optarg; break;
+        case OPT_MASK_BUFFER: buffer = optarg; break;
+        case 'h': usage_info(stdout); return EXIT_OK;
+        default:
+            fputs("Try 'canopy info --help' for more information.\n", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fputs("canopy: info takes one PATH\nTry 'canopy info --help' for more information.\n",
+              stderr);
+        return EXIT_USAGE;
+    }
+    cnp_settings_defaults(&s);
+    if ((config && (st = cnp_settings_load(&s, config)) != CNP_OK) ||
+        (profiles && (st = cnp_settings_set(&s, "products", "profiles", profiles,
+                                            "--profiles")) != CNP_OK) ||
+        (buffer && (st = cnp_settings_set(&s, "mask", "buffer_m", buffer,
+                                          "--mask-buffer")) != CNP_OK)) {
+        fprintf(stderr, "canopy: %s\n", cnp_err_msg());
+        return exit_code_for(st);
+    }
+    GDALAllRegister();
+    cnp_err_install_gdal_handler(0);
+    st = cnp_info_run(argv[optind], &s, json, stdout);
+    if (st != CNP_OK)
+        fprintf(stderr, "canopy: %s\n", cnp_err_msg());
+    cnp_err_remove_gdal_handler();
+    GDALDestroy();
+    return exit_code_for(st);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -344,6 +450,17 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "verify") == 0)
         return cmd_verify(argc - 1, argv + 1);
+    if (strcmp(cmd, "info") == 0)
+        return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "monitor") == 0)   /* canopy monitor: pipeline/cnp_monitor_cmd.c */
+        return cnp_monitor_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "batch") == 0) {     /* pipeline/cnp_batch_cli.c, with detect's settings */
+        cnp_batch_setting_opt so[N_SETTING_OPTS];
+        for (int i = 0; i < N_SETTING_OPTS; i++)
+            so[i] = (cnp_batch_setting_opt){ setting_opts[i].section, setting_opts[i].key,
+                                             setting_opts[i].name };
+        return cnp_batch_main(argc, argv, so, N_SETTING_OPTS);
+    }
     if (strcmp(cmd, "detect") == 0) {
         /* getopt_long permutes the array it parses; run.json records the
          * command line as typed, so parse a copy. */

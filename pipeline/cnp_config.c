@@ -25,6 +25,9 @@ void cnp_settings_defaults(cnp_settings *s)
     static const int scl_invalid[] = { 0, 1, 3, 8, 9, 10 };
     for (size_t i = 0; i < sizeof scl_invalid / sizeof scl_invalid[0]; i++)
         s->mask_invalid[scl_invalid[i]] = 1;
+    s->mask_buffer_m = 60.0;
+    s->mask_buffer_square = 0;
+    s->grid_mode = CNP_GRID_BEFORE;
     s->forest_ndvi = 0.65;
     s->ndvi_drop = 0.25;
     s->high_confidence_drop = 0.40;
@@ -119,6 +122,33 @@ static cnp_status parse_mask_list(const char *v, unsigned char *set, const char 
 
 static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }
 
+static cnp_status parse_word(const char *v, const char *const *words, int *out,
+                             const char *origin, const char *key)
+{
+    char list[128] = "";
+    for (int i = 0; words[i]; i++) {
+        if (is(v, words[i])) {
+            *out = i;
+            return CNP_OK;
+        }
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", words[i]);
+    }
+    return cnp_err(CNP_E_CONFIG, "%s: %s: '%s' is not one of %s", origin, key, v, list);
+}
+
+static cnp_status parse_text(const char *v, char *out, size_t size, const char *origin,
+                             const char *key)
+{
+    if (strlen(v) >= size)
+        return cnp_err(CNP_E_CONFIG, "%s: %s: value longer than %zu characters", origin, key,
+                       size - 1);
+    memcpy(out, v, strlen(v) + 1);
+    return CNP_OK;
+}
+
+static const char *const grid_words[] = { "before", "after", "finest", NULL };
+static const char *const shape_words[] = { "disk", "square", NULL };
+
 cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *key,
                             const char *v, const char *origin)
 {
@@ -142,6 +172,22 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
     } else if (is(section, "mask")) {
         if (is(key, "invalid"))
             return parse_mask_list(v, s->mask_invalid, origin);
+        if (is(key, "buffer_m"))
+            return parse_double(v, 0, 100000, &s->mask_buffer_m, origin, key);
+        if (is(key, "buffer_shape"))
+            return parse_word(v, shape_words, &s->mask_buffer_square, origin, key);
+    } else if (is(section, "grid")) {
+        if (is(key, "align"))
+            return parse_word(v, grid_words, &s->grid_mode, origin, key);
+        if (is(key, "t_srs"))
+            return parse_text(v, s->grid_t_srs, sizeof s->grid_t_srs, origin, key);
+        if (is(key, "tr")) {
+            if (*v == '\0') { s->grid_tr = 0; return CNP_OK; }
+            return parse_double(v, 1e-9, 1e9, &s->grid_tr, origin, key);
+        }
+    } else if (is(section, "products")) {
+        if (is(key, "profiles"))
+            return parse_text(v, s->profiles_dir, sizeof s->profiles_dir, origin, key);
     } else if (is(section, "detect")) {
         if (is(key, "forest_ndvi"))  return parse_double(v, -1, 1, &s->forest_ndvi, origin, key);
         if (is(key, "ndvi_drop"))    return parse_double(v, 1e-6, 2, &s->ndvi_drop, origin, key);
@@ -266,6 +312,12 @@ void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
     else                fprintf(f, "offset =\n");
     fprintf(f, "saturated_dn = %.17g\n", s->saturated_dn);
     fprintf(f, "\n[mask]\ninvalid = %s\n", list);
+    fprintf(f, "buffer_m = %.17g\nbuffer_shape = %s\n", s->mask_buffer_m,
+            shape_words[s->mask_buffer_square]);
+    fprintf(f, "\n[grid]\nalign = %s\nt_srs = %s\n", grid_words[s->grid_mode], s->grid_t_srs);
+    if (s->grid_tr > 0) fprintf(f, "tr = %.17g\n", s->grid_tr);
+    else                fprintf(f, "tr =\n");
+    fprintf(f, "\n[products]\nprofiles = %s\n", s->profiles_dir);
     fprintf(f, "\n[detect]\n");
     fprintf(f, "forest_ndvi = %.17g\nndvi_drop = %.17g\nhigh_confidence_drop = %.17g\n",
             s->forest_ndvi, s->ndvi_drop, s->high_confidence_drop);

@@ -16,6 +16,9 @@
 
 #define CNP_DATE_LEN 11 /* "YYYY-MM-DD" + NUL */
 
+/* Which grid both scenes are compared on ([grid] align, --grid). */
+enum { CNP_GRID_BEFORE = 0, CNP_GRID_AFTER = 1, CNP_GRID_FINEST = 2 };
+
 typedef struct cnp_settings {
     /* [bands] */
     int    red_band, nir_band;              /* 1-based                              */
@@ -25,6 +28,14 @@ typedef struct cnp_settings {
     double saturated_dn;                    /* 0 = the data type's maximum         */
     /* [mask] */
     unsigned char mask_invalid[256];        /* 1 = this mask value means "not observed" */
+    double mask_buffer_m;                   /* clouds and shadows grow by this, metres */
+    int    mask_buffer_square;              /* 0: disk, 1: square                  */
+    /* [grid] */
+    int    grid_mode;                       /* CNP_GRID_*                          */
+    char   grid_t_srs[512];                 /* "" = the chosen scene's CRS         */
+    double grid_tr;                         /* 0 = the chosen scene's pixel size   */
+    /* [products] */
+    char   profiles_dir[1024];              /* "" = $CANOPY_CONFIG_DIR or bin/../configs */
     /* [detect] */
     double forest_ndvi, ndvi_drop, high_confidence_drop, min_area_ha;
     int    connectivity;

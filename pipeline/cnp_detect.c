@@ -36,6 +36,7 @@
 #include "cnp_evidence.h"
 #include "cnp_json.h"
 #include "cnp_output.h"
+#include "cnp_product.h"
 #include "cnp_raster.h"
 #include "cnp_runs.h"
 #include "cnp_trace.h"
@@ -841,13 +842,17 @@ static void free_result(cnp_result *res)
 
 /* ---- input hashing (overlapped with detection) -------------------------- */
 
-enum { MAX_INPUTS = 4 };
+enum { MAX_INPUTS = 24 };
 
 typedef struct input_file {
-    const char *role, *path;
+    char        role[40];      /* before, after, before_mask, after_mask, or
+                                * before:red, after:metadata, ... for the
+                                * files of a product                     */
+    const char *path;
     char        sha256[65];    /* "" when hashing is off                 */
     int64_t     size;
     char        mtime[32];     /* UTC, ISO 8601                          */
+    int         hashable;      /* a local regular file                   */
 } input_file;
 
 typedef struct hash_job {
@@ -864,6 +869,8 @@ static void *hash_inputs(void *arg)
     const double t0 = now_s();
     h->st = CNP_OK;
     for (int i = 0; i < h->n && h->st == CNP_OK; i++) {
+        if (!h->in[i].hashable)
+            continue;
         h->st = cnp_sha256_file(h->in[i].path, h->in[i].sha256, &h->in[i].size);
         if (h->st != CNP_OK)
             snprintf(h->msg, sizeof h->msg, "%s", cnp_err_msg());
@@ -872,23 +879,42 @@ static void *hash_inputs(void *arg)
     return NULL;
 }
 
-static void hash_job_init(hash_job *h, const cnp_job *job)
+static void add_input(hash_job *h, const char *role, const char *path)
+{
+    struct stat st;
+    if (h->n >= MAX_INPUTS)
+        return;
+    for (int i = 0; i < h->n; i++)
+        if (strcmp(h->in[i].path, path) == 0)
+            return;
+    input_file *f = &h->in[h->n++];
+    snprintf(f->role, sizeof f->role, "%s", role);
+    f->path = path;
+    if (strncmp(path, "/vsi", 4) != 0 && stat(path, &st) == 0) {
+        struct tm tm;
+        f->hashable = S_ISREG(st.st_mode);
+        f->size = f->hashable ? (int64_t)st.st_size : 0;
+        gmtime_r(&st.st_mtime, &tm);
+        strftime(f->mtime, sizeof f->mtime, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+}
+
+/* The inputs as given, then the files a product was read from (its metadata,
+ * band and quality files; an archive stands for its members). */
+static void hash_job_init(hash_job *h, const cnp_job *job, const cnp_scene sc[2])
 {
     memset(h, 0, sizeof *h);
-    const char *roles[MAX_INPUTS] = { "before", "after", "before_mask", "after_mask" };
-    const char *paths[MAX_INPUTS] = { job->before, job->after, job->before_mask, job->after_mask };
-    for (int i = 0; i < MAX_INPUTS; i++) {
-        if (!paths[i])
-            continue;
-        input_file *f = &h->in[h->n++];
-        struct stat st;
-        f->role = roles[i];
-        f->path = paths[i];
-        if (stat(paths[i], &st) == 0) {
-            struct tm tm;
-            f->size = (int64_t)st.st_size;
-            gmtime_r(&st.st_mtime, &tm);
-            strftime(f->mtime, sizeof f->mtime, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const char *roles[4] = { "before", "after", "before_mask", "after_mask" };
+    const char *paths[4] = { job->before, job->after, job->before_mask, job->after_mask };
+    for (int i = 0; i < 4; i++)
+        if (paths[i])
+            add_input(h, roles[i], paths[i]);
+    for (int d = 0; d < 2; d++) {
+        const cnp_product *p = sc[d].product;
+        for (size_t i = 0; p && i < p->nfiles; i++) {
+            char role[40];
+            snprintf(role, sizeof role, "%s:%s", roles[d], p->files[i].role);
+            add_input(h, role, p->files[i].path);
         }
     }
     h->enabled = !job->no_hash;
@@ -928,16 +954,10 @@ typedef struct timings {
     double gpkg, geojson, csv, overview;   /* parts of write */
 } timings;
 
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
 {
     cnp_json_object(j, key);
-    cnp_json_str(j, "name", base_name(sc->path));
+    cnp_json_str(j, "name", cnp_path_base(sc->path));
     cnp_json_str(j, "date", sc->date[0] ? sc->date : NULL);
     cnp_json_str(j, "date_source", sc->date_source);
     cnp_json_int(j, "width", sc->src_width);
@@ -954,6 +974,28 @@ static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
         cnp_json_str(j, "nodata", NULL);
     cnp_json_num(j, "saturated_dn", sc->radiometry.saturated_dn);
     cnp_json_bool(j, "warped_to_before_grid", sc->warped);
+    /* What the input was understood as (cnp_product.h), and its mask. */
+    const cnp_product *p = sc->product;
+    if (p) {
+        cnp_json_object(j, "product");
+        cnp_json_str(j, "family", p->family);
+        cnp_json_str(j, "title", p->title);
+        cnp_json_str(j, "profile", p->profile);
+        cnp_json_str(j, "layout", p->layout);
+        cnp_json_str(j, "sensor", p->sensor[0] ? p->sensor : NULL);
+        cnp_json_str(j, "id", p->id[0] ? p->id : NULL);
+        cnp_json_str(j, "footprint", p->footprint[0] ? p->footprint : NULL);
+        cnp_json_str(j, "processing_baseline", p->baseline[0] ? p->baseline : NULL);
+        cnp_json_str(j, "scale_source", p->scale_source[0] ? p->scale_source : NULL);
+        cnp_json_close(j, '}');
+    } else {
+        cnp_json_str(j, "product", NULL);
+    }
+    cnp_json_str(j, "mask", sc->mask_path);
+    cnp_json_str(j, "mask_rule", p && sc->mask_path && sc->mask_src_path &&
+                 p->mask_path && strcmp(sc->mask_src_path, p->mask_path) == 0
+                 ? p->mask_text : sc->mask_path ? "[mask] invalid values" : NULL);
+    cnp_json_int(j, "mask_buffer_px", sc->mask_path ? sc->mask_buffer_px : 0);
     cnp_json_close(j, '}');
 }
 
@@ -1034,7 +1076,7 @@ static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp
         cnp_json_str(&j, "path", h->in[i].path);
         cnp_json_int(&j, "size", h->in[i].size);
         cnp_json_str(&j, "modified_utc", h->in[i].mtime);
-        cnp_json_str(&j, "sha256", h->enabled ? h->in[i].sha256 : NULL);
+        cnp_json_str(&j, "sha256", h->enabled && h->in[i].hashable ? h->in[i].sha256 : NULL);
         cnp_json_close(&j, '}');
     }
     cnp_json_close(&j, ']');
@@ -1314,20 +1356,23 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_runs_init(&runs);
     utc_now(started);
 
-    /* Hash the inputs on a thread of its own while the scenes are processed. */
-    hash_job_init(&hj, job);
-    if (hj.enabled) {
-        if (pthread_create(&hash_thread, NULL, hash_inputs, &hj) != 0)
-            return cnp_err(CNP_E_NOMEM, "cannot start the hashing thread");
-        hashing = 1;
-    }
-
     if ((st = cnp_scene_open(&sc[0], "BEFORE", job->before, job->before_mask, s,
                              s->date_before)) != CNP_OK ||
         (st = cnp_scene_open(&sc[1], "AFTER", job->after, job->after_mask, s,
                              s->date_after)) != CNP_OK ||
         (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK)
         goto done;
+
+    /* Hash the inputs (and the files of products) on a thread of its own
+     * while the scenes are processed. */
+    hash_job_init(&hj, job, sc);
+    if (hj.enabled) {
+        if (pthread_create(&hash_thread, NULL, hash_inputs, &hj) != 0) {
+            st = cnp_err(CNP_E_NOMEM, "cannot start the hashing thread");
+            goto done;
+        }
+        hashing = 1;
+    }
 
     detect_ctx c = { .job = job, .scene = { &sc[0], &sc[1] }, .ov = &ov,
                      .unobs = &res.unobserved };

@@ -29,6 +29,20 @@ const char *cnp_err_msg(void) { return last_msg; }
 const char *cnp_err_gdal_msg(void) { return gdal_msg; }
 void cnp_err_gdal_reset(void) { gdal_msg[0] = '\0'; }
 
+const char *cnp_err_gdal_reason(void)
+{
+    const char *m = gdal_msg;
+    if (!*m)
+        m = CPLGetLastErrorMsg();
+    return *m ? m : "unknown reason";
+}
+
+const char *cnp_path_base(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
 static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg)
 {
     (void)no;

@@ -22,6 +22,13 @@ const char *cnp_err_msg(void);
 const char *cnp_err_gdal_msg(void);
 void cnp_err_gdal_reset(void);
 
+/* cnp_err_gdal_reason() : the best text GDAL gave for its last failure on this
+ * thread (our handler's copy, else CPLGetLastErrorMsg()), or "unknown reason". */
+const char *cnp_err_gdal_reason(void);
+
+/* cnp_path_base() : the file name part of a path (after the last '/'). */
+const char *cnp_path_base(const char *path);
+
 /* Route GDAL/CPL errors into cnp_err_gdal_msg(); warnings go to stderr only when
  * verbose. Install once from the main thread; remove before GDALDestroy(). */
 void cnp_err_install_gdal_handler(int verbose);

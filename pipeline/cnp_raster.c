@@ -1,7 +1,9 @@
 /* pipeline/cnp_raster.c - input scenes and per-thread readers (GDAL). */
 #include "cnp_raster.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +13,13 @@
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
+#include <gdal_alg.h>
 #include <gdal_utils.h>
+#include <gdal_vrt.h>
 #include <ogr_srs_api.h>
 
 #include "cnp_err.h"
+#include "cnp_product.h"
 
 static char *dup_str(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -65,23 +70,416 @@ static double type_max(GDALDataType t)
     }
 }
 
+/* ---- grids ------------------------------------------------------------- */
+
+/* A target grid: CRS, geotransform and size. */
+typedef struct grid_def {
+    const char *wkt;
+    double      gt[6];
+    int         width, height;
+} grid_def;
+
+static grid_def scene_grid(const cnp_scene *sc)
+{
+    grid_def g;
+    g.wkt = sc->wkt;
+    memcpy(g.gt, sc->gt, sizeof g.gt);
+    g.width = sc->width;
+    g.height = sc->height;
+    return g;
+}
+
+static int same_crs(const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0)
+        return 1;
+    OGRSpatialReferenceH sa = OSRNewSpatialReference(a);
+    OGRSpatialReferenceH sb = OSRNewSpatialReference(b);
+    const int same = sa && sb && OSRIsSame(sa, sb);
+    OSRDestroySpatialReference(sa);
+    OSRDestroySpatialReference(sb);
+    return same;
+}
+
+static int same_gt(const double a[6], const double b[6], double tol)
+{
+    for (int i = 0; i < 6; i++)
+        if (fabs(a[i] - b[i]) > tol * fmax(1.0, fabs(a[i])))
+            return 0;
+    return 1;
+}
+
+static int on_grid(const cnp_scene *sc, const grid_def *g)
+{
+    return sc->width == g->width && sc->height == g->height && same_gt(sc->gt, g->gt, 1e-9) &&
+           same_crs(sc->wkt, g->wkt);
+}
+
+/* Pixel size in metres: exact for projected CRSs, at the centre for geographic ones. */
+static double pixel_metres(const char *wkt, const double gt[6], int height)
+{
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(wkt);
+    double m = fabs(gt[1]);
+    if (srs && OSRIsProjected(srs)) {
+        m *= OSRGetLinearUnits(srs, NULL);
+    } else if (srs && OSRIsGeographic(srs)) {
+        const double lat = gt[3] + gt[5] * height / 2.0;
+        m *= 6378137.0 * M_PI / 180.0 * cos(lat * M_PI / 180.0);
+    }
+    OSRDestroySpatialReference(srs);
+    return m;
+}
+
+static void set_buffer(cnp_scene *sc)
+{
+    sc->pixel_m = pixel_metres(sc->wkt, sc->gt, sc->height);
+    sc->mask_buffer_px = sc->settings ? cnp_mask_radius_px(sc->settings->mask_buffer_m,
+                                                           sc->pixel_m) : 0;
+}
+
+/* Remember a /vsimem file to unlink when the scene is freed. */
+static cnp_status own_vsimem(cnp_scene *sc, const char *path)
+{
+    const int max = (int)(sizeof sc->vsimem / sizeof sc->vsimem[0]);
+    if (sc->nvsimem >= max)
+        return cnp_err(CNP_E_ARG, "too many temporary files for one scene");
+    if (!(sc->vsimem[sc->nvsimem] = strdup(path)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    sc->nvsimem++;
+    return CNP_OK;
+}
+
+static void vsimem_name(const cnp_scene *sc, const char *what, char *out, size_t size)
+{
+    snprintf(out, size, "/vsimem/canopy-%ld-%p-%d-%s.vrt", (long)getpid(), (const void *)sc,
+             sc->nvsimem, what);
+}
+
+/* Warp `src` onto grid `g` as a VRT in /vsimem. */
+static cnp_status warp_to_grid(const char *src, const grid_def *g, const char *resampling,
+                               int add_alpha, const char *vrt_path)
+{
+    char te[4][32], ts[2][16];
+    const double x0 = g->gt[0], y0 = g->gt[3];
+    const double x1 = x0 + g->gt[1] * g->width, y1 = y0 + g->gt[5] * g->height;
+    snprintf(te[0], sizeof te[0], "%.17g", fmin(x0, x1));
+    snprintf(te[1], sizeof te[1], "%.17g", fmin(y0, y1));
+    snprintf(te[2], sizeof te[2], "%.17g", fmax(x0, x1));
+    snprintf(te[3], sizeof te[3], "%.17g", fmax(y0, y1));
+    snprintf(ts[0], sizeof ts[0], "%d", g->width);
+    snprintf(ts[1], sizeof ts[1], "%d", g->height);
+
+    const char *args[] = { "-of", "VRT", "-t_srs", g->wkt, "-te", te[0], te[1], te[2], te[3],
+                           "-ts", ts[0], ts[1], "-r", resampling, "-q",
+                           add_alpha ? "-dstalpha" : NULL };
+    char **argv = NULL;
+    for (size_t i = 0; i < sizeof args / sizeof args[0] && args[i]; i++)
+        argv = CSLAddString(argv, args[i]);
+    cnp_status st = CNP_OK;
+    GDALWarpAppOptions *opt = GDALWarpAppOptionsNew(argv, NULL);
+    CSLDestroy(argv);
+    GDALDatasetH in = open_raster(src);
+    GDALDatasetH out = NULL;
+    int usage_error = 0;
+
+    if (!opt || !in) {
+        st = cnp_err(CNP_E_IO, "cannot warp '%s': %s", src, gdal_reason());
+        goto done;
+    }
+    out = GDALWarp(vrt_path, NULL, 1, &in, opt, &usage_error);
+    if (!out)
+        st = cnp_err(CNP_E_IO, "cannot warp '%s' onto the common grid: %s", src, gdal_reason());
+
+done:
+    if (out)
+        GDALClose(out);
+    if (in)
+        GDALClose(in);
+    GDALWarpAppOptionsFree(opt);
+    return st;
+}
+
+/* ---- products: bands stacked in a VRT, the mask on the red band's grid --- */
+
+/* Put the mask file `mpath` on grid `g`: the file itself when already on it,
+ * a nearest-neighbour VRT when its pixels are whole multiples aligned with
+ * the grid (Sentinel-2 SCL 20 m on 10 m), else a nearest-neighbour warp. */
+static cnp_status mask_onto(cnp_scene *sc, const char *mpath, const grid_def *g)
+{
+    GDALDatasetH mds = open_raster(mpath), vrt = NULL;
+    cnp_status st = CNP_OK;
+    double mgt[6];
+    char vpath[200];
+
+    if (!mds)
+        return cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", sc->role, mpath,
+                       gdal_reason());
+    const int mw = GDALGetRasterXSize(mds), mh = GDALGetRasterYSize(mds);
+    const char *mwkt = GDALGetProjectionRef(mds);
+    if (GDALGetGeoTransform(mds, mgt) != CE_None || !mwkt || !*mwkt) {
+        st = cnp_err(CNP_E_DATA, "%s mask '%s': not georeferenced", sc->role, mpath);
+        goto done;
+    }
+    if (mw == g->width && mh == g->height && same_gt(mgt, g->gt, 1e-6) &&
+        same_crs(mwkt, g->wkt)) {
+        free(sc->mask_read_path);
+        sc->mask_read_path = strdup(mpath);
+        st = sc->mask_read_path ? CNP_OK : cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    const double fx = (mgt[0] - g->gt[0]) / g->gt[1], fy = (mgt[3] - g->gt[3]) / g->gt[5];
+    const double fw = mw * mgt[1] / g->gt[1], fh = mh * mgt[5] / g->gt[5];
+    const int whole = fabs(fx - round(fx)) < 1e-6 && fabs(fy - round(fy)) < 1e-6 &&
+                      fabs(fw - round(fw)) < 1e-6 && fabs(fh - round(fh)) < 1e-6 && fw >= 1 &&
+                      fh >= 1 && mgt[2] == 0 && mgt[4] == 0 && fw < INT_MAX && fh < INT_MAX &&
+                      fabs(fx) < INT_MAX && fabs(fy) < INT_MAX;
+    vsimem_name(sc, "mask", vpath, sizeof vpath);
+    if (whole && same_crs(mwkt, g->wkt)) {
+        GDALRasterBandH mb = GDALGetRasterBand(mds, 1);
+        cnp_err_gdal_reset();
+        vrt = GDALCreate(GDALGetDriverByName("VRT"), vpath, g->width, g->height, 1,
+                         GDALGetRasterDataType(mb), NULL);
+        if (!vrt) {
+            st = cnp_err(CNP_E_IO, "%s mask '%s': cannot build a VRT: %s", sc->role, mpath,
+                         gdal_reason());
+            goto done;
+        }
+        GDALSetProjection(vrt, g->wkt);
+        double vgt[6];
+        memcpy(vgt, g->gt, sizeof vgt);
+        GDALSetGeoTransform(vrt, vgt);
+        GDALRasterBandH vb = GDALGetRasterBand(vrt, 1);
+        int has = 0;
+        const double nd = GDALGetRasterNoDataValue(mb, &has);
+        if (has)
+            GDALSetRasterNoDataValue(vb, nd);
+        VRTAddSimpleSource((VRTSourcedRasterBandH)vb, mb, 0, 0, mw, mh, (int)round(fx),
+                           (int)round(fy), (int)round(fw), (int)round(fh), "near",
+                           VRT_NODATA_UNSET);
+        GDALClose(vrt);
+        vrt = NULL;
+    } else {
+        if ((st = warp_to_grid(mpath, g, "near", 0, vpath)) != CNP_OK)
+            goto done;
+    }
+    if ((st = own_vsimem(sc, vpath)) != CNP_OK)
+        goto done;
+    free(sc->mask_read_path);
+    sc->mask_read_path = strdup(vpath);
+    if (!sc->mask_read_path)
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+
+done:
+    if (mds)
+        GDALClose(mds);
+    return st;
+}
+
+/* The product's red, NIR (green, blue) files as one VRT: bands 1, 2, (3, 4). */
+static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
+{
+    const cnp_product *p = sc->product;
+    GDALDatasetH src[CNP_NBANDS] = { NULL };
+    GDALDatasetH vrt = NULL;
+    cnp_status st = CNP_OK;
+    double gt[6] = { 0 };
+    int w = 0, h = 0, n = 0, *slot[CNP_NBANDS] = { &sc->red, &sc->nir, &sc->green, &sc->blue };
+    char vpath[200];
+    static const char *const names[CNP_NBANDS] = { "red", "NIR", "green", "blue" };
+
+    for (int b = 0; b < CNP_NBANDS; b++) {
+        const cnp_product_band *pb = &p->band[b];
+        double bgt[6];
+        if (!pb->path)
+            continue;
+        src[b] = open_raster(pb->path);
+        if (!src[b] && b >= CNP_BAND_GREEN)
+            continue;               /* pictures only: do without it */
+        if (!src[b]) {
+            st = cnp_err(CNP_E_IO, "%s product '%s': cannot open its %s band '%s': %s", sc->role,
+                         sc->path, names[b], pb->path, gdal_reason());
+            goto done;
+        }
+        if (pb->index > GDALGetRasterCount(src[b]) ||
+            GDALGetGeoTransform(src[b], bgt) != CE_None) {
+            st = cnp_err(CNP_E_DATA, "%s product '%s': %s band '%s' has no band %d or no "
+                         "geotransform", sc->role, sc->path, names[b], pb->path, pb->index);
+            goto done;
+        }
+        if (b == CNP_BAND_RED) {
+            w = GDALGetRasterXSize(src[b]);
+            h = GDALGetRasterYSize(src[b]);
+            memcpy(gt, bgt, sizeof gt);
+        } else if (GDALGetRasterXSize(src[b]) != w || GDALGetRasterYSize(src[b]) != h ||
+                   !same_gt(bgt, gt, 1e-6)) {
+            if (b >= CNP_BAND_GREEN) {      /* pictures only: drop it */
+                GDALClose(src[b]);
+                src[b] = NULL;
+                continue;
+            }
+            st = cnp_err(CNP_E_DATA, "%s product '%s': the %s band '%s' is not on the red "
+                         "band's grid (%dx%d pixels of %g; red: %dx%d of %g)", sc->role, sc->path,
+                         names[b], pb->path, GDALGetRasterXSize(src[b]),
+                         GDALGetRasterYSize(src[b]), bgt[1], w, h, gt[1]);
+            goto done;
+        }
+    }
+
+    vsimem_name(sc, "stack", vpath, sizeof vpath);
+    cnp_err_gdal_reset();
+    vrt = GDALCreate(GDALGetDriverByName("VRT"), vpath, w, h, 0, GDT_Byte, NULL);
+    if (!vrt) {
+        st = cnp_err(CNP_E_IO, "%s product '%s': cannot build a VRT: %s", sc->role, sc->path,
+                     gdal_reason());
+        goto done;
+    }
+    GDALSetProjection(vrt, GDALGetProjectionRef(src[CNP_BAND_RED]));
+    GDALSetGeoTransform(vrt, gt);
+    for (int b = 0; b < CNP_NBANDS; b++) {
+        if (!src[b])
+            continue;
+        GDALRasterBandH sb = GDALGetRasterBand(src[b], p->band[b].index);
+        if (GDALAddBand(vrt, GDALGetRasterDataType(sb), NULL) != CE_None) {
+            st = cnp_err(CNP_E_IO, "%s product '%s': cannot build a VRT: %s", sc->role,
+                         sc->path, gdal_reason());
+            goto done;
+        }
+        GDALRasterBandH vb = GDALGetRasterBand(vrt, ++n);
+        int has = 0;
+        double nd = GDALGetRasterNoDataValue(sb, &has);
+        if (!has && p->has_nodata) {
+            nd = p->nodata;
+            has = 1;
+        }
+        if (has)
+            GDALSetRasterNoDataValue(vb, nd);
+        VRTAddSimpleSource((VRTSourcedRasterBandH)vb, sb, 0, 0, w, h, 0, 0, w, h, NULL,
+                           VRT_NODATA_UNSET);
+        *slot[b] = n;
+    }
+    GDALClose(vrt);
+    vrt = NULL;
+    if ((st = own_vsimem(sc, vpath)) != CNP_OK)
+        goto done;
+    free(sc->read_path);
+    if (!(sc->read_path = strdup(vpath))) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+
+    /* The quality layer onto the red band's grid, unless the user gave a mask. */
+    if (!user_mask && p->mask_path) {
+        const grid_def g = { GDALGetProjectionRef(src[CNP_BAND_RED]), { gt[0], gt[1], gt[2],
+                             gt[3], gt[4], gt[5] }, w, h };
+        sc->mask_path = strdup(p->mask_path);
+        sc->mask_src_path = strdup(p->mask_path);
+        if (!sc->mask_path || !sc->mask_src_path) {
+            st = cnp_err(CNP_E_NOMEM, "out of memory");
+            goto done;
+        }
+        if ((st = mask_onto(sc, p->mask_path, &g)) != CNP_OK)
+            goto done;
+        sc->mask_rule = p->mask;
+    }
+
+done:
+    if (vrt)
+        GDALClose(vrt);
+    for (int b = 0; b < CNP_NBANDS; b++)
+        if (src[b])
+            GDALClose(src[b]);
+    return st;
+}
+
+static int is_fill(const cnp_product *p, uint16_t v)
+{
+    return p->fill_bits ? (v & p->fill_bits) != 0 : (int)v == p->fill_value;
+}
+
+/* A product whose quality layer says "fill" everywhere has no data at all:
+ * refuse it by name rather than with "nothing observed" after the run. */
+static cnp_status check_not_all_fill(const cnp_scene *sc)
+{
+    const cnp_product *p = sc->product;
+    if (!p || !p->mask_path || !sc->mask_read_path || (!p->fill_bits && p->fill_value < 0) ||
+        strcmp(sc->mask_src_path ? sc->mask_src_path : "", p->mask_path) != 0)
+        return CNP_OK;
+    GDALDatasetH ds = open_raster(sc->mask_read_path);
+    if (!ds)
+        return cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", sc->role, sc->mask_path,
+                       gdal_reason());
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+    int any = 0, failed = 0;
+    /* A nearest-neighbour sample first, every row only when it is all fill. */
+    const int ow = w < 512 ? w : 512, oh = h < 512 ? h : 512;
+    uint16_t *buf = malloc((size_t)(ow > w ? ow : w) * (size_t)(oh > 64 ? oh : 64) *
+                           sizeof *buf);
+    if (!buf) {
+        GDALClose(ds);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    if (GDALRasterIO(b, GF_Read, 0, 0, w, h, buf, ow, oh, GDT_UInt16, 0, 0) != CE_None)
+        failed = 1;
+    for (size_t i = 0; !failed && i < (size_t)ow * (size_t)oh && !any; i++)
+        any = !is_fill(p, buf[i]);
+    for (int y = 0; !failed && !any && y < h; y += 64) {
+        const int rows = h - y < 64 ? h - y : 64;
+        if (GDALRasterIO(b, GF_Read, 0, y, w, rows, buf, w, rows, GDT_UInt16, 0, 0) != CE_None)
+            failed = 1;
+        for (size_t i = 0; !failed && i < (size_t)w * (size_t)rows && !any; i++)
+            any = !is_fill(p, buf[i]);
+    }
+    free(buf);
+    GDALClose(ds);
+    if (failed)
+        return cnp_err(CNP_E_IO, "%s mask '%s': read failed: %s", sc->role, sc->mask_path,
+                       gdal_reason());
+    if (!any)
+        return cnp_err(CNP_E_DATA, "%s product '%s': entirely fill: every pixel of its %s has "
+                       "the '%s' flag, there is no data to compare", sc->role, sc->path,
+                       p->mask_name, p->fill_text);
+    return CNP_OK;
+}
+
 cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
                           const char *mask_path, const cnp_settings *s,
                           const char *date_option)
 {
     GDALDatasetH ds = NULL, mds = NULL;
     cnp_status st = CNP_OK;
+    cnp_product *prod = NULL;
+    int is_product = 0;
 
     memset(sc, 0, sizeof *sc);
     sc->role = role;
+    sc->settings = s;
     sc->path = dup_str(path);
-    sc->read_path = dup_str(path);
     sc->mask_path = dup_str(mask_path);
     sc->mask_read_path = dup_str(mask_path);
-    if (!sc->path || !sc->read_path || (mask_path && (!sc->mask_path || !sc->mask_read_path)))
+    sc->mask_src_path = dup_str(mask_path);
+    if (!sc->path || (mask_path && (!sc->mask_path || !sc->mask_read_path ||
+                                    !sc->mask_src_path)))
         return cnp_err(CNP_E_NOMEM, "out of memory");
 
-    ds = open_raster(path);
+    /* A satellite product (folder, archive, metadata file, STAC item) or a raster? */
+    if (!(prod = calloc(1, sizeof *prod)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    if ((st = cnp_product_resolve(path, s, role, prod, &is_product)) != CNP_OK) {
+        free(prod);
+        return st;
+    }
+    if (is_product) {
+        sc->product = prod;
+        if ((st = build_stack(sc, mask_path)) != CNP_OK)
+            return st;
+    } else {
+        free(prod);
+        if (!(sc->read_path = dup_str(path)))
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+
+    ds = open_raster(sc->read_path);
     if (!ds) {
         st = cnp_err(CNP_E_IO, "%s scene '%s': cannot open: %s", role, path, gdal_reason());
         goto done;
@@ -89,21 +487,23 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
     sc->width = sc->src_width = GDALGetRasterXSize(ds);
     sc->height = sc->src_height = GDALGetRasterYSize(ds);
     sc->nbands = GDALGetRasterCount(ds);
-    if (sc->nbands < 2) {
-        st = cnp_err(CNP_E_DATA, "%s scene '%s': has %d band(s); red and NIR need at least 2",
-                     role, path, sc->nbands);
-        goto done;
+    if (!sc->product) {
+        if (sc->nbands < 2) {
+            st = cnp_err(CNP_E_DATA, "%s scene '%s': has %d band(s); red and NIR need at "
+                         "least 2", role, path, sc->nbands);
+            goto done;
+        }
+        if (s->red_band > sc->nbands || s->nir_band > sc->nbands) {
+            st = cnp_err(CNP_E_CONFIG, "%s scene '%s': band %d out of range (it has %d bands)",
+                         role, path, s->red_band > sc->nbands ? s->red_band : s->nir_band,
+                         sc->nbands);
+            goto done;
+        }
+        sc->red = s->red_band;
+        sc->nir = s->nir_band;
+        sc->green = s->green_band <= sc->nbands ? s->green_band : 0;
+        sc->blue = s->blue_band <= sc->nbands ? s->blue_band : 0;
     }
-    if (s->red_band > sc->nbands || s->nir_band > sc->nbands) {
-        st = cnp_err(CNP_E_CONFIG, "%s scene '%s': band %d out of range (it has %d bands)",
-                     role, path, s->red_band > sc->nbands ? s->red_band : s->nir_band,
-                     sc->nbands);
-        goto done;
-    }
-    sc->red = s->red_band;
-    sc->nir = s->nir_band;
-    sc->green = s->green_band <= sc->nbands ? s->green_band : 0;
-    sc->blue = s->blue_band <= sc->nbands ? s->blue_band : 0;
 
     if (GDALGetGeoTransform(ds, sc->gt) != CE_None) {
         st = cnp_err(CNP_E_DATA, "%s scene '%s': not georeferenced (no geotransform)", role, path);
@@ -130,11 +530,26 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
     }
     GDALGetBlockSize(red, &sc->block_w, &sc->block_h);
 
-    /* Radiometry: option > band metadata > default. */
+    /* Radiometry: option > product metadata or band metadata > default. */
     cnp_date_params *r = &sc->radiometry;
     int has_scale = 0, has_offset = 0;
-    const double md_scale = GDALGetRasterScale(red, &has_scale);
-    const double md_offset = GDALGetRasterOffset(red, &has_offset);
+    double md_scale = GDALGetRasterScale(red, &has_scale);
+    double md_offset = GDALGetRasterOffset(red, &has_offset);
+    if (sc->product) {
+        const cnp_product_band *pr = &sc->product->band[CNP_BAND_RED];
+        const cnp_product_band *pn = &sc->product->band[CNP_BAND_NIR];
+        has_scale = has_offset = pr->has_scale;
+        md_scale = pr->scale;
+        md_offset = pr->offset;
+        /* Per-band gains (Landsat Level-1): NIR is read in red's units. */
+        if (pr->has_scale && pn->has_scale && !s->have_scale && !s->have_offset &&
+            (fabs(pr->scale - pn->scale) > 1e-12 * fabs(pr->scale) ||
+             fabs(pr->offset - pn->offset) > 1e-12 * fmax(1, fabs(pr->offset)))) {
+            sc->nir_rescale = 1;
+            sc->nir_gain = pn->scale / pr->scale;
+            sc->nir_bias = (pn->offset - pr->offset) / pr->scale;
+        }
+    }
     r->scale = s->scale;
     r->offset = s->offset;
     sc->scale_source = "default";
@@ -158,11 +573,16 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
     const int mflags = GDALGetMaskFlags(red) | GDALGetMaskFlags(nir);
     sc->read_mask_band = !(mflags & GMF_ALL_VALID) && !(mflags & GMF_NODATA);
 
-    const char *src = find_date(ds, sc->date);
-    sc->date_source = src ? src : "none";
-    if (!src && date_option && *date_option) {
-        memcpy(sc->date, date_option, CNP_DATE_LEN);
-        sc->date_source = "option";
+    if (sc->product && sc->product->date[0]) {
+        memcpy(sc->date, sc->product->date, CNP_DATE_LEN);
+        sc->date_source = sc->product->date_source;
+    } else {
+        const char *src = find_date(ds, sc->date);
+        sc->date_source = src ? src : "none";
+        if (!src && date_option && *date_option) {
+            memcpy(sc->date, date_option, CNP_DATE_LEN);
+            sc->date_source = "option";
+        }
     }
 
     if (mask_path) {
@@ -174,10 +594,10 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
         }
         const int same_size = GDALGetRasterXSize(mds) == sc->width &&
                               GDALGetRasterYSize(mds) == sc->height;
-        int same_gt = GDALGetGeoTransform(mds, mgt) == CE_None;
-        for (int i = 0; same_gt && i < 6; i++)
-            same_gt = fabs(mgt[i] - sc->gt[i]) <= 1e-6 * fmax(1.0, fabs(sc->gt[i]));
-        if (!same_size || !same_gt) {
+        int same = GDALGetGeoTransform(mds, mgt) == CE_None;
+        for (int i = 0; same && i < 6; i++)
+            same = fabs(mgt[i] - sc->gt[i]) <= 1e-6 * fmax(1.0, fabs(sc->gt[i]));
+        if (!same_size || !same) {
             st = cnp_err(CNP_E_DATA, "%s mask '%s': not on the grid of '%s' (%dx%d pixels, "
                          "origin %.3f,%.3f, pixel %.3f; the scene is %dx%d, origin %.3f,%.3f, "
                          "pixel %.3f)", role, mask_path, path, GDALGetRasterXSize(mds),
@@ -185,7 +605,18 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
                          sc->height, sc->gt[0], sc->gt[3], sc->gt[1]);
             goto done;
         }
+        /* A mask raster: the [mask] invalid values; all but the raster's own
+         * nodata value (no data, not a cloud) grow by the buffer. */
+        int has_nd = 0;
+        const double mnd = GDALGetRasterNoDataValue(GDALGetRasterBand(mds, 1), &has_nd);
+        sc->mask_rule.kind = CNP_MASK_RULE_VALUES;
+        memcpy(sc->mask_rule.invalid, s->mask_invalid, sizeof sc->mask_rule.invalid);
+        memcpy(sc->mask_rule.spread, s->mask_invalid, sizeof sc->mask_rule.spread);
+        if (has_nd && mnd >= 0 && mnd <= 255 && mnd == floor(mnd))
+            sc->mask_rule.spread[(int)mnd] = 0;
     }
+    set_buffer(sc);
+    st = check_not_all_fill(sc);
 
 done:
     if (mds)
@@ -199,100 +630,45 @@ void cnp_scene_free(cnp_scene *sc)
 {
     if (!sc)
         return;
-    if (sc->warped) {
-        VSIUnlink(sc->read_path);
-        if (sc->mask_read_path)
-            VSIUnlink(sc->mask_read_path);
+    /* Newest first: a warped VRT may reference the stack VRT. */
+    for (int i = sc->nvsimem - 1; i >= 0; i--) {
+        VSIUnlink(sc->vsimem[i]);
+        free(sc->vsimem[i]);
+    }
+    if (sc->product) {
+        cnp_product_free(sc->product);
+        free(sc->product);
     }
     free(sc->path);
     free(sc->mask_path);
+    free(sc->mask_src_path);
     free(sc->read_path);
     free(sc->mask_read_path);
     free(sc->wkt);
     memset(sc, 0, sizeof *sc);
 }
 
-static int same_grid(const cnp_scene *a, const cnp_scene *b)
-{
-    if (a->width != b->width || a->height != b->height)
-        return 0;
-    for (int i = 0; i < 6; i++)
-        if (fabs(a->gt[i] - b->gt[i]) > 1e-9 * fmax(1.0, fabs(a->gt[i])))
-            return 0;
-    OGRSpatialReferenceH sa = OSRNewSpatialReference(a->wkt);
-    OGRSpatialReferenceH sb = OSRNewSpatialReference(b->wkt);
-    const int same = sa && sb && OSRIsSame(sa, sb);
-    OSRDestroySpatialReference(sa);
-    OSRDestroySpatialReference(sb);
-    return same;
-}
-
-/* Warp `src` onto `grid`'s grid as a VRT in /vsimem. */
-static cnp_status warp_to_grid(const char *src, const cnp_scene *grid, const char *resampling,
-                               int add_alpha, const char *vrt_path)
-{
-    char te[4][32], ts[2][16];
-    const double x0 = grid->gt[0], y0 = grid->gt[3];
-    const double x1 = x0 + grid->gt[1] * grid->width, y1 = y0 + grid->gt[5] * grid->height;
-    snprintf(te[0], sizeof te[0], "%.17g", fmin(x0, x1));
-    snprintf(te[1], sizeof te[1], "%.17g", fmin(y0, y1));
-    snprintf(te[2], sizeof te[2], "%.17g", fmax(x0, x1));
-    snprintf(te[3], sizeof te[3], "%.17g", fmax(y0, y1));
-    snprintf(ts[0], sizeof ts[0], "%d", grid->width);
-    snprintf(ts[1], sizeof ts[1], "%d", grid->height);
-
-    const char *args[] = { "-of", "VRT", "-t_srs", grid->wkt, "-te", te[0], te[1], te[2], te[3],
-                           "-ts", ts[0], ts[1], "-r", resampling, "-q",
-                           add_alpha ? "-dstalpha" : NULL };
-    char **argv = NULL;
-    for (size_t i = 0; i < sizeof args / sizeof args[0] && args[i]; i++)
-        argv = CSLAddString(argv, args[i]);
-    cnp_status st = CNP_OK;
-    GDALWarpAppOptions *opt = GDALWarpAppOptionsNew(argv, NULL);
-    CSLDestroy(argv);
-    GDALDatasetH in = open_raster(src);
-    GDALDatasetH out = NULL;
-    int usage_error = 0;
-
-    if (!opt || !in) {
-        st = cnp_err(CNP_E_IO, "cannot warp '%s': %s", src, gdal_reason());
-        goto done;
-    }
-    out = GDALWarp(vrt_path, NULL, 1, &in, opt, &usage_error);
-    if (!out)
-        st = cnp_err(CNP_E_IO, "cannot warp '%s' onto the BEFORE grid: %s", src, gdal_reason());
-
-done:
-    if (out)
-        GDALClose(out);
-    if (in)
-        GDALClose(in);
-    GDALWarpAppOptionsFree(opt);
-    return st;
-}
-
-/* Pixel window of `grid` covered by `sc`'s footprint (edges densified, so a
- * rotation between UTM zones is followed). */
-static cnp_status footprint_window(const cnp_scene *sc, const cnp_scene *grid, int win[4])
+/* Pixel window of grid `g` covered by `sc`'s own footprint (edges densified,
+ * so a rotation between UTM zones is followed). 0 when they do not meet. */
+static int footprint_window(const cnp_scene *sc, const grid_def *g, int win[4], int *bad_crs)
 {
     enum { N = 32 };
     double xs[4 * N], ys[4 * N];
-    int ok[4 * N];
-    cnp_status st = CNP_OK;
+    int ok[4 * N], found = 0;
     OGRSpatialReferenceH ssrc = OSRNewSpatialReference(sc->wkt);
-    OGRSpatialReferenceH sdst = OSRNewSpatialReference(grid->wkt);
+    OGRSpatialReferenceH sdst = OSRNewSpatialReference(g->wkt);
     OGRCoordinateTransformationH ct = NULL;
 
+    *bad_crs = 0;
     if (!ssrc || !sdst) {
-        st = cnp_err(CNP_E_DATA, "cannot read the CRS of '%s'", sc->path);
+        *bad_crs = 1;
         goto done;
     }
     OSRSetAxisMappingStrategy(ssrc, OAMS_TRADITIONAL_GIS_ORDER);
     OSRSetAxisMappingStrategy(sdst, OAMS_TRADITIONAL_GIS_ORDER);
     ct = OCTNewCoordinateTransformation(ssrc, sdst);
     if (!ct) {
-        st = cnp_err(CNP_E_DATA, "no transformation from the CRS of '%s' to that of '%s'",
-                     sc->path, grid->path);
+        *bad_crs = 1;
         goto done;
     }
     for (int i = 0; i < N; i++) {
@@ -309,74 +685,210 @@ static cnp_status footprint_window(const cnp_scene *sc, const cnp_scene *grid, i
     for (int i = 0; i < 4 * N; i++) {
         if (!ok[i])
             continue;
-        const double px = (xs[i] - grid->gt[0]) / grid->gt[1];
-        const double py = (ys[i] - grid->gt[3]) / grid->gt[5];
+        const double px = (xs[i] - g->gt[0]) / g->gt[1];
+        const double py = (ys[i] - g->gt[3]) / g->gt[5];
         minx = fmin(minx, px); maxx = fmax(maxx, px);
         miny = fmin(miny, py); maxy = fmax(maxy, py);
     }
     const int x0 = (int)fmax(0, floor(minx + 1e-6)), y0 = (int)fmax(0, floor(miny + 1e-6));
-    const int x1 = (int)fmin(grid->width, ceil(maxx - 1e-6));
-    const int y1 = (int)fmin(grid->height, ceil(maxy - 1e-6));
-    if (!(minx < maxx) || x1 <= x0 || y1 <= y0) {
-        st = cnp_err(CNP_E_DATA, "the scenes do not overlap: '%s' and '%s' cover different areas",
-                     grid->path, sc->path);
-        goto done;
+    const int x1 = (int)fmin(g->width, ceil(maxx - 1e-6));
+    const int y1 = (int)fmin(g->height, ceil(maxy - 1e-6));
+    if (minx < maxx && x1 > x0 && y1 > y0) {
+        win[0] = x0; win[1] = y0; win[2] = x1 - x0; win[3] = y1 - y0;
+        found = 1;
     }
-    win[0] = x0; win[1] = y0; win[2] = x1 - x0; win[3] = y1 - y0;
 
 done:
     if (ct)
         OCTDestroyCoordinateTransformation(ct);
     OSRDestroySpatialReference(ssrc);
     OSRDestroySpatialReference(sdst);
+    return found;
+}
+
+/* An explicit grid: [grid] t_srs (else the reference scene's CRS) and
+ * [grid] tr (else the pixel size GDAL suggests), pixels aligned on
+ * multiples of the pixel size (like gdalwarp -tap). */
+static cnp_status custom_grid(const cnp_scene *ref, const cnp_settings *s, grid_def *g,
+                              char **wkt_out)
+{
+    cnp_status st = CNP_OK;
+    GDALDatasetH ds = NULL;
+    void *tr = NULL;
+    char *wkt = NULL;
+
+    *wkt_out = NULL;
+    if (s->grid_t_srs[0]) {
+        OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+        char *w = NULL;
+        if (!srs || OSRSetFromUserInput(srs, s->grid_t_srs) != OGRERR_NONE ||
+            OSRExportToWkt(srs, &w) != OGRERR_NONE) {
+            OSRDestroySpatialReference(srs);
+            CPLFree(w);
+            return cnp_err(CNP_E_CONFIG, "--t-srs / [grid] t_srs: '%s' is not a coordinate "
+                           "reference system GDAL knows", s->grid_t_srs);
+        }
+        wkt = strdup(w);
+        CPLFree(w);
+        OSRDestroySpatialReference(srs);
+    } else {
+        wkt = strdup(ref->wkt);
+    }
+    if (!wkt)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+
+    ds = open_raster(ref->read_path);
+    char opt[4200];
+    snprintf(opt, sizeof opt, "DST_SRS=%s", wkt);
+    char *opts[] = { opt, NULL };
+    tr = ds ? GDALCreateGenImgProjTransformer2(ds, NULL, opts) : NULL;
+    double sgt[6];
+    int sw = 0, sh = 0;
+    if (!tr || GDALSuggestedWarpOutput(ds, GDALGenImgProjTransform, tr, sgt, &sw, &sh) !=
+               CE_None) {
+        st = cnp_err(CNP_E_DATA, "cannot project '%s' onto %s: %s", ref->path,
+                     s->grid_t_srs[0] ? s->grid_t_srs : "its CRS", gdal_reason());
+        goto done;
+    }
+    const double res = s->grid_tr > 0 ? s->grid_tr : fabs(sgt[1]);
+    const double xmin = floor(sgt[0] / res) * res, ymax = ceil(sgt[3] / res) * res;
+    const double xmax = ceil((sgt[0] + sw * sgt[1]) / res) * res;
+    const double ymin = floor((sgt[3] + sh * sgt[5]) / res) * res;
+    const double w = round((xmax - xmin) / res), h = round((ymax - ymin) / res);
+    if (!(w >= 1 && h >= 1 && w * h < 4e12 && w < INT_MAX && h < INT_MAX)) {
+        st = cnp_err(CNP_E_CONFIG, "--tr / [grid] tr: %g gives a grid of %.0f x %.0f pixels",
+                     res, w, h);
+        goto done;
+    }
+    g->wkt = wkt;
+    g->gt[0] = xmin; g->gt[1] = res; g->gt[2] = 0;
+    g->gt[3] = ymax; g->gt[4] = 0; g->gt[5] = -res;
+    g->width = (int)w;
+    g->height = (int)h;
+    *wkt_out = wkt;
+    wkt = NULL;
+
+done:
+    if (tr)
+        GDALDestroyGenImgProjTransformer(tr);
+    if (ds)
+        GDALClose(ds);
+    free(wkt);
     return st;
 }
 
-cnp_status cnp_scene_align(cnp_scene *after, const cnp_scene *before, int win[4])
+/* Put `sc` on grid `g`: reflectance bilinear with an alpha band (outside its
+ * footprint is unobserved), the mask nearest-neighbour from its source file. */
+static cnp_status warp_scene(cnp_scene *sc, const grid_def *g)
 {
+    char path[200];
     cnp_status st;
-    char path[128];
 
-    if (same_grid(after, before)) {
-        win[0] = 0; win[1] = 0; win[2] = before->width; win[3] = before->height;
-        return CNP_OK;
-    }
-    if ((st = footprint_window(after, before, win)) != CNP_OK)
+    vsimem_name(sc, "scene", path, sizeof path);
+    if ((st = warp_to_grid(sc->read_path, g, "bilinear", 1, path)) != CNP_OK ||
+        (st = own_vsimem(sc, path)) != CNP_OK)
         return st;
-
-    snprintf(path, sizeof path, "/vsimem/canopy-%ld-%p-scene.vrt", (long)getpid(), (void *)after);
-    if ((st = warp_to_grid(after->path, before, "bilinear", 1, path)) != CNP_OK)
-        return st;
-    free(after->read_path);
-    after->read_path = strdup(path);
-    after->warped = 1;
-    if (after->mask_path) {
-        snprintf(path, sizeof path, "/vsimem/canopy-%ld-%p-mask.vrt", (long)getpid(), (void *)after);
-        if ((st = warp_to_grid(after->mask_path, before, "near", 0, path)) != CNP_OK)
+    free(sc->read_path);
+    sc->read_path = strdup(path);
+    if (sc->mask_src_path) {
+        vsimem_name(sc, "mask", path, sizeof path);
+        if ((st = warp_to_grid(sc->mask_src_path, g, "near", 0, path)) != CNP_OK ||
+            (st = own_vsimem(sc, path)) != CNP_OK)
             return st;
-        free(after->mask_read_path);
-        after->mask_read_path = strdup(path);
+        free(sc->mask_read_path);
+        sc->mask_read_path = strdup(path);
     }
-    if (!after->read_path || (after->mask_path && !after->mask_read_path))
+    char *wkt = strdup(g->wkt);
+    if (!sc->read_path || (sc->mask_src_path && !sc->mask_read_path) || !wkt) {
+        free(wkt);
         return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    sc->warped = 1;
+    sc->read_mask_band = 1;
+    sc->width = g->width;
+    sc->height = g->height;
+    memcpy(sc->gt, g->gt, sizeof sc->gt);
+    free(sc->wkt);
+    sc->wkt = wkt;
+    GDALDatasetH ds = open_raster(sc->read_path);
+    if (ds) {
+        GDALGetBlockSize(GDALGetRasterBand(ds, sc->red), &sc->block_w, &sc->block_h);
+        GDALClose(ds);
+    }
+    set_buffer(sc);
+    return CNP_OK;
+}
 
-    /* The warped VRT carries an alpha band: outside AFTER's footprint is unobserved. */
-    after->read_mask_band = 1;
-    after->width = before->width;
-    after->height = before->height;
-    memcpy(after->gt, before->gt, sizeof after->gt);
-    free(after->wkt);
-    after->wkt = strdup(before->wkt);
-    return after->wkt ? CNP_OK : cnp_err(CNP_E_NOMEM, "out of memory");
+cnp_status cnp_scene_align(cnp_scene *after, cnp_scene *before, int win[4])
+{
+    const cnp_settings *s = before->settings;
+    cnp_scene *ref = before;
+    char *own_wkt = NULL;
+    grid_def g;
+    int wb[4], wa[4], bad_b = 0, bad_a = 0;
+    cnp_status st = CNP_OK;
+
+    if (s && s->grid_mode == CNP_GRID_AFTER)
+        ref = after;
+    else if (s && s->grid_mode == CNP_GRID_FINEST && after->pixel_m < before->pixel_m * (1 - 1e-9))
+        ref = after;
+    if (s && (s->grid_t_srs[0] || s->grid_tr > 0)) {
+        if ((st = custom_grid(ref, s, &g, &own_wkt)) != CNP_OK)
+            return st;
+    } else {
+        g = scene_grid(ref);
+    }
+
+    const int fb = footprint_window(before, &g, wb, &bad_b);
+    const int fa = footprint_window(after, &g, wa, &bad_a);
+    if (bad_b || bad_a) {
+        st = cnp_err(CNP_E_DATA, "no transformation from the CRS of '%s' to the common grid",
+                     bad_b ? before->path : after->path);
+        goto done;
+    }
+    const int x0 = fb && fa ? (wb[0] > wa[0] ? wb[0] : wa[0]) : 0;
+    const int y0 = fb && fa ? (wb[1] > wa[1] ? wb[1] : wa[1]) : 0;
+    const int x1 = fb && fa ? (wb[0] + wb[2] < wa[0] + wa[2] ? wb[0] + wb[2] : wa[0] + wa[2]) : 0;
+    const int y1 = fb && fa ? (wb[1] + wb[3] < wa[1] + wa[3] ? wb[1] + wb[3] : wa[1] + wa[3]) : 0;
+    if (!fb || !fa || x1 <= x0 || y1 <= y0) {
+        st = cnp_err(CNP_E_DATA, "the scenes do not overlap: '%s' and '%s' cover different "
+                     "areas", before->path, after->path);
+        goto done;
+    }
+    win[0] = x0; win[1] = y0; win[2] = x1 - x0; win[3] = y1 - y0;
+
+    /* An overlap smaller than one alert could be is a mistake, not a run. */
+    const double pm = pixel_metres(g.wkt, g.gt, g.height);
+    const double pixel_ha = pm * pm * fabs(g.gt[5] / g.gt[1]) / 1e4;
+    const double overlap_ha = (double)win[2] * win[3] * pixel_ha;
+    if (s && overlap_ha < s->min_area_ha) {
+        st = cnp_err(CNP_E_DATA, "the scenes overlap by only %.4g ha (%d x %d pixels), less "
+                     "than the minimum area of %g ha: '%s' and '%s' barely meet", overlap_ha,
+                     win[2], win[3], s->min_area_ha, before->path, after->path);
+        goto done;
+    }
+
+    if (!on_grid(before, &g) && (st = warp_scene(before, &g)) != CNP_OK)
+        goto done;
+    if (!on_grid(after, &g) && (st = warp_scene(after, &g)) != CNP_OK)
+        goto done;
+
+done:
+    free(own_wkt);
+    return st;
 }
 
 struct cnp_reader {
     GDALDatasetH    ds, mds;
     GDALRasterBandH red, nir, mask_band, mask_raster;
     const cnp_scene *sc;
-    unsigned char   invalid[256];
-    uint16_t       *mbuf;       /* mask raster values of the current window */
-    size_t          mcap;
+    cnp_mask_rule   rule;
+    int             radius, mask_w, mask_h;
+    cnp_mask_shape  shape;
+    uint16_t       *mbuf;       /* mask raster values of the window and its halo */
+    uint8_t        *codes;
+    uint16_t       *scratch;
+    size_t          mcap, scap;
 };
 
 cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reader **out)
@@ -386,7 +898,9 @@ cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reade
     if (!rd)
         return cnp_err(CNP_E_NOMEM, "out of memory");
     rd->sc = sc;
-    memcpy(rd->invalid, s->mask_invalid, sizeof rd->invalid);
+    rd->rule = sc->mask_rule;
+    rd->radius = sc->mask_buffer_px;
+    rd->shape = s->mask_buffer_square ? CNP_MASK_SQUARE : CNP_MASK_DISK;
     rd->ds = open_raster(sc->read_path);
     if (!rd->ds) {
         cnp_reader_close(&rd);
@@ -405,6 +919,8 @@ cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reade
                            gdal_reason());
         }
         rd->mask_raster = GDALGetRasterBand(rd->mds, 1);
+        rd->mask_w = GDALGetRasterXSize(rd->mds);
+        rd->mask_h = GDALGetRasterYSize(rd->mds);
     }
     *out = rd;
     return CNP_OK;
@@ -420,6 +936,8 @@ void cnp_reader_close(cnp_reader **prd)
     if (rd->ds)
         GDALClose(rd->ds);
     free(rd->mbuf);
+    free(rd->codes);
+    free(rd->scratch);
     free(rd);
     *prd = NULL;
 }
@@ -431,6 +949,71 @@ static cnp_status read_band(GDALRasterBandH b, int x0, int y0, int w, int h, GDA
     if (GDALRasterIO(b, GF_Read, x0, y0, w, h, buf, w, h, t, 0, 0) != CE_None)
         return cnp_err(CNP_E_IO, "%s %s '%s': read failed at pixel %d,%d: %s", sc->role, what,
                        what[0] == 'm' ? sc->mask_path : sc->path, x0, y0, gdal_reason());
+    return CNP_OK;
+}
+
+/* Products whose NIR band has another gain than red (Landsat Level-1 TOA):
+ * NIR DNs become the DNs red's scale and offset turn into the same
+ * reflectance. Nodata and saturated DNs keep their meaning. */
+static void nir_to_red_units(const cnp_scene *sc, float *nir, size_t n)
+{
+    const cnp_date_params *r = &sc->radiometry;
+    const double gain = sc->nir_gain, bias = sc->nir_bias;
+    const float sat = (float)r->saturated_dn, nd = (float)r->nodata_nir;
+    for (size_t i = 0; i < n; i++) {
+        const float v = nir[i];
+        if ((r->has_nodata_nir && v == nd) || !(v < sat))
+            continue;
+        float u = (float)(v * gain + bias);
+        if (!(u < sat))
+            u = nextafterf(sat, 0.0f);
+        if (r->has_nodata_nir && u == nd)
+            u = nextafterf(u, INFINITY);
+        nir[i] = u;
+    }
+}
+
+/* The mask raster's codes for window (x0, y0, w, h), read with a halo of the
+ * buffer radius (clipped at the raster's edges) so that clouds just outside
+ * the window still grow into it: tiles and strips stay independent and give
+ * exactly what one whole-raster dilation would. Clears observed[] where the
+ * mask says "not observed". */
+static cnp_status read_mask(cnp_reader *rd, int x0, int y0, int w, int h, uint8_t *observed)
+{
+    const int r = rd->radius;
+    const int hx0 = x0 - r > 0 ? x0 - r : 0, hy0 = y0 - r > 0 ? y0 - r : 0;
+    const int hx1 = x0 + w + r < rd->mask_w ? x0 + w + r : rd->mask_w;
+    const int hy1 = y0 + h + r < rd->mask_h ? y0 + h + r : rd->mask_h;
+    const int hw = hx1 - hx0, hh = hy1 - hy0;
+    const size_t hn = (size_t)hw * (size_t)hh;
+    cnp_status st;
+
+    if (rd->mcap < hn) {
+        uint16_t *p = realloc(rd->mbuf, hn * sizeof *p);
+        uint8_t *c = p ? realloc(rd->codes, hn) : NULL;
+        if (p)
+            rd->mbuf = p;
+        if (!p || !c)
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+        rd->codes = c;
+        rd->mcap = hn;
+    }
+    const size_t need = r > 0 ? cnp_mask_scratch_len(hw, hh) : 0;
+    if (rd->scap < need) {
+        uint16_t *p = realloc(rd->scratch, need * sizeof *p);
+        if (!p)
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+        rd->scratch = p;
+        rd->scap = need;
+    }
+    if ((st = read_band(rd->mask_raster, hx0, hy0, hw, hh, GDT_UInt16, rd->mbuf, rd->sc,
+                        "mask")) != CNP_OK)
+        return st;
+    const cnp_mask_window win = { rd->codes, hw, hh, hw, x0 - hx0, y0 - hy0, w, h };
+    if (cnp_mask_decode(&rd->rule, rd->mbuf, hn, rd->codes) != CNP_OK ||
+        cnp_mask_apply(&win, r, rd->shape, rd->scratch, observed, w) != CNP_OK)
+        return cnp_err(CNP_E_ARG, "%s mask '%s': bad mask window %d,%d %dx%d", rd->sc->role,
+                       rd->sc->mask_path, x0, y0, w, h);
     return CNP_OK;
 }
 
@@ -452,23 +1035,11 @@ cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
         memset(observed, 1, n);
     }
 
-    if (rd->mask_raster) {
-        if (rd->mcap < n) {
-            uint16_t *p = realloc(rd->mbuf, n * sizeof *p);
-            if (!p)
-                return cnp_err(CNP_E_NOMEM, "out of memory");
-            rd->mbuf = p;
-            rd->mcap = n;
-        }
-        if ((st = read_band(rd->mask_raster, x0, y0, w, h, GDT_UInt16, rd->mbuf, rd->sc,
-                            "mask")) != CNP_OK)
-            return st;
-        for (size_t i = 0; i < n; i++) {
-            const uint16_t v = rd->mbuf[i];
-            if (v < 256 && rd->invalid[v])
-                observed[i] = 0;
-        }
-    }
+    if (rd->sc->nir_rescale)
+        nir_to_red_units(rd->sc, nir, n);
+    if (rd->mask_raster &&
+        (st = read_mask(rd, x0, y0, w, h, observed)) != CNP_OK)
+        return st;
     return CNP_OK;
 }
 

@@ -13,7 +13,10 @@
 
 #include "cnp_change.h"
 #include "cnp_config.h"
+#include "cnp_mask.h"
 #include "cnp_status.h"
+
+struct cnp_product;
 
 typedef struct cnp_scene {
     const char *role;            /* "BEFORE" or "AFTER", for messages             */
@@ -33,11 +36,29 @@ typedef struct cnp_scene {
     cnp_date_params radiometry;  /* scale, offset, nodata, saturation             */
     char   date[CNP_DATE_LEN];   /* acquisition date or ""                        */
     const char *date_source;     /* metadata item name, "option" or "none"        */
+    struct cnp_product *product; /* what `path` resolved to (cnp_product.h);
+                                  * NULL for a plain raster read as it is         */
+    char  *mask_src_path;        /* the mask file warps start from (its own grid) */
+    cnp_mask_rule mask_rule;     /* how mask values decode (kernels/cnp_mask.h)   */
+    int    mask_buffer_px;       /* clouds grow by this many pixels of read_path  */
+    double pixel_m;              /* pixel size of read_path in metres (approx.)   */
+    int    nir_rescale;          /* 1: NIR has its own scale/offset; readers turn
+                                  * its DNs into red's units: dn * gain + bias    */
+    double nir_gain, nir_bias;
+    const cnp_settings *settings;/* the run's settings (grid choice, buffer)      */
+    char  *vsimem[6];            /* /vsimem files this scene owns                 */
+    int    nvsimem;
 } cnp_scene;
 
 /* cnp_scene_open() :
  * Open `path` (and `mask_path` when not NULL), check bands, CRS and mask grid,
  * and fill `sc`. `date_option` (may be "") is used when the raster carries no date.
+ * `path` may be a satellite product (cnp_product.h): its red, NIR (green, blue)
+ * band files are then stacked in a VRT (bands 1, 2, 3, 4; --red/--nir do not
+ * apply), its quality layer is put on the red band's grid (nearest) and
+ * decoded by its profile's rule, and its metadata gives the date, scale and
+ * offset. A `mask_path` given by the user replaces the product's mask.
+ * `s` must outlive the scene.
  * @return CNP_OK, CNP_E_IO (cannot open), CNP_E_DATA (unusable) or CNP_E_CONFIG
  *         (band number out of range). */
 cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
@@ -45,12 +66,15 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
                           const char *date_option);
 
 /* cnp_scene_align() :
- * Make `after` readable on `before`'s grid: when CRS, pixel size, alignment or
- * size differ, replace its read paths by warped VRTs (bilinear for reflectance,
- * nearest for the mask). Compute the window of `before`'s grid that `after`
- * covers into win[4] = {x0, y0, w, h}.
- * @return CNP_OK, or CNP_E_DATA when the scenes do not overlap. */
-cnp_status cnp_scene_align(cnp_scene *after, const cnp_scene *before, int win[4]);
+ * Put both scenes on one grid: BEFORE's ([grid] align = before, the default),
+ * AFTER's, the finer one's, or an explicit [grid] t_srs / tr. A scene not on
+ * it gets warped VRTs as read paths (bilinear for reflectance, nearest for the
+ * mask, an alpha band marking its footprint); its width, height, gt and wkt
+ * become the grid's, so afterwards `before` describes the common grid.
+ * Compute the window of the grid both scenes cover into win[4] = {x0, y0, w, h}.
+ * @return CNP_OK; CNP_E_DATA when the scenes do not overlap or overlap by less
+ *         than [detect] min_area; CNP_E_CONFIG for a bad t_srs / tr. */
+cnp_status cnp_scene_align(cnp_scene *after, cnp_scene *before, int win[4]);
 
 void cnp_scene_free(cnp_scene *sc);
 
@@ -61,7 +85,10 @@ cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reade
 /* cnp_reader_read() :
  * Read window (x0, y0, w, h) of red and NIR as float DNs into row-major
  * buffers of stride w, and the observation mask (1 = observed by the mask
- * raster and GDAL's mask band) into `observed`. */
+ * raster and GDAL's mask band) into `observed`. The mask raster is decoded by
+ * sc->mask_rule and its spreading classes (clouds, shadows) grow by
+ * sc->mask_buffer_px: the reader reads the mask with a halo of that many
+ * pixels around the window itself, so any tiling gives the same flags. */
 cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
                            float *red, float *nir, uint8_t *observed);
 

@@ -28,20 +28,6 @@
 
 /* ---- helpers shared by the writers ---------------------------------------- */
 
-static const char *reason(void)
-{
-    const char *m = cnp_err_gdal_msg();
-    if (!*m)
-        m = CPLGetLastErrorMsg();
-    return *m ? m : "unknown reason";
-}
-
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 static int has_chip(const cnp_evidence_ctx *ctx, size_t i)
 {
     return ctx->has_chip && ctx->has_chip[i];
@@ -100,8 +86,8 @@ static attr_val attr_get(const cnp_evidence_ctx *ctx, const cnp_alert *a, int k)
     case 9: v.d = a->centroid_lat; break;
     case 10: v.s = b->date[0] ? b->date : NULL; break;
     case 11: v.s = f->date[0] ? f->date : NULL; break;
-    case 12: v.s = base_name(b->path); break;
-    case 13: v.s = base_name(f->path); break;
+    case 12: v.s = cnp_path_base(b->path); break;
+    case 13: v.s = cnp_path_base(f->path); break;
     default: break;
     }
     return v;
@@ -176,7 +162,7 @@ cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx)
     cnp_err_gdal_reset();
     ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
     if (!ds)
-        return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, reason());
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, cnp_err_gdal_reason());
     /* No geometry column: a spreadsheet wants the centroid as two numbers
      * (centroid_lon, centroid_lat), not a WKT polygon that can overflow a cell;
      * the outlines are in alerts.gpkg/geojson/kmz. No .csvt sidecar either:
@@ -187,7 +173,7 @@ cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx)
     OGRLayerH lyr = GDALDatasetCreateLayer(ds, "alerts", NULL, wkbNone, lco);
     CSLDestroy(lco);
     if (!lyr) {
-        st = cnp_err(CNP_E_IO, "cannot create layer in '%s': %s", path, reason());
+        st = cnp_err(CNP_E_IO, "cannot create layer in '%s': %s", path, cnp_err_gdal_reason());
         goto done;
     }
     for (int k = 0; k < N_ATTRS; k++) {
@@ -199,7 +185,7 @@ cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx)
         OGR_Fld_Destroy(fd);
         if (e != OGRERR_NONE) {
             st = cnp_err(CNP_E_IO, "cannot create field %s in '%s': %s", attrs[k].name, path,
-                         reason());
+                         cnp_err_gdal_reason());
             goto done;
         }
     }
@@ -218,7 +204,7 @@ cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx)
                 OGR_F_SetFieldNull(f, k);
         }
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
-            st = cnp_err(CNP_E_IO, "cannot write alert %s to '%s': %s", a->id, path, reason());
+            st = cnp_err(CNP_E_IO, "cannot write alert %s to '%s': %s", a->id, path, cnp_err_gdal_reason());
         OGR_F_Destroy(f);
     }
 
@@ -227,7 +213,7 @@ done:
     CPLErrorReset();
     GDALClose(ds);
     if (st == CNP_OK && (CPLGetLastErrorType() >= CE_Failure || *cnp_err_gdal_msg()))
-        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, reason());
+        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, cnp_err_gdal_reason());
     /* With no alert the driver still writes the header line at close. */
     return st;
 }
@@ -347,9 +333,9 @@ static void kml_document(FILE *f, const cnp_evidence_ctx *ctx, const char *dir,
     put_esc(f, ctx->scene[1]->date[0] ? ctx->scene[1]->date : "?");
     fputs("</name>\n<open>1</open>\n<description>", f);
     fprintf(f, "%zu alerts, %.4f ha. Before: ", res->nalerts, res->total_area_ha);
-    put_esc(f, base_name(ctx->scene[0]->path));
+    put_esc(f, cnp_path_base(ctx->scene[0]->path));
     fputs(". After: ", f);
-    put_esc(f, base_name(ctx->scene[1]->path));
+    put_esc(f, cnp_path_base(ctx->scene[1]->path));
     fputs(". Run ", f);
     put_esc(f, ctx->run_id ? ctx->run_id : "");
     fputs(", canopy ", f);
@@ -420,10 +406,10 @@ static cnp_status zip_add(const char *zip, const char *name, const void *data, s
     snprintf(member, sizeof member, "/vsizip/{%s}/%s", zip, name);
     VSILFILE *m = VSIFOpenL(member, "wb");
     if (!m)
-        return cnp_err(CNP_E_IO, "cannot add %s to '%s': %s", name, zip, reason());
+        return cnp_err(CNP_E_IO, "cannot add %s to '%s': %s", name, zip, cnp_err_gdal_reason());
     const size_t n = len ? VSIFWriteL(data, 1, len, m) : 0;
     if (VSIFCloseL(m) != 0 || n != len)
-        return cnp_err(CNP_E_IO, "cannot write %s into '%s': %s", name, zip, reason());
+        return cnp_err(CNP_E_IO, "cannot write %s into '%s': %s", name, zip, cnp_err_gdal_reason());
     return CNP_OK;
 }
 
@@ -446,19 +432,19 @@ static cnp_status zip_copy(const char *zip, const char *name, const char *src)
     snprintf(member, sizeof member, "/vsizip/{%s}/%s", zip, name);
     m = VSIFOpenL(member, "wb");
     if (!m) {
-        st = cnp_err(CNP_E_IO, "cannot add %s to '%s': %s", name, zip, reason());
+        st = cnp_err(CNP_E_IO, "cannot add %s to '%s': %s", name, zip, cnp_err_gdal_reason());
         goto done;
     }
     size_t n;
     while ((n = VSIFReadL(buf, 1, 1 << 20, in)) > 0)
         if (VSIFWriteL(buf, 1, n, m) != n) {
-            st = cnp_err(CNP_E_IO, "cannot write %s into '%s': %s", name, zip, reason());
+            st = cnp_err(CNP_E_IO, "cannot write %s into '%s': %s", name, zip, cnp_err_gdal_reason());
             break;
         }
 
 done:
     if (m && VSIFCloseL(m) != 0 && st == CNP_OK)
-        st = cnp_err(CNP_E_IO, "cannot write %s into '%s': %s", name, zip, reason());
+        st = cnp_err(CNP_E_IO, "cannot write %s into '%s': %s", name, zip, cnp_err_gdal_reason());
     if (in)
         VSIFCloseL(in);
     free(buf);
@@ -519,7 +505,7 @@ cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_c
     snprintf(zroot, sizeof zroot, "/vsizip/{%s}", path);
     zf = VSIFOpenL(zroot, "wb");
     if (!zf) {
-        st = cnp_err(CNP_E_IO, "cannot create '%s': %s", path, reason());
+        st = cnp_err(CNP_E_IO, "cannot create '%s': %s", path, cnp_err_gdal_reason());
         goto done;
     }
     if ((st = zip_add(path, "doc.kml", kml, kml_len)) != CNP_OK)
@@ -535,7 +521,7 @@ cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_c
 
 done:
     if (zf && VSIFCloseL(zf) != 0 && st == CNP_OK)
-        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, reason());
+        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, cnp_err_gdal_reason());
     free(kml);
     if (g84)
         for (size_t i = 0; i < res->nalerts; i++)
@@ -624,11 +610,11 @@ static int cmp_area_desc(const void *pa, const void *pb)
 static void html_scene_row(FILE *f, const char *role, const cnp_scene *sc)
 {
     fprintf(f, "<tr><th>%s</th><td><code>", role);
-    put_esc(f, base_name(sc->path));
+    put_esc(f, cnp_path_base(sc->path));
     fputs("</code>", f);
     if (sc->mask_path) {
         fputs(", mask <code>", f);
-        put_esc(f, base_name(sc->mask_path));
+        put_esc(f, cnp_path_base(sc->mask_path));
         fputs("</code>", f);
     }
     fputs("<br>acquired ", f);
@@ -659,11 +645,11 @@ static void html_header(FILE *f, const cnp_evidence_ctx *ctx)
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
 
     fputs("<header class=\"top\">\n<h1>Forest-loss report</h1>\n<p>", f);
-    put_esc(f, base_name(b->path));
+    put_esc(f, cnp_path_base(b->path));
     fputs(" (", f);
     put_esc(f, b->date[0] ? b->date : "date unknown");
     fputs(") &rarr; ", f);
-    put_esc(f, base_name(a->path));
+    put_esc(f, cnp_path_base(a->path));
     fputs(" (", f);
     put_esc(f, a->date[0] ? a->date : "date unknown");
     fputs(")</p>\n</header>\n<main>\n", f);

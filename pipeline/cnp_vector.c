@@ -13,20 +13,6 @@
 #include "cnp_trace.h"
 #include "cnp_output.h"
 
-static const char *reason(void)
-{
-    const char *m = cnp_err_gdal_msg();
-    if (!*m)
-        m = CPLGetLastErrorMsg();
-    return *m ? m : "unknown reason";
-}
-
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 typedef struct field_def { const char *name; OGRFieldType type; } field_def;
 
 static const field_def fields[] = {
@@ -61,10 +47,10 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
     cnp_err_gdal_reset();
     ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
     if (!ds)
-        return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, reason());
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, cnp_err_gdal_reason());
     OGRLayerH lyr = GDALDatasetCreateLayer(ds, "alerts", srs, wkbMultiPolygon, lco);
     if (!lyr) {
-        st = cnp_err(CNP_E_IO, "cannot create layer in '%s': %s", path, reason());
+        st = cnp_err(CNP_E_IO, "cannot create layer in '%s': %s", path, cnp_err_gdal_reason());
         goto done;
     }
     for (int i = 0; i < N_FIELDS; i++) {
@@ -73,7 +59,7 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         OGR_Fld_Destroy(fd);
         if (e != OGRERR_NONE) {
             st = cnp_err(CNP_E_IO, "cannot create field %s in '%s': %s", fields[i].name, path,
-                         reason());
+                         cnp_err_gdal_reason());
             goto done;
         }
     }
@@ -95,8 +81,8 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         OGR_F_SetFieldDouble(f, i++, a->centroid_lat);
         set_date(f, i++, before->date);
         set_date(f, i++, after->date);
-        OGR_F_SetFieldString(f, i++, base_name(before->path));
-        OGR_F_SetFieldString(f, i++, base_name(after->path));
+        OGR_F_SetFieldString(f, i++, cnp_path_base(before->path));
+        OGR_F_SetFieldString(f, i++, cnp_path_base(after->path));
         OGRGeometryH g = OGR_G_Clone(a->geom);
         if (ct && OGR_G_Transform(g, ct) != OGRERR_NONE) {
             st = cnp_err(CNP_E_IO, "cannot transform alert %s to WGS84", a->id);
@@ -106,7 +92,7 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         }
         OGR_F_SetGeometryDirectly(f, g);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
-            st = cnp_err(CNP_E_IO, "cannot write alert %s to '%s': %s", a->id, path, reason());
+            st = cnp_err(CNP_E_IO, "cannot write alert %s to '%s': %s", a->id, path, cnp_err_gdal_reason());
         OGR_F_Destroy(f);
     }
     if (st == CNP_OK && GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
@@ -117,7 +103,7 @@ done:
     CPLErrorReset();
     GDALClose(ds);
     if (st == CNP_OK && (CPLGetLastErrorType() >= CE_Failure || *cnp_err_gdal_msg()))
-        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, reason());
+        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, cnp_err_gdal_reason());
     return st;
 }
 
@@ -138,7 +124,7 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
     OGRLayerH lyr = GDALDatasetCreateLayer(ds, "unobserved", srs, wkbMultiPolygon, lco);
     CSLDestroy(lco);
     if (!lyr)
-        return cnp_err(CNP_E_IO, "cannot create layer unobserved in '%s': %s", path, reason());
+        return cnp_err(CNP_E_IO, "cannot create layer unobserved in '%s': %s", path, cnp_err_gdal_reason());
     static const field_def ufields[] = {
         { "reason", OFTString }, { "tile_x_off", OFTInteger }, { "tile_y_off", OFTInteger },
         { "pixels", OFTInteger64 }, { "area_ha", OFTReal },
@@ -220,7 +206,7 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
         OGR_F_SetFieldDouble(f, 4, round((double)pixels * res->pixel_area_m2 / 1e4 * 1e4) / 1e4);
         OGR_F_SetGeometryDirectly(f, multi);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
-            st = cnp_err(CNP_E_IO, "cannot write the unobserved area to '%s': %s", path, reason());
+            st = cnp_err(CNP_E_IO, "cannot write the unobserved area to '%s': %s", path, cnp_err_gdal_reason());
         OGR_F_Destroy(f);
     }
     GDALDatasetCommitTransaction(ds);
@@ -243,13 +229,13 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
         GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_UPDATE | GDAL_OF_VERBOSE_ERROR,
                                      NULL, NULL, NULL);
         if (!ds) {
-            st = cnp_err(CNP_E_IO, "cannot reopen '%s': %s", path, reason());
+            st = cnp_err(CNP_E_IO, "cannot reopen '%s': %s", path, cnp_err_gdal_reason());
         } else {
             st = write_unobserved(ds, path, res, before, srs);
             CPLErrorReset();
             GDALClose(ds);
             if (st == CNP_OK && CPLGetLastErrorType() >= CE_Failure)
-                st = cnp_err(CNP_E_IO, "writing '%s': %s", path, reason());
+                st = cnp_err(CNP_E_IO, "writing '%s': %s", path, cnp_err_gdal_reason());
         }
     }
     OSRDestroySpatialReference(srs);

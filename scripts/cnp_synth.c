@@ -1946,7 +1946,8 @@ static cnp_status build_strips(scene *sc)
     const int th = sc->o->tile;
     size_t total = 0;
 
-    qsort(sc->feat, sc->nfeat, sizeof *sc->feat, feat_cmp);
+    if (sc->nfeat > 1)   /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(sc->feat, sc->nfeat, sizeof *sc->feat, feat_cmp);
     sc->nstrips = (sc->H + th - 1) / th;
     sc->strip_off = calloc((size_t)sc->nstrips + 1, sizeof *sc->strip_off);
     if (!sc->strip_off)
@@ -2488,6 +2489,22 @@ static cnp_status write_set(GDALDatasetH *ds, int W, const strip *sp, int after)
     return st;
 }
 
+/* mkdir -p: VSIMkdirRecursive() of GDAL 3.6 fails on a plain relative name. */
+static int mkdir_p(const char *dir)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
 {
     scene sc;
@@ -2516,8 +2533,7 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
         goto cleanup;
 
     /* output directory and names */
-    if (VSIMkdirRecursive(o->dir, 0755) != 0 || stat(o->dir, &sbuf) != 0 ||
-        !S_ISDIR(sbuf.st_mode)) {
+    if (mkdir_p(o->dir) != 0 || stat(o->dir, &sbuf) != 0 || !S_ISDIR(sbuf.st_mode)) {
         st = fail(CNP_E_IO, "cannot create directory '%s': %s", o->dir, strerror(errno));
         goto cleanup;
     }
