@@ -823,6 +823,10 @@ int cnp_monitor_main(int argc, char **argv)
         omp_set_num_threads(o.s.threads);
 
     GDALAllRegister();
+    /* Tiles are read and written once each: a small block cache is enough
+     * (a user's own GDAL_CACHEMAX stands). */
+    if (!getenv("GDAL_CACHEMAX"))
+        GDALSetCacheMax64((GIntBig)64 * 1024 * 1024);
     cnp_err_install_gdal_handler(0);
     const int rc = monitor_run(&o);
     cnp_err_remove_gdal_handler();
