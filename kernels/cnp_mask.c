@@ -12,6 +12,7 @@
 #include "cnp_mask.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 cnp_status cnp_mask_decode(const cnp_mask_rule *rule, const uint16_t *values, size_t n,
@@ -105,18 +106,28 @@ cnp_status cnp_mask_apply(const cnp_mask_window *win, int radius, cnp_mask_shape
     const ptrdiff_t y0 = cy - r > 0 ? cy - r : 0;
     const ptrdiff_t y1 = cy + ch + r < win->height ? cy + ch + r : win->height;
     const uint16_t far = (uint16_t)(r + 1);
+    /* Rows without a spreading pixel (most of a scene) reach nothing: pass 2
+     * skips them, so clear sky costs one scan. */
+    uint8_t *row_spreads = calloc((size_t)win->height, 1);
+    if (!row_spreads)
+        return CNP_E_NOMEM;
 
     /* Pass 1: horizontal distance to the nearest spreading pixel, per row. */
     #pragma omp parallel for schedule(static) default(none) \
-        shared(codes, scratch, w, cs, y0, y1, far)
+        shared(codes, scratch, w, cs, y0, y1, far, row_spreads)
     for (ptrdiff_t y = y0; y < y1; y++) {
         const uint8_t *c = codes + y * cs;
         uint16_t *d = scratch + y * w;
         uint16_t run = far;
+        int any = 0;
         for (ptrdiff_t x = 0; x < w; x++) {
             run = c[x] == CNP_MASK_SPREADS ? 0 : (run < far ? (uint16_t)(run + 1) : far);
+            any |= run == 0;
             d[x] = run;
         }
+        row_spreads[y] = (uint8_t)any;
+        if (!any)
+            continue;
         run = far;
         for (ptrdiff_t x = w - 1; x >= 0; x--) {
             run = c[x] == CNP_MASK_SPREADS ? 0 : (run < far ? (uint16_t)(run + 1) : far);
@@ -127,7 +138,8 @@ cnp_status cnp_mask_apply(const cnp_mask_window *win, int radius, cnp_mask_shape
 
     /* Pass 2: a core pixel is reached when a row within the shape is close enough. */
     #pragma omp parallel for schedule(static) default(none) \
-        shared(codes, scratch, observed, w, cs, cx, cy, cw, ch, observed_stride, y0, y1, r, shape)
+        shared(codes, scratch, observed, w, cs, cx, cy, cw, ch, observed_stride, y0, y1, r, shape, \
+               row_spreads)
     for (ptrdiff_t y = 0; y < ch; y++) {
         const ptrdiff_t yy = cy + y;
         const uint8_t *c = codes + yy * cs + cx;
@@ -137,7 +149,7 @@ cnp_status cnp_mask_apply(const cnp_mask_window *win, int radius, cnp_mask_shape
                 o[x] = 0;
         for (int dy = -r; dy <= r; dy++) {
             const ptrdiff_t sy = yy + dy;
-            if (sy < y0 || sy >= y1)
+            if (sy < y0 || sy >= y1 || !row_spreads[sy])
                 continue;
             const int half = shape == CNP_MASK_SQUARE ? r : isqrt(r * r - dy * dy);
             const uint16_t *d = scratch + sy * w + cx;
@@ -146,5 +158,6 @@ cnp_status cnp_mask_apply(const cnp_mask_window *win, int radius, cnp_mask_shape
                     o[x] = 0;
         }
     }
+    free(row_spreads);
     return CNP_OK;
 }

@@ -469,6 +469,10 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
     #pragma omp parallel num_threads(nthreads) default(none) \
         shared(c, all, all_stats, counts, fail_st, fail_msg, failed, show_progress)
     {
+        /* Parallelism is across strips: the kernels called by a worker must not
+         * start teams of their own (with --threads 1 the outer team is inactive
+         * and they would, spinning idle threads). */
+        omp_set_num_threads(1);
         worker w;
         const cnp_status init_st = worker_init(&w, c);
         char init_msg[1024];
