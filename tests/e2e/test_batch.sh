@@ -198,3 +198,38 @@ run_canopy batch "$TMP/does-not-exist" -o "$TMP/x" -q; [ "$RC" -eq 1 ] && c8=1 |
 run_canopy batch --help; [ "$RC" -eq 0 ] && grep -q "Usage: canopy batch" <<<"$OUT_TXT" && c9=1 || c9=0
 [ "$c1$c2$c3$c4$c5$c6$c7$c8$c9" = 111111111 ] && pass "batch: exit codes (2 usage/config, 1 missing input, 0 help)" ||
     fail "batch: exit codes $c1$c2$c3$c4$c5$c6$c7$c8$c9"
+
+# Sentinel-2 as ESA delivers it: a .SAFE .zip next to a COG folder of the same
+# MGRS tile are found, identified, grouped and paired.
+$PY - "$SYNTH" "$TMP/safe" "$ROOT/scripts/make-products.py" <<'PY' || fail "batch: SAFE zip fixture"
+import importlib.util, os, shutil, sys
+exe, out, mp_path = sys.argv[1:4]
+spec = importlib.util.spec_from_file_location("make_products", mp_path)
+mp = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mp)
+src = os.path.join(out, ".synth")
+p = mp.synth(exe, os.path.join(src, "s2"), "--size", "200x200", "--seed", "31", "--no-mask",
+             "--tile", "64")
+scl_b = mp.clear_scl(mp.read(os.path.join(p, "before.tif"), 3)[0])
+scl_a = mp.clear_scl(mp.read(os.path.join(p, "after.tif"), 3)[0])
+safe = mp.s2_safe(out, "21LXH", "20240615T135219", os.path.join(p, "before.tif"), scl_b)
+mp.zip_safe(safe, safe[:-5] + ".zip")
+shutil.rmtree(safe)
+mp.s2_cog_folder(out, "S2B_21LXH_20240820_0_L2A", "21LXH", "2024-08-20",
+                 os.path.join(p, "after.tif"), scl_a, stac=False)
+shutil.copy(os.path.join(p, "truth.csv"), os.path.join(out, "truth.csv"))
+shutil.rmtree(src)
+PY
+run_canopy batch "$TMP/safe" -o "$TMP/safe-out" --list
+grep -q '^footprint MGRS_tile_21LXH ' <<<"$OUT_TXT$ERR_TXT" && grep -q 'sentinel2_l2a.*\.zip' <<<"$OUT_TXT$ERR_TXT" \
+    && pass "batch: a Sentinel-2 .SAFE .zip is identified and grouped with the COG folder of its tile" \
+    || fail "batch: SAFE zip discovery ($RC: $OUT_TXT $ERR_TXT)"
+run_canopy batch "$TMP/safe" -o "$TMP/safe-out" -q
+check "batch: the SAFE zip / COG folder pair runs and finds the planted clearings" $PY - "$TMP/safe-out" "$TMP/safe/truth.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/summary.csv")))
+pairs = [r for r in rows if r.get("pair")]
+want = sum(1 for t in csv.DictReader(open(sys.argv[2])) if t["expect_alert"] == "1")
+print(pairs, want)
+assert len(pairs) == 1 and pairs[0]["status"] == "ok" and int(pairs[0]["alerts"]) == want
+PY
