@@ -53,37 +53,43 @@ cnp_status cnp_change_classify(const cnp_change_params *p, cnp_change_tile *t,
     const double loss_dndvi = -p->ndvi_drop;
     int64_t n_unobs = 0, n_other = 0, n_forest = 0, n_loss = 0;
 
+    const cnp_date_params d0 = p->date[0], d1 = p->date[1];
+
     #pragma omp parallel for schedule(static) default(none) \
-        shared(p, t) firstprivate(w, h, stride, forest_ndvi, loss_dndvi) \
+        shared(t) firstprivate(w, h, stride, forest_ndvi, loss_dndvi, d0, d1) \
         reduction(+:n_unobs, n_other, n_forest, n_loss)
     for (ptrdiff_t y = 0; y < h; y++) {
+        /* Row pointers in locals: the loop reads no struct through memory, so
+         * the compiler keeps everything in registers. */
         const ptrdiff_t row = y * stride;
+        const float *restrict rb = t->red[0] + row, *restrict nb = t->nir[0] + row;
+        const float *restrict ra = t->red[1] + row, *restrict na = t->nir[1] + row;
+        const uint8_t *ob = t->observed[0] ? t->observed[0] + row : NULL;
+        const uint8_t *oa = t->observed[1] ? t->observed[1] + row : NULL;
+        float *restrict vb = t->ndvi[0] + row, *restrict va = t->ndvi[1] + row;
+        uint8_t *restrict cls = t->cls + row;
+
         for (ptrdiff_t x = 0; x < w; x++) {
-            const ptrdiff_t i = row + x;
-            double v[2];
+            const double b = !ob || ob[x] ? ndvi_dn(rb[x], nb[x], &d0) : NAN;
+            const double a = !oa || oa[x] ? ndvi_dn(ra[x], na[x], &d1) : NAN;
+            vb[x] = (float)b;
+            va[x] = (float)a;
 
-            for (int d = 0; d < 2; d++) {
-                v[d] = NAN;
-                if (!t->observed[d] || t->observed[d][i])
-                    v[d] = ndvi_dn(t->red[d][i], t->nir[d][i], &p->date[d]);
-                t->ndvi[d][i] = (float)v[d];
-            }
-
-            uint8_t cls;
-            if (isnan(v[0]) || isnan(v[1]))
-                cls = CNP_CLASS_UNOBSERVED;
-            else if (!(v[0] >= forest_ndvi))
-                cls = CNP_CLASS_OTHER;
-            else if (v[1] - v[0] <= loss_dndvi)
-                cls = CNP_CLASS_LOSS;
+            uint8_t c;
+            if (isnan(b) || isnan(a))
+                c = CNP_CLASS_UNOBSERVED;
+            else if (!(b >= forest_ndvi))
+                c = CNP_CLASS_OTHER;
+            else if (a - b <= loss_dndvi)
+                c = CNP_CLASS_LOSS;
             else
-                cls = CNP_CLASS_FOREST;
-            t->cls[i] = cls;
+                c = CNP_CLASS_FOREST;
+            cls[x] = c;
 
-            n_unobs  += cls == CNP_CLASS_UNOBSERVED;
-            n_other  += cls == CNP_CLASS_OTHER;
-            n_forest += cls == CNP_CLASS_FOREST;
-            n_loss   += cls == CNP_CLASS_LOSS;
+            n_unobs  += c == CNP_CLASS_UNOBSERVED;
+            n_other  += c == CNP_CLASS_OTHER;
+            n_forest += c == CNP_CLASS_FOREST;
+            n_loss   += c == CNP_CLASS_LOSS;
         }
     }
 

@@ -135,7 +135,7 @@ cnp_status cnp_percentiles(const float *v, size_t n, double p_lo, double p_hi,
     return CNP_OK;
 }
 
-uint8_t cnp_stretch_u8(float v, float lo, float hi)
+static inline uint8_t stretch_one(float v, float lo, float hi)
 {
     if (isnan(v))
         return 0;
@@ -149,6 +149,33 @@ uint8_t cnp_stretch_u8(float v, float lo, float hi)
     const double t = ((double)v - (double)lo) / ((double)hi - (double)lo);
     const double q = floor(t * 255.0 + 0.5);
     return (uint8_t)(q < 0.0 ? 0.0 : q > 255.0 ? 255.0 : q);
+}
+
+uint8_t cnp_stretch_u8(float v, float lo, float hi) { return stretch_one(v, lo, hi); }
+
+void cnp_stretch_row_u8(const float *v, size_t n, float lo, float hi, uint8_t *out,
+                        ptrdiff_t out_step)
+{
+    if (!(hi > lo) || !isfinite((double)hi - (double)lo)) {
+        for (size_t i = 0; i < n; i++)
+            out[(ptrdiff_t)i * out_step] = stretch_one(v[i], lo, hi);
+        return;
+    }
+    /* One multiplication per value instead of a division. */
+    const double k = 255.0 / ((double)hi - (double)lo), dlo = lo;
+    for (size_t i = 0; i < n; i++) {
+        const float x = v[i];
+        uint8_t q;
+        if (isnan(x) || x <= lo)
+            q = 0;
+        else if (x >= hi)
+            q = 255;
+        else {
+            const double f = floor(((double)x - dlo) * k + 0.5);
+            q = f >= 255.0 ? 255 : (uint8_t)f;
+        }
+        out[(ptrdiff_t)i * out_step] = q;
+    }
 }
 
 /* ------------------------------------------------------------------------ */

@@ -63,6 +63,14 @@ cnp_status cnp_percentiles(const float *v, size_t n, double p_lo, double p_hi,
  * NaN limit): v < lo -> 0, v > lo -> 255, otherwise 128. */
 uint8_t cnp_stretch_u8(float v, float lo, float hi);
 
+/* cnp_stretch_row_u8() :
+ * cnp_stretch_u8() over n values, out[i * out_step] = stretch(v[i]) (e.g. a step
+ * of 3 fills one channel of an RGB row), with one multiplication per value: a
+ * value whose scaled position falls within rounding of a half may land one
+ * level from cnp_stretch_u8's. Deterministic. */
+void cnp_stretch_row_u8(const float *v, size_t n, float lo, float hi, uint8_t *out,
+                        ptrdiff_t out_step);
+
 /* cnp_draw_line() :
  * Paints the segment (x0,y0)-(x1,y1) in colour c, opaque, clipped to img.
  * Both endpoints are painted, and the result does not depend on the

@@ -222,9 +222,14 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
         mask[i] = ov->unobserved[i] * 2 >= cnp_overview_cell_pixels(ov, i);
     for (int b = 0; b < 3; b++) {
         /* Stretch on observed pixels only: clouds and nodata would flatten it. */
-        size_t m = 0;
+        /* A quicklook's stretch needs no more than a few hundred thousand samples:
+         * every step-th observed pixel (deterministic). */
+        size_t observed = 0, m = 0;
         for (size_t i = 0; i < n; i++)
-            if (!mask[i])
+            observed += !mask[i];
+        const size_t step = observed > 262144 ? observed / 262144 : 1;
+        for (size_t i = 0, k = 0; i < n; i++)
+            if (!mask[i] && k++ % step == 0)
                 scratch[m++] = colour[b][i];
         float lo = 0, hi = 1;
         if (m == 0 || cnp_percentiles(scratch, m, 2.0, 98.0, NULL, &lo, &hi) != CNP_OK) {
@@ -233,8 +238,7 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
         }
         if (!(hi > lo))
             hi = lo + 1;
-        for (size_t i = 0; i < n; i++)
-            px[3 * i + (size_t)b] = cnp_stretch_u8(colour[b][i], lo, hi);
+        cnp_stretch_row_u8(colour[b], n, lo, hi, px + b, 3);
     }
 
     cnp_rgb8 img = { px, ov->width, ov->height, (ptrdiff_t)ov->width * 3 };
