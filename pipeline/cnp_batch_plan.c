@@ -499,7 +499,8 @@ static void walk_dir(disc *d, const char *path, int depth)
             goto done;
     }
     /* Files first, so that items claim their asset folders before those are seen. */
-    qsort(names, n, sizeof *names, cmp_cstr);
+    if (n > 1)   /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(names, n, sizeof *names, cmp_cstr);
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n && !d->nomem && !d->fatal; i++) {
             char full[PATH_MAX + 256];
@@ -594,7 +595,8 @@ static int is_sidecar(const disc *d, const char *path)
 
 static void add_rasters(disc *d)
 {
-    qsort(d->cand, d->ncand, sizeof *d->cand, cmp_cstr);
+    if (d->ncand > 1)   /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(d->cand, d->ncand, sizeof *d->cand, cmp_cstr);
     for (size_t i = 0; i < d->ncand && !d->nomem; i++) {
         const char *path = d->cand[i];
         if (i > 0 && strcmp(path, d->cand[i - 1]) == 0)
@@ -865,7 +867,8 @@ static void build_footprints(disc *d)
             d->nomem = 1;
     }
     free(fp_of);
-    qsort(p->fp, p->nfp, sizeof *p->fp, cmp_fp);
+    if (p->nfp > 1)   /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(p->fp, p->nfp, sizeof *p->fp, cmp_fp);
     for (size_t k = 1; k < p->nfp; k++)            /* two footprints, one name */
         if (strcmp(p->fp[k].name, p->fp[k - 1].name) == 0) {
             char n[160];

@@ -620,7 +620,8 @@ static cnp_status profiles_load(const cnp_settings *s, profile_set *ps)
                        "CANOPY_CONFIG_DIR or [products] profiles)", ps->dir);
     }
     const int count = CSLCount(names);
-    qsort(names, (size_t)count, sizeof *names, cmp_cstr);
+    if ((size_t)count > 1)   /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(names, (size_t)count, sizeof *names, cmp_cstr);
     ps->p = calloc(MAX_PROFILES, sizeof *ps->p);
     if (!ps->p) {
         CSLDestroy(names);
@@ -682,7 +683,8 @@ static cnp_status profiles_load(const cnp_settings *s, profile_set *ps)
         return cnp_err(CNP_E_CONFIG, "no product profiles in '%s' (set CANOPY_CONFIG_DIR or "
                        "[products] profiles)", ps->dir);
     }
-    qsort(ps->p, ps->n, sizeof *ps->p, cmp_profile);
+    if (ps->n > 1)   /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(ps->p, ps->n, sizeof *ps->p, cmp_profile);
     return CNP_OK;
 }
 
