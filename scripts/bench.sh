@@ -15,7 +15,7 @@
 #
 # Environment:
 #   BENCH_RUNS=N      runs per measurement (default 3; the median is reported)
-#   BENCH_QUICK=1     a smoke test: 2745x2745 pairs only (about a minute)
+#   BENCH_QUICK=1     a smoke test: 2745x2745 pairs only (about 2 minutes)
 #   BENCH_THREADS=L   thread counts for the scaling table (default 1..nproc)
 #   BENCH_DIR=DIR     cache and results folder (default .bench, git-ignored)
 #   BENCH_KEEP=1      keep the last run's outputs in BENCH_DIR/work
@@ -66,6 +66,15 @@ done
 [ "$HAVE_GDAL_PY" = 1 ] || say "GDAL's Python utilities are missing: the GDAL chain is skipped"
 
 mkdir -p "$DIR/data"
+# One benchmark at a time per folder: two would share (and delete) each other's
+# pairs and work files, and time each other.
+if command -v flock > /dev/null; then
+    exec 9> "$DIR/.lock"
+    if ! flock -n 9; then
+        say "another benchmark holds $DIR/.lock: waiting for it to finish"
+        flock 9
+    fi
+fi
 rm -rf "$WORK"
 mkdir -p "$WORK/bin"
 # Measure copies: a rebuild in the working tree during the run cannot change them.
@@ -115,8 +124,8 @@ dataset() {
     for old in "$DIR/data/$name"-????????????; do
         [ -e "$old" ] && [ "$old" != "$DS" ] && { say "removing stale $old"; rm -rf "$old"; }
     done
+    rm -rf "$DIR/data/$name"-????????????.tmp      # left by an interrupted run
     say "generating $name: canopy-synth $*"
-    rm -rf "$DS.tmp"
     "$SYNTH" -o "$DS.tmp" "$@" >&2
     printf '%s\n' "$@" > "$DS.tmp/generator-args.txt"
     touch "$DS.tmp/.complete"
@@ -286,12 +295,12 @@ for variant in NONE DEFLATE; do
     ROWS+=("read floor, red+NIR+masks, $NPROC threads|$variant|floorm-$v")
     measure "floors-$v" "$FLOOR" -t 0 --strip "$ds/before.tif" "$ds/after.tif" \
         "$ds/before_mask.tif" "$ds/after_mask.tif" && keep "floors-$v"
-    ROWS+=("read red+NIR+masks as Float32 strips (canopy's reads), $NPROC threads|$variant|floors-$v")
+    ROWS+=("read red+NIR+masks as Float32 strips (GDALRasterIO), $NPROC threads|$variant|floors-$v")
     if [ "$HAVE_GDAL_PY" = 1 ]; then
         measure "gdal-$v" scripts/bench/gdal_chain.sh "$ds/before.tif" "$ds/after.tif" \
             "$ds/before_mask.tif" "$ds/after_mask.tif" "$WORK/gdal-$v" && keep "gdal-$v"
         ROWS+=("GDAL chain: gdal_calc → gdal_sieve → gdal_polygonize|$variant|gdal-$v")
-        cp "$WORK/gdal-$v/steps.tsv" "$WORK/gdal-$v.steps.tsv"
+        cp "$WORK/gdal-$v/steps.tsv" "$WORK/gdal-$v.steps.tsv" 2> /dev/null || true
     fi
     if [ "$HAVE_RASTERIO" = 1 ]; then
         measure "rasterio-$v" "$PY" scripts/bench/rasterio_pipeline.py "$ds/before.tif" \
