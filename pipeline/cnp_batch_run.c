@@ -460,12 +460,6 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
 
 /* ---- per-footprint alerts.gpkg ---------------------------------------------------- */
 
-static const char *gdal_reason(void)
-{
-    const char *m = cnp_err_gdal_msg();
-    return *m ? m : CPLGetLastErrorMsg();
-}
-
 /* 1 when `path` holds exactly these pair runs (its `pairs` table). */
 static int merged_matches(const char *path, const cnp_batch_row *const *ok, size_t nok)
 {
@@ -514,7 +508,7 @@ static cnp_status copy_alerts(const cnp_batch_plan *p, const cnp_batch_row *r, G
                                   GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
     OGRLayerH sl = src ? GDALDatasetGetLayerByName(src, "alerts") : NULL;
     if (!sl) {
-        st = cnp_err(CNP_E_IO, "cannot read the alerts of %s: %s", src_path, gdal_reason());
+        st = cnp_err(CNP_E_IO, "cannot read the alerts of %s: %s", src_path, cnp_err_gdal_reason());
         goto done;
     }
     OGRSpatialReferenceH ssrs = OGR_L_GetSpatialRef(sl);
@@ -526,7 +520,7 @@ static cnp_status copy_alerts(const cnp_batch_plan *p, const cnp_batch_row *r, G
         CSLDestroy(lco);
         if (!*dst) {
             st = cnp_err(CNP_E_IO, "cannot create the alerts layer in '%s': %s", tmp,
-                         gdal_reason());
+                         cnp_err_gdal_reason());
             goto done;
         }
         add_field(*dst, "pair", OFTString);
@@ -563,7 +557,7 @@ static cnp_status copy_alerts(const cnp_batch_plan *p, const cnp_batch_row *r, G
         if (ct && g && OGR_G_Transform(g, ct) != OGRERR_NONE)
             st = cnp_err(CNP_E_IO, "%s: cannot transform an alert", src_path);
         if (st == CNP_OK && OGR_L_CreateFeature(*dst, nf) != OGRERR_NONE)
-            st = cnp_err(CNP_E_IO, "cannot write to '%s': %s", tmp, gdal_reason());
+            st = cnp_err(CNP_E_IO, "cannot write to '%s': %s", tmp, cnp_err_gdal_reason());
         OGR_F_Destroy(nf);
         OGR_F_Destroy(f);
     }
@@ -613,7 +607,7 @@ cnp_status cnp_batch_merge_alerts(const cnp_batch_plan *p, const cnp_batch_fp *f
     GDALDatasetH out = drv ? GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL) : NULL;
     OGRLayerH dst = NULL;
     if (!out) {
-        st = cnp_err(CNP_E_IO, "cannot create '%s': %s", tmp, gdal_reason());
+        st = cnp_err(CNP_E_IO, "cannot create '%s': %s", tmp, cnp_err_gdal_reason());
         goto done;
     }
     GDALDatasetStartTransaction(out, 0);
@@ -634,7 +628,7 @@ cnp_status cnp_batch_merge_alerts(const cnp_batch_plan *p, const cnp_batch_fp *f
     OGRLayerH pl = st == CNP_OK ? GDALDatasetCreateLayer(out, "pairs", NULL, wkbNone, NULL)
                                 : NULL;
     if (st == CNP_OK && !pl)
-        st = cnp_err(CNP_E_IO, "cannot create the pairs table in '%s': %s", tmp, gdal_reason());
+        st = cnp_err(CNP_E_IO, "cannot create the pairs table in '%s': %s", tmp, cnp_err_gdal_reason());
     if (st == CNP_OK) {
         static const struct { const char *name; OGRFieldType t; } pf[] = {
             { "pair", OFTString }, { "before_id", OFTString }, { "before_date", OFTString },
@@ -657,7 +651,7 @@ cnp_status cnp_batch_merge_alerts(const cnp_batch_plan *p, const cnp_batch_fp *f
             OGR_F_SetFieldDouble(f, 7, r->observed_share);
             OGR_F_SetFieldString(f, 8, r->run_id);
             if (OGR_L_CreateFeature(pl, f) != OGRERR_NONE)
-                st = cnp_err(CNP_E_IO, "cannot write to '%s': %s", tmp, gdal_reason());
+                st = cnp_err(CNP_E_IO, "cannot write to '%s': %s", tmp, cnp_err_gdal_reason());
             OGR_F_Destroy(f);
         }
     }
@@ -665,7 +659,7 @@ cnp_status cnp_batch_merge_alerts(const cnp_batch_plan *p, const cnp_batch_fp *f
     CPLErrorReset();
     GDALClose(out);
     if (st == CNP_OK && CPLGetLastErrorType() >= CE_Failure)
-        st = cnp_err(CNP_E_IO, "writing '%s': %s", tmp, gdal_reason());
+        st = cnp_err(CNP_E_IO, "writing '%s': %s", tmp, cnp_err_gdal_reason());
     if (st == CNP_OK && rename(tmp, path) != 0)
         st = cnp_err(CNP_E_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
     if (st == CNP_OK)

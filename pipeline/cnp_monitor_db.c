@@ -70,14 +70,6 @@ static const field_def run_fields[] = {
     { "message", OFTString, 0 }, { NULL, 0, 0 }
 };
 
-static const char *gdal_reason(void)
-{
-    const char *m = cnp_err_gdal_msg();
-    if (!*m)
-        m = CPLGetLastErrorMsg();
-    return *m ? m : "unknown reason";
-}
-
 static cnp_status ensure_layer(mon_db *db, const char *name, OGRwkbGeometryType gtype,
                                const field_def *fields, OGRLayerH *out)
 {
@@ -99,7 +91,7 @@ static cnp_status ensure_layer(mon_db *db, const char *name, OGRwkbGeometryType 
             OSRDestroySpatialReference(srs);
         if (!lyr)
             return cnp_err(CNP_E_IO, "database %s: cannot create table '%s': %s", db->name, name,
-                           gdal_reason());
+                           cnp_err_gdal_reason());
     }
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
     for (const field_def *f = fields; f->name; f++) {
@@ -113,7 +105,7 @@ static cnp_status ensure_layer(mon_db *db, const char *name, OGRwkbGeometryType 
         OGR_Fld_Destroy(fd);
         if (e != OGRERR_NONE)
             return cnp_err(CNP_E_IO, "database %s: cannot add column '%s' to '%s': %s", db->name,
-                           f->name, name, gdal_reason());
+                           f->name, name, cnp_err_gdal_reason());
     }
     *out = lyr;
     return CNP_OK;
@@ -149,7 +141,7 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
         GDALDriverH drv = GDALGetDriverByName("GPKG");
         db->ds = drv ? GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL) : NULL;
         if (!db->ds) {
-            st = cnp_err(CNP_E_IO, "cannot create the database %s: %s", db->name, gdal_reason());
+            st = cnp_err(CNP_E_IO, "cannot create the database %s: %s", db->name, cnp_err_gdal_reason());
             goto fail;
         }
         if ((st = ensure_layer(db, "alerts", wkbMultiPolygon, alert_fields, &db->alerts)) ||
@@ -167,7 +159,7 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
         if (CPLGetLastErrorType() >= CE_Failure || (st = mon_fsync_path(tmp)) != CNP_OK ||
             rename(tmp, conn) != 0) {
             st = st != CNP_OK ? st : cnp_err(CNP_E_IO, "cannot create the database %s: %s",
-                                             db->name, gdal_reason());
+                                             db->name, cnp_err_gdal_reason());
             unlink(tmp);
             goto fail;
         }
@@ -175,7 +167,7 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
     db->ds = GDALOpenEx(conn, GDAL_OF_VECTOR | GDAL_OF_UPDATE | GDAL_OF_VERBOSE_ERROR, NULL,
                         NULL, NULL);
     if (!db->ds) {
-        st = cnp_err(CNP_E_IO, "cannot open the database %s: %s", db->name, gdal_reason());
+        st = cnp_err(CNP_E_IO, "cannot open the database %s: %s", db->name, cnp_err_gdal_reason());
         goto fail;
     }
     if ((st = ensure_layer(db, "alerts", wkbMultiPolygon, alert_fields, &db->alerts)) != CNP_OK ||
@@ -319,7 +311,7 @@ static cnp_status create_feature(mon_db *db, OGRLayerH lyr, OGRFeatureH f, const
     cnp_err_gdal_reset();
     if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
         return cnp_err(CNP_E_IO, "database %s: cannot write %s: %s", db->name, what,
-                       gdal_reason());
+                       cnp_err_gdal_reason());
     return CNP_OK;
 }
 
@@ -344,7 +336,7 @@ static cnp_status apply(mon_db *db, const mon_outbox *ob, mon_state *st)
             cnp_err_gdal_reset();
             if (OGR_L_SetFeature(db->alerts, f) != OGRERR_NONE)
                 s = cnp_err(CNP_E_IO, "database %s: cannot update alert %s: %s", db->name,
-                            a->id, gdal_reason());
+                            a->id, cnp_err_gdal_reason());
         } else {
             f = OGR_F_Create(OGR_L_GetLayerDefn(db->alerts));
             fill_alert(f, a, key);
@@ -409,7 +401,7 @@ cnp_status mon_db_apply(mon_db *db, const mon_outbox *ob, mon_state *st)
     cnp_err_gdal_reset();
     if (GDALDatasetStartTransaction(db->ds, FALSE) != OGRERR_NONE)
         return cnp_err(CNP_E_IO, "database %s: cannot start a transaction: %s", db->name,
-                       gdal_reason());
+                       cnp_err_gdal_reason());
     cnp_status s = apply(db, ob, st);
     if (s != CNP_OK) {
         GDALDatasetRollbackTransaction(db->ds);
@@ -417,7 +409,7 @@ cnp_status mon_db_apply(mon_db *db, const mon_outbox *ob, mon_state *st)
     }
     cnp_err_gdal_reset();
     if (GDALDatasetCommitTransaction(db->ds) != OGRERR_NONE)
-        return cnp_err(CNP_E_IO, "database %s: commit failed: %s", db->name, gdal_reason());
+        return cnp_err(CNP_E_IO, "database %s: commit failed: %s", db->name, cnp_err_gdal_reason());
     return CNP_OK;
 }
 
@@ -431,7 +423,7 @@ cnp_status mon_write_new_alerts(const char *path, const mon_outbox *ob, mon_stat
     cnp_err_gdal_reset();
     GDALDatasetH ds = drv ? GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL) : NULL;
     if (!ds)
-        return cnp_err(CNP_E_IO, "cannot create '%s': %s", tmp, gdal_reason());
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", tmp, cnp_err_gdal_reason());
     OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
     OSRImportFromEPSG(srs, 4326);
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
@@ -441,7 +433,7 @@ cnp_status mon_write_new_alerts(const char *path, const mon_outbox *ob, mon_stat
     OSRDestroySpatialReference(srs);
     if (!lyr) {
         GDALClose(ds);
-        return cnp_err(CNP_E_IO, "cannot create '%s': %s", tmp, gdal_reason());
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", tmp, cnp_err_gdal_reason());
     }
     static const field_def extra[] = { { "change", OFTString, 32 }, { NULL, 0, 0 } };
     for (const field_def *fd = extra; fd->name; fd++) {
@@ -465,13 +457,13 @@ cnp_status mon_write_new_alerts(const char *path, const mon_outbox *ob, mon_stat
         fill_alert(f, a, key);
         cnp_err_gdal_reset();
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
-            s = cnp_err(CNP_E_IO, "writing '%s': %s", tmp, gdal_reason());
+            s = cnp_err(CNP_E_IO, "writing '%s': %s", tmp, cnp_err_gdal_reason());
         OGR_F_Destroy(f);
     }
     CPLErrorReset();
     GDALClose(ds);
     if (s == CNP_OK && CPLGetLastErrorType() >= CE_Failure)
-        s = cnp_err(CNP_E_IO, "writing '%s': %s", tmp, gdal_reason());
+        s = cnp_err(CNP_E_IO, "writing '%s': %s", tmp, cnp_err_gdal_reason());
     if (s == CNP_OK)
         s = mon_fsync_path(tmp);
     if (s == CNP_OK && rename(tmp, path) != 0)

@@ -125,14 +125,6 @@ static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
     return CNP_OK;
 }
 
-static const char *gdal_reason(void)
-{
-    const char *m = cnp_err_gdal_msg();
-    if (!*m)
-        m = CPLGetLastErrorMsg();
-    return *m ? m : "unknown reason";
-}
-
 static double round_to(double v, double scale) { return round(v * scale) / scale; }
 
 static int32_t date_num(const char *d)
@@ -152,7 +144,7 @@ static cnp_status close_checked(GDALDatasetH *ds, const char *path)
     GDALClose(*ds);
     *ds = NULL;
     if (CPLGetLastErrorType() >= CE_Failure || *cnp_err_gdal_msg())
-        return cnp_err(CNP_E_IO, "writing '%s': %s", path, gdal_reason());
+        return cnp_err(CNP_E_IO, "writing '%s': %s", path, cnp_err_gdal_reason());
     return CNP_OK;
 }
 
@@ -170,7 +162,7 @@ static cnp_status create_file(step *s, int f)
                                  s->fp->height, files[f].bands, files[f].type, opts);
     CSLDestroy(opts);
     if (!ds)
-        return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, gdal_reason());
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, cnp_err_gdal_reason());
     GDALSetGeoTransform(ds, s->fp->gt);
     GDALSetProjection(ds, s->fp->wkt);
     for (int b = 0; b < files[f].bands; b++) {
@@ -192,7 +184,7 @@ static cnp_status open_prev(step *s, int f)
                             NULL, NULL, NULL);
     if (!s->prev[f])
         return cnp_err(CNP_E_IO, "state of footprint %s: cannot open '%s': %s", s->fp->key,
-                       path, gdal_reason());
+                       path, cnp_err_gdal_reason());
     if (GDALGetRasterXSize(s->prev[f]) != s->fp->width ||
         GDALGetRasterYSize(s->prev[f]) != s->fp->height ||
         GDALGetRasterCount(s->prev[f]) != files[f].bands)
@@ -207,7 +199,7 @@ static cnp_status rio(GDALDatasetH ds, GDALRWFlag rw, int x0, int y0, int w, int
     cnp_err_gdal_reset();
     if (GDALDatasetRasterIO(ds, rw, x0, y0, w, h, buf, w, h, t, nb, NULL, 0, 0, 0) != CE_None)
         return cnp_err(CNP_E_IO, "%s state file '%s' at %d,%d: %s",
-                       rw == GF_Read ? "reading" : "writing", what, x0, y0, gdal_reason());
+                       rw == GF_Read ? "reading" : "writing", what, x0, y0, cnp_err_gdal_reason());
     return CNP_OK;
 }
 
@@ -1108,7 +1100,7 @@ static cnp_status grid_scene(const mon_fp *fp, const cnp_settings *ref_s, char *
                                  GDT_Byte, NULL);
     if (!ds)
         return cnp_err(CNP_E_IO, "footprint %s: cannot build its grid: %s", fp->key,
-                       gdal_reason());
+                       cnp_err_gdal_reason());
     double gt[6];
     memcpy(gt, fp->gt, sizeof gt);
     GDALSetGeoTransform(ds, gt);

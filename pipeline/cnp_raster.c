@@ -23,14 +23,6 @@
 
 static char *dup_str(const char *s) { return s ? strdup(s) : NULL; }
 
-static const char *gdal_reason(void)
-{
-    const char *m = cnp_err_gdal_msg();
-    if (!*m)
-        m = CPLGetLastErrorMsg();
-    return *m ? m : "unknown reason";
-}
-
 static GDALDatasetH open_raster(const char *path)
 {
     cnp_err_gdal_reset();
@@ -183,12 +175,12 @@ static cnp_status warp_to_grid(const char *src, const grid_def *g, const char *r
     int usage_error = 0;
 
     if (!opt || !in) {
-        st = cnp_err(CNP_E_IO, "cannot warp '%s': %s", src, gdal_reason());
+        st = cnp_err(CNP_E_IO, "cannot warp '%s': %s", src, cnp_err_gdal_reason());
         goto done;
     }
     out = GDALWarp(vrt_path, NULL, 1, &in, opt, &usage_error);
     if (!out)
-        st = cnp_err(CNP_E_IO, "cannot warp '%s' onto the common grid: %s", src, gdal_reason());
+        st = cnp_err(CNP_E_IO, "cannot warp '%s' onto the common grid: %s", src, cnp_err_gdal_reason());
 
 done:
     if (out)
@@ -213,7 +205,7 @@ static cnp_status mask_onto(cnp_scene *sc, const char *mpath, const grid_def *g)
 
     if (!mds)
         return cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", sc->role, mpath,
-                       gdal_reason());
+                       cnp_err_gdal_reason());
     const int mw = GDALGetRasterXSize(mds), mh = GDALGetRasterYSize(mds);
     const char *mwkt = GDALGetProjectionRef(mds);
     if (GDALGetGeoTransform(mds, mgt) != CE_None || !mwkt || !*mwkt) {
@@ -241,7 +233,7 @@ static cnp_status mask_onto(cnp_scene *sc, const char *mpath, const grid_def *g)
                          GDALGetRasterDataType(mb), NULL);
         if (!vrt) {
             st = cnp_err(CNP_E_IO, "%s mask '%s': cannot build a VRT: %s", sc->role, mpath,
-                         gdal_reason());
+                         cnp_err_gdal_reason());
             goto done;
         }
         GDALSetProjection(vrt, g->wkt);
@@ -297,7 +289,7 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
             continue;               /* pictures only: do without it */
         if (!src[b]) {
             st = cnp_err(CNP_E_IO, "%s product '%s': cannot open its %s band '%s': %s", sc->role,
-                         sc->path, names[b], pb->path, gdal_reason());
+                         sc->path, names[b], pb->path, cnp_err_gdal_reason());
             goto done;
         }
         if (pb->index > GDALGetRasterCount(src[b]) ||
@@ -330,7 +322,7 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
     vrt = GDALCreate(GDALGetDriverByName("VRT"), vpath, w, h, 0, GDT_Byte, NULL);
     if (!vrt) {
         st = cnp_err(CNP_E_IO, "%s product '%s': cannot build a VRT: %s", sc->role, sc->path,
-                     gdal_reason());
+                     cnp_err_gdal_reason());
         goto done;
     }
     GDALSetProjection(vrt, GDALGetProjectionRef(src[CNP_BAND_RED]));
@@ -341,7 +333,7 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
         GDALRasterBandH sb = GDALGetRasterBand(src[b], p->band[b].index);
         if (GDALAddBand(vrt, GDALGetRasterDataType(sb), NULL) != CE_None) {
             st = cnp_err(CNP_E_IO, "%s product '%s': cannot build a VRT: %s", sc->role,
-                         sc->path, gdal_reason());
+                         sc->path, cnp_err_gdal_reason());
             goto done;
         }
         GDALRasterBandH vb = GDALGetRasterBand(vrt, ++n);
@@ -407,7 +399,7 @@ static cnp_status check_not_all_fill(const cnp_scene *sc)
     GDALDatasetH ds = open_raster(sc->mask_read_path);
     if (!ds)
         return cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", sc->role, sc->mask_path,
-                       gdal_reason());
+                       cnp_err_gdal_reason());
     GDALRasterBandH b = GDALGetRasterBand(ds, 1);
     const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
     int any = 0, failed = 0;
@@ -434,7 +426,7 @@ static cnp_status check_not_all_fill(const cnp_scene *sc)
     GDALClose(ds);
     if (failed)
         return cnp_err(CNP_E_IO, "%s mask '%s': read failed: %s", sc->role, sc->mask_path,
-                       gdal_reason());
+                       cnp_err_gdal_reason());
     if (!any)
         return cnp_err(CNP_E_DATA, "%s product '%s': entirely fill: every pixel of its %s has "
                        "the '%s' flag, there is no data to compare", sc->role, sc->path,
@@ -481,7 +473,7 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
 
     ds = open_raster(sc->read_path);
     if (!ds) {
-        st = cnp_err(CNP_E_IO, "%s scene '%s': cannot open: %s", role, path, gdal_reason());
+        st = cnp_err(CNP_E_IO, "%s scene '%s': cannot open: %s", role, path, cnp_err_gdal_reason());
         goto done;
     }
     sc->width = sc->src_width = GDALGetRasterXSize(ds);
@@ -589,7 +581,7 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
         double mgt[6];
         mds = open_raster(mask_path);
         if (!mds) {
-            st = cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", role, mask_path, gdal_reason());
+            st = cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", role, mask_path, cnp_err_gdal_reason());
             goto done;
         }
         const int same_size = GDALGetRasterXSize(mds) == sc->width &&
@@ -747,7 +739,7 @@ static cnp_status custom_grid(const cnp_scene *ref, const cnp_settings *s, grid_
     if (!tr || GDALSuggestedWarpOutput(ds, GDALGenImgProjTransform, tr, sgt, &sw, &sh) !=
                CE_None) {
         st = cnp_err(CNP_E_DATA, "cannot project '%s' onto %s: %s", ref->path,
-                     s->grid_t_srs[0] ? s->grid_t_srs : "its CRS", gdal_reason());
+                     s->grid_t_srs[0] ? s->grid_t_srs : "its CRS", cnp_err_gdal_reason());
         goto done;
     }
     const double res = s->grid_tr > 0 ? s->grid_tr : fabs(sgt[1]);
@@ -905,7 +897,7 @@ cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reade
     if (!rd->ds) {
         cnp_reader_close(&rd);
         return cnp_err(CNP_E_IO, "%s scene '%s': cannot open: %s", sc->role, sc->path,
-                       gdal_reason());
+                       cnp_err_gdal_reason());
     }
     rd->red = GDALGetRasterBand(rd->ds, sc->red);
     rd->nir = GDALGetRasterBand(rd->ds, sc->nir);
@@ -916,7 +908,7 @@ cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reade
         if (!rd->mds) {
             cnp_reader_close(&rd);
             return cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", sc->role, sc->mask_path,
-                           gdal_reason());
+                           cnp_err_gdal_reason());
         }
         rd->mask_raster = GDALGetRasterBand(rd->mds, 1);
         rd->mask_w = GDALGetRasterXSize(rd->mds);
@@ -948,7 +940,7 @@ static cnp_status read_band(GDALRasterBandH b, int x0, int y0, int w, int h, GDA
     cnp_err_gdal_reset();
     if (GDALRasterIO(b, GF_Read, x0, y0, w, h, buf, w, h, t, 0, 0) != CE_None)
         return cnp_err(CNP_E_IO, "%s %s '%s': read failed at pixel %d,%d: %s", sc->role, what,
-                       what[0] == 'm' ? sc->mask_path : sc->path, x0, y0, gdal_reason());
+                       what[0] == 'm' ? sc->mask_path : sc->path, x0, y0, cnp_err_gdal_reason());
     return CNP_OK;
 }
 
@@ -1051,7 +1043,7 @@ cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],
     cnp_status st = CNP_OK;
     if (!ds)
         return cnp_err(CNP_E_IO, "%s scene '%s': cannot open: %s", sc->role, sc->path,
-                       gdal_reason());
+                       cnp_err_gdal_reason());
 
     GDALRasterIOExtraArg extra;
     INIT_RASTERIO_EXTRA_ARG(extra);
@@ -1066,7 +1058,7 @@ cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],
         if (GDALRasterIOEx(b, GF_Read, win[0], win[1], win[2], win[3], out[i], out_w, out_h,
                            GDT_Float32, 0, 0, &extra) != CE_None)
             st = cnp_err(CNP_E_IO, "%s scene '%s': quicklook read failed: %s", sc->role,
-                         sc->path, gdal_reason());
+                         sc->path, cnp_err_gdal_reason());
     }
     GDALClose(ds);
     return st;
