@@ -73,19 +73,25 @@ typedef struct stats_vec {
     size_t     n, cap;
 } stats_vec;
 
+/* Grow *p (of *cap elements of elem bytes) geometrically to hold need. */
+static cnp_status grow_for(void **p, size_t *cap, size_t need, size_t elem, const char *what)
+{
+    if (need <= *cap)
+        return CNP_OK;
+    size_t cap2 = *cap ? *cap : 1024;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *q = realloc(*p, cap2 * elem);
+    if (!q)
+        return cnp_err(CNP_E_NOMEM, "out of memory for %s", what);
+    *p = q;
+    *cap = cap2;
+    return CNP_OK;
+}
+
 static cnp_status stats_reserve(stats_vec *s, size_t n)
 {
-    if (n <= s->cap)
-        return CNP_OK;
-    size_t cap = s->cap ? s->cap : 1024;
-    while (cap < n)
-        cap *= 2;
-    run_stats *p = realloc(s->v, cap * sizeof *p);
-    if (!p)
-        return cnp_err(CNP_E_NOMEM, "out of memory for loss statistics");
-    s->v = p;
-    s->cap = cap;
-    return CNP_OK;
+    return grow_for((void **)&s->v, &s->cap, n, sizeof *s->v, "loss statistics");
 }
 
 typedef struct detect_ctx {
@@ -103,17 +109,7 @@ typedef struct detect_ctx {
 
 static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return CNP_OK;
-    size_t cap2 = *cap ? *cap : 256;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *q = realloc(*p, cap2 * elem);
-    if (!q)
-        return cnp_err(CNP_E_NOMEM, "out of memory for the unobserved area");
-    *p = q;
-    *cap = cap2;
-    return CNP_OK;
+    return grow_for(p, cap, need, elem, "the unobserved area");
 }
 
 static void unobserved_free(cnp_unobserved *u)
@@ -273,17 +269,7 @@ static cnp_status worker_init(worker *w, const detect_ctx *c)
 
 static cnp_status segs_reserve(worker *w, size_t need)
 {
-    if (need <= w->segs_cap)
-        return CNP_OK;
-    size_t cap = w->segs_cap ? w->segs_cap : 1024;
-    while (cap < need)
-        cap *= 2;
-    tile_run *p = realloc(w->segs, cap * sizeof *p);
-    if (!p)
-        return cnp_err(CNP_E_NOMEM, "out of memory for loss runs");
-    w->segs = p;
-    w->segs_cap = cap;
-    return CNP_OK;
+    return grow_for((void **)&w->segs, &w->segs_cap, need, sizeof *w->segs, "loss runs");
 }
 
 /* Read and classify one tile; append its loss runs (with sums) to w->segs. */

@@ -2,23 +2,4 @@
 # Installs the optional Debian 12 packages some end-to-end tests use, when missing:
 # chromium (headless rendering of report.html). Safe to run again.
 # Exits non-zero when a package cannot be installed; the tests then SKIP.
-set -eu
-
-PKGS="chromium"
-
-missing=""
-for p in $PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
-[ -z "$missing" ] && exit 0
-
-echo "canopy: installing missing test packages:$missing" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "canopy: not root and no sudo" >&2; exit 1; }
-    SUDO="sudo -n"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >&2
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+exec "$(dirname "$0")/apt-install.sh" "test" chromium
