@@ -47,6 +47,13 @@ $(DEPS_STAMP): scripts/setup-deps.sh
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_STAMP)
 
+# Kernel loops are written to be vectorised; GCC's -O2 cost model would leave
+# most of them scalar. The classification loop also needs GCC free to evaluate
+# both sides of a select, i.e. no FP traps to preserve (results are unchanged:
+# contraction stays off, so every operation rounds as written).
+$(BUILD)/kernels/%.o: CFLAGS += -fvect-cost-model=dynamic
+$(BUILD)/kernels/cnp_change.o: CFLAGS += -fno-trapping-math
+
 # kernels/ must build without any geo headers: this rule proves it.
 $(BUILD)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

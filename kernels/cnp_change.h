@@ -43,14 +43,17 @@ typedef struct cnp_change_params {
 } cnp_change_params;
 
 /* One tile. All arrays have width x height elements with the same row stride
- * (in elements). Inputs are DN values converted to float (exact for integer
- * DNs up to 2^24). */
+ * (in elements). Each date's DNs come either as float (red/nir: any raster
+ * type, exact for integer DNs up to 2^24) or as UInt16 (red16/nir16: Landsat,
+ * Sentinel-2; no conversion on reading); set one pair per date, NULL the
+ * other. Both give the same result for the same DN values. */
 typedef struct cnp_change_tile {
     ptrdiff_t      width, height, stride;
     const float   *red[2], *nir[2];
     const uint8_t *observed[2];  /* optional: 0 = not observed; NULL = all observed */
     float         *ndvi[2];      /* out: NDVI per date, NAN where that date is invalid */
     uint8_t       *cls;          /* out: CNP_CLASS_* */
+    const uint16_t *red16[2], *nir16[2]; /* UInt16 DNs of a date whose red/nir are NULL */
 } cnp_change_tile;
 
 typedef struct cnp_change_counts {

@@ -24,22 +24,57 @@ cnp_status cnp_mask_decode(const cnp_mask_rule *rule, const uint16_t *values, si
         rule->kind != CNP_MASK_RULE_BITS)
         return CNP_E_ARG;
 
-    const int kind = rule->kind;
-    #pragma omp parallel for schedule(static) default(none) \
-        shared(rule, values, codes, n, kind) if (n > 65536)
-    for (size_t i = 0; i < n; i++) {
-        const uint16_t v = values[i];
-        uint8_t c = CNP_MASK_CLEAR;
-        if (kind == CNP_MASK_RULE_BITS) {
-            if (v & rule->spread_bits)
-                c = CNP_MASK_SPREADS;
-            else if (v & rule->invalid_bits)
-                c = CNP_MASK_UNOBSERVED;
-        } else if (kind == CNP_MASK_RULE_VALUES && v < 256 && rule->invalid[v]) {
-            c = rule->spread[v] ? CNP_MASK_SPREADS : CNP_MASK_UNOBSERVED;
+    /* One loop per rule kind, each without branches: a bit rule vectorises,
+     * a value rule is one table lookup a pixel. */
+    if (rule->kind == CNP_MASK_RULE_BITS) {
+        const uint32_t spread = rule->spread_bits, invalid = rule->invalid_bits;
+        #pragma omp parallel for schedule(static) default(none) \
+            shared(values, codes, n, spread, invalid) if (n > 65536)
+        for (size_t i = 0; i < n; i++) {
+            const uint32_t v = values[i];
+            const int sp = (v & spread) != 0, inv = (v & invalid) != 0;
+            codes[i] = (uint8_t)(sp ? CNP_MASK_SPREADS : inv ? CNP_MASK_UNOBSERVED : CNP_MASK_CLEAR);
         }
-        codes[i] = c;
+    } else if (rule->kind == CNP_MASK_RULE_VALUES) {
+        uint8_t table[256];
+        for (int v = 0; v < 256; v++)
+            table[v] = !rule->invalid[v] ? CNP_MASK_CLEAR
+                     : rule->spread[v]   ? CNP_MASK_SPREADS : CNP_MASK_UNOBSERVED;
+        #pragma omp parallel for schedule(static) default(none) \
+            shared(values, codes, n, table) if (n > 65536)
+        for (size_t i = 0; i < n; i++) {
+            const uint16_t v = values[i];
+            codes[i] = v < 256 ? table[v] : CNP_MASK_CLEAR;
+        }
+    } else {
+        memset(codes, CNP_MASK_CLEAR, n);
     }
+    return CNP_OK;
+}
+
+cnp_status cnp_mask_table(const cnp_mask_rule *rule, uint8_t table[256])
+{
+    uint16_t v16[256];
+    uint8_t codes[256];
+    if (!table)
+        return CNP_E_ARG;
+    for (int v = 0; v < 256; v++)
+        v16[v] = (uint16_t)v;
+    const cnp_status st = cnp_mask_decode(rule, v16, 256, codes);
+    if (st == CNP_OK)
+        memcpy(table, codes, sizeof codes);
+    return st;
+}
+
+cnp_status cnp_mask_decode_u8(const uint8_t table[256], const uint8_t *values, size_t n,
+                              uint8_t *codes)
+{
+    if (!table || (n > 0 && (!values || !codes)))
+        return CNP_E_ARG;
+    #pragma omp parallel for schedule(static) default(none) \
+        shared(table, values, codes, n) if (n > 65536)
+    for (size_t i = 0; i < n; i++)
+        codes[i] = table[values[i]];
     return CNP_OK;
 }
 
@@ -118,16 +153,15 @@ cnp_status cnp_mask_apply(const cnp_mask_window *win, int radius, cnp_mask_shape
     for (ptrdiff_t y = y0; y < y1; y++) {
         const uint8_t *c = codes + y * cs;
         uint16_t *d = scratch + y * w;
+        /* A row without a spreading pixel needs no distances: pass 2 skips it. */
+        row_spreads[y] = memchr(c, CNP_MASK_SPREADS, (size_t)w) != NULL;
+        if (!row_spreads[y])
+            continue;
         uint16_t run = far;
-        int any = 0;
         for (ptrdiff_t x = 0; x < w; x++) {
             run = c[x] == CNP_MASK_SPREADS ? 0 : (run < far ? (uint16_t)(run + 1) : far);
-            any |= run == 0;
             d[x] = run;
         }
-        row_spreads[y] = (uint8_t)any;
-        if (!any)
-            continue;
         run = far;
         for (ptrdiff_t x = w - 1; x >= 0; x--) {
             run = c[x] == CNP_MASK_SPREADS ? 0 : (run < far ? (uint16_t)(run + 1) : far);
@@ -144,9 +178,9 @@ cnp_status cnp_mask_apply(const cnp_mask_window *win, int radius, cnp_mask_shape
         const ptrdiff_t yy = cy + y;
         const uint8_t *c = codes + yy * cs + cx;
         uint8_t *o = observed + y * observed_stride;
+        /* selects, not conditional stores: the loops vectorise */
         for (ptrdiff_t x = 0; x < cw; x++)
-            if (c[x] != CNP_MASK_CLEAR)
-                o[x] = 0;
+            o[x] = c[x] == CNP_MASK_CLEAR ? o[x] : 0;
         for (int dy = -r; dy <= r; dy++) {
             const ptrdiff_t sy = yy + dy;
             if (sy < y0 || sy >= y1 || !row_spreads[sy])
@@ -154,8 +188,7 @@ cnp_status cnp_mask_apply(const cnp_mask_window *win, int radius, cnp_mask_shape
             const int half = shape == CNP_MASK_SQUARE ? r : isqrt(r * r - dy * dy);
             const uint16_t *d = scratch + sy * w + cx;
             for (ptrdiff_t x = 0; x < cw; x++)
-                if (d[x] <= half)
-                    o[x] = 0;
+                o[x] = d[x] > half ? o[x] : 0;
         }
     }
     free(row_spreads);

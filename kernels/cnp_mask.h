@@ -54,6 +54,18 @@ typedef enum cnp_mask_shape {
 cnp_status cnp_mask_decode(const cnp_mask_rule *rule, const uint16_t *values, size_t n,
                            uint8_t *codes);
 
+/* cnp_mask_table() :
+ * The codes of byte values 0..255 under `rule` (a Byte mask raster is decoded
+ * by table lookup: Sentinel-2 SCL, most masks).
+ * @return CNP_OK, or CNP_E_ARG as cnp_mask_decode() (table untouched). */
+cnp_status cnp_mask_table(const cnp_mask_rule *rule, uint8_t table[256]);
+
+/* cnp_mask_decode_u8() :
+ * codes[i] = table[values[i]]; `codes` may be `values` (decoded in place).
+ * @return CNP_OK, or CNP_E_ARG on a NULL pointer (with n > 0). */
+cnp_status cnp_mask_decode_u8(const uint8_t table[256], const uint8_t *values, size_t n,
+                              uint8_t *codes);
+
 /* A window of codes: the core window the caller wants flags for, plus a halo
  * of up to `radius` pixels on each side where the raster has them. */
 typedef struct cnp_mask_window {

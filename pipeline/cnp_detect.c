@@ -176,6 +176,7 @@ typedef struct tile_run {
 
 typedef struct worker {
     cnp_reader *rd[2];
+    int         dn_u16[2];                   /* 1: date read as UInt16 into red/nir */
     float      *red[2], *nir[2], *ndvi[2];   /* one tile: tile_w x strip_h */
     uint8_t    *obs[2], *cls, *rowmask;
     tile_run   *segs;                        /* runs of every tile of the strip */
@@ -251,6 +252,7 @@ static cnp_status worker_init(worker *w, const detect_ctx *c)
     for (int d = 0; d < 2; d++) {
         if ((st = cnp_reader_open(c->scene[d], &c->job->settings, &w->rd[d])) != CNP_OK)
             return st;
+        w->dn_u16[d] = cnp_reader_dn_u16(w->rd[d]);
         w->red[d] = malloc(n * sizeof(float));
         w->nir[d] = malloc(n * sizeof(float));
         w->ndvi[d] = malloc(n * sizeof(float));
@@ -277,26 +279,45 @@ static cnp_status process_tile(worker *w, const detect_ctx *c, int x0, int y0, i
 {
     cnp_status st;
 
-    for (int d = 0; d < 2; d++)
-        if ((st = cnp_reader_read(w->rd[d], x0, y0, tw, h, w->red[d], w->nir[d],
-                                  w->obs[d])) != CNP_OK)
+    /* UInt16 bands stay UInt16 (in the float buffers' memory): no conversion. */
+    const uint16_t *red16[2] = { NULL, NULL }, *nir16[2] = { NULL, NULL };
+    const float *red[2] = { NULL, NULL }, *nir[2] = { NULL, NULL };
+    for (int d = 0; d < 2; d++) {
+        if (w->dn_u16[d]) {
+            uint16_t *r = (uint16_t *)w->red[d], *n = (uint16_t *)w->nir[d];
+            st = cnp_reader_read_u16(w->rd[d], x0, y0, tw, h, r, n, w->obs[d]);
+            red16[d] = r;
+            nir16[d] = n;
+        } else {
+            st = cnp_reader_read(w->rd[d], x0, y0, tw, h, w->red[d], w->nir[d], w->obs[d]);
+            red[d] = w->red[d];
+            nir[d] = w->nir[d];
+        }
+        if (st != CNP_OK)
             return st;
+    }
 
     cnp_change_tile t = {
         .width = tw, .height = h, .stride = tw,
-        .red = { w->red[0], w->red[1] }, .nir = { w->nir[0], w->nir[1] },
+        .red = { red[0], red[1] }, .nir = { nir[0], nir[1] },
+        .red16 = { red16[0], red16[1] }, .nir16 = { nir16[0], nir16[1] },
         .observed = { w->obs[0], w->obs[1] }, .ndvi = { w->ndvi[0], w->ndvi[1] },
         .cls = w->cls,
     };
     if ((st = cnp_change_classify(&c->params, &t, &w->counts)) != CNP_OK)
         return cnp_err(st, "change classification failed");
-    cnp_overview_part_add(&w->ovp, x0, y0, tw, h, w->cls, w->red[1], w->nir[1], w->ndvi[1]);
+    const cnp_dn_rows after = { red[1], nir[1], red16[1], nir16[1] };
+    cnp_overview_part_add(&w->ovp, x0, y0, tw, h, w->cls, &after, w->ndvi[1]);
 
     /* The tile's unobserved pixels, traced here while they are at hand. */
     cnp_runs_clear(&w->uruns);
     int64_t unobs_px = 0;
     for (int r = 0; r < h; r++) {
         const uint8_t *cls = w->cls + (size_t)r * tw;
+        /* Most rows have no unobserved pixel (memchr is far cheaper than the
+         * loop); skipping an empty row appends nothing, as the loop would. */
+        if (!memchr(cls, CNP_CLASS_UNOBSERVED, (size_t)tw))
+            continue;
         for (int x = 0; x < tw; x++) {
             w->rowmask[x] = cls[x] == CNP_CLASS_UNOBSERVED;
             unobs_px += w->rowmask[x];
@@ -315,10 +336,10 @@ static cnp_status process_tile(worker *w, const detect_ctx *c, int x0, int y0, i
         const uint8_t *cls = w->cls + (size_t)r * tw;
         const float *nb = w->ndvi[0] + (size_t)r * tw, *na = w->ndvi[1] + (size_t)r * tw;
         for (int x = 0; x < tw;) {
-            if (cls[x] != CNP_CLASS_LOSS) {
-                x++;
-                continue;
-            }
+            const uint8_t *next = memchr(cls + x, CNP_CLASS_LOSS, (size_t)(tw - x));
+            if (!next)
+                break;
+            x = (int)(next - cls);
             if ((st = segs_reserve(w, w->nsegs + 1)) != CNP_OK)
                 return st;
             tile_run *seg = &w->segs[w->nsegs++];
@@ -1203,6 +1224,58 @@ static void staging_path(const staging *sg, const char *name, char *out, size_t 
     snprintf(out, size, "%s/%s", sg->dir, name);
 }
 
+/* One of the four outputs every run writes, into the staging folder. */
+static cnp_status write_one_product(int which, const staging *sg, const cnp_result *res,
+                                    const cnp_scene sc[2], const cnp_evidence_ctx *ev,
+                                    const cnp_overview *ov, timings *t)
+{
+    static const char *const names[] = { "alerts.gpkg", "alerts.geojson", "alerts.csv",
+                                         "overview.png" };
+    char path[4200];   /* staging dir + name */
+    const double t0 = now_s();
+    cnp_status st;
+
+    staging_path(sg, names[which], path, sizeof path);
+    switch (which) {
+    case 0:  st = cnp_write_gpkg(path, res, &sc[0], &sc[1]);    t->gpkg = now_s() - t0;     break;
+    case 1:  st = cnp_write_geojson(path, res, &sc[0], &sc[1]); t->geojson = now_s() - t0;  break;
+    case 2:  st = cnp_write_csv(path, ev);                      t->csv = now_s() - t0;      break;
+    default: st = cnp_write_overview(path, ov, &sc[1], res);    t->overview = now_s() - t0; break;
+    }
+    return st;
+}
+
+/* The four outputs are independent files, written side by side when there
+ * are threads for it: GeoJSON (OGR's slowest writer) on one, the quicklook,
+ * GeoPackage and CSV on the other, about equal halves. Each file is
+ * deterministic on its own, so the order they finish in changes nothing. The
+ * first failure in product order is reported. */
+static cnp_status write_products(const staging *sg, const cnp_result *res, const cnp_scene sc[2],
+                                 const cnp_evidence_ctx *ev, const cnp_overview *ov, int nthreads,
+                                 timings *t)
+{
+    static const int order[2][3] = { { 1, -1, -1 }, { 3, 0, 2 } };
+    cnp_status st[4] = { CNP_OK, CNP_OK, CNP_OK, CNP_OK };
+    char msg[4][1024] = { "", "", "", "" };
+
+    #pragma omp parallel for schedule(static, 1) num_threads(nthreads > 1 ? 2 : 1) \
+        default(none) shared(sg, res, sc, ev, ov, t, st, msg, order)
+    for (int half = 0; half < 2; half++) {
+        for (int i = 0; i < 3 && order[half][i] >= 0; i++) {
+            const int k = order[half][i];
+            st[k] = write_one_product(k, sg, res, sc, ev, ov, t);
+            if (st[k] != CNP_OK) {
+                snprintf(msg[k], sizeof msg[k], "%s", cnp_err_msg());
+                break;
+            }
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        if (st[k] != CNP_OK)
+            return cnp_err(st[k], "%s", msg[k]);
+    return CNP_OK;
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st; (void)flag; (void)ftw;
@@ -1453,26 +1526,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
         st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
     }
-    double tw = now_s();
-    staging_path(&sg, "alerts.gpkg", path, sizeof path);
-    if ((st = cnp_write_gpkg(path, &res, &sc[0], &sc[1])) != CNP_OK)
+    if ((st = write_products(&sg, &res, sc, &ev, &ov, nthreads, &t)) != CNP_OK)
         goto done;
-    t.gpkg = now_s() - tw;
-    tw = now_s();
-    staging_path(&sg, "alerts.geojson", path, sizeof path);
-    if ((st = cnp_write_geojson(path, &res, &sc[0], &sc[1])) != CNP_OK)
-        goto done;
-    t.geojson = now_s() - tw;
-    tw = now_s();
-    staging_path(&sg, "alerts.csv", path, sizeof path);
-    if ((st = cnp_write_csv(path, &ev)) != CNP_OK)
-        goto done;
-    t.csv = now_s() - tw;
-    tw = now_s();
-    staging_path(&sg, "overview.png", path, sizeof path);
-    if ((st = cnp_write_overview(path, &ov, &sc[1], &res)) != CNP_OK)
-        goto done;
-    t.overview = now_s() - tw;
     t.write = now_s() - t0;
 
     t0 = now_s();

@@ -48,8 +48,14 @@ void cnp_overview_free(cnp_overview *ov);
 cnp_status cnp_overview_part_init(cnp_overview_part *p, const cnp_overview *ov, int strip_h);
 void cnp_overview_part_free(cnp_overview_part *p);
 void cnp_overview_part_reset(cnp_overview_part *p, int y0, int h);
+/* A tile's red and NIR DNs, as float or as UInt16 (the other pair NULL). */
+typedef struct cnp_dn_rows {
+    const float    *red, *nir;
+    const uint16_t *red16, *nir16;
+} cnp_dn_rows;
+
 void cnp_overview_part_add(cnp_overview_part *p, int x0, int y0, int w, int h,
-                           const uint8_t *cls, const float *red_after, const float *nir_after,
+                           const uint8_t *cls, const cnp_dn_rows *after,
                            const float *ndvi_after);
 void cnp_overview_part_merge(cnp_overview *ov, const cnp_overview_part *p);
 cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cnp_scene *after,

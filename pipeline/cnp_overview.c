@@ -111,7 +111,7 @@ void cnp_overview_part_reset(cnp_overview_part *p, int y0, int h)
 }
 
 void cnp_overview_part_add(cnp_overview_part *p, int x0, int y0, int w, int h,
-                           const uint8_t *cls, const float *red_after, const float *nir_after,
+                           const uint8_t *cls, const cnp_dn_rows *after,
                            const float *ndvi_after)
 {
     const cnp_overview *ov = p->ov;
@@ -122,15 +122,17 @@ void cnp_overview_part_add(cnp_overview_part *p, int x0, int y0, int w, int h,
         const int centre_row = wy == oy * ov->factor + cell_span(oy, ov->factor, ov->win[3]) / 2;
         const size_t row = (size_t)(oy - p->oy0) * ov->width;
         const size_t i0 = (size_t)r * w;
-        for (int x = 0; x < w; x++)
-            p->unobserved[row + (size_t)col[x]] += cls[i0 + x] == CNP_CLASS_UNOBSERVED;
+        if (memchr(cls + i0, CNP_CLASS_UNOBSERVED, (size_t)w))
+            for (int x = 0; x < w; x++)
+                p->unobserved[row + (size_t)col[x]] += cls[i0 + x] == CNP_CLASS_UNOBSERVED;
         if (!centre_row)
             continue;
         for (int x = 0; x < w; x++) {
             if (!centre[x] || isnan(ndvi_after[i0 + x]))
                 continue;
-            p->red[row + (size_t)col[x]] = red_after[i0 + x];
-            p->nir[row + (size_t)col[x]] = nir_after[i0 + x];
+            const size_t i = i0 + (size_t)x;
+            p->red[row + (size_t)col[x]] = after->red ? after->red[i] : after->red16[i];
+            p->nir[row + (size_t)col[x]] = after->nir ? after->nir[i] : after->nir16[i];
         }
     }
 }

@@ -875,6 +875,7 @@ struct cnp_reader {
     GDALRasterBandH red, nir, mask_band, mask_raster;
     const cnp_scene *sc;
     cnp_mask_rule   rule;
+    uint8_t         table[256]; /* rule's codes of byte values (Byte mask rasters) */
     int             radius, mask_w, mask_h;
     cnp_mask_shape  shape;
     uint16_t       *mbuf;       /* mask raster values of the window and its halo */
@@ -891,6 +892,10 @@ cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reade
         return cnp_err(CNP_E_NOMEM, "out of memory");
     rd->sc = sc;
     rd->rule = sc->mask_rule;
+    if (cnp_mask_table(&rd->rule, rd->table) != CNP_OK) {
+        free(rd);
+        return cnp_err(CNP_E_ARG, "%s scene '%s': bad mask rule", sc->role, sc->path);
+    }
     rd->radius = sc->mask_buffer_px;
     rd->shape = s->mask_buffer_square ? CNP_MASK_SQUARE : CNP_MASK_DISK;
     rd->ds = open_raster(sc->read_path);
@@ -998,25 +1003,30 @@ static cnp_status read_mask(cnp_reader *rd, int x0, int y0, int w, int h, uint8_
         rd->scratch = p;
         rd->scap = need;
     }
-    if ((st = read_band(rd->mask_raster, hx0, hy0, hw, hh, GDT_UInt16, rd->mbuf, rd->sc,
-                        "mask")) != CNP_OK)
+    /* Byte masks are read as bytes and decoded in place: no widening. */
+    const int bytes = GDALGetRasterDataType(rd->mask_raster) == GDT_Byte;
+    if ((st = read_band(rd->mask_raster, hx0, hy0, hw, hh, bytes ? GDT_Byte : GDT_UInt16,
+                        bytes ? (void *)rd->codes : (void *)rd->mbuf, rd->sc, "mask")) != CNP_OK)
         return st;
     const cnp_mask_window win = { rd->codes, hw, hh, hw, x0 - hx0, y0 - hy0, w, h };
-    if (cnp_mask_decode(&rd->rule, rd->mbuf, hn, rd->codes) != CNP_OK ||
+    const cnp_status dst = bytes ? cnp_mask_decode_u8(rd->table, rd->codes, hn, rd->codes)
+                                 : cnp_mask_decode(&rd->rule, rd->mbuf, hn, rd->codes);
+    if (dst != CNP_OK ||
         cnp_mask_apply(&win, r, rd->shape, rd->scratch, observed, w) != CNP_OK)
         return cnp_err(CNP_E_ARG, "%s mask '%s': bad mask window %d,%d %dx%d", rd->sc->role,
                        rd->sc->mask_path, x0, y0, w, h);
     return CNP_OK;
 }
 
-cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
-                           float *red, float *nir, uint8_t *observed)
+/* Red, NIR and the observation flags of one window; DNs as `type`. */
+static cnp_status reader_read(cnp_reader *rd, int x0, int y0, int w, int h, GDALDataType type,
+                              void *red, void *nir, uint8_t *observed)
 {
     const size_t n = (size_t)w * (size_t)h;
     cnp_status st;
 
-    if ((st = read_band(rd->red, x0, y0, w, h, GDT_Float32, red, rd->sc, "scene")) != CNP_OK ||
-        (st = read_band(rd->nir, x0, y0, w, h, GDT_Float32, nir, rd->sc, "scene")) != CNP_OK)
+    if ((st = read_band(rd->red, x0, y0, w, h, type, red, rd->sc, "scene")) != CNP_OK ||
+        (st = read_band(rd->nir, x0, y0, w, h, type, nir, rd->sc, "scene")) != CNP_OK)
         return st;
 
     if (rd->mask_band) {
@@ -1027,12 +1037,34 @@ cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
         memset(observed, 1, n);
     }
 
-    if (rd->sc->nir_rescale)
+    if (rd->sc->nir_rescale && type == GDT_Float32)
         nir_to_red_units(rd->sc, nir, n);
     if (rd->mask_raster &&
         (st = read_mask(rd, x0, y0, w, h, observed)) != CNP_OK)
         return st;
     return CNP_OK;
+}
+
+cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
+                           float *red, float *nir, uint8_t *observed)
+{
+    return reader_read(rd, x0, y0, w, h, GDT_Float32, red, nir, observed);
+}
+
+int cnp_reader_dn_u16(const cnp_reader *rd)
+{
+    const GDALDataType r = GDALGetRasterDataType(rd->red), n = GDALGetRasterDataType(rd->nir);
+    return !rd->sc->nir_rescale && (r == GDT_UInt16 || r == GDT_Byte) &&
+           (n == GDT_UInt16 || n == GDT_Byte);
+}
+
+cnp_status cnp_reader_read_u16(cnp_reader *rd, int x0, int y0, int w, int h,
+                               uint16_t *red, uint16_t *nir, uint8_t *observed)
+{
+    if (!cnp_reader_dn_u16(rd))
+        return cnp_err(CNP_E_ARG, "%s scene '%s': its DNs are not UInt16", rd->sc->role,
+                       rd->sc->path);
+    return reader_read(rd, x0, y0, w, h, GDT_UInt16, red, nir, observed);
 }
 
 cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],

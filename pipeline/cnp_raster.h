@@ -92,6 +92,15 @@ cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reade
 cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
                            float *red, float *nir, uint8_t *observed);
 
+/* 1 when red and NIR can be read as UInt16 without losing anything (UInt16 or
+ * Byte bands, no NIR rescaling): cnp_reader_read_u16() then skips the
+ * conversion to float. */
+int cnp_reader_dn_u16(const cnp_reader *rd);
+
+/* cnp_reader_read() with UInt16 DNs; CNP_E_ARG unless cnp_reader_dn_u16(). */
+cnp_status cnp_reader_read_u16(cnp_reader *rd, int x0, int y0, int w, int h,
+                               uint16_t *red, uint16_t *nir, uint8_t *observed);
+
 void cnp_reader_close(cnp_reader **rd);
 
 /* Read a decimated (averaged) window of bands into float buffers of

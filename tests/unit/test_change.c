@@ -1,7 +1,9 @@
 /* tests/unit/test_change.c - NDVI and change classification kernel. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cnp_change.h"
 #include "cnp_test.h"
@@ -74,7 +76,7 @@ static uint8_t classify1(double rb, double nb, double ra, double na, double fore
     uint8_t cls = 255;
     cnp_change_params p = { { plain(), plain() }, forest, drop };
     cnp_change_tile t = { 1, 1, 1, { &red[0], &red[1] }, { &nir[0], &nir[1] }, { NULL, NULL },
-                          { &o0, &o1 }, &cls };
+                          { &o0, &o1 }, &cls, { NULL, NULL }, { NULL, NULL } };
     CHECK(cnp_change_classify(&p, &t, NULL) == CNP_OK);
     if (ndvi_b) *ndvi_b = o0;
     if (ndvi_a) *ndvi_a = o1;
@@ -106,7 +108,7 @@ static void test_unobserved(void)
     uint8_t obs_b = 1, obs_a = 0, cls;
     cnp_change_params p = { { plain(), plain() }, 0.65, 0.25 };
     cnp_change_tile t = { 1, 1, 1, { &red[0], &red[1] }, { &nir[0], &nir[1] },
-                          { &obs_b, &obs_a }, { &o0, &o1 }, &cls };
+                          { &obs_b, &obs_a }, { &o0, &o1 }, &cls, { NULL, NULL }, { NULL, NULL } };
     cnp_change_counts c = { 0 };
     CHECK(cnp_change_classify(&p, &t, &c) == CNP_OK);
     CHECK(cls == CNP_CLASS_UNOBSERVED && c.unobserved == 1 && c.loss == 0);
@@ -126,7 +128,7 @@ static void test_tile_stride_and_counts(void)
     ra[S + 2] = 0; na[S + 2] = 0;      /* unobserved at (2,1) */
     rb[S] = 500; nb[S] = 600;          /* not forest at (0,1) */
     cnp_change_params p = { { plain(), plain() }, 0.65, 0.25 };
-    cnp_change_tile t = { W, H, S, { rb, ra }, { nb, na }, { NULL, NULL }, { ob, oa }, cls };
+    cnp_change_tile t = { W, H, S, { rb, ra }, { nb, na }, { NULL, NULL }, { ob, oa }, cls, { NULL, NULL }, { NULL, NULL } };
     cnp_change_counts c = { 0 };
     CHECK(cnp_change_classify(&p, &t, &c) == CNP_OK);
     CHECK(cls[1] == CNP_CLASS_LOSS);
@@ -142,7 +144,7 @@ static void test_bad_args(void)
     float v = 1, o;
     uint8_t cls;
     cnp_change_params p = { { plain(), plain() }, 0.65, 0.25 };
-    cnp_change_tile t = { 1, 1, 1, { &v, &v }, { &v, &v }, { NULL, NULL }, { &o, &o }, &cls };
+    cnp_change_tile t = { 1, 1, 1, { &v, &v }, { &v, &v }, { NULL, NULL }, { &o, &o }, &cls, { NULL, NULL }, { NULL, NULL } };
     CHECK(cnp_change_classify(NULL, &t, NULL) == CNP_E_ARG);
     CHECK(cnp_change_classify(&p, NULL, NULL) == CNP_E_ARG);
     t.stride = 0;
@@ -176,7 +178,7 @@ static void test_large_tile_thread_independent(void)
     }
     cnp_change_params p = { { plain(), plain() }, 0.3, 0.2 };
     cnp_change_tile t = { W, H, W, { rb, ra }, { nb, na }, { NULL, NULL },
-                          { buf + 4 * n, buf + 5 * n }, cls };
+                          { buf + 4 * n, buf + 5 * n }, cls, { NULL, NULL }, { NULL, NULL } };
     cnp_change_counts c = { 0 };
     CHECK(cnp_change_classify(&p, &t, &c) == CNP_OK);
     int64_t loss = 0, mism = 0;
@@ -196,9 +198,89 @@ static void test_large_tile_thread_independent(void)
     free(cls);
 }
 
+/* The UInt16 path gives bit for bit what the float path and cnp_ndvi_dn()
+ * give, with Landsat-like scale/offset, nodata, saturation, masks, a width
+ * that is not a multiple of the kernel's chunk and a row stride. */
+static void u16_matches_float(cnp_date_params d)
+{
+    enum { W = 613, H = 7, S = 640 };
+    const size_t n = (size_t)S * H;
+    uint16_t *r16 = calloc(4 * n, sizeof *r16);
+    float *f = calloc(8 * n, sizeof *f);
+    uint8_t *obs = calloc(2 * n, 1), *c16 = calloc(n, 1), *cf = calloc(n, 1);
+    CHECK(r16 && f && obs && c16 && cf);
+    if (!r16 || !f || !obs || !c16 || !cf) {
+        free(r16); free(f); free(obs); free(c16); free(cf);
+        return;
+    }
+    uint32_t s = 777;
+    for (size_t i = 0; i < 4 * n; i++) {
+        s = s * 1664525u + 1013904223u;
+        uint16_t v = (uint16_t)(7000 + (s >> 18) % 20000);
+        if ((s >> 8) % 97 == 0) v = 0;            /* nodata */
+        if ((s >> 8) % 89 == 1) v = 65535;        /* saturated */
+        r16[i] = v;
+        f[i] = v;
+    }
+    for (size_t i = 0; i < 2 * n; i++)
+        obs[i] = (uint8_t)((i * 2654435761u >> 7) % 23 != 0 ? 1 + i % 200 : 0);
+
+    cnp_change_params p = { { d, d }, 0.5, 0.2 };
+    p.date[1].has_nodata_nir = 0;
+    const uint16_t *rb = r16, *nb = r16 + n, *ra = r16 + 2 * n, *na = r16 + 3 * n;
+    cnp_change_tile t16 = { W, H, S, { NULL, NULL }, { NULL, NULL }, { obs, obs + n },
+                            { f + 4 * n, f + 5 * n }, c16, { rb, ra }, { nb, na } };
+    cnp_change_tile tf = { W, H, S, { f, f + 2 * n }, { f + n, f + 3 * n }, { obs, obs + n },
+                           { f + 6 * n, f + 7 * n }, cf, { NULL, NULL }, { NULL, NULL } };
+    cnp_change_counts c1 = { 0 }, c2 = { 0 };
+    CHECK(cnp_change_classify(&p, &t16, &c1) == CNP_OK);
+    CHECK(cnp_change_classify(&p, &tf, &c2) == CNP_OK);
+    int64_t diff = 0, loss = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            const size_t i = (size_t)y * S + (size_t)x;
+            const double b = obs[i] ? cnp_ndvi_dn(rb[i], nb[i], &p.date[0]) : NAN;
+            const double a = obs[n + i] ? cnp_ndvi_dn(ra[i], na[i], &p.date[1]) : NAN;
+            const float fb = (float)b, fa = (float)a;
+            diff += c16[i] != cf[i];
+            diff += memcmp(&f[4 * n + i], &f[6 * n + i], sizeof(float)) != 0;
+            diff += memcmp(&f[5 * n + i], &f[7 * n + i], sizeof(float)) != 0;
+            diff += !(isnan(b) ? isnan(f[4 * n + i]) : f[4 * n + i] == fb);
+            diff += !(isnan(a) ? isnan(f[5 * n + i]) : f[5 * n + i] == fa);
+            loss += c16[i] == CNP_CLASS_LOSS;
+        }
+    CHECK(diff == 0);
+    CHECK(loss > 0 && loss == c1.loss);
+    CHECK(c1.unobserved == c2.unobserved && c1.other == c2.other && c1.forest == c2.forest &&
+          c1.loss == c2.loss && c1.unobserved > 0);
+    CHECK(c1.unobserved + c1.other + c1.forest + c1.loss == (int64_t)W * H);
+    if (diff || c1.loss != c2.loss)
+        printf("  (differs for nodata %g/%g, saturated %g)\n", d.nodata_red, d.nodata_nir,
+               d.saturated_dn);
+
+    /* A date given neither way, or half of each, is refused. */
+    t16.nir16[1] = NULL;
+    CHECK(cnp_change_classify(&p, &t16, NULL) == CNP_E_ARG);
+    t16.nir[1] = f + 3 * n;
+    CHECK(cnp_change_classify(&p, &t16, NULL) == CNP_E_ARG);
+    free(r16); free(f); free(obs); free(c16); free(cf);
+}
+
+/* UInt16 DNs are checked against integer forms of nodata and saturation:
+ * fractional, out-of-range and infinite thresholds included. */
+static void test_u16_matches_float(void)
+{
+    const double sat[] = { 65535.0, 20000.5, 20000.0, INFINITY, 70000.0, 26999.99 };
+    const double nodata[] = { 0.0, 7001.5, -3.0, 65535.0, 8000.0, 1e9 };
+    for (int k = 0; k < 6; k++) {
+        cnp_date_params d = { 2.75e-5, -0.2, 1, 1, nodata[k], nodata[5 - k], sat[k] };
+        u16_matches_float(d);
+    }
+}
+
 CNP_TEST_MAIN("change",
               TEST_CASE(test_ndvi_basic), TEST_CASE(test_ndvi_zero_sum), TEST_CASE(test_ndvi_nodata),
               TEST_CASE(test_ndvi_saturation), TEST_CASE(test_ndvi_negative_reflectance),
               TEST_CASE(test_thresholds_exact_boundaries), TEST_CASE(test_unobserved),
               TEST_CASE(test_tile_stride_and_counts), TEST_CASE(test_bad_args),
-              TEST_CASE(test_large_tile_thread_independent))
+              TEST_CASE(test_large_tile_thread_independent), TEST_CASE(test_u16_matches_float))

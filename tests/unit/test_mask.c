@@ -93,6 +93,38 @@ static void test_decode_none_and_args(void)
     CHECK(cnp_mask_decode(&r, NULL, 0, NULL) == CNP_OK);
 }
 
+/* Byte masks decode through a table: the same codes as the UInt16 decoder for
+ * every byte value and every rule kind, also in place. */
+static void test_decode_u8_matches_u16(void)
+{
+    cnp_mask_rule rules[3];
+    rules[0] = scl_rule();
+    rules[1] = landsat_rule();
+    memset(&rules[2], 0, sizeof rules[2]);
+    for (int k = 0; k < 3; k++) {
+        uint16_t v16[256];
+        uint8_t v8[256], want[256], got[256], table[256];
+        for (int v = 0; v < 256; v++) {
+            v16[v] = (uint16_t)v;
+            v8[v] = (uint8_t)(255 - v);
+        }
+        CHECK(cnp_mask_decode(&rules[k], v16, 256, want) == CNP_OK);
+        CHECK(cnp_mask_table(&rules[k], table) == CNP_OK);
+        CHECK(cnp_mask_decode_u8(table, v8, 256, got) == CNP_OK);
+        int diff = 0;
+        for (int v = 0; v < 256; v++)
+            diff += got[v] != want[255 - v];
+        CHECK(diff == 0);
+        CHECK(cnp_mask_decode_u8(table, v8, 256, v8) == CNP_OK);   /* in place */
+        CHECK(memcmp(got, v8, 256) == 0);
+    }
+    uint8_t table[256] = { 0 }, one = 3;
+    CHECK(cnp_mask_decode_u8(NULL, &one, 1, &one) == CNP_E_ARG && one == 3);
+    rules[2].kind = 9;
+    table[0] = 7;
+    CHECK(cnp_mask_table(&rules[2], table) == CNP_E_ARG && table[0] == 7);
+}
+
 /* Reference: brute-force dilation over the whole raster. */
 static void reference(const uint8_t *codes, int w, int h, int r, cnp_mask_shape shape,
                       uint8_t *obs)
@@ -256,6 +288,7 @@ CNP_TEST_MAIN("mask",
               TEST_CASE(test_decode_qa_pixel_real_values),
               TEST_CASE(test_decode_scl_classes),
               TEST_CASE(test_decode_none_and_args),
+              TEST_CASE(test_decode_u8_matches_u16),
               TEST_CASE(test_single_pixel_disk_and_square),
               TEST_CASE(test_unobserved_does_not_spread),
               TEST_CASE(test_existing_flags_kept),
