@@ -100,6 +100,7 @@ typedef struct detect_ctx {
     int              win[4];
     int              strip_h, nstrips;
     int              tile_w;          /* columns per tile: the BEFORE block width */
+    int              nparts;          /* work units per strip (column ranges of tiles) */
     cnp_change_params params;
     cnp_overview    *ov;
     cnp_unobserved  *unobs;
@@ -179,19 +180,26 @@ typedef struct worker {
     int         dn_u16[2];                   /* 1: date read as UInt16 into red/nir */
     float      *red[2], *nir[2], *ndvi[2];   /* one tile: tile_w x strip_h */
     uint8_t    *obs[2], *cls, *rowmask;
-    tile_run   *segs;                        /* runs of every tile of the strip */
+    tile_run   *segs;                        /* runs of every tile of the unit */
     size_t      nsegs, segs_cap;
-    size_t     *tile_first;                  /* first seg of each tile, ntiles + 1 */
-    size_t     *tile_pos;
-    cnp_runs    runs;                        /* the strip's runs, scan order */
-    stats_vec   stats;
+    size_t     *tile_first;                  /* first seg of each tile of the unit */
     cnp_change_counts counts;
-    cnp_overview_part ovp;                   /* the strip's share of the quicklook */
+    cnp_overview_part ovp;                   /* the unit's share of the quicklook */
     cnp_runs    uruns;                       /* one tile's unobserved runs */
     cnp_trace_ws *tws;
     cnp_rings   urings;
-    cnp_unobserved unobs;                    /* the strip's unobserved pieces */
+    cnp_unobserved unobs;                    /* the unit's unobserved pieces */
 } worker;
+
+/* One strip's loss runs, gathered from its units in tile order (inside the
+ * ordered section, so by one thread at a time), then merged row by row. */
+typedef struct strip_acc {
+    tile_run   *segs;
+    size_t      nsegs, segs_cap;
+    size_t     *tile_first, *tile_pos;       /* ntiles + 1 */
+    cnp_runs    runs;                        /* the strip's runs, scan order */
+    stats_vec   stats;
+} strip_acc;
 
 /* Tiles and strips are aligned to the raster's blocks, also when the window
  * starts inside one: [start, end) of tile k / strip s, clipped to the window. */
@@ -225,9 +233,6 @@ static void worker_free(worker *w)
     free(w->rowmask);
     free(w->segs);
     free(w->tile_first);
-    free(w->tile_pos);
-    cnp_runs_free(&w->runs);
-    free(w->stats.v);
     cnp_overview_part_free(&w->ovp);
     cnp_runs_free(&w->uruns);
     cnp_trace_ws_free(w->tws);
@@ -243,7 +248,6 @@ static cnp_status worker_init(worker *w, const detect_ctx *c)
     cnp_status st;
 
     memset(w, 0, sizeof *w);
-    cnp_runs_init(&w->runs);
     cnp_runs_init(&w->uruns);
     cnp_rings_init(&w->urings);
     w->tws = cnp_trace_ws_create();
@@ -263,8 +267,7 @@ static cnp_status worker_init(worker *w, const detect_ctx *c)
     w->cls = malloc(n);
     w->rowmask = malloc((size_t)c->tile_w);
     w->tile_first = malloc((ntiles + 1) * sizeof *w->tile_first);
-    w->tile_pos = malloc((ntiles + 1) * sizeof *w->tile_pos);
-    if (!w->cls || !w->rowmask || !w->tile_first || !w->tile_pos)
+    if (!w->cls || !w->rowmask || !w->tile_first)
         return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", c->tile_w, c->strip_h);
     return cnp_overview_part_init(&w->ovp, c->ov, c->strip_h);
 }
@@ -361,11 +364,10 @@ static cnp_status process_tile(worker *w, const detect_ctx *c, int x0, int y0, i
     return CNP_OK;
 }
 
-/* One strip, tile by tile (each tile one block of the BEFORE raster, so every
- * block is decoded once and buffers stay tile-sized), then its runs in scan order. */
-static cnp_status process_strip(worker *w, const detect_ctx *c, int s)
+/* Tiles [k0, k1) of strip s, one by one (each tile one block of the BEFORE
+ * raster, so every block is decoded once and buffers stay tile-sized). */
+static cnp_status process_unit(worker *w, const detect_ctx *c, int s, int k0, int k1)
 {
-    const int ntiles = ntiles_of(c);
     int y0, h;
     span_of(c->win[1], c->win[3], c->strip_h, s, &y0, &h);
     cnp_status st;
@@ -374,44 +376,82 @@ static cnp_status process_strip(worker *w, const detect_ctx *c, int s)
     cnp_overview_part_reset(&w->ovp, y0, h);
     unobserved_clear(&w->unobs);
     w->nsegs = 0;
-    for (int k = 0; k < ntiles; k++) {
+    for (int k = k0; k < k1; k++) {
         int x0, tw;
         span_of(c->win[0], c->win[2], c->tile_w, k, &x0, &tw);
-        w->tile_first[k] = w->nsegs;
+        w->tile_first[k - k0] = w->nsegs;
         if ((st = process_tile(w, c, x0, y0, tw, h)) != CNP_OK)
             return st;
     }
-    w->tile_first[ntiles] = w->nsegs;
+    w->tile_first[k1 - k0] = w->nsegs;
+    return CNP_OK;
+}
 
-    /* Row-major merge; a run cut by a tile border is joined back into one. */
-    cnp_runs_clear(&w->runs);
-    w->stats.n = 0;
-    if ((st = stats_reserve(&w->stats, w->nsegs)) != CNP_OK)
+static void strip_acc_free(strip_acc *a)
+{
+    free(a->segs);
+    free(a->tile_first);
+    free(a->tile_pos);
+    cnp_runs_free(&a->runs);
+    free(a->stats.v);
+    memset(a, 0, sizeof *a);
+}
+
+/* A unit's runs join its strip's, after those of the units left of it. */
+static cnp_status strip_acc_add(strip_acc *a, const worker *w, int k0, int k1)
+{
+    if (k0 == 0)
+        a->nsegs = 0;
+    cnp_status st = grow_for((void **)&a->segs, &a->segs_cap, a->nsegs + w->nsegs,
+                             sizeof *a->segs, "loss runs");
+    if (st != CNP_OK)
         return st;
-    memcpy(w->tile_pos, w->tile_first, (size_t)(ntiles + 1) * sizeof *w->tile_pos);
+    if (w->nsegs)
+        memcpy(a->segs + a->nsegs, w->segs, w->nsegs * sizeof *w->segs);
+    for (int k = k0; k <= k1; k++)
+        a->tile_first[k] = a->nsegs + w->tile_first[k - k0];
+    a->nsegs += w->nsegs;
+    return CNP_OK;
+}
+
+/* Row-major merge of a whole strip's tile runs; a run cut by a tile border is
+ * joined back into one. The result does not depend on how tiles were grouped
+ * into units. */
+static cnp_status strip_acc_merge(strip_acc *a, const detect_ctx *c, int s)
+{
+    const int ntiles = ntiles_of(c);
+    int y0, h;
+    span_of(c->win[1], c->win[3], c->strip_h, s, &y0, &h);
+    cnp_status st;
+
+    cnp_runs_clear(&a->runs);
+    a->stats.n = 0;
+    if ((st = stats_reserve(&a->stats, a->nsegs)) != CNP_OK)
+        return st;
+    memcpy(a->tile_pos, a->tile_first, (size_t)(ntiles + 1) * sizeof *a->tile_pos);
     for (int y = y0; y < y0 + h; y++) {
         for (int k = 0; k < ntiles; k++) {
-            for (; w->tile_pos[k] < w->tile_first[k + 1] && w->segs[w->tile_pos[k]].run.y == y;
-                 w->tile_pos[k]++) {
-                const tile_run *seg = &w->segs[w->tile_pos[k]];
+            for (; a->tile_pos[k] < a->tile_first[k + 1] && a->segs[a->tile_pos[k]].run.y == y;
+                 a->tile_pos[k]++) {
+                const tile_run *seg = &a->segs[a->tile_pos[k]];
                 int extended = 0;
-                if ((st = cnp_runs_push(&w->runs, y, seg->run.x0, seg->run.x1, &extended)) !=
+                if ((st = cnp_runs_push(&a->runs, y, seg->run.x0, seg->run.x1, &extended)) !=
                     CNP_OK)
                     return cnp_err(st, "out of memory for loss runs");
                 if (extended) {
-                    run_stats *last = &w->stats.v[w->stats.n - 1];
+                    run_stats *last = &a->stats.v[a->stats.n - 1];
                     last->sum_dndvi += seg->st.sum_dndvi;
                     last->sum_before += seg->st.sum_before;
                     last->sum_after += seg->st.sum_after;
                     if (seg->st.min_dndvi < last->min_dndvi)
                         last->min_dndvi = seg->st.min_dndvi;
                 } else {
-                    w->stats.v[w->stats.n++] = seg->st;
+                    a->stats.v[a->stats.n++] = seg->st;
                 }
             }
         }
     }
-    if ((st = cnp_runs_link(&w->runs, c->job->settings.connectivity)) != CNP_OK)
+    if ((st = cnp_runs_link(&a->runs, c->job->settings.connectivity)) != CNP_OK)
         return cnp_err(st, "labelling failed");
     return CNP_OK;
 }
@@ -464,7 +504,37 @@ static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp
     return CNP_OK;
 }
 
-/* Classify every strip and collect the loss runs into `all`. */
+/* Classify every strip and collect the loss runs into `all`. The work unit is
+ * a column range of a strip's tiles (c->nparts per strip), so that more
+ * threads than strips find work; units finish in any order and are merged in
+ * order (OpenMP ordered), a strip's runs once its last unit is in. */
+static cnp_status unit_merge(const detect_ctx *c, strip_acc *acc, const worker *w, int s, int p,
+                             int k0, int k1, cnp_runs *all, stats_vec *all_stats,
+                             cnp_change_counts *counts)
+{
+    cnp_status st;
+    if ((st = strip_acc_add(acc, w, k0, k1)) != CNP_OK ||
+        (st = unobserved_append(c->unobs, &w->unobs)) != CNP_OK)
+        return st;
+    cnp_overview_part_merge(c->ov, &w->ovp);
+    counts->unobserved += w->counts.unobserved;
+    counts->other += w->counts.other;
+    counts->forest += w->counts.forest;
+    counts->loss += w->counts.loss;
+    if (p < c->nparts - 1)
+        return CNP_OK;
+
+    if ((st = strip_acc_merge(acc, c, s)) != CNP_OK)
+        return st;
+    if ((st = cnp_runs_concat(all, &acc->runs, c->job->settings.connectivity)) != CNP_OK ||
+        (st = stats_reserve(all_stats, all->n)) != CNP_OK)
+        return cnp_err(CNP_E_NOMEM, "out of memory merging loss runs");
+    if (acc->stats.n)
+        memcpy(all_stats->v + all_stats->n, acc->stats.v, acc->stats.n * sizeof *acc->stats.v);
+    all_stats->n += acc->stats.n;
+    return CNP_OK;
+}
+
 static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all,
                                 stats_vec *all_stats, cnp_change_counts *counts)
 {
@@ -472,11 +542,23 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
     char fail_msg[1024] = "";
     int failed = 0;
     const int show_progress = !c->job->quiet && isatty(STDERR_FILENO);
+    const int ntiles = ntiles_of(c), nunits = c->nstrips * c->nparts;
+    strip_acc acc;
+
+    memset(&acc, 0, sizeof acc);
+    cnp_runs_init(&acc.runs);
+    acc.tile_first = malloc(((size_t)ntiles + 1) * sizeof *acc.tile_first);
+    acc.tile_pos = malloc(((size_t)ntiles + 1) * sizeof *acc.tile_pos);
+    if (!acc.tile_first || !acc.tile_pos) {
+        strip_acc_free(&acc);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
 
     #pragma omp parallel num_threads(nthreads) default(none) \
-        shared(c, all, all_stats, counts, fail_st, fail_msg, failed, show_progress)
+        shared(c, all, all_stats, counts, fail_st, fail_msg, failed, show_progress, acc, ntiles, \
+               nunits)
     {
-        /* Parallelism is across strips: the kernels called by a worker must not
+        /* Parallelism is across units: the kernels called by a worker must not
          * start teams of their own (with --threads 1 the outer team is inactive
          * and they would, spinning idle threads). */
         omp_set_num_threads(1);
@@ -486,7 +568,10 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
         snprintf(init_msg, sizeof init_msg, "%s", cnp_err_msg());
 
         #pragma omp for ordered schedule(dynamic, 1)
-        for (int s = 0; s < c->nstrips; s++) {
+        for (int u = 0; u < nunits; u++) {
+            const int s = u / c->nparts, p = u % c->nparts;
+            const int k0 = (int)((int64_t)ntiles * p / c->nparts);
+            const int k1 = (int)((int64_t)ntiles * (p + 1) / c->nparts);
             int stop;
             #pragma omp atomic read
             stop = failed;
@@ -494,44 +579,25 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
             if (st != CNP_OK)
                 cnp_err(st, "%s", init_msg);
             else if (!stop)
-                st = process_strip(&w, c, s);
+                st = process_unit(&w, c, s, k0, k1);
 
             #pragma omp ordered
             {
+                if (!failed && st == CNP_OK && !stop)
+                    st = unit_merge(c, &acc, &w, s, p, k0, k1, all, all_stats, counts);
                 if (!failed && st != CNP_OK) {
                     fail_st = st;
                     snprintf(fail_msg, sizeof fail_msg, "%s", cnp_err_msg());
                     #pragma omp atomic write
                     failed = 1;
-                } else if (!failed && !stop) {
-                    cnp_status mst = cnp_runs_concat(all, &w.runs, c->job->settings.connectivity);
-                    if (mst == CNP_OK)
-                        mst = stats_reserve(all_stats, all->n);
-                    if (mst == CNP_OK)
-                        mst = unobserved_append(c->unobs, &w.unobs);
-                    if (mst != CNP_OK) {
-                        fail_st = CNP_E_NOMEM;
-                        snprintf(fail_msg, sizeof fail_msg, "out of memory merging loss runs");
-                        #pragma omp atomic write
-                        failed = 1;
-                    } else {
-                        if (w.stats.n)
-                            memcpy(all_stats->v + all_stats->n, w.stats.v,
-                                   w.stats.n * sizeof *w.stats.v);
-                        all_stats->n += w.stats.n;
-                        cnp_overview_part_merge(c->ov, &w.ovp);
-                        counts->unobserved += w.counts.unobserved;
-                        counts->other += w.counts.other;
-                        counts->forest += w.counts.forest;
-                        counts->loss += w.counts.loss;
-                    }
                 }
                 if (show_progress)
-                    GDALTermProgress((double)(s + 1) / c->nstrips, NULL, NULL);
+                    GDALTermProgress((double)(u + 1) / nunits, NULL, NULL);
             }
         }
         worker_free(&w);
     }
+    strip_acc_free(&acc);
     if (failed)
         return cnp_err(fail_st, "%s", fail_msg);
     return CNP_OK;
@@ -683,23 +749,97 @@ typedef struct comp_acc {
     int32_t first_x, first_y;
 } comp_acc;
 
+/* One tracing thread's buffers and its own copy of the transformation to
+ * WGS84 (a transformation object must not be shared between threads). */
+typedef struct trace_scratch {
+    cnp_trace_ws *ws;
+    cnp_rings     rings;
+    cnp_run      *tmp;
+    size_t        tmp_cap, area_cap;
+    double       *area_buf;
+    geo_ctx       g;
+} trace_scratch;
+
+static cnp_status trace_scratch_init(trace_scratch *t, const geo_ctx *g)
+{
+    memset(t, 0, sizeof *t);
+    cnp_rings_init(&t->rings);
+    t->g = *g;
+    t->g.to_wgs84 = OCTClone(g->to_wgs84);
+    t->ws = cnp_trace_ws_create();
+    if (!t->ws || !t->g.to_wgs84)
+        return cnp_err(CNP_E_NOMEM, "out of memory for tracing");
+    return CNP_OK;
+}
+
+static void trace_scratch_free(trace_scratch *t)
+{
+    cnp_rings_free(&t->rings);
+    cnp_trace_ws_free(t->ws);
+    free(t->tmp);
+    free(t->area_buf);
+    if (t->g.to_wgs84)
+        OCTDestroyCoordinateTransformation(t->g.to_wgs84);
+    memset(t, 0, sizeof *t);
+}
+
+/* Trace one component (its nr runs, listed by `idx`) into alert *al. */
+static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp_scene *before,
+                              const cnp_scene *after, const cnp_runs *runs, const uint32_t *idx,
+                              size_t nr, const comp_acc *a, cnp_alert *al)
+{
+    cnp_status st;
+    if (t->tmp_cap < nr) {
+        cnp_run *p = realloc(t->tmp, nr * sizeof *p);
+        if (!p)
+            return cnp_err(CNP_E_NOMEM, "out of memory tracing an alert");
+        t->tmp = p;
+        t->tmp_cap = nr;
+    }
+    for (size_t k = 0; k < nr; k++)
+        t->tmp[k] = runs->run[idx[k]];
+    cnp_rings_clear(&t->rings);
+    if ((st = cnp_trace_runs(t->tmp, nr, t->ws, &t->rings)) != CNP_OK)
+        return cnp_err(st, "tracing an alert polygon failed");
+
+    double area_m2 = 0;
+    if ((st = rings_to_geometry(&t->g, &t->rings, (OGRGeometryH *)&al->geom, &area_m2,
+                                &t->area_buf, &t->area_cap)) != CNP_OK)
+        return st;
+
+    const double n = (double)a->pixels;
+    al->pixels = a->pixels;
+    al->area_ha = round_to(area_m2 / 1e4, 1e4);
+    al->mean_dndvi = round_to(a->sum_dndvi / n, 1e4);
+    al->min_dndvi = round_to(a->min_dndvi, 1e4);
+    al->mean_ndvi_before = round_to(a->sum_before / n, 1e4);
+    al->mean_ndvi_after = round_to(a->sum_after / n, 1e4);
+    al->high_confidence = -(a->sum_dndvi / n) >= s->high_confidence_drop;
+    const double px = a->sum_x / n, py = a->sum_y / n;
+    al->centroid_x = before->gt[0] + px * before->gt[1];
+    al->centroid_y = before->gt[3] + py * before->gt[5];
+    double lon = al->centroid_x, lat = al->centroid_y;
+    if (!OCTTransform(t->g.to_wgs84, 1, &lon, &lat, NULL))
+        return cnp_err(CNP_E_DATA, "cannot transform an alert centroid to WGS84");
+    al->centroid_lon = round_to(lon, 1e7);
+    al->centroid_lat = round_to(lat, 1e7);
+    alert_id(s, before, after, before->gt[0] + a->first_x * before->gt[1],
+             before->gt[3] + a->first_y * before->gt[5], a->pixels, al->id);
+    return CNP_OK;
+}
+
 static cnp_status build_alerts(const cnp_job *job, const cnp_scene *before, const cnp_scene *after,
                                const int win[4], cnp_runs *runs, const stats_vec *stats,
-                               cnp_result *res)
+                               int nthreads, cnp_result *res)
 {
     const cnp_settings *s = &job->settings;
     cnp_status st = CNP_OK;
     uint32_t *label = NULL, *order = NULL;
-    size_t *start = NULL, ncomp = 0, tmp_cap = 0, area_cap = 0;
+    size_t *start = NULL, *kept = NULL, ncomp = 0;
     comp_acc *acc = NULL;
-    cnp_run *tmp = NULL;
-    double *area_buf = NULL;
-    cnp_trace_ws *ws = NULL;
-    cnp_rings rings;
     geo_ctx g;
     OGRSpatialReferenceH scene_srs = NULL, wgs84 = NULL;
 
-    cnp_rings_init(&rings);
     memset(&g, 0, sizeof g);
     g.gt = before->gt;
     geod_init(&g.geod, 6378137.0, 1 / 298.257223563);
@@ -767,70 +907,59 @@ static cnp_status build_alerts(const cnp_job *job, const cnp_scene *before, cons
     for (size_t c = 0; c < ncomp; c++)
         nkeep += acc[c].pixels >= res->min_pixels;
     res->alerts = calloc(nkeep + 1, sizeof *res->alerts);
-    ws = cnp_trace_ws_create();
-    if (!res->alerts || !ws) {
+    kept = malloc((nkeep + 1) * sizeof *kept);
+    if (!res->alerts || !kept) {
         st = cnp_err(CNP_E_NOMEM, "out of memory for %zu alerts", nkeep);
         goto done;
     }
-
-    for (size_t c = 0; c < ncomp; c++) {
-        const comp_acc *a = &acc[c];
-        if (a->pixels < res->min_pixels)
-            continue;
-        const size_t nr = start[c + 1] - start[c];
-        if (tmp_cap < nr) {
-            cnp_run *p = realloc(tmp, nr * sizeof *p);
-            if (!p) {
-                st = cnp_err(CNP_E_NOMEM, "out of memory tracing an alert");
-                goto done;
+    nkeep = 0;
+    for (size_t c = 0; c < ncomp; c++)
+        if (acc[c].pixels >= res->min_pixels)
+            kept[nkeep++] = c;
+    /* Alerts are traced side by side; each one's result depends on its own
+     * runs only, so any thread count gives the same alerts. */
+    res->nalerts = nkeep;
+    int failed = 0;
+    char fail_msg[1024] = "";
+    #pragma omp parallel num_threads(nthreads) default(none) \
+        shared(res, kept, nkeep, acc, start, order, runs, g, s, before, after, failed, fail_msg, st)
+    {
+        trace_scratch ts;
+        cnp_status tst = trace_scratch_init(&ts, &g);
+        #pragma omp for schedule(dynamic, 8)
+        for (size_t k = 0; k < nkeep; k++) {
+            int stop;
+            #pragma omp atomic read
+            stop = failed;
+            if (stop)
+                continue;
+            if (tst == CNP_OK)
+                tst = build_alert(&ts, s, before, after, runs, order + start[kept[k]],
+                                  start[kept[k] + 1] - start[kept[k]], &acc[kept[k]],
+                                  &res->alerts[k]);
+            if (tst != CNP_OK) {
+                #pragma omp critical(build_alerts_fail)
+                if (!failed) {
+                    st = tst;
+                    snprintf(fail_msg, sizeof fail_msg, "%s", cnp_err_msg());
+                    #pragma omp atomic write
+                    failed = 1;
+                }
             }
-            tmp = p;
-            tmp_cap = nr;
         }
-        for (size_t k = 0; k < nr; k++)
-            tmp[k] = runs->run[order[start[c] + k]];
-        cnp_rings_clear(&rings);
-        if ((st = cnp_trace_runs(tmp, nr, ws, &rings)) != CNP_OK) {
-            st = cnp_err(st, "tracing an alert polygon failed");
-            goto done;
-        }
-
-        cnp_alert *al = &res->alerts[res->nalerts];
-        double area_m2 = 0;
-        if ((st = rings_to_geometry(&g, &rings, (OGRGeometryH *)&al->geom, &area_m2, &area_buf,
-                                    &area_cap)) != CNP_OK)
-            goto done;
-        res->nalerts++;
-
-        const double n = (double)a->pixels;
-        al->pixels = a->pixels;
-        al->area_ha = round_to(area_m2 / 1e4, 1e4);
-        al->mean_dndvi = round_to(a->sum_dndvi / n, 1e4);
-        al->min_dndvi = round_to(a->min_dndvi, 1e4);
-        al->mean_ndvi_before = round_to(a->sum_before / n, 1e4);
-        al->mean_ndvi_after = round_to(a->sum_after / n, 1e4);
-        al->high_confidence = -(a->sum_dndvi / n) >= s->high_confidence_drop;
-        const double px = a->sum_x / n, py = a->sum_y / n;
-        al->centroid_x = before->gt[0] + px * before->gt[1];
-        al->centroid_y = before->gt[3] + py * before->gt[5];
-        double lon = al->centroid_x, lat = al->centroid_y;
-        if (!OCTTransform(g.to_wgs84, 1, &lon, &lat, NULL)) {
-            st = cnp_err(CNP_E_DATA, "cannot transform an alert centroid to WGS84");
-            goto done;
-        }
-        al->centroid_lon = round_to(lon, 1e7);
-        al->centroid_lat = round_to(lat, 1e7);
-        alert_id(s, before, after, before->gt[0] + a->first_x * before->gt[1],
-                 before->gt[3] + a->first_y * before->gt[5], a->pixels, al->id);
-        res->loss_pixels_in_alerts += a->pixels;
-        res->total_area_ha += al->area_ha;
+        trace_scratch_free(&ts);
+    }
+    if (failed) {
+        st = cnp_err(st, "%s", fail_msg);
+        goto done;
+    }
+    for (size_t k = 0; k < nkeep; k++) {   /* in alert order: the same sum every time */
+        res->loss_pixels_in_alerts += res->alerts[k].pixels;
+        res->total_area_ha += res->alerts[k].area_ha;
     }
 
 done:
-    cnp_rings_free(&rings);
-    cnp_trace_ws_free(ws);
-    free(area_buf);
-    free(tmp);
+    free(kept);
     free(acc);
     free(start);
     free(order);
@@ -1462,10 +1591,18 @@ cnp_status cnp_detect_run(const cnp_job *job)
         goto done;
 
     int nthreads = s->threads > 0 ? s->threads : omp_get_num_procs();
-    if (nthreads > c.nstrips)
-        nthreads = c.nstrips;
+    const int ntiles = ntiles_of(&c);
+    if ((int64_t)nthreads > (int64_t)c.nstrips * ntiles)
+        nthreads = c.nstrips * ntiles;
     if ((st = plan_memory(job, &c, &ov, &nthreads, &res)) != CNP_OK)
         goto done;
+    /* Enough units for every thread to stay busy to the end (about three per
+     * thread), never finer than one tile. Any split gives the same outputs. */
+    c.nparts = (3 * nthreads + c.nstrips - 1) / c.nstrips;
+    if (c.nparts > ntiles)
+        c.nparts = ntiles;
+    if (c.nparts < 1 || nthreads == 1)
+        c.nparts = 1;
     res.threads = nthreads;
     res.strip_height = c.strip_h;
     res.tile_width = c.tile_w;
@@ -1489,7 +1626,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     }
 
     t0 = now_s();
-    if ((st = build_alerts(job, &sc[0], &sc[1], win, &runs, &stats, &res)) != CNP_OK)
+    if ((st = build_alerts(job, &sc[0], &sc[1], win, &runs, &stats, nthreads, &res)) != CNP_OK)
         goto done;
     t.polygons = now_s() - t0;
 
