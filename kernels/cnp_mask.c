@@ -66,15 +66,69 @@ cnp_status cnp_mask_table(const cnp_mask_rule *rule, uint8_t table[256])
     return st;
 }
 
+/* Masks list a few class values (Sentinel-2 SCL: 6 of 12): compare with each
+ * of up to 8 values, which vectorises, instead of a byte-wide table lookup. */
+enum { FEW_VALUES = 8 };
+
+/* In place: one pointer, so the loop vectorises without alias checks. */
+static void decode_few(uint8_t *buf, size_t n, const uint8_t val[FEW_VALUES],
+                       const uint8_t code[FEW_VALUES])
+{
+    const uint8_t v0 = val[0], v1 = val[1], v2 = val[2], v3 = val[3];
+    const uint8_t v4 = val[4], v5 = val[5], v6 = val[6], v7 = val[7];
+    const uint8_t c0 = code[0], c1 = code[1], c2 = code[2], c3 = code[3];
+    const uint8_t c4 = code[4], c5 = code[5], c6 = code[6], c7 = code[7];
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t v = buf[i];
+        buf[i] = (uint8_t)((v == v0 ? c0 : 0) | (v == v1 ? c1 : 0) | (v == v2 ? c2 : 0) |
+                             (v == v3 ? c3 : 0) | (v == v4 ? c4 : 0) | (v == v5 ? c5 : 0) |
+                             (v == v6 ? c6 : 0) | (v == v7 ? c7 : 0));
+    }
+}
+
 cnp_status cnp_mask_decode_u8(const uint8_t table[256], const uint8_t *values, size_t n,
                               uint8_t *codes)
 {
     if (!table || (n > 0 && (!values || !codes)))
         return CNP_E_ARG;
+
+    uint8_t val[FEW_VALUES], code[FEW_VALUES];
+    int nval = 0;
+    for (int v = 0; v < 256; v++) {
+        if (table[v] == CNP_MASK_CLEAR)
+            continue;
+        if (nval == FEW_VALUES) {
+            nval = -1;
+            break;
+        }
+        val[nval] = (uint8_t)v;
+        code[nval++] = table[v];
+    }
+    if (nval == 0) {
+        memset(codes, CNP_MASK_CLEAR, n);
+        return CNP_OK;
+    }
+    if (nval < 0) {
+        #pragma omp parallel for schedule(static) default(none) \
+            shared(table, values, codes, n) if (n > 65536)
+        for (size_t i = 0; i < n; i++)
+            codes[i] = table[values[i]];
+        return CNP_OK;
+    }
+    for (int j = nval; j < FEW_VALUES; j++) {   /* pad with a repeat: or-ing it is a no-op */
+        val[j] = val[0];
+        code[j] = code[0];
+    }
+    if (codes != values)
+        memmove(codes, values, n);
+    enum { PIECE = 1 << 16 };
+    const size_t npieces = (n + PIECE - 1) / PIECE;
     #pragma omp parallel for schedule(static) default(none) \
-        shared(table, values, codes, n) if (n > 65536)
-    for (size_t i = 0; i < n; i++)
-        codes[i] = table[values[i]];
+        shared(codes, n, val, code, npieces) if (npieces > 1)
+    for (size_t p = 0; p < npieces; p++) {
+        const size_t i0 = p * PIECE, len = n - i0 < PIECE ? n - i0 : PIECE;
+        decode_few(codes + i0, len, val, code);
+    }
     return CNP_OK;
 }
 

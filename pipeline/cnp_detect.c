@@ -1375,15 +1375,15 @@ static cnp_status write_one_product(int which, const staging *sg, const cnp_resu
 }
 
 /* The four outputs are independent files, written side by side when there
- * are threads for it: GeoJSON (OGR's slowest writer) on one, the quicklook,
- * GeoPackage and CSV on the other, about equal halves. Each file is
+ * are threads for it: GeoJSON (OGR's slowest writer) and CSV on one, the
+ * quicklook and GeoPackage on the other, about equal halves. Each file is
  * deterministic on its own, so the order they finish in changes nothing. The
  * first failure in product order is reported. */
 static cnp_status write_products(const staging *sg, const cnp_result *res, const cnp_scene sc[2],
                                  const cnp_evidence_ctx *ev, const cnp_overview *ov, int nthreads,
                                  timings *t)
 {
-    static const int order[2][3] = { { 1, -1, -1 }, { 3, 0, 2 } };
+    static const int order[2][3] = { { 1, 2, -1 }, { 3, 0, -1 } };
     cnp_status st[4] = { CNP_OK, CNP_OK, CNP_OK, CNP_OK };
     char msg[4][1024] = { "", "", "", "" };
 
