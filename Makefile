@@ -61,7 +61,20 @@ $(BUILD)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
 
 $(BUILD)/pipeline/%.o: pipeline/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Ikernels $(GEO_CFLAGS) -DCNP_VERSION='"$(VERSION)"' $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -Ikernels $(GEO_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# The version lives in one generated file, rewritten only when `git describe`
+# changes, so every object agrees on it and nothing else rebuilds for it.
+$(BUILD)/cnp_version.c: FORCE
+	@mkdir -p $(@D)
+	@printf '#include "cnp_version.h"\nconst char cnp_version[] = "%s";\n' '$(VERSION)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+$(BUILD)/cnp_version.o: $(BUILD)/cnp_version.c
+	$(CC) $(CPPFLAGS) -Ipipeline $(CFLAGS) -c $< -o $@
+
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/scripts/%.o: scripts/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -70,7 +83,7 @@ $(BUILD)/scripts/%.o: scripts/%.c | $(DEPS_STAMP)
 $(BUILD)/libkernels.a: $(KERNEL_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/libpipeline.a: $(PIPELINE_OBJ)
+$(BUILD)/libpipeline.a: $(PIPELINE_OBJ) $(BUILD)/cnp_version.o
 	$(AR) rcs $@ $^
 
 $(BIN)/canopy: $(BUILD)/pipeline/cnp_cli.o $(BUILD)/libpipeline.a $(BUILD)/libkernels.a

@@ -25,10 +25,7 @@
 #include <omp.h>
 
 #include "cnp_err.h"
-
-#ifndef CNP_VERSION
-#define CNP_VERSION "unknown"
-#endif
+#include "cnp_version.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -281,7 +278,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
         case 'c': config = optarg; break;
         case 'q': ro.quiet = 1; break;
         case 'h': usage_batch(stdout, so, nso); goto out;
-        case 'V': puts("canopy " CNP_VERSION); goto out;
+        case 'V': printf("canopy %s\n", cnp_version); goto out;
         case 'j':
             if (parse_count(optarg, 1, 4096, &n)) {
                 rc = usage_error("--jobs: expected a count 1-4096, not '%s'", optarg);

@@ -33,10 +33,7 @@
 #include "cnp_output.h"
 #include "cnp_product.h"
 #include "cnp_raster.h"
-
-#ifndef CNP_VERSION
-#define CNP_VERSION "unknown"
-#endif
+#include "cnp_version.h"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -1136,7 +1133,7 @@ cnp_status cnp_batch_plan_write(const cnp_batch_plan *p, const char *path)
     cnp_json_str(&j, "program", "canopy");
     cnp_json_str(&j, "kind", "batch-plan");
     cnp_json_int(&j, "format", 1);
-    cnp_json_str(&j, "version", CNP_VERSION);
+    cnp_json_str(&j, "version", cnp_version);
     cnp_json_str(&j, "outroot", p->outroot);
     cnp_json_array(&j, "inputs");
     for (size_t i = 0; i < p->ninput; i++)

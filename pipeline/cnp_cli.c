@@ -19,10 +19,7 @@
 #include "cnp_info.h"
 #include "cnp_monitor_cmd.h"   /* canopy monitor: pipeline/cnp_monitor_cmd.c */
 #include "cnp_verify.h"
-
-#ifndef CNP_VERSION
-#define CNP_VERSION "unknown"
-#endif
+#include "cnp_version.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -219,7 +216,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         case 'c': job.config_path = optarg; break;
         case 'q': job.quiet = 1; break;
         case 'h': usage_detect(stdout); return EXIT_OK;
-        case 'V': puts("canopy " CNP_VERSION); return EXIT_OK;
+        case 'V': printf("canopy %s\n", cnp_version); return EXIT_OK;
         case OPT_BMASK: job.before_mask = optarg; break;
         case OPT_AMASK: job.after_mask = optarg; break;
         case OPT_PRINT_CONFIG: print_config = 1; break;
@@ -445,7 +442,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
-        puts("canopy " CNP_VERSION);
+        printf("canopy %s\n", cnp_version);
         return EXIT_OK;
     }
     if (strcmp(cmd, "verify") == 0)

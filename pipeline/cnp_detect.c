@@ -40,10 +40,7 @@
 #include "cnp_raster.h"
 #include "cnp_runs.h"
 #include "cnp_trace.h"
-
-#ifndef CNP_VERSION
-#define CNP_VERSION "unknown"
-#endif
+#include "cnp_version.h"
 
 static double now_s(void)
 {
@@ -1208,7 +1205,7 @@ static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp
         return cnp_err(CNP_E_IO, "cannot write '%s': %s", path, strerror(errno));
     cnp_json_begin(&j, f);
     cnp_json_str(&j, "program", "canopy");
-    cnp_json_str(&j, "version", CNP_VERSION);
+    cnp_json_str(&j, "version", cnp_version);
     cnp_json_str(&j, "command", "detect");
     cnp_json_str(&j, "run_id", run_id);
     cnp_json_array(&j, "command_line");
@@ -1301,7 +1298,7 @@ static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp
     cnp_json_num(&j, "peak_rss_mb", round_to((double)ru.ru_maxrss / 1024.0, 10));
     cnp_json_close(&j, '}');
     cnp_json_object(&j, "software");
-    cnp_json_str(&j, "canopy", CNP_VERSION);
+    cnp_json_str(&j, "canopy", cnp_version);
     cnp_json_str(&j, "compiler", "gcc " __VERSION__);
     cnp_json_str(&j, "gdal", GDALVersionInfo("RELEASE_NAME"));
     char pj[32];
@@ -1666,7 +1663,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     ev.scene[1] = &sc[1];
     ev.res = &res;
     ev.run_id = run_id;
-    ev.program_version = CNP_VERSION;
+    ev.program_version = cnp_version;
     ev.max_chips = job->max_chips;
     ev.has_chip = calloc(res.nalerts + 1, 1);
     if (!ev.has_chip) {

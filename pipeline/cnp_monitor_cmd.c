@@ -45,10 +45,7 @@
 
 #include "cnp_config.h"
 #include "cnp_err.h"
-
-#ifndef CNP_VERSION
-#define CNP_VERSION "unknown"
-#endif
+#include "cnp_version.h"
 
 typedef struct mon_opts {
     const char  *state_dir, *db, *on_new, *config_path;
@@ -72,7 +69,7 @@ static void log_init(mon_log *l, const mon_opts *o, const char *started)
     l->o = json_object_new_object();
     json_object_object_add(l->o, "program", json_object_new_string("canopy"));
     json_object_object_add(l->o, "command", json_object_new_string("monitor"));
-    json_object_object_add(l->o, "version", json_object_new_string(CNP_VERSION));
+    json_object_object_add(l->o, "version", json_object_new_string(cnp_version));
     json_object_object_add(l->o, "state", json_object_new_string(o->state_dir));
     json_object_object_add(l->o, "started", json_object_new_string(started));
     l->failures = json_object_new_array();

@@ -17,10 +17,7 @@
 #include "cnp_err.h"
 #include "cnp_output.h"
 #include "cnp_png.h"
-
-#ifndef CNP_VERSION
-#define CNP_VERSION "unknown"
-#endif
+#include "cnp_version.h"
 
 cnp_status cnp_overview_init(cnp_overview *ov, const int win[4], int max_size)
 {
@@ -248,11 +245,12 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
     cnp_draw_mask_overlay(&img, mask, ov->width, grey, 0.6, 6, 2);
     draw_alerts(&img, ov, after->gt, res);
 
-    char count[32];
+    char count[32], software[96];
     snprintf(count, sizeof count, "%zu", res->nalerts);
+    snprintf(software, sizeof software, "canopy %s", cnp_version);
     const cnp_png_text text[] = {
         { "Title", "Canopy forest-loss overview" },
-        { "Software", "canopy " CNP_VERSION },
+        { "Software", software },
         { "Source", after->path },
         { "Alerts", count },
         { "Description", "AFTER scene, false colour (NIR, red, green); yellow: alert outlines; "
