@@ -647,10 +647,12 @@ static cnp_status pixel_area_m2(const cnp_scene *sc, const int win[4], geo_ctx *
     return CNP_OK;
 }
 
-/* Geodesic area (m^2, unsigned) of one ring given in pixel-corner coordinates.
- * Long straight pixel edges are densified so the geodesic follows the grid line. */
-static cnp_status ring_area(const geo_ctx *g, const int32_t *xy, size_t count, double *out,
-                            double **buf, size_t *cap)
+/* Geodesic area (m^2, unsigned) of one ring given in pixel-corner coordinates,
+ * and the ring in WGS84 (lon, lat) as OGR ring `ll` (vertex order reversed when
+ * `reverse`). Long straight pixel edges are densified so the geodesic follows
+ * the grid line; `ll` gets the vertices only, transformed in the same call. */
+static cnp_status ring_area(const geo_ctx *g, const int32_t *xy, size_t count, int reverse,
+                            double *out, OGRGeometryH ll, double **buf, size_t *cap)
 {
     enum { STEP = 32 };
     size_t n = 0;
@@ -658,19 +660,21 @@ static cnp_status ring_area(const geo_ctx *g, const int32_t *xy, size_t count, d
         const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
         n += (size_t)((dx > dy ? dx : dy) + STEP - 1) / STEP;
     }
-    if (*cap < 2 * n) {
-        double *p = realloc(*buf, 2 * n * sizeof *p);
+    /* lon, lat, and the index of each vertex's own point among them */
+    if (*cap < 3 * n + 1) {
+        double *p = realloc(*buf, (3 * n + 1) * sizeof *p);
         if (!p)
             return cnp_err(CNP_E_NOMEM, "out of memory");
         *buf = p;
-        *cap = 2 * n;
+        *cap = 3 * n + 1;
     }
-    double *lon = *buf, *lat = *buf + n;
+    double *lon = *buf, *lat = *buf + n, *vertex_at = *buf + 2 * n;
     size_t k = 0;
     for (size_t i = 0; i + 1 < count; i++) {
         const double ax = xy[2 * i], ay = xy[2 * i + 1], bx = xy[2 * i + 2], by = xy[2 * i + 3];
         const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
         const int steps = ((dx > dy ? dx : dy) + STEP - 1) / STEP;
+        vertex_at[i] = (double)k;
         for (int s = 0; s < steps; s++) {
             const double t = (double)s / steps;
             const double px = ax + t * (bx - ax), py = ay + t * (by - ay);
@@ -684,15 +688,27 @@ static cnp_status ring_area(const geo_ctx *g, const int32_t *xy, size_t count, d
     double area = 0;
     geod_polygonarea(&g->geod, lat, lon, (int)k, &area, NULL);
     *out = fabs(area);
+
+    OGR_G_SetPointCount(ll, (int)count);
+    for (size_t i = 0; i < count; i++) {
+        size_t j = reverse ? count - 1 - i : i;
+        if (j == count - 1)
+            j = 0;                           /* the closing vertex is the first */
+        const size_t at = (size_t)vertex_at[j];
+        OGR_G_SetPoint_2D(ll, (int)i, lon[at], lat[at]);
+    }
     return CNP_OK;
 }
 
-/* MultiPolygon in the scene CRS from traced rings; area_m2 = shells - holes. */
+/* MultiPolygons in the scene CRS and in WGS84 from traced rings;
+ * area_m2 = shells - holes. */
 static cnp_status rings_to_geometry(const geo_ctx *g, const cnp_rings *rings, OGRGeometryH *out,
-                                    double *area_m2, double **buf, size_t *cap)
+                                    OGRGeometryH *out_wgs84, double *area_m2, double **buf,
+                                    size_t *cap)
 {
     OGRGeometryH multi = OGR_G_CreateGeometry(wkbMultiPolygon);
-    OGRGeometryH poly = NULL;
+    OGRGeometryH multi84 = OGR_G_CreateGeometry(wkbMultiPolygon);
+    OGRGeometryH poly = NULL, poly84 = NULL;
     cnp_status st = CNP_OK;
     /* A north-up grid flips y, turning the tracer's shells counter-clockwise;
      * a south-up grid does not, so reverse rings there to keep shells CCW. */
@@ -703,9 +719,12 @@ static cnp_status rings_to_geometry(const geo_ctx *g, const cnp_rings *rings, OG
         const cnp_ring *ring = &rings->ring[r];
         const int32_t *xy = rings->xy + 2 * ring->first;
         if (!ring->is_hole) {
-            if (poly)
+            if (poly) {
                 OGR_G_AddGeometryDirectly(multi, poly);
+                OGR_G_AddGeometryDirectly(multi84, poly84);
+            }
             poly = OGR_G_CreateGeometry(wkbPolygon);
+            poly84 = OGR_G_CreateGeometry(wkbPolygon);
         }
         OGRGeometryH lr = OGR_G_CreateGeometry(wkbLinearRing);
         OGR_G_SetPointCount(lr, (int)ring->count);
@@ -715,18 +734,24 @@ static cnp_status rings_to_geometry(const geo_ctx *g, const cnp_rings *rings, OG
                               g->gt[3] + xy[2 * j + 1] * g->gt[5]);
         }
         OGR_G_AddGeometryDirectly(poly, lr);
+        OGRGeometryH lr84 = OGR_G_CreateGeometry(wkbLinearRing);
+        OGR_G_AddGeometryDirectly(poly84, lr84);
         double a = 0;
-        if ((st = ring_area(g, xy, ring->count, &a, buf, cap)) != CNP_OK)
+        if ((st = ring_area(g, xy, ring->count, reverse, &a, lr84, buf, cap)) != CNP_OK)
             break;
         area += ring->is_hole ? -a : a;
     }
-    if (poly)
+    if (poly) {
         OGR_G_AddGeometryDirectly(multi, poly);
+        OGR_G_AddGeometryDirectly(multi84, poly84);
+    }
     if (st != CNP_OK) {
         OGR_G_DestroyGeometry(multi);
+        OGR_G_DestroyGeometry(multi84);
         return st;
     }
     *out = multi;
+    *out_wgs84 = multi84;
     *area_m2 = area;
     return CNP_OK;
 }
@@ -810,8 +835,9 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
         return cnp_err(st, "tracing an alert polygon failed");
 
     double area_m2 = 0;
-    if ((st = rings_to_geometry(&t->g, &t->rings, (OGRGeometryH *)&al->geom, &area_m2,
-                                &t->area_buf, &t->area_cap)) != CNP_OK)
+    if ((st = rings_to_geometry(&t->g, &t->rings, (OGRGeometryH *)&al->geom,
+                                (OGRGeometryH *)&al->geom_wgs84, &area_m2, &t->area_buf,
+                                &t->area_cap)) != CNP_OK)
         return st;
 
     const double n = (double)a->pixels;
@@ -981,8 +1007,10 @@ done:
 static void free_result(cnp_result *res)
 {
     unobserved_free(&res->unobserved);
-    for (size_t i = 0; i < res->nalerts; i++)
+    for (size_t i = 0; i < res->nalerts; i++) {
         OGR_G_DestroyGeometry(res->alerts[i].geom);
+        OGR_G_DestroyGeometry(res->alerts[i].geom_wgs84);
+    }
     free(res->alerts);
     memset(res, 0, sizeof *res);
 }

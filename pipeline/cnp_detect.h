@@ -39,6 +39,8 @@ typedef struct cnp_alert {
     double  centroid_lon, centroid_lat;   /* WGS84                               */
     int     high_confidence;
     void   *geom;                         /* OGRGeometryH, MultiPolygon, scene CRS */
+    void   *geom_wgs84;                   /* the same in WGS84 (lon, lat), built from the
+                                           * points the geodesic area was computed on */
 } cnp_alert;
 
 /* What could not be seen, traced tile by tile (so tracing memory stays

@@ -454,9 +454,7 @@ done:
 cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_ctx *ctx)
 {
     const cnp_result *res = ctx->res;
-    OGRSpatialReferenceH src = OSRNewSpatialReference(ctx->scene[0]->wkt);
-    OGRSpatialReferenceH wgs84 = OSRNewSpatialReference(NULL);
-    OGRCoordinateTransformationH ct = NULL;
+    /* The alerts' WGS84 geometries (made with their areas), borrowed. */
     OGRGeometryH *g84 = calloc(res->nalerts + 1, sizeof *g84);
     char *kml = NULL, zroot[4200];
     size_t kml_len = 0;
@@ -467,25 +465,8 @@ cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_c
         st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
     }
-    if (!src || !wgs84 || OSRImportFromEPSG(wgs84, 4326) != OGRERR_NONE) {
-        st = cnp_err(CNP_E_DATA, "cannot set up the CRS of '%s'", ctx->scene[0]->path);
-        goto done;
-    }
-    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
-    OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
-    ct = OCTNewCoordinateTransformation(src, wgs84);
-    if (!ct) {
-        st = cnp_err(CNP_E_DATA, "no transformation from the CRS of '%s' to WGS84",
-                     ctx->scene[0]->path);
-        goto done;
-    }
-    for (size_t i = 0; i < res->nalerts; i++) {
-        g84[i] = OGR_G_Clone(res->alerts[i].geom);
-        if (!g84[i] || OGR_G_Transform(g84[i], ct) != OGRERR_NONE) {
-            st = cnp_err(CNP_E_DATA, "cannot transform alert %s to WGS84", res->alerts[i].id);
-            goto done;
-        }
-    }
+    for (size_t i = 0; i < res->nalerts; i++)
+        g84[i] = res->alerts[i].geom_wgs84;
 
     FILE *mf = open_memstream(&kml, &kml_len);
     if (!mf) {
@@ -523,15 +504,7 @@ done:
     if (zf && VSIFCloseL(zf) != 0 && st == CNP_OK)
         st = cnp_err(CNP_E_IO, "writing '%s': %s", path, cnp_err_gdal_reason());
     free(kml);
-    if (g84)
-        for (size_t i = 0; i < res->nalerts; i++)
-            if (g84[i])
-                OGR_G_DestroyGeometry(g84[i]);
     free(g84);
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
-    OSRDestroySpatialReference(src);
-    OSRDestroySpatialReference(wgs84);
     return st;
 }
 

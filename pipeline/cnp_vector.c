@@ -32,11 +32,11 @@ static void set_date(OGRFeatureH f, int i, const char *date)
         OGR_F_SetFieldNull(f, i);
 }
 
-/* Write the alerts with `driver` to `path`; geometries go through `ct` when not NULL. */
+/* Write the alerts with `driver` to `path`, in the scene CRS or (wgs84) in
+ * WGS84 lon/lat. */
 static cnp_status write_layer(const char *driver, const char *path, const cnp_result *res,
                               const cnp_scene *before, const cnp_scene *after,
-                              OGRSpatialReferenceH srs, OGRCoordinateTransformationH ct,
-                              char **lco)
+                              OGRSpatialReferenceH srs, int wgs84, char **lco)
 {
     GDALDriverH drv = GDALGetDriverByName(driver);
     GDALDatasetH ds = NULL;
@@ -83,14 +83,8 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         set_date(f, i++, after->date);
         OGR_F_SetFieldString(f, i++, cnp_path_base(before->path));
         OGR_F_SetFieldString(f, i++, cnp_path_base(after->path));
-        OGRGeometryH g = OGR_G_Clone(a->geom);
-        if (ct && OGR_G_Transform(g, ct) != OGRERR_NONE) {
-            st = cnp_err(CNP_E_IO, "cannot transform alert %s to WGS84", a->id);
-            OGR_G_DestroyGeometry(g);
-            OGR_F_Destroy(f);
-            break;
-        }
-        OGR_F_SetGeometryDirectly(f, g);
+        /* Set (copied), not handed over: the result keeps its geometries. */
+        OGR_F_SetGeometry(f, wgs84 ? a->geom_wgs84 : a->geom);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
             st = cnp_err(CNP_E_IO, "cannot write alert %s to '%s': %s", a->id, path, cnp_err_gdal_reason());
         OGR_F_Destroy(f);
@@ -222,7 +216,7 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
     char **lco = CSLAddString(NULL, "SPATIAL_INDEX=YES");
     lco = CSLAddString(lco, "FID=fid");
     lco = CSLAddString(lco, "GEOMETRY_NAME=geom");
-    cnp_status st = write_layer("GPKG", path, res, before, after, srs, NULL, lco);
+    cnp_status st = write_layer("GPKG", path, res, before, after, srs, 0, lco);
     CSLDestroy(lco);
     if (st == CNP_OK) {
         cnp_err_gdal_reset();
@@ -245,32 +239,21 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
 cnp_status cnp_write_geojson(const char *path, const cnp_result *res, const cnp_scene *before,
                              const cnp_scene *after)
 {
-    OGRSpatialReferenceH src = OSRNewSpatialReference(before->wkt);
     OGRSpatialReferenceH wgs84 = OSRNewSpatialReference(NULL);
-    OGRCoordinateTransformationH ct = NULL;
     cnp_status st;
 
-    if (!src || !wgs84 || OSRImportFromEPSG(wgs84, 4326) != OGRERR_NONE) {
-        st = cnp_err(CNP_E_DATA, "cannot set up the CRS of '%s'", before->path);
-        goto done;
+    if (!wgs84 || OSRImportFromEPSG(wgs84, 4326) != OGRERR_NONE) {
+        OSRDestroySpatialReference(wgs84);
+        return cnp_err(CNP_E_DATA, "cannot set up WGS84 for '%s'", path);
     }
-    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
     OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
-    ct = OCTNewCoordinateTransformation(src, wgs84);
-    if (!ct) {
-        st = cnp_err(CNP_E_DATA, "no transformation from the CRS of '%s' to WGS84", before->path);
-        goto done;
-    }
-    /* RFC7946=YES: lon/lat order, CCW outer rings, 7 decimals. */
+    /* RFC7946=YES: lon/lat order, CCW outer rings, 7 decimals. The alerts
+     * carry their WGS84 geometry already (transformed once, on all threads,
+     * with the geodesic areas). */
     char **lco = CSLAddString(NULL, "RFC7946=YES");
     lco = CSLAddString(lco, "WRITE_NAME=NO");
-    st = write_layer("GeoJSON", path, res, before, after, wgs84, ct, lco);
+    st = write_layer("GeoJSON", path, res, before, after, wgs84, 1, lco);
     CSLDestroy(lco);
-
-done:
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
-    OSRDestroySpatialReference(src);
     OSRDestroySpatialReference(wgs84);
     return st;
 }
