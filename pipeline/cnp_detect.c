@@ -34,6 +34,7 @@
 #include "cnp_change.h"
 #include "cnp_err.h"
 #include "cnp_evidence.h"
+#include "cnp_geom.h"
 #include "cnp_json.h"
 #include "cnp_output.h"
 #include "cnp_product.h"
@@ -612,15 +613,10 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
 
 /* ---- geometry --------------------------------------------------------- */
 
-typedef struct geo_ctx {
-    const double *gt;
-    OGRCoordinateTransformationH to_wgs84;
-    struct geod_geodesic geod;
-} geo_ctx;
-
 /* Pixel area in square metres at the window centre: exact for projected CRSs
  * (linear units converted), geodesic for geographic ones. */
-static cnp_status pixel_area_m2(const cnp_scene *sc, const int win[4], geo_ctx *g, double *out)
+static cnp_status pixel_area_m2(const cnp_scene *sc, const int win[4], cnp_geom_ctx *g,
+                                double *out)
 {
     OGRSpatialReferenceH srs = OSRNewSpatialReference(sc->wkt);
     if (!srs)
@@ -644,115 +640,6 @@ static cnp_status pixel_area_m2(const cnp_scene *sc, const int win[4], geo_ctx *
     double area = 0;
     geod_polygonarea(&g->geod, lat, lon, 4, &area, NULL);
     *out = fabs(area);
-    return CNP_OK;
-}
-
-/* Geodesic area (m^2, unsigned) of one ring given in pixel-corner coordinates,
- * and the ring in WGS84 (lon, lat) as OGR ring `ll` (vertex order reversed when
- * `reverse`). Long straight pixel edges are densified so the geodesic follows
- * the grid line; `ll` gets the vertices only, transformed in the same call. */
-static cnp_status ring_area(const geo_ctx *g, const int32_t *xy, size_t count, int reverse,
-                            double *out, OGRGeometryH ll, double **buf, size_t *cap)
-{
-    enum { STEP = 32 };
-    size_t n = 0;
-    for (size_t i = 0; i + 1 < count; i++) {
-        const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
-        n += (size_t)((dx > dy ? dx : dy) + STEP - 1) / STEP;
-    }
-    /* lon, lat, and the index of each vertex's own point among them */
-    if (*cap < 3 * n + 1) {
-        double *p = realloc(*buf, (3 * n + 1) * sizeof *p);
-        if (!p)
-            return cnp_err(CNP_E_NOMEM, "out of memory");
-        *buf = p;
-        *cap = 3 * n + 1;
-    }
-    double *lon = *buf, *lat = *buf + n, *vertex_at = *buf + 2 * n;
-    size_t k = 0;
-    for (size_t i = 0; i + 1 < count; i++) {
-        const double ax = xy[2 * i], ay = xy[2 * i + 1], bx = xy[2 * i + 2], by = xy[2 * i + 3];
-        const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
-        const int steps = ((dx > dy ? dx : dy) + STEP - 1) / STEP;
-        vertex_at[i] = (double)k;
-        for (int s = 0; s < steps; s++) {
-            const double t = (double)s / steps;
-            const double px = ax + t * (bx - ax), py = ay + t * (by - ay);
-            lon[k] = g->gt[0] + px * g->gt[1];
-            lat[k] = g->gt[3] + py * g->gt[5];
-            k++;
-        }
-    }
-    if (!OCTTransform(g->to_wgs84, (int)k, lon, lat, NULL))
-        return cnp_err(CNP_E_DATA, "cannot transform an alert to WGS84");
-    double area = 0;
-    geod_polygonarea(&g->geod, lat, lon, (int)k, &area, NULL);
-    *out = fabs(area);
-
-    OGR_G_SetPointCount(ll, (int)count);
-    for (size_t i = 0; i < count; i++) {
-        size_t j = reverse ? count - 1 - i : i;
-        if (j == count - 1)
-            j = 0;                           /* the closing vertex is the first */
-        const size_t at = (size_t)vertex_at[j];
-        OGR_G_SetPoint_2D(ll, (int)i, lon[at], lat[at]);
-    }
-    return CNP_OK;
-}
-
-/* MultiPolygons in the scene CRS and in WGS84 from traced rings;
- * area_m2 = shells - holes. */
-static cnp_status rings_to_geometry(const geo_ctx *g, const cnp_rings *rings, OGRGeometryH *out,
-                                    OGRGeometryH *out_wgs84, double *area_m2, double **buf,
-                                    size_t *cap)
-{
-    OGRGeometryH multi = OGR_G_CreateGeometry(wkbMultiPolygon);
-    OGRGeometryH multi84 = OGR_G_CreateGeometry(wkbMultiPolygon);
-    OGRGeometryH poly = NULL, poly84 = NULL;
-    cnp_status st = CNP_OK;
-    /* A north-up grid flips y, turning the tracer's shells counter-clockwise;
-     * a south-up grid does not, so reverse rings there to keep shells CCW. */
-    const int reverse = g->gt[5] > 0;
-    double area = 0;
-
-    for (size_t r = 0; r < rings->n; r++) {
-        const cnp_ring *ring = &rings->ring[r];
-        const int32_t *xy = rings->xy + 2 * ring->first;
-        if (!ring->is_hole) {
-            if (poly) {
-                OGR_G_AddGeometryDirectly(multi, poly);
-                OGR_G_AddGeometryDirectly(multi84, poly84);
-            }
-            poly = OGR_G_CreateGeometry(wkbPolygon);
-            poly84 = OGR_G_CreateGeometry(wkbPolygon);
-        }
-        OGRGeometryH lr = OGR_G_CreateGeometry(wkbLinearRing);
-        OGR_G_SetPointCount(lr, (int)ring->count);
-        for (size_t i = 0; i < ring->count; i++) {
-            const size_t j = reverse ? ring->count - 1 - i : i;
-            OGR_G_SetPoint_2D(lr, (int)i, g->gt[0] + xy[2 * j] * g->gt[1],
-                              g->gt[3] + xy[2 * j + 1] * g->gt[5]);
-        }
-        OGR_G_AddGeometryDirectly(poly, lr);
-        OGRGeometryH lr84 = OGR_G_CreateGeometry(wkbLinearRing);
-        OGR_G_AddGeometryDirectly(poly84, lr84);
-        double a = 0;
-        if ((st = ring_area(g, xy, ring->count, reverse, &a, lr84, buf, cap)) != CNP_OK)
-            break;
-        area += ring->is_hole ? -a : a;
-    }
-    if (poly) {
-        OGR_G_AddGeometryDirectly(multi, poly);
-        OGR_G_AddGeometryDirectly(multi84, poly84);
-    }
-    if (st != CNP_OK) {
-        OGR_G_DestroyGeometry(multi);
-        OGR_G_DestroyGeometry(multi84);
-        return st;
-    }
-    *out = multi;
-    *out_wgs84 = multi84;
-    *area_m2 = area;
     return CNP_OK;
 }
 
@@ -787,17 +674,15 @@ typedef struct trace_scratch {
     cnp_trace_ws *ws;
     cnp_rings     rings;
     cnp_run      *tmp;
-    size_t        tmp_cap, area_cap;
-    double       *area_buf;
-    geo_ctx       g;
+    size_t        tmp_cap;
+    cnp_geom_ctx  g;
 } trace_scratch;
 
-static cnp_status trace_scratch_init(trace_scratch *t, const geo_ctx *g)
+static cnp_status trace_scratch_init(trace_scratch *t, const cnp_geom_ctx *g)
 {
     memset(t, 0, sizeof *t);
     cnp_rings_init(&t->rings);
-    t->g = *g;
-    t->g.to_wgs84 = OCTClone(g->to_wgs84);
+    cnp_geom_init(&t->g, g->gt, OCTClone(g->to_wgs84));
     t->ws = cnp_trace_ws_create();
     if (!t->ws || !t->g.to_wgs84)
         return cnp_err(CNP_E_NOMEM, "out of memory for tracing");
@@ -809,7 +694,7 @@ static void trace_scratch_free(trace_scratch *t)
     cnp_rings_free(&t->rings);
     cnp_trace_ws_free(t->ws);
     free(t->tmp);
-    free(t->area_buf);
+    cnp_geom_free(&t->g);
     if (t->g.to_wgs84)
         OCTDestroyCoordinateTransformation(t->g.to_wgs84);
     memset(t, 0, sizeof *t);
@@ -835,9 +720,8 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
         return cnp_err(st, "tracing an alert polygon failed");
 
     double area_m2 = 0;
-    if ((st = rings_to_geometry(&t->g, &t->rings, (OGRGeometryH *)&al->geom,
-                                (OGRGeometryH *)&al->geom_wgs84, &area_m2, &t->area_buf,
-                                &t->area_cap)) != CNP_OK)
+    if ((st = cnp_geom_alert(&t->g, &t->rings, (OGRGeometryH *)&al->geom,
+                             (OGRGeometryH *)&al->geom_wgs84, &area_m2)) != CNP_OK)
         return st;
 
     const double n = (double)a->pixels;
@@ -870,12 +754,10 @@ static cnp_status build_alerts(const cnp_job *job, const cnp_scene *before, cons
     uint32_t *label = NULL, *order = NULL;
     size_t *start = NULL, *kept = NULL, ncomp = 0;
     comp_acc *acc = NULL;
-    geo_ctx g;
+    cnp_geom_ctx g;
     OGRSpatialReferenceH scene_srs = NULL, wgs84 = NULL;
 
-    memset(&g, 0, sizeof g);
-    g.gt = before->gt;
-    geod_init(&g.geod, 6378137.0, 1 / 298.257223563);
+    cnp_geom_init(&g, before->gt, NULL);
     scene_srs = OSRNewSpatialReference(before->wkt);
     wgs84 = OSRNewSpatialReference(NULL);
     if (!scene_srs || !wgs84 || OSRImportFromEPSG(wgs84, 4326) != OGRERR_NONE) {

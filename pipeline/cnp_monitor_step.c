@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 
 #include "cnp_err.h"
+#include "cnp_geom.h"
 #include "cnp_monitor.h"
 #include "cnp_raster.h"
 #include "cnp_runs.h"
@@ -490,48 +491,6 @@ done:
 
 /* ---- geometry -------------------------------------------------------------- */
 
-typedef struct geo {
-    const double *gt;
-    OGRCoordinateTransformationH to_wgs84;
-    struct geod_geodesic geod;
-    double *buf;
-    size_t  cap;
-} geo;
-
-/* Geodesic area (m^2) of one ring in pixel-corner coordinates, its edges
- * densified every 32 pixels so the geodesic follows the grid line. */
-static cnp_status ring_area(geo *g, const int32_t *xy, size_t count, double *out)
-{
-    enum { STEP = 32 };
-    size_t n = 0;
-    for (size_t i = 0; i + 1 < count; i++) {
-        const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
-        n += (size_t)((dx > dy ? dx : dy) + STEP - 1) / STEP;
-    }
-    cnp_status st = grow((void **)&g->buf, &g->cap, 2 * n, sizeof *g->buf);
-    if (st != CNP_OK)
-        return st;
-    double *lon = g->buf, *lat = g->buf + n;
-    size_t k = 0;
-    for (size_t i = 0; i + 1 < count; i++) {
-        const double ax = xy[2 * i], ay = xy[2 * i + 1], bx = xy[2 * i + 2], by = xy[2 * i + 3];
-        const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
-        const int steps = ((dx > dy ? dx : dy) + STEP - 1) / STEP;
-        for (int q = 0; q < steps; q++) {
-            const double t = (double)q / steps;
-            lon[k] = g->gt[0] + (ax + t * (bx - ax)) * g->gt[1];
-            lat[k] = g->gt[3] + (ay + t * (by - ay)) * g->gt[5];
-            k++;
-        }
-    }
-    if (!OCTTransform(g->to_wgs84, (int)k, lon, lat, NULL))
-        return cnp_err(CNP_E_DATA, "cannot transform an alert to WGS84");
-    double area = 0;
-    geod_polygonarea(&g->geod, lat, lon, (int)k, &area, NULL);
-    *out = fabs(area);
-    return CNP_OK;
-}
-
 static char *to_hex(const unsigned char *b, size_t n)
 {
     static const char hx[] = "0123456789abcdef";
@@ -547,40 +506,16 @@ static char *to_hex(const unsigned char *b, size_t n)
 }
 
 /* Trace runs (one alert, scan order) into a WGS84 MultiPolygon as WKB hex. */
-static cnp_status trace_alert(geo *g, const cnp_run *runs, size_t n, cnp_trace_ws *ws,
+static cnp_status trace_alert(cnp_geom_ctx *g, const cnp_run *runs, size_t n, cnp_trace_ws *ws,
                               cnp_rings *rings, char **hex, double *area_m2)
 {
     cnp_status st;
     if ((st = cnp_trace_runs(runs, n, ws, rings)) != CNP_OK)
         return cnp_err(st, "tracing an alert polygon failed");
-    OGRGeometryH multi = OGR_G_CreateGeometry(wkbMultiPolygon), poly = NULL;
-    const int reverse = g->gt[5] > 0;   /* keep shells counter-clockwise */
+    /* In WGS84 from the same transformation as the area (pipeline/cnp_geom.h). */
+    OGRGeometryH multi = NULL;
     double area = 0;
-    st = CNP_OK;
-    for (size_t r = 0; r < rings->n && st == CNP_OK; r++) {
-        const cnp_ring *ring = &rings->ring[r];
-        const int32_t *xy = rings->xy + 2 * ring->first;
-        if (!ring->is_hole) {
-            if (poly)
-                OGR_G_AddGeometryDirectly(multi, poly);
-            poly = OGR_G_CreateGeometry(wkbPolygon);
-        }
-        OGRGeometryH lr = OGR_G_CreateGeometry(wkbLinearRing);
-        OGR_G_SetPointCount(lr, (int)ring->count);
-        for (size_t i = 0; i < ring->count; i++) {
-            const size_t j = reverse ? ring->count - 1 - i : i;
-            OGR_G_SetPoint_2D(lr, (int)i, g->gt[0] + xy[2 * j] * g->gt[1],
-                              g->gt[3] + xy[2 * j + 1] * g->gt[5]);
-        }
-        OGR_G_AddGeometryDirectly(poly, lr);
-        double a = 0;
-        st = ring_area(g, xy, ring->count, &a);
-        area += ring->is_hole ? -a : a;
-    }
-    if (poly)
-        OGR_G_AddGeometryDirectly(multi, poly);
-    if (st == CNP_OK && OGR_G_Transform(multi, g->to_wgs84) != OGRERR_NONE)
-        st = cnp_err(CNP_E_DATA, "cannot transform an alert polygon to WGS84");
+    st = cnp_geom_alert(g, rings, NULL, &multi, &area);
     if (st == CNP_OK) {
         const size_t len = (size_t)OGR_G_WkbSize(multi);
         unsigned char *wkb = malloc(len ? len : 1);
@@ -593,17 +528,16 @@ static cnp_status trace_alert(geo *g, const cnp_run *runs, size_t n, cnp_trace_w
         }
         free(wkb);
     }
-    OGR_G_DestroyGeometry(multi);
+    if (multi)
+        OGR_G_DestroyGeometry(multi);
     *area_m2 = area;
     return st;
 }
 
-static cnp_status geo_init(geo *g, const mon_fp *fp, OGRSpatialReferenceH *srs,
+static cnp_status geo_init(cnp_geom_ctx *g, const mon_fp *fp, OGRSpatialReferenceH *srs,
                            OGRSpatialReferenceH *wgs84)
 {
-    memset(g, 0, sizeof *g);
-    g->gt = fp->gt;
-    geod_init(&g->geod, 6378137.0, 1 / 298.257223563);
+    cnp_geom_init(g, fp->gt, NULL);
     *srs = OSRNewSpatialReference(fp->wkt);
     *wgs84 = OSRNewSpatialReference(NULL);
     if (!*srs || !*wgs84 || OSRImportFromEPSG(*wgs84, 4326) != OGRERR_NONE)
@@ -617,7 +551,7 @@ static cnp_status geo_init(geo *g, const mon_fp *fp, OGRSpatialReferenceH *srs,
 }
 
 /* Pixel area in m^2: exact for projected CRSs, geodesic at the centre else. */
-static cnp_status pixel_area(geo *g, const mon_fp *fp, OGRSpatialReferenceH srs, double *out)
+static cnp_status pixel_area(cnp_geom_ctx *g, const mon_fp *fp, OGRSpatialReferenceH srs, double *out)
 {
     if (OSRIsProjected(srs)) {
         const double u = OSRGetLinearUnits(srs, NULL);
@@ -626,7 +560,7 @@ static cnp_status pixel_area(geo *g, const mon_fp *fp, OGRSpatialReferenceH srs,
     }
     const int32_t cx = fp->width / 2, cy = fp->height / 2;
     const int32_t sq[10] = { cx, cy, cx + 1, cy, cx + 1, cy + 1, cx, cy + 1, cx, cy };
-    return ring_area(g, sq, 5, out);
+    return cnp_geom_ring_area(g, sq, 5, 0, out, NULL);
 }
 
 /* ---- alerts after the scene -------------------------------------------------- */
@@ -653,7 +587,7 @@ static cnp_status finish_alerts(step *s, uint32_t old_next, uint32_t new_next,
                                 mon_step_counts *counts)
 {
     mon_fp *fp = s->fp;
-    geo g;
+    cnp_geom_ctx g;
     OGRSpatialReferenceH srs = NULL, wgs84 = NULL;
     cnp_trace_ws *ws = cnp_trace_ws_create();
     cnp_rings rings;
@@ -800,7 +734,7 @@ static cnp_status finish_alerts(step *s, uint32_t old_next, uint32_t new_next,
 done:
     free(first);
     free(tmp);
-    free(g.buf);
+    cnp_geom_free(&g);
     cnp_rings_free(&rings);
     cnp_trace_ws_free(ws);
     if (g.to_wgs84)
@@ -832,7 +766,7 @@ static void step_free(step *s)
 /* Minimum mapping unit in pixels of the footprint's grid. */
 static cnp_status min_pixels_of(const mon_fp *fp, const cnp_settings *set, int64_t *out)
 {
-    geo g;
+    cnp_geom_ctx g;
     OGRSpatialReferenceH srs = NULL, wgs84 = NULL;
     double a = 0;
     cnp_status st = geo_init(&g, fp, &srs, &wgs84);
@@ -843,7 +777,7 @@ static cnp_status min_pixels_of(const mon_fp *fp, const cnp_settings *set, int64
         if (*out < 1)
             *out = 1;
     }
-    free(g.buf);
+    cnp_geom_free(&g);
     if (g.to_wgs84)
         OCTDestroyCoordinateTransformation(g.to_wgs84);
     OSRDestroySpatialReference(srs);

@@ -10,6 +10,7 @@
 #include <ogr_srs_api.h>
 
 #include "cnp_err.h"
+#include "cnp_geom.h"
 #include "cnp_trace.h"
 #include "cnp_output.h"
 
@@ -136,26 +137,7 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
         int col = -1, row = -1;
         if (k < u->npiece) {
             const cnp_unobserved_piece *pc = &u->piece[k];
-            OGRGeometryH poly = NULL;
-            multi = OGR_G_CreateGeometry(wkbMultiPolygon);
-            for (size_t r = pc->ring0; r < pc->ring0 + pc->nrings; r++) {
-                const cnp_ring *ring = &u->ring[r];
-                const int32_t *xy = u->xy + 2 * ring->first;
-                if (!ring->is_hole) {
-                    if (poly)
-                        OGR_G_AddGeometryDirectly(multi, poly);
-                    poly = OGR_G_CreateGeometry(wkbPolygon);
-                }
-                OGRGeometryH lr = OGR_G_CreateGeometry(wkbLinearRing);
-                OGR_G_SetPointCount(lr, (int)ring->count);
-                for (size_t i = 0; i < ring->count; i++) {
-                    const size_t j = gt[5] > 0 ? ring->count - 1 - i : i;
-                    OGR_G_SetPoint_2D(lr, (int)i, gt[0] + xy[2 * j] * gt[1], gt[3] + xy[2 * j + 1] * gt[5]);
-                }
-                OGR_G_AddGeometryDirectly(poly, lr);
-            }
-            if (poly)
-                OGR_G_AddGeometryDirectly(multi, poly);
+            multi = cnp_geom_multipolygon(gt, u->xy, u->ring + pc->ring0, pc->nrings);
             pixels = pc->pixels;
             why = "not observed";
             col = pc->tile_x0;
