@@ -71,25 +71,9 @@ typedef struct stats_vec {
     size_t     n, cap;
 } stats_vec;
 
-/* Grow *p (of *cap elements of elem bytes) geometrically to hold need. */
-static cnp_status grow_for(void **p, size_t *cap, size_t need, size_t elem, const char *what)
-{
-    if (need <= *cap)
-        return CNP_OK;
-    size_t cap2 = *cap ? *cap : 1024;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *q = realloc(*p, cap2 * elem);
-    if (!q)
-        return cnp_err(CNP_E_NOMEM, "out of memory for %s", what);
-    *p = q;
-    *cap = cap2;
-    return CNP_OK;
-}
-
 static cnp_status stats_reserve(stats_vec *s, size_t n)
 {
-    return grow_for((void **)&s->v, &s->cap, n, sizeof *s->v, "loss statistics");
+    return cnp_grow((void **)&s->v, &s->cap, n, sizeof *s->v, "loss statistics");
 }
 
 typedef struct detect_ctx {
@@ -108,7 +92,7 @@ typedef struct detect_ctx {
 
 static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    return grow_for(p, cap, need, elem, "the unobserved area");
+    return cnp_grow(p, cap, need, elem, "the unobserved area");
 }
 
 static void unobserved_free(cnp_unobserved *u)
@@ -272,7 +256,7 @@ static cnp_status worker_init(worker *w, const detect_ctx *c)
 
 static cnp_status segs_reserve(worker *w, size_t need)
 {
-    return grow_for((void **)&w->segs, &w->segs_cap, need, sizeof *w->segs, "loss runs");
+    return cnp_grow((void **)&w->segs, &w->segs_cap, need, sizeof *w->segs, "loss runs");
 }
 
 /* Read and classify one tile; append its loss runs (with sums) to w->segs. */
@@ -400,7 +384,7 @@ static cnp_status strip_acc_add(strip_acc *a, const worker *w, int k0, int k1)
 {
     if (k0 == 0)
         a->nsegs = 0;
-    cnp_status st = grow_for((void **)&a->segs, &a->segs_cap, a->nsegs + w->nsegs,
+    cnp_status st = cnp_grow((void **)&a->segs, &a->segs_cap, a->nsegs + w->nsegs,
                              sizeof *a->segs, "loss runs");
     if (st != CNP_OK)
         return st;

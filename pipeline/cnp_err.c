@@ -2,7 +2,9 @@
 #include "cnp_err.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cpl_error.h>
@@ -41,6 +43,24 @@ const char *cnp_path_base(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
+}
+
+cnp_status cnp_grow(void **p, size_t *cap, size_t need, size_t elem, const char *what)
+{
+    if (need <= *cap)
+        return CNP_OK;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / elem)
+            return cnp_err(CNP_E_NOMEM, "out of memory for %s", what);
+        c *= 2;
+    }
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return cnp_err(CNP_E_NOMEM, "out of memory for %s", what);
+    *p = q;
+    *cap = c;
+    return CNP_OK;
 }
 
 static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg)

@@ -7,6 +7,8 @@
 #ifndef CNP_ERR_H
 #define CNP_ERR_H
 
+#include <stddef.h>
+
 #include "cnp_status.h"
 
 /* cnp_err() : record a message and return `st`, so callers write
@@ -28,6 +30,13 @@ const char *cnp_err_gdal_reason(void);
 
 /* cnp_path_base() : the file name part of a path (after the last '/'). */
 const char *cnp_path_base(const char *path);
+
+/* cnp_grow() :
+ * Make the array *p of *cap elements of `elem` bytes hold at least `need`,
+ * doubling; the new part is left uninitialised (large arrays touch only what
+ * they use). @return CNP_OK, or CNP_E_NOMEM with "out of memory for <what>"
+ * (*p and *cap untouched). */
+cnp_status cnp_grow(void **p, size_t *cap, size_t need, size_t elem, const char *what);
 
 /* Route GDAL/CPL errors into cnp_err_gdal_msg(); warnings go to stderr only when
  * verbose. Install once from the main thread; remove before GDALDestroy(). */

@@ -113,17 +113,7 @@ static void copy_str(char *dst, size_t size, const char *src)
 
 static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return CNP_OK;
-    size_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    *p = q;
-    *cap = c;
-    return CNP_OK;
+    return cnp_grow(p, cap, need, elem, "monitor state");
 }
 
 /* ---- state objects -------------------------------------------------------- */

@@ -113,17 +113,7 @@ typedef struct step {
 
 static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return CNP_OK;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    *p = q;
-    *cap = c;
-    return CNP_OK;
+    return cnp_grow(p, cap, need, elem, "a monitor step");
 }
 
 static double round_to(double v, double scale) { return round(v * scale) / scale; }
