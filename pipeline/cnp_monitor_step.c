@@ -29,7 +29,6 @@
 #include <cpl_conv.h>
 #include <cpl_string.h>
 #include <gdal.h>
-#include <geodesic.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 #include <openssl/evp.h>
