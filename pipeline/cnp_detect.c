@@ -76,6 +76,21 @@ static cnp_status stats_reserve(stats_vec *s, size_t n)
     return cnp_grow((void **)&s->v, &s->cap, n, sizeof *s->v, "loss statistics");
 }
 
+/* The sums of one piece of a component: its runs inside one strip, added in
+ * the strip's run order. A component's sums are its pieces' sums in piece
+ * order (strip by strip), which no split into units or thread count changes.
+ * The scene's runs then keep no sums: 16 bytes a run (row, columns, parent)
+ * instead of 48, which is most of what grows with the scene's alerts. */
+typedef struct comp_piece {
+    size_t    first;             /* the piece's first run, in the scene's runs */
+    run_stats st;
+} comp_piece;
+
+typedef struct piece_vec {
+    comp_piece *v;
+    size_t      n, cap;
+} piece_vec;
+
 typedef struct detect_ctx {
     const cnp_job   *job;
     const cnp_scene *scene[2];
@@ -180,7 +195,9 @@ typedef struct strip_acc {
     size_t      nsegs, segs_cap;
     size_t     *tile_first, *tile_pos;       /* ntiles + 1 */
     cnp_runs    runs;                        /* the strip's runs, scan order */
-    stats_vec   stats;
+    stats_vec   stats;                       /* per run of `runs` */
+    uint32_t   *label;                       /* strip-local component of each run */
+    size_t      label_cap;
 } strip_acc;
 
 /* Tiles and strips are aligned to the raster's blocks, also when the window
@@ -376,6 +393,7 @@ static void strip_acc_free(strip_acc *a)
     free(a->tile_pos);
     cnp_runs_free(&a->runs);
     free(a->stats.v);
+    free(a->label);
     memset(a, 0, sizeof *a);
 }
 
@@ -501,7 +519,7 @@ static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp
  * threads than strips find work; units finish in any order and are merged in
  * order (OpenMP ordered), a strip's runs once its last unit is in. */
 static cnp_status unit_merge(const detect_ctx *c, strip_acc *acc, const worker *w, int s, int p,
-                             int k0, int k1, cnp_runs *all, stats_vec *all_stats,
+                             int k0, int k1, cnp_runs *all, piece_vec *pieces,
                              cnp_change_counts *counts)
 {
     cnp_status st;
@@ -518,17 +536,40 @@ static cnp_status unit_merge(const detect_ctx *c, strip_acc *acc, const worker *
 
     if ((st = strip_acc_merge(acc, c, s)) != CNP_OK)
         return st;
-    if ((st = cnp_runs_concat(all, &acc->runs, c->job->settings.connectivity)) != CNP_OK ||
-        (st = stats_reserve(all_stats, all->n)) != CNP_OK)
+    /* The strip's runs join the scene's; their sums are folded into one piece
+     * per strip-local component (numbered by first run, so in run order). */
+    const size_t base = all->n, n = acc->runs.n;
+    size_t ncomp = 0;
+    if ((st = cnp_grow((void **)&acc->label, &acc->label_cap, n + 1, sizeof *acc->label,
+                       "loss runs")) != CNP_OK)
+        return st;
+    if (cnp_runs_label(&acc->runs, acc->label, &ncomp) != CNP_OK)
+        return cnp_err(CNP_E_ARG, "labelling failed");
+    if ((st = cnp_grow((void **)&pieces->v, &pieces->cap, pieces->n + ncomp, sizeof *pieces->v,
+                       "loss statistics")) != CNP_OK)
+        return st;
+    if (cnp_runs_concat(all, &acc->runs, c->job->settings.connectivity) != CNP_OK)
         return cnp_err(CNP_E_NOMEM, "out of memory merging loss runs");
-    if (acc->stats.n)
-        memcpy(all_stats->v + all_stats->n, acc->stats.v, acc->stats.n * sizeof *acc->stats.v);
-    all_stats->n += acc->stats.n;
+    comp_piece *pc = pieces->v + pieces->n;
+    for (size_t k = 0; k < ncomp; k++)
+        pc[k] = (comp_piece){ SIZE_MAX, { 0.0, 0.0, 0.0, INFINITY } };
+    for (size_t i = 0; i < n; i++) {
+        comp_piece *q = &pc[acc->label[i]];
+        const run_stats *rs = &acc->stats.v[i];
+        if (q->first == SIZE_MAX)
+            q->first = base + i;
+        q->st.sum_dndvi += rs->sum_dndvi;
+        q->st.sum_before += rs->sum_before;
+        q->st.sum_after += rs->sum_after;
+        if (rs->min_dndvi < q->st.min_dndvi)
+            q->st.min_dndvi = rs->min_dndvi;
+    }
+    pieces->n += ncomp;
     return CNP_OK;
 }
 
 static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all,
-                                stats_vec *all_stats, cnp_change_counts *counts)
+                                piece_vec *pieces, cnp_change_counts *counts)
 {
     cnp_status fail_st = CNP_OK;
     char fail_msg[1024] = "";
@@ -547,7 +588,7 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
     }
 
     #pragma omp parallel num_threads(nthreads) default(none) \
-        shared(c, all, all_stats, counts, fail_st, fail_msg, failed, show_progress, acc, ntiles, \
+        shared(c, all, pieces, counts, fail_st, fail_msg, failed, show_progress, acc, ntiles, \
                nunits)
     {
         /* Parallelism is across units: the kernels called by a worker must not
@@ -576,7 +617,7 @@ static cnp_status detect_strips(const detect_ctx *c, int nthreads, cnp_runs *all
             #pragma omp ordered
             {
                 if (!failed && st == CNP_OK && !stop)
-                    st = unit_merge(c, &acc, &w, s, p, k0, k1, all, all_stats, counts);
+                    st = unit_merge(c, &acc, &w, s, p, k0, k1, all, pieces, counts);
                 if (!failed && st != CNP_OK) {
                     fail_st = st;
                     snprintf(fail_msg, sizeof fail_msg, "%s", cnp_err_msg());
@@ -730,7 +771,7 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
 }
 
 static cnp_status build_alerts(const cnp_job *job, const cnp_scene *before, const cnp_scene *after,
-                               const int win[4], cnp_runs *runs, const stats_vec *stats,
+                               const int win[4], cnp_runs *runs, const piece_vec *pieces,
                                int nthreads, cnp_result *res)
 {
     const cnp_settings *s = &job->settings;
@@ -789,13 +830,17 @@ static cnp_status build_alerts(const cnp_job *job, const cnp_scene *before, cons
             a->first_y = r->y;
         }
         a->pixels += n;
-        a->sum_dndvi += stats->v[i].sum_dndvi;
-        a->sum_before += stats->v[i].sum_before;
-        a->sum_after += stats->v[i].sum_after;
-        if (stats->v[i].min_dndvi < a->min_dndvi)
-            a->min_dndvi = stats->v[i].min_dndvi;
         a->sum_x += (double)n * (r->x0 + r->x1) / 2.0;   /* pixel centres x + 0.5 */
         a->sum_y += (double)n * (r->y + 0.5);
+    }
+    for (size_t k = 0; k < pieces->n; k++) {
+        comp_acc *a = &acc[label[pieces->v[k].first]];
+        const run_stats *ps = &pieces->v[k].st;
+        a->sum_dndvi += ps->sum_dndvi;
+        a->sum_before += ps->sum_before;
+        a->sum_after += ps->sum_after;
+        if (ps->min_dndvi < a->min_dndvi)
+            a->min_dndvi = ps->min_dndvi;
     }
     if ((st = cnp_runs_group(label, runs->n, ncomp, start, order)) != CNP_OK) {
         st = cnp_err(st, "grouping runs failed");
@@ -1429,7 +1474,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     const cnp_settings *s = &job->settings;
     cnp_scene sc[2];
     cnp_runs runs;
-    stats_vec stats = { 0 };
+    piece_vec pieces = { 0 };
     cnp_result res;
     cnp_overview ov;
     staging sg;
@@ -1511,7 +1556,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
 
     t0 = now_s();
     cnp_change_counts counts = { 0 };
-    if ((st = detect_strips(&c, nthreads, &runs, &stats, &counts)) != CNP_OK)
+    if ((st = detect_strips(&c, nthreads, &runs, &pieces, &counts)) != CNP_OK)
         goto done;
     res.loss_pixels = counts.loss;
     res.unobserved_pixels = counts.unobserved + (int64_t)sc[0].width * sc[0].height
@@ -1527,7 +1572,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     }
 
     t0 = now_s();
-    if ((st = build_alerts(job, &sc[0], &sc[1], win, &runs, &stats, nthreads, &res)) != CNP_OK)
+    if ((st = build_alerts(job, &sc[0], &sc[1], win, &runs, &pieces, nthreads, &res)) != CNP_OK)
         goto done;
     t.polygons = now_s() - t0;
 
@@ -1610,7 +1655,7 @@ done:
     free(ev.has_chip);
     free_result(&res);
     cnp_overview_free(&ov);
-    free(stats.v);
+    free(pieces.v);
     cnp_runs_free(&runs);
     cnp_scene_free(&sc[0]);
     cnp_scene_free(&sc[1]);
