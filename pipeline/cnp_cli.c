@@ -6,6 +6,9 @@
  *   2  usage or configuration error: bad option, unknown config key, bad value
  */
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,8 +433,24 @@ static int cmd_info(int argc, char **argv)
     return exit_code_for(st);
 }
 
+/* One malloc arena for all threads. GDAL's block cache is shared: a block that
+ * one worker allocated and another evicts goes back to the first one's arena,
+ * where the second cannot reuse it, so with glibc's arena per thread the
+ * cache's memory ends up held about twice over (the RSS peak at the end of a
+ * large scene, when one worker runs on alone, grew by 12 MB). Allocations are
+ * few and large, so one arena costs no measurable time. A user's own
+ * MALLOC_ARENA_MAX or GLIBC_TUNABLES stands. */
+static void one_malloc_arena(void)
+{
+#ifdef __GLIBC__
+    if (!getenv("MALLOC_ARENA_MAX") && !getenv("GLIBC_TUNABLES"))
+        mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    one_malloc_arena();
     if (argc < 2) {
         usage_main(stderr);
         return EXIT_USAGE;
