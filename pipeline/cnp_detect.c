@@ -460,12 +460,18 @@ static cnp_status strip_acc_merge(strip_acc *a, const detect_ctx *c, int s)
  * classes: 27 bytes a pixel), its share of the quicklook, what its dataset
  * handles keep (GTiff holds the last decoded block of all bands: 2 bytes a
  * band a pixel, per date), its mask window with the buffer's halo (5 bytes a
- * pixel, per date) and a thread's own stack and allocator arena; shared,
- * GDAL's block cache, the quicklook and a base for code, GDAL drivers and
- * PROJ. The base and the per-thread overhead were measured (peak RSS with 1 to
- * 8 threads on a 10980² pair). Loss runs come on top (16 bytes per run of loss
- * pixels). With --max-memory the cache shrinks and fewer workers run so that
- * the plan fits. */
+ * pixel, per date), the mask blocks its readers keep and a thread's own stack
+ * and allocator arena; shared, GDAL's block cache, the quicklook and a base
+ * for code, GDAL drivers and PROJ. The base and the per-thread overhead were
+ * measured (peak RSS with 1 to 8 threads on a 10980² pair). Loss runs come on
+ * top (16 bytes per run of loss pixels). With --max-memory the cache shrinks
+ * and fewer workers run so that the plan fits.
+ *
+ * When both scenes are read block by block with each block decoded once
+ * (cnp_scene_reads_blocks_once), GDAL's cache only holds a tile's red and NIR
+ * blocks: kept larger, a pixel-interleaved GeoTIFF fills it with the bands
+ * Canopy does not read, copying two of them out of every decoded block for
+ * nothing, and the memory is better spent elsewhere. */
 static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp_overview *ov,
                               int *nthreads, cnp_result *res)
 {
@@ -476,20 +482,27 @@ static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp
     const double tile = (double)c->tile_w * c->strip_h;
     const double halo = (double)(c->tile_w + 2 * r) * (c->strip_h + 2 * r);
     const double share = (double)(c->strip_h / ov->factor + 2) * ov->width * 10.0;
-    const double per_worker =
-        (tile * 27.0 + share + 2.0 * tile * nbands * 2.0 + 2.0 * halo * 5.0) / mb + thread_mb;
+    size_t mask_blocks[2];
+    const size_t once0 = cnp_scene_reads_blocks_once(b, c->tile_w, c->strip_h, &mask_blocks[0]);
+    const size_t once1 = cnp_scene_reads_blocks_once(a, c->tile_w, c->strip_h, &mask_blocks[1]);
+    const double per_worker = (tile * 27.0 + share + 2.0 * tile * nbands * 2.0 +
+                               2.0 * halo * 5.0 + (double)(mask_blocks[0] + mask_blocks[1])) /
+                              mb + thread_mb;
     /* The quicklook store (10 bytes a pixel) lives throughout; drawing it
      * (4 + 3 + 1 bytes a pixel) happens after the workers are gone. */
     const double overview = (double)ov->width * ov->height * 10.0 / mb;
     const double drawing = (double)ov->width * ov->height * 8.0 / mb;
-    int cache = 32;
+    const size_t once = once0 && once1 ? (once0 > once1 ? once0 : once1) : 0;
+    int cache = once ? (int)((once + mb - 1) / mb) : 32;
 
     if (job->max_memory_mb > 0) {
-        cache = job->max_memory_mb / 8;
-        if (cache > 32)
-            cache = 32;
-        if (cache < 8)
-            cache = 8;
+        if (!once) {
+            cache = job->max_memory_mb / 8;
+            if (cache > 32)
+                cache = 32;
+            if (cache < 8)
+                cache = 8;
+        }
         const double room = job->max_memory_mb - base_mb - cache - overview;
         if (room < drawing)
             return cnp_err(CNP_E_DATA, "--max-memory %d MB is too small for this scene: it "
@@ -505,7 +518,7 @@ static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp
     }
     /* A user's own GDAL_CACHEMAX stands unless --max-memory asks for a cap. */
     if (job->max_memory_mb > 0 || !getenv("GDAL_CACHEMAX"))
-        GDALSetCacheMax64((GIntBig)cache * 1024 * 1024);
+        GDALSetCacheMax64(once ? (GIntBig)once : (GIntBig)cache * 1024 * 1024);
     else
         cache = (int)(GDALGetCacheMax64() / (1024 * 1024));
     res->gdal_cache_mb = cache;

@@ -870,6 +870,51 @@ done:
     return st;
 }
 
+/* ---- mask blocks ---------------------------------------------------------- */
+
+/* A tile's mask window reaches a buffer radius into the blocks around it, and
+ * side by side tiles share those blocks. A reader keeps the decoded blocks of a
+ * GeoTIFF mask itself (least recently used first out) instead of leaving them
+ * to GDAL's block cache, which then has nothing to keep for tiles that are
+ * whole blocks of their scene: see cnp_scene_reads_blocks_once(). */
+#define MASK_BLOCKS_MAX_BYTES (8u << 20)
+
+typedef struct mask_block {
+    int      bx, by;            /* block column and row; bx < 0: empty */
+    uint64_t used;              /* when last used (a counter) */
+    uint8_t *px;                /* block_w * block_h values of esize bytes */
+} mask_block;
+
+/* Slots enough for every block one window touches plus the next column the
+ * window slides into, so tiles read left to right decode each block once. */
+static size_t mask_block_slots(int bw, int bh, int hw, int hh)
+{
+    const size_t nbx = (size_t)(hw + bw - 1) / (size_t)bw + 1;
+    const size_t nby = (size_t)(hh + bh - 1) / (size_t)bh + 1;
+    return nbx * nby + nby;
+}
+
+/* Bytes of the blocks a reader keeps for mask windows of hw x hh, or 0 when
+ * this mask is read through GDAL (a VRT or another format, a type other than
+ * Byte or UInt16, or blocks too large to keep, such as whole-width strips). */
+static size_t mask_blocks_bytes(GDALDatasetH mds, int hw, int hh)
+{
+    GDALDriverH drv = mds ? GDALGetDatasetDriver(mds) : NULL;
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "GTiff") != 0)
+        return 0;
+    GDALRasterBandH b = GDALGetRasterBand(mds, 1);
+    const GDALDataType t = GDALGetRasterDataType(b);
+    if (t != GDT_Byte && t != GDT_UInt16)
+        return 0;
+    int bw = 0, bh = 0;
+    GDALGetBlockSize(b, &bw, &bh);
+    if (bw <= 0 || bh <= 0)
+        return 0;
+    const size_t bytes = mask_block_slots(bw, bh, hw, hh) * (size_t)bw * (size_t)bh *
+                         (size_t)GDALGetDataTypeSizeBytes(t);
+    return bytes <= MASK_BLOCKS_MAX_BYTES ? bytes : 0;
+}
+
 struct cnp_reader {
     GDALDatasetH    ds, mds;
     GDALRasterBandH red, nir, mask_band, mask_raster;
@@ -882,6 +927,10 @@ struct cnp_reader {
     uint8_t        *codes;
     uint16_t       *scratch;
     size_t          mcap, scap;
+    mask_block     *blocks;     /* the mask's decoded blocks (NULL: read via GDAL) */
+    size_t          nblocks;
+    int             block_w, block_h, esize;
+    uint64_t        clock;
 };
 
 cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reader **out)
@@ -935,6 +984,9 @@ void cnp_reader_close(cnp_reader **prd)
     free(rd->mbuf);
     free(rd->codes);
     free(rd->scratch);
+    for (size_t i = 0; i < rd->nblocks; i++)
+        free(rd->blocks[i].px);
+    free(rd->blocks);
     free(rd);
     *prd = NULL;
 }
@@ -968,6 +1020,84 @@ static void nir_to_red_units(const cnp_scene *sc, float *nir, size_t n)
             u = nextafterf(u, INFINITY);
         nir[i] = u;
     }
+}
+
+/* Set up the reader's mask blocks for windows of hw x hh (or go on reading
+ * through GDAL). Called again for a larger window, it starts over. */
+static cnp_status mask_blocks_setup(cnp_reader *rd, int hw, int hh)
+{
+    const size_t bytes = mask_blocks_bytes(rd->mds, hw, hh);
+    if (bytes == 0)
+        return CNP_OK;
+    int bw, bh;
+    GDALGetBlockSize(rd->mask_raster, &bw, &bh);
+    const size_t slots = mask_block_slots(bw, bh, hw, hh);
+    if (rd->blocks && slots <= rd->nblocks)
+        return CNP_OK;
+    for (size_t i = 0; i < rd->nblocks; i++)
+        free(rd->blocks[i].px);
+    free(rd->blocks);
+    rd->nblocks = 0;
+    if (!(rd->blocks = calloc(slots, sizeof *rd->blocks)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    rd->nblocks = slots;
+    rd->block_w = bw;
+    rd->block_h = bh;
+    rd->esize = GDALGetDataTypeSizeBytes(GDALGetRasterDataType(rd->mask_raster));
+    for (size_t i = 0; i < slots; i++) {
+        rd->blocks[i].bx = -1;
+        if (!(rd->blocks[i].px = malloc((size_t)bw * (size_t)bh * (size_t)rd->esize)))
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    return CNP_OK;
+}
+
+/* Block (bx, by) of the mask, decoded once while it stays among the kept. */
+static const uint8_t *mask_block_at(cnp_reader *rd, int bx, int by)
+{
+    mask_block *victim = &rd->blocks[0];
+    for (size_t i = 0; i < rd->nblocks; i++) {
+        mask_block *b = &rd->blocks[i];
+        if (b->bx == bx && b->by == by) {
+            b->used = ++rd->clock;
+            return b->px;
+        }
+        if (b->used < victim->used)
+            victim = b;
+    }
+    victim->bx = -1;
+    cnp_err_gdal_reset();
+    if (GDALReadBlock(rd->mask_raster, bx, by, victim->px) != CE_None)
+        return NULL;
+    victim->bx = bx;
+    victim->by = by;
+    victim->used = ++rd->clock;
+    return victim->px;
+}
+
+/* Window (x0, y0, w, h) of the mask raster, in its own type, into out
+ * (stride w), from the kept blocks. */
+static cnp_status mask_window_from_blocks(cnp_reader *rd, int x0, int y0, int w, int h,
+                                          void *out)
+{
+    const int bw = rd->block_w, bh = rd->block_h;
+    const size_t es = (size_t)rd->esize;
+    for (int by = y0 / bh; by <= (y0 + h - 1) / bh; by++)
+        for (int bx = x0 / bw; bx <= (x0 + w - 1) / bw; bx++) {
+            const uint8_t *px = mask_block_at(rd, bx, by);
+            if (!px)
+                return cnp_err(CNP_E_IO, "%s mask '%s': read failed at block %d,%d: %s",
+                               rd->sc->role, rd->sc->mask_path, bx, by, cnp_err_gdal_reason());
+            const int cx0 = bx * bw > x0 ? bx * bw : x0;
+            const int cx1 = (bx + 1) * bw < x0 + w ? (bx + 1) * bw : x0 + w;
+            const int cy0 = by * bh > y0 ? by * bh : y0;
+            const int cy1 = (by + 1) * bh < y0 + h ? (by + 1) * bh : y0 + h;
+            for (int y = cy0; y < cy1; y++)
+                memcpy((uint8_t *)out + ((size_t)(y - y0) * (size_t)w + (size_t)(cx0 - x0)) * es,
+                       px + ((size_t)(y - by * bh) * (size_t)bw + (size_t)(cx0 - bx * bw)) * es,
+                       (size_t)(cx1 - cx0) * es);
+        }
+    return CNP_OK;
 }
 
 /* The mask raster's codes for window (x0, y0, w, h), read with a halo of the
@@ -1005,8 +1135,13 @@ static cnp_status read_mask(cnp_reader *rd, int x0, int y0, int w, int h, uint8_
     }
     /* Byte masks are read as bytes and decoded in place: no widening. */
     const int bytes = GDALGetRasterDataType(rd->mask_raster) == GDT_Byte;
-    if ((st = read_band(rd->mask_raster, hx0, hy0, hw, hh, bytes ? GDT_Byte : GDT_UInt16,
-                        bytes ? (void *)rd->codes : (void *)rd->mbuf, rd->sc, "mask")) != CNP_OK)
+    void *raw = bytes ? (void *)rd->codes : (void *)rd->mbuf;
+    if ((st = mask_blocks_setup(rd, hw, hh)) != CNP_OK)
+        return st;
+    st = rd->blocks ? mask_window_from_blocks(rd, hx0, hy0, hw, hh, raw)
+                    : read_band(rd->mask_raster, hx0, hy0, hw, hh, bytes ? GDT_Byte : GDT_UInt16,
+                                raw, rd->sc, "mask");
+    if (st != CNP_OK)
         return st;
     const cnp_mask_window win = { rd->codes, hw, hh, hw, x0 - hx0, y0 - hy0, w, h };
     const cnp_status dst = bytes ? cnp_mask_decode_u8(rd->table, rd->codes, hn, rd->codes)
@@ -1065,6 +1200,39 @@ cnp_status cnp_reader_read_u16(cnp_reader *rd, int x0, int y0, int w, int h,
         return cnp_err(CNP_E_ARG, "%s scene '%s': its DNs are not UInt16", rd->sc->role,
                        rd->sc->path);
     return reader_read(rd, x0, y0, w, h, GDT_UInt16, red, nir, observed);
+}
+
+size_t cnp_scene_reads_blocks_once(const cnp_scene *sc, int tile_w, int tile_h,
+                                   size_t *mask_bytes)
+{
+    size_t need = 0;
+    *mask_bytes = 0;
+    if (sc->warped || sc->read_mask_band || sc->nir_rescale)
+        return 0;
+    GDALDatasetH ds = open_raster(sc->read_path), mds = NULL;
+    GDALDriverH drv = ds ? GDALGetDatasetDriver(ds) : NULL;
+    if (drv && strcmp(GDALGetDriverShortName(drv), "GTiff") == 0) {
+        GDALRasterBandH red = GDALGetRasterBand(ds, sc->red), nir = GDALGetRasterBand(ds, sc->nir);
+        int rw, rh, nw, nh;
+        GDALGetBlockSize(red, &rw, &rh);
+        GDALGetBlockSize(nir, &nw, &nh);
+        if (rw == tile_w && rh == tile_h && nw == tile_w && nh == tile_h)
+            need = (size_t)tile_w * (size_t)tile_h *
+                   (size_t)(GDALGetDataTypeSizeBytes(GDALGetRasterDataType(red)) +
+                            GDALGetDataTypeSizeBytes(GDALGetRasterDataType(nir)));
+    }
+    if (need && sc->mask_read_path) {
+        const int r = sc->mask_buffer_px;
+        mds = open_raster(sc->mask_read_path);
+        *mask_bytes = mask_blocks_bytes(mds, tile_w + 2 * r, tile_h + 2 * r);
+        if (*mask_bytes == 0)
+            need = 0;
+    }
+    if (mds)
+        GDALClose(mds);
+    if (ds)
+        GDALClose(ds);
+    return need;
 }
 
 cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],

@@ -103,6 +103,20 @@ cnp_status cnp_reader_read_u16(cnp_reader *rd, int x0, int y0, int w, int h,
 
 void cnp_reader_close(cnp_reader **rd);
 
+/* cnp_scene_reads_blocks_once() :
+ * Whether readers of `sc` that read it in tiles of tile_w x tile_h aligned to
+ * its blocks decode each block of its bands once with no help from GDAL's
+ * block cache: a GeoTIFF read as it is (not warped, no GDAL mask band, no NIR
+ * rescaling) whose red and NIR blocks are the tiles, and whose mask raster, if
+ * any, a reader keeps in blocks of its own. GDAL's cache then only has to hold
+ * a tile's red and NIR blocks; a larger one only fills up with the file's other
+ * bands, which a pixel-interleaved GeoTIFF pushes into it as each block is
+ * decoded.
+ * @return the bytes of one tile's red and NIR blocks, or 0 when the cache is
+ *         needed; *mask_bytes: the mask blocks each reader keeps (0 if none). */
+size_t cnp_scene_reads_blocks_once(const cnp_scene *sc, int tile_w, int tile_h,
+                                   size_t *mask_bytes);
+
 /* Read a decimated (averaged) window of bands into float buffers of
  * out_w x out_h; bands[i] == 0 fills with zeros. Used for quicklooks. */
 cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],
