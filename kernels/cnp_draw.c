@@ -161,20 +161,15 @@ void cnp_stretch_row_u8(const float *v, size_t n, float lo, float hi, uint8_t *o
             out[(ptrdiff_t)i * out_step] = stretch_one(v[i], lo, hi);
         return;
     }
-    /* One multiplication per value instead of a division. */
-    const double k = 255.0 / ((double)hi - (double)lo), dlo = lo;
+    /* One multiplication per value instead of a division, and no branches:
+     * values are clamped to [lo, hi] first (NaN to lo), so the rounded value
+     * is positive and truncation is floor(). */
+    const double k = 255.0 / ((double)hi - (double)lo), dlo = lo, dhi = hi;
     for (size_t i = 0; i < n; i++) {
-        const float x = v[i];
-        uint8_t q;
-        if (isnan(x) || x <= lo)
-            q = 0;
-        else if (x >= hi)
-            q = 255;
-        else {
-            const double f = floor(((double)x - dlo) * k + 0.5);
-            q = f >= 255.0 ? 255 : (uint8_t)f;
-        }
-        out[(ptrdiff_t)i * out_step] = q;
+        const double x = v[i];
+        const double xc = x > dlo ? (x < dhi ? x : dhi) : dlo;
+        const int q = (int)((xc - dlo) * k + 0.5);
+        out[(ptrdiff_t)i * out_step] = (uint8_t)(q < 255 ? q : 255);
     }
 }
 

@@ -5,8 +5,11 @@
  * stride wider than 3 * width, so any write outside the view is caught both
  * by the checks here and by ASan.
  */
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cnp_draw.h"
 #include "cnp_test.h"
@@ -211,6 +214,48 @@ static void test_stretch(void)
         prev = q;
     }
     CHECK(prev == 255);
+}
+
+/* The row stretch, written plainly: one multiplication a value, rounded half up. */
+static uint8_t stretch_row_reference(float x, float lo, float hi)
+{
+    if (isnan(x) || x <= lo)
+        return 0;
+    if (x >= hi)
+        return 255;
+    const double f = floor(((double)x - lo) * (255.0 / ((double)hi - (double)lo)) + 0.5);
+    return f >= 255.0 ? 255 : (uint8_t)f;
+}
+
+static void test_stretch_row(void)
+{
+    const float ranges[][2] = { { 0.0f, 10.0f }, { -0.2f, 0.9f }, { 100.0f, 4000.0f },
+                                { -3e38f, 3e38f }, { 1.0f, 1.0000001f } };
+    enum { N = 4096 };
+    static float v[N];
+    static uint8_t out[3 * N];
+    uint32_t seed = 7;
+    for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+        const float lo = ranges[r][0], hi = ranges[r][1];
+        const float special[] = { NAN, INFINITY, -INFINITY, lo, hi, nextafterf(lo, hi),
+                                  nextafterf(hi, lo), nextafterf(lo, -INFINITY),
+                                  nextafterf(hi, INFINITY), -FLT_MAX, FLT_MAX, 0.0f };
+        const size_t ns = sizeof special / sizeof special[0];
+        for (size_t i = 0; i < N; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            const double t = (double)(seed >> 8) / 16777216.0 * 1.2 - 0.1;
+            v[i] = i < ns ? special[i] : (float)(lo + t * ((double)hi - (double)lo));
+        }
+        memset(out, 0xAB, sizeof out);
+        cnp_stretch_row_u8(v, N, lo, hi, out + 1, 3);
+        int same = 1, guards = 1;
+        for (size_t i = 0; i < N; i++) {
+            same &= out[3 * i + 1] == stretch_row_reference(v[i], lo, hi);
+            guards &= out[3 * i] == 0xAB && out[3 * i + 2] == 0xAB;
+        }
+        CHECK(same);
+        CHECK(guards);
+    }
 }
 
 /* ---- lines ------------------------------------------------------------- */
@@ -585,6 +630,7 @@ CNP_TEST_MAIN("draw",
     TEST_CASE(test_percentiles_errors),
     TEST_CASE(test_percentiles_vs_sort),
     TEST_CASE(test_stretch),
+    TEST_CASE(test_stretch_row),
     TEST_CASE(test_line_axis_aligned),
     TEST_CASE(test_line_diagonal),
     TEST_CASE(test_line_width),
