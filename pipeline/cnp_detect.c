@@ -1334,22 +1334,22 @@ static cnp_status write_one_product(int which, const staging *sg, const cnp_resu
 }
 
 /* The four outputs are independent files, written side by side when there
- * are threads for it: GeoJSON (OGR's slowest writer) and CSV on one, the
- * quicklook and GeoPackage on the other, about equal halves. Each file is
+ * are threads for it: GeoJSON (OGR's slowest writer, 0.4-0.6 s for 3000
+ * alerts) on one, the quicklook, GeoPackage and CSV on the other. Each file is
  * deterministic on its own, so the order they finish in changes nothing. The
  * first failure in product order is reported. */
 static cnp_status write_products(const staging *sg, const cnp_result *res, const cnp_scene sc[2],
                                  const cnp_evidence_ctx *ev, const cnp_overview *ov, int nthreads,
                                  timings *t)
 {
-    static const int order[2][3] = { { 1, 2, -1 }, { 3, 0, -1 } };
+    static const int order[2][4] = { { 1, -1 }, { 3, 0, 2, -1 } };
     cnp_status st[4] = { CNP_OK, CNP_OK, CNP_OK, CNP_OK };
     char msg[4][1024] = { "", "", "", "" };
 
     #pragma omp parallel for schedule(static, 1) num_threads(nthreads > 1 ? 2 : 1) \
         default(none) shared(sg, res, sc, ev, ov, t, st, msg, order)
     for (int half = 0; half < 2; half++) {
-        for (int i = 0; i < 3 && order[half][i] >= 0; i++) {
+        for (int i = 0; order[half][i] >= 0; i++) {
             const int k = order[half][i];
             st[k] = write_one_product(k, sg, res, sc, ev, ov, t);
             if (st[k] != CNP_OK) {

@@ -217,8 +217,13 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
             colour[i] = band[i];
     }
 
-    for (size_t i = 0; i < n; i++)
-        mask[i] = ov->unobserved[i] * 2 >= cnp_overview_cell_pixels(ov, i);
+    for (int oy = 0; oy < ov->height; oy++) {
+        const uint32_t rows = (uint32_t)cell_span(oy, ov->factor, ov->win[3]);
+        const size_t row = (size_t)oy * (size_t)ov->width;
+        for (int ox = 0; ox < ov->width; ox++)
+            mask[row + (size_t)ox] = (uint32_t)ov->unobserved[row + (size_t)ox] * 2 >=
+                                     rows * (uint32_t)cell_span(ox, ov->factor, ov->win[2]);
+    }
     for (int b = 0; b < 3; b++) {
         /* Stretch on observed pixels only: clouds and nodata would flatten it. */
         /* A quicklook's stretch needs no more than a few hundred thousand samples:
