@@ -507,12 +507,13 @@ static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp
         if (room < drawing)
             return cnp_err(CNP_E_DATA, "--max-memory %d MB is too small for this scene: it "
                            "needs at least %.0f MB (try --overview-size 1024)",
-                           job->max_memory_mb, base_mb + cache + overview + drawing);
+                           job->max_memory_mb, ceil(base_mb + cache + overview + drawing));
         const int fit = room > 0 ? (int)(room / per_worker) : 0;
         if (fit < 1)
             return cnp_err(CNP_E_DATA, "--max-memory %d MB is too small for this scene: it needs "
                            "at least %.0f MB (one %dx%d tile worker)", job->max_memory_mb,
-                           base_mb + cache + overview + per_worker, c->tile_w, c->strip_h);
+                           ceil(base_mb + cache + overview + per_worker), c->tile_w,
+                           c->strip_h);
         if (*nthreads > fit)
             *nthreads = fit;
     }
