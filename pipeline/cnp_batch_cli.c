@@ -166,8 +166,6 @@ enum {
     B_PRINT_CONFIG, B_SETTING = 4000
 };
 
-typedef struct cli_setting { const char *section, *key, *value, *name; } cli_setting;
-
 static void report(const cnp_batch_plan *p, const cnp_batch_row *rows, size_t nrows,
                    int quiet, const char *where)
 {
@@ -207,7 +205,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
                      size_t nso)
 {
     struct option *opts = calloc(nso + 32, sizeof *opts);
-    cli_setting *cli = calloc((size_t)argc + 1, sizeof *cli);
+    cnp_setting_override *cli = calloc((size_t)argc + 1, sizeof *cli);
     int nopt = 0, ncli = 0, c, rc = EXIT_OK;
     const char *outroot = NULL, *config = NULL, *plan_path = NULL;
     int list = 0, plan_only = 0, merge = 0, print_config = 0, no_evidence = 0, no_hash = 0;
@@ -367,7 +365,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
                                      "its metadata or its file name", o->name);
                     goto out;
                 }
-                cli[ncli++] = (cli_setting){ o->section, o->key, optarg, o->name };
+                cli[ncli++] = (cnp_setting_override){ o->section, o->key, optarg, o->name };
                 break;
             }
             fputs("Try 'canopy batch --help' for more information.\n", stderr);
@@ -406,14 +404,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             goto out;
         }
     } else {
-        cnp_settings_defaults(&plan.settings);
-        if (config && (st = cnp_settings_load(&plan.settings, config)) != CNP_OK)
-            goto fail;
-        for (int i = 0; i < ncli; i++)
-            if ((st = cnp_settings_set(&plan.settings, cli[i].section, cli[i].key, cli[i].value,
-                                       cli[i].name)) != CNP_OK)
-                goto fail;
-        if ((st = cnp_settings_validate(&plan.settings)) != CNP_OK)
+        if ((st = cnp_settings_resolve(&plan.settings, config, cli, (size_t)ncli)) != CNP_OK)
             goto fail;
         if (print_config) {
             cnp_settings_write_ini(&plan.settings, stdout);

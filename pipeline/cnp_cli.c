@@ -121,9 +121,6 @@ static void usage_detect(FILE *f)
           "2 usage or configuration error.\n", f);
 }
 
-/* Command-line settings, applied after the config file so that they win. */
-typedef struct cli_setting { const char *section, *key, *value, *option; } cli_setting;
-
 enum {
     OPT_RED = 1000, OPT_NIR, OPT_GREEN, OPT_BLUE, OPT_SCALE, OPT_OFFSET, OPT_BMASK, OPT_AMASK,
     OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
@@ -132,7 +129,7 @@ enum {
     OPT_PROFILES
 };
 
-static const struct { int opt; const char *section, *key, *name; } setting_opts[] = {
+static const cnp_setting_opt setting_opts[] = {
     { OPT_RED, "bands", "red", "--red" },
     { OPT_NIR, "bands", "nir", "--nir" },
     { OPT_GREEN, "bands", "green", "--green" },
@@ -204,7 +201,8 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    cli_setting cli[64];
+    /* Command-line settings, applied after the config file so that they win. */
+    cnp_setting_override cli[64];
     int ncli = 0, c, print_config = 0;
     cnp_job job;
     cnp_status st;
@@ -242,37 +240,20 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
             break;
         }
         default: {
-            int found = 0;
-            for (int i = 0; i < N_SETTING_OPTS && !found; i++) {
-                if (setting_opts[i].opt != c)
-                    continue;
-                if (ncli >= (int)(sizeof cli / sizeof cli[0]))
-                    return usage_error("too many options");
-                cli[ncli++] = (cli_setting){ setting_opts[i].section, setting_opts[i].key,
-                                             optarg, setting_opts[i].name };
-                found = 1;
-            }
-            if (!found) {
+            const cnp_setting_opt *o = cnp_setting_opt_find(setting_opts, N_SETTING_OPTS, c);
+            if (!o) {
                 fputs("Try 'canopy detect --help' for more information.\n", stderr);
                 return EXIT_USAGE;
             }
+            if (ncli >= (int)(sizeof cli / sizeof cli[0]))
+                return usage_error("too many options");
+            cli[ncli++] = (cnp_setting_override){ o->section, o->key, optarg, o->name };
         }
         }
     }
 
-    cnp_settings_defaults(&job.settings);
-    if (job.config_path && (st = cnp_settings_load(&job.settings, job.config_path)) != CNP_OK) {
-        fprintf(stderr, "canopy: %s\n", cnp_err_msg());
-        return exit_code_for(st);
-    }
-    for (int i = 0; i < ncli; i++) {
-        if ((st = cnp_settings_set(&job.settings, cli[i].section, cli[i].key, cli[i].value,
-                                   cli[i].option)) != CNP_OK) {
-            fprintf(stderr, "canopy: %s\n", cnp_err_msg());
-            return exit_code_for(st);
-        }
-    }
-    if ((st = cnp_settings_validate(&job.settings)) != CNP_OK) {
+    if ((st = cnp_settings_resolve(&job.settings, job.config_path, cli, (size_t)ncli)) !=
+        CNP_OK) {
         fprintf(stderr, "canopy: %s\n", cnp_err_msg());
         return exit_code_for(st);
     }

@@ -326,3 +326,25 @@ void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
     fprintf(f, "\n[output]\noverview_size = %d\n", s->overview_size);
     fprintf(f, "\n[run]\nthreads = %d\n", s->threads);
 }
+
+const cnp_setting_opt *cnp_setting_opt_find(const cnp_setting_opt *table, size_t n, int opt)
+{
+    for (size_t i = 0; i < n; i++)
+        if (table[i].opt == opt)
+            return &table[i];
+    return NULL;
+}
+
+cnp_status cnp_settings_resolve(cnp_settings *s, const char *config_path,
+                                const cnp_setting_override *cli, size_t ncli)
+{
+    cnp_status st;
+    cnp_settings_defaults(s);
+    if (config_path && (st = cnp_settings_load(s, config_path)) != CNP_OK)
+        return st;
+    for (size_t i = 0; i < ncli; i++)
+        if ((st = cnp_settings_set(s, cli[i].section, cli[i].key, cli[i].value,
+                                   cli[i].option)) != CNP_OK)
+            return st;
+    return cnp_settings_validate(s);
+}

@@ -62,6 +62,27 @@ cnp_status cnp_settings_load(cnp_settings *s, const char *path);
 /* Cross-field checks once everything is set (e.g. red != nir). */
 cnp_status cnp_settings_validate(const cnp_settings *s);
 
+/* A command-line option that sets one [section] key (e.g. --ndvi-drop). */
+typedef struct cnp_setting_opt {
+    int         opt;                        /* its getopt_long value               */
+    const char *section, *key, *name;       /* name: "--ndvi-drop", for messages   */
+} cnp_setting_opt;
+
+/* One such option as given on a command line. */
+typedef struct cnp_setting_override {
+    const char *section, *key, *value, *option;
+} cnp_setting_override;
+
+/* The entry of table[0..n-1] for getopt value `opt`, or NULL. */
+const cnp_setting_opt *cnp_setting_opt_find(const cnp_setting_opt *table, size_t n, int opt);
+
+/* cnp_settings_resolve() :
+ * A run's settings: the defaults, then the INI file config_path (NULL: none),
+ * then the command line's overrides in order, then cnp_settings_validate().
+ * @return CNP_OK, or the first failure's status, with cnp_err_msg() saying why. */
+cnp_status cnp_settings_resolve(cnp_settings *s, const char *config_path,
+                                const cnp_setting_override *cli, size_t ncli);
+
 /* Write the settings in INI form (what --print-config shows). */
 void cnp_settings_write_ini(const cnp_settings *s, FILE *f);
 

@@ -678,7 +678,7 @@ enum {
     O_CONN, O_T_SRS, O_TR, O_PROFILES, O_THREADS
 };
 
-static const struct { int opt; const char *section, *key, *name; } setting_opts[] = {
+static const cnp_setting_opt setting_opts[] = {
     { O_RED, "bands", "red", "--red" },
     { O_NIR, "bands", "nir", "--nir" },
     { O_GREEN, "bands", "green", "--green" },
@@ -738,7 +738,7 @@ int cnp_monitor_main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct { const char *section, *key, *value, *option; } cli[64];
+    cnp_setting_override cli[64];   /* applied after the config file, so they win */
     int ncli = 0, c, print_config = 0;
     mon_opts o;
     cnp_status st;
@@ -768,41 +768,21 @@ int cnp_monitor_main(int argc, char **argv)
             break;
         }
         default: {
-            int found = 0;
-            for (int i = 0; i < N_SETTING_OPTS && !found; i++) {
-                if (setting_opts[i].opt != c)
-                    continue;
-                if (ncli >= (int)(sizeof cli / sizeof cli[0]))
-                    return usage_error("too many options");
-                cli[ncli].section = setting_opts[i].section;
-                cli[ncli].key = setting_opts[i].key;
-                cli[ncli].value = optarg;
-                cli[ncli].option = setting_opts[i].name;
-                ncli++;
-                found = 1;
-            }
-            if (!found) {
+            const cnp_setting_opt *so = cnp_setting_opt_find(setting_opts, N_SETTING_OPTS, c);
+            if (!so) {
                 fputs("Try 'canopy monitor --help' for more information.\n", stderr);
                 return CNP_MON_EXIT_USAGE;
             }
+            if (ncli >= (int)(sizeof cli / sizeof cli[0]))
+                return usage_error("too many options");
+            cli[ncli++] = (cnp_setting_override){ so->section, so->key, optarg, so->name };
         }
         }
     }
 
-    cnp_settings_defaults(&o.s);
-    if (o.config_path && (st = cnp_settings_load(&o.s, o.config_path)) != CNP_OK) {
+    if ((st = cnp_settings_resolve(&o.s, o.config_path, cli, (size_t)ncli)) != CNP_OK) {
         fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
         return st == CNP_E_CONFIG || st == CNP_E_ARG ? CNP_MON_EXIT_USAGE : CNP_MON_EXIT_ERROR;
-    }
-    for (int i = 0; i < ncli; i++)
-        if ((st = cnp_settings_set(&o.s, cli[i].section, cli[i].key, cli[i].value,
-                                   cli[i].option)) != CNP_OK) {
-            fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
-            return CNP_MON_EXIT_USAGE;
-        }
-    if ((st = cnp_settings_validate(&o.s)) != CNP_OK) {
-        fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
-        return CNP_MON_EXIT_USAGE;
     }
     if (print_config) {
         cnp_settings_write_ini(&o.s, stdout);

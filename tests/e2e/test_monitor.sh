@@ -323,6 +323,20 @@ run_canopy monitor --state "$TMP/x" "$TMP/no-such-input"
     fail "$L: missing input: exit $RC $ERR_TXT"
 run_canopy monitor --help
 [ "$RC" -eq 0 ] && [[ "$OUT_TXT" == *"--state DIR"* ]] && pass "$L: --help" || fail "$L: --help"
+# Settings as detect resolves them: defaults, then --config, then options.
+printf '[detect]\nndvi_drop = 0.25\nmin_area = 2\n' >"$TMP/mon.ini"
+run_canopy monitor --config "$TMP/mon.ini" --min-area 3 --print-config
+[ "$RC" -eq 0 ] && grep -q '^ndvi_drop = 0.25' <<<"$OUT_TXT" && grep -q '^min_area = 3' <<<"$OUT_TXT" &&
+    grep -q '^confirm = ' <<<"$OUT_TXT" && pass "$L: --print-config: the file, then the options" ||
+    fail "$L: --print-config: $RC $OUT_TXT $ERR_TXT"
+run_canopy monitor --state "$TMP/x-bad" --forest-ndvi abc "$SERIES"
+[ "$RC" -eq 2 ] && [[ "$ERR_TXT" == *"--forest-ndvi"* ]] && [ ! -e "$TMP/x-bad" ] &&
+    pass "$L: a bad setting option: exit 2, named, no state made" ||
+    fail "$L: bad setting option: exit $RC $ERR_TXT"
+printf '[detect]\nforest_ndvi = 2\n' >"$TMP/bad-mon.ini"
+run_canopy monitor --state "$TMP/x" --config "$TMP/bad-mon.ini" "$SERIES"
+[ "$RC" -eq 2 ] && [[ "$ERR_TXT" == *"forest_ndvi"* ]] && pass "$L: a bad --config: exit 2" ||
+    fail "$L: bad --config: exit $RC $ERR_TXT"
 
 # --- the same suite against PostgreSQL/PostGIS -------------------------------------
 if PGENV=$("$ROOT/scripts/pg-test-server.sh" start "$TMP/pg" 2>"$TMP/pg.log"); then
