@@ -1115,12 +1115,15 @@ static cnp_status read_mask(cnp_reader *rd, int x0, int y0, int w, int h, uint8_
     const size_t hn = (size_t)hw * (size_t)hh;
     cnp_status st;
 
+    /* Byte masks are read as bytes and decoded in place: no widening, and no
+     * UInt16 buffer. */
+    const int bytes = GDALGetRasterDataType(rd->mask_raster) == GDT_Byte;
     if (rd->mcap < hn) {
-        uint16_t *p = realloc(rd->mbuf, hn * sizeof *p);
-        uint8_t *c = p ? realloc(rd->codes, hn) : NULL;
+        uint16_t *p = bytes ? NULL : realloc(rd->mbuf, hn * sizeof *p);
+        uint8_t *c = bytes || p ? realloc(rd->codes, hn) : NULL;
         if (p)
             rd->mbuf = p;
-        if (!p || !c)
+        if ((!bytes && !p) || !c)
             return cnp_err(CNP_E_NOMEM, "out of memory");
         rd->codes = c;
         rd->mcap = hn;
@@ -1133,8 +1136,6 @@ static cnp_status read_mask(cnp_reader *rd, int x0, int y0, int w, int h, uint8_
         rd->scratch = p;
         rd->scap = need;
     }
-    /* Byte masks are read as bytes and decoded in place: no widening. */
-    const int bytes = GDALGetRasterDataType(rd->mask_raster) == GDT_Byte;
     void *raw = bytes ? (void *)rd->codes : (void *)rd->mbuf;
     if ((st = mask_blocks_setup(rd, hw, hh)) != CNP_OK)
         return st;
