@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "cnp_err.h"
+#include "cnp_tmpfile.h"
 #include "cnp_json.h"
 #include "cnp_output.h"
 #include "cnp_product.h"
@@ -1123,8 +1124,9 @@ static int same_file(const char *a, const char *b)
 
 cnp_status cnp_batch_plan_write(const cnp_batch_plan *p, const char *path)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    char tmp[4400];
+    cnp_tmp_remove_dead(path);
+    cnp_tmp_path(path, tmp, sizeof tmp);
     FILE *f = fopen(tmp, "w");
     if (!f)
         return cnp_err(CNP_E_IO, "cannot write the plan '%s': %s", tmp, strerror(errno));

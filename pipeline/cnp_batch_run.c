@@ -34,6 +34,7 @@
 
 #include "cnp_detect.h"
 #include "cnp_err.h"
+#include "cnp_tmpfile.h"
 #include "cnp_json.h"
 
 static double now_s(void)
@@ -591,11 +592,13 @@ cnp_status cnp_batch_merge_alerts(const cnp_batch_plan *p, const cnp_batch_fp *f
             snprintf(latest, sizeof latest, "%s", d);
     }
     snprintf(path, sizeof path, "%s/%s/alerts.gpkg", p->outroot, fp->name);
+    /* A merge killed earlier (kill -9, a node lost) left its file behind. */
+    cnp_tmp_remove_dead(path);
     if (!force && merged_matches(path, ok, nok)) {
         free(ok);
         return CNP_OK;
     }
-    snprintf(tmp, sizeof tmp, "%s/%s/.alerts.gpkg.tmp-%ld", p->outroot, fp->name, (long)getpid());
+    cnp_tmp_path(path, tmp, sizeof tmp);
     unlink(tmp);
 
     /* The same alerts give the same file: pin the GeoPackage's timestamp. */
@@ -735,7 +738,8 @@ static cnp_status write_if_changed(const char *path, const char *data, size_t le
             return CNP_OK;
     }
     char tmp[8500];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    cnp_tmp_remove_dead(path);
+    cnp_tmp_path(path, tmp, sizeof tmp);
     f = fopen(tmp, "wb");
     if (!f)
         return cnp_err(CNP_E_IO, "cannot write '%s': %s", tmp, strerror(errno));

@@ -22,7 +22,9 @@ same_outputs() {
         cmp -s "$a/$f" "$b/$f" || { echo "differs: $f"; bad=1; }
     done < <(cd "$a" && find . -type f ! -name run.json ! -name 'summary.*' | sort)
     [ "$(cd "$a" && find . -type f | sort)" = "$(cd "$b" && find . -type f | sort)" ] ||
-        { echo "file lists differ"; bad=1; }
+        { echo "file lists differ: $(diff <(cd "$a" && find . -type f | sort) \
+                                          <(cd "$b" && find . -type f | sort) | grep '^[<>]' |
+                                     tr '\n' ' ')"; bad=1; }
     return $bad
 }
 
@@ -144,6 +146,21 @@ out=$(same_outputs "$TMP/r3" "$TMP/r2") && [ -z "$(find "$TMP/r2" -name '.canopy
     [ "$(cut -d, -f1-9,11- "$TMP/r2/summary.csv")" = "$(cut -d, -f1-9,11- "$TMP/r3/summary.csv")" ] &&
     pass "batch: resumed batch = uninterrupted batch (every output, byte for byte)" ||
     fail "batch: resume differs: $out"
+
+# A merge killed on this host leaves its temporary GeoPackage (and SQLite's
+# journal); the next batch removes them. Another host's, maybe still being
+# written on a shared folder, stay.
+FPD=$(dirname "$(find "$TMP/r3" -mindepth 2 -maxdepth 2 -name alerts.gpkg | sort | head -1)")
+HOSTN=$(hostname | cut -d. -f1 | tr -c 'A-Za-z0-9_\n' '_')
+touch "$FPD/.alerts.gpkg.tmp-$HOSTN-99999999" "$FPD/.alerts.gpkg.tmp-$HOSTN-99999999-journal" \
+      "$FPD/.alerts.gpkg.tmp-otherhost-1"
+run_canopy batch "$R" -o "$TMP/r3" --no-evidence -q
+[ "$RC" -eq 0 ] && [ ! -e "$FPD/.alerts.gpkg.tmp-$HOSTN-99999999" ] &&
+    [ ! -e "$FPD/.alerts.gpkg.tmp-$HOSTN-99999999-journal" ] &&
+    [ -e "$FPD/.alerts.gpkg.tmp-otherhost-1" ] &&
+    pass "batch: a killed merge's temporary files on this host are removed, other hosts' kept" ||
+    fail "batch: leftover merge files ($RC: $(ls -a "$FPD" | tr '\n' ' '))"
+rm -f "$FPD/.alerts.gpkg.tmp-otherhost-1"
 
 # ---- pairing rules --------------------------------------------------------------
 PA="$A/rasters/placeA"
