@@ -1026,6 +1026,9 @@ static void nir_to_red_units(const cnp_scene *sc, float *nir, size_t n)
  * through GDAL). Called again for a larger window, it starts over. */
 static cnp_status mask_blocks_setup(cnp_reader *rd, int hw, int hh)
 {
+    /* Every tile asks: answer from the blocks already set up when they do. */
+    if (rd->blocks && mask_block_slots(rd->block_w, rd->block_h, hw, hh) <= rd->nblocks)
+        return CNP_OK;
     const size_t bytes = mask_blocks_bytes(rd->mds, hw, hh);
     if (bytes == 0)
         return CNP_OK;
