@@ -40,9 +40,6 @@ typedef struct cnp_overview_part {
     uint8_t  *centre_col;      /* 1 where a window column is its cell's centre */
 } cnp_overview_part;
 
-/* Number of window pixels that fall in overview pixel i (edges are partial). */
-uint32_t cnp_overview_cell_pixels(const cnp_overview *ov, size_t i);
-
 cnp_status cnp_overview_init(cnp_overview *ov, const int win[4], int max_size);
 void cnp_overview_free(cnp_overview *ov);
 cnp_status cnp_overview_part_init(cnp_overview_part *p, const cnp_overview *ov, int strip_h);

@@ -58,13 +58,6 @@ static int cell_span(int ocell, int factor, int len)
     return start + factor <= len ? factor : len - start;
 }
 
-uint32_t cnp_overview_cell_pixels(const cnp_overview *ov, size_t i)
-{
-    const int ox = (int)(i % (size_t)ov->width), oy = (int)(i / (size_t)ov->width);
-    return (uint32_t)cell_span(ox, ov->factor, ov->win[2]) *
-           (uint32_t)cell_span(oy, ov->factor, ov->win[3]);
-}
-
 cnp_status cnp_overview_part_init(cnp_overview_part *p, const cnp_overview *ov, int strip_h)
 {
     memset(p, 0, sizeof *p);
@@ -217,6 +210,8 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
             colour[i] = band[i];
     }
 
+    /* Hatched where at least half of the cell's window pixels (edge cells are
+     * partial) were not observed. */
     for (int oy = 0; oy < ov->height; oy++) {
         const uint32_t rows = (uint32_t)cell_span(oy, ov->factor, ov->win[3]);
         const size_t row = (size_t)oy * (size_t)ov->width;

@@ -1035,8 +1035,6 @@ static cnp_status mask_blocks_setup(cnp_reader *rd, int hw, int hh)
     int bw, bh;
     GDALGetBlockSize(rd->mask_raster, &bw, &bh);
     const size_t slots = mask_block_slots(bw, bh, hw, hh);
-    if (rd->blocks && slots <= rd->nblocks)
-        return CNP_OK;
     for (size_t i = 0; i < rd->nblocks; i++)
         free(rd->blocks[i].px);
     free(rd->blocks);
