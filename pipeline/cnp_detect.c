@@ -468,10 +468,11 @@ static cnp_status strip_acc_merge(strip_acc *a, const detect_ctx *c, int s)
  * and fewer workers run so that the plan fits.
  *
  * When both scenes are read block by block with each block decoded once
- * (cnp_scene_reads_blocks_once), GDAL's cache only holds a tile's red and NIR
- * blocks: kept larger, a pixel-interleaved GeoTIFF fills it with the bands
+ * (cnp_scene_reads_blocks_once), GDAL's cache is kept to a tile's red and NIR
+ * blocks: the readers take those blocks straight into their own buffers, and
+ * kept larger, a pixel-interleaved GeoTIFF fills the cache with the bands
  * Canopy does not read, copying two of them out of every decoded block for
- * nothing, and the memory is better spent elsewhere. */
+ * nothing. The memory is better spent elsewhere. */
 static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp_overview *ov,
                               int *nthreads, cnp_result *res)
 {
@@ -489,9 +490,10 @@ static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp
                                2.0 * halo * 5.0 + (double)(mask_blocks[0] + mask_blocks[1])) /
                               mb + thread_mb;
     /* The quicklook store (10 bytes a pixel) lives throughout; drawing it
-     * (4 + 3 + 1 bytes a pixel) happens after the workers are gone. */
+     * (3 + 1 bytes a pixel, and two copies of at most 2 x 262144 stretch
+     * samples: 4 MB) happens after the workers are gone. */
     const double overview = (double)ov->width * ov->height * 10.0 / mb;
-    const double drawing = (double)ov->width * ov->height * 8.0 / mb;
+    const double drawing = (double)ov->width * ov->height * 4.0 / mb + 4.0;
     const size_t once = once0 && once1 ? (once0 > once1 ? once0 : once1) : 0;
     int cache = once ? (int)((once + mb - 1) / mb) : 32;
 

@@ -931,7 +931,33 @@ struct cnp_reader {
     size_t          nblocks;
     int             block_w, block_h, esize;
     uint64_t        clock;
+    int             band_bw, band_bh; /* red/NIR blocks read whole (0: through RasterIO) */
+    uint16_t       *band_buf;   /* one block, for windows that are a partial block */
 };
+
+/* Red and NIR are read with GDALReadBlock, straight into the caller's buffer,
+ * when they are UInt16 bands of a GeoTIFF with the same blocks (the file
+ * itself, not a VRT). GDALRasterIO would copy each block into GDAL's block
+ * cache first (allocated, locked and evicted under one process-wide mutex)
+ * and then out again; a pixel-interleaved GeoTIFF decodes the block once for
+ * both bands either way, as it keeps its last decoded block. Windows that are
+ * not exactly one block (see read_bands) still go through GDALRasterIO. */
+static void band_blocks_setup(cnp_reader *rd)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(rd->ds);
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "GTiff") != 0 || rd->sc->nir_rescale)
+        return;
+    if (GDALGetRasterDataType(rd->red) != GDT_UInt16 ||
+        GDALGetRasterDataType(rd->nir) != GDT_UInt16)
+        return;
+    int rw, rh, nw, nh;
+    GDALGetBlockSize(rd->red, &rw, &rh);
+    GDALGetBlockSize(rd->nir, &nw, &nh);
+    if (rw <= 0 || rh <= 0 || rw != nw || rh != nh)
+        return;
+    rd->band_bw = rw;
+    rd->band_bh = rh;
+}
 
 cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reader **out)
 {
@@ -955,6 +981,7 @@ cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reade
     }
     rd->red = GDALGetRasterBand(rd->ds, sc->red);
     rd->nir = GDALGetRasterBand(rd->ds, sc->nir);
+    band_blocks_setup(rd);
     if (sc->read_mask_band)
         rd->mask_band = GDALGetMaskBand(rd->red);
     if (sc->mask_read_path) {
@@ -984,6 +1011,7 @@ void cnp_reader_close(cnp_reader **prd)
     free(rd->mbuf);
     free(rd->codes);
     free(rd->scratch);
+    free(rd->band_buf);
     for (size_t i = 0; i < rd->nblocks; i++)
         free(rd->blocks[i].px);
     free(rd->blocks);
@@ -1155,6 +1183,37 @@ static cnp_status read_mask(cnp_reader *rd, int x0, int y0, int w, int h, uint8_
     return CNP_OK;
 }
 
+/* Block (x0 / bw, y0 / bh) of `band` into out (stride w) when the window
+ * (x0, y0, w, h) is exactly that block, clipped by the raster's edges. */
+static cnp_status read_block_window(cnp_reader *rd, GDALRasterBandH band, int x0, int y0, int w,
+                                    int h, uint16_t *out)
+{
+    const int bw = rd->band_bw, bh = rd->band_bh;
+    const int whole = w == bw && h == bh;
+    if (!whole && !rd->band_buf &&
+        !(rd->band_buf = malloc((size_t)bw * (size_t)bh * sizeof *rd->band_buf)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    uint16_t *dst = whole ? out : rd->band_buf;
+    cnp_err_gdal_reset();
+    if (GDALReadBlock(band, x0 / bw, y0 / bh, dst) != CE_None)
+        return cnp_err(CNP_E_IO, "%s scene '%s': read failed at pixel %d,%d: %s", rd->sc->role,
+                       rd->sc->path, x0, y0, cnp_err_gdal_reason());
+    if (!whole)
+        for (int y = 0; y < h; y++)
+            memcpy(out + (size_t)y * (size_t)w, dst + (size_t)y * (size_t)bw,
+                   (size_t)w * sizeof *out);
+    return CNP_OK;
+}
+
+static int is_block_window(const cnp_reader *rd, int x0, int y0, int w, int h)
+{
+    const int bw = rd->band_bw, bh = rd->band_bh;
+    if (bw <= 0 || x0 % bw != 0 || y0 % bh != 0)
+        return 0;
+    const int xs = GDALGetRasterBandXSize(rd->red), ys = GDALGetRasterBandYSize(rd->red);
+    return w == (xs - x0 < bw ? xs - x0 : bw) && h == (ys - y0 < bh ? ys - y0 : bh);
+}
+
 /* Red, NIR and the observation flags of one window; DNs as `type`. */
 static cnp_status reader_read(cnp_reader *rd, int x0, int y0, int w, int h, GDALDataType type,
                               void *red, void *nir, uint8_t *observed)
@@ -1162,9 +1221,14 @@ static cnp_status reader_read(cnp_reader *rd, int x0, int y0, int w, int h, GDAL
     const size_t n = (size_t)w * (size_t)h;
     cnp_status st;
 
-    if ((st = read_band(rd->red, x0, y0, w, h, type, red, rd->sc, "scene")) != CNP_OK ||
-        (st = read_band(rd->nir, x0, y0, w, h, type, nir, rd->sc, "scene")) != CNP_OK)
+    if (type == GDT_UInt16 && is_block_window(rd, x0, y0, w, h)) {
+        if ((st = read_block_window(rd, rd->red, x0, y0, w, h, red)) != CNP_OK ||
+            (st = read_block_window(rd, rd->nir, x0, y0, w, h, nir)) != CNP_OK)
+            return st;
+    } else if ((st = read_band(rd->red, x0, y0, w, h, type, red, rd->sc, "scene")) != CNP_OK ||
+               (st = read_band(rd->nir, x0, y0, w, h, type, nir, rd->sc, "scene")) != CNP_OK) {
         return st;
+    }
 
     if (rd->mask_band) {
         if ((st = read_band(rd->mask_band, x0, y0, w, h, GDT_Byte, observed, rd->sc,
