@@ -7,7 +7,6 @@
  */
 #include <getopt.h>
 #ifdef __GLIBC__
-#include <malloc.h>
 #endif
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,24 +413,8 @@ static int cmd_info(int argc, char **argv)
     return exit_code_for(st);
 }
 
-/* One malloc arena for all threads. GDAL's block cache is shared: a block that
- * one worker allocated and another evicts goes back to the first one's arena,
- * where the second cannot reuse it. With glibc's arena per thread, the RSS of
- * a 21960² scene ended 11% above a 5490² one's (7% with one arena), most of it
- * at the end, when one worker runs on alone. Timings with one arena and with
- * per-thread arenas did not differ beyond this machine's noise. A user's own
- * MALLOC_ARENA_MAX or GLIBC_TUNABLES stands. */
-static void one_malloc_arena(void)
-{
-#ifdef __GLIBC__
-    if (!getenv("MALLOC_ARENA_MAX") && !getenv("GLIBC_TUNABLES"))
-        mallopt(M_ARENA_MAX, 1);
-#endif
-}
-
 int main(int argc, char **argv)
 {
-    one_malloc_arena();
     if (argc < 2) {
         usage_main(stderr);
         return EXIT_USAGE;
