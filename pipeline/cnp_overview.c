@@ -175,6 +175,10 @@ done:
     free(xy);
 }
 
+/* About this many observed pixels give the quicklook's stretch limits (never
+ * twice as many). */
+#define STRETCH_SAMPLES 262144
+
 cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cnp_scene *after,
                               const cnp_result *res)
 {
@@ -194,10 +198,9 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
     if (gdal_read)
         for (int i = 0; i < 3; i++)
             band[i] = malloc(n * sizeof(float));
-    scratch = malloc(n * sizeof(float));
     px = malloc(n * 3);
     mask = malloc(n);
-    if ((gdal_read && (!band[0] || !band[1] || !band[2])) || !scratch || !px || !mask) {
+    if ((gdal_read && (!band[0] || !band[1] || !band[2])) || !px || !mask) {
         st = cnp_err(CNP_E_NOMEM, "out of memory for the overview");
         goto done;
     }
@@ -219,24 +222,33 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
             mask[row + (size_t)ox] = (uint32_t)ov->unobserved[row + (size_t)ox] * 2 >=
                                      rows * (uint32_t)cell_span(ox, ov->factor, ov->win[2]);
     }
+    /* Stretch on observed pixels only: clouds and nodata would flatten it. A
+     * quicklook's stretch needs no more than a few hundred thousand samples:
+     * every step-th observed pixel (deterministic), so the sample buffer stays
+     * small whatever the quicklook's size. */
+    size_t observed = 0;
+    for (size_t i = 0; i < n; i++)
+        observed += !mask[i];
+    const size_t step = observed > STRETCH_SAMPLES ? observed / STRETCH_SAMPLES : 1;
+    const size_t nsamples = (observed + step - 1) / step;
+    if (!(scratch = malloc((nsamples ? nsamples : 1) * sizeof *scratch))) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory for the overview");
+        goto done;
+    }
+    float lo = 0, hi = 1;
     for (int b = 0; b < 3; b++) {
-        /* Stretch on observed pixels only: clouds and nodata would flatten it. */
-        /* A quicklook's stretch needs no more than a few hundred thousand samples:
-         * every step-th observed pixel (deterministic). */
-        size_t observed = 0, m = 0;
-        for (size_t i = 0; i < n; i++)
-            observed += !mask[i];
-        const size_t step = observed > 262144 ? observed / 262144 : 1;
-        for (size_t i = 0, k = 0; i < n; i++)
-            if (!mask[i] && k++ % step == 0)
-                scratch[m++] = colour[b][i];
-        float lo = 0, hi = 1;
-        if (m == 0 || cnp_percentiles(scratch, m, 2.0, 98.0, NULL, &lo, &hi) != CNP_OK) {
-            lo = 0;
-            hi = 1;
+        if (b == 0 || colour[b] != colour[b - 1]) {   /* NIR, red, red: red's once */
+            size_t m = 0;
+            for (size_t i = 0, k = 0; i < n; i++)
+                if (!mask[i] && k++ % step == 0)
+                    scratch[m++] = colour[b][i];
+            if (m == 0 || cnp_percentiles(scratch, m, 2.0, 98.0, NULL, &lo, &hi) != CNP_OK) {
+                lo = 0;
+                hi = 1;
+            }
+            if (!(hi > lo))
+                hi = lo + 1;
         }
-        if (!(hi > lo))
-            hi = lo + 1;
         cnp_stretch_row_u8(colour[b], n, lo, hi, px + b, 3);
     }
 
