@@ -74,6 +74,7 @@ typedef struct cnp_batch_plan {
     cnp_settings settings;
     char  *config_path;            /* as given, for run.json; NULL = built-in   */
     int    no_evidence, no_hash;
+    unsigned skip_outputs;         /* CNP_OUT_* products the pairs do not write */
     size_t max_chips;
     /* pairing rules */
     int    pairs_mode;             /* CNP_PAIRS_*                               */

@@ -25,6 +25,7 @@
 #include <omp.h>
 
 #include "cnp_err.h"
+#include "cnp_output.h"
 #include "cnp_version.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
@@ -73,7 +74,8 @@ static void usage_batch(FILE *f, const cnp_batch_setting_opt *so, size_t nso)
           "                            OUTROOT/summary.csv and summary.json\n"
           "Detect settings, applied to every pair (as for canopy detect; see its --help):\n"
           "  -c, --config FILE         INI file with settings\n"
-          "      --no-evidence, --max-chips N, --no-hash, --print-config\n", f);
+          "      --no-evidence, --outputs LIST (gpkg and others), --max-chips N,\n"
+          "      --no-hash, --print-config\n", f);
     size_t col = 0;
     for (size_t i = 0; i < nso; i++) {
         if (strcmp(so[i].section, "dates") == 0 || strcmp(so[i].key, "threads") == 0)
@@ -163,7 +165,7 @@ static int mkdirs(const char *path)
 enum {
     B_PAIRS = 3000, B_BASELINE, B_MAXGAP, B_MINOBS, B_THREADS, B_MAXMEM, B_FORCE, B_LIST,
     B_PLAN_ONLY, B_SHARDS, B_PLAN, B_SHARD, B_MERGE, B_NO_EVIDENCE, B_MAX_CHIPS, B_NO_HASH,
-    B_PRINT_CONFIG, B_SETTING = 4000
+    B_PRINT_CONFIG, B_OUTPUTS, B_SETTING = 4000
 };
 
 static void report(const cnp_batch_plan *p, const cnp_batch_row *rows, size_t nrows,
@@ -209,6 +211,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
     int nopt = 0, ncli = 0, c, rc = EXIT_OK;
     const char *outroot = NULL, *config = NULL, *plan_path = NULL;
     int list = 0, plan_only = 0, merge = 0, print_config = 0, no_evidence = 0, no_hash = 0;
+    unsigned skip_outputs = 0;
     long shards = 0, shard = -1, max_chips = 0, max_gap = 0;
     double min_observed = 0;
     int pairs_mode = CNP_PAIRS_CONSECUTIVE;
@@ -250,6 +253,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
         { "shard", required_argument, NULL, B_SHARD },
         { "merge", no_argument, NULL, B_MERGE },
         { "no-evidence", no_argument, NULL, B_NO_EVIDENCE },
+        { "outputs", required_argument, NULL, B_OUTPUTS },
         { "max-chips", required_argument, NULL, B_MAX_CHIPS },
         { "no-hash", no_argument, NULL, B_NO_HASH },
         { "print-config", no_argument, NULL, B_PRINT_CONFIG },
@@ -349,6 +353,21 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             break;
         case B_MERGE: merge = 1; break;
         case B_NO_EVIDENCE: no_evidence = 1; break;
+        case B_OUTPUTS: {
+            unsigned keep;
+            if (cnp_outputs_parse(optarg, "--outputs", &keep) != CNP_OK) {
+                rc = usage_error("%s", cnp_err_msg());
+                goto out;
+            }
+            /* The footprint's alerts.gpkg is merged from the pairs' own. */
+            if (!(keep & CNP_OUT_GPKG)) {
+                rc = usage_error("%s", "--outputs: batch needs gpkg (each footprint's "
+                                 "alerts.gpkg gathers its pairs')");
+                goto out;
+            }
+            skip_outputs = CNP_OUT_ALL & ~keep;
+            break;
+        }
         case B_NO_HASH: no_hash = 1; break;
         case B_PRINT_CONFIG: print_config = 1; break;
         case B_MAX_CHIPS:
@@ -396,7 +415,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             goto out;
         }
         if (ninputs > 0 || ncli > 0 || config || outroot || plan_only || no_evidence ||
-            no_hash || max_chips || max_gap || min_observed > 0 || baseline[0] ||
+            skip_outputs || no_hash || max_chips || max_gap || min_observed > 0 || baseline[0] ||
             pairs_mode != CNP_PAIRS_CONSECUTIVE) {
             rc = usage_error("%s", "with --plan FILE, the inputs, OUTROOT, pairing rules and "
                              "detect settings come from the plan: give only --shard K or "
@@ -419,9 +438,16 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             rc = usage_error("%s", "missing -o OUTROOT");
             goto out;
         }
+        if (skip_outputs && !no_evidence) {
+            rc = usage_error("%s", "--outputs: the evidence (report.html, alerts.kmz, chips) "
+                             "goes with all four products: list them all, or add "
+                             "--no-evidence");
+            goto out;
+        }
         absolute(outroot, plan.outroot, sizeof plan.outroot);
         plan.config_path = config ? strdup(config) : NULL;
         plan.no_evidence = no_evidence;
+        plan.skip_outputs = skip_outputs;
         plan.no_hash = no_hash;
         plan.max_chips = (size_t)max_chips;
         plan.pairs_mode = pairs_mode;

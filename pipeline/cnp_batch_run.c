@@ -179,6 +179,7 @@ static void child_main(const cnp_batch_plan *p, const cnp_batch_row *r,
     job.settings.threads = threads;
     job.quiet = 1;
     job.no_evidence = p->no_evidence;
+    job.skip_outputs = p->skip_outputs;
     job.no_hash = p->no_hash;
     job.max_chips = p->max_chips;
     job.max_memory_mb = memory_mb;

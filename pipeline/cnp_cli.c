@@ -19,6 +19,7 @@
 #include "cnp_batch.h"
 #include "cnp_err.h"
 #include "cnp_info.h"
+#include "cnp_output.h"
 #include "cnp_monitor_cmd.h"   /* canopy monitor: pipeline/cnp_monitor_cmd.c */
 #include "cnp_verify.h"
 #include "cnp_version.h"
@@ -109,6 +110,9 @@ static void usage_detect(FILE *f)
           "      --max-memory MB       memory cap: fewer workers and a smaller GDAL cache\n"
           "                            when needed (recorded in run.json)\n"
           "      --no-evidence         skip the per-alert chips, report.html and alerts.kmz\n"
+          "      --outputs LIST        write only these of gpkg, geojson, csv, overview\n"
+          "                            (comma-separated; default all four; fewer need\n"
+          "                            --no-evidence)\n"
           "      --max-chips N         chips for the N largest alerts only (0 = all)\n"
           "      --no-hash             do not hash the inputs (run.json records size and time)\n"
           "      --print-config        print the settings in force as INI and exit\n"
@@ -125,7 +129,7 @@ enum {
     OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
     OPT_NO_HASH, OPT_MAX_MEMORY, OPT_MASK_BUFFER, OPT_MASK_SHAPE, OPT_GRID, OPT_T_SRS, OPT_TR,
-    OPT_PROFILES
+    OPT_PROFILES, OPT_OUTPUTS
 };
 
 static const cnp_setting_opt setting_opts[] = {
@@ -186,6 +190,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "threads", required_argument, NULL, OPT_THREADS },
         { "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
         { "no-evidence", no_argument, NULL, OPT_NO_EVIDENCE },
+        { "outputs", required_argument, NULL, OPT_OUTPUTS },
         { "max-chips", required_argument, NULL, OPT_MAX_CHIPS },
         { "no-hash", no_argument, NULL, OPT_NO_HASH },
         { "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
@@ -222,6 +227,13 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         case OPT_PRINT_CONFIG: print_config = 1; break;
         case OPT_NO_EVIDENCE: job.no_evidence = 1; break;
         case OPT_NO_HASH: job.no_hash = 1; break;
+        case OPT_OUTPUTS: {
+            unsigned keep;
+            if (cnp_outputs_parse(optarg, "--outputs", &keep) != CNP_OK)
+                return usage_error(cnp_err_msg());
+            job.skip_outputs = CNP_OUT_ALL & ~keep;
+            break;
+        }
         case OPT_MAX_MEMORY: {
             char *end = NULL;
             const long n = strtol(optarg, &end, 10);

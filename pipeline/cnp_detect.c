@@ -268,7 +268,7 @@ static cnp_status worker_init(worker *w, const detect_ctx *c)
     w->tile_first = malloc((ntiles + 1) * sizeof *w->tile_first);
     if (!w->cls || !w->rowmask || !w->tile_first)
         return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", c->tile_w, c->strip_h);
-    return cnp_overview_part_init(&w->ovp, c->ov, c->strip_h);
+    return c->ov ? cnp_overview_part_init(&w->ovp, c->ov, c->strip_h) : CNP_OK;
 }
 
 static cnp_status segs_reserve(worker *w, size_t need)
@@ -309,7 +309,8 @@ static cnp_status process_tile(worker *w, const detect_ctx *c, int x0, int y0, i
     if ((st = cnp_change_classify(&c->params, &t, &w->counts)) != CNP_OK)
         return cnp_err(st, "change classification failed");
     const cnp_dn_rows after = { red[1], nir[1], red16[1], nir16[1] };
-    cnp_overview_part_add(&w->ovp, x0, y0, tw, h, w->cls, &after, w->ndvi[1]);
+    if (c->ov)
+        cnp_overview_part_add(&w->ovp, x0, y0, tw, h, w->cls, &after, w->ndvi[1]);
 
     /* The tile's unobserved pixels, traced here while they are at hand. */
     cnp_runs_clear(&w->uruns);
@@ -372,7 +373,8 @@ static cnp_status process_unit(worker *w, const detect_ctx *c, int s, int k0, in
     cnp_status st;
 
     memset(&w->counts, 0, sizeof w->counts);
-    cnp_overview_part_reset(&w->ovp, y0, h);
+    if (c->ov)
+        cnp_overview_part_reset(&w->ovp, y0, h);
     unobserved_clear(&w->unobs);
     w->nsegs = 0;
     for (int k = k0; k < k1; k++) {
@@ -473,16 +475,17 @@ static cnp_status strip_acc_merge(strip_acc *a, const detect_ctx *c, int s)
  * kept larger, a pixel-interleaved GeoTIFF fills the cache with the bands
  * Canopy does not read, copying two of them out of every decoded block for
  * nothing. The memory is better spent elsewhere. */
-static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp_overview *ov,
-                              int *nthreads, cnp_result *res)
+static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, int *nthreads,
+                              cnp_result *res)
 {
+    const cnp_overview *ov = c->ov;   /* NULL: no quicklook this run */
     const double mb = 1024.0 * 1024.0, base_mb = 62.0, thread_mb = 8.0;
     const cnp_scene *b = c->scene[0], *a = c->scene[1];
     const int r = b->mask_buffer_px > a->mask_buffer_px ? b->mask_buffer_px : a->mask_buffer_px;
     const int nbands = b->nbands > a->nbands ? b->nbands : a->nbands;
     const double tile = (double)c->tile_w * c->strip_h;
     const double halo = (double)(c->tile_w + 2 * r) * (c->strip_h + 2 * r);
-    const double share = (double)(c->strip_h / ov->factor + 2) * ov->width * 10.0;
+    const double share = ov ? (double)(c->strip_h / ov->factor + 2) * ov->width * 10.0 : 0.0;
     size_t mask_blocks[2];
     const size_t once0 = cnp_scene_reads_blocks_once(b, c->tile_w, c->strip_h, &mask_blocks[0]);
     const size_t once1 = cnp_scene_reads_blocks_once(a, c->tile_w, c->strip_h, &mask_blocks[1]);
@@ -492,8 +495,8 @@ static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp
     /* The quicklook store (10 bytes a pixel) lives throughout; drawing it
      * (3 + 1 bytes a pixel, and two copies of at most 2 x 262144 stretch
      * samples: 4 MB) happens after the workers are gone. */
-    const double overview = (double)ov->width * ov->height * 10.0 / mb;
-    const double drawing = (double)ov->width * ov->height * 4.0 / mb + 4.0;
+    const double overview = ov ? (double)ov->width * ov->height * 10.0 / mb : 0.0;
+    const double drawing = ov ? (double)ov->width * ov->height * 4.0 / mb + 4.0 : 0.0;
     const size_t once = once0 && once1 ? (once0 > once1 ? once0 : once1) : 0;
     int cache = once ? (int)((once + mb - 1) / mb) : 32;
 
@@ -506,7 +509,7 @@ static cnp_status plan_memory(const cnp_job *job, const detect_ctx *c, const cnp
                 cache = 8;
         }
         const double room = job->max_memory_mb - base_mb - cache - overview;
-        if (room < drawing)
+        if (ov && room < drawing)
             return cnp_err(CNP_E_DATA, "--max-memory %d MB is too small for this scene: it "
                            "needs at least %.0f MB (try --overview-size 1024)",
                            job->max_memory_mb, ceil(base_mb + cache + overview + drawing));
@@ -542,7 +545,8 @@ static cnp_status unit_merge(const detect_ctx *c, strip_acc *acc, const worker *
     if ((st = strip_acc_add(acc, w, k0, k1)) != CNP_OK ||
         (st = unobserved_append(c->unobs, &w->unobs)) != CNP_OK)
         return st;
-    cnp_overview_part_merge(c->ov, &w->ovp);
+    if (c->ov)
+        cnp_overview_part_merge(c->ov, &w->ovp);
     counts->unobserved += w->counts.unobserved;
     counts->other += w->counts.other;
     counts->forest += w->counts.forest;
@@ -1127,6 +1131,7 @@ static void json_settings(cnp_json *j, const cnp_job *job)
     cnp_json_int(j, "overview_size", s->overview_size);
     cnp_json_int(j, "threads", s->threads);
     cnp_json_bool(j, "evidence", !job->no_evidence);
+    cnp_outputs_write_json(j, job->skip_outputs);
     cnp_json_int(j, "max_chips", (int64_t)job->max_chips);
     cnp_json_bool(j, "hash_inputs", !job->no_hash);
     /* The settings exactly as `--config` reads them back (used by verify --rerun). */
@@ -1274,24 +1279,34 @@ done:
 /* ---- the staging folder ---------------------------------------------------- */
 
 struct staging {
-    char dir[4096];        /* OUTDIR/.canopy-tmp-PID */
-    int  created_outdir;
-    int  evidence;         /* evidence outputs are part of this run */
+    char     dir[4096];    /* OUTDIR/.canopy-tmp-PID */
+    int      created_outdir;
+    int      evidence;     /* evidence outputs are part of this run */
+    unsigned skip;         /* CNP_OUT_* products this run does not write */
 };
 
 /* Files of a run, in the order they are moved into OUTDIR; run.json last: its
- * presence says the set is complete. `evidence` marks the optional ones. */
-static const struct { const char *name; int evidence; } outputs[] = {
-    { "alerts.gpkg", 0 }, { "alerts.geojson", 0 }, { "alerts.csv", 0 }, { "overview.png", 0 },
-    { "alerts.kmz", 1 },  { "report.html", 1 },    { "evidence", 1 },   { "run.json", 0 },
+ * presence says the set is complete. `evidence` marks the optional ones,
+ * `product` the four that --outputs chooses from (0 for the others). */
+static const struct { const char *name; int evidence; unsigned product; } outputs[] = {
+    { "alerts.gpkg", 0, CNP_OUT_GPKG }, { "alerts.geojson", 0, CNP_OUT_GEOJSON },
+    { "alerts.csv", 0, CNP_OUT_CSV },   { "overview.png", 0, CNP_OUT_OVERVIEW },
+    { "alerts.kmz", 1, 0 },             { "report.html", 1, 0 },
+    { "evidence", 1, 0 },               { "run.json", 0, 0 },
 };
 enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
 
-static cnp_status staging_open(staging *sg, const char *outdir, int evidence)
+static int staging_writes(const staging *sg, int i)
+{
+    return !(outputs[i].evidence && !sg->evidence) && !(outputs[i].product & sg->skip);
+}
+
+static cnp_status staging_open(staging *sg, const char *outdir, int evidence, unsigned skip)
 {
     struct stat stt;
     memset(sg, 0, sizeof *sg);
     sg->evidence = evidence;
+    sg->skip = skip;
     if (stat(outdir, &stt) != 0) {
         if (mkdir(outdir, 0777) != 0)
             return cnp_err(CNP_E_IO, "cannot create output folder '%s': %s", outdir,
@@ -1320,13 +1335,11 @@ static cnp_status write_one_product(int which, const staging *sg, const cnp_resu
                                     const cnp_scene sc[2], const cnp_evidence_ctx *ev,
                                     const cnp_overview *ov, timings *t)
 {
-    static const char *const names[] = { "alerts.gpkg", "alerts.geojson", "alerts.csv",
-                                         "overview.png" };
     char path[4200];   /* staging dir + name */
     const double t0 = now_s();
     cnp_status st;
 
-    staging_path(sg, names[which], path, sizeof path);
+    staging_path(sg, cnp_output_file(which), path, sizeof path);
     switch (which) {
     case 0:  st = cnp_write_gpkg(path, res, &sc[0], &sc[1]);    t->gpkg = now_s() - t0;     break;
     case 1:  st = cnp_write_geojson(path, res, &sc[0], &sc[1]); t->geojson = now_s() - t0;  break;
@@ -1336,11 +1349,12 @@ static cnp_status write_one_product(int which, const staging *sg, const cnp_resu
     return st;
 }
 
-/* The four outputs are independent files, written side by side when there
- * are threads for it: GeoJSON (OGR's slowest writer, 0.4-0.6 s for 3000
- * alerts) on one, the quicklook, GeoPackage and CSV on the other. Each file is
- * deterministic on its own, so the order they finish in changes nothing. The
- * first failure in product order is reported. */
+/* The four outputs (those --outputs keeps) are independent files, written
+ * side by side when there are threads for it: GeoJSON (OGR's slowest writer:
+ * it formats every coordinate through a C++ stream) on one, the quicklook,
+ * GeoPackage and CSV on the other. Each file is deterministic on its own, so
+ * the order they finish in changes nothing. The first failure in product
+ * order is reported. */
 static cnp_status write_products(const staging *sg, const cnp_result *res, const cnp_scene sc[2],
                                  const cnp_evidence_ctx *ev, const cnp_overview *ov, int nthreads,
                                  timings *t)
@@ -1354,6 +1368,8 @@ static cnp_status write_products(const staging *sg, const cnp_result *res, const
     for (int half = 0; half < 2; half++) {
         for (int i = 0; order[half][i] >= 0; i++) {
             const int k = order[half][i];
+            if (sg->skip & (1u << k))
+                continue;
             st[k] = write_one_product(k, sg, res, sc, ev, ov, t);
             if (st[k] != CNP_OK) {
                 snprintf(msg[k], sizeof msg[k], "%s", cnp_err_msg());
@@ -1386,14 +1402,19 @@ static void staging_abort(staging *sg, const char *outdir)
         rmdir(outdir);
 }
 
+/* Move the run's files into OUTDIR. What an earlier run left there under the
+ * name of an output this run does not write is removed: OUTDIR then holds
+ * one run's outputs, all listed in its run.json. */
 static cnp_status staging_commit(staging *sg, const char *outdir)
 {
     char from[4200], to[4200];
     for (int i = 0; i < N_OUTPUTS; i++) {
-        if (outputs[i].evidence && !sg->evidence)
-            continue;
-        staging_path(sg, outputs[i].name, from, sizeof from);
         snprintf(to, sizeof to, "%s/%s", outdir, outputs[i].name);
+        if (!staging_writes(sg, i)) {
+            remove_tree(to);
+            continue;
+        }
+        staging_path(sg, outputs[i].name, from, sizeof from);
         /* A folder cannot replace a non-empty folder: drop the old evidence. */
         if (strcmp(outputs[i].name, "evidence") == 0)
             remove_tree(to);
@@ -1503,6 +1524,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_status st;
     double t0 = now_s();
 
+    if (!job->no_evidence && (job->skip_outputs & CNP_OUT_ALL))
+        return cnp_err(CNP_E_ARG, "--outputs: the evidence (report.html, alerts.kmz, chips) "
+                       "goes with all four products: list them all, or add --no-evidence");
     memset(sc, 0, sizeof sc);
     memset(&res, 0, sizeof res);
     memset(&ov, 0, sizeof ov);
@@ -1528,7 +1552,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
         hashing = 1;
     }
 
-    detect_ctx c = { .job = job, .scene = { &sc[0], &sc[1] }, .ov = &ov,
+    const int quicklook = !(job->skip_outputs & CNP_OUT_OVERVIEW);
+    detect_ctx c = { .job = job, .scene = { &sc[0], &sc[1] }, .ov = quicklook ? &ov : NULL,
                      .unobs = &res.unobserved };
     res.grid_width = sc[0].width;
     res.grid_height = sc[0].height;
@@ -1549,14 +1574,14 @@ cnp_status cnp_detect_run(const cnp_job *job)
     c.params.date[1] = sc[1].radiometry;
     c.params.forest_ndvi = s->forest_ndvi;
     c.params.ndvi_drop = s->ndvi_drop;
-    if ((st = cnp_overview_init(&ov, win, s->overview_size)) != CNP_OK)
+    if (quicklook && (st = cnp_overview_init(&ov, win, s->overview_size)) != CNP_OK)
         goto done;
 
     int nthreads = s->threads > 0 ? s->threads : omp_get_num_procs();
     const int ntiles = ntiles_of(&c);
     if ((int64_t)nthreads > (int64_t)c.nstrips * ntiles)
         nthreads = c.nstrips * ntiles;
-    if ((st = plan_memory(job, &c, &ov, &nthreads, &res)) != CNP_OK)
+    if ((st = plan_memory(job, &c, &nthreads, &res)) != CNP_OK)
         goto done;
     /* Enough units for every thread to stay busy to the end (about three per
      * thread), never finer than one tile. Any split gives the same outputs. */
@@ -1605,7 +1630,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     compute_run_id(&hj, job, run_id);
 
     t0 = now_s();
-    if ((st = staging_open(&sg, job->outdir, !job->no_evidence)) != CNP_OK)
+    if ((st = staging_open(&sg, job->outdir, !job->no_evidence, job->skip_outputs)) != CNP_OK)
         goto done;
     staged = 1;
     /* GeoPackage stamps the current time into gpkg_contents; pin it so that the

@@ -22,6 +22,8 @@ typedef struct cnp_job {
     cnp_settings settings;
     int          quiet;
     int          no_evidence;             /* skip chips, report.html, alerts.kmz */
+    unsigned     skip_outputs;            /* CNP_OUT_* (cnp_output.h): products not
+                                           * written; 0 = all four                 */
     int          no_hash;                 /* do not hash the inputs              */
     size_t       max_chips;               /* 0 = a chip for every alert          */
     int          max_memory_mb;           /* 0 = no cap                          */

@@ -12,6 +12,40 @@
 #include "cnp_detect.h"
 #include "cnp_raster.h"
 
+/* The four products every run writes unless --outputs leaves some out; bits
+ * of cnp_job.skip_outputs. In this order in OUTDIR, run.json and messages. */
+enum {
+    CNP_OUT_GPKG = 1 << 0,       /* alerts.gpkg    */
+    CNP_OUT_GEOJSON = 1 << 1,    /* alerts.geojson */
+    CNP_OUT_CSV = 1 << 2,        /* alerts.csv     */
+    CNP_OUT_OVERVIEW = 1 << 3,   /* overview.png   */
+    CNP_OUT_ALL = (1 << 4) - 1,
+    CNP_OUT_COUNT = 4
+};
+
+/* Product k (0 .. CNP_OUT_COUNT-1): its --outputs name ("gpkg") and file. */
+const char *cnp_output_word(int k);
+const char *cnp_output_file(int k);
+
+/* cnp_outputs_parse() :
+ * "gpkg,geojson" (names from cnp_output_word, comma-separated, any order)
+ * into CNP_OUT_* bits; `what` names the list in messages ("--outputs").
+ * @return CNP_OK, or CNP_E_ARG with the reason in cnp_err_msg() (an unknown
+ * or repeated name, or an empty list). */
+cnp_status cnp_outputs_parse(const char *list, const char *what, unsigned *bits);
+
+/* settings.outputs of run.json and of a batch plan: "outputs": [names of the
+ * products `skip` (CNP_OUT_* bits) leaves in]. */
+struct cnp_json;
+void cnp_outputs_write_json(struct cnp_json *j, unsigned skip);
+
+/* cnp_outputs_from_json() :
+ * The same from run.json's settings.outputs, a JSON array of names (NULL, as
+ * in a run.json from before --outputs existed: all four). @return CNP_OK, or
+ * CNP_E_DATA with the reason in cnp_err_msg(). */
+struct json_object;
+cnp_status cnp_outputs_from_json(struct json_object *array, unsigned *bits);
+
 /* alerts.gpkg (layer `alerts`, scene CRS) and alerts.geojson (RFC 7946). */
 cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_scene *before,
                           const cnp_scene *after);

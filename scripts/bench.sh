@@ -167,9 +167,9 @@ measure() {
         "$M_CPU" "$M_RSS" "$M_LOAD")"
 }
 
-# canopy ID OUTDIR THREADS HASH(0|1) PAIRDIR: measure canopy detect; record each
-# run's run.json timings_s (every key it has), counts and input size in $TIMINGS
-# as "ID<TAB>key=value key=value ...".
+# canopy ID OUTDIR THREADS HASH(0|1) PAIRDIR [ARGS...]: measure canopy detect (with
+# ARGS); record each run's run.json timings_s (every key it has), counts and input
+# size in $TIMINGS as "ID<TAB>key=value key=value ...".
 CAN_OUT=""
 record_timings() {
     "$PY" - "$1" "$CAN_OUT/run.json" >> "$TIMINGS" <<'EOF'
@@ -192,7 +192,8 @@ EOF
 }
 canopy() {
     local id=$1 out=$2 threads=$3 hash=$4 ds=$5
-    local extra=(--no-evidence -q --threads "$threads")
+    shift 5
+    local extra=(--no-evidence -q --threads "$threads" "$@")
     [ "$hash" = 1 ] || extra+=(--no-hash)
     local rc=0
     CAN_OUT=$out
@@ -286,6 +287,8 @@ for variant in NONE DEFLATE; do
     ROWS+=("canopy detect --no-hash|$variant|canopy-$v")
     canopy "canopy-hash-$v" "$WORK/canopy-hash-$v" 0 1 "$ds" && keep "canopy-hash-$v"
     ROWS+=("canopy detect (hashing inputs)|$variant|canopy-hash-$v")
+    canopy "canopy-gpkg-$v" "$WORK/canopy-gpkg-$v" 0 0 "$ds" --outputs gpkg && keep "canopy-gpkg-$v"
+    ROWS+=("canopy detect --no-hash --outputs gpkg (alerts.gpkg alone, as the baselines write)|$variant|canopy-gpkg-$v")
     measure "floor1-$v" "$FLOOR" -t 1 "$ds/before.tif" "$ds/after.tif" && keep "floor1-$v"
     ROWS+=("read floor, red+NIR, 1 thread|$variant|floor1-$v")
     measure "floor-$v" "$FLOOR" -t 0 "$ds/before.tif" "$ds/after.tif" && keep "floor-$v"
@@ -313,15 +316,17 @@ done
 
 emit "" "## Pipelines on the ${S2}x$S2 pair" "" \
      "× floor: wall / read floor (red+NIR, $NPROC threads) of the same variant;" \
-     "× canopy: wall / canopy detect --no-hash of the same variant (baseline/canopy)." "" \
+     "× canopy: wall / canopy detect --no-hash of the same variant (baseline/canopy);" \
+     "× gpkg: wall / canopy detect --no-hash --outputs gpkg, the same product as the" \
+     "baselines' (one GeoPackage of polygons)." "" \
      "Load: median 1-minute load average when the runs started (this machine has $NPROC cores)." "" \
-     "| pipeline | variant | wall (s) | CPU (s) | peak RSS (MB) | × floor | × canopy | load |" \
-     "|---|---|---:|---:|---:|---:|---:|---:|"
+     "| pipeline | variant | wall (s) | CPU (s) | peak RSS (MB) | × floor | × canopy | × gpkg | load |" \
+     "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for row in "${ROWS[@]}"; do
     IFS='|' read -r name variant id <<< "$row"
     v=$(echo "$variant" | tr '[:upper:]' '[:lower:]')
-    [ -n "${WALL[$id]:-}" ] || { emit "| $name | $variant | failed | | | | | |"; continue; }
-    emit "| $name | $variant | $(f2 "${WALL[$id]}") | $(f2 "${CPU[$id]}") | $(printf '%.0f' "${RSS[$id]}") | $(ratio "${WALL[$id]}" "${WALL[floor-$v]:-}") | $(ratio "${WALL[$id]}" "${WALL[canopy-$v]:-}") | $(f2 "${LOAD[$id]}") |"
+    [ -n "${WALL[$id]:-}" ] || { emit "| $name | $variant | failed | | | | | | |"; continue; }
+    emit "| $name | $variant | $(f2 "${WALL[$id]}") | $(f2 "${CPU[$id]}") | $(printf '%.0f' "${RSS[$id]}") | $(ratio "${WALL[$id]}" "${WALL[floor-$v]:-}") | $(ratio "${WALL[$id]}" "${WALL[canopy-$v]:-}") | $(ratio "${WALL[$id]}" "${WALL[canopy-gpkg-$v]:-}") | $(f2 "${LOAD[$id]}") |"
 done
 
 # Columns: every timings_s key canopy reported.
@@ -333,7 +338,7 @@ if [ -n "$KEYS" ]; then
     emit "" "### Where canopy's time goes (run.json timings_s, medians, s)" "" \
          "hash_inputs runs on a thread of its own beside detection; write_* are parts of write." \
          "" "$head" "$rule"
-    for id in canopy-none canopy-deflate canopy-hash-none canopy-hash-deflate; do
+    for id in canopy-none canopy-deflate canopy-gpkg-none canopy-gpkg-deflate canopy-hash-none canopy-hash-deflate; do
         grep -q "^$id	" "$TIMINGS" || continue
         line="| $id |"
         for k in $KEYS; do line="$line $(f2 "$(tmed "$id" "$k")") |"; done
