@@ -336,7 +336,7 @@ if [ -n "$KEYS" ]; then
     head="| run |" rule="|---|"
     for k in $KEYS; do head="$head $k |"; rule="$rule---:|"; done
     emit "" "### Where canopy's time goes (run.json timings_s, medians, s)" "" \
-         "hash_inputs runs on a thread of its own beside detection; write_* are parts of write." \
+         "hash_inputs: the input files are hashed beside detection, one thread a file (largest first); write_* are parts of write." \
          "" "$head" "$rule"
     for id in canopy-none canopy-deflate canopy-gpkg-none canopy-gpkg-deflate canopy-hash-none canopy-hash-deflate; do
         grep -q "^$id	" "$TIMINGS" || continue
@@ -451,7 +451,7 @@ fi
 if grep -q "^canopy-hash-deflate	" "$TIMINGS"; then
     hb=$(tmed canopy-hash-deflate input_bytes)
     hs=$(tmed canopy-hash-deflate hash_inputs)
-    emit "| canopy's hashing thread, 4 inputs (run.json hash_inputs, beside detection) | $hb | $(f2 "$hs") | $(awk -v b="$hb" -v w="$hs" 'BEGIN { if (w > 0) printf "%.2f", b / w / 1e9; else print "-" }') |" \
+    emit "| canopy's hashing threads, 4 inputs side by side (run.json hash_inputs, beside detection) | $hb | $(f2 "$hs") | $(awk -v b="$hb" -v w="$hs" 'BEGIN { if (w > 0) printf "%.2f", b / w / 1e9; else print "-" }') |" \
          "" "Cost of hashing in canopy's wall time (with hashing minus --no-hash): $(diff2 "${WALL[canopy-hash-deflate]:-}" "${WALL[canopy-deflate]:-}") s on DEFLATE, $(diff2 "${WALL[canopy-hash-none]:-}" "${WALL[canopy-none]:-}") s uncompressed; the main thread waited for the hash (hash_wait) $(f2 "$(tmed canopy-hash-deflate hash_wait)") s / $(f2 "$(tmed canopy-hash-none hash_wait)") s."
 fi
 
