@@ -374,8 +374,12 @@ static cnp_status process_unit(worker *w, const detect_ctx *c, int s, int k0, in
     cnp_status st;
 
     memset(&w->counts, 0, sizeof w->counts);
-    if (c->ov)
-        cnp_overview_part_reset(&w->ovp, y0, h);
+    if (c->ov) {
+        int ux0, ux1, tw;
+        span_of(c->win[0], c->win[2], c->tile_w, k0, &ux0, &tw);
+        span_of(c->win[0], c->win[2], c->tile_w, k1 - 1, &ux1, &tw);
+        cnp_overview_part_reset(&w->ovp, ux0, ux1 + tw - ux0, y0, h);
+    }
     unobserved_clear(&w->unobs);
     w->nsegs = 0;
     for (int k = k0; k < k1; k++) {

@@ -68,6 +68,7 @@ typedef struct cnp_overview {
 typedef struct cnp_overview_part {
     const cnp_overview *ov;
     int       oy0, rows, cap_rows;
+    int       ox0, cols;           /* the columns this part covers            */
     uint16_t *unobserved;
     float    *red, *nir;
     int      *col;             /* overview column of each window column  */
@@ -78,7 +79,8 @@ cnp_status cnp_overview_init(cnp_overview *ov, const int win[4], int max_size);
 void cnp_overview_free(cnp_overview *ov);
 cnp_status cnp_overview_part_init(cnp_overview_part *p, const cnp_overview *ov, int strip_h);
 void cnp_overview_part_free(cnp_overview_part *p);
-void cnp_overview_part_reset(cnp_overview_part *p, int y0, int h);
+/* A new part for the window (x0, y0, w, h) of the scene: a work unit. */
+void cnp_overview_part_reset(cnp_overview_part *p, int x0, int w, int y0, int h);
 /* A tile's red and NIR DNs, as float or as UInt16 (the other pair NULL). */
 typedef struct cnp_dn_rows {
     const float    *red, *nir;

@@ -89,15 +89,19 @@ void cnp_overview_part_free(cnp_overview_part *p)
     memset(p, 0, sizeof *p);
 }
 
-void cnp_overview_part_reset(cnp_overview_part *p, int y0, int h)
+void cnp_overview_part_reset(cnp_overview_part *p, int x0, int w, int y0, int h)
 {
     const cnp_overview *ov = p->ov;
     p->oy0 = (y0 - ov->win[1]) / ov->factor;
     p->rows = (y0 + h - 1 - ov->win[1]) / ov->factor - p->oy0 + 1;
-    const size_t n = (size_t)p->rows * (size_t)ov->width;
-    memset(p->unobserved, 0, n * sizeof *p->unobserved);
-    for (size_t i = 0; i < n; i++)
-        p->red[i] = p->nir[i] = NAN;
+    p->ox0 = (x0 - ov->win[0]) / ov->factor;
+    p->cols = (x0 + w - 1 - ov->win[0]) / ov->factor - p->ox0 + 1;
+    for (int r = 0; r < p->rows; r++) {
+        const size_t i0 = (size_t)r * ov->width + (size_t)p->ox0;
+        memset(p->unobserved + i0, 0, (size_t)p->cols * sizeof *p->unobserved);
+        for (size_t i = i0; i < i0 + (size_t)p->cols; i++)
+            p->red[i] = p->nir[i] = NAN;
+    }
 }
 
 void cnp_overview_part_add(cnp_overview_part *p, int x0, int y0, int w, int h,
@@ -127,15 +131,20 @@ void cnp_overview_part_add(cnp_overview_part *p, int x0, int y0, int w, int h,
     }
 }
 
-/* Strips are merged in order; a strip only writes the centres it holds. */
+/* Parts are merged in order; a part only writes the centres it holds, and
+ * only its own columns are visited (cells cut by its edges are shared with
+ * the part beside it: their counts add up). */
 void cnp_overview_part_merge(cnp_overview *ov, const cnp_overview_part *p)
 {
-    const size_t base = (size_t)p->oy0 * ov->width, n = (size_t)p->rows * ov->width;
-    for (size_t i = 0; i < n; i++) {
-        ov->unobserved[base + i] += p->unobserved[i];
-        if (!isnan(p->red[i])) {
-            ov->red[base + i] = p->red[i];
-            ov->nir[base + i] = p->nir[i];
+    for (int r = 0; r < p->rows; r++) {
+        const size_t i0 = (size_t)r * ov->width + (size_t)p->ox0;
+        const size_t base = (size_t)p->oy0 * ov->width;
+        for (size_t i = i0; i < i0 + (size_t)p->cols; i++) {
+            ov->unobserved[base + i] += p->unobserved[i];
+            if (!isnan(p->red[i])) {
+                ov->red[base + i] = p->red[i];
+                ov->nir[base + i] = p->nir[i];
+            }
         }
     }
 }
