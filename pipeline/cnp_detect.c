@@ -1417,24 +1417,30 @@ static cnp_status write_one_product(int which, const staging *sg, const cnp_resu
 }
 
 /* The four outputs (those --outputs keeps) are independent files, written
- * side by side when there are threads for it: GeoJSON (OGR's slowest writer:
- * it formats every coordinate through a C++ stream) on one, the quicklook,
- * GeoPackage and CSV on the other. Each file is deterministic on its own, so
- * the order they finish in changes nothing. The first failure in product
- * order is reported. */
+ * side by side when there are threads for it, in lanes: GeoJSON (OGR's
+ * slowest writer: it formats every coordinate through a C++ stream) has one;
+ * with two threads the quicklook, GeoPackage and CSV share the other, with
+ * three or more the quicklook has its own too. Each file is deterministic on
+ * its own, so the order they finish in changes nothing. The first failure in
+ * product order is reported. */
 static cnp_status write_products(const staging *sg, const cnp_result *res, const cnp_scene sc[2],
                                  const cnp_evidence_ctx *ev, const cnp_overview *ov, int nthreads,
                                  timings *t)
 {
-    static const int order[2][4] = { { 1, -1 }, { 3, 0, 2, -1 } };
+    static const int lanes[2][3][4] = {
+        { { 1, -1 }, { 3, 0, 2, -1 }, { -1 } },   /* 1 or 2 threads */
+        { { 1, -1 }, { 3, -1 }, { 0, 2, -1 } },   /* 3 or more      */
+    };
+    const int (*lane)[4] = lanes[nthreads >= 3];
+    const int nlanes = nthreads >= 3 ? 3 : 2;
     cnp_status st[4] = { CNP_OK, CNP_OK, CNP_OK, CNP_OK };
     char msg[4][1024] = { "", "", "", "" };
 
-    #pragma omp parallel for schedule(static, 1) num_threads(nthreads > 1 ? 2 : 1) \
-        default(none) shared(sg, res, sc, ev, ov, t, st, msg, order)
-    for (int half = 0; half < 2; half++) {
-        for (int i = 0; order[half][i] >= 0; i++) {
-            const int k = order[half][i];
+    #pragma omp parallel for schedule(static, 1) num_threads(nthreads < nlanes ? nthreads : nlanes) \
+        default(none) shared(sg, res, sc, ev, ov, t, st, msg, lane, nlanes)
+    for (int l = 0; l < nlanes; l++) {
+        for (int i = 0; lane[l][i] >= 0; i++) {
+            const int k = lane[l][i];
             if (sg->skip & (1u << k))
                 continue;
             st[k] = write_one_product(k, sg, res, sc, ev, ov, t);
