@@ -55,6 +55,26 @@ run_canopy verify --rerun --threads 1 "$TMP/gpkg"
     pass "outputs: verify --rerun reproduces a run with --outputs gpkg" ||
     fail "outputs: verify --rerun ($RC: $OUT_TXT $ERR_TXT)"
 
+# run.json from before --outputs existed (no settings.outputs): all four.
+cp -a "$TMP/full" "$TMP/old"
+$PY - "$TMP/old/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); del r["settings"]["outputs"]; json.dump(r, open(sys.argv[1], "w"))
+PY
+run_canopy verify --rerun "$TMP/old"
+[ "$RC" -eq 0 ] && grep -q "overview.png (rerun)" <<<"$OUT_TXT" && grep -q "reproduced byte for byte" <<<"$OUT_TXT" &&
+    pass "outputs: a run.json without settings.outputs reruns with all four products" ||
+    fail "outputs: old run.json ($RC: $OUT_TXT $ERR_TXT)"
+$PY - "$TMP/old/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); r["settings"]["outputs"] = ["gpkg", "shapefile"]
+json.dump(r, open(sys.argv[1], "w"))
+PY
+run_canopy verify --rerun "$TMP/old"
+[ "$RC" -eq 1 ] && grep -q "settings.outputs: unknown product 'shapefile'" <<<"$ERR_TXT" &&
+    pass "outputs: a bad settings.outputs in run.json is named, exit 1" ||
+    fail "outputs: bad settings.outputs ($RC: $ERR_TXT)"
+
 # A full run with evidence, then a gpkg-only run into the same folder.
 detect_pair "$P" "$TMP/reuse"
 [ "$RC" -eq 0 ] && [ -d "$TMP/reuse/evidence" ] || fail "outputs: evidence run ($RC: $ERR_TXT)"
