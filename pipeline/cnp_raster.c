@@ -941,7 +941,7 @@ struct cnp_reader {
  * cache first (allocated, locked and evicted under one process-wide mutex)
  * and then out again; a pixel-interleaved GeoTIFF decodes the block once for
  * both bands either way, as it keeps its last decoded block. Windows that are
- * not exactly one block (see read_bands) still go through GDALRasterIO. */
+ * not exactly one block (is_block_window) still go through GDALRasterIO. */
 static void band_blocks_setup(cnp_reader *rd)
 {
     GDALDriverH drv = GDALGetDatasetDriver(rd->ds);

@@ -34,7 +34,9 @@ n=$($PY -c "import json;print(len(json.load(open('$TMP/t1/alerts.geojson'))['fea
 [ "$n" -gt 0 ] && pass "determinism: the compared runs found alerts ($n)" || fail "determinism: no alerts to compare"
 
 # Tiling: the same pixels stored with other block layouts (so strips and tiles
-# cut the clearings differently) give byte-identical alerts.
+# cut the clearings differently) give byte-identical alerts. With 256-pixel
+# blocks each tile is one block, read with GDALReadBlock (44 x 4 pixels at the
+# corner); the 32-pixel blocks of the runs above are read through GDALRasterIO.
 for layout in "TILED=YES BLOCKXSIZE=16 BLOCKYSIZE=16" "TILED=YES BLOCKXSIZE=256 BLOCKYSIZE=256" "TILED=NO BLOCKYSIZE=1"; do
     tag=$(echo "$layout" | tr -dc 'A-Z0-9')
     mkdir -p "$TMP/$tag"
