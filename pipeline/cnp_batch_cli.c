@@ -438,10 +438,8 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             rc = usage_error("%s", "missing -o OUTROOT");
             goto out;
         }
-        if (skip_outputs && !no_evidence) {
-            rc = usage_error("%s", "--outputs: the evidence (report.html, alerts.kmz, chips) "
-                             "goes with all four products: list them all, or add "
-                             "--no-evidence");
+        if (cnp_outputs_check(skip_outputs, no_evidence) != CNP_OK) {
+            rc = usage_error("%s", cnp_err_msg());
             goto out;
         }
         absolute(outroot, plan.outroot, sizeof plan.outroot);

@@ -32,7 +32,6 @@
 #include "cnp_tmpfile.h"
 #include "cnp_json.h"
 #include "cnp_output.h"
-#include "cnp_output.h"
 #include "cnp_product.h"
 #include "cnp_raster.h"
 #include "cnp_version.h"
@@ -1069,13 +1068,11 @@ int cnp_batch_pair_complete(const cnp_batch_plan *p, const cnp_batch_fp *fp,
     json_object *ev = jget(settings, "evidence", json_type_boolean);
     json_object *mc = jget(settings, "max_chips", json_type_int);
     json_object *hi = jget(settings, "hash_inputs", json_type_boolean);
-    json_object *outs = NULL;
-    unsigned keep;
-    json_object_object_get_ex(settings, "outputs", &outs);
-    if (cnp_outputs_from_json(outs, &keep) != CNP_OK)
-        keep = 0;                              /* unreadable: not the same outputs */
+    unsigned skip;
+    if (cnp_outputs_skip_from_settings(settings, &skip) != CNP_OK)
+        skip = ~0u;                            /* unreadable: not the same outputs */
     if (!want_ini || !have_ini || strcmp(want_ini, have_ini) != 0 || !ev ||
-        (CNP_OUT_ALL & ~keep) != p->skip_outputs ||
+        skip != p->skip_outputs ||
         json_object_get_boolean(ev) != !p->no_evidence || !mc ||
         (size_t)json_object_get_int64(mc) != p->max_chips || !hi ||
         json_object_get_boolean(hi) != !p->no_hash || !same(jstr(settings, "config"),
@@ -1315,14 +1312,10 @@ cnp_status cnp_batch_plan_read(cnp_batch_plan *p, const char *path)
     p->no_evidence = ev ? !json_object_get_boolean(ev) : 0;
     p->no_hash = hi ? !json_object_get_boolean(hi) : 0;
     p->max_chips = (size_t)jint(s, "max_chips");
-    json_object *outs = NULL;
-    unsigned keep;
-    json_object_object_get_ex(s, "outputs", &outs);
-    if (cnp_outputs_from_json(outs, &keep) != CNP_OK) {
+    if (cnp_outputs_skip_from_settings(s, &p->skip_outputs) != CNP_OK) {
         snprintf(bad, sizeof bad, "%s", cnp_err_msg());
         goto bad;
     }
-    p->skip_outputs = CNP_OUT_ALL & ~keep;
 
     json_object *pa = jget(root, "pairing", json_type_object);
     p->pairs_mode = same(jstr(pa, "mode"), "baseline") ? CNP_PAIRS_BASELINE

@@ -6,8 +6,6 @@
  *   2  usage or configuration error: bad option, unknown config key, bad value
  */
 #include <getopt.h>
-#ifdef __GLIBC__
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -981,6 +981,7 @@ typedef struct hash_job {
     cnp_status  in_st[MAX_INPUTS];
     char        in_msg[MAX_INPUTS][512];
     pthread_t   thread[MAX_HASHERS];
+    struct hasher { struct hash_job *h; int id; } hasher[MAX_HASHERS];
     int         nthreads;
     double      t0, done_at[MAX_HASHERS];
     cnp_status  st;                        /* after hash_finish: the first failure */
@@ -988,13 +989,10 @@ typedef struct hash_job {
     double      seconds;                   /* until the last file was hashed     */
 } hash_job;
 
-typedef struct hasher { hash_job *h; int id; } hasher;
-
 static void *hash_files(void *arg)
 {
-    hash_job *h = ((hasher *)arg)->h;
-    const int id = ((hasher *)arg)->id;
-    free(arg);
+    hash_job *h = ((struct hasher *)arg)->h;
+    const int id = ((struct hasher *)arg)->id;
     for (int i; (i = atomic_fetch_add(&h->next, 1)) < h->norder;) {
         const int k = h->order[i];
         h->in_st[k] = cnp_sha256_file(h->in[k].path, h->in[k].sha256, &h->in[k].size);
@@ -1019,13 +1017,9 @@ static cnp_status hash_start(hash_job *h, int threads)
     h->t0 = now_s();
     const int want = threads < h->norder ? threads : h->norder;
     for (int t = 0; t < want && t < MAX_HASHERS; t++) {
-        hasher *a = malloc(sizeof *a);
-        if (a)
-            *a = (hasher){ h, t };
-        if (!a || pthread_create(&h->thread[t], NULL, hash_files, a) != 0) {
-            free(a);
+        h->hasher[t] = (struct hasher){ h, t };
+        if (pthread_create(&h->thread[t], NULL, hash_files, &h->hasher[t]) != 0)
             break;   /* fewer hashers take the same files */
-        }
         h->nthreads++;
     }
     if (h->norder > 0 && h->nthreads == 0)
@@ -1596,9 +1590,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_status st;
     double t0 = now_s();
 
-    if (!job->no_evidence && (job->skip_outputs & CNP_OUT_ALL))
-        return cnp_err(CNP_E_ARG, "--outputs: the evidence (report.html, alerts.kmz, chips) "
-                       "goes with all four products: list them all, or add --no-evidence");
+    if ((st = cnp_outputs_check(job->skip_outputs, job->no_evidence)) != CNP_OK)
+        return st;
     memset(sc, 0, sizeof sc);
     memset(&res, 0, sizeof res);
     memset(&ov, 0, sizeof ov);

@@ -23,12 +23,11 @@ enum {
     CNP_OUT_COUNT = 4
 };
 
-/* Product k (0 .. CNP_OUT_COUNT-1): its --outputs name ("gpkg") and file. */
-const char *cnp_output_word(int k);
+/* Product k (0 .. CNP_OUT_COUNT-1): its file ("alerts.gpkg"). */
 const char *cnp_output_file(int k);
 
 /* cnp_outputs_parse() :
- * "gpkg,geojson" (names from cnp_output_word, comma-separated, any order)
+ * "gpkg,geojson" (gpkg, geojson, csv, overview; comma-separated, any order)
  * into CNP_OUT_* bits; `what` names the list in messages ("--outputs").
  * @return CNP_OK, or CNP_E_ARG with the reason in cnp_err_msg() (an unknown
  * or repeated name, or an empty list). */
@@ -39,12 +38,19 @@ cnp_status cnp_outputs_parse(const char *list, const char *what, unsigned *bits)
 struct cnp_json;
 void cnp_outputs_write_json(struct cnp_json *j, unsigned skip);
 
-/* cnp_outputs_from_json() :
- * The same from run.json's settings.outputs, a JSON array of names (NULL, as
- * in a run.json from before --outputs existed: all four). @return CNP_OK, or
+/* cnp_outputs_skip_from_settings() :
+ * The CNP_OUT_* products NOT written, from the `outputs` array of run.json's
+ * or a batch plan's settings object (no array, as in a run.json from before
+ * --outputs existed: all four written, *skip = 0). @return CNP_OK, or
  * CNP_E_DATA with the reason in cnp_err_msg(). */
 struct json_object;
-cnp_status cnp_outputs_from_json(struct json_object *array, unsigned *bits);
+cnp_status cnp_outputs_skip_from_settings(struct json_object *settings, unsigned *skip);
+
+/* cnp_outputs_check() :
+ * The evidence (report.html, alerts.kmz, chips) goes with all four products:
+ * CNP_E_ARG, with a message naming --no-evidence, when some are skipped and
+ * the evidence is not off; else CNP_OK. */
+cnp_status cnp_outputs_check(unsigned skip, int no_evidence);
 
 /* alerts.gpkg (layer `alerts`, scene CRS) and alerts.geojson (RFC 7946). */
 cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_scene *before,

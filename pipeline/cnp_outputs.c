@@ -15,7 +15,6 @@ static const struct { const char *word, *file; } products[CNP_OUT_COUNT] = {
     { "overview", "overview.png" },
 };
 
-const char *cnp_output_word(int k) { return products[k].word; }
 const char *cnp_output_file(int k) { return products[k].file; }
 
 cnp_status cnp_outputs_parse(const char *list, const char *what, unsigned *bits)
@@ -44,10 +43,12 @@ cnp_status cnp_outputs_parse(const char *list, const char *what, unsigned *bits)
     return CNP_OK;
 }
 
-cnp_status cnp_outputs_from_json(struct json_object *array, unsigned *bits)
+cnp_status cnp_outputs_skip_from_settings(struct json_object *settings, unsigned *skip)
 {
-    if (!array) {
-        *bits = CNP_OUT_ALL;
+    json_object *array = NULL;
+    unsigned keep;
+    if (!settings || !json_object_object_get_ex(settings, "outputs", &array) || !array) {
+        *skip = 0;
         return CNP_OK;
     }
     char list[128] = "";
@@ -63,7 +64,18 @@ cnp_status cnp_outputs_from_json(struct json_object *array, unsigned *bits)
     }
     if (n == 0)
         return cnp_err(CNP_E_DATA, "settings.outputs: not a list of product names");
-    return cnp_outputs_parse(list, "settings.outputs", bits) == CNP_OK ? CNP_OK : CNP_E_DATA;
+    if (cnp_outputs_parse(list, "settings.outputs", &keep) != CNP_OK)
+        return CNP_E_DATA;
+    *skip = CNP_OUT_ALL & ~keep;
+    return CNP_OK;
+}
+
+cnp_status cnp_outputs_check(unsigned skip, int no_evidence)
+{
+    if (!no_evidence && (skip & CNP_OUT_ALL))
+        return cnp_err(CNP_E_ARG, "--outputs: the evidence (report.html, alerts.kmz, chips) "
+                       "goes with all four products: list them all, or add --no-evidence");
+    return CNP_OK;
 }
 
 void cnp_outputs_write_json(cnp_json *j, unsigned skip)

@@ -136,9 +136,9 @@ void cnp_overview_part_add(cnp_overview_part *p, int x0, int y0, int w, int h,
  * the part beside it: their counts add up). */
 void cnp_overview_part_merge(cnp_overview *ov, const cnp_overview_part *p)
 {
+    const size_t base = (size_t)p->oy0 * ov->width;
     for (int r = 0; r < p->rows; r++) {
         const size_t i0 = (size_t)r * ov->width + (size_t)p->ox0;
-        const size_t base = (size_t)p->oy0 * ov->width;
         for (size_t i = i0; i < i0 + (size_t)p->cols; i++) {
             ov->unobserved[base + i] += p->unobserved[i];
             if (!isnan(p->red[i])) {

@@ -124,12 +124,8 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
     job.no_evidence = ev ? !json_object_get_boolean(ev) : 0;
     job.max_chips = mc ? (size_t)json_object_get_int64(mc) : 0;
     job.no_hash = hi ? !json_object_get_boolean(hi) : 0;
-    unsigned keep;
-    json_object *outputs = NULL;
-    json_object_object_get_ex(settings, "outputs", &outputs);
-    if ((st = cnp_outputs_from_json(outputs, &keep)) != CNP_OK)
+    if ((st = cnp_outputs_skip_from_settings(settings, &job.skip_outputs)) != CNP_OK)
         return cnp_err(st, "%s/run.json: %s", outdir, cnp_err_msg());
-    job.skip_outputs = CNP_OUT_ALL & ~keep;
     job.outdir = tmp;
     job.config_path = str_of(settings, "config");
     job.quiet = 1;
