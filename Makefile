@@ -30,8 +30,35 @@ GEO_LIBS    = $(shell pkg-config --libs $(GEO_PKGS)) -lm
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 
+# ---- Layers -------------------------------------------------------------------
+# pipeline/ is a stack of stage folders; each may use the ones below it, never
+# one above (docs/architecture.md draws it):
+#
+#   cli  ->  batch, monitor  ->  run  ->  outputs  ->  core  ->  io  ->  base
+#   (every layer may use kernels/, which uses nothing of the project)
+#
+# The build proves it: a stage is compiled with the include paths of itself
+# and the stages below only, so a header from above is not found. GDAL, OGR
+# and PROJ's GDAL-side headers are on the path of io/ and outputs/ (and, until
+# they are moved down, of the stages listed in GDAL_STAGES); base/ and core/
+# are compiled without them, as kernels/ is.
+STAGES      := base io core outputs run batch monitor cli
+below_base    := base
+below_io      := io base
+below_core    := core io base
+below_outputs := outputs core io base
+below_run     := run outputs core io base
+below_batch   := batch run outputs core io base
+below_monitor := monitor run outputs core io base
+below_cli     := cli batch monitor run outputs core io base
+GDAL_STAGES := io outputs run batch monitor cli
+stage_inc    = -Ikernels $(addprefix -Ipipeline/,$(below_$(1)))
+# Libraries base/ and core/ may use: no GDAL. (libcrypto, inih, json-c, PROJ's geodesic.h)
+PLAIN_PKGS  := libcrypto inih json-c
+PLAIN_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PLAIN_PKGS)))
+
 KERNEL_SRC   := $(wildcard kernels/*.c)
-PIPELINE_SRC := $(filter-out pipeline/cnp_cli.c,$(wildcard pipeline/*.c))
+PIPELINE_SRC := $(filter-out pipeline/cli/cnp_cli.c,$(foreach s,$(STAGES),$(wildcard pipeline/$(s)/*.c)))
 KERNEL_OBJ   := $(KERNEL_SRC:%.c=$(BUILD)/%.o)
 PIPELINE_OBJ := $(PIPELINE_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
@@ -59,9 +86,13 @@ $(BUILD)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/pipeline/%.o: pipeline/%.c | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Ikernels $(GEO_CFLAGS) $(CFLAGS) -c $< -o $@
+# One rule per stage: its own include paths, GDAL's only where allowed.
+define stage_rule
+$$(BUILD)/pipeline/$(1)/%.o: pipeline/$(1)/%.c | $$(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(call stage_inc,$(1)) $$(if $$(filter $(1),$$(GDAL_STAGES)),$$(GEO_CFLAGS),$$(PLAIN_CFLAGS)) $$(CFLAGS) -c $$< -o $$@
+endef
+$(foreach s,$(STAGES),$(eval $(call stage_rule,$(s))))
 
 # The version lives in one generated file, rewritten only when `git describe`
 # changes, so every object agrees on it and nothing else rebuilds for it.
@@ -71,7 +102,7 @@ $(BUILD)/cnp_version.c: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
 $(BUILD)/cnp_version.o: $(BUILD)/cnp_version.c
-	$(CC) $(CPPFLAGS) -Ipipeline $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -Ipipeline/base $(CFLAGS) -c $< -o $@
 
 .PHONY: FORCE
 FORCE:
@@ -86,7 +117,7 @@ $(BUILD)/libkernels.a: $(KERNEL_OBJ)
 $(BUILD)/libpipeline.a: $(PIPELINE_OBJ) $(BUILD)/cnp_version.o
 	$(AR) rcs $@ $^
 
-$(BIN)/canopy: $(BUILD)/pipeline/cnp_cli.o $(BUILD)/libpipeline.a $(BUILD)/libkernels.a
+$(BIN)/canopy: $(BUILD)/pipeline/cli/cnp_cli.o $(BUILD)/libpipeline.a $(BUILD)/libkernels.a
 	@mkdir -p $(@D)
 	$(CC) $^ -o $@ $(LDFLAGS) $(GEO_LIBS)
 
@@ -118,4 +149,4 @@ bench: all
 clean:
 	rm -rf build build-asan bin
 
--include $(KERNEL_OBJ:.o=.d) $(PIPELINE_OBJ:.o=.d) $(BUILD)/pipeline/cnp_cli.d $(BUILD)/scripts/cnp_synth.d
+-include $(KERNEL_OBJ:.o=.d) $(PIPELINE_OBJ:.o=.d) $(BUILD)/pipeline/cli/cnp_cli.d $(BUILD)/scripts/cnp_synth.d

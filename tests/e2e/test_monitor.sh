@@ -202,7 +202,7 @@ EOF
     fi
 }
 
-# Every point of the commit protocol (mon_crash_point in pipeline/cnp_monitor_*.c);
+# Every point of the commit protocol (mon_crash_point in pipeline/monitor/cnp_monitor_*.c);
 # NAME:K = the K-th time the run passes there.
 CRASH_POINTS="locked after-scene:1 after-scene:5 mid-step:1 mid-step:7 mid-generation
               before-rename before-commit after-commit db-mid after-db before-notified

@@ -1,0 +1,48 @@
+/* pipeline/base/cnp_err.c - per-thread last-error buffer and small shared helpers. */
+#include "cnp_err.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Thread_local char last_msg[1024];
+
+cnp_status cnp_err(cnp_status st, const char *fmt, ...)
+{
+    char buf[sizeof last_msg];
+    va_list ap;
+
+    /* Format into a copy first: callers may pass cnp_err_msg() as an argument. */
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    memcpy(last_msg, buf, sizeof buf);
+    return st;
+}
+
+const char *cnp_err_msg(void) { return last_msg; }
+const char *cnp_path_base(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+cnp_status cnp_grow(void **p, size_t *cap, size_t need, size_t elem, const char *what)
+{
+    if (need <= *cap)
+        return CNP_OK;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / elem)
+            return cnp_err(CNP_E_NOMEM, "out of memory for %s", what);
+        c *= 2;
+    }
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return cnp_err(CNP_E_NOMEM, "out of memory for %s", what);
+    *p = q;
+    *cap = c;
+    return CNP_OK;
+}

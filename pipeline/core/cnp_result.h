@@ -1,0 +1,57 @@
+/* pipeline/core/cnp_result.h - what a detection found: the alerts, the
+ * unobserved area and the counts every output is written from.
+ */
+#ifndef CNP_RESULT_H
+#define CNP_RESULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One alert, as written to every output. */
+typedef struct cnp_alert {
+    char    id[20];
+    int64_t pixels;
+    double  area_ha;
+    double  mean_dndvi, min_dndvi, mean_ndvi_before, mean_ndvi_after;
+    double  centroid_x, centroid_y;       /* scene CRS                           */
+    double  centroid_lon, centroid_lat;   /* WGS84                               */
+    int     high_confidence;
+    void   *geom;                         /* OGRGeometryH, MultiPolygon, scene CRS */
+    void   *geom_wgs84;                   /* the same in WGS84 (lon, lat), built from the
+                                           * points the geodesic area was computed on */
+} cnp_alert;
+
+/* What could not be seen, traced tile by tile (so tracing memory stays
+ * tile-sized however large a cloud is): one MultiPolygon per tile that has
+ * unobserved pixels, rings in pixel-corner coordinates of BEFORE's grid. */
+typedef struct cnp_unobserved_piece {
+    int32_t tile_x0, tile_y0;
+    int64_t pixels;
+    size_t  ring0, nrings;       /* into cnp_unobserved.ring                   */
+} cnp_unobserved_piece;
+
+typedef struct cnp_unobserved {
+    int32_t *xy;                 /* x,y pairs                                  */
+    size_t   nvert, cap_vert;
+    struct cnp_ring *ring;       /* first/count index vertices in xy           */
+    size_t   nring, cap_ring;
+    cnp_unobserved_piece *piece;
+    size_t   npiece, cap_piece;
+} cnp_unobserved;
+
+/* Everything the writers need to know about the run. */
+typedef struct cnp_result {
+    cnp_alert *alerts;
+    size_t     nalerts;
+    int64_t    loss_pixels, loss_pixels_in_alerts, unobserved_pixels, observed_pixels;
+    int64_t    forest_pixels, window_pixels, components, min_pixels;
+    double     total_area_ha, pixel_area_m2;
+    int        threads, strip_height, tile_width;
+    double     memory_estimate_mb;        /* what the run planned to use         */
+    cnp_unobserved unobserved;
+    int        grid_width, grid_height;   /* BEFORE's grid                       */
+    int        window[4];                 /* processed part of it                */
+    int        gdal_cache_mb;
+} cnp_result;
+
+#endif /* CNP_RESULT_H */

@@ -1,0 +1,40 @@
+/* pipeline/io/cnp_gdal.c - the bridge from GDAL/CPL errors to cnp_err. */
+#include "cnp_gdal.h"
+
+#include <stdio.h>
+
+#include <cpl_error.h>
+
+static _Thread_local char gdal_msg[512];
+static int gdal_verbose;
+static CPLErrorHandler previous_handler;
+
+const char *cnp_err_gdal_msg(void) { return gdal_msg; }
+void cnp_err_gdal_reset(void) { gdal_msg[0] = '\0'; }
+
+const char *cnp_err_gdal_reason(void)
+{
+    const char *m = gdal_msg;
+    if (!*m)
+        m = CPLGetLastErrorMsg();
+    return *m ? m : "unknown reason";
+}
+
+static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg)
+{
+    (void)no;
+    if (cls >= CE_Failure)
+        snprintf(gdal_msg, sizeof gdal_msg, "%s", msg);
+    else if (cls == CE_Warning && gdal_verbose)
+        fprintf(stderr, "canopy: GDAL warning: %s\n", msg);
+}
+
+/* CPLSetErrorHandler, not CPLPushErrorHandler: the pushed stack is per thread,
+ * and worker threads that read tiles must report through us too. */
+void cnp_err_install_gdal_handler(int verbose)
+{
+    gdal_verbose = verbose;
+    previous_handler = CPLSetErrorHandler(gdal_handler);
+}
+
+void cnp_err_remove_gdal_handler(void) { CPLSetErrorHandler(previous_handler); }

@@ -1,0 +1,26 @@
+/* pipeline/io/cnp_gdal.h - GDAL's error messages, routed into ours.
+ *
+ * GDAL reports failures through CPLError; the handler installed here keeps
+ * the last failure's text per thread, so a caller can put it in its own
+ * cnp_err() message instead of GDAL printing it on stderr.
+ */
+#ifndef CNP_GDAL_H
+#define CNP_GDAL_H
+
+#include "cnp_err.h"
+
+/* cnp_err_gdal_msg() : the last GDAL failure message seen by the handler on
+ * this thread, or "" (cleared by cnp_err_gdal_reset()). */
+const char *cnp_err_gdal_msg(void);
+void cnp_err_gdal_reset(void);
+
+/* cnp_err_gdal_reason() : the best text GDAL gave for its last failure on this
+ * thread (our handler's copy, else CPLGetLastErrorMsg()), or "unknown reason". */
+const char *cnp_err_gdal_reason(void);
+
+/* Route GDAL/CPL errors into cnp_err_gdal_msg(); warnings go to stderr only when
+ * verbose. Install once from the main thread; remove before GDALDestroy(). */
+void cnp_err_install_gdal_handler(int verbose);
+void cnp_err_remove_gdal_handler(void);
+
+#endif /* CNP_GDAL_H */

@@ -1,0 +1,1342 @@
+/* pipeline/io/cnp_raster.c - input scenes and per-thread readers (GDAL). */
+#include "cnp_raster.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <gdal_utils.h>
+#include <gdal_vrt.h>
+#include <ogr_srs_api.h>
+
+#include "cnp_err.h"
+#include "cnp_gdal.h"
+#include "cnp_product.h"
+
+static char *dup_str(const char *s) { return s ? strdup(s) : NULL; }
+
+static GDALDatasetH open_raster(const char *path)
+{
+    cnp_err_gdal_reset();
+    return GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                      NULL, NULL, NULL);
+}
+
+/* A date from the raster's metadata: the first of the usual items that parses. */
+static const char *find_date(GDALDatasetH ds, char out[CNP_DATE_LEN])
+{
+    static const char *const items[] = { "ACQUISITION_DATE", "DATE_ACQUIRED",
+                                         "SENSING_TIME", "datetime", "TIFFTAG_DATETIME" };
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        const char *v = GDALGetMetadataItem(ds, items[i], NULL);
+        int y, m, d;
+        /* TIFFTAG_DATETIME is "YYYY:MM:DD HH:MM:SS"; the others ISO 8601. */
+        if (v && (sscanf(v, "%4d-%2d-%2d", &y, &m, &d) == 3 ||
+                  sscanf(v, "%4d:%2d:%2d", &y, &m, &d) == 3) &&
+            y >= 1950 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+            snprintf(out, CNP_DATE_LEN, "%04d-%02d-%02d", y, m, d);
+            return items[i];
+        }
+    }
+    out[0] = '\0';
+    return NULL;
+}
+
+static double type_max(GDALDataType t)
+{
+    switch (t) {
+    case GDT_Byte:   return 255.0;
+    case GDT_UInt16: return 65535.0;
+    case GDT_Int16:  return 32767.0;
+    case GDT_UInt32: return 4294967295.0;
+    case GDT_Int32:  return 2147483647.0;
+    default:         return INFINITY;
+    }
+}
+
+/* ---- grids ------------------------------------------------------------- */
+
+/* A target grid: CRS, geotransform and size. */
+typedef struct grid_def {
+    const char *wkt;
+    double      gt[6];
+    int         width, height;
+} grid_def;
+
+static grid_def scene_grid(const cnp_scene *sc)
+{
+    grid_def g;
+    g.wkt = sc->wkt;
+    memcpy(g.gt, sc->gt, sizeof g.gt);
+    g.width = sc->width;
+    g.height = sc->height;
+    return g;
+}
+
+static int same_crs(const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0)
+        return 1;
+    OGRSpatialReferenceH sa = OSRNewSpatialReference(a);
+    OGRSpatialReferenceH sb = OSRNewSpatialReference(b);
+    const int same = sa && sb && OSRIsSame(sa, sb);
+    OSRDestroySpatialReference(sa);
+    OSRDestroySpatialReference(sb);
+    return same;
+}
+
+static int same_gt(const double a[6], const double b[6], double tol)
+{
+    for (int i = 0; i < 6; i++)
+        if (fabs(a[i] - b[i]) > tol * fmax(1.0, fabs(a[i])))
+            return 0;
+    return 1;
+}
+
+static int on_grid(const cnp_scene *sc, const grid_def *g)
+{
+    return sc->width == g->width && sc->height == g->height && same_gt(sc->gt, g->gt, 1e-9) &&
+           same_crs(sc->wkt, g->wkt);
+}
+
+/* Pixel size in metres: exact for projected CRSs, at the centre for geographic ones. */
+static double pixel_metres(const char *wkt, const double gt[6], int height)
+{
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(wkt);
+    double m = fabs(gt[1]);
+    if (srs && OSRIsProjected(srs)) {
+        m *= OSRGetLinearUnits(srs, NULL);
+    } else if (srs && OSRIsGeographic(srs)) {
+        const double lat = gt[3] + gt[5] * height / 2.0;
+        m *= 6378137.0 * M_PI / 180.0 * cos(lat * M_PI / 180.0);
+    }
+    OSRDestroySpatialReference(srs);
+    return m;
+}
+
+static void set_buffer(cnp_scene *sc)
+{
+    sc->pixel_m = pixel_metres(sc->wkt, sc->gt, sc->height);
+    sc->mask_buffer_px = sc->settings ? cnp_mask_radius_px(sc->settings->mask_buffer_m,
+                                                           sc->pixel_m) : 0;
+}
+
+/* Remember a /vsimem file to unlink when the scene is freed. */
+static cnp_status own_vsimem(cnp_scene *sc, const char *path)
+{
+    const int max = (int)(sizeof sc->vsimem / sizeof sc->vsimem[0]);
+    if (sc->nvsimem >= max)
+        return cnp_err(CNP_E_ARG, "too many temporary files for one scene");
+    if (!(sc->vsimem[sc->nvsimem] = strdup(path)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    sc->nvsimem++;
+    return CNP_OK;
+}
+
+static void vsimem_name(const cnp_scene *sc, const char *what, char *out, size_t size)
+{
+    snprintf(out, size, "/vsimem/canopy-%ld-%p-%d-%s.vrt", (long)getpid(), (const void *)sc,
+             sc->nvsimem, what);
+}
+
+/* Warp `src` onto grid `g` as a VRT in /vsimem. */
+static cnp_status warp_to_grid(const char *src, const grid_def *g, const char *resampling,
+                               int add_alpha, const char *vrt_path)
+{
+    char te[4][32], ts[2][16];
+    const double x0 = g->gt[0], y0 = g->gt[3];
+    const double x1 = x0 + g->gt[1] * g->width, y1 = y0 + g->gt[5] * g->height;
+    snprintf(te[0], sizeof te[0], "%.17g", fmin(x0, x1));
+    snprintf(te[1], sizeof te[1], "%.17g", fmin(y0, y1));
+    snprintf(te[2], sizeof te[2], "%.17g", fmax(x0, x1));
+    snprintf(te[3], sizeof te[3], "%.17g", fmax(y0, y1));
+    snprintf(ts[0], sizeof ts[0], "%d", g->width);
+    snprintf(ts[1], sizeof ts[1], "%d", g->height);
+
+    const char *args[] = { "-of", "VRT", "-t_srs", g->wkt, "-te", te[0], te[1], te[2], te[3],
+                           "-ts", ts[0], ts[1], "-r", resampling, "-q",
+                           add_alpha ? "-dstalpha" : NULL };
+    char **argv = NULL;
+    for (size_t i = 0; i < sizeof args / sizeof args[0] && args[i]; i++)
+        argv = CSLAddString(argv, args[i]);
+    cnp_status st = CNP_OK;
+    GDALWarpAppOptions *opt = GDALWarpAppOptionsNew(argv, NULL);
+    CSLDestroy(argv);
+    GDALDatasetH in = open_raster(src);
+    GDALDatasetH out = NULL;
+    int usage_error = 0;
+
+    if (!opt || !in) {
+        st = cnp_err(CNP_E_IO, "cannot warp '%s': %s", src, cnp_err_gdal_reason());
+        goto done;
+    }
+    out = GDALWarp(vrt_path, NULL, 1, &in, opt, &usage_error);
+    if (!out)
+        st = cnp_err(CNP_E_IO, "cannot warp '%s' onto the common grid: %s", src, cnp_err_gdal_reason());
+
+done:
+    if (out)
+        GDALClose(out);
+    if (in)
+        GDALClose(in);
+    GDALWarpAppOptionsFree(opt);
+    return st;
+}
+
+/* ---- products: bands stacked in a VRT, the mask on the red band's grid --- */
+
+/* Put the mask file `mpath` on grid `g`: the file itself when already on it,
+ * a nearest-neighbour VRT when its pixels are whole multiples aligned with
+ * the grid (Sentinel-2 SCL 20 m on 10 m), else a nearest-neighbour warp. */
+static cnp_status mask_onto(cnp_scene *sc, const char *mpath, const grid_def *g)
+{
+    GDALDatasetH mds = open_raster(mpath), vrt = NULL;
+    cnp_status st = CNP_OK;
+    double mgt[6];
+    char vpath[200];
+
+    if (!mds)
+        return cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", sc->role, mpath,
+                       cnp_err_gdal_reason());
+    const int mw = GDALGetRasterXSize(mds), mh = GDALGetRasterYSize(mds);
+    const char *mwkt = GDALGetProjectionRef(mds);
+    if (GDALGetGeoTransform(mds, mgt) != CE_None || !mwkt || !*mwkt) {
+        st = cnp_err(CNP_E_DATA, "%s mask '%s': not georeferenced", sc->role, mpath);
+        goto done;
+    }
+    if (mw == g->width && mh == g->height && same_gt(mgt, g->gt, 1e-6) &&
+        same_crs(mwkt, g->wkt)) {
+        free(sc->mask_read_path);
+        sc->mask_read_path = strdup(mpath);
+        st = sc->mask_read_path ? CNP_OK : cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    const double fx = (mgt[0] - g->gt[0]) / g->gt[1], fy = (mgt[3] - g->gt[3]) / g->gt[5];
+    const double fw = mw * mgt[1] / g->gt[1], fh = mh * mgt[5] / g->gt[5];
+    const int whole = fabs(fx - round(fx)) < 1e-6 && fabs(fy - round(fy)) < 1e-6 &&
+                      fabs(fw - round(fw)) < 1e-6 && fabs(fh - round(fh)) < 1e-6 && fw >= 1 &&
+                      fh >= 1 && mgt[2] == 0 && mgt[4] == 0 && fw < INT_MAX && fh < INT_MAX &&
+                      fabs(fx) < INT_MAX && fabs(fy) < INT_MAX;
+    vsimem_name(sc, "mask", vpath, sizeof vpath);
+    if (whole && same_crs(mwkt, g->wkt)) {
+        GDALRasterBandH mb = GDALGetRasterBand(mds, 1);
+        cnp_err_gdal_reset();
+        vrt = GDALCreate(GDALGetDriverByName("VRT"), vpath, g->width, g->height, 1,
+                         GDALGetRasterDataType(mb), NULL);
+        if (!vrt) {
+            st = cnp_err(CNP_E_IO, "%s mask '%s': cannot build a VRT: %s", sc->role, mpath,
+                         cnp_err_gdal_reason());
+            goto done;
+        }
+        GDALSetProjection(vrt, g->wkt);
+        double vgt[6];
+        memcpy(vgt, g->gt, sizeof vgt);
+        GDALSetGeoTransform(vrt, vgt);
+        GDALRasterBandH vb = GDALGetRasterBand(vrt, 1);
+        int has = 0;
+        const double nd = GDALGetRasterNoDataValue(mb, &has);
+        if (has)
+            GDALSetRasterNoDataValue(vb, nd);
+        VRTAddSimpleSource((VRTSourcedRasterBandH)vb, mb, 0, 0, mw, mh, (int)round(fx),
+                           (int)round(fy), (int)round(fw), (int)round(fh), "near",
+                           VRT_NODATA_UNSET);
+        GDALClose(vrt);
+        vrt = NULL;
+    } else {
+        if ((st = warp_to_grid(mpath, g, "near", 0, vpath)) != CNP_OK)
+            goto done;
+    }
+    if ((st = own_vsimem(sc, vpath)) != CNP_OK)
+        goto done;
+    free(sc->mask_read_path);
+    sc->mask_read_path = strdup(vpath);
+    if (!sc->mask_read_path)
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+
+done:
+    if (mds)
+        GDALClose(mds);
+    return st;
+}
+
+/* The product's red, NIR (green, blue) files as one VRT: bands 1, 2, (3, 4). */
+static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
+{
+    const cnp_product *p = sc->product;
+    GDALDatasetH src[CNP_NBANDS] = { NULL };
+    GDALDatasetH vrt = NULL;
+    cnp_status st = CNP_OK;
+    double gt[6] = { 0 };
+    int w = 0, h = 0, n = 0, *slot[CNP_NBANDS] = { &sc->red, &sc->nir, &sc->green, &sc->blue };
+    char vpath[200];
+    static const char *const names[CNP_NBANDS] = { "red", "NIR", "green", "blue" };
+
+    for (int b = 0; b < CNP_NBANDS; b++) {
+        const cnp_product_band *pb = &p->band[b];
+        double bgt[6];
+        if (!pb->path)
+            continue;
+        src[b] = open_raster(pb->path);
+        if (!src[b] && b >= CNP_BAND_GREEN)
+            continue;               /* pictures only: do without it */
+        if (!src[b]) {
+            st = cnp_err(CNP_E_IO, "%s product '%s': cannot open its %s band '%s': %s", sc->role,
+                         sc->path, names[b], pb->path, cnp_err_gdal_reason());
+            goto done;
+        }
+        if (pb->index > GDALGetRasterCount(src[b]) ||
+            GDALGetGeoTransform(src[b], bgt) != CE_None) {
+            st = cnp_err(CNP_E_DATA, "%s product '%s': %s band '%s' has no band %d or no "
+                         "geotransform", sc->role, sc->path, names[b], pb->path, pb->index);
+            goto done;
+        }
+        if (b == CNP_BAND_RED) {
+            w = GDALGetRasterXSize(src[b]);
+            h = GDALGetRasterYSize(src[b]);
+            memcpy(gt, bgt, sizeof gt);
+        } else if (GDALGetRasterXSize(src[b]) != w || GDALGetRasterYSize(src[b]) != h ||
+                   !same_gt(bgt, gt, 1e-6)) {
+            if (b >= CNP_BAND_GREEN) {      /* pictures only: drop it */
+                GDALClose(src[b]);
+                src[b] = NULL;
+                continue;
+            }
+            st = cnp_err(CNP_E_DATA, "%s product '%s': the %s band '%s' is not on the red "
+                         "band's grid (%dx%d pixels of %g; red: %dx%d of %g)", sc->role, sc->path,
+                         names[b], pb->path, GDALGetRasterXSize(src[b]),
+                         GDALGetRasterYSize(src[b]), bgt[1], w, h, gt[1]);
+            goto done;
+        }
+    }
+
+    vsimem_name(sc, "stack", vpath, sizeof vpath);
+    cnp_err_gdal_reset();
+    vrt = GDALCreate(GDALGetDriverByName("VRT"), vpath, w, h, 0, GDT_Byte, NULL);
+    if (!vrt) {
+        st = cnp_err(CNP_E_IO, "%s product '%s': cannot build a VRT: %s", sc->role, sc->path,
+                     cnp_err_gdal_reason());
+        goto done;
+    }
+    GDALSetProjection(vrt, GDALGetProjectionRef(src[CNP_BAND_RED]));
+    GDALSetGeoTransform(vrt, gt);
+    for (int b = 0; b < CNP_NBANDS; b++) {
+        if (!src[b])
+            continue;
+        GDALRasterBandH sb = GDALGetRasterBand(src[b], p->band[b].index);
+        if (GDALAddBand(vrt, GDALGetRasterDataType(sb), NULL) != CE_None) {
+            st = cnp_err(CNP_E_IO, "%s product '%s': cannot build a VRT: %s", sc->role,
+                         sc->path, cnp_err_gdal_reason());
+            goto done;
+        }
+        GDALRasterBandH vb = GDALGetRasterBand(vrt, ++n);
+        int has = 0;
+        double nd = GDALGetRasterNoDataValue(sb, &has);
+        if (!has && p->has_nodata) {
+            nd = p->nodata;
+            has = 1;
+        }
+        if (has)
+            GDALSetRasterNoDataValue(vb, nd);
+        VRTAddSimpleSource((VRTSourcedRasterBandH)vb, sb, 0, 0, w, h, 0, 0, w, h, NULL,
+                           VRT_NODATA_UNSET);
+        *slot[b] = n;
+    }
+    GDALClose(vrt);
+    vrt = NULL;
+    if ((st = own_vsimem(sc, vpath)) != CNP_OK)
+        goto done;
+    free(sc->read_path);
+    if (!(sc->read_path = strdup(vpath))) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+
+    /* The quality layer onto the red band's grid, unless the user gave a mask. */
+    if (!user_mask && p->mask_path) {
+        const grid_def g = { GDALGetProjectionRef(src[CNP_BAND_RED]), { gt[0], gt[1], gt[2],
+                             gt[3], gt[4], gt[5] }, w, h };
+        sc->mask_path = strdup(p->mask_path);
+        sc->mask_src_path = strdup(p->mask_path);
+        if (!sc->mask_path || !sc->mask_src_path) {
+            st = cnp_err(CNP_E_NOMEM, "out of memory");
+            goto done;
+        }
+        if ((st = mask_onto(sc, p->mask_path, &g)) != CNP_OK)
+            goto done;
+        sc->mask_rule = p->mask;
+    }
+
+done:
+    if (vrt)
+        GDALClose(vrt);
+    for (int b = 0; b < CNP_NBANDS; b++)
+        if (src[b])
+            GDALClose(src[b]);
+    return st;
+}
+
+static int is_fill(const cnp_product *p, uint16_t v)
+{
+    return p->fill_bits ? (v & p->fill_bits) != 0 : (int)v == p->fill_value;
+}
+
+/* A product whose quality layer says "fill" everywhere has no data at all:
+ * refuse it by name rather than with "nothing observed" after the run. */
+static cnp_status check_not_all_fill(const cnp_scene *sc)
+{
+    const cnp_product *p = sc->product;
+    if (!p || !p->mask_path || !sc->mask_read_path || (!p->fill_bits && p->fill_value < 0) ||
+        strcmp(sc->mask_src_path ? sc->mask_src_path : "", p->mask_path) != 0)
+        return CNP_OK;
+    GDALDatasetH ds = open_raster(sc->mask_read_path);
+    if (!ds)
+        return cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", sc->role, sc->mask_path,
+                       cnp_err_gdal_reason());
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+    const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+    int any = 0, failed = 0;
+    /* A nearest-neighbour sample first, every row only when it is all fill. */
+    const int ow = w < 512 ? w : 512, oh = h < 512 ? h : 512;
+    uint16_t *buf = malloc((size_t)(ow > w ? ow : w) * (size_t)(oh > 64 ? oh : 64) *
+                           sizeof *buf);
+    if (!buf) {
+        GDALClose(ds);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    if (GDALRasterIO(b, GF_Read, 0, 0, w, h, buf, ow, oh, GDT_UInt16, 0, 0) != CE_None)
+        failed = 1;
+    for (size_t i = 0; !failed && i < (size_t)ow * (size_t)oh && !any; i++)
+        any = !is_fill(p, buf[i]);
+    for (int y = 0; !failed && !any && y < h; y += 64) {
+        const int rows = h - y < 64 ? h - y : 64;
+        if (GDALRasterIO(b, GF_Read, 0, y, w, rows, buf, w, rows, GDT_UInt16, 0, 0) != CE_None)
+            failed = 1;
+        for (size_t i = 0; !failed && i < (size_t)w * (size_t)rows && !any; i++)
+            any = !is_fill(p, buf[i]);
+    }
+    free(buf);
+    GDALClose(ds);
+    if (failed)
+        return cnp_err(CNP_E_IO, "%s mask '%s': read failed: %s", sc->role, sc->mask_path,
+                       cnp_err_gdal_reason());
+    if (!any)
+        return cnp_err(CNP_E_DATA, "%s product '%s': entirely fill: every pixel of its %s has "
+                       "the '%s' flag, there is no data to compare", sc->role, sc->path,
+                       p->mask_name, p->fill_text);
+    return CNP_OK;
+}
+
+cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
+                          const char *mask_path, const cnp_settings *s,
+                          const char *date_option)
+{
+    GDALDatasetH ds = NULL, mds = NULL;
+    cnp_status st = CNP_OK;
+    cnp_product *prod = NULL;
+    int is_product = 0;
+
+    memset(sc, 0, sizeof *sc);
+    sc->role = role;
+    sc->settings = s;
+    sc->path = dup_str(path);
+    sc->mask_path = dup_str(mask_path);
+    sc->mask_read_path = dup_str(mask_path);
+    sc->mask_src_path = dup_str(mask_path);
+    if (!sc->path || (mask_path && (!sc->mask_path || !sc->mask_read_path ||
+                                    !sc->mask_src_path)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+
+    /* A satellite product (folder, archive, metadata file, STAC item) or a raster? */
+    if (!(prod = calloc(1, sizeof *prod)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    if ((st = cnp_product_resolve(path, s, role, prod, &is_product)) != CNP_OK) {
+        free(prod);
+        return st;
+    }
+    if (is_product) {
+        sc->product = prod;
+        if ((st = build_stack(sc, mask_path)) != CNP_OK)
+            return st;
+    } else {
+        free(prod);
+        if (!(sc->read_path = dup_str(path)))
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+
+    ds = open_raster(sc->read_path);
+    if (!ds) {
+        st = cnp_err(CNP_E_IO, "%s scene '%s': cannot open: %s", role, path, cnp_err_gdal_reason());
+        goto done;
+    }
+    sc->width = sc->src_width = GDALGetRasterXSize(ds);
+    sc->height = sc->src_height = GDALGetRasterYSize(ds);
+    sc->nbands = GDALGetRasterCount(ds);
+    if (!sc->product) {
+        if (sc->nbands < 2) {
+            st = cnp_err(CNP_E_DATA, "%s scene '%s': has %d band(s); red and NIR need at "
+                         "least 2", role, path, sc->nbands);
+            goto done;
+        }
+        if (s->red_band > sc->nbands || s->nir_band > sc->nbands) {
+            st = cnp_err(CNP_E_CONFIG, "%s scene '%s': band %d out of range (it has %d bands)",
+                         role, path, s->red_band > sc->nbands ? s->red_band : s->nir_band,
+                         sc->nbands);
+            goto done;
+        }
+        sc->red = s->red_band;
+        sc->nir = s->nir_band;
+        sc->green = s->green_band <= sc->nbands ? s->green_band : 0;
+        sc->blue = s->blue_band <= sc->nbands ? s->blue_band : 0;
+    }
+
+    if (GDALGetGeoTransform(ds, sc->gt) != CE_None) {
+        st = cnp_err(CNP_E_DATA, "%s scene '%s': not georeferenced (no geotransform)", role, path);
+        goto done;
+    }
+    if (sc->gt[2] != 0.0 || sc->gt[4] != 0.0) {
+        st = cnp_err(CNP_E_DATA, "%s scene '%s': rotated grids are not supported; "
+                     "warp it north-up first (gdalwarp)", role, path);
+        goto done;
+    }
+    const char *wkt = GDALGetProjectionRef(ds);
+    if (!wkt || !*wkt) {
+        st = cnp_err(CNP_E_DATA, "%s scene '%s': has no coordinate reference system", role, path);
+        goto done;
+    }
+    sc->wkt = strdup(wkt);
+
+    GDALRasterBandH red = GDALGetRasterBand(ds, sc->red);
+    GDALRasterBandH nir = GDALGetRasterBand(ds, sc->nir);
+    const GDALDataType rt = GDALGetRasterDataType(red), nt = GDALGetRasterDataType(nir);
+    if (GDALDataTypeIsComplex(rt) || GDALDataTypeIsComplex(nt)) {
+        st = cnp_err(CNP_E_DATA, "%s scene '%s': complex bands are not reflectance", role, path);
+        goto done;
+    }
+    GDALGetBlockSize(red, &sc->block_w, &sc->block_h);
+
+    /* Radiometry: option > product metadata or band metadata > default. */
+    cnp_date_params *r = &sc->radiometry;
+    int has_scale = 0, has_offset = 0;
+    double md_scale = GDALGetRasterScale(red, &has_scale);
+    double md_offset = GDALGetRasterOffset(red, &has_offset);
+    if (sc->product) {
+        const cnp_product_band *pr = &sc->product->band[CNP_BAND_RED];
+        const cnp_product_band *pn = &sc->product->band[CNP_BAND_NIR];
+        has_scale = has_offset = pr->has_scale;
+        md_scale = pr->scale;
+        md_offset = pr->offset;
+        /* Per-band gains (Landsat Level-1): NIR is read in red's units. */
+        if (pr->has_scale && pn->has_scale && !s->have_scale && !s->have_offset &&
+            (fabs(pr->scale - pn->scale) > 1e-12 * fabs(pr->scale) ||
+             fabs(pr->offset - pn->offset) > 1e-12 * fmax(1, fabs(pr->offset)))) {
+            sc->nir_rescale = 1;
+            sc->nir_gain = pn->scale / pr->scale;
+            sc->nir_bias = (pn->offset - pr->offset) / pr->scale;
+        }
+    }
+    r->scale = s->scale;
+    r->offset = s->offset;
+    sc->scale_source = "default";
+    if (!s->have_scale && has_scale && md_scale != 0.0) {
+        r->scale = md_scale;
+        sc->scale_source = "metadata";
+    }
+    if (!s->have_offset && has_offset && (has_scale || md_offset != 0.0)) {
+        r->offset = md_offset;
+        sc->scale_source = "metadata";
+    }
+    if (s->have_scale || s->have_offset)
+        sc->scale_source = "option";
+    r->nodata_red = GDALGetRasterNoDataValue(red, &r->has_nodata_red);
+    r->nodata_nir = GDALGetRasterNoDataValue(nir, &r->has_nodata_nir);
+    r->saturated_dn = s->saturated_dn > 0 ? s->saturated_dn
+                                          : fmin(type_max(rt), type_max(nt));
+
+    /* Nodata values are handled by the kernel; any other mask (alpha band,
+     * internal mask) has to be read. */
+    const int mflags = GDALGetMaskFlags(red) | GDALGetMaskFlags(nir);
+    sc->read_mask_band = !(mflags & GMF_ALL_VALID) && !(mflags & GMF_NODATA);
+
+    if (sc->product && sc->product->date[0]) {
+        memcpy(sc->date, sc->product->date, CNP_DATE_LEN);
+        sc->date_source = sc->product->date_source;
+    } else {
+        const char *src = find_date(ds, sc->date);
+        sc->date_source = src ? src : "none";
+        if (!src && date_option && *date_option) {
+            memcpy(sc->date, date_option, CNP_DATE_LEN);
+            sc->date_source = "option";
+        }
+    }
+
+    if (mask_path) {
+        double mgt[6];
+        mds = open_raster(mask_path);
+        if (!mds) {
+            st = cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", role, mask_path, cnp_err_gdal_reason());
+            goto done;
+        }
+        const int same_size = GDALGetRasterXSize(mds) == sc->width &&
+                              GDALGetRasterYSize(mds) == sc->height;
+        int same = GDALGetGeoTransform(mds, mgt) == CE_None;
+        for (int i = 0; same && i < 6; i++)
+            same = fabs(mgt[i] - sc->gt[i]) <= 1e-6 * fmax(1.0, fabs(sc->gt[i]));
+        if (!same_size || !same) {
+            st = cnp_err(CNP_E_DATA, "%s mask '%s': not on the grid of '%s' (%dx%d pixels, "
+                         "origin %.3f,%.3f, pixel %.3f; the scene is %dx%d, origin %.3f,%.3f, "
+                         "pixel %.3f)", role, mask_path, path, GDALGetRasterXSize(mds),
+                         GDALGetRasterYSize(mds), mgt[0], mgt[3], mgt[1], sc->width,
+                         sc->height, sc->gt[0], sc->gt[3], sc->gt[1]);
+            goto done;
+        }
+        /* A mask raster: the [mask] invalid values; all but the raster's own
+         * nodata value (no data, not a cloud) grow by the buffer. */
+        int has_nd = 0;
+        const double mnd = GDALGetRasterNoDataValue(GDALGetRasterBand(mds, 1), &has_nd);
+        sc->mask_rule.kind = CNP_MASK_RULE_VALUES;
+        memcpy(sc->mask_rule.invalid, s->mask_invalid, sizeof sc->mask_rule.invalid);
+        memcpy(sc->mask_rule.spread, s->mask_invalid, sizeof sc->mask_rule.spread);
+        if (has_nd && mnd >= 0 && mnd <= 255 && mnd == floor(mnd))
+            sc->mask_rule.spread[(int)mnd] = 0;
+    }
+    set_buffer(sc);
+    st = check_not_all_fill(sc);
+
+done:
+    if (mds)
+        GDALClose(mds);
+    if (ds)
+        GDALClose(ds);
+    return st;
+}
+
+void cnp_scene_free(cnp_scene *sc)
+{
+    if (!sc)
+        return;
+    /* Newest first: a warped VRT may reference the stack VRT. */
+    for (int i = sc->nvsimem - 1; i >= 0; i--) {
+        VSIUnlink(sc->vsimem[i]);
+        free(sc->vsimem[i]);
+    }
+    if (sc->product) {
+        cnp_product_free(sc->product);
+        free(sc->product);
+    }
+    free(sc->path);
+    free(sc->mask_path);
+    free(sc->mask_src_path);
+    free(sc->read_path);
+    free(sc->mask_read_path);
+    free(sc->wkt);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* Pixel window of grid `g` covered by `sc`'s own footprint (edges densified,
+ * so a rotation between UTM zones is followed). 0 when they do not meet. */
+static int footprint_window(const cnp_scene *sc, const grid_def *g, int win[4], int *bad_crs)
+{
+    enum { N = 32 };
+    double xs[4 * N], ys[4 * N];
+    int ok[4 * N], found = 0;
+    OGRSpatialReferenceH ssrc = OSRNewSpatialReference(sc->wkt);
+    OGRSpatialReferenceH sdst = OSRNewSpatialReference(g->wkt);
+    OGRCoordinateTransformationH ct = NULL;
+
+    *bad_crs = 0;
+    if (!ssrc || !sdst) {
+        *bad_crs = 1;
+        goto done;
+    }
+    OSRSetAxisMappingStrategy(ssrc, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(sdst, OAMS_TRADITIONAL_GIS_ORDER);
+    ct = OCTNewCoordinateTransformation(ssrc, sdst);
+    if (!ct) {
+        *bad_crs = 1;
+        goto done;
+    }
+    for (int i = 0; i < N; i++) {
+        const double t = (double)i / N;
+        const double px[4] = { t * sc->src_width, sc->src_width, (1 - t) * sc->src_width, 0 };
+        const double py[4] = { 0, t * sc->src_height, sc->src_height, (1 - t) * sc->src_height };
+        for (int e = 0; e < 4; e++) {
+            xs[e * N + i] = sc->gt[0] + px[e] * sc->gt[1];
+            ys[e * N + i] = sc->gt[3] + py[e] * sc->gt[5];
+        }
+    }
+    OCTTransformEx(ct, 4 * N, xs, ys, NULL, ok);
+    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+    for (int i = 0; i < 4 * N; i++) {
+        if (!ok[i])
+            continue;
+        const double px = (xs[i] - g->gt[0]) / g->gt[1];
+        const double py = (ys[i] - g->gt[3]) / g->gt[5];
+        minx = fmin(minx, px); maxx = fmax(maxx, px);
+        miny = fmin(miny, py); maxy = fmax(maxy, py);
+    }
+    const int x0 = (int)fmax(0, floor(minx + 1e-6)), y0 = (int)fmax(0, floor(miny + 1e-6));
+    const int x1 = (int)fmin(g->width, ceil(maxx - 1e-6));
+    const int y1 = (int)fmin(g->height, ceil(maxy - 1e-6));
+    if (minx < maxx && x1 > x0 && y1 > y0) {
+        win[0] = x0; win[1] = y0; win[2] = x1 - x0; win[3] = y1 - y0;
+        found = 1;
+    }
+
+done:
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(ssrc);
+    OSRDestroySpatialReference(sdst);
+    return found;
+}
+
+/* An explicit grid: [grid] t_srs (else the reference scene's CRS) and
+ * [grid] tr (else the pixel size GDAL suggests), pixels aligned on
+ * multiples of the pixel size (like gdalwarp -tap). */
+static cnp_status custom_grid(const cnp_scene *ref, const cnp_settings *s, grid_def *g,
+                              char **wkt_out)
+{
+    cnp_status st = CNP_OK;
+    GDALDatasetH ds = NULL;
+    void *tr = NULL;
+    char *wkt = NULL;
+
+    *wkt_out = NULL;
+    if (s->grid_t_srs[0]) {
+        OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+        char *w = NULL;
+        if (!srs || OSRSetFromUserInput(srs, s->grid_t_srs) != OGRERR_NONE ||
+            OSRExportToWkt(srs, &w) != OGRERR_NONE) {
+            OSRDestroySpatialReference(srs);
+            CPLFree(w);
+            return cnp_err(CNP_E_CONFIG, "--t-srs / [grid] t_srs: '%s' is not a coordinate "
+                           "reference system GDAL knows", s->grid_t_srs);
+        }
+        wkt = strdup(w);
+        CPLFree(w);
+        OSRDestroySpatialReference(srs);
+    } else {
+        wkt = strdup(ref->wkt);
+    }
+    if (!wkt)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+
+    ds = open_raster(ref->read_path);
+    char opt[4200];
+    snprintf(opt, sizeof opt, "DST_SRS=%s", wkt);
+    char *opts[] = { opt, NULL };
+    tr = ds ? GDALCreateGenImgProjTransformer2(ds, NULL, opts) : NULL;
+    double sgt[6];
+    int sw = 0, sh = 0;
+    if (!tr || GDALSuggestedWarpOutput(ds, GDALGenImgProjTransform, tr, sgt, &sw, &sh) !=
+               CE_None) {
+        st = cnp_err(CNP_E_DATA, "cannot project '%s' onto %s: %s", ref->path,
+                     s->grid_t_srs[0] ? s->grid_t_srs : "its CRS", cnp_err_gdal_reason());
+        goto done;
+    }
+    const double res = s->grid_tr > 0 ? s->grid_tr : fabs(sgt[1]);
+    const double xmin = floor(sgt[0] / res) * res, ymax = ceil(sgt[3] / res) * res;
+    const double xmax = ceil((sgt[0] + sw * sgt[1]) / res) * res;
+    const double ymin = floor((sgt[3] + sh * sgt[5]) / res) * res;
+    const double w = round((xmax - xmin) / res), h = round((ymax - ymin) / res);
+    if (!(w >= 1 && h >= 1 && w * h < 4e12 && w < INT_MAX && h < INT_MAX)) {
+        st = cnp_err(CNP_E_CONFIG, "--tr / [grid] tr: %g gives a grid of %.0f x %.0f pixels",
+                     res, w, h);
+        goto done;
+    }
+    g->wkt = wkt;
+    g->gt[0] = xmin; g->gt[1] = res; g->gt[2] = 0;
+    g->gt[3] = ymax; g->gt[4] = 0; g->gt[5] = -res;
+    g->width = (int)w;
+    g->height = (int)h;
+    *wkt_out = wkt;
+    wkt = NULL;
+
+done:
+    if (tr)
+        GDALDestroyGenImgProjTransformer(tr);
+    if (ds)
+        GDALClose(ds);
+    free(wkt);
+    return st;
+}
+
+/* Put `sc` on grid `g`: reflectance bilinear with an alpha band (outside its
+ * footprint is unobserved), the mask nearest-neighbour from its source file. */
+static cnp_status warp_scene(cnp_scene *sc, const grid_def *g)
+{
+    char path[200];
+    cnp_status st;
+
+    vsimem_name(sc, "scene", path, sizeof path);
+    if ((st = warp_to_grid(sc->read_path, g, "bilinear", 1, path)) != CNP_OK ||
+        (st = own_vsimem(sc, path)) != CNP_OK)
+        return st;
+    free(sc->read_path);
+    sc->read_path = strdup(path);
+    if (sc->mask_src_path) {
+        vsimem_name(sc, "mask", path, sizeof path);
+        if ((st = warp_to_grid(sc->mask_src_path, g, "near", 0, path)) != CNP_OK ||
+            (st = own_vsimem(sc, path)) != CNP_OK)
+            return st;
+        free(sc->mask_read_path);
+        sc->mask_read_path = strdup(path);
+    }
+    char *wkt = strdup(g->wkt);
+    if (!sc->read_path || (sc->mask_src_path && !sc->mask_read_path) || !wkt) {
+        free(wkt);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    sc->warped = 1;
+    sc->read_mask_band = 1;
+    sc->width = g->width;
+    sc->height = g->height;
+    memcpy(sc->gt, g->gt, sizeof sc->gt);
+    free(sc->wkt);
+    sc->wkt = wkt;
+    GDALDatasetH ds = open_raster(sc->read_path);
+    if (ds) {
+        GDALGetBlockSize(GDALGetRasterBand(ds, sc->red), &sc->block_w, &sc->block_h);
+        GDALClose(ds);
+    }
+    set_buffer(sc);
+    return CNP_OK;
+}
+
+cnp_status cnp_scene_align(cnp_scene *after, cnp_scene *before, int win[4])
+{
+    const cnp_settings *s = before->settings;
+    cnp_scene *ref = before;
+    char *own_wkt = NULL;
+    grid_def g;
+    int wb[4], wa[4], bad_b = 0, bad_a = 0;
+    cnp_status st = CNP_OK;
+
+    if (s && s->grid_mode == CNP_GRID_AFTER)
+        ref = after;
+    else if (s && s->grid_mode == CNP_GRID_FINEST && after->pixel_m < before->pixel_m * (1 - 1e-9))
+        ref = after;
+    if (s && (s->grid_t_srs[0] || s->grid_tr > 0)) {
+        if ((st = custom_grid(ref, s, &g, &own_wkt)) != CNP_OK)
+            return st;
+    } else {
+        g = scene_grid(ref);
+    }
+
+    const int fb = footprint_window(before, &g, wb, &bad_b);
+    const int fa = footprint_window(after, &g, wa, &bad_a);
+    if (bad_b || bad_a) {
+        st = cnp_err(CNP_E_DATA, "no transformation from the CRS of '%s' to the common grid",
+                     bad_b ? before->path : after->path);
+        goto done;
+    }
+    const int x0 = fb && fa ? (wb[0] > wa[0] ? wb[0] : wa[0]) : 0;
+    const int y0 = fb && fa ? (wb[1] > wa[1] ? wb[1] : wa[1]) : 0;
+    const int x1 = fb && fa ? (wb[0] + wb[2] < wa[0] + wa[2] ? wb[0] + wb[2] : wa[0] + wa[2]) : 0;
+    const int y1 = fb && fa ? (wb[1] + wb[3] < wa[1] + wa[3] ? wb[1] + wb[3] : wa[1] + wa[3]) : 0;
+    if (!fb || !fa || x1 <= x0 || y1 <= y0) {
+        st = cnp_err(CNP_E_DATA, "the scenes do not overlap: '%s' and '%s' cover different "
+                     "areas", before->path, after->path);
+        goto done;
+    }
+    win[0] = x0; win[1] = y0; win[2] = x1 - x0; win[3] = y1 - y0;
+
+    /* An overlap smaller than one alert could be is a mistake, not a run. */
+    const double pm = pixel_metres(g.wkt, g.gt, g.height);
+    const double pixel_ha = pm * pm * fabs(g.gt[5] / g.gt[1]) / 1e4;
+    const double overlap_ha = (double)win[2] * win[3] * pixel_ha;
+    if (s && overlap_ha < s->min_area_ha) {
+        st = cnp_err(CNP_E_DATA, "the scenes overlap by only %.4g ha (%d x %d pixels), less "
+                     "than the minimum area of %g ha: '%s' and '%s' barely meet", overlap_ha,
+                     win[2], win[3], s->min_area_ha, before->path, after->path);
+        goto done;
+    }
+
+    if (!on_grid(before, &g) && (st = warp_scene(before, &g)) != CNP_OK)
+        goto done;
+    if (!on_grid(after, &g) && (st = warp_scene(after, &g)) != CNP_OK)
+        goto done;
+
+done:
+    free(own_wkt);
+    return st;
+}
+
+/* ---- mask blocks ---------------------------------------------------------- */
+
+/* A tile's mask window reaches a buffer radius into the blocks around it, and
+ * side by side tiles share those blocks. A reader keeps the decoded blocks of a
+ * GeoTIFF mask itself (least recently used first out) instead of leaving them
+ * to GDAL's block cache, which then has nothing to keep for tiles that are
+ * whole blocks of their scene: see cnp_scene_reads_blocks_once(). */
+#define MASK_BLOCKS_MAX_BYTES (8u << 20)
+
+typedef struct mask_block {
+    int      bx, by;            /* block column and row; bx < 0: empty */
+    uint64_t used;              /* when last used (a counter) */
+    uint8_t *px;                /* block_w * block_h values of esize bytes */
+} mask_block;
+
+/* Slots enough for every block one window touches plus the next column the
+ * window slides into, so tiles read left to right decode each block once. */
+static size_t mask_block_slots(int bw, int bh, int hw, int hh)
+{
+    const size_t nbx = (size_t)(hw + bw - 1) / (size_t)bw + 1;
+    const size_t nby = (size_t)(hh + bh - 1) / (size_t)bh + 1;
+    return nbx * nby + nby;
+}
+
+/* Bytes of the blocks a reader keeps for mask windows of hw x hh, or 0 when
+ * this mask is read through GDAL (a VRT or another format, a type other than
+ * Byte or UInt16, or blocks too large to keep, such as whole-width strips). */
+static size_t mask_blocks_bytes(GDALDatasetH mds, int hw, int hh)
+{
+    GDALDriverH drv = mds ? GDALGetDatasetDriver(mds) : NULL;
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "GTiff") != 0)
+        return 0;
+    GDALRasterBandH b = GDALGetRasterBand(mds, 1);
+    const GDALDataType t = GDALGetRasterDataType(b);
+    if (t != GDT_Byte && t != GDT_UInt16)
+        return 0;
+    int bw = 0, bh = 0;
+    GDALGetBlockSize(b, &bw, &bh);
+    if (bw <= 0 || bh <= 0)
+        return 0;
+    const size_t bytes = mask_block_slots(bw, bh, hw, hh) * (size_t)bw * (size_t)bh *
+                         (size_t)GDALGetDataTypeSizeBytes(t);
+    return bytes <= MASK_BLOCKS_MAX_BYTES ? bytes : 0;
+}
+
+struct cnp_reader {
+    GDALDatasetH    ds, mds;
+    GDALRasterBandH red, nir, mask_band, mask_raster;
+    const cnp_scene *sc;
+    cnp_mask_rule   rule;
+    uint8_t         table[256]; /* rule's codes of byte values (Byte mask rasters) */
+    int             radius, mask_w, mask_h;
+    cnp_mask_shape  shape;
+    uint16_t       *mbuf;       /* mask raster values of the window and its halo */
+    uint8_t        *codes;
+    uint16_t       *scratch;
+    size_t          mcap, scap;
+    mask_block     *blocks;     /* the mask's decoded blocks (NULL: read via GDAL) */
+    size_t          nblocks;
+    int             block_w, block_h, esize;
+    uint64_t        clock;
+    int             band_bw, band_bh; /* red/NIR blocks read whole (0: through RasterIO) */
+    uint16_t       *band_buf;   /* one block, for windows that are a partial block */
+};
+
+/* Red and NIR are read with GDALReadBlock, straight into the caller's buffer,
+ * when they are UInt16 bands of a GeoTIFF with the same blocks (the file
+ * itself, not a VRT). GDALRasterIO would copy each block into GDAL's block
+ * cache first (allocated, locked and evicted under one process-wide mutex)
+ * and then out again; a pixel-interleaved GeoTIFF decodes the block once for
+ * both bands either way, as it keeps its last decoded block. Windows that are
+ * not exactly one block (is_block_window) still go through GDALRasterIO. */
+static void band_blocks_setup(cnp_reader *rd)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(rd->ds);
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "GTiff") != 0 || rd->sc->nir_rescale)
+        return;
+    if (GDALGetRasterDataType(rd->red) != GDT_UInt16 ||
+        GDALGetRasterDataType(rd->nir) != GDT_UInt16)
+        return;
+    int rw, rh, nw, nh;
+    GDALGetBlockSize(rd->red, &rw, &rh);
+    GDALGetBlockSize(rd->nir, &nw, &nh);
+    if (rw <= 0 || rh <= 0 || rw != nw || rh != nh)
+        return;
+    rd->band_bw = rw;
+    rd->band_bh = rh;
+}
+
+cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reader **out)
+{
+    cnp_reader *rd = calloc(1, sizeof *rd);
+    *out = NULL;
+    if (!rd)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    rd->sc = sc;
+    rd->rule = sc->mask_rule;
+    if (cnp_mask_table(&rd->rule, rd->table) != CNP_OK) {
+        free(rd);
+        return cnp_err(CNP_E_ARG, "%s scene '%s': bad mask rule", sc->role, sc->path);
+    }
+    rd->radius = sc->mask_buffer_px;
+    rd->shape = s->mask_buffer_square ? CNP_MASK_SQUARE : CNP_MASK_DISK;
+    rd->ds = open_raster(sc->read_path);
+    if (!rd->ds) {
+        cnp_reader_close(&rd);
+        return cnp_err(CNP_E_IO, "%s scene '%s': cannot open: %s", sc->role, sc->path,
+                       cnp_err_gdal_reason());
+    }
+    rd->red = GDALGetRasterBand(rd->ds, sc->red);
+    rd->nir = GDALGetRasterBand(rd->ds, sc->nir);
+    band_blocks_setup(rd);
+    if (sc->read_mask_band)
+        rd->mask_band = GDALGetMaskBand(rd->red);
+    if (sc->mask_read_path) {
+        rd->mds = open_raster(sc->mask_read_path);
+        if (!rd->mds) {
+            cnp_reader_close(&rd);
+            return cnp_err(CNP_E_IO, "%s mask '%s': cannot open: %s", sc->role, sc->mask_path,
+                           cnp_err_gdal_reason());
+        }
+        rd->mask_raster = GDALGetRasterBand(rd->mds, 1);
+        rd->mask_w = GDALGetRasterXSize(rd->mds);
+        rd->mask_h = GDALGetRasterYSize(rd->mds);
+    }
+    *out = rd;
+    return CNP_OK;
+}
+
+void cnp_reader_close(cnp_reader **prd)
+{
+    if (!prd || !*prd)
+        return;
+    cnp_reader *rd = *prd;
+    if (rd->mds)
+        GDALClose(rd->mds);
+    if (rd->ds)
+        GDALClose(rd->ds);
+    free(rd->mbuf);
+    free(rd->codes);
+    free(rd->scratch);
+    free(rd->band_buf);
+    for (size_t i = 0; i < rd->nblocks; i++)
+        free(rd->blocks[i].px);
+    free(rd->blocks);
+    free(rd);
+    *prd = NULL;
+}
+
+static cnp_status read_band(GDALRasterBandH b, int x0, int y0, int w, int h, GDALDataType t,
+                            void *buf, const cnp_scene *sc, const char *what)
+{
+    cnp_err_gdal_reset();
+    if (GDALRasterIO(b, GF_Read, x0, y0, w, h, buf, w, h, t, 0, 0) != CE_None)
+        return cnp_err(CNP_E_IO, "%s %s '%s': read failed at pixel %d,%d: %s", sc->role, what,
+                       what[0] == 'm' ? sc->mask_path : sc->path, x0, y0, cnp_err_gdal_reason());
+    return CNP_OK;
+}
+
+/* Products whose NIR band has another gain than red (Landsat Level-1 TOA):
+ * NIR DNs become the DNs red's scale and offset turn into the same
+ * reflectance. Nodata and saturated DNs keep their meaning. */
+static void nir_to_red_units(const cnp_scene *sc, float *nir, size_t n)
+{
+    const cnp_date_params *r = &sc->radiometry;
+    const double gain = sc->nir_gain, bias = sc->nir_bias;
+    const float sat = (float)r->saturated_dn, nd = (float)r->nodata_nir;
+    for (size_t i = 0; i < n; i++) {
+        const float v = nir[i];
+        if ((r->has_nodata_nir && v == nd) || !(v < sat))
+            continue;
+        float u = (float)(v * gain + bias);
+        if (!(u < sat))
+            u = nextafterf(sat, 0.0f);
+        if (r->has_nodata_nir && u == nd)
+            u = nextafterf(u, INFINITY);
+        nir[i] = u;
+    }
+}
+
+/* Set up the reader's mask blocks for windows of hw x hh (or go on reading
+ * through GDAL). Called again for a larger window, it starts over. */
+static cnp_status mask_blocks_setup(cnp_reader *rd, int hw, int hh)
+{
+    /* Every tile asks: answer from the blocks already set up when they do. */
+    if (rd->blocks && mask_block_slots(rd->block_w, rd->block_h, hw, hh) <= rd->nblocks)
+        return CNP_OK;
+    const size_t bytes = mask_blocks_bytes(rd->mds, hw, hh);
+    if (bytes == 0)
+        return CNP_OK;
+    int bw, bh;
+    GDALGetBlockSize(rd->mask_raster, &bw, &bh);
+    const size_t slots = mask_block_slots(bw, bh, hw, hh);
+    for (size_t i = 0; i < rd->nblocks; i++)
+        free(rd->blocks[i].px);
+    free(rd->blocks);
+    rd->nblocks = 0;
+    if (!(rd->blocks = calloc(slots, sizeof *rd->blocks)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    rd->nblocks = slots;
+    rd->block_w = bw;
+    rd->block_h = bh;
+    rd->esize = GDALGetDataTypeSizeBytes(GDALGetRasterDataType(rd->mask_raster));
+    for (size_t i = 0; i < slots; i++) {
+        rd->blocks[i].bx = -1;
+        if (!(rd->blocks[i].px = malloc((size_t)bw * (size_t)bh * (size_t)rd->esize)))
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    return CNP_OK;
+}
+
+/* Block (bx, by) of the mask, decoded once while it stays among the kept. */
+static const uint8_t *mask_block_at(cnp_reader *rd, int bx, int by)
+{
+    mask_block *victim = &rd->blocks[0];
+    for (size_t i = 0; i < rd->nblocks; i++) {
+        mask_block *b = &rd->blocks[i];
+        if (b->bx == bx && b->by == by) {
+            b->used = ++rd->clock;
+            return b->px;
+        }
+        if (b->used < victim->used)
+            victim = b;
+    }
+    victim->bx = -1;
+    cnp_err_gdal_reset();
+    if (GDALReadBlock(rd->mask_raster, bx, by, victim->px) != CE_None)
+        return NULL;
+    victim->bx = bx;
+    victim->by = by;
+    victim->used = ++rd->clock;
+    return victim->px;
+}
+
+/* Window (x0, y0, w, h) of the mask raster, in its own type, into out
+ * (stride w), from the kept blocks. */
+static cnp_status mask_window_from_blocks(cnp_reader *rd, int x0, int y0, int w, int h,
+                                          void *out)
+{
+    const int bw = rd->block_w, bh = rd->block_h;
+    const size_t es = (size_t)rd->esize;
+    for (int by = y0 / bh; by <= (y0 + h - 1) / bh; by++)
+        for (int bx = x0 / bw; bx <= (x0 + w - 1) / bw; bx++) {
+            const uint8_t *px = mask_block_at(rd, bx, by);
+            if (!px)
+                return cnp_err(CNP_E_IO, "%s mask '%s': read failed at block %d,%d: %s",
+                               rd->sc->role, rd->sc->mask_path, bx, by, cnp_err_gdal_reason());
+            const int cx0 = bx * bw > x0 ? bx * bw : x0;
+            const int cx1 = (bx + 1) * bw < x0 + w ? (bx + 1) * bw : x0 + w;
+            const int cy0 = by * bh > y0 ? by * bh : y0;
+            const int cy1 = (by + 1) * bh < y0 + h ? (by + 1) * bh : y0 + h;
+            for (int y = cy0; y < cy1; y++)
+                memcpy((uint8_t *)out + ((size_t)(y - y0) * (size_t)w + (size_t)(cx0 - x0)) * es,
+                       px + ((size_t)(y - by * bh) * (size_t)bw + (size_t)(cx0 - bx * bw)) * es,
+                       (size_t)(cx1 - cx0) * es);
+        }
+    return CNP_OK;
+}
+
+/* The mask raster's codes for window (x0, y0, w, h), read with a halo of the
+ * buffer radius (clipped at the raster's edges) so that clouds just outside
+ * the window still grow into it: tiles and strips stay independent and give
+ * exactly what one whole-raster dilation would. Clears observed[] where the
+ * mask says "not observed". */
+static cnp_status read_mask(cnp_reader *rd, int x0, int y0, int w, int h, uint8_t *observed)
+{
+    const int r = rd->radius;
+    const int hx0 = x0 - r > 0 ? x0 - r : 0, hy0 = y0 - r > 0 ? y0 - r : 0;
+    const int hx1 = x0 + w + r < rd->mask_w ? x0 + w + r : rd->mask_w;
+    const int hy1 = y0 + h + r < rd->mask_h ? y0 + h + r : rd->mask_h;
+    const int hw = hx1 - hx0, hh = hy1 - hy0;
+    const size_t hn = (size_t)hw * (size_t)hh;
+    cnp_status st;
+
+    /* Byte masks are read as bytes and decoded in place: no widening, and no
+     * UInt16 buffer. */
+    const int bytes = GDALGetRasterDataType(rd->mask_raster) == GDT_Byte;
+    if (rd->mcap < hn) {
+        uint16_t *p = bytes ? NULL : realloc(rd->mbuf, hn * sizeof *p);
+        uint8_t *c = bytes || p ? realloc(rd->codes, hn) : NULL;
+        if (p)
+            rd->mbuf = p;
+        if ((!bytes && !p) || !c)
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+        rd->codes = c;
+        rd->mcap = hn;
+    }
+    const size_t need = r > 0 ? cnp_mask_scratch_len(hw, hh) : 0;
+    if (rd->scap < need) {
+        uint16_t *p = realloc(rd->scratch, need * sizeof *p);
+        if (!p)
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+        rd->scratch = p;
+        rd->scap = need;
+    }
+    void *raw = bytes ? (void *)rd->codes : (void *)rd->mbuf;
+    if ((st = mask_blocks_setup(rd, hw, hh)) != CNP_OK)
+        return st;
+    st = rd->blocks ? mask_window_from_blocks(rd, hx0, hy0, hw, hh, raw)
+                    : read_band(rd->mask_raster, hx0, hy0, hw, hh, bytes ? GDT_Byte : GDT_UInt16,
+                                raw, rd->sc, "mask");
+    if (st != CNP_OK)
+        return st;
+    const cnp_mask_window win = { rd->codes, hw, hh, hw, x0 - hx0, y0 - hy0, w, h };
+    const cnp_status dst = bytes ? cnp_mask_decode_u8(rd->table, rd->codes, hn, rd->codes)
+                                 : cnp_mask_decode(&rd->rule, rd->mbuf, hn, rd->codes);
+    if (dst != CNP_OK ||
+        cnp_mask_apply(&win, r, rd->shape, rd->scratch, observed, w) != CNP_OK)
+        return cnp_err(CNP_E_ARG, "%s mask '%s': bad mask window %d,%d %dx%d", rd->sc->role,
+                       rd->sc->mask_path, x0, y0, w, h);
+    return CNP_OK;
+}
+
+/* Block (x0 / bw, y0 / bh) of `band` into out (stride w) when the window
+ * (x0, y0, w, h) is exactly that block, clipped by the raster's edges. */
+static cnp_status read_block_window(cnp_reader *rd, GDALRasterBandH band, int x0, int y0, int w,
+                                    int h, uint16_t *out)
+{
+    const int bw = rd->band_bw, bh = rd->band_bh;
+    const int whole = w == bw && h == bh;
+    if (!whole && !rd->band_buf &&
+        !(rd->band_buf = malloc((size_t)bw * (size_t)bh * sizeof *rd->band_buf)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    uint16_t *dst = whole ? out : rd->band_buf;
+    cnp_err_gdal_reset();
+    if (GDALReadBlock(band, x0 / bw, y0 / bh, dst) != CE_None)
+        return cnp_err(CNP_E_IO, "%s scene '%s': read failed at pixel %d,%d: %s", rd->sc->role,
+                       rd->sc->path, x0, y0, cnp_err_gdal_reason());
+    if (!whole)
+        for (int y = 0; y < h; y++)
+            memcpy(out + (size_t)y * (size_t)w, dst + (size_t)y * (size_t)bw,
+                   (size_t)w * sizeof *out);
+    return CNP_OK;
+}
+
+static int is_block_window(const cnp_reader *rd, int x0, int y0, int w, int h)
+{
+    const int bw = rd->band_bw, bh = rd->band_bh;
+    if (bw <= 0 || x0 % bw != 0 || y0 % bh != 0)
+        return 0;
+    const int xs = GDALGetRasterBandXSize(rd->red), ys = GDALGetRasterBandYSize(rd->red);
+    return w == (xs - x0 < bw ? xs - x0 : bw) && h == (ys - y0 < bh ? ys - y0 : bh);
+}
+
+/* Red, NIR and the observation flags of one window; DNs as `type`. */
+static cnp_status reader_read(cnp_reader *rd, int x0, int y0, int w, int h, GDALDataType type,
+                              void *red, void *nir, uint8_t *observed)
+{
+    const size_t n = (size_t)w * (size_t)h;
+    cnp_status st;
+
+    if (type == GDT_UInt16 && is_block_window(rd, x0, y0, w, h)) {
+        if ((st = read_block_window(rd, rd->red, x0, y0, w, h, red)) != CNP_OK ||
+            (st = read_block_window(rd, rd->nir, x0, y0, w, h, nir)) != CNP_OK)
+            return st;
+    } else if ((st = read_band(rd->red, x0, y0, w, h, type, red, rd->sc, "scene")) != CNP_OK ||
+               (st = read_band(rd->nir, x0, y0, w, h, type, nir, rd->sc, "scene")) != CNP_OK) {
+        return st;
+    }
+
+    if (rd->mask_band) {
+        if ((st = read_band(rd->mask_band, x0, y0, w, h, GDT_Byte, observed, rd->sc,
+                            "scene")) != CNP_OK)
+            return st;
+    } else {
+        memset(observed, 1, n);
+    }
+
+    if (rd->sc->nir_rescale && type == GDT_Float32)
+        nir_to_red_units(rd->sc, nir, n);
+    if (rd->mask_raster &&
+        (st = read_mask(rd, x0, y0, w, h, observed)) != CNP_OK)
+        return st;
+    return CNP_OK;
+}
+
+cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
+                           float *red, float *nir, uint8_t *observed)
+{
+    return reader_read(rd, x0, y0, w, h, GDT_Float32, red, nir, observed);
+}
+
+int cnp_reader_dn_u16(const cnp_reader *rd)
+{
+    const GDALDataType r = GDALGetRasterDataType(rd->red), n = GDALGetRasterDataType(rd->nir);
+    return !rd->sc->nir_rescale && (r == GDT_UInt16 || r == GDT_Byte) &&
+           (n == GDT_UInt16 || n == GDT_Byte);
+}
+
+cnp_status cnp_reader_read_u16(cnp_reader *rd, int x0, int y0, int w, int h,
+                               uint16_t *red, uint16_t *nir, uint8_t *observed)
+{
+    if (!cnp_reader_dn_u16(rd))
+        return cnp_err(CNP_E_ARG, "%s scene '%s': its DNs are not UInt16", rd->sc->role,
+                       rd->sc->path);
+    return reader_read(rd, x0, y0, w, h, GDT_UInt16, red, nir, observed);
+}
+
+size_t cnp_scene_reads_blocks_once(const cnp_scene *sc, int tile_w, int tile_h,
+                                   size_t *mask_bytes)
+{
+    size_t need = 0;
+    *mask_bytes = 0;
+    if (sc->warped || sc->read_mask_band || sc->nir_rescale)
+        return 0;
+    GDALDatasetH ds = open_raster(sc->read_path), mds = NULL;
+    GDALDriverH drv = ds ? GDALGetDatasetDriver(ds) : NULL;
+    if (drv && strcmp(GDALGetDriverShortName(drv), "GTiff") == 0) {
+        GDALRasterBandH red = GDALGetRasterBand(ds, sc->red), nir = GDALGetRasterBand(ds, sc->nir);
+        int rw, rh, nw, nh;
+        GDALGetBlockSize(red, &rw, &rh);
+        GDALGetBlockSize(nir, &nw, &nh);
+        if (rw == tile_w && rh == tile_h && nw == tile_w && nh == tile_h)
+            need = (size_t)tile_w * (size_t)tile_h *
+                   (size_t)(GDALGetDataTypeSizeBytes(GDALGetRasterDataType(red)) +
+                            GDALGetDataTypeSizeBytes(GDALGetRasterDataType(nir)));
+    }
+    if (need && sc->mask_read_path) {
+        const int r = sc->mask_buffer_px;
+        mds = open_raster(sc->mask_read_path);
+        *mask_bytes = mask_blocks_bytes(mds, tile_w + 2 * r, tile_h + 2 * r);
+        if (*mask_bytes == 0)
+            need = 0;
+    }
+    if (mds)
+        GDALClose(mds);
+    if (ds)
+        GDALClose(ds);
+    return need;
+}
+
+cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],
+                                    const int bands[3], int out_w, int out_h,
+                                    float *out[3])
+{
+    GDALDatasetH ds = open_raster(sc->read_path);
+    cnp_status st = CNP_OK;
+    if (!ds)
+        return cnp_err(CNP_E_IO, "%s scene '%s': cannot open: %s", sc->role, sc->path,
+                       cnp_err_gdal_reason());
+
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    extra.eResampleAlg = GRIORA_Average;
+    for (int i = 0; i < 3 && st == CNP_OK; i++) {
+        if (bands[i] <= 0) {
+            memset(out[i], 0, (size_t)out_w * (size_t)out_h * sizeof(float));
+            continue;
+        }
+        GDALRasterBandH b = GDALGetRasterBand(ds, bands[i]);
+        cnp_err_gdal_reset();
+        if (GDALRasterIOEx(b, GF_Read, win[0], win[1], win[2], win[3], out[i], out_w, out_h,
+                           GDT_Float32, 0, 0, &extra) != CE_None)
+            st = cnp_err(CNP_E_IO, "%s scene '%s': quicklook read failed: %s", sc->role,
+                         sc->path, cnp_err_gdal_reason());
+    }
+    GDALClose(ds);
+    return st;
+}
+
+int cnp_scene_has_overviews(const cnp_scene *sc)
+{
+    GDALDatasetH ds = open_raster(sc->read_path);
+    if (!ds)
+        return 0;
+    const int n = GDALGetOverviewCount(GDALGetRasterBand(ds, sc->red));
+    GDALClose(ds);
+    return n > 0;
+}

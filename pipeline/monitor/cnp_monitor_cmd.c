@@ -1,0 +1,813 @@
+/* pipeline/monitor/cnp_monitor_cmd.c - `canopy monitor`: options, the lock, the
+ * commit protocol and the log line.
+ *
+ * One run:
+ *   1. take DIR/lock (flock, non-blocking: a second run exits 3 at once);
+ *   2. read DIR/CURRENT (generation G), drop whatever an interrupted run left
+ *      (work folders, uncommitted generations), load generation G;
+ *   3. refuse other settings or another database than the state's (exit 2);
+ *   4. reconcile: the database records the generations it has applied; when
+ *      it is at G-1 (a crash after the state commit), apply G's outbox now;
+ *      when G's new alerts were never announced, announce them now;
+ *   5. find the inputs, apply the unseen ones in date order, footprint by
+ *      footprint, into a work folder (cnp_monitor_step);
+ *   6. commit: write generation G+1 (rasters, state.json, outbox.json) under
+ *      a temporary name, fsync, rename, then replace CURRENT -> the state is
+ *      committed; then apply the outbox to the database in one transaction;
+ *      then new_alerts.geojson, --on-new, and CURRENT's "notified" mark.
+ * A kill at any point leaves either generation G (the rerun redoes the work,
+ * deterministically) or G+1 with the database at G or G+1 (the rerun
+ * replays the outbox), so the end state is the one an uninterrupted run
+ * reaches.
+ */
+#include "cnp_monitor_cmd.h"
+#include "cnp_monitor_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <omp.h>
+
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <json.h>
+
+#include "cnp_config.h"
+#include "cnp_err.h"
+#include "cnp_gdal.h"
+#include "cnp_version.h"
+
+typedef struct mon_opts {
+    const char  *state_dir, *db, *on_new, *config_path;
+    char       **inputs;
+    int          ninputs, quiet;
+    cnp_settings s;
+    int          confirm_n, confirm_m;
+} mon_opts;
+
+/* ---- the log line ---------------------------------------------------------- */
+
+typedef struct mon_log {
+    json_object *o, *failures, *skipped, *format_changes;
+    int64_t found, already_seen, processed, failed, skipped_n;
+    mon_step_counts counts;
+} mon_log;
+
+static void log_init(mon_log *l, const mon_opts *o, const char *started)
+{
+    memset(l, 0, sizeof *l);
+    l->o = json_object_new_object();
+    json_object_object_add(l->o, "program", json_object_new_string("canopy"));
+    json_object_object_add(l->o, "command", json_object_new_string("monitor"));
+    json_object_object_add(l->o, "version", json_object_new_string(cnp_version));
+    json_object_object_add(l->o, "state", json_object_new_string(o->state_dir));
+    json_object_object_add(l->o, "started", json_object_new_string(started));
+    l->failures = json_object_new_array();
+    l->skipped = json_object_new_array();
+    l->format_changes = json_object_new_array();
+}
+
+static void log_set_str(mon_log *l, const char *k, const char *v)
+{
+    json_object_object_add(l->o, k, v ? json_object_new_string(v) : NULL);
+}
+
+static void log_set_int(mon_log *l, const char *k, int64_t v)
+{
+    json_object_object_add(l->o, k, json_object_new_int64(v));
+}
+
+static void log_entry(json_object *arr, const char *id, const char *path, const char *key,
+                      const char *what, const char *text)
+{
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "input", json_object_new_string(id));
+    json_object_object_add(e, "path", json_object_new_string(path));
+    if (key && *key)
+        json_object_object_add(e, "footprint", json_object_new_string(key));
+    json_object_object_add(e, what, json_object_new_string(text));
+    json_object_array_add(arr, e);
+}
+
+/* Print the line (stdout, one line) and free it. */
+static int log_finish(mon_log *l, const char *status, int exit_code, const char *error)
+{
+    char finished[32];
+    mon_utc_now(finished);
+    log_set_str(l, "finished", finished);
+    log_set_str(l, "status", status);
+    log_set_int(l, "exit_status", exit_code);
+    log_set_str(l, "error", error);
+    log_set_int(l, "inputs_found", l->found);
+    log_set_int(l, "inputs_already_seen", l->already_seen);
+    log_set_int(l, "scenes_processed", l->processed);
+    log_set_int(l, "scenes_failed", l->failed);
+    log_set_int(l, "scenes_skipped", l->skipped_n);
+    log_set_int(l, "alerts_new", l->counts.alerts_new);
+    log_set_int(l, "alerts_confirmed", l->counts.alerts_confirmed);
+    log_set_int(l, "alerts_rejected", l->counts.alerts_rejected);
+    log_set_int(l, "alerts_grown", l->counts.alerts_grown);
+    json_object_object_add(l->o, "failures", l->failures);
+    json_object_object_add(l->o, "skipped", l->skipped);
+    json_object_object_add(l->o, "format_changes", l->format_changes);
+    puts(json_object_to_json_string_ext(l->o, JSON_C_TO_STRING_PLAIN |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+    fflush(stdout);
+    json_object_put(l->o);
+    memset(l, 0, sizeof *l);
+    return exit_code;
+}
+
+/* ---- settings and the database name as the state records them ---------------- */
+
+static char *normalised_settings(const mon_opts *o)
+{
+    cnp_settings s = o->s, d;
+    cnp_settings_defaults(&d);
+    /* What does not change results is not part of the state's identity. */
+    s.threads = d.threads;
+    s.overview_size = d.overview_size;
+    memcpy(s.date_before, d.date_before, sizeof s.date_before);
+    memcpy(s.date_after, d.date_after, sizeof s.date_after);
+    memcpy(s.profiles_dir, d.profiles_dir, sizeof s.profiles_dir);
+    s.grid_mode = d.grid_mode;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return NULL;
+    cnp_settings_write_ini(&s, m);
+    fprintf(m, "\n[monitor]\nconfirm = %d/%d\n", o->confirm_n, o->confirm_m);
+    fclose(m);
+    return buf;
+}
+
+/* The connection without its password, as recorded in the state. */
+static void db_description(const char *db, char *out, size_t size)
+{
+    if (!db) {
+        snprintf(out, size, "%s", "");
+        return;
+    }
+    size_t k = 0;
+    for (const char *p = db; *p && k + 1 < size;) {
+        if (strncmp(p, "password=", 9) == 0) {
+            const char *q = p + 9;
+            while (*q && *q != ' ')
+                q++;
+            k += (size_t)snprintf(out + k, size - k, "password=***");
+            p = q;
+            continue;
+        }
+        out[k++] = *p++;
+    }
+    out[k < size ? k : size - 1] = '\0';
+}
+
+/* The first line where two INI texts differ, with its section. */
+static void first_difference(const char *a, const char *b, char *out, size_t size)
+{
+    char sec[64] = "";
+    while (*a || *b) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        const size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+        if (la && a[0] == '[')
+            snprintf(sec, sizeof sec, "%.*s", (int)(la < 60 ? la : 60), a);
+        if (la != lb || strncmp(a, b, la) != 0) {
+            snprintf(out, size, "%s '%.*s' here, '%.*s' in the state", sec, (int)la, a, (int)lb, b);
+            return;
+        }
+        a += la + (ea ? 1 : 0);
+        b += lb + (eb ? 1 : 0);
+    }
+    snprintf(out, size, "(no difference)");
+}
+
+/* ---- folders ----------------------------------------------------------------- */
+
+/* Remove everything under DIR/state but generation `keep`. */
+static void clean_state_dir(const char *dir, int64_t keep)
+{
+    char sdir[4200], keep_name[32];
+    snprintf(sdir, sizeof sdir, "%s/state", dir);
+    snprintf(keep_name, sizeof keep_name, "g%08lld", (long long)keep);
+    DIR *d = opendir(sdir);
+    struct dirent *e;
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            (keep > 0 && strcmp(e->d_name, keep_name) == 0))
+            continue;
+        char p[4500];
+        snprintf(p, sizeof p, "%s/%s", sdir, e->d_name);
+        mon_remove_tree(p);
+    }
+    closedir(d);
+}
+
+/* Put a footprint's files into the new generation: moved from this run's
+ * work folder when it changed, else hard links to the previous generation's
+ * (so nothing is copied). Every file and the folder are fsync'd. */
+static cnp_status place_footprint(const mon_fp *fp, const char *gen_tmp)
+{
+    static const char *const names[] = { "ndvi.tif", "date.tif", "pixel.tif", "alert_id.tif" };
+    char target[4400], from[4500], to[4500];
+    cnp_status st;
+    snprintf(target, sizeof target, "%s/%s", gen_tmp, fp->key);
+    if (fp->touched) {
+        if (rename(fp->dir, target) != 0)
+            return cnp_err(CNP_E_IO, "cannot move '%s' to '%s': %s", fp->dir, target,
+                           strerror(errno));
+    } else {
+        if (mkdir(target, 0777) != 0)
+            return cnp_err(CNP_E_IO, "cannot create '%s': %s", target, strerror(errno));
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            snprintf(from, sizeof from, "%s/%s", fp->dir, names[i]);
+            snprintf(to, sizeof to, "%s/%s", target, names[i]);
+            if (link(from, to) != 0)
+                return cnp_err(CNP_E_IO, "cannot link '%s' to '%s': %s", from, to,
+                               strerror(errno));
+        }
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(to, sizeof to, "%s/%s", target, names[i]);
+        if ((st = mon_fsync_path(to)) != CNP_OK)
+            return st;
+    }
+    return mon_fsync_path(target);
+}
+
+/* ---- announcing new alerts -------------------------------------------------- */
+
+static int run_hook(const char *cmd, const char *path)
+{
+    fflush(NULL);
+    const pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        /* Our stdout carries the log line: the hook's goes to stderr. */
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+        char script[8192];
+        snprintf(script, sizeof script, "%s \"$1\"", cmd);
+        execl("/bin/sh", "sh", "-c", script, "sh", path, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* new_alerts.geojson of generation `gen` into DIR/runs/<UTC>-gN/, then the
+ * hook when something is new, then CURRENT's notified mark. */
+static cnp_status announce(const mon_opts *o, int64_t gen, const mon_outbox *ob, mon_state *st,
+                           mon_log *l, int *hook_failed)
+{
+    char stamp[32], dir[4300], path[4400];
+    time_t t = time(NULL);
+    struct tm tm;
+    cnp_status s;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(dir, sizeof dir, "%s/runs/%s-g%06lld", o->state_dir, stamp, (long long)gen);
+    if ((s = mon_mkdirs(dir)) != CNP_OK)
+        return s;
+    snprintf(path, sizeof path, "%s/new_alerts.geojson", dir);
+    if ((s = mon_write_new_alerts(path, ob, st)) != CNP_OK)
+        return s;
+    log_set_str(l, "new_alerts_file", path);
+    log_set_int(l, "new_alerts_in_file", (int64_t)ob->nnews);
+    if (o->on_new && ob->nnews > 0) {
+        const int rc = run_hook(o->on_new, path);
+        log_set_int(l, "on_new_status", rc);
+        if (rc != 0)
+            *hook_failed = 1;
+    }
+    mon_crash_point("before-notified");
+    return mon_current_write(o->state_dir, gen, gen);
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static int fail_run(mon_log *l, const char *status, int code)
+{
+    char msg[1100];
+    snprintf(msg, sizeof msg, "%s", cnp_err_msg());
+    fprintf(stderr, "canopy: monitor: %s\n", msg);
+    return log_finish(l, status, code, msg);
+}
+
+static int monitor_run(const mon_opts *o)
+{
+    char started[32], lock_path[4200], db_conn[4200], db_desc[1024], gen_dir[4200];
+    char gen_tmp[4300], work[3800], msg[2048];
+    mon_state st;
+    mon_outbox ob;
+    mon_inputs in;
+    mon_db *db = NULL;
+    mon_log l;
+    int64_t G = 0, notified = 0, dbgen = 0;
+    int lock_fd = -1, code = CNP_MON_EXIT_OK, hook_failed = 0;
+    char *ini = NULL;
+    cnp_status s;
+
+    memset(&st, 0, sizeof st);
+    memset(&ob, 0, sizeof ob);
+    memset(&in, 0, sizeof in);
+    mon_utc_now(started);
+    log_init(&l, o, started);
+    work[0] = '\0';
+
+    if ((s = mon_mkdirs(o->state_dir)) != CNP_OK)
+        return fail_run(&l, "error", CNP_MON_EXIT_ERROR);
+
+    /* One run at a time. */
+    snprintf(lock_path, sizeof lock_path, "%s/lock", o->state_dir);
+    lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lock_fd < 0) {
+        cnp_err(CNP_E_IO, "cannot open '%s': %s", lock_path, strerror(errno));
+        return fail_run(&l, "error", CNP_MON_EXIT_ERROR);
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        char holder[128] = "";
+        const ssize_t n = pread(lock_fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        close(lock_fd);
+        if (e == EWOULDBLOCK) {
+            cnp_err(CNP_E_IO, "another run holds the lock on '%s'%s%s%s; exiting without doing "
+                    "anything", lock_path, holder[0] ? " (" : "", holder, holder[0] ? ")" : "");
+            return fail_run(&l, "locked", CNP_MON_EXIT_LOCKED);
+        }
+        cnp_err(CNP_E_IO, "cannot lock '%s': %s", lock_path, strerror(e));
+        return fail_run(&l, "error", CNP_MON_EXIT_ERROR);
+    }
+    {
+        char holder[128];
+        const int n = snprintf(holder, sizeof holder, "pid %ld since %s\n", (long)getpid(),
+                               started);
+        if (ftruncate(lock_fd, 0) != 0 || pwrite(lock_fd, holder, (size_t)n, 0) != n) {
+            /* Only informative. */
+        }
+    }
+    mon_crash_point("locked");
+    {
+        /* Test hook: keep the lock a while (overlapping-run tests). */
+        const char *hold = getenv("CANOPY_MONITOR_HOLD_LOCK_S");
+        if (hold && atoi(hold) > 0)
+            sleep((unsigned)atoi(hold));
+    }
+
+    /* The state in force; leftovers of an interrupted run go. */
+    if ((s = mon_current_read(o->state_dir, &G, &notified)) != CNP_OK)
+        goto error;
+    clean_state_dir(o->state_dir, G);
+    {
+        /* A GeoPackage whose creation was interrupted (cnp_monitor_db.c). */
+        DIR *d = opendir(o->state_dir);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            if (strncmp(e->d_name, "alerts.gpkg.tmp-", 16) == 0) {
+                char p[4600];
+                snprintf(p, sizeof p, "%s/%s", o->state_dir, e->d_name);
+                unlink(p);
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+    if (G > 0) {
+        mon_gen_dir(o->state_dir, G, gen_dir, sizeof gen_dir);
+        if ((s = mon_state_load(gen_dir, &st)) != CNP_OK)
+            goto error;
+    }
+    log_set_int(&l, "generation_before", G);
+
+    /* Same settings and database as the state's, or refuse. */
+    ini = normalised_settings(o);
+    db_description(o->db, db_desc, sizeof db_desc);
+    if (!ini) {
+        s = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto error;
+    }
+    if (G > 0 && strcmp(st.settings_ini, ini) != 0) {
+        first_difference(ini, st.settings_ini, msg, sizeof msg);
+        s = cnp_err(CNP_E_CONFIG, "the state in '%s' was made with other settings (%s); a "
+                    "state keeps the settings it started with: use a new --state folder for "
+                    "new settings", o->state_dir, msg);
+        goto error;
+    }
+    if (G > 0 && strcmp(st.db, db_desc) != 0) {
+        s = cnp_err(CNP_E_CONFIG, "the state in '%s' writes to %s%s%s, not to %s%s%s; use a new "
+                    "--state folder for another database", o->state_dir,
+                    st.db[0] ? "'" : "", st.db[0] ? st.db : "its alerts.gpkg", st.db[0] ? "'" : "",
+                    db_desc[0] ? "'" : "", db_desc[0] ? db_desc : "alerts.gpkg",
+                    db_desc[0] ? "'" : "");
+        goto error;
+    }
+    if (G == 0) {
+        free(st.settings_ini);
+        free(st.db);
+        st.settings_ini = strdup(ini);
+        st.db = strdup(db_desc);
+        if (!st.settings_ini || !st.db) {
+            s = cnp_err(CNP_E_NOMEM, "out of memory");
+            goto error;
+        }
+    }
+    log_set_str(&l, "database", db_desc[0] ? db_desc : "alerts.gpkg");
+
+    /* The database, and how far it got. */
+    if (o->db)
+        snprintf(db_conn, sizeof db_conn, "%s", o->db);
+    else
+        snprintf(db_conn, sizeof db_conn, "%s/alerts.gpkg", o->state_dir);
+    if ((s = mon_db_open(db_conn, &db)) != CNP_OK ||
+        (s = mon_db_generation(db, &dbgen)) != CNP_OK)
+        goto error;
+    if (dbgen > G) {
+        s = cnp_err(G == 0 ? CNP_E_CONFIG : CNP_E_DATA,
+                    "the database holds generation %lld but the state in '%s' is at %lld: %s",
+                    (long long)dbgen, o->state_dir, (long long)G,
+                    G == 0 ? "it belongs to another state folder; give this state its own "
+                             "database" :
+                             "the state was restored from an older copy; restore the database "
+                             "to match, or start a new state folder");
+        goto error;
+    }
+    if (dbgen < G) {
+        if (dbgen != G - 1) {
+            s = cnp_err(CNP_E_DATA, "the database is at generation %lld, the state in '%s' at "
+                        "%lld: more than one generation apart, cannot reconcile",
+                        (long long)dbgen, o->state_dir, (long long)G);
+            goto error;
+        }
+        /* The last run committed its state but not its database writes. */
+        mon_outbox rec;
+        if ((s = mon_outbox_load(gen_dir, &rec)) != CNP_OK)
+            goto error;
+        s = mon_db_apply(db, &rec, &st);
+        mon_outbox_free(&rec);
+        if (s != CNP_OK)
+            goto error;
+        log_set_int(&l, "database_replayed_generation", G);
+    }
+    if (notified < G) {
+        mon_outbox rec;
+        if ((s = mon_outbox_load(gen_dir, &rec)) != CNP_OK)
+            goto error;
+        s = announce(o, G, &rec, &st, &l, &hook_failed);
+        mon_outbox_free(&rec);
+        if (s != CNP_OK)
+            goto error;
+        log_set_int(&l, "announcement_replayed_generation", G);
+    }
+
+    /* What is there, and what is new. */
+    if ((s = mon_scan(o->inputs, o->ninputs, &o->s, o->state_dir, &in)) != CNP_OK)
+        goto error;
+    snprintf(work, sizeof work, "%s/state/work-%ld", o->state_dir, (long)getpid());
+    if ((s = mon_mkdirs(work)) != CNP_OK)
+        goto error;
+    mon_ctx c = { &o->s, { o->s.forest_ndvi, o->s.ndvi_drop, o->confirm_n, o->confirm_m },
+                  o->state_dir, "", &st, &ob, o->quiet };
+    snprintf(c.work_dir, sizeof c.work_dir, "%s", work);
+    ob.run.generation = G + 1;
+    snprintf(ob.run.started, sizeof ob.run.started, "%s", started);
+
+    l.found = (int64_t)in.n;
+    int nscene = 0;
+    for (size_t i = 0; i < in.n; i++) {
+        const mon_input *x = &in.v[i];
+        const mon_seen *prev = mon_state_find_seen(&st, x->id);
+        if (prev && (strcmp(prev->status, "failed") != 0 ||
+                     strcmp(prev->signature, x->signature) == 0)) {
+            l.already_seen++;
+            continue;
+        }
+        const char *outcome = "failed";
+        char reason[2048] = "", key[64] = "";
+        if (x->error) {
+            snprintf(reason, sizeof reason, "%s", x->error);
+        } else {
+            if ((s = mon_step_scene(&c, x, &outcome, reason, sizeof reason, key, sizeof key,
+                                    &l.counts)) != CNP_OK)
+                goto error;
+        }
+        mon_seen rec;
+        if ((s = mon_seen_set(&rec, x->id, x->path, key, x->date, outcome,
+                              strcmp(outcome, "processed") == 0 && !reason[0] ? "" : reason,
+                              x->signature, x->product)) != CNP_OK)
+            goto error;
+        s = mon_state_add_seen(&st, &rec);
+        if (s == CNP_OK)
+            s = mon_outbox_add_scene(&ob, &rec);
+        mon_seen_free(&rec);
+        if (s != CNP_OK)
+            goto error;
+        if (strcmp(outcome, "processed") == 0) {
+            l.processed++;
+            if (reason[0])
+                log_entry(l.format_changes, x->id, x->path, key, "change", reason);
+        } else if (strcmp(outcome, "skipped") == 0) {
+            l.skipped_n++;
+            log_entry(l.skipped, x->id, x->path, key, "reason", reason);
+        } else {
+            l.failed++;
+            log_entry(l.failures, x->id, x->path, key, "reason", reason);
+            if (!o->quiet)
+                fprintf(stderr, "canopy: monitor: %s: failed, skipped: %s\n", x->id, reason);
+        }
+        nscene++;
+        mon_crash_point("after-scene");
+    }
+
+    if (ob.nscenes == 0) {
+        /* Nothing new: nothing changes. */
+        mon_remove_tree(work);
+        log_set_int(&l, "generation", G);
+        log_set_str(&l, "new_alerts_file", NULL);
+        goto done;
+    }
+
+    /* Generation G+1: written in full under a temporary name, then renamed. */
+    mon_gen_dir(o->state_dir, G + 1, gen_dir, sizeof gen_dir);
+    snprintf(gen_tmp, sizeof gen_tmp, "%s.tmp", gen_dir);
+    if ((s = mon_mkdirs(gen_tmp)) != CNP_OK)
+        goto error;
+    for (size_t i = 0; i < st.nfps; i++) {
+        if ((s = place_footprint(&st.fps[i], gen_tmp)) != CNP_OK)
+            goto error;
+        if (i == 0)
+            mon_crash_point("mid-generation");
+    }
+    st.generation = G + 1;
+    ob.run.scenes_processed = l.processed;
+    ob.run.scenes_failed = l.failed;
+    ob.run.scenes_skipped = l.skipped_n;
+    ob.run.alerts_new = l.counts.alerts_new;
+    ob.run.alerts_confirmed = l.counts.alerts_confirmed;
+    ob.run.alerts_rejected = l.counts.alerts_rejected;
+    ob.run.exit_status = 0;
+    snprintf(ob.run.message, sizeof ob.run.message, "%lld processed, %lld failed, %lld skipped",
+             (long long)l.processed, (long long)l.failed, (long long)l.skipped_n);
+    mon_utc_now(ob.run.finished);
+    if ((s = mon_state_save(gen_tmp, &st)) != CNP_OK ||
+        (s = mon_outbox_save(gen_tmp, &ob)) != CNP_OK ||
+        (s = mon_fsync_path(gen_tmp)) != CNP_OK)
+        goto error;
+    mon_crash_point("before-rename");
+    if (rename(gen_tmp, gen_dir) != 0) {
+        s = cnp_err(CNP_E_IO, "cannot rename '%s': %s", gen_tmp, strerror(errno));
+        goto error;
+    }
+    {
+        char sdir[4300];
+        snprintf(sdir, sizeof sdir, "%s/state", o->state_dir);
+        if ((s = mon_fsync_path(sdir)) != CNP_OK)
+            goto error;
+    }
+    mon_crash_point("before-commit");
+    if ((s = mon_current_write(o->state_dir, G + 1, G)) != CNP_OK)
+        goto error;
+    /* Committed: from here a crash is repaired by the next run's replay. */
+    mon_crash_point("after-commit");
+    if ((s = mon_db_apply(db, &ob, &st)) != CNP_OK)
+        goto error;
+    mon_crash_point("after-db");
+    if ((s = announce(o, G + 1, &ob, &st, &l, &hook_failed)) != CNP_OK)
+        goto error;
+    mon_crash_point("after-announce");
+    log_set_int(&l, "generation", G + 1);
+    clean_state_dir(o->state_dir, G + 1);
+    (void)nscene;
+
+done:
+    if (hook_failed) {
+        cnp_err(CNP_E_IO, "--on-new command failed (see on_new_status); the alerts are in the "
+                "database and in new_alerts.geojson");
+        fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
+        code = log_finish(&l, "error", CNP_MON_EXIT_ERROR, cnp_err_msg());
+    } else {
+        code = log_finish(&l, "ok", CNP_MON_EXIT_OK, NULL);
+    }
+    goto cleanup;
+
+error:
+    if (work[0])
+        mon_remove_tree(work);
+    {
+        const int usage = s == CNP_E_CONFIG || s == CNP_E_ARG;
+        code = fail_run(&l, "error", usage ? CNP_MON_EXIT_USAGE : CNP_MON_EXIT_ERROR);
+    }
+
+cleanup:
+    free(ini);
+    mon_db_close(&db);
+    mon_inputs_free(&in);
+    mon_outbox_free(&ob);
+    mon_state_free(&st);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    return code;
+}
+
+/* ---- options --------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fputs("Usage: canopy monitor --state DIR [--db CONN] [OPTIONS] INPUT...\n"
+          "\n"
+          "Applies every scene under INPUT not seen before to the monitoring state in DIR,\n"
+          "in acquisition-date order, footprint by footprint, and keeps the alerts in a\n"
+          "database. INPUT: product folders, .tar/.zip archives, STAC items, GeoTIFFs with an\n"
+          "ACQUISITION_DATE, or folders searched recursively. Meant to run from cron.\n"
+          "\n"
+          "A pixel is probable when its NDVI drops by ndvi_drop below its forest baseline\n"
+          "(the most recent clear observation), confirmed when the loss is seen again on\n"
+          "the next clear observation (--confirm), rejected when NDVI recovers. Alerts keep\n"
+          "their id from first detection on.\n"
+          "\n"
+          "Options:\n"
+          "      --state DIR           the state folder (created on first use)\n"
+          "      --db CONN             database: a GeoPackage path or PG:\"dbname=... host=...\"\n"
+          "                            (default DIR/alerts.gpkg)\n"
+          "      --on-new CMD          run CMD FILE when a run finds new or newly confirmed\n"
+          "                            alerts; FILE is that run's new_alerts.geojson\n"
+          "      --confirm N[/M]       confirmed after N observations with loss within M clear\n"
+          "                            observations (default 2/2: seen again on the next one)\n"
+          "  -c, --config FILE         INI settings file, as for canopy detect\n"
+          "      --red N, --nir N, --green N, --blue N, --scale X, --offset X,\n"
+          "      --mask-invalid LIST, --mask-buffer M, --mask-buffer-shape disk|square,\n"
+          "      --forest-ndvi X, --ndvi-drop X, --high-confidence-drop X, --min-area HA,\n"
+          "      --connectivity 4|8, --t-srs CRS, --tr RES, --profiles DIR\n"
+          "                            as for canopy detect (see canopy detect --help); they\n"
+          "                            are recorded in the state, and a run with other\n"
+          "                            settings on the same state is refused\n"
+          "      --threads N           worker threads, 0 = all cores\n"
+          "      --print-config        print the settings in force as INI and exit\n"
+          "  -q, --quiet               no messages on stderr for skipped inputs\n"
+          "  -h, --help                show this help\n"
+          "\n"
+          "A plain raster's mask is NAME_mask.tif beside NAME.tif when present ([mask] invalid\n"
+          "values). Each run prints one JSON line on stdout and writes\n"
+          "DIR/runs/<UTC time>-g<generation>/new_alerts.geojson when it changed anything.\n"
+          "\n"
+          "Exit status: 0 success (with or without new alerts, also when some inputs failed:\n"
+          "they are recorded and not retried), 1 runtime error, 2 usage or configuration\n"
+          "error (also: other settings than the state's), 3 another run holds DIR/lock.\n", f);
+}
+
+enum {
+    O_STATE = 2000, O_DB, O_ON_NEW, O_CONFIRM, O_PRINT, O_RED, O_NIR, O_GREEN, O_BLUE, O_SCALE,
+    O_OFFSET, O_MASK_INVALID, O_MASK_BUFFER, O_MASK_SHAPE, O_FOREST, O_DROP, O_HIGH, O_MINAREA,
+    O_CONN, O_T_SRS, O_TR, O_PROFILES, O_THREADS
+};
+
+static const cnp_setting_opt setting_opts[] = {
+    { O_RED, "bands", "red", "--red" },
+    { O_NIR, "bands", "nir", "--nir" },
+    { O_GREEN, "bands", "green", "--green" },
+    { O_BLUE, "bands", "blue", "--blue" },
+    { O_SCALE, "bands", "scale", "--scale" },
+    { O_OFFSET, "bands", "offset", "--offset" },
+    { O_MASK_INVALID, "mask", "invalid", "--mask-invalid" },
+    { O_MASK_BUFFER, "mask", "buffer_m", "--mask-buffer" },
+    { O_MASK_SHAPE, "mask", "buffer_shape", "--mask-buffer-shape" },
+    { O_FOREST, "detect", "forest_ndvi", "--forest-ndvi" },
+    { O_DROP, "detect", "ndvi_drop", "--ndvi-drop" },
+    { O_HIGH, "detect", "high_confidence_drop", "--high-confidence-drop" },
+    { O_MINAREA, "detect", "min_area", "--min-area" },
+    { O_CONN, "detect", "connectivity", "--connectivity" },
+    { O_T_SRS, "grid", "t_srs", "--t-srs" },
+    { O_TR, "grid", "tr", "--tr" },
+    { O_PROFILES, "products", "profiles", "--profiles" },
+    { O_THREADS, "run", "threads", "--threads" },
+};
+enum { N_SETTING_OPTS = sizeof setting_opts / sizeof setting_opts[0] };
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "canopy: monitor: %s\nTry 'canopy monitor --help' for more information.\n",
+            msg);
+    return CNP_MON_EXIT_USAGE;
+}
+
+int cnp_monitor_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "state", required_argument, NULL, O_STATE },
+        { "db", required_argument, NULL, O_DB },
+        { "on-new", required_argument, NULL, O_ON_NEW },
+        { "confirm", required_argument, NULL, O_CONFIRM },
+        { "config", required_argument, NULL, 'c' },
+        { "print-config", no_argument, NULL, O_PRINT },
+        { "red", required_argument, NULL, O_RED },
+        { "nir", required_argument, NULL, O_NIR },
+        { "green", required_argument, NULL, O_GREEN },
+        { "blue", required_argument, NULL, O_BLUE },
+        { "scale", required_argument, NULL, O_SCALE },
+        { "offset", required_argument, NULL, O_OFFSET },
+        { "mask-invalid", required_argument, NULL, O_MASK_INVALID },
+        { "mask-buffer", required_argument, NULL, O_MASK_BUFFER },
+        { "mask-buffer-shape", required_argument, NULL, O_MASK_SHAPE },
+        { "forest-ndvi", required_argument, NULL, O_FOREST },
+        { "ndvi-drop", required_argument, NULL, O_DROP },
+        { "high-confidence-drop", required_argument, NULL, O_HIGH },
+        { "min-area", required_argument, NULL, O_MINAREA },
+        { "connectivity", required_argument, NULL, O_CONN },
+        { "t-srs", required_argument, NULL, O_T_SRS },
+        { "tr", required_argument, NULL, O_TR },
+        { "profiles", required_argument, NULL, O_PROFILES },
+        { "threads", required_argument, NULL, O_THREADS },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    cnp_setting_override cli[64];   /* applied after the config file, so they win */
+    int ncli = 0, c, print_config = 0;
+    mon_opts o;
+    cnp_status st;
+
+    memset(&o, 0, sizeof o);
+    o.confirm_n = o.confirm_m = 2;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case O_STATE: o.state_dir = optarg; break;
+        case O_DB: o.db = optarg; break;
+        case O_ON_NEW: o.on_new = optarg; break;
+        case 'c': o.config_path = optarg; break;
+        case 'q': o.quiet = 1; break;
+        case O_PRINT: print_config = 1; break;
+        case 'h': usage(stdout); return CNP_MON_EXIT_OK;
+        case O_CONFIRM: {
+            int n = 0, m = 0, used = 0;
+            if (sscanf(optarg, "%d%n", &n, &used) == 1 && optarg[used] == '\0')
+                m = n;
+            else if (!(sscanf(optarg, "%d/%d%n", &n, &m, &used) == 2 && optarg[used] == '\0'))
+                n = 0;
+            if (n < 1 || m < n || m > 255)
+                return usage_error("--confirm: expected N or N/M with 1 <= N <= M <= 255");
+            o.confirm_n = n;
+            o.confirm_m = m;
+            break;
+        }
+        default: {
+            const cnp_setting_opt *so = cnp_setting_opt_find(setting_opts, N_SETTING_OPTS, c);
+            if (!so) {
+                fputs("Try 'canopy monitor --help' for more information.\n", stderr);
+                return CNP_MON_EXIT_USAGE;
+            }
+            if (ncli >= (int)(sizeof cli / sizeof cli[0]))
+                return usage_error("too many options");
+            cli[ncli++] = (cnp_setting_override){ so->section, so->key, optarg, so->name };
+        }
+        }
+    }
+
+    if ((st = cnp_settings_resolve(&o.s, o.config_path, cli, (size_t)ncli)) != CNP_OK) {
+        fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
+        return st == CNP_E_CONFIG || st == CNP_E_ARG ? CNP_MON_EXIT_USAGE : CNP_MON_EXIT_ERROR;
+    }
+    if (print_config) {
+        cnp_settings_write_ini(&o.s, stdout);
+        printf("\n[monitor]\nconfirm = %d/%d\n", o.confirm_n, o.confirm_m);
+        return CNP_MON_EXIT_OK;
+    }
+    if (!o.state_dir)
+        return usage_error("missing --state DIR");
+    if (optind >= argc)
+        return usage_error("no INPUT: give product folders, archives, STAC items, rasters or "
+                           "folders to search");
+    o.inputs = argv + optind;
+    o.ninputs = argc - optind;
+    if (o.s.threads > 0)
+        omp_set_num_threads(o.s.threads);
+
+    GDALAllRegister();
+    /* Tiles are read and written once each: a small block cache is enough
+     * (a user's own GDAL_CACHEMAX stands). */
+    if (!getenv("GDAL_CACHEMAX"))
+        GDALSetCacheMax64((GIntBig)64 * 1024 * 1024);
+    cnp_err_install_gdal_handler(0);
+    const int rc = monitor_run(&o);
+    cnp_err_remove_gdal_handler();
+    GDALDestroy();
+    return rc;
+}

@@ -1,0 +1,1005 @@
+/* pipeline/outputs/cnp_chips.c - per-alert evidence chips: evidence/<id>/before.png,
+ * after.png and pair.png, one alert at a time.
+ *
+ * Conventions (the e2e test relies on them, and each is recorded in the PNG
+ * text chunks so a reader can check a chip without this file):
+ *
+ *  Window   a square of BEFORE pixels around the alert's bounding box: the box
+ *           plus a margin of half its longer side (at least 8 px) on every
+ *           side, no wider than the scene unless the alert needs it. Zoom: the
+ *           largest integer Z with side * Z <= 512, then the side is widened to
+ *           512 / Z, so small and mid-size alerts give 481-512 px chips (never
+ *           under 256); sides of 513-1024 px are shown 1:1; wider ones are
+ *           averaged down by the integer D that brings them to <= 1024 px.
+ *           Where the window sticks out of the scene it is shifted back inside,
+ *           but never so far that the alert loses its last margin/4 (>= 2)
+ *           pixels of context; whatever still lies outside is padded grey and
+ *           hatched as unobserved. Text chunk "Window" = "x0 y0 w h zoom" in
+ *           BEFORE pixel coordinates (x0, y0 may be negative; w == h); zoom is
+ *           "Z" (chip pixels per scene pixel, nearest neighbour: each scene
+ *           pixel is a Z x Z block) or "1/D" (D x D scene pixels averaged into
+ *           one chip pixel). The image is the top w * Z (or w / D) rows.
+ *  Outline  the polygon's boundary, which runs along scene pixel edges, is
+ *           drawn 2 px wide and shifted by -0.5 px: with cnp_draw's rule (a
+ *           point paints the pixel right of / below it, a 2 px brush extends
+ *           right/down) a boundary at chip coordinate X paints columns X-1 and
+ *           X, i.e. exactly one chip pixel on each side of the boundary,
+ *           whatever the edge's direction (left, right, top, bottom, holes).
+ *           Colour 255,230,0, drawn last over the image.
+ *  Colours  true colour (red, green, blue) when both scenes have green and blue,
+ *           else false colour (NIR, red, green or red) ("Bands" chunk). Each
+ *           band is stretched linearly between its 2nd and 98th percentile of
+ *           the observed pixels of BOTH windows together, in reflectance
+ *           (DN * scale + offset of each date), so the two dates share one
+ *           brightness scale ("Stretch" chunk: lo hi for each band in turn).
+ *  Hatching unobserved pixels get "/" stripes of colour 0,200,255 (2 px in 8,
+ *           anchored at the chip's top-left): cloud-masked pixels (mask value in
+ *           [mask] invalid) over their imagery; nodata ones (red/NIR/displayed
+ *           band nodata or NaN, GDAL mask band 0 such as a warped AFTER's alpha,
+ *           outside the scene) over neutral grey 112,112,112.
+ *  Caption  a dark band under the image: scale bar ("Scale-Bar" chunk =
+ *           "<metres> m <pixels> px"; 1-2-5 series, 15-35 % of the width; 2.5
+ *           only where the series has no fitting value), north arrow, the
+ *           date, alert id, area, both dates, centroid and a legend. "True-North"
+ *           = angle of true north at the centroid, degrees clockwise from image
+ *           up; when it exceeds 1 degree the arrow follows true north and the
+ *           note "grid north differs from true north by X.X<degree sign>" is added to the
+ *           caption and as "North-Note". Pixel size in metres ("Pixel-Size"):
+ *           geotransform x linear units, or the geodesic length of one pixel
+ *           along the centroid's parallel for a geographic CRS.
+ *  Metadata also Title, Software, Alert-Id, Date-Before, Date-After, Area-ha,
+ *           Centroid ("lat lon", WGS84), Run-Id, Source (before.png/after.png)
+ *           or Source-Before + Source-After (pair.png), Description.
+ *  pair.png before | 16 px white gap | after, same height.
+ *
+ * Output bytes depend only on the inputs: integer drawing, exact percentiles,
+ * no clocks, serial reads.
+ */
+#include "cnp_evidence.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <geodesic.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "cnp_draw.h"
+#include "cnp_err.h"
+#include "cnp_gdal.h"
+#include "cnp_png.h"
+
+#define CHIP_TARGET   512   /* chips aim for this width, px                   */
+#define CHIP_MAX      1024  /* and never exceed this one                      */
+#define CHIP_MIN_MARGIN 8   /* scene pixels of context around the alert       */
+#define PAIR_GAP      16    /* px of white between the two chips of pair.png  */
+#define HATCH_PERIOD  8
+#define HATCH_WIDTH   2
+#define NOTE_MIN_DEG  1.0   /* convergence above this gets the note           */
+
+enum { OBSERVED = 0, MASKED = 1, NODATA = 2 };   /* per-sample state */
+
+static const cnp_color C_OUTLINE = { 255, 230, 0 };
+static const cnp_color C_HATCH = { 0, 200, 255 };
+static const cnp_color C_PAD = { 112, 112, 112 };
+static const cnp_color C_BAND = { 24, 24, 24 };
+static const cnp_color C_TEXT = { 235, 235, 235 };
+static const cnp_color C_TITLE = { 255, 230, 0 };
+static const cnp_color C_BAR = { 255, 255, 255 };
+static const cnp_color C_GAP = { 255, 255, 255 };
+
+/* ---- one date's open inputs ---------------------------------------------- */
+
+typedef struct date_src {
+    const cnp_scene *sc;
+    GDALDatasetH     ds, mds;
+    GDALRasterBandH  show[3];        /* displayed bands                     */
+    GDALRasterBandH  red, nir, mask_band, mask_raster;
+    int              has_nd[3];
+    double           nd[3];          /* nodata of the displayed bands       */
+} date_src;
+
+static GDALDatasetH open_raster(const char *path)
+{
+    cnp_err_gdal_reset();
+    return GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                      NULL, NULL, NULL);
+}
+
+static cnp_status src_open(date_src *d, const cnp_scene *sc, const int bands[3])
+{
+    memset(d, 0, sizeof *d);
+    d->sc = sc;
+    if (!(d->ds = open_raster(sc->read_path)))
+        return cnp_err(CNP_E_IO, "evidence chips: %s scene '%s': cannot open: %s", sc->role,
+                       sc->path, cnp_err_gdal_reason());
+    d->red = GDALGetRasterBand(d->ds, sc->red);
+    d->nir = GDALGetRasterBand(d->ds, sc->nir);
+    for (int b = 0; b < 3; b++) {
+        d->show[b] = GDALGetRasterBand(d->ds, bands[b]);
+        if (!d->show[b])
+            return cnp_err(CNP_E_DATA, "evidence chips: %s scene '%s': no band %d", sc->role,
+                           sc->path, bands[b]);
+        d->nd[b] = GDALGetRasterNoDataValue(d->show[b], &d->has_nd[b]);
+    }
+    if (!d->red || !d->nir)
+        return cnp_err(CNP_E_DATA, "evidence chips: %s scene '%s': red or NIR band missing",
+                       sc->role, sc->path);
+    if (sc->read_mask_band)
+        d->mask_band = GDALGetMaskBand(d->red);
+    if (sc->mask_read_path) {
+        if (!(d->mds = open_raster(sc->mask_read_path)))
+            return cnp_err(CNP_E_IO, "evidence chips: %s mask '%s': cannot open: %s", sc->role,
+                           sc->mask_path, cnp_err_gdal_reason());
+        d->mask_raster = GDALGetRasterBand(d->mds, 1);
+    }
+    return CNP_OK;
+}
+
+static void src_close(date_src *d)
+{
+    if (d->mds)
+        GDALClose(d->mds);
+    if (d->ds)
+        GDALClose(d->ds);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- chip geometry --------------------------------------------------------- */
+
+typedef struct chip_geom {
+    int x0, y0, side;   /* window in BEFORE pixels; side is a multiple of dec   */
+    int zoom, dec;      /* chip px per scene px / scene px per chip px; one is 1 */
+    int n;              /* samples per side: side / dec                       */
+    int size;           /* image side in chip px: n * zoom                    */
+} chip_geom;
+
+/* Shift [*x0, *x0 + side) towards the inside of [0, extent) while keeping at
+ * least `keep` pixels between it and the alert's [b0, b1). */
+static void shift_inside(int *x0, int side, int extent, int b0, int b1, int keep)
+{
+    if (*x0 < 0 && *x0 + side < extent) {
+        int s = -*x0 < extent - (*x0 + side) ? -*x0 : extent - (*x0 + side);
+        if (*x0 + s > b0 - keep)
+            s = b0 - keep - *x0;
+        if (s > 0)
+            *x0 += s;
+    } else if (*x0 + side > extent && *x0 > 0) {
+        int s = *x0 + side - extent < *x0 ? *x0 + side - extent : *x0;
+        if (*x0 + side - s < b1 + keep)
+            s = *x0 + side - (b1 + keep);
+        if (s > 0)
+            *x0 -= s;
+    }
+}
+
+static void chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g)
+{
+    OGREnvelope env;
+    OGR_G_GetEnvelope(geom, &env);
+    const double ax = (env.MinX - sc->gt[0]) / sc->gt[1], bx = (env.MaxX - sc->gt[0]) / sc->gt[1];
+    const double ay = (env.MaxY - sc->gt[3]) / sc->gt[5], by = (env.MinY - sc->gt[3]) / sc->gt[5];
+    /* Vertices lie on pixel edges; the epsilon absorbs rounding in the CRS. */
+    const int bx0 = (int)floor(fmin(ax, bx) + 1e-6), bx1 = (int)ceil(fmax(ax, bx) - 1e-6);
+    const int by0 = (int)floor(fmin(ay, by) + 1e-6), by1 = (int)ceil(fmax(ay, by) - 1e-6);
+    const int bw = bx1 > bx0 ? bx1 - bx0 : 1, bh = by1 > by0 ? by1 - by0 : 1;
+    const int ext = bw > bh ? bw : bh;
+    const int margin = (ext + 1) / 2 > CHIP_MIN_MARGIN ? (ext + 1) / 2 : CHIP_MIN_MARGIN;
+    const int keep = margin / 4 > 2 ? margin / 4 : 2;
+    /* No wider than the scene (unless the alert and its last context are). */
+    const int scene_ext = sc->width > sc->height ? sc->width : sc->height;
+    int s0 = ext + 2 * margin;
+    if (s0 > scene_ext)
+        s0 = scene_ext > ext + 2 * keep ? scene_ext : ext + 2 * keep;
+
+    g->zoom = g->dec = 1;
+    if (s0 <= CHIP_TARGET) {
+        /* Largest integer zoom that fits the target, then as much context as
+         * that zoom allows: the chip is CHIP_TARGET - zoom + 1 .. CHIP_TARGET px,
+         * never under 256 (s0 <= 256 gives zoom >= 2 and size > 512 - s0). */
+        g->zoom = CHIP_TARGET / s0;
+        g->side = CHIP_TARGET / g->zoom;
+    } else if (s0 <= CHIP_MAX) {
+        g->side = s0;
+    } else {
+        g->dec = (s0 + CHIP_MAX - 1) / CHIP_MAX;
+        g->side = (s0 + g->dec - 1) / g->dec * g->dec;
+    }
+    g->n = g->side / g->dec;
+    g->size = g->n * g->zoom;
+
+    g->x0 = bx0 - (g->side - bw) / 2;
+    g->y0 = by0 - (g->side - bh) / 2;
+    shift_inside(&g->x0, g->side, sc->width, bx0, bx0 + bw, keep);
+    shift_inside(&g->y0, g->side, sc->height, by0, by0 + bh, keep);
+}
+
+/* ---- reading a window ------------------------------------------------------ */
+
+typedef struct chip_data {
+    float   *val[2][3];    /* reflectance of the displayed bands, n x n       */
+    uint8_t *state[2];     /* OBSERVED, MASKED or NODATA, n x n               */
+    float   *red, *nir;    /* scratch, n x n                                  */
+    uint8_t *tmp8;         /* scratch, n x n                                  */
+    float   *pool, *scratch; /* percentile input and its scratch, 2 n x n each */
+} chip_data;
+
+static cnp_status read_block(GDALRasterBandH b, const chip_geom *g, const int r[4],
+                             GDALDataType type, void *buf, GDALRIOResampleAlg alg,
+                             const date_src *d, const char *what)
+{
+    const int esz = GDALGetDataTypeSizeBytes(type);
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    extra.eResampleAlg = alg;
+    char *p = (char *)buf + ((size_t)r[1] * (size_t)g->n + (size_t)r[0]) * (size_t)esz;
+    cnp_err_gdal_reset();
+    if (GDALRasterIOEx(b, GF_Read, g->x0 + r[0] * g->dec, g->y0 + r[1] * g->dec,
+                       (r[2] - r[0]) * g->dec, (r[3] - r[1]) * g->dec, p, r[2] - r[0],
+                       r[3] - r[1], type, esz, (GSpacing)esz * g->n, &extra) != CE_None)
+        return cnp_err(CNP_E_IO, "evidence chips: %s %s '%s': read failed at pixel %d,%d: %s",
+                       d->sc->role, what, what[0] == 'm' ? d->sc->mask_path : d->sc->path,
+                       g->x0 + r[0] * g->dec, g->y0 + r[1] * g->dec, cnp_err_gdal_reason());
+    return CNP_OK;
+}
+
+static int is_nodata(float v, int has, double nd)
+{
+    return isnan(v) || (has && (double)v == nd);
+}
+
+/* Fill val[k][*] and state[k] for one date. Samples that are not wholly
+ * inside the scene stay NODATA. */
+static cnp_status read_date(const date_src *d, const chip_geom *g, const unsigned char *invalid,
+                            chip_data *cd, int k)
+{
+    const size_t nn = (size_t)g->n * (size_t)g->n;
+    const int W = d->sc->width, H = d->sc->height, D = g->dec;
+    /* In-scene samples: [r0, r2) x [r1, r3). */
+    int r[4];
+    r[0] = g->x0 < 0 ? (-g->x0 + D - 1) / D : 0;
+    r[1] = g->y0 < 0 ? (-g->y0 + D - 1) / D : 0;
+    r[2] = W - g->x0 >= 0 ? (W - g->x0) / D : 0;
+    r[3] = H - g->y0 >= 0 ? (H - g->y0) / D : 0;
+    if (r[2] > g->n) r[2] = g->n;
+    if (r[3] > g->n) r[3] = g->n;
+
+    memset(cd->state[k], NODATA, nn);
+    for (int b = 0; b < 3; b++)
+        memset(cd->val[k][b], 0, nn * sizeof(float));
+    if (r[2] <= r[0] || r[3] <= r[1])
+        return CNP_OK;
+
+    const GDALRIOResampleAlg avg = D > 1 ? GRIORA_Average : GRIORA_NearestNeighbour;
+    cnp_status st;
+    for (int b = 0; b < 3; b++)
+        if ((st = read_block(d->show[b], g, r, GDT_Float32, cd->val[k][b], avg, d, "scene")) !=
+            CNP_OK)
+            return st;
+    if ((st = read_block(d->red, g, r, GDT_Float32, cd->red, avg, d, "scene")) != CNP_OK ||
+        (st = read_block(d->nir, g, r, GDT_Float32, cd->nir, avg, d, "scene")) != CNP_OK)
+        return st;
+
+    const cnp_date_params *rp = &d->sc->radiometry;
+    for (int y = r[1]; y < r[3]; y++) {
+        for (int x = r[0]; x < r[2]; x++) {
+            const size_t i = (size_t)y * (size_t)g->n + (size_t)x;
+            int nodata = is_nodata(cd->red[i], rp->has_nodata_red, rp->nodata_red) ||
+                         is_nodata(cd->nir[i], rp->has_nodata_nir, rp->nodata_nir);
+            for (int b = 0; b < 3; b++)
+                nodata |= is_nodata(cd->val[k][b][i], d->has_nd[b], d->nd[b]);
+            cd->state[k][i] = nodata ? NODATA : OBSERVED;
+        }
+    }
+    if (d->mask_band) {
+        if ((st = read_block(d->mask_band, g, r, GDT_Byte, cd->tmp8, GRIORA_NearestNeighbour, d,
+                             "scene")) != CNP_OK)
+            return st;
+        for (int y = r[1]; y < r[3]; y++)
+            for (int x = r[0]; x < r[2]; x++) {
+                const size_t i = (size_t)y * (size_t)g->n + (size_t)x;
+                if (cd->tmp8[i] == 0)
+                    cd->state[k][i] = NODATA;
+            }
+    }
+    if (d->mask_raster) {
+        /* cd->red is free again: reuse it for the mask classes. */
+        if ((st = read_block(d->mask_raster, g, r, GDT_Float32, cd->red,
+                             GRIORA_NearestNeighbour, d, "mask")) != CNP_OK)
+            return st;
+        for (int y = r[1]; y < r[3]; y++)
+            for (int x = r[0]; x < r[2]; x++) {
+                const size_t i = (size_t)y * (size_t)g->n + (size_t)x;
+                const float v = cd->red[i];
+                if (cd->state[k][i] == OBSERVED && v >= 0.0f && v < 256.0f &&
+                    v == floorf(v) && invalid[(int)v])
+                    cd->state[k][i] = MASKED;
+            }
+    }
+    for (int b = 0; b < 3; b++)
+        for (size_t i = 0; i < nn; i++)
+            cd->val[k][b][i] = (float)(cd->val[k][b][i] * rp->scale + rp->offset);
+    return CNP_OK;
+}
+
+/* 2nd-98th percentile per band over the observed samples of both dates; the
+ * masked ones when nothing is observed; 0..1 when nothing has data. */
+static cnp_status shared_stretch(const chip_data *cd, size_t nn, float lo[3], float hi[3])
+{
+    for (int b = 0; b < 3; b++) {
+        size_t m = 0;
+        for (int want = OBSERVED; want <= MASKED && m == 0; want++)
+            for (int k = 0; k < 2; k++)
+                for (size_t i = 0; i < nn; i++)
+                    if (cd->state[k][i] == want)
+                        cd->pool[m++] = cd->val[k][b][i];
+        lo[b] = 0.0f;
+        hi[b] = 1.0f;
+        if (m == 0)
+            continue;
+        const cnp_status st =
+            cnp_percentiles(cd->pool, m, 2.0, 98.0, cd->scratch, &lo[b], &hi[b]);
+        if (st == CNP_E_NOMEM)
+            return cnp_err(st, "out of memory for a chip's stretch");
+        if (st != CNP_OK) {          /* every value NaN or infinite */
+            lo[b] = 0.0f;
+            hi[b] = 1.0f;
+        }
+    }
+    return CNP_OK;
+}
+
+/* ---- scale, north ---------------------------------------------------------- */
+
+typedef struct chip_frame {
+    double pixel_m;        /* metres per scene pixel along x              */
+    double convergence;    /* degrees, true north clockwise from image up */
+    int    have_conv;
+} chip_frame;
+
+/* Metres per scene pixel along x; `cy` is the alert centroid's y in the scene
+ * CRS (its latitude when the CRS is geographic). */
+static cnp_status pixel_metres(const cnp_scene *sc, OGRSpatialReferenceH srs, double cy,
+                               double *out)
+{
+    if (OSRIsGeographic(srs)) {
+        /* Geodesic length of one pixel along the parallel of the alert. */
+        const double to_deg = OSRGetAngularUnits(srs, NULL) * 180.0 / M_PI;
+        const double deg = fabs(sc->gt[1]) * to_deg, lat_deg = cy * to_deg;
+        OGRErr e1 = OGRERR_NONE, e2 = OGRERR_NONE;
+        const double a = OSRGetSemiMajor(srs, &e1), inv_f = OSRGetInvFlattening(srs, &e2);
+        struct geod_geodesic gd;
+        double s12 = 0.0;
+        if (e1 != OGRERR_NONE || e2 != OGRERR_NONE || !(a > 0.0))
+            return cnp_err(CNP_E_DATA, "evidence chips: no ellipsoid in the CRS of '%s'",
+                           sc->path);
+        geod_init(&gd, a, inv_f > 0.0 ? 1.0 / inv_f : 0.0);
+        geod_inverse(&gd, lat_deg, 0.0, lat_deg, deg, &s12, NULL, NULL);
+        *out = s12;
+    } else {
+        *out = fabs(sc->gt[1]) * OSRGetLinearUnits(srs, NULL);
+    }
+    if (!(*out > 0.0) || !isfinite(*out))
+        return cnp_err(CNP_E_DATA, "evidence chips: cannot tell the pixel size of '%s' in metres",
+                       sc->path);
+    return CNP_OK;
+}
+
+/* Angle, in the image, between "up" and true north at the alert centroid:
+ * the centroid and a point 0.001 degree north of it (south near the pole),
+ * both in WGS84, transformed into the scene CRS and then into pixels. */
+static void grid_convergence(const cnp_scene *sc, OGRCoordinateTransformationH ct,
+                             const cnp_alert *a, chip_frame *f)
+{
+    const double dlat = a->centroid_lat > 89.0 ? -0.001 : 0.001;
+    double x[2] = { a->centroid_lon, a->centroid_lon };
+    double y[2] = { a->centroid_lat, a->centroid_lat + dlat };
+    int ok[2] = { 0, 0 };
+    f->have_conv = 0;
+    f->convergence = 0.0;
+    if (!ct || !OCTTransformEx(ct, 2, x, y, NULL, ok) || !ok[0] || !ok[1])
+        return;
+    double px = (x[1] - x[0]) / sc->gt[1], py = (y[1] - y[0]) / sc->gt[5];
+    if (dlat < 0) {
+        px = -px;
+        py = -py;
+    }
+    if (!(px != 0.0 || py != 0.0) || !isfinite(px) || !isfinite(py))
+        return;
+    f->convergence = atan2(px, -py) * 180.0 / M_PI;
+    f->have_conv = 1;
+}
+
+/* Largest 1-2-5 length whose bar is 15-35 % of the chip, nearest to 25 %;
+ * 2.5 x 10^k fills the one gap the series leaves (widths of 13.3-14.3 x 10^k). */
+static double scale_bar_metres(double chip_m)
+{
+    static const double steps[] = { 1.0, 2.0, 5.0, 2.5 };
+    double best = 0.0, best_err = INFINITY;
+    const int e0 = (int)floor(log10(chip_m)) - 2;
+    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+        if (s == 3 && best > 0.0)
+            break;
+        for (int e = e0; e <= e0 + 3; e++) {
+            const double v = steps[s] * pow(10.0, e), f = v / chip_m;
+            if (f >= 0.15 && f <= 0.35 && fabs(log(f / 0.25)) < best_err) {
+                best = v;
+                best_err = fabs(log(f / 0.25));
+            }
+        }
+    }
+    return best > 0.0 ? best : pow(10.0, floor(log10(chip_m * 0.25)));
+}
+
+static void format_metres(char *buf, size_t size, double m)
+{
+    if (m >= 1000.0)
+        snprintf(buf, size, "%g km", m / 1000.0);
+    else
+        snprintf(buf, size, "%g m", m);
+}
+
+/* ---- drawing ----------------------------------------------------------------- */
+
+typedef struct caption {
+    char   lines[8][160];
+    int    nlines;
+    int    ts;             /* text scale */
+    char   bar_label[32];
+    int    bar_px;
+    double arrow_deg;      /* 0 = straight up */
+} caption;
+
+static int line_h(int ts) { return cnp_text_height(ts) + 3 * ts; }
+
+/* Greedy word wrap of s into cap->lines, each at most `avail` px wide (a
+ * single word wider than that gets a line of its own). */
+static void add_wrapped(caption *cap, const char *s, int avail)
+{
+    enum { L = sizeof cap->lines[0] };
+    char line[L];
+    size_t len = 0;
+    const char *p = s;
+    while (*p && cap->nlines < 8) {
+        while (*p == ' ')
+            p++;
+        const char *q = p;
+        while (*q && *q != ' ')
+            q++;
+        size_t wl = (size_t)(q - p);
+        if (wl == 0)
+            break;
+        if (wl > L - 2)
+            wl = L - 2;
+        char trial[2 * L];
+        size_t tl = len;
+        memcpy(trial, line, len);
+        if (len)
+            trial[tl++] = ' ';
+        memcpy(trial + tl, p, wl);
+        tl += wl;
+        trial[tl] = '\0';
+        if (len && (tl >= L || cnp_text_width(trial, cap->ts) > avail)) {
+            memcpy(cap->lines[cap->nlines], line, len);
+            cap->lines[cap->nlines++][len] = '\0';
+            memcpy(line, p, wl);
+            len = wl;
+        } else {
+            memcpy(line, trial, tl);
+            len = tl;
+        }
+        p = q;
+    }
+    if (len && cap->nlines < 8) {
+        memcpy(cap->lines[cap->nlines], line, len);
+        cap->lines[cap->nlines++][len] = '\0';
+    }
+}
+
+/* Like add_wrapped(), with the words spread evenly over the lines it needs
+ * ("a b c d" / "e f" rather than "a b c d e" / "f"). */
+static void add_balanced(caption *cap, const char *s, int avail)
+{
+    const int tw = cnp_text_width(s, cap->ts);
+    const int need = avail > 0 ? (tw + avail - 1) / avail : 1;
+    if (need > 1) {
+        for (int w = tw / need; w < avail; w += 3 * cap->ts) {
+            caption trial = *cap;
+            add_wrapped(&trial, s, w);
+            if (trial.nlines - cap->nlines <= need) {
+                *cap = trial;
+                return;
+            }
+        }
+    }
+    add_wrapped(cap, s, avail);
+}
+
+static int arrow_col(int ts) { return 26 * ts; }
+static int pad_px(int ts) { return 6 * ts; }
+static int bar_row_h(int ts) { return cnp_text_height(ts) + 4 * ts; }
+
+static int caption_height(const caption *cap)
+{
+    const int ts = cap->ts;
+    const int text = bar_row_h(ts) + (cap->nlines + 1) * line_h(ts);   /* + legend */
+    const int arrow = 2 * cnp_text_height(ts) + 24 * ts;
+    return 2 * pad_px(ts) + (text > arrow ? text : arrow);
+}
+
+static void draw_arrow(cnp_rgb8 *img, double cx, double cy, double deg, int ts)
+{
+    const double t = deg * M_PI / 180.0;
+    const double ux = sin(t), uy = -cos(t), vx = -uy, vy = ux;   /* along, across */
+    const double half = 10.0 * ts, head = 6.0 * ts;
+    const double tx = cx + ux * half, ty = cy + uy * half;
+    cnp_draw_line(img, cx - ux * half, cy - uy * half, tx - ux * head * 0.5,
+                  ty - uy * head * 0.5, C_TEXT, ts + 1);
+    /* Solid head: lines from the tip to points along its base. */
+    const int steps = (int)(8 * head);
+    for (int i = 0; i <= steps; i++) {
+        const double s = -0.5 + (double)i / steps;
+        const double bx = tx - ux * head + vx * head * 0.9 * s;
+        const double by = ty - uy * head + vy * head * 0.9 * s;
+        cnp_draw_line(img, tx, ty, bx, by, C_TEXT, 1);
+    }
+    const int lw = cnp_text_width("N", ts), lh = cnp_text_height(ts);
+    const double lx = cx + ux * (half + 3.0 * ts + lh * 0.5);
+    const double ly = cy + uy * (half + 3.0 * ts + lh * 0.5);
+    cnp_draw_text(img, (int32_t)lround(lx - lw * 0.5), (int32_t)lround(ly - lh * 0.5), "N",
+                  C_TEXT, ts);
+}
+
+static void draw_caption(cnp_rgb8 *img, int top, const caption *cap)
+{
+    const int ts = cap->ts, pad = pad_px(ts);
+    cnp_draw_rect_fill(img, 0, top, img->width, img->height - top, C_BAND);
+
+    /* Scale bar: a solid bar with end ticks, the label right of it. */
+    const int bx = pad, by = top + pad + ts, bh = 2 * ts + 1;
+    cnp_draw_rect_fill(img, bx, by + 2 * ts, cap->bar_px, bh, C_BAR);
+    cnp_draw_rect_fill(img, bx, by, ts, bh + 4 * ts, C_BAR);
+    cnp_draw_rect_fill(img, bx + cap->bar_px - ts, by, ts, bh + 4 * ts, C_BAR);
+    cnp_draw_text(img, bx + cap->bar_px + 6 * ts, by + ts, cap->bar_label, C_TEXT, ts);
+
+    int y = top + pad + bar_row_h(ts);
+    for (int i = 0; i < cap->nlines; i++, y += line_h(ts))
+        cnp_draw_text(img, pad, y, cap->lines[i], i == 0 ? C_TITLE : C_TEXT, ts);
+
+    /* Legend: the outline's colour and a hatched swatch, as drawn above. */
+    const int th = cnp_text_height(ts), sw = 12 * ts, sh = th - ts;
+    int x = pad;
+    cnp_draw_line(img, x, y + th / 2 - 1.5, x + sw, y + th / 2 - 1.5, C_OUTLINE, 2);
+    x += sw + 4 * ts;
+    cnp_draw_text(img, x, y, "alert", C_TEXT, ts);
+    x += cnp_text_width("alert", ts) + 8 * ts;
+    cnp_draw_rect_fill(img, x, y, sw, sh, C_PAD);
+    uint8_t ones[32 * 32];
+    memset(ones, 1, sizeof ones);
+    if (sw <= 32 && sh <= 32 && x + sw <= img->width && y + sh <= img->height) {
+        cnp_rgb8 swatch = { img->px + (size_t)y * (size_t)img->stride + (size_t)x * 3, sw, sh,
+                            img->stride };
+        cnp_draw_mask_overlay(&swatch, ones, 32, C_HATCH, 1.0, HATCH_PERIOD, HATCH_WIDTH);
+    }
+    x += sw + 4 * ts;
+    cnp_draw_text(img, x, y, "not observed", C_TEXT, ts);
+
+    const double cx = img->width - pad - arrow_col(ts) / 2.0;
+    const double cy = top + pad + cnp_text_height(ts) + 14.0 * ts;
+    draw_arrow(img, cx, cy, cap->arrow_deg, ts);
+}
+
+/* Outline of every ring of the alert, in chip pixels (see the file header). */
+static cnp_status draw_outline(cnp_rgb8 *view, OGRGeometryH multi, const cnp_scene *sc,
+                               const chip_geom *g, double **xy, size_t *cap)
+{
+    const double f = g->dec > 1 ? 1.0 / g->dec : (double)g->zoom;
+    /* A MultiPolygon as promised, but a bare Polygon is drawn too. */
+    const int single = wkbFlatten(OGR_G_GetGeometryType(multi)) == wkbPolygon;
+    const int np = single ? 1 : OGR_G_GetGeometryCount(multi);
+    for (int p = 0; p < np; p++) {
+        OGRGeometryH poly = single ? multi : OGR_G_GetGeometryRef(multi, p);
+        for (int r = 0; r < OGR_G_GetGeometryCount(poly); r++) {
+            OGRGeometryH ring = OGR_G_GetGeometryRef(poly, r);
+            const int n = OGR_G_GetPointCount(ring);
+            if (n <= 0)
+                continue;
+            if ((size_t)n * 2 > *cap) {
+                double *q = realloc(*xy, (size_t)n * 2 * sizeof *q);
+                if (!q)
+                    return cnp_err(CNP_E_NOMEM, "out of memory for an alert outline");
+                *xy = q;
+                *cap = (size_t)n * 2;
+            }
+            for (int i = 0; i < n; i++) {
+                const double px = (OGR_G_GetX(ring, i) - sc->gt[0]) / sc->gt[1] - g->x0;
+                const double py = (OGR_G_GetY(ring, i) - sc->gt[3]) / sc->gt[5] - g->y0;
+                (*xy)[2 * i] = px * f - 0.5;
+                (*xy)[2 * i + 1] = py * f - 0.5;
+            }
+            cnp_draw_polyline(view, *xy, (size_t)n, C_OUTLINE, 2);
+        }
+    }
+    return CNP_OK;
+}
+
+/* Image part of one date's chip: imagery (or grey where there is no data)
+ * and the hatching of unobserved pixels; `hatch` is scratch of size^2 bytes. */
+static void render_image(cnp_rgb8 *img, const chip_geom *g, const chip_data *cd, int k,
+                         const float lo[3], const float hi[3], uint8_t *hatch)
+{
+    const int z = g->zoom, S = g->size;
+    for (int y = 0; y < S; y++) {
+        uint8_t *row = img->px + (size_t)y * (size_t)img->stride;
+        uint8_t *hrow = hatch + (size_t)y * (size_t)S;
+        const size_t base = (size_t)(y / z) * (size_t)g->n;
+        for (int x = 0; x < S; x++) {
+            const size_t i = base + (size_t)(x / z);
+            const uint8_t s = cd->state[k][i];
+            if (s == NODATA) {
+                row[3 * x] = C_PAD.r;
+                row[3 * x + 1] = C_PAD.g;
+                row[3 * x + 2] = C_PAD.b;
+            } else {
+                for (int b = 0; b < 3; b++)
+                    row[3 * x + b] = cnp_stretch_u8(cd->val[k][b][i], lo[b], hi[b]);
+            }
+            hrow[x] = s != OBSERVED;
+        }
+    }
+    cnp_rgb8 view = { img->px, S, S, img->stride };
+    cnp_draw_mask_overlay(&view, hatch, S, C_HATCH, 1.0, HATCH_PERIOD, HATCH_WIDTH);
+}
+
+/* ---- writing ------------------------------------------------------------------ */
+
+static cnp_status write_png(const char *path, const cnp_rgb8 *img, const cnp_png_text *t,
+                            size_t nt)
+{
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return cnp_err(CNP_E_IO, "evidence chips: path too long: %s", path);
+    cnp_status st = cnp_png_write_rgb(tmp, img, t, nt);
+    if (st != CNP_OK)
+        return st;
+    if (rename(tmp, path) != 0) {
+        st = cnp_err(CNP_E_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+        remove(tmp);
+    }
+    return st;
+}
+
+static void lat_lon_text(char *buf, size_t size, double lat, double lon)
+{
+    snprintf(buf, size, "%.5f\xC2\xB0%c %.5f\xC2\xB0%c", fabs(lat), lat < 0 ? 'S' : 'N',
+             fabs(lon), lon < 0 ? 'W' : 'E');
+}
+
+typedef struct run_info {
+    const cnp_evidence_ctx *ctx;
+    const char *band_names;   /* "red green blue" or "nir red green" */
+    int         true_colour;
+    OGRSpatialReferenceH srs;
+    OGRCoordinateTransformationH to_scene;
+} run_info;
+
+static const char *date_or(const cnp_scene *sc) { return sc->date[0] ? sc->date : "unknown"; }
+
+/* All three PNGs of one alert. */
+static cnp_status write_chip(const char *dir, const run_info *ri, const date_src src[2],
+                             const cnp_alert *a)
+{
+    const cnp_evidence_ctx *ctx = ri->ctx;
+    const cnp_scene *sc = ctx->scene[0];
+    chip_geom g;
+    chip_data cd;
+    chip_frame fr = { 0.0, 0.0, 0 };
+    caption cap[2];
+    uint8_t *px[2] = { NULL, NULL }, *hatch = NULL, *pair = NULL;
+    double *xy = NULL;
+    size_t xy_cap = 0;
+    cnp_status st = CNP_OK;
+    char path[4200];
+
+    memset(&cd, 0, sizeof cd);
+    chip_window(sc, a->geom, &g);
+    const size_t nn = (size_t)g.n * (size_t)g.n;
+    for (int k = 0; k < 2; k++) {
+        cd.state[k] = malloc(nn);
+        for (int b = 0; b < 3; b++)
+            cd.val[k][b] = malloc(nn * sizeof(float));
+    }
+    cd.red = malloc(nn * sizeof(float));
+    cd.nir = malloc(nn * sizeof(float));
+    cd.tmp8 = malloc(nn);
+    cd.pool = malloc(2 * nn * sizeof(float));
+    cd.scratch = malloc(2 * nn * sizeof(float));
+    int ok = cd.red && cd.nir && cd.tmp8 && cd.pool && cd.scratch;
+    for (int k = 0; k < 2; k++)
+        for (int b = 0; b < 3; b++)
+            ok = ok && cd.state[k] && cd.val[k][b];
+    if (!ok) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", a->id);
+        goto done;
+    }
+    for (int k = 0; k < 2; k++)
+        if ((st = read_date(&src[k], &g, ctx->settings->mask_invalid, &cd, k)) != CNP_OK)
+            goto done;
+    float lo[3], hi[3];
+    if ((st = shared_stretch(&cd, nn, lo, hi)) != CNP_OK)
+        goto done;
+
+    /* Scale bar and north. */
+    if ((st = pixel_metres(sc, ri->srs, a->centroid_y, &fr.pixel_m)) != CNP_OK)
+        goto done;
+    grid_convergence(sc, ri->to_scene, a, &fr);
+    const double chip_px_m = fr.pixel_m * (g.dec > 1 ? (double)g.dec : 1.0 / g.zoom);
+    const double bar_m = scale_bar_metres(chip_px_m * g.size);
+    const int bar_px = (int)lround(bar_m / chip_px_m);
+    const int note = fr.have_conv && fabs(fr.convergence) > NOTE_MIN_DEG;
+    char note_txt[96] = "";
+    if (note)
+        snprintf(note_txt, sizeof note_txt, "grid north differs from true north by %.1f\xC2\xB0",
+                 fabs(fr.convergence));
+
+    /* Captions; both get the larger height so before/after stay the same size. */
+    char ll[64], area[32], dates[64];
+    lat_lon_text(ll, sizeof ll, a->centroid_lat, a->centroid_lon);
+    snprintf(area, sizeof area, "%.2f ha", a->area_ha);
+    snprintf(dates, sizeof dates, "%s -> %s", date_or(ctx->scene[0]), date_or(ctx->scene[1]));
+    int cap_h = 0;
+    for (int k = 0; k < 2; k++) {
+        caption *c = &cap[k];
+        memset(c, 0, sizeof *c);
+        c->ts = g.size >= 400 ? 2 : 1;
+        c->bar_px = bar_px;
+        c->arrow_deg = note ? fr.convergence : 0.0;
+        format_metres(c->bar_label, sizeof c->bar_label, bar_m);
+        const int avail = g.size - 2 * pad_px(c->ts) - arrow_col(c->ts);
+        char t[200];
+        snprintf(t, sizeof t, "%s %s", k == 0 ? "BEFORE" : "AFTER", date_or(ctx->scene[k]));
+        add_wrapped(c, t, avail);
+        snprintf(t, sizeof t, "Alert %s  %s", a->id, area);
+        add_wrapped(c, t, avail);
+        add_wrapped(c, dates, avail);
+        add_wrapped(c, ll, avail);
+        if (note)
+            add_balanced(c, note_txt, g.size - 2 * pad_px(c->ts));
+        const int h = caption_height(c);
+        if (h > cap_h)
+            cap_h = h;
+    }
+
+    const int W = g.size, H = g.size + cap_h;
+    const size_t stride = (size_t)W * 3;
+    px[0] = malloc(stride * (size_t)H);
+    px[1] = malloc(stride * (size_t)H);
+    hatch = malloc((size_t)W * (size_t)W);
+    if (!px[0] || !px[1] || !hatch) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", a->id);
+        goto done;
+    }
+    cnp_rgb8 img[2];
+    for (int k = 0; k < 2; k++) {
+        img[k] = (cnp_rgb8){ px[k], W, H, (ptrdiff_t)stride };
+        render_image(&img[k], &g, &cd, k, lo, hi, hatch);
+        cnp_rgb8 view = { px[k], W, W, (ptrdiff_t)stride };
+        if ((st = draw_outline(&view, a->geom, sc, &g, &xy, &xy_cap)) != CNP_OK)
+            goto done;
+        draw_caption(&img[k], W, &cap[k]);
+    }
+
+    /* Text chunks. */
+    char software[128], area_t[32], cent[64], window[96], stretch[256], scale_t[64], pix[48],
+        conv[32], title[3][128];
+    snprintf(software, sizeof software, "canopy %s", ctx->program_version);
+    snprintf(area_t, sizeof area_t, "%.4f", a->area_ha);
+    snprintf(cent, sizeof cent, "%.7f %.7f", a->centroid_lat, a->centroid_lon);
+    if (g.dec > 1)
+        snprintf(window, sizeof window, "%d %d %d %d 1/%d", g.x0, g.y0, g.side, g.side, g.dec);
+    else
+        snprintf(window, sizeof window, "%d %d %d %d %d", g.x0, g.y0, g.side, g.side, g.zoom);
+    snprintf(stretch, sizeof stretch, "%.9g %.9g %.9g %.9g %.9g %.9g", (double)lo[0],
+             (double)hi[0], (double)lo[1], (double)hi[1], (double)lo[2], (double)hi[2]);
+    snprintf(scale_t, sizeof scale_t, "%.15g m %d px", bar_m, bar_px);
+    snprintf(pix, sizeof pix, "%.6f m", fr.pixel_m);
+    if (fr.have_conv)
+        snprintf(conv, sizeof conv, "%.3f deg", fr.convergence);
+    else
+        snprintf(conv, sizeof conv, "unknown");
+    static const char *const role[3] = { "BEFORE", "AFTER", "BEFORE | AFTER" };
+    for (int k = 0; k < 3; k++)
+        snprintf(title[k], sizeof title[k], "Canopy evidence: alert %s, %s", a->id, role[k]);
+    const char *desc = ri->true_colour
+        ? "True colour (red, green, blue), 2-98 % stretch shared by both dates. Yellow: alert "
+          "outline, one chip pixel each side of the boundary. Cyan hatching: not observed "
+          "(cloud, shadow, nodata or outside the scene)."
+        : "False colour (NIR, red, green): vegetation red. 2-98 % stretch shared by both dates. "
+          "Yellow: alert outline, one chip pixel each side of the boundary. Cyan hatching: not "
+          "observed (cloud, shadow, nodata or outside the scene).";
+
+    cnp_png_text t[24];
+    size_t nt;
+#define ADD(k, v) (t[nt].key = (k), t[nt].value = (v), nt++)
+    for (int k = 0; k < 3; k++) {
+        nt = 0;
+        ADD("Title", title[k]);
+        ADD("Software", software);
+        ADD("Alert-Id", a->id);
+        ADD("Date-Before", ctx->scene[0]->date);
+        ADD("Date-After", ctx->scene[1]->date);
+        ADD("Area-ha", area_t);
+        ADD("Centroid", cent);
+        ADD("Run-Id", ctx->run_id);
+        if (k < 2) {
+            ADD("Source", ctx->scene[k]->path);
+        } else {
+            ADD("Source-Before", ctx->scene[0]->path);
+            ADD("Source-After", ctx->scene[1]->path);
+        }
+        ADD("Window", window);
+        ADD("Bands", ri->band_names);
+        ADD("Stretch", stretch);
+        ADD("Pixel-Size", pix);
+        ADD("Scale-Bar", scale_t);
+        ADD("True-North", conv);
+        if (note)
+            ADD("North-Note", note_txt);
+        ADD("Description", desc);
+        static const char *const name[3] = { "before.png", "after.png", "pair.png" };
+        if (snprintf(path, sizeof path, "%s/evidence/%s/%s", dir, a->id, name[k]) >=
+            (int)sizeof path) {
+            st = cnp_err(CNP_E_IO, "evidence chips: path too long under '%s'", dir);
+            goto done;
+        }
+        if (k < 2) {
+            st = write_png(path, &img[k], t, nt);
+        } else {
+            const int PW = 2 * W + PAIR_GAP;
+            const size_t pstride = (size_t)PW * 3;
+            pair = malloc(pstride * (size_t)H);
+            if (!pair) {
+                st = cnp_err(CNP_E_NOMEM, "out of memory for the pair of alert %s", a->id);
+                goto done;
+            }
+            cnp_rgb8 pimg = { pair, PW, H, (ptrdiff_t)pstride };
+            cnp_draw_rect_fill(&pimg, W, 0, PAIR_GAP, H, C_GAP);
+            for (int y = 0; y < H; y++) {
+                memcpy(pair + (size_t)y * pstride, px[0] + (size_t)y * stride, stride);
+                memcpy(pair + (size_t)y * pstride + stride + PAIR_GAP * 3,
+                       px[1] + (size_t)y * stride, stride);
+            }
+            st = write_png(path, &pimg, t, nt);
+        }
+        if (st != CNP_OK)
+            goto done;
+    }
+#undef ADD
+
+done:
+    for (int k = 0; k < 2; k++) {
+        free(cd.state[k]);
+        for (int b = 0; b < 3; b++)
+            free(cd.val[k][b]);
+        free(px[k]);
+    }
+    free(cd.red);
+    free(cd.nir);
+    free(cd.tmp8);
+    free(cd.pool);
+    free(cd.scratch);
+    free(hatch);
+    free(pair);
+    free(xy);
+    return st;
+}
+
+typedef struct rank { double area; int64_t pixels; size_t index; } rank;
+
+/* Largest first; ties by pixel count, then by position (deterministic). */
+static int by_area_desc(const void *pa, const void *pb)
+{
+    const rank *a = pa, *b = pb;
+    if (a->area != b->area)
+        return a->area > b->area ? -1 : 1;
+    if (a->pixels != b->pixels)
+        return a->pixels > b->pixels ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+cnp_status cnp_evidence_chips(const char *dir, cnp_evidence_ctx *ctx)
+{
+    const cnp_result *res = ctx->res;
+    const cnp_scene *sc0 = ctx->scene[0], *sc1 = ctx->scene[1];
+    date_src src[2];
+    run_info ri;
+    rank *order = NULL;
+    OGRSpatialReferenceH wgs84 = NULL;
+    cnp_status st = CNP_OK;
+    char path[4200];
+
+    memset(src, 0, sizeof src);
+    memset(&ri, 0, sizeof ri);
+    ctx->chips_written = 0;
+    ctx->chips_left_out = 0;
+    if (!res || res->nalerts == 0)
+        return CNP_OK;
+    if (ctx->has_chip)
+        memset(ctx->has_chip, 0, res->nalerts);
+
+    size_t want = res->nalerts;
+    if (ctx->max_chips > 0 && ctx->max_chips < want)
+        want = ctx->max_chips;
+    order = malloc(res->nalerts * sizeof *order);
+    if (!order)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < res->nalerts; i++)
+        order[i] = (rank){ res->alerts[i].area_ha, res->alerts[i].pixels, i };
+    qsort(order, res->nalerts, sizeof *order, by_area_desc);
+
+    /* One band combination for both dates, so their colours mean the same. */
+    ri.ctx = ctx;
+    ri.true_colour = sc0->green > 0 && sc0->blue > 0 && sc1->green > 0 && sc1->blue > 0;
+    const int use_green = sc0->green > 0 && sc1->green > 0;
+    int bands[2][3];
+    for (int k = 0; k < 2; k++) {
+        const cnp_scene *s = ctx->scene[k];
+        if (ri.true_colour) {
+            bands[k][0] = s->red; bands[k][1] = s->green; bands[k][2] = s->blue;
+        } else {
+            bands[k][0] = s->nir; bands[k][1] = s->red;
+            bands[k][2] = use_green ? s->green : s->red;
+        }
+    }
+    ri.band_names = ri.true_colour ? "red green blue" : use_green ? "nir red green" : "nir red red";
+
+    ri.srs = OSRNewSpatialReference(sc0->wkt);
+    wgs84 = OSRNewSpatialReference(NULL);
+    if (!ri.srs || !wgs84 || OSRSetWellKnownGeogCS(wgs84, "WGS84") != OGRERR_NONE) {
+        st = cnp_err(CNP_E_DATA, "evidence chips: cannot read the CRS of '%s'", sc0->path);
+        goto done;
+    }
+    OSRSetAxisMappingStrategy(ri.srs, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
+    ri.to_scene = OCTNewCoordinateTransformation(wgs84, ri.srs);
+
+    for (int k = 0; k < 2; k++)
+        if ((st = src_open(&src[k], ctx->scene[k], bands[k])) != CNP_OK)
+            goto done;
+
+    for (size_t r = 0; r < want; r++) {
+        const cnp_alert *a = &res->alerts[order[r].index];
+        if (!a->geom)
+            continue;
+        if (snprintf(path, sizeof path, "%s/evidence/%s", dir, a->id) >= (int)sizeof path) {
+            st = cnp_err(CNP_E_IO, "evidence chips: path too long under '%s'", dir);
+            goto done;
+        }
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            st = cnp_err(CNP_E_IO, "cannot create '%s': %s", path, strerror(errno));
+            goto done;
+        }
+        if ((st = write_chip(dir, &ri, src, a)) != CNP_OK)
+            goto done;
+        if (ctx->has_chip)
+            ctx->has_chip[order[r].index] = 1;
+        ctx->chips_written++;
+    }
+    ctx->chips_left_out = res->nalerts - ctx->chips_written;
+
+done:
+    src_close(&src[0]);
+    src_close(&src[1]);
+    if (ri.to_scene)
+        OCTDestroyCoordinateTransformation(ri.to_scene);
+    OSRDestroySpatialReference(ri.srs);
+    OSRDestroySpatialReference(wgs84);
+    free(order);
+    return st;
+}

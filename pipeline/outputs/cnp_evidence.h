@@ -1,0 +1,41 @@
+/* pipeline/outputs/cnp_evidence.h - evidence for investigators: per-alert chips,
+ * report.html, alerts.kmz and alerts.csv.
+ *
+ * Every writer writes under a staging folder that cnp_detect renames into
+ * OUTDIR once everything succeeded (never half-written outputs).
+ */
+#ifndef CNP_EVIDENCE_H
+#define CNP_EVIDENCE_H
+
+#include <stddef.h>
+
+#include "cnp_config.h"
+#include "cnp_raster.h"
+#include "cnp_result.h"
+
+/* What the evidence writers know about the run besides the alerts. */
+typedef struct cnp_evidence_ctx {
+    const cnp_settings *settings;    /* the run's settings                    */
+    const char       *config_path;   /* the --config file, NULL = built-in       */
+    int               user_masks;    /* a mask raster was given for a date       */
+    const cnp_scene  *scene[2];      /* BEFORE, AFTER (AFTER readable on BEFORE's grid) */
+    const cnp_result *res;
+    const char       *run_id;        /* hex, hash of the inputs' hashes and the settings */
+    const char       *program_version;
+    size_t            max_chips;     /* 0 = no limit */
+    /* Filled by cnp_evidence_chips(): has_chip[i] != 0 when alert i has
+     * evidence/<id>/{before,after,pair}.png (caller allocates res->nalerts). */
+    unsigned char    *has_chip;
+    size_t            chips_written, chips_left_out;
+} cnp_evidence_ctx;
+
+/* evidence/<alert-id>/before.png, after.png, pair.png under `dir` (the staging
+ * OUTDIR). Chips go to the largest alerts first when max_chips caps them. */
+cnp_status cnp_evidence_chips(const char *dir, cnp_evidence_ctx *ctx);
+
+/* report.html (relative image links, no network), alerts.kmz, alerts.csv. */
+cnp_status cnp_write_report(const char *path, const cnp_evidence_ctx *ctx);
+cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_ctx *ctx);
+cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx);
+
+#endif /* CNP_EVIDENCE_H */

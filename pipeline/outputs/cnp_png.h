@@ -1,0 +1,43 @@
+/* pipeline/outputs/cnp_png.h - evidence and overview PNGs with text metadata (libpng).
+ *
+ * The only module that includes png.h. Output is deterministic: the same
+ * pixels and texts give the same bytes (no tIME chunk, fixed zlib settings),
+ * given the same libpng/zlib build.
+ */
+#ifndef CNP_PNG_H
+#define CNP_PNG_H
+
+#include <stddef.h>
+
+#include "cnp_draw.h"
+#include "cnp_status.h"
+
+/* One text chunk. key: 1..79 printable ASCII characters without leading,
+ * trailing or doubled spaces (PNG keyword rules; e.g. "Title", "Software",
+ * "Source", "Description"). value: any NUL-terminated UTF-8 string. */
+typedef struct cnp_png_text { const char *key, *value; } cnp_png_text;
+
+/* cnp_png_write_rgb() :
+ * Writes img as an 8-bit RGB, non-interlaced PNG to `path`, creating or
+ * truncating it. The caller passes a temporary name and renames it into place
+ * on success; on failure the partial file is removed (only if it is a regular
+ * file: writing to a device such as /dev/stdout never unlinks it).
+ * Text chunks go before the image data, in the given order:
+ *   value all ASCII and <= 1024 bytes  -> tEXt (readable with `strings`);
+ *   otherwise (any byte >= 0x80, e.g. a UTF-8 path or "°")
+ *                                      -> iTXt, UTF-8, uncompressed;
+ *   longer than 1024 bytes             -> iTXt, zlib-compressed.
+ * (UTF-8 is never squeezed into tEXt's Latin-1, so readers that assume
+ * UTF-8 see the right characters.)
+ * text may be NULL when ntext == 0.
+ * @return CNP_OK;
+ *         CNP_E_ARG for an invalid view (NULL, non-positive size,
+ *           stride < 3 * width), a NULL key/value, an invalid key, or a
+ *           non-ASCII value that is not valid UTF-8 (nothing is created);
+ *         CNP_E_IO when the file cannot be created or written, or libpng
+ *           fails; the message (cnp_err_msg()) names the path and libpng's or
+ *           the system's reason. */
+cnp_status cnp_png_write_rgb(const char *path, const cnp_rgb8 *img,
+                             const cnp_png_text *text, size_t ntext);
+
+#endif /* CNP_PNG_H */

@@ -1,0 +1,37 @@
+/* pipeline/run/cnp_detect.h - `canopy detect`: two scenes in, alerts out.
+ *
+ * The orchestration: open and align the scenes, stream block-row strips
+ * through worker threads (each with its own GDAL handles), classify pixels
+ * with the kernels, label loss runs across strip seams, drop components under
+ * the minimum mapping unit, trace the rest into polygons, and write every
+ * output under a temporary name before renaming it into OUTDIR.
+ */
+#ifndef CNP_DETECT_H
+#define CNP_DETECT_H
+
+#include <stdint.h>
+
+#include "cnp_config.h"
+#include "cnp_result.h"
+#include "cnp_status.h"
+
+typedef struct cnp_job {
+    const char  *before, *after;          /* scene paths                         */
+    const char  *before_mask, *after_mask;/* optional mask rasters               */
+    const char  *outdir;
+    const char  *config_path;             /* NULL when built-in defaults         */
+    cnp_settings settings;
+    int          quiet;
+    int          no_evidence;             /* skip chips, report.html, alerts.kmz */
+    unsigned     skip_outputs;            /* CNP_OUT_* (cnp_output.h): products not
+                                           * written; 0 = all four                 */
+    int          no_hash;                 /* do not hash the inputs              */
+    size_t       max_chips;               /* 0 = a chip for every alert          */
+    int          max_memory_mb;           /* 0 = no cap                          */
+    int          argc;                    /* the command line, for run.json      */
+    char       **argv;
+} cnp_job;
+
+cnp_status cnp_detect_run(const cnp_job *job);
+
+#endif /* CNP_DETECT_H */
