@@ -12,6 +12,8 @@ BUILD    ?= build
 # The sanitizer build keeps its own binary so that a plain build is never replaced.
 BIN      ?= bin
 OPT      ?= -O2 -g
+# `make V=1` shows every command line.
+Q        := $(if $(V),,@)
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wvla -Wformat=2 -Wundef -Wcast-qual -Wwrite-strings -Werror
 # -ffp-contract=off: no FMA contraction, so results do not depend on -march.
@@ -84,13 +86,15 @@ $(BUILD)/kernels/cnp_change.o: CFLAGS += -fno-trapping-math
 # kernels/ must build without any geo headers: this rule proves it.
 $(BUILD)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo '  CC      $<')
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # One rule per stage: its own include paths, GDAL's only where allowed.
 define stage_rule
 $$(BUILD)/pipeline/$(1)/%.o: pipeline/$(1)/%.c | $$(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(call stage_inc,$(1)) $$(if $$(filter $(1),$$(GDAL_STAGES)),$$(GEO_CFLAGS),$$(PLAIN_CFLAGS)) $$(CFLAGS) -c $$< -o $$@
+	@$$(if $$(Q),echo '  CC      $$<')
+	$$(Q)$$(CC) $$(CPPFLAGS) $$(call stage_inc,$(1)) $$(if $$(filter $(1),$$(GDAL_STAGES)),$$(GEO_CFLAGS),$$(PLAIN_CFLAGS)) $$(CFLAGS) -c $$< -o $$@
 endef
 $(foreach s,$(STAGES),$(eval $(call stage_rule,$(s))))
 

@@ -34,29 +34,10 @@
 
 #include "cnp_detect.h"
 #include "cnp_err.h"
+#include "cnp_fs.h"
 #include "cnp_gdal.h"
 #include "cnp_tmpfile.h"
 #include "cnp_json.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) == 0)
-        nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int make_dir(const char *path)
 {
@@ -165,7 +146,7 @@ static void child_main(const cnp_batch_plan *p, const cnp_batch_row *r,
     snprintf(dir, sizeof dir, "%s/%s", p->outroot, r->fp->name);
     make_dir(dir);
     pair_dir(p, r, dir, sizeof dir);
-    remove_tree(dir);            /* a half-written pair, staging folders included */
+    cnp_fs_remove_tree(dir);            /* a half-written pair, staging folders included */
 
     memset(&job, 0, sizeof job);
     const cnp_batch_scene *b = &r->fp->scene[r->pair->before];
@@ -214,7 +195,7 @@ static int launch(const cnp_batch_plan *p, task *t, const cnp_batch_run_opts *o,
     close(fds[1]);
     t->pid = pid;
     t->fd = fds[0];
-    t->t0 = now_s();
+    t->t0 = cnp_now_s();
     return 0;
 }
 
@@ -227,7 +208,7 @@ static void finish(const cnp_batch_plan *p, task *t, int wstatus)
         len += n;
     buf[len > 0 ? len : 0] = '\0';
     close(t->fd);
-    const double secs = now_s() - t->t0;
+    const double secs = cnp_now_s() - t->t0;
     cnp_batch_row *r = t->row;
     if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
         row_from_run(p, r);
@@ -271,7 +252,7 @@ static void progress_draw(progress *pg, int final)
 {
     if (!pg->tty || pg->quiet)
         return;
-    const double el = now_s() - pg->t0;
+    const double el = cnp_now_s() - pg->t0;
     const double rate = el > 0 ? (double)pg->done / el : 0;
     char eta[32], spent[32], bar[31];
     fmt_time(rate > 0 ? (double)(pg->total - pg->done) / rate : NAN, eta, sizeof eta);
@@ -286,7 +267,7 @@ static void progress_draw(progress *pg, int final)
     if (final)
         fputc('\n', stderr);
     fflush(stderr);
-    pg->last = now_s();
+    pg->last = cnp_now_s();
 }
 
 static void progress_log(progress *pg, const cnp_batch_row *r)
@@ -360,7 +341,7 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
     const int per_threads = threads / jobs > 0 ? threads / jobs : 1;
     const int per_memory = o->max_memory_mb > 0 ? o->max_memory_mb / jobs : 0;
 
-    progress pg = { isatty(STDERR_FILENO), o->quiet, npending, 0, 0, 0, now_s(), 0 };
+    progress pg = { isatty(STDERR_FILENO), o->quiet, npending, 0, 0, 0, cnp_now_s(), 0 };
     if (!o->quiet) {
         if (npending == 0)
             fprintf(stderr, "batch: nothing to do: %zu pair%s complete, %zu skipped%s\n",
@@ -417,7 +398,7 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
         if (pid <= 0) {
             struct timespec ts = { 0, 50 * 1000 * 1000 };
             nanosleep(&ts, NULL);
-            if (now_s() - pg.last >= 1.0)
+            if (cnp_now_s() - pg.last >= 1.0)
                 progress_draw(&pg, 0);
             continue;
         }

@@ -25,6 +25,7 @@
 #include <omp.h>
 
 #include "cnp_err.h"
+#include "cnp_fs.h"
 #include "cnp_gdal.h"
 #include "cnp_output.h"
 #include "cnp_version.h"
@@ -146,21 +147,6 @@ static void absolute(const char *in, char *out, size_t size)
     size_t n = strlen(out);
     while (n > 1 && out[n - 1] == '/')
         out[--n] = '\0';
-}
-
-static int mkdirs(const char *path)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *s = buf + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(buf, 0777) == 0 || errno == EEXIST ? 0 : -1;
 }
 
 enum {
@@ -496,7 +482,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
                                 strstr(rows[k].message, "has not reported") == NULL;
                 char dir[8400];
                 snprintf(dir, sizeof dir, "%s/%s", plan.outroot, plan.fp[i].name);
-                if (complete && mkdirs(dir) == 0)
+                if (complete && cnp_fs_mkdirs(dir) == CNP_OK)
                     st = cnp_batch_merge_alerts(&plan, &plan.fp[i], rows, nrows, ro.force,
                                                 &written);
             }
@@ -553,7 +539,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             snprintf(path, sizeof path, "%s", plan_path);
         else
             snprintf(path, sizeof path, "%s/plan.json", plan.outroot);
-        if (!plan_path && mkdirs(plan.outroot) != 0) {
+        if (!plan_path && cnp_fs_mkdirs(plan.outroot) != CNP_OK) {
             st = cnp_err(CNP_E_IO, "cannot create '%s': %s", plan.outroot, strerror(errno));
             goto fail_gdal;
         }
@@ -576,7 +562,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
         cnp_batch_list(&plan, -1, stdout);
         goto out_gdal;
     }
-    if (mkdirs(plan.outroot) != 0) {
+    if (cnp_fs_mkdirs(plan.outroot) != CNP_OK) {
         st = cnp_err(CNP_E_IO, "cannot create '%s': %s", plan.outroot, strerror(errno));
         goto fail_gdal;
     }

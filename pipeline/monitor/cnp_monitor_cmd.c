@@ -104,7 +104,7 @@ static void log_entry(json_object *arr, const char *id, const char *path, const 
 static int log_finish(mon_log *l, const char *status, int exit_code, const char *error)
 {
     char finished[32];
-    mon_utc_now(finished);
+    cnp_utc_now(finished);
     log_set_str(l, "finished", finished);
     log_set_str(l, "status", status);
     log_set_int(l, "exit_status", exit_code);
@@ -212,7 +212,7 @@ static void clean_state_dir(const char *dir, int64_t keep)
             continue;
         char p[4500];
         snprintf(p, sizeof p, "%s/%s", sdir, e->d_name);
-        mon_remove_tree(p);
+        cnp_fs_remove_tree(p);
     }
     closedir(d);
 }
@@ -243,10 +243,10 @@ static cnp_status place_footprint(const mon_fp *fp, const char *gen_tmp)
     }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(to, sizeof to, "%s/%s", target, names[i]);
-        if ((st = mon_fsync_path(to)) != CNP_OK)
+        if ((st = cnp_fs_fsync_path(to)) != CNP_OK)
             return st;
     }
-    return mon_fsync_path(target);
+    return cnp_fs_fsync_path(target);
 }
 
 /* ---- announcing new alerts -------------------------------------------------- */
@@ -284,7 +284,7 @@ static cnp_status announce(const mon_opts *o, int64_t gen, const mon_outbox *ob,
     gmtime_r(&t, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     snprintf(dir, sizeof dir, "%s/runs/%s-g%06lld", o->state_dir, stamp, (long long)gen);
-    if ((s = mon_mkdirs(dir)) != CNP_OK)
+    if ((s = cnp_fs_mkdirs(dir)) != CNP_OK)
         return s;
     snprintf(path, sizeof path, "%s/new_alerts.geojson", dir);
     if ((s = mon_write_new_alerts(path, ob, st)) != CNP_OK)
@@ -328,11 +328,11 @@ static int monitor_run(const mon_opts *o)
     memset(&st, 0, sizeof st);
     memset(&ob, 0, sizeof ob);
     memset(&in, 0, sizeof in);
-    mon_utc_now(started);
+    cnp_utc_now(started);
     log_init(&l, o, started);
     work[0] = '\0';
 
-    if ((s = mon_mkdirs(o->state_dir)) != CNP_OK)
+    if ((s = cnp_fs_mkdirs(o->state_dir)) != CNP_OK)
         return fail_run(&l, "error", CNP_MON_EXIT_ERROR);
 
     /* One run at a time. */
@@ -482,7 +482,7 @@ static int monitor_run(const mon_opts *o)
     if ((s = mon_scan(o->inputs, o->ninputs, &o->s, o->state_dir, &in)) != CNP_OK)
         goto error;
     snprintf(work, sizeof work, "%s/state/work-%ld", o->state_dir, (long)getpid());
-    if ((s = mon_mkdirs(work)) != CNP_OK)
+    if ((s = cnp_fs_mkdirs(work)) != CNP_OK)
         goto error;
     mon_ctx c = { &o->s, { o->s.forest_ndvi, o->s.ndvi_drop, o->confirm_n, o->confirm_m },
                   o->state_dir, "", &st, &ob, o->quiet };
@@ -539,7 +539,7 @@ static int monitor_run(const mon_opts *o)
 
     if (ob.nscenes == 0) {
         /* Nothing new: nothing changes. */
-        mon_remove_tree(work);
+        cnp_fs_remove_tree(work);
         log_set_int(&l, "generation", G);
         log_set_str(&l, "new_alerts_file", NULL);
         goto done;
@@ -548,7 +548,7 @@ static int monitor_run(const mon_opts *o)
     /* Generation G+1: written in full under a temporary name, then renamed. */
     mon_gen_dir(o->state_dir, G + 1, gen_dir, sizeof gen_dir);
     snprintf(gen_tmp, sizeof gen_tmp, "%s.tmp", gen_dir);
-    if ((s = mon_mkdirs(gen_tmp)) != CNP_OK)
+    if ((s = cnp_fs_mkdirs(gen_tmp)) != CNP_OK)
         goto error;
     for (size_t i = 0; i < st.nfps; i++) {
         if ((s = place_footprint(&st.fps[i], gen_tmp)) != CNP_OK)
@@ -566,10 +566,10 @@ static int monitor_run(const mon_opts *o)
     ob.run.exit_status = 0;
     snprintf(ob.run.message, sizeof ob.run.message, "%lld processed, %lld failed, %lld skipped",
              (long long)l.processed, (long long)l.failed, (long long)l.skipped_n);
-    mon_utc_now(ob.run.finished);
+    cnp_utc_now(ob.run.finished);
     if ((s = mon_state_save(gen_tmp, &st)) != CNP_OK ||
         (s = mon_outbox_save(gen_tmp, &ob)) != CNP_OK ||
-        (s = mon_fsync_path(gen_tmp)) != CNP_OK)
+        (s = cnp_fs_fsync_path(gen_tmp)) != CNP_OK)
         goto error;
     mon_crash_point("before-rename");
     if (rename(gen_tmp, gen_dir) != 0) {
@@ -579,7 +579,7 @@ static int monitor_run(const mon_opts *o)
     {
         char sdir[4300];
         snprintf(sdir, sizeof sdir, "%s/state", o->state_dir);
-        if ((s = mon_fsync_path(sdir)) != CNP_OK)
+        if ((s = cnp_fs_fsync_path(sdir)) != CNP_OK)
             goto error;
     }
     mon_crash_point("before-commit");
@@ -610,7 +610,7 @@ done:
 
 error:
     if (work[0])
-        mon_remove_tree(work);
+        cnp_fs_remove_tree(work);
     {
         const int usage = s == CNP_E_CONFIG || s == CNP_E_ARG;
         code = fail_run(&l, "error", usage ? CNP_MON_EXIT_USAGE : CNP_MON_EXIT_ERROR);

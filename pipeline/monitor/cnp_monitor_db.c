@@ -157,7 +157,7 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
         CPLErrorReset();
         GDALClose(db->ds);
         db->ds = NULL;
-        if (CPLGetLastErrorType() >= CE_Failure || (st = mon_fsync_path(tmp)) != CNP_OK ||
+        if (CPLGetLastErrorType() >= CE_Failure || (st = cnp_fs_fsync_path(tmp)) != CNP_OK ||
             rename(tmp, conn) != 0) {
             st = st != CNP_OK ? st : cnp_err(CNP_E_IO, "cannot create the database %s: %s",
                                              db->name, cnp_err_gdal_reason());
@@ -466,7 +466,7 @@ cnp_status mon_write_new_alerts(const char *path, const mon_outbox *ob, mon_stat
     if (s == CNP_OK && CPLGetLastErrorType() >= CE_Failure)
         s = cnp_err(CNP_E_IO, "writing '%s': %s", tmp, cnp_err_gdal_reason());
     if (s == CNP_OK)
-        s = mon_fsync_path(tmp);
+        s = cnp_fs_fsync_path(tmp);
     if (s == CNP_OK && rename(tmp, path) != 0)
         s = cnp_err(CNP_E_IO, "cannot rename '%s': %s", tmp, strerror(errno));
     if (s != CNP_OK)

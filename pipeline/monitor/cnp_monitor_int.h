@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "cnp_config.h"
+#include "cnp_fs.h"
 #include "cnp_monitor.h"
 #include "cnp_status.h"
 
@@ -142,14 +143,6 @@ cnp_status mon_state_load(const char *gen_dir, mon_state *s);
 cnp_status mon_state_save(const char *gen_dir, const mon_state *s);
 cnp_status mon_outbox_save(const char *gen_dir, const mon_outbox *o);
 cnp_status mon_outbox_load(const char *gen_dir, mon_outbox *o);
-
-/* File-system helpers: fsync a file or a folder; remove a tree; mkdir -p. */
-cnp_status mon_fsync_path(const char *path);
-void mon_remove_tree(const char *path);
-cnp_status mon_mkdirs(const char *path);
-
-/* The UTC time now, "2024-06-15T12:00:00Z". */
-void mon_utc_now(char out[32]);
 
 /* Test hook: when $CANOPY_MONITOR_CRASH_AT is "name" or "name:K", the
  * process kills itself (SIGKILL) the K-th time (default 1st) it passes the

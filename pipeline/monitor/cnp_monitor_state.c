@@ -26,14 +26,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-void mon_utc_now(char out[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void mon_crash_point(const char *name)
 {
     static int hits;
@@ -49,53 +41,6 @@ void mon_crash_point(const char *name)
         fflush(NULL);
         raise(SIGKILL);
     }
-}
-
-cnp_status mon_fsync_path(const char *path)
-{
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cnp_err(CNP_E_IO, "cannot open '%s' to sync it: %s", path, strerror(errno));
-    const int rc = fsync(fd);
-    const int e = errno;
-    close(fd);
-    /* Some file systems do not sync folders (EINVAL): nothing more to do. */
-    if (rc != 0 && e != EINVAL)
-        return cnp_err(CNP_E_IO, "cannot sync '%s': %s", path, strerror(e));
-    return CNP_OK;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    remove(path);
-    return 0;
-}
-
-void mon_remove_tree(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-cnp_status mon_mkdirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return cnp_err(CNP_E_ARG, "path too long: '%s'", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return cnp_err(CNP_E_IO, "cannot create folder '%s': %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return cnp_err(CNP_E_IO, "cannot create folder '%s': %s", buf, strerror(errno));
-    return CNP_OK;
 }
 
 static char *xstrdup(const char *s) { return strdup(s ? s : ""); }
@@ -515,7 +460,7 @@ cnp_status mon_current_write(const char *dir, int64_t generation, int64_t notifi
     cnp_status st = write_json(path, o);
     json_object_put(o);
     if (st == CNP_OK)
-        st = mon_fsync_path(dir);
+        st = cnp_fs_fsync_path(dir);
     return st;
 }
 

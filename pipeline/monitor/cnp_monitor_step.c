@@ -1160,7 +1160,7 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     memcpy(s.win, win, sizeof win);
     s.date = date_num(sc.date);
     snprintf(s.dir, sizeof s.dir, "%s/%s/step%04d", c->work_dir, fp->key, fp->nsteps + 1);
-    if ((st = mon_mkdirs(s.dir)) != CNP_OK)
+    if ((st = cnp_fs_mkdirs(s.dir)) != CNP_OK)
         goto out;
 
     /* Alert records change in place: keep a copy to restore on failure. */
@@ -1197,7 +1197,7 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
         c->ob->nnews = nnews0;
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/%s/step%04d", c->work_dir, fp->key, fp->nsteps + 1);
-        mon_remove_tree(dir);
+        cnp_fs_remove_tree(dir);
         if (scene_error) {
             snprintf(reason, rsize, "%s", cnp_err_msg());
             st = CNP_OK;
@@ -1213,7 +1213,7 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     snprintf(old_dir, sizeof old_dir, "%s", fp->dir);
     snprintf(fp->dir, sizeof fp->dir, "%s/%s/step%04d", c->work_dir, fp->key, fp->nsteps + 1);
     if (fp->nsteps > 0)
-        mon_remove_tree(old_dir);    /* an earlier step of this run */
+        cnp_fs_remove_tree(old_dir);    /* an earlier step of this run */
     fp->nsteps++;
     fp->touched = 1;
     if (fp->format[0] && strcmp(fp->format, in->format) != 0)

@@ -34,6 +34,7 @@
 
 #include "cnp_change.h"
 #include "cnp_err.h"
+#include "cnp_fs.h"
 #include "cnp_hash.h"
 #include "cnp_evidence.h"
 #include "cnp_geom.h"
@@ -43,22 +44,11 @@
 #include "cnp_raster.h"
 #include "cnp_runs.h"
 #include "cnp_trace.h"
+#include "cnp_inputs.h"
+#include "cnp_num.h"
+#include "cnp_runjson.h"
+#include "cnp_staging.h"
 #include "cnp_version.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void utc_now(char out[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* ---- strip workers ---------------------------------------------------- */
 
@@ -710,8 +700,6 @@ static void alert_id(const cnp_settings *s, const cnp_scene *before, const cnp_s
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-static double round_to(double v, double scale) { return round(v * scale) / scale; }
-
 typedef struct comp_acc {
     int64_t pixels;
     double  sum_dndvi, sum_before, sum_after, sum_x, sum_y;
@@ -777,11 +765,11 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
 
     const double n = (double)a->pixels;
     al->pixels = a->pixels;
-    al->area_ha = round_to(area_m2 / 1e4, 1e4);
-    al->mean_dndvi = round_to(a->sum_dndvi / n, 1e4);
-    al->min_dndvi = round_to(a->min_dndvi, 1e4);
-    al->mean_ndvi_before = round_to(a->sum_before / n, 1e4);
-    al->mean_ndvi_after = round_to(a->sum_after / n, 1e4);
+    al->area_ha = cnp_round_to(area_m2 / 1e4, 1e4);
+    al->mean_dndvi = cnp_round_to(a->sum_dndvi / n, 1e4);
+    al->min_dndvi = cnp_round_to(a->min_dndvi, 1e4);
+    al->mean_ndvi_before = cnp_round_to(a->sum_before / n, 1e4);
+    al->mean_ndvi_after = cnp_round_to(a->sum_after / n, 1e4);
     al->high_confidence = -(a->sum_dndvi / n) >= s->high_confidence_drop;
     const double px = a->sum_x / n, py = a->sum_y / n;
     al->centroid_x = before->gt[0] + px * before->gt[1];
@@ -789,8 +777,8 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
     double lon = al->centroid_x, lat = al->centroid_y;
     if (!OCTTransform(t->g.to_wgs84, 1, &lon, &lat, NULL))
         return cnp_err(CNP_E_DATA, "cannot transform an alert centroid to WGS84");
-    al->centroid_lon = round_to(lon, 1e7);
-    al->centroid_lat = round_to(lat, 1e7);
+    al->centroid_lon = cnp_round_to(lon, 1e7);
+    al->centroid_lat = cnp_round_to(lat, 1e7);
     alert_id(s, before, after, before->gt[0] + a->first_x * before->gt[1],
              before->gt[3] + a->first_y * before->gt[5], a->pixels, al->id);
     return CNP_OK;
@@ -952,461 +940,23 @@ static void free_result(cnp_result *res)
     memset(res, 0, sizeof *res);
 }
 
-/* ---- input hashing (overlapped with detection) -------------------------- */
-
-enum { MAX_INPUTS = 24 };
-
-typedef struct input_file {
-    char        role[40];      /* before, after, before_mask, after_mask, or
-                                * before:red, after:metadata, ... for the
-                                * files of a product                     */
-    const char *path;
-    char        sha256[65];    /* "" when hashing is off                 */
-    int64_t     size;
-    char        mtime[32];     /* UTC, ISO 8601                          */
-    int         hashable;      /* a local regular file                   */
-} input_file;
-
-/* SHA-256 is sequential within a file, so the files are hashed side by side,
- * largest first, one thread each up to MAX_HASHERS (and the run's threads):
- * a scene pair is two large files, and one thread took 1.4 s for the 2 GB of
- * an uncompressed 10980² pair while detection took 0.6 s. */
-enum { MAX_HASHERS = 8 };
-
-typedef struct hash_job {
-    input_file  in[MAX_INPUTS];
-    int         n, enabled;
-    int         order[MAX_INPUTS];         /* hashable inputs, largest first */
-    int         norder;
-    atomic_int  next;                      /* into order, taken by the hashers */
-    cnp_status  in_st[MAX_INPUTS];
-    char        in_msg[MAX_INPUTS][512];
-    pthread_t   thread[MAX_HASHERS];
-    struct hasher { struct hash_job *h; int id; } hasher[MAX_HASHERS];
-    int         nthreads;
-    double      t0, done_at[MAX_HASHERS];
-    cnp_status  st;                        /* after hash_finish: the first failure */
-    char        msg[1024];                 /* in input order, and why            */
-    double      seconds;                   /* until the last file was hashed     */
-} hash_job;
-
-static void *hash_files(void *arg)
-{
-    hash_job *h = ((struct hasher *)arg)->h;
-    const int id = ((struct hasher *)arg)->id;
-    for (int i; (i = atomic_fetch_add(&h->next, 1)) < h->norder;) {
-        const int k = h->order[i];
-        h->in_st[k] = cnp_sha256_file(h->in[k].path, h->in[k].sha256, &h->in[k].size);
-        if (h->in_st[k] != CNP_OK)
-            snprintf(h->in_msg[k], sizeof h->in_msg[k], "%s", cnp_err_msg());
-    }
-    h->done_at[id] = now_s();
-    return NULL;
-}
-
-/* Start up to `threads` hashers (at least one) on the hashable inputs. */
-static cnp_status hash_start(hash_job *h, int threads)
-{
-    for (int i = 0; i < h->n; i++)
-        if (h->in[i].hashable) {
-            int j = h->norder++;
-            for (; j > 0 && h->in[h->order[j - 1]].size < h->in[i].size; j--)
-                h->order[j] = h->order[j - 1];
-            h->order[j] = i;
-        }
-    atomic_init(&h->next, 0);
-    h->t0 = now_s();
-    const int want = threads < h->norder ? threads : h->norder;
-    for (int t = 0; t < want && t < MAX_HASHERS; t++) {
-        h->hasher[t] = (struct hasher){ h, t };
-        if (pthread_create(&h->thread[t], NULL, hash_files, &h->hasher[t]) != 0)
-            break;   /* fewer hashers take the same files */
-        h->nthreads++;
-    }
-    if (h->norder > 0 && h->nthreads == 0)
-        return cnp_err(CNP_E_NOMEM, "cannot start the hashing thread");
-    return CNP_OK;
-}
-
-/* Wait for the hashers; h->st and h->msg tell the first failure in input order. */
-static void hash_finish(hash_job *h)
-{
-    double end = h->t0;
-    for (int t = 0; t < h->nthreads; t++) {
-        pthread_join(h->thread[t], NULL);
-        if (h->done_at[t] > end)
-            end = h->done_at[t];
-    }
-    h->nthreads = 0;
-    h->seconds = end - h->t0;
-    h->st = CNP_OK;
-    for (int i = 0; i < h->n && h->st == CNP_OK; i++)
-        if (h->in_st[i] != CNP_OK) {
-            h->st = h->in_st[i];
-            snprintf(h->msg, sizeof h->msg, "%s", h->in_msg[i]);
-        }
-}
-
-static void add_input(hash_job *h, const char *role, const char *path)
-{
-    struct stat st;
-    if (h->n >= MAX_INPUTS)
-        return;
-    for (int i = 0; i < h->n; i++)
-        if (strcmp(h->in[i].path, path) == 0)
-            return;
-    input_file *f = &h->in[h->n++];
-    snprintf(f->role, sizeof f->role, "%s", role);
-    f->path = path;
-    if (strncmp(path, "/vsi", 4) != 0 && stat(path, &st) == 0) {
-        struct tm tm;
-        f->hashable = S_ISREG(st.st_mode);
-        f->size = f->hashable ? (int64_t)st.st_size : 0;
-        gmtime_r(&st.st_mtime, &tm);
-        strftime(f->mtime, sizeof f->mtime, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
-}
-
-/* The inputs as given, then the files a product was read from (its metadata,
- * band and quality files; an archive stands for its members). */
-static void hash_job_init(hash_job *h, const cnp_job *job, const cnp_scene sc[2])
-{
-    memset(h, 0, sizeof *h);
-    const char *roles[4] = { "before", "after", "before_mask", "after_mask" };
-    const char *paths[4] = { job->before, job->after, job->before_mask, job->after_mask };
-    for (int i = 0; i < 4; i++)
-        if (paths[i])
-            add_input(h, roles[i], paths[i]);
-    for (int d = 0; d < 2; d++) {
-        const cnp_product *p = sc[d].product;
-        for (size_t i = 0; p && i < p->nfiles; i++) {
-            char role[40];
-            snprintf(role, sizeof role, "%s:%s", roles[d], p->files[i].role);
-            add_input(h, role, p->files[i].path);
-        }
-    }
-    h->enabled = !job->no_hash;
-}
-
-/* run id: SHA-256 over the inputs' hashes (or sizes and times when hashing
- * is off) and the settings in INI form: the same evidence, the same id. */
-static void compute_run_id(const hash_job *h, const cnp_job *job, char out[65])
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-
-    out[0] = '\0';
-    if (!m)
-        return;
-    for (int i = 0; i < h->n; i++)
-        fprintf(m, "%s %s %lld %s\n", h->in[i].role, h->in[i].sha256, (long long)h->in[i].size,
-                h->enabled ? "" : h->in[i].mtime);
-    /* The thread count changes nothing in the outputs, so not the run id either. */
-    cnp_settings s = job->settings;
-    s.threads = 0;
-    cnp_settings_write_ini(&s, m);
-    fclose(m);
-    EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
-    free(buf);
-    for (unsigned int i = 0; i < mdlen && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* ---- run.json ------------------------------------------------------------ */
-
-typedef struct timings {
-    double open, detect, polygons, write, evidence, hash_wait, total;
-    double gpkg, geojson, csv, overview;   /* parts of write */
-} timings;
-
-static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
-{
-    cnp_json_object(j, key);
-    cnp_json_str(j, "name", cnp_path_base(sc->path));
-    cnp_json_str(j, "date", sc->date[0] ? sc->date : NULL);
-    cnp_json_str(j, "date_source", sc->date_source);
-    cnp_json_int(j, "width", sc->src_width);
-    cnp_json_int(j, "height", sc->src_height);
-    cnp_json_int(j, "bands", sc->nbands);
-    cnp_json_int(j, "red_band", sc->red);
-    cnp_json_int(j, "nir_band", sc->nir);
-    cnp_json_num(j, "scale", sc->radiometry.scale);
-    cnp_json_num(j, "offset", sc->radiometry.offset);
-    cnp_json_str(j, "scale_source", sc->scale_source);
-    if (sc->radiometry.has_nodata_red)
-        cnp_json_num(j, "nodata", sc->radiometry.nodata_red);
-    else
-        cnp_json_str(j, "nodata", NULL);
-    cnp_json_num(j, "saturated_dn", sc->radiometry.saturated_dn);
-    cnp_json_bool(j, "warped_to_before_grid", sc->warped);
-    /* What the input was understood as (cnp_product.h), and its mask. */
-    const cnp_product *p = sc->product;
-    if (p) {
-        cnp_json_object(j, "product");
-        cnp_json_str(j, "family", p->family);
-        cnp_json_str(j, "title", p->title);
-        cnp_json_str(j, "profile", p->profile);
-        cnp_json_str(j, "layout", p->layout);
-        cnp_json_str(j, "sensor", p->sensor[0] ? p->sensor : NULL);
-        cnp_json_str(j, "id", p->id[0] ? p->id : NULL);
-        cnp_json_str(j, "footprint", p->footprint[0] ? p->footprint : NULL);
-        cnp_json_str(j, "processing_baseline", p->baseline[0] ? p->baseline : NULL);
-        cnp_json_str(j, "scale_source", p->scale_source[0] ? p->scale_source : NULL);
-        cnp_json_close(j, '}');
-    } else {
-        cnp_json_str(j, "product", NULL);
-    }
-    cnp_json_str(j, "mask", sc->mask_path);
-    cnp_json_str(j, "mask_rule", p && sc->mask_path && sc->mask_src_path &&
-                 p->mask_path && strcmp(sc->mask_src_path, p->mask_path) == 0
-                 ? p->mask_text : sc->mask_path ? "[mask] invalid values" : NULL);
-    cnp_json_int(j, "mask_buffer_px", sc->mask_path ? sc->mask_buffer_px : 0);
-    cnp_json_close(j, '}');
-}
-
-static void json_settings(cnp_json *j, const cnp_job *job)
-{
-    const cnp_settings *s = &job->settings;
-    char list[1024];
-    cnp_settings_mask_list(s, list, sizeof list);
-
-    cnp_json_object(j, "settings");
-    cnp_json_str(j, "config", job->config_path);
-    cnp_json_int(j, "red", s->red_band);
-    cnp_json_int(j, "nir", s->nir_band);
-    cnp_json_int(j, "green", s->green_band);
-    cnp_json_int(j, "blue", s->blue_band);
-    if (s->have_scale) cnp_json_num(j, "scale", s->scale); else cnp_json_str(j, "scale", NULL);
-    if (s->have_offset) cnp_json_num(j, "offset", s->offset); else cnp_json_str(j, "offset", NULL);
-    cnp_json_num(j, "saturated_dn", s->saturated_dn);
-    cnp_json_str(j, "mask_invalid", list);
-    cnp_json_num(j, "forest_ndvi", s->forest_ndvi);
-    cnp_json_num(j, "ndvi_drop", s->ndvi_drop);
-    cnp_json_num(j, "high_confidence_drop", s->high_confidence_drop);
-    cnp_json_num(j, "min_area_ha", s->min_area_ha);
-    cnp_json_int(j, "connectivity", s->connectivity);
-    cnp_json_str(j, "date_before", s->date_before[0] ? s->date_before : NULL);
-    cnp_json_str(j, "date_after", s->date_after[0] ? s->date_after : NULL);
-    cnp_json_int(j, "overview_size", s->overview_size);
-    cnp_json_int(j, "threads", s->threads);
-    cnp_json_bool(j, "evidence", !job->no_evidence);
-    cnp_outputs_write_json(j, job->skip_outputs);
-    cnp_json_int(j, "max_chips", (int64_t)job->max_chips);
-    cnp_json_bool(j, "hash_inputs", !job->no_hash);
-    /* The settings exactly as `--config` reads them back (used by verify --rerun). */
-    char *ini = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&ini, &len);
-    if (m) {
-        cnp_settings_write_ini(s, m);
-        fclose(m);
-        cnp_json_str(j, "ini", ini);
-        free(ini);
-    }
-    cnp_json_close(j, '}');
-}
-
-typedef struct staging staging;
-static cnp_status json_outputs(cnp_json *j, const staging *sg);
-
-static cnp_status write_run_json(const char *path, const cnp_job *job, const cnp_scene sc[2],
-                                 const int win[4], const cnp_result *res, timings *t,
-                                 const char *started, const hash_job *h, const char *run_id,
-                                 const staging *sg, const cnp_evidence_ctx *ev)
-{
-    FILE *f = fopen(path, "w");
-    cnp_json j;
-    cnp_status st = CNP_OK;
-    char finished[32];
-    struct rusage ru;
-
-    if (!f)
-        return cnp_err(CNP_E_IO, "cannot write '%s': %s", path, strerror(errno));
-    cnp_json_begin(&j, f);
-    cnp_json_str(&j, "program", "canopy");
-    cnp_json_str(&j, "version", cnp_version);
-    cnp_json_str(&j, "command", "detect");
-    cnp_json_str(&j, "run_id", run_id);
-    cnp_json_array(&j, "command_line");
-    for (int i = 0; i < job->argc; i++)
-        cnp_json_str(&j, NULL, job->argv[i]);
-    cnp_json_close(&j, ']');
-    char cwd[4096];
-    cnp_json_str(&j, "working_directory", getcwd(cwd, sizeof cwd) ? cwd : NULL);
-    cnp_json_str(&j, "started_utc", started);
-
-    cnp_json_array(&j, "inputs");
-    for (int i = 0; i < h->n; i++) {
-        cnp_json_object(&j, NULL);
-        cnp_json_str(&j, "role", h->in[i].role);
-        cnp_json_str(&j, "path", h->in[i].path);
-        cnp_json_int(&j, "size", h->in[i].size);
-        cnp_json_str(&j, "modified_utc", h->in[i].mtime);
-        cnp_json_str(&j, "sha256", h->enabled && h->in[i].hashable ? h->in[i].sha256 : NULL);
-        cnp_json_close(&j, '}');
-    }
-    cnp_json_close(&j, ']');
-
-    json_scene(&j, "before", &sc[0]);
-    json_scene(&j, "after", &sc[1]);
-    json_settings(&j, job);
-
-    cnp_json_object(&j, "grid");
-    cnp_json_str(&j, "crs_wkt", sc[0].wkt);
-    cnp_json_array(&j, "geotransform");
-    for (int i = 0; i < 6; i++)
-        cnp_json_num(&j, NULL, sc[0].gt[i]);
-    cnp_json_close(&j, ']');
-    cnp_json_array(&j, "window");
-    for (int i = 0; i < 4; i++)
-        cnp_json_int(&j, NULL, win[i]);
-    cnp_json_close(&j, ']');
-    cnp_json_num(&j, "pixel_area_m2", res->pixel_area_m2);
-    cnp_json_int(&j, "min_alert_pixels", res->min_pixels);
-    cnp_json_close(&j, '}');
-
-    cnp_json_object(&j, "counts");
-    cnp_json_int(&j, "alerts", (int64_t)res->nalerts);
-    cnp_json_int(&j, "loss_pixels", res->loss_pixels);
-    cnp_json_int(&j, "loss_pixels_in_alerts", res->loss_pixels_in_alerts);
-    cnp_json_int(&j, "loss_components", res->components);
-    cnp_json_int(&j, "loss_components_below_min_area", res->components - (int64_t)res->nalerts);
-    cnp_json_int(&j, "window_pixels", res->window_pixels);
-    cnp_json_int(&j, "observed_pixels", res->observed_pixels);
-    cnp_json_int(&j, "unobserved_pixels", res->unobserved_pixels);
-    cnp_json_int(&j, "forest_pixels", res->forest_pixels);
-    cnp_json_int(&j, "chips", (int64_t)ev->chips_written);
-    cnp_json_int(&j, "chips_left_out", (int64_t)ev->chips_left_out);
-    cnp_json_close(&j, '}');
-    cnp_json_num(&j, "total_alert_area_ha", round_to(res->total_area_ha, 1e4));
-    cnp_json_num(&j, "observed_area_ha",
-                 round_to((double)res->observed_pixels * res->pixel_area_m2 / 1e4, 1e4));
-    cnp_json_num(&j, "unobserved_area_ha",
-                 round_to((double)res->unobserved_pixels * res->pixel_area_m2 / 1e4, 1e4));
-
-    if ((st = json_outputs(&j, sg)) != CNP_OK)
-        goto done;
-
-    t->total = t->open + t->detect + t->polygons + t->write + t->evidence + t->hash_wait;
-    cnp_json_object(&j, "timings_s");
-    cnp_json_num(&j, "open", round_to(t->open, 1e4));
-    cnp_json_num(&j, "detect", round_to(t->detect, 1e4));
-    cnp_json_num(&j, "polygons", round_to(t->polygons, 1e4));
-    cnp_json_num(&j, "write", round_to(t->write, 1e4));
-    cnp_json_num(&j, "write_gpkg", round_to(t->gpkg, 1e4));
-    cnp_json_num(&j, "write_geojson", round_to(t->geojson, 1e4));
-    cnp_json_num(&j, "write_csv", round_to(t->csv, 1e4));
-    cnp_json_num(&j, "write_overview", round_to(t->overview, 1e4));
-    cnp_json_num(&j, "evidence", round_to(t->evidence, 1e4));
-    cnp_json_num(&j, "hash_inputs", round_to(h->seconds, 1e4));
-    cnp_json_num(&j, "hash_wait", round_to(t->hash_wait, 1e4));
-    cnp_json_num(&j, "total", round_to(t->total, 1e4));
-    cnp_json_close(&j, '}');
-    getrusage(RUSAGE_SELF, &ru);
-    cnp_json_num(&j, "peak_rss_mb", round_to((double)ru.ru_maxrss / 1024.0, 10));
-    cnp_json_int(&j, "threads", res->threads);
-    cnp_json_int(&j, "strip_height", res->strip_height);
-    cnp_json_int(&j, "tile_width", res->tile_width);
-    cnp_json_object(&j, "memory");
-    if (job->max_memory_mb > 0)
-        cnp_json_int(&j, "max_memory_mb", job->max_memory_mb);
-    else
-        cnp_json_str(&j, "max_memory_mb", NULL);
-    cnp_json_num(&j, "planned_mb", round_to(res->memory_estimate_mb, 10));
-    cnp_json_int(&j, "gdal_cache_mb", res->gdal_cache_mb);
-    cnp_json_num(&j, "peak_rss_mb", round_to((double)ru.ru_maxrss / 1024.0, 10));
-    cnp_json_close(&j, '}');
-    cnp_json_object(&j, "software");
-    cnp_json_str(&j, "canopy", cnp_version);
-    cnp_json_str(&j, "compiler", "gcc " __VERSION__);
-    cnp_json_str(&j, "gdal", GDALVersionInfo("RELEASE_NAME"));
-    char pj[32];
-    snprintf(pj, sizeof pj, "%d.%d.%d", PROJ_VERSION_MAJOR, PROJ_VERSION_MINOR, PROJ_VERSION_PATCH);
-    cnp_json_str(&j, "proj", pj);
-    cnp_json_str(&j, "libpng", png_get_libpng_ver(NULL));
-    cnp_json_close(&j, '}');
-    utc_now(finished);
-    cnp_json_str(&j, "finished_utc", finished);
-    cnp_json_end(&j);
-
-done:
-    if (fclose(f) != 0 && st == CNP_OK)
-        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, strerror(errno));
-    return st;
-}
-
-/* ---- the staging folder ---------------------------------------------------- */
-
-struct staging {
-    char     dir[4096];    /* OUTDIR/.canopy-tmp-PID */
-    int      created_outdir;
-    int      evidence;     /* evidence outputs are part of this run */
-    unsigned skip;         /* CNP_OUT_* products this run does not write */
-};
-
-/* Files of a run, in the order they are moved into OUTDIR; run.json last: its
- * presence says the set is complete. `evidence` marks the optional ones,
- * `product` the four that --outputs chooses from (0 for the others). */
-static const struct { const char *name; int evidence; unsigned product; } outputs[] = {
-    { "alerts.gpkg", 0, CNP_OUT_GPKG }, { "alerts.geojson", 0, CNP_OUT_GEOJSON },
-    { "alerts.csv", 0, CNP_OUT_CSV },   { "overview.png", 0, CNP_OUT_OVERVIEW },
-    { "alerts.kmz", 1, 0 },             { "report.html", 1, 0 },
-    { "evidence", 1, 0 },               { "run.json", 0, 0 },
-};
-enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
-
-static int staging_writes(const staging *sg, int i)
-{
-    return !(outputs[i].evidence && !sg->evidence) && !(outputs[i].product & sg->skip);
-}
-
-static cnp_status staging_open(staging *sg, const char *outdir, int evidence, unsigned skip)
-{
-    struct stat stt;
-    memset(sg, 0, sizeof *sg);
-    sg->evidence = evidence;
-    sg->skip = skip;
-    if (stat(outdir, &stt) != 0) {
-        if (mkdir(outdir, 0777) != 0)
-            return cnp_err(CNP_E_IO, "cannot create output folder '%s': %s", outdir,
-                           strerror(errno));
-        sg->created_outdir = 1;
-    } else if (!S_ISDIR(stt.st_mode)) {
-        return cnp_err(CNP_E_IO, "output '%s' exists and is not a folder", outdir);
-    }
-    snprintf(sg->dir, sizeof sg->dir, "%s/.canopy-tmp-%ld", outdir, (long)getpid());
-    if (mkdir(sg->dir, 0777) != 0) {
-        const int e = errno;
-        if (sg->created_outdir)
-            rmdir(outdir);
-        return cnp_err(CNP_E_IO, "cannot write in output folder '%s': %s", outdir, strerror(e));
-    }
-    return CNP_OK;
-}
-
-static void staging_path(const staging *sg, const char *name, char *out, size_t size)
-{
-    snprintf(out, size, "%s/%s", sg->dir, name);
-}
+/* ---- products ---------------------------------------------------------- */
 
 /* One of the four outputs every run writes, into the staging folder. */
-static cnp_status write_one_product(int which, const staging *sg, const cnp_result *res,
+static cnp_status write_one_product(int which, const cnp_staging *sg, const cnp_result *res,
                                     const cnp_scene sc[2], const cnp_evidence_ctx *ev,
-                                    const cnp_overview *ov, timings *t)
+                                    const cnp_overview *ov, cnp_timings *t)
 {
     char path[4200];   /* staging dir + name */
-    const double t0 = now_s();
+    const double t0 = cnp_now_s();
     cnp_status st;
 
-    staging_path(sg, cnp_output_file(which), path, sizeof path);
+    cnp_staging_path(sg, cnp_output_file(which), path, sizeof path);
     switch (which) {
-    case 0:  st = cnp_write_gpkg(path, res, &sc[0], &sc[1]);    t->gpkg = now_s() - t0;     break;
-    case 1:  st = cnp_write_geojson(path, res, &sc[0], &sc[1]); t->geojson = now_s() - t0;  break;
-    case 2:  st = cnp_write_csv(path, ev);                      t->csv = now_s() - t0;      break;
-    default: st = cnp_write_overview(path, ov, &sc[1], res);    t->overview = now_s() - t0; break;
+    case 0:  st = cnp_write_gpkg(path, res, &sc[0], &sc[1]);    t->gpkg = cnp_now_s() - t0;     break;
+    case 1:  st = cnp_write_geojson(path, res, &sc[0], &sc[1]); t->geojson = cnp_now_s() - t0;  break;
+    case 2:  st = cnp_write_csv(path, ev);                      t->csv = cnp_now_s() - t0;      break;
+    default: st = cnp_write_overview(path, ov, &sc[1], res);    t->overview = cnp_now_s() - t0; break;
     }
     return st;
 }
@@ -1418,9 +968,9 @@ static cnp_status write_one_product(int which, const staging *sg, const cnp_resu
  * three or more the quicklook has its own too. Each file is deterministic on
  * its own, so the order they finish in changes nothing. The first failure in
  * product order is reported. */
-static cnp_status write_products(const staging *sg, const cnp_result *res, const cnp_scene sc[2],
+static cnp_status write_products(const cnp_staging *sg, const cnp_result *res, const cnp_scene sc[2],
                                  const cnp_evidence_ctx *ev, const cnp_overview *ov, int nthreads,
-                                 timings *t)
+                                 cnp_timings *t)
 {
     static const int lanes[2][3][4] = {
         { { 1, -1 }, { 3, 0, 2, -1 }, { -1 } },   /* 1 or 2 threads */
@@ -1451,127 +1001,6 @@ static cnp_status write_products(const staging *sg, const cnp_result *res, const
     return CNP_OK;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Remove everything we staged, and OUTDIR if we made it. */
-static void staging_abort(staging *sg, const char *outdir)
-{
-    remove_tree(sg->dir);
-    if (sg->created_outdir)
-        rmdir(outdir);
-}
-
-/* Move the run's files into OUTDIR. What an earlier run left there under the
- * name of an output this run does not write is removed: OUTDIR then holds
- * one run's outputs, all listed in its run.json. */
-static cnp_status staging_commit(staging *sg, const char *outdir)
-{
-    char from[4200], to[4200];
-    for (int i = 0; i < N_OUTPUTS; i++) {
-        snprintf(to, sizeof to, "%s/%s", outdir, outputs[i].name);
-        if (!staging_writes(sg, i)) {
-            remove_tree(to);
-            continue;
-        }
-        staging_path(sg, outputs[i].name, from, sizeof from);
-        /* A folder cannot replace a non-empty folder: drop the old evidence. */
-        if (strcmp(outputs[i].name, "evidence") == 0)
-            remove_tree(to);
-        if (rename(from, to) != 0)
-            return cnp_err(CNP_E_IO, "cannot move '%s' into '%s': %s", outputs[i].name, outdir,
-                           strerror(errno));
-    }
-    rmdir(sg->dir);
-    return CNP_OK;
-}
-
-/* Hash every staged output but run.json (which lists them). */
-typedef struct out_walk { cnp_json *j; size_t prefix; cnp_status st; } out_walk;
-static _Thread_local out_walk *walk_ctx;
-
-static int hash_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)ftw;
-    if (flag != FTW_F)
-        return 0;
-    const char *rel = path + walk_ctx->prefix;
-    if (strcmp(rel, "run.json") == 0)
-        return 0;
-    char hex[65];
-    int64_t size = 0;
-    if ((walk_ctx->st = cnp_sha256_file(path, hex, &size)) != CNP_OK)
-        return 1;
-    cnp_json_object(walk_ctx->j, NULL);
-    cnp_json_str(walk_ctx->j, "path", rel);
-    cnp_json_int(walk_ctx->j, "size", size);
-    cnp_json_str(walk_ctx->j, "sha256", hex);
-    cnp_json_close(walk_ctx->j, '}');
-    return 0;
-}
-
-/* nftw's order depends on the file system; list outputs in a fixed order. */
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char **list_files;
-static size_t list_n, list_cap;
-
-static int list_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)ftw;
-    if (flag != FTW_F)
-        return 0;
-    if (list_n == list_cap) {
-        size_t cap = list_cap ? 2 * list_cap : 64;
-        char **p = realloc(list_files, cap * sizeof *p);
-        if (!p)
-            return 1;
-        list_files = p;
-        list_cap = cap;
-    }
-    list_files[list_n] = strdup(path);
-    return list_files[list_n++] ? 0 : 1;
-}
-
-static cnp_status json_outputs(cnp_json *j, const staging *sg)
-{
-    out_walk w = { j, strlen(sg->dir) + 1, CNP_OK };
-    cnp_status st = CNP_OK;
-
-    walk_ctx = &w;
-    list_n = 0;
-    if (nftw(sg->dir, list_entry, 16, FTW_PHYS) != 0)
-        st = cnp_err(CNP_E_NOMEM, "cannot list the outputs");
-    if (st == CNP_OK) {
-        qsort(list_files, list_n, sizeof *list_files, cmp_str);
-        cnp_json_array(j, "outputs");
-        for (size_t i = 0; i < list_n && st == CNP_OK; i++) {
-            struct stat stt;
-            stat(list_files[i], &stt);
-            if (hash_entry(list_files[i], &stt, FTW_F, NULL))
-                st = w.st;
-        }
-        cnp_json_close(j, ']');
-    }
-    for (size_t i = 0; i < list_n; i++)
-        free(list_files[i]);
-    free(list_files);
-    list_files = NULL;
-    list_n = list_cap = 0;
-    return st;
-}
-
 /* ---- the command -------------------------------------------------------- */
 
 cnp_status cnp_detect_run(const cnp_job *job)
@@ -1582,14 +1011,14 @@ cnp_status cnp_detect_run(const cnp_job *job)
     piece_vec pieces = { 0 };
     cnp_result res;
     cnp_overview ov;
-    staging sg;
-    hash_job hj;
+    cnp_staging sg;
+    cnp_inputs hj;
     int hashing = 0, staged = 0, win[4] = { 0 };
-    timings t = { 0 };
+    cnp_timings t = { 0 };
     char started[32], path[4200], run_id[65] = "";
     cnp_evidence_ctx ev;
     cnp_status st;
-    double t0 = now_s();
+    double t0 = cnp_now_s();
 
     if ((st = cnp_outputs_check(job->skip_outputs, job->no_evidence)) != CNP_OK)
         return st;
@@ -1598,7 +1027,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     memset(&ov, 0, sizeof ov);
     memset(&ev, 0, sizeof ev);
     cnp_runs_init(&runs);
-    utc_now(started);
+    cnp_utc_now(started);
 
     if ((st = cnp_scene_open(&sc[0], "BEFORE", job->before, job->before_mask, s,
                              s->date_before)) != CNP_OK ||
@@ -1609,9 +1038,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
 
     /* Hash the inputs (and the files of products) on threads of their own
      * while the scenes are processed. */
-    hash_job_init(&hj, job, sc);
+    cnp_inputs_init(&hj, job, sc);
     if (hj.enabled) {
-        if ((st = hash_start(&hj, s->threads > 0 ? s->threads : omp_get_num_procs())) != CNP_OK)
+        if ((st = cnp_inputs_start(&hj, s->threads > 0 ? s->threads : omp_get_num_procs())) != CNP_OK)
             goto done;
         hashing = 1;
     }
@@ -1657,9 +1086,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
     res.threads = nthreads;
     res.strip_height = c.strip_h;
     res.tile_width = c.tile_w;
-    t.open = now_s() - t0;
+    t.open = cnp_now_s() - t0;
 
-    t0 = now_s();
+    t0 = cnp_now_s();
     cnp_change_counts counts = { 0 };
     if ((st = detect_strips(&c, nthreads, &runs, &pieces, &counts)) != CNP_OK)
         goto done;
@@ -1669,32 +1098,32 @@ cnp_status cnp_detect_run(const cnp_job *job)
     res.observed_pixels = counts.other + counts.forest + counts.loss;
     res.forest_pixels = counts.forest + counts.loss;
     res.window_pixels = (int64_t)win[2] * win[3];
-    t.detect = now_s() - t0;
+    t.detect = cnp_now_s() - t0;
     if (res.observed_pixels == 0) {
         st = cnp_err(CNP_E_DATA, "no pixel is observed in both scenes (all nodata, masked or "
                      "invalid): nothing can be compared");
         goto done;
     }
 
-    t0 = now_s();
+    t0 = cnp_now_s();
     if ((st = build_alerts(job, &sc[0], &sc[1], win, &runs, &pieces, nthreads, &res)) != CNP_OK)
         goto done;
-    t.polygons = now_s() - t0;
+    t.polygons = cnp_now_s() - t0;
 
-    t0 = now_s();
+    t0 = cnp_now_s();
     if (hashing) {
-        hash_finish(&hj);
+        cnp_inputs_finish(&hj);
         hashing = 0;
         if (hj.st != CNP_OK) {
             st = cnp_err(hj.st, "%s", hj.msg);
             goto done;
         }
     }
-    t.hash_wait = now_s() - t0;
-    compute_run_id(&hj, job, run_id);
+    t.hash_wait = cnp_now_s() - t0;
+    cnp_inputs_run_id(&hj, job, run_id);
 
-    t0 = now_s();
-    if ((st = staging_open(&sg, job->outdir, !job->no_evidence, job->skip_outputs)) != CNP_OK)
+    t0 = cnp_now_s();
+    if ((st = cnp_staging_open(&sg, job->outdir, !job->no_evidence, job->skip_outputs)) != CNP_OK)
         goto done;
     staged = 1;
     /* GeoPackage stamps the current time into gpkg_contents; pin it so that the
@@ -1718,31 +1147,31 @@ cnp_status cnp_detect_run(const cnp_job *job)
     }
     if ((st = write_products(&sg, &res, sc, &ev, &ov, nthreads, &t)) != CNP_OK)
         goto done;
-    t.write = now_s() - t0;
+    t.write = cnp_now_s() - t0;
 
-    t0 = now_s();
+    t0 = cnp_now_s();
     if (!job->no_evidence) {
-        staging_path(&sg, "evidence", path, sizeof path);
+        cnp_staging_path(&sg, "evidence", path, sizeof path);
         if (mkdir(path, 0777) != 0) {
             st = cnp_err(CNP_E_IO, "cannot create '%s': %s", path, strerror(errno));
             goto done;
         }
         if ((st = cnp_evidence_chips(sg.dir, &ev)) != CNP_OK)
             goto done;
-        staging_path(&sg, "alerts.kmz", path, sizeof path);
+        cnp_staging_path(&sg, "alerts.kmz", path, sizeof path);
         if ((st = cnp_write_kmz(path, sg.dir, &ev)) != CNP_OK)
             goto done;
-        staging_path(&sg, "report.html", path, sizeof path);
+        cnp_staging_path(&sg, "report.html", path, sizeof path);
         if ((st = cnp_write_report(path, &ev)) != CNP_OK)
             goto done;
     }
-    t.evidence = now_s() - t0;
+    t.evidence = cnp_now_s() - t0;
 
-    staging_path(&sg, "run.json", path, sizeof path);
-    if ((st = write_run_json(path, job, sc, win, &res, &t, started, &hj, run_id, &sg, &ev)) !=
+    cnp_staging_path(&sg, "run.json", path, sizeof path);
+    if ((st = cnp_write_run_json(path, job, sc, win, &res, &t, started, &hj, run_id, &sg, &ev)) !=
         CNP_OK)
         goto done;
-    if ((st = staging_commit(&sg, job->outdir)) != CNP_OK)
+    if ((st = cnp_staging_commit(&sg, job->outdir)) != CNP_OK)
         goto done;
     staged = 0;
 
@@ -1755,10 +1184,10 @@ cnp_status cnp_detect_run(const cnp_job *job)
 
 done:
     if (hashing)
-        hash_finish(&hj);
+        cnp_inputs_finish(&hj);
     CPLSetConfigOption("OGR_CURRENT_DATE", NULL);
     if (staged)
-        staging_abort(&sg, job->outdir);
+        cnp_staging_abort(&sg, job->outdir);
     free(ev.has_chip);
     free_result(&res);
     cnp_overview_free(&ov);

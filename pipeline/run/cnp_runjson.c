@@ -1,0 +1,236 @@
+/* pipeline/run/cnp_runjson.c - run.json: the record of what a detect run
+ * read, with which settings, what it found and wrote, and how long it took. */
+#include "cnp_runjson.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <gdal.h>
+#include <png.h>
+#include <proj.h>
+
+#include "cnp_err.h"
+#include "cnp_fs.h"
+#include "cnp_json.h"
+#include "cnp_num.h"
+#include "cnp_outlist.h"
+#include "cnp_product.h"
+#include "cnp_version.h"
+
+
+static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
+{
+    cnp_json_object(j, key);
+    cnp_json_str(j, "name", cnp_path_base(sc->path));
+    cnp_json_str(j, "date", sc->date[0] ? sc->date : NULL);
+    cnp_json_str(j, "date_source", sc->date_source);
+    cnp_json_int(j, "width", sc->src_width);
+    cnp_json_int(j, "height", sc->src_height);
+    cnp_json_int(j, "bands", sc->nbands);
+    cnp_json_int(j, "red_band", sc->red);
+    cnp_json_int(j, "nir_band", sc->nir);
+    cnp_json_num(j, "scale", sc->radiometry.scale);
+    cnp_json_num(j, "offset", sc->radiometry.offset);
+    cnp_json_str(j, "scale_source", sc->scale_source);
+    if (sc->radiometry.has_nodata_red)
+        cnp_json_num(j, "nodata", sc->radiometry.nodata_red);
+    else
+        cnp_json_str(j, "nodata", NULL);
+    cnp_json_num(j, "saturated_dn", sc->radiometry.saturated_dn);
+    cnp_json_bool(j, "warped_to_before_grid", sc->warped);
+    /* What the input was understood as (cnp_product.h), and its mask. */
+    const cnp_product *p = sc->product;
+    if (p) {
+        cnp_json_object(j, "product");
+        cnp_json_str(j, "family", p->family);
+        cnp_json_str(j, "title", p->title);
+        cnp_json_str(j, "profile", p->profile);
+        cnp_json_str(j, "layout", p->layout);
+        cnp_json_str(j, "sensor", p->sensor[0] ? p->sensor : NULL);
+        cnp_json_str(j, "id", p->id[0] ? p->id : NULL);
+        cnp_json_str(j, "footprint", p->footprint[0] ? p->footprint : NULL);
+        cnp_json_str(j, "processing_baseline", p->baseline[0] ? p->baseline : NULL);
+        cnp_json_str(j, "scale_source", p->scale_source[0] ? p->scale_source : NULL);
+        cnp_json_close(j, '}');
+    } else {
+        cnp_json_str(j, "product", NULL);
+    }
+    cnp_json_str(j, "mask", sc->mask_path);
+    cnp_json_str(j, "mask_rule", p && sc->mask_path && sc->mask_src_path &&
+                 p->mask_path && strcmp(sc->mask_src_path, p->mask_path) == 0
+                 ? p->mask_text : sc->mask_path ? "[mask] invalid values" : NULL);
+    cnp_json_int(j, "mask_buffer_px", sc->mask_path ? sc->mask_buffer_px : 0);
+    cnp_json_close(j, '}');
+}
+
+static void json_settings(cnp_json *j, const cnp_job *job)
+{
+    const cnp_settings *s = &job->settings;
+    char list[1024];
+    cnp_settings_mask_list(s, list, sizeof list);
+
+    cnp_json_object(j, "settings");
+    cnp_json_str(j, "config", job->config_path);
+    cnp_json_int(j, "red", s->red_band);
+    cnp_json_int(j, "nir", s->nir_band);
+    cnp_json_int(j, "green", s->green_band);
+    cnp_json_int(j, "blue", s->blue_band);
+    if (s->have_scale) cnp_json_num(j, "scale", s->scale); else cnp_json_str(j, "scale", NULL);
+    if (s->have_offset) cnp_json_num(j, "offset", s->offset); else cnp_json_str(j, "offset", NULL);
+    cnp_json_num(j, "saturated_dn", s->saturated_dn);
+    cnp_json_str(j, "mask_invalid", list);
+    cnp_json_num(j, "forest_ndvi", s->forest_ndvi);
+    cnp_json_num(j, "ndvi_drop", s->ndvi_drop);
+    cnp_json_num(j, "high_confidence_drop", s->high_confidence_drop);
+    cnp_json_num(j, "min_area_ha", s->min_area_ha);
+    cnp_json_int(j, "connectivity", s->connectivity);
+    cnp_json_str(j, "date_before", s->date_before[0] ? s->date_before : NULL);
+    cnp_json_str(j, "date_after", s->date_after[0] ? s->date_after : NULL);
+    cnp_json_int(j, "overview_size", s->overview_size);
+    cnp_json_int(j, "threads", s->threads);
+    cnp_json_bool(j, "evidence", !job->no_evidence);
+    cnp_outputs_write_json(j, job->skip_outputs);
+    cnp_json_int(j, "max_chips", (int64_t)job->max_chips);
+    cnp_json_bool(j, "hash_inputs", !job->no_hash);
+    /* The settings exactly as `--config` reads them back (used by verify --rerun). */
+    char *ini = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&ini, &len);
+    if (m) {
+        cnp_settings_write_ini(s, m);
+        fclose(m);
+        cnp_json_str(j, "ini", ini);
+        free(ini);
+    }
+    cnp_json_close(j, '}');
+}
+
+cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_scene sc[2],
+                                 const int win[4], const cnp_result *res, cnp_timings *t,
+                                 const char *started, const cnp_inputs *h, const char *run_id,
+                                 const cnp_staging *sg, const cnp_evidence_ctx *ev)
+{
+    FILE *f = fopen(path, "w");
+    cnp_json j;
+    cnp_status st = CNP_OK;
+    char finished[32];
+    struct rusage ru;
+
+    if (!f)
+        return cnp_err(CNP_E_IO, "cannot write '%s': %s", path, strerror(errno));
+    cnp_json_begin(&j, f);
+    cnp_json_str(&j, "program", "canopy");
+    cnp_json_str(&j, "version", cnp_version);
+    cnp_json_str(&j, "command", "detect");
+    cnp_json_str(&j, "run_id", run_id);
+    cnp_json_array(&j, "command_line");
+    for (int i = 0; i < job->argc; i++)
+        cnp_json_str(&j, NULL, job->argv[i]);
+    cnp_json_close(&j, ']');
+    char cwd[4096];
+    cnp_json_str(&j, "working_directory", getcwd(cwd, sizeof cwd) ? cwd : NULL);
+    cnp_json_str(&j, "started_utc", started);
+
+    cnp_json_array(&j, "inputs");
+    for (int i = 0; i < h->n; i++) {
+        cnp_json_object(&j, NULL);
+        cnp_json_str(&j, "role", h->in[i].role);
+        cnp_json_str(&j, "path", h->in[i].path);
+        cnp_json_int(&j, "size", h->in[i].size);
+        cnp_json_str(&j, "modified_utc", h->in[i].mtime);
+        cnp_json_str(&j, "sha256", h->enabled && h->in[i].hashable ? h->in[i].sha256 : NULL);
+        cnp_json_close(&j, '}');
+    }
+    cnp_json_close(&j, ']');
+
+    json_scene(&j, "before", &sc[0]);
+    json_scene(&j, "after", &sc[1]);
+    json_settings(&j, job);
+
+    cnp_json_object(&j, "grid");
+    cnp_json_str(&j, "crs_wkt", sc[0].wkt);
+    cnp_json_array(&j, "geotransform");
+    for (int i = 0; i < 6; i++)
+        cnp_json_num(&j, NULL, sc[0].gt[i]);
+    cnp_json_close(&j, ']');
+    cnp_json_array(&j, "window");
+    for (int i = 0; i < 4; i++)
+        cnp_json_int(&j, NULL, win[i]);
+    cnp_json_close(&j, ']');
+    cnp_json_num(&j, "pixel_area_m2", res->pixel_area_m2);
+    cnp_json_int(&j, "min_alert_pixels", res->min_pixels);
+    cnp_json_close(&j, '}');
+
+    cnp_json_object(&j, "counts");
+    cnp_json_int(&j, "alerts", (int64_t)res->nalerts);
+    cnp_json_int(&j, "loss_pixels", res->loss_pixels);
+    cnp_json_int(&j, "loss_pixels_in_alerts", res->loss_pixels_in_alerts);
+    cnp_json_int(&j, "loss_components", res->components);
+    cnp_json_int(&j, "loss_components_below_min_area", res->components - (int64_t)res->nalerts);
+    cnp_json_int(&j, "window_pixels", res->window_pixels);
+    cnp_json_int(&j, "observed_pixels", res->observed_pixels);
+    cnp_json_int(&j, "unobserved_pixels", res->unobserved_pixels);
+    cnp_json_int(&j, "forest_pixels", res->forest_pixels);
+    cnp_json_int(&j, "chips", (int64_t)ev->chips_written);
+    cnp_json_int(&j, "chips_left_out", (int64_t)ev->chips_left_out);
+    cnp_json_close(&j, '}');
+    cnp_json_num(&j, "total_alert_area_ha", cnp_round_to(res->total_area_ha, 1e4));
+    cnp_json_num(&j, "observed_area_ha",
+                 cnp_round_to((double)res->observed_pixels * res->pixel_area_m2 / 1e4, 1e4));
+    cnp_json_num(&j, "unobserved_area_ha",
+                 cnp_round_to((double)res->unobserved_pixels * res->pixel_area_m2 / 1e4, 1e4));
+
+    if ((st = cnp_staging_json_outputs(&j, sg)) != CNP_OK)
+        goto done;
+
+    t->total = t->open + t->detect + t->polygons + t->write + t->evidence + t->hash_wait;
+    cnp_json_object(&j, "timings_s");
+    cnp_json_num(&j, "open", cnp_round_to(t->open, 1e4));
+    cnp_json_num(&j, "detect", cnp_round_to(t->detect, 1e4));
+    cnp_json_num(&j, "polygons", cnp_round_to(t->polygons, 1e4));
+    cnp_json_num(&j, "write", cnp_round_to(t->write, 1e4));
+    cnp_json_num(&j, "write_gpkg", cnp_round_to(t->gpkg, 1e4));
+    cnp_json_num(&j, "write_geojson", cnp_round_to(t->geojson, 1e4));
+    cnp_json_num(&j, "write_csv", cnp_round_to(t->csv, 1e4));
+    cnp_json_num(&j, "write_overview", cnp_round_to(t->overview, 1e4));
+    cnp_json_num(&j, "evidence", cnp_round_to(t->evidence, 1e4));
+    cnp_json_num(&j, "hash_inputs", cnp_round_to(h->seconds, 1e4));
+    cnp_json_num(&j, "hash_wait", cnp_round_to(t->hash_wait, 1e4));
+    cnp_json_num(&j, "total", cnp_round_to(t->total, 1e4));
+    cnp_json_close(&j, '}');
+    getrusage(RUSAGE_SELF, &ru);
+    cnp_json_num(&j, "peak_rss_mb", cnp_round_to((double)ru.ru_maxrss / 1024.0, 10));
+    cnp_json_int(&j, "threads", res->threads);
+    cnp_json_int(&j, "strip_height", res->strip_height);
+    cnp_json_int(&j, "tile_width", res->tile_width);
+    cnp_json_object(&j, "memory");
+    if (job->max_memory_mb > 0)
+        cnp_json_int(&j, "max_memory_mb", job->max_memory_mb);
+    else
+        cnp_json_str(&j, "max_memory_mb", NULL);
+    cnp_json_num(&j, "planned_mb", cnp_round_to(res->memory_estimate_mb, 10));
+    cnp_json_int(&j, "gdal_cache_mb", res->gdal_cache_mb);
+    cnp_json_num(&j, "peak_rss_mb", cnp_round_to((double)ru.ru_maxrss / 1024.0, 10));
+    cnp_json_close(&j, '}');
+    cnp_json_object(&j, "software");
+    cnp_json_str(&j, "canopy", cnp_version);
+    cnp_json_str(&j, "compiler", "gcc " __VERSION__);
+    cnp_json_str(&j, "gdal", GDALVersionInfo("RELEASE_NAME"));
+    char pj[32];
+    snprintf(pj, sizeof pj, "%d.%d.%d", PROJ_VERSION_MAJOR, PROJ_VERSION_MINOR, PROJ_VERSION_PATCH);
+    cnp_json_str(&j, "proj", pj);
+    cnp_json_str(&j, "libpng", png_get_libpng_ver(NULL));
+    cnp_json_close(&j, '}');
+    cnp_utc_now(finished);
+    cnp_json_str(&j, "finished_utc", finished);
+    cnp_json_end(&j);
+
+done:
+    if (fclose(f) != 0 && st == CNP_OK)
+        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, strerror(errno));
+    return st;
+}
+
