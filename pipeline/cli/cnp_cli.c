@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gdal.h>
 
@@ -280,6 +281,8 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
     job.before = argv[optind];
     job.after = argv[optind + 1];
 
+    if (!job.quiet && isatty(STDERR_FILENO))
+        job.progress = GDALTermProgress;
     GDALAllRegister();
     cnp_err_install_gdal_handler(0);
     st = cnp_detect_run(&job);

@@ -16,8 +16,8 @@ typedef struct cnp_alert {
     double  centroid_x, centroid_y;       /* scene CRS                           */
     double  centroid_lon, centroid_lat;   /* WGS84                               */
     int     high_confidence;
-    void   *geom;                         /* OGRGeometryH, MultiPolygon, scene CRS */
-    void   *geom_wgs84;                   /* the same in WGS84 (lon, lat), built from the
+    struct cnp_geometry *geom;            /* MultiPolygon, scene CRS (io/cnp_geom.h) */
+    struct cnp_geometry *geom_wgs84;      /* the same in WGS84 (lon, lat), built from the
                                            * points the geodesic area was computed on */
 } cnp_alert;
 
@@ -53,5 +53,11 @@ typedef struct cnp_result {
     int        window[4];                 /* processed part of it                */
     int        gdal_cache_mb;
 } cnp_result;
+
+/* Free what the unobserved area holds and zero it. */
+void cnp_unobserved_free(cnp_unobserved *u);
+
+/* Free the alerts (and their geometries) and the unobserved area; zero *res. */
+void cnp_result_free(cnp_result *res);
 
 #endif /* CNP_RESULT_H */

@@ -46,6 +46,7 @@
 #include "cnp_config.h"
 #include "cnp_err.h"
 #include "cnp_gdal.h"
+#include "cnp_monitor_pass.h"
 #include "cnp_version.h"
 
 typedef struct mon_opts {
@@ -217,34 +218,34 @@ static void clean_state_dir(const char *dir, int64_t keep)
     closedir(d);
 }
 
-/* Put a footprint's files into the new generation: moved from this run's
- * work folder when it changed, else hard links to the previous generation's
- * (so nothing is copied). Every file and the folder are fsync'd. */
-static cnp_status place_footprint(const mon_fp *fp, const char *gen_tmp)
+/* Put a footprint's files into the new generation: written from this run's
+ * last state when it changed (compressed on `threads` threads), else hard
+ * links to the previous generation's (so nothing is copied). Every file and
+ * the folder are fsync'd. */
+static cnp_status place_footprint(mon_fp *fp, const char *gen_tmp, int threads)
 {
-    static const char *const names[] = { "ndvi.tif", "date.tif", "pixel.tif", "alert_id.tif" };
     char target[4400], from[4500], to[4500];
     cnp_status st;
     snprintf(target, sizeof target, "%s/%s", gen_tmp, fp->key);
-    if (fp->touched) {
-        if (rename(fp->dir, target) != 0)
-            return cnp_err(CNP_E_IO, "cannot move '%s' to '%s': %s", fp->dir, target,
-                           strerror(errno));
+    if (mkdir(target, 0777) != 0)
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", target, strerror(errno));
+    if (fp->store) {
+        if ((st = cnp_tilefile_publish(fp->store, mon_state_files, MON_NFILES, target,
+                                       fp->width, fp->height, fp->gt, fp->wkt, threads)) !=
+            CNP_OK)
+            return st;
+        cnp_tilestore_close(&fp->store, 1);
+        cnp_fs_remove_tree(fp->step_dir);
     } else {
-        if (mkdir(target, 0777) != 0)
-            return cnp_err(CNP_E_IO, "cannot create '%s': %s", target, strerror(errno));
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            snprintf(from, sizeof from, "%s/%s", fp->dir, names[i]);
-            snprintf(to, sizeof to, "%s/%s", target, names[i]);
+        for (int i = 0; i < MON_NFILES; i++) {
+            snprintf(from, sizeof from, "%s/%s", fp->dir, mon_state_files[i].name);
+            snprintf(to, sizeof to, "%s/%s", target, mon_state_files[i].name);
             if (link(from, to) != 0)
                 return cnp_err(CNP_E_IO, "cannot link '%s' to '%s': %s", from, to,
                                strerror(errno));
+            if ((st = cnp_fs_fsync_path(to)) != CNP_OK)
+                return st;
         }
-    }
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(to, sizeof to, "%s/%s", target, names[i]);
-        if ((st = cnp_fs_fsync_path(to)) != CNP_OK)
-            return st;
     }
     return cnp_fs_fsync_path(target);
 }
@@ -551,7 +552,8 @@ static int monitor_run(const mon_opts *o)
     if ((s = cnp_fs_mkdirs(gen_tmp)) != CNP_OK)
         goto error;
     for (size_t i = 0; i < st.nfps; i++) {
-        if ((s = place_footprint(&st.fps[i], gen_tmp)) != CNP_OK)
+        if ((s = place_footprint(&st.fps[i], gen_tmp,
+                                 o->s.threads > 0 ? o->s.threads : omp_get_num_procs())) != CNP_OK)
             goto error;
         if (i == 0)
             mon_crash_point("mid-generation");
@@ -797,9 +799,6 @@ int cnp_monitor_main(int argc, char **argv)
                            "folders to search");
     o.inputs = argv + optind;
     o.ninputs = argc - optind;
-    if (o.s.threads > 0)
-        omp_set_num_threads(o.s.threads);
-
     GDALAllRegister();
     /* Tiles are read and written once each: a small block cache is enough
      * (a user's own GDAL_CACHEMAX stands). */

@@ -60,7 +60,11 @@ typedef struct mon_fp {
     size_t    nalerts, cap;
     /* this run only */
     int       touched, nsteps;
-    char      dir[4200];                /* folder holding its current rasters, "" = none yet */
+    char      dir[4200];                /* folder of its state in the generation
+                                           it was loaded from, "" = none yet      */
+    struct cnp_tilestore *store;        /* its state after this run's last step
+                                           (NULL: none yet, read dir)            */
+    char      step_dir[4200];           /* the folder that store is in           */
 } mon_fp;
 
 /* An input seen by some run (never processed again). */

@@ -23,6 +23,7 @@
 #include <json.h>
 
 #include "cnp_err.h"
+#include "cnp_tilestore.h"
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -104,6 +105,7 @@ static void fp_free(mon_fp *fp)
         free(fp->alerts[i].geom_hex);
     free(fp->alerts);
     free(fp->wkt);
+    cnp_tilestore_close(&fp->store, 1);
     memset(fp, 0, sizeof *fp);
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cpl_conv.h>
 #include <cpl_string.h>
 #include <gdal.h>
 #include <ogr_api.h>
@@ -196,6 +197,12 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
     OGRSpatialReferenceH srs = OSRNewSpatialReference(before->wkt);
     if (!srs)
         return cnp_err(CNP_E_DATA, "cannot read the CRS of '%s'", before->path);
+    /* GeoPackage stamps the current time into gpkg_contents; pin it (for this
+     * thread only: the other products are written beside it) so that the
+     * same inputs give the same file. */
+    char stamp[40];
+    snprintf(stamp, sizeof stamp, "%sT00:00:00Z", after->date[0] ? after->date : "2000-01-01");
+    CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", stamp);
     char **lco = CSLAddString(NULL, "SPATIAL_INDEX=YES");
     lco = CSLAddString(lco, "FID=fid");
     lco = CSLAddString(lco, "GEOMETRY_NAME=geom");
@@ -215,6 +222,7 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
                 st = cnp_err(CNP_E_IO, "writing '%s': %s", path, cnp_err_gdal_reason());
         }
     }
+    CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", NULL);
     OSRDestroySpatialReference(srs);
     return st;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cnp_config.h"
+#include "cnp_engine.h"
 #include "cnp_result.h"
 #include "cnp_status.h"
 
@@ -28,6 +29,9 @@ typedef struct cnp_job {
     int          no_hash;                 /* do not hash the inputs              */
     size_t       max_chips;               /* 0 = a chip for every alert          */
     int          max_memory_mb;           /* 0 = no cap                          */
+    cnp_progress_fn progress;             /* NULL: none (the CLI passes GDAL's
+                                           * terminal progress when it shows one) */
+    void        *progress_arg;
     int          argc;                    /* the command line, for run.json      */
     char       **argv;
 } cnp_job;

@@ -59,9 +59,7 @@ static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
         cnp_json_str(j, "product", NULL);
     }
     cnp_json_str(j, "mask", sc->mask_path);
-    cnp_json_str(j, "mask_rule", p && sc->mask_path && sc->mask_src_path &&
-                 p->mask_path && strcmp(sc->mask_src_path, p->mask_path) == 0
-                 ? p->mask_text : sc->mask_path ? "[mask] invalid values" : NULL);
+    cnp_json_str(j, "mask_rule", cnp_scene_mask_rule(sc));
     cnp_json_int(j, "mask_buffer_px", sc->mask_path ? sc->mask_buffer_px : 0);
     cnp_json_close(j, '}');
 }
