@@ -33,10 +33,14 @@
  *           (DN * scale + offset of each date), so the two dates share one
  *           brightness scale ("Stretch" chunk: lo hi for each band in turn).
  *  Hatching unobserved pixels get "/" stripes of colour 0,200,255 (2 px in 8,
- *           anchored at the chip's top-left): cloud-masked pixels (mask value in
- *           [mask] invalid) over their imagery; nodata ones (red/NIR/displayed
- *           band nodata or NaN, GDAL mask band 0 such as a warped AFTER's alpha,
- *           outside the scene) over neutral grey 112,112,112.
+ *           anchored at the chip's top-left): pixels the scene's own mask rule
+ *           leaves unobserved (a product's QA_PIXEL bits or SCL classes, else
+ *           [mask] invalid, grown by the buffer: read through the same reader
+ *           as detection) over their imagery; nodata ones (DNs detection would
+ *           not use, displayed band nodata or NaN, GDAL mask band 0 such as a
+ *           warped AFTER's alpha, outside the scene) over neutral grey
+ *           112,112,112. A decimated sample takes its state from the block's
+ *           centre pixel and the mean of the block's valid pixels.
  *  Caption  a dark band under the image: scale bar ("Scale-Bar" chunk =
  *           "<metres> m <pixels> px"; 1-2-5 series, 15-35 % of the width; 2.5
  *           only where the series has no fitting value), north arrow, the
@@ -53,7 +57,7 @@
  *  pair.png before | 16 px white gap | after, same height.
  *
  * Output bytes depend only on the inputs: integer drawing, exact percentiles,
- * no clocks, serial reads.
+ * no clocks.
  */
 #include "cnp_evidence.h"
 
@@ -65,14 +69,13 @@
 #include <sys/stat.h>
 
 #include <cpl_conv.h>
-#include <gdal.h>
 #include <geodesic.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
+#include "cnp_change.h"
 #include "cnp_draw.h"
 #include "cnp_err.h"
-#include "cnp_gdal.h"
 #include "cnp_png.h"
 
 #define CHIP_TARGET   512   /* chips aim for this width, px                   */
@@ -94,60 +97,37 @@ static const cnp_color C_TITLE = { 255, 230, 0 };
 static const cnp_color C_BAR = { 255, 255, 255 };
 static const cnp_color C_GAP = { 255, 255, 255 };
 
-/* ---- one date's open inputs ---------------------------------------------- */
+/* ---- one date's reader ---------------------------------------------------- */
 
+/* Pixels come through the scene's reader (io/cnp_raster.h), exactly as
+ * detection read them: the product's bands on the common grid, its mask
+ * decoded by its own rule and grown by the buffer. */
 typedef struct date_src {
     const cnp_scene *sc;
-    GDALDatasetH     ds, mds;
-    GDALRasterBandH  show[3];        /* displayed bands                     */
-    GDALRasterBandH  red, nir, mask_band, mask_raster;
+    cnp_reader      *rd;
+    int              band[3];        /* displayed bands, 1-based            */
     int              has_nd[3];
-    double           nd[3];          /* nodata of the displayed bands       */
+    double           nd[3];          /* their nodata                        */
 } date_src;
 
-static GDALDatasetH open_raster(const char *path)
-{
-    cnp_err_gdal_reset();
-    return GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
-                      NULL, NULL, NULL);
-}
-
-static cnp_status src_open(date_src *d, const cnp_scene *sc, const int bands[3])
+static cnp_status src_open(date_src *d, const cnp_scene *sc, const cnp_settings *s,
+                           const int bands[3])
 {
     memset(d, 0, sizeof *d);
     d->sc = sc;
-    if (!(d->ds = open_raster(sc->read_path)))
-        return cnp_err(CNP_E_IO, "evidence chips: %s scene '%s': cannot open: %s", sc->role,
-                       sc->path, cnp_err_gdal_reason());
-    d->red = GDALGetRasterBand(d->ds, sc->red);
-    d->nir = GDALGetRasterBand(d->ds, sc->nir);
+    cnp_status st = cnp_reader_open(sc, s, &d->rd);
+    if (st != CNP_OK)
+        return cnp_err(st, "evidence chips: %s", cnp_err_msg());
     for (int b = 0; b < 3; b++) {
-        d->show[b] = GDALGetRasterBand(d->ds, bands[b]);
-        if (!d->show[b])
-            return cnp_err(CNP_E_DATA, "evidence chips: %s scene '%s': no band %d", sc->role,
-                           sc->path, bands[b]);
-        d->nd[b] = GDALGetRasterNoDataValue(d->show[b], &d->has_nd[b]);
-    }
-    if (!d->red || !d->nir)
-        return cnp_err(CNP_E_DATA, "evidence chips: %s scene '%s': red or NIR band missing",
-                       sc->role, sc->path);
-    if (sc->read_mask_band)
-        d->mask_band = GDALGetMaskBand(d->red);
-    if (sc->mask_read_path) {
-        if (!(d->mds = open_raster(sc->mask_read_path)))
-            return cnp_err(CNP_E_IO, "evidence chips: %s mask '%s': cannot open: %s", sc->role,
-                           sc->mask_path, cnp_err_gdal_reason());
-        d->mask_raster = GDALGetRasterBand(d->mds, 1);
+        d->band[b] = bands[b];
+        d->nd[b] = cnp_reader_band_nodata(d->rd, bands[b], &d->has_nd[b]);
     }
     return CNP_OK;
 }
 
 static void src_close(date_src *d)
 {
-    if (d->mds)
-        GDALClose(d->mds);
-    if (d->ds)
-        GDALClose(d->ds);
+    cnp_reader_close(&d->rd);
     memset(d, 0, sizeof *d);
 }
 
@@ -225,39 +205,69 @@ static void chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g)
 typedef struct chip_data {
     float   *val[2][3];    /* reflectance of the displayed bands, n x n       */
     uint8_t *state[2];     /* OBSERVED, MASKED or NODATA, n x n               */
-    float   *red, *nir;    /* scratch, n x n                                  */
-    uint8_t *tmp8;         /* scratch, n x n                                  */
     float   *pool, *scratch; /* percentile input and its scratch, 2 n x n each */
+    /* one chunk of scene rows as read: red, NIR, the displayed bands, flags */
+    float   *red, *nir, *show[3];
+    uint8_t *observed, *inside;
+    size_t   chunk_cap;
 } chip_data;
-
-static cnp_status read_block(GDALRasterBandH b, const chip_geom *g, const int r[4],
-                             GDALDataType type, void *buf, GDALRIOResampleAlg alg,
-                             const date_src *d, const char *what)
-{
-    const int esz = GDALGetDataTypeSizeBytes(type);
-    GDALRasterIOExtraArg extra;
-    INIT_RASTERIO_EXTRA_ARG(extra);
-    extra.eResampleAlg = alg;
-    char *p = (char *)buf + ((size_t)r[1] * (size_t)g->n + (size_t)r[0]) * (size_t)esz;
-    cnp_err_gdal_reset();
-    if (GDALRasterIOEx(b, GF_Read, g->x0 + r[0] * g->dec, g->y0 + r[1] * g->dec,
-                       (r[2] - r[0]) * g->dec, (r[3] - r[1]) * g->dec, p, r[2] - r[0],
-                       r[3] - r[1], type, esz, (GSpacing)esz * g->n, &extra) != CE_None)
-        return cnp_err(CNP_E_IO, "evidence chips: %s %s '%s': read failed at pixel %d,%d: %s",
-                       d->sc->role, what, what[0] == 'm' ? d->sc->mask_path : d->sc->path,
-                       g->x0 + r[0] * g->dec, g->y0 + r[1] * g->dec, cnp_err_gdal_reason());
-    return CNP_OK;
-}
 
 static int is_nodata(float v, int has, double nd)
 {
     return isnan(v) || (has && (double)v == nd);
 }
 
+static cnp_status chunk_reserve(chip_data *cd, size_t n)
+{
+    if (n <= cd->chunk_cap)
+        return CNP_OK;
+    float **f[5] = { &cd->red, &cd->nir, &cd->show[0], &cd->show[1], &cd->show[2] };
+    for (int i = 0; i < 5; i++) {
+        float *p = realloc(*f[i], n * sizeof *p);
+        if (!p)
+            return cnp_err(CNP_E_NOMEM, "out of memory for a chip");
+        *f[i] = p;
+    }
+    uint8_t *o = realloc(cd->observed, n), *in = o ? realloc(cd->inside, n) : NULL;
+    if (o)
+        cd->observed = o;
+    if (!o || !in)
+        return cnp_err(CNP_E_NOMEM, "out of memory for a chip");
+    cd->inside = in;
+    cd->chunk_cap = n;
+    return CNP_OK;
+}
+
+/* One sample from the D x D scene pixels at (px, py) of a chunk of width cw:
+ * its state from the centre pixel (as a decimating nearest-neighbour read
+ * would pick it), its values the mean of the block's valid pixels. */
+static void sample(const date_src *d, const chip_data *cd, size_t cw, int px, int py, int D,
+                   float out[3], uint8_t *state)
+{
+    const cnp_date_params *rp = &d->sc->radiometry;
+    const size_t c = (size_t)(py + D / 2) * cw + (size_t)(px + D / 2);
+    int nodata = !cd->inside[c] || isnan(cnp_ndvi_dn(cd->red[c], cd->nir[c], rp));
+    for (int b = 0; b < 3; b++) {
+        double sum = 0;
+        int n = 0;
+        for (int y = py; y < py + D; y++)
+            for (int x = px; x < px + D; x++) {
+                const float v = cd->show[b][(size_t)y * cw + (size_t)x];
+                if (!is_nodata(v, d->has_nd[b], d->nd[b])) {
+                    sum += v;
+                    n++;
+                }
+            }
+        nodata |= is_nodata(cd->show[b][c], d->has_nd[b], d->nd[b]);
+        out[b] = n ? (float)(sum / n * rp->scale + rp->offset) : 0.0f;
+    }
+    *state = nodata ? NODATA : !cd->observed[c] ? MASKED : OBSERVED;
+}
+
 /* Fill val[k][*] and state[k] for one date. Samples that are not wholly
- * inside the scene stay NODATA. */
-static cnp_status read_date(const date_src *d, const chip_geom *g, const unsigned char *invalid,
-                            chip_data *cd, int k)
+ * inside the scene stay NODATA. Scene rows are read in chunks of at least
+ * 256 rows (the reader reads a mask halo around each). */
+static cnp_status read_date(const date_src *d, const chip_geom *g, chip_data *cd, int k)
 {
     const size_t nn = (size_t)g->n * (size_t)g->n;
     const int W = d->sc->width, H = d->sc->height, D = g->dec;
@@ -276,55 +286,29 @@ static cnp_status read_date(const date_src *d, const chip_geom *g, const unsigne
     if (r[2] <= r[0] || r[3] <= r[1])
         return CNP_OK;
 
-    const GDALRIOResampleAlg avg = D > 1 ? GRIORA_Average : GRIORA_NearestNeighbour;
+    const int x0 = g->x0 + r[0] * D, cw = (r[2] - r[0]) * D;
+    const int rows = 256 / D > 0 ? 256 / D : 1;          /* sample rows a chunk */
     cnp_status st;
-    for (int b = 0; b < 3; b++)
-        if ((st = read_block(d->show[b], g, r, GDT_Float32, cd->val[k][b], avg, d, "scene")) !=
-            CNP_OK)
-            return st;
-    if ((st = read_block(d->red, g, r, GDT_Float32, cd->red, avg, d, "scene")) != CNP_OK ||
-        (st = read_block(d->nir, g, r, GDT_Float32, cd->nir, avg, d, "scene")) != CNP_OK)
-        return st;
-
-    const cnp_date_params *rp = &d->sc->radiometry;
-    for (int y = r[1]; y < r[3]; y++) {
-        for (int x = r[0]; x < r[2]; x++) {
-            const size_t i = (size_t)y * (size_t)g->n + (size_t)x;
-            int nodata = is_nodata(cd->red[i], rp->has_nodata_red, rp->nodata_red) ||
-                         is_nodata(cd->nir[i], rp->has_nodata_nir, rp->nodata_nir);
-            for (int b = 0; b < 3; b++)
-                nodata |= is_nodata(cd->val[k][b][i], d->has_nd[b], d->nd[b]);
-            cd->state[k][i] = nodata ? NODATA : OBSERVED;
-        }
-    }
-    if (d->mask_band) {
-        if ((st = read_block(d->mask_band, g, r, GDT_Byte, cd->tmp8, GRIORA_NearestNeighbour, d,
-                             "scene")) != CNP_OK)
-            return st;
-        for (int y = r[1]; y < r[3]; y++)
-            for (int x = r[0]; x < r[2]; x++) {
-                const size_t i = (size_t)y * (size_t)g->n + (size_t)x;
-                if (cd->tmp8[i] == 0)
-                    cd->state[k][i] = NODATA;
+    for (int j0 = r[1]; j0 < r[3]; j0 += rows) {
+        const int j1 = j0 + rows < r[3] ? j0 + rows : r[3];
+        const int y0 = g->y0 + j0 * D, ch = (j1 - j0) * D;
+        if ((st = chunk_reserve(cd, (size_t)cw * (size_t)ch)) != CNP_OK ||
+            (st = cnp_reader_read_ex(d->rd, x0, y0, cw, ch, cd->red, cd->nir, cd->observed,
+                                     cd->inside)) != CNP_OK)
+            return cnp_err(st, "evidence chips: %s", cnp_err_msg());
+        for (int b = 0; b < 3; b++)
+            if ((st = cnp_reader_read_band(d->rd, d->band[b], x0, y0, cw, ch, cd->show[b])) !=
+                CNP_OK)
+                return cnp_err(st, "evidence chips: %s", cnp_err_msg());
+        for (int j = j0; j < j1; j++)
+            for (int i = r[0]; i < r[2]; i++) {
+                const size_t at = (size_t)j * (size_t)g->n + (size_t)i;
+                float v[3];
+                sample(d, cd, (size_t)cw, (i - r[0]) * D, (j - j0) * D, D, v, &cd->state[k][at]);
+                for (int b = 0; b < 3; b++)
+                    cd->val[k][b][at] = v[b];
             }
     }
-    if (d->mask_raster) {
-        /* cd->red is free again: reuse it for the mask classes. */
-        if ((st = read_block(d->mask_raster, g, r, GDT_Float32, cd->red,
-                             GRIORA_NearestNeighbour, d, "mask")) != CNP_OK)
-            return st;
-        for (int y = r[1]; y < r[3]; y++)
-            for (int x = r[0]; x < r[2]; x++) {
-                const size_t i = (size_t)y * (size_t)g->n + (size_t)x;
-                const float v = cd->red[i];
-                if (cd->state[k][i] == OBSERVED && v >= 0.0f && v < 256.0f &&
-                    v == floorf(v) && invalid[(int)v])
-                    cd->state[k][i] = MASKED;
-            }
-    }
-    for (int b = 0; b < 3; b++)
-        for (size_t i = 0; i < nn; i++)
-            cd->val[k][b][i] = (float)(cd->val[k][b][i] * rp->scale + rp->offset);
     return CNP_OK;
 }
 
@@ -715,12 +699,9 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         for (int b = 0; b < 3; b++)
             cd.val[k][b] = malloc(nn * sizeof(float));
     }
-    cd.red = malloc(nn * sizeof(float));
-    cd.nir = malloc(nn * sizeof(float));
-    cd.tmp8 = malloc(nn);
     cd.pool = malloc(2 * nn * sizeof(float));
     cd.scratch = malloc(2 * nn * sizeof(float));
-    int ok = cd.red && cd.nir && cd.tmp8 && cd.pool && cd.scratch;
+    int ok = cd.pool && cd.scratch;
     for (int k = 0; k < 2; k++)
         for (int b = 0; b < 3; b++)
             ok = ok && cd.state[k] && cd.val[k][b];
@@ -729,7 +710,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         goto done;
     }
     for (int k = 0; k < 2; k++)
-        if ((st = read_date(&src[k], &g, ctx->settings->mask_invalid, &cd, k)) != CNP_OK)
+        if ((st = read_date(&src[k], &g, &cd, k)) != CNP_OK)
             goto done;
     float lo[3], hi[3];
     if ((st = shared_stretch(&cd, nn, lo, hi)) != CNP_OK)
@@ -891,7 +872,10 @@ done:
     }
     free(cd.red);
     free(cd.nir);
-    free(cd.tmp8);
+    for (int b = 0; b < 3; b++)
+        free(cd.show[b]);
+    free(cd.observed);
+    free(cd.inside);
     free(cd.pool);
     free(cd.scratch);
     free(hatch);
@@ -970,7 +954,7 @@ cnp_status cnp_evidence_chips(const char *dir, cnp_evidence_ctx *ctx)
     ri.to_scene = OCTNewCoordinateTransformation(wgs84, ri.srs);
 
     for (int k = 0; k < 2; k++)
-        if ((st = src_open(&src[k], ctx->scene[k], bands[k])) != CNP_OK)
+        if ((st = src_open(&src[k], ctx->scene[k], ctx->settings, bands[k])) != CNP_OK)
             goto done;
 
     for (size_t r = 0; r < want; r++) {

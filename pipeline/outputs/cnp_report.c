@@ -650,7 +650,6 @@ static void html_summary(FILE *f, const cnp_evidence_ctx *ctx)
     const double obs_pc = total > 0 ? 100.0 * (double)res->observed_pixels / total : 0;
     const double unobs_pc = total > 0 ? 100.0 * (double)res->unobserved_pixels / total : 0;
     size_t nhigh = 0;
-    char list[1024];
 
     for (size_t i = 0; i < res->nalerts; i++)
         nhigh += res->alerts[i].high_confidence != 0;
@@ -680,15 +679,22 @@ static void html_summary(FILE *f, const cnp_evidence_ctx *ctx)
             s->min_area_ha, (long long)res->min_pixels, res->pixel_area_m2);
     fprintf(f, "<tr><th>Connectivity<small>connectivity</small></th><td>%d-connected pixels "
                "form one alert</td></tr>\n", s->connectivity);
-    cnp_settings_mask_list(s, list, sizeof list);
-    fputs("<tr><th>Mask values<small>mask_invalid</small></th><td>", f);
-    put_esc(f, list[0] ? list : "none");
-    fprintf(f, " <small>(%s)</small></td></tr>\n",
-            ctx->user_masks
-                ? "mask raster values treated as not observed"
-                : "not used: no mask raster given");
-    fprintf(f, "<tr><th>Bands<small>red, nir</small></th><td>red %d, NIR %d</td></tr>\n",
-            s->red_band, s->nir_band);
+    /* Each date as it was read: its bands, scale and mask rule, from the
+     * resolved scene (a product brings its own), never from raw settings. */
+    for (int k = 0; k < 2; k++) {
+        const cnp_scene *sc = ctx->scene[k];
+        const char *rule = cnp_scene_mask_rule(sc);
+        char bands[160];
+        cnp_scene_band_text(sc, bands, sizeof bands);
+        fprintf(f, "<tr><th>%s<small>as read</small></th><td>", k ? "AFTER" : "BEFORE");
+        put_esc(f, bands);
+        fprintf(f, "; reflectance = DN &times; %g %s %g; mask: ", sc->radiometry.scale,
+                sc->radiometry.offset < 0 ? "&minus;" : "+", fabs(sc->radiometry.offset));
+        put_esc(f, rule ? rule : "none (only nodata is unobserved)");
+        if (rule && sc->mask_buffer_px > 0)
+            fprintf(f, ", clouds and shadows grown by %d px", sc->mask_buffer_px);
+        fputs("</td></tr>\n", f);
+    }
     fputs("<tr><th>Configuration</th><td>", f);
     if (ctx->config_path) {
         fputs("<code>", f);
