@@ -35,7 +35,20 @@ typedef struct comp_acc {
     double  sum_dndvi, sum_before, sum_after, sum_x, sum_y;
     float   min_dndvi;
     int32_t first_x, first_y;
+    int32_t min_x, max_x, last_y;   /* bounding box: x in [min_x, max_x), y in [first_y, last_y] */
 } comp_acc;
+
+/* Bytes a tracing workspace takes for a component: 4 bytes a pixel of its
+ * bounding box with a 1-pixel border, grown by half (kernels/cnp_trace.c);
+ * a thread keeps the largest it needed. */
+static double trace_ws_bytes(const comp_acc *a)
+{
+    return ((double)a->max_x - a->min_x + 2) * ((double)a->last_y - a->first_y + 3) * 4.0 * 1.5;
+}
+
+/* Bytes an alert's two geometries (grid CRS and WGS84) take: two doubles a
+ * vertex in each, and a few hundred bytes of objects a ring and its polygon. */
+static size_t geom_bytes(const cnp_rings *r) { return 2 * (r->nvert * 16 + r->n * 240); }
 
 /* One tracing thread's buffers and its own geometry context (its own copy of
  * the transformation to WGS84: one must not be shared between threads). */
@@ -69,7 +82,8 @@ static void trace_scratch_free(trace_scratch *t)
 /* Trace one component (its nr runs, listed by `idx`) into alert *al. */
 static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp_scene *before,
                               const cnp_scene *after, const cnp_runs *runs, const uint32_t *idx,
-                              size_t nr, const comp_acc *a, cnp_alert *al)
+                              size_t nr, const comp_acc *a, size_t geom_budget,
+                              size_t *geom_used, cnp_alert *al)
 {
     cnp_status st;
     if (t->tmp_cap < nr) {
@@ -84,6 +98,18 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
     cnp_rings_clear(&t->rings);
     if ((st = cnp_trace_runs(t->tmp, nr, t->ws, &t->rings)) != CNP_OK)
         return cnp_err(st, "tracing an alert polygon failed");
+    if (geom_budget) {
+        /* The geometries are counted against the cap before they are made. */
+        size_t used;
+        const size_t add = geom_bytes(&t->rings);
+        #pragma omp atomic capture
+        used = *geom_used += add;
+        if (used > geom_budget)
+            return cnp_err(CNP_E_DATA, "--max-memory: the alerts' outlines take more than the "
+                           "cap leaves for them (%.0f MB; an alert of %d parts needs %.0f MB "
+                           "alone): raise --max-memory", (double)geom_budget / (1024.0 * 1024.0),
+                           (int)t->rings.npieces, ceil((double)add / (1024.0 * 1024.0)));
+    }
 
     double area_m2 = 0;
     if ((st = cnp_geom_alert(t->g, &t->rings, &al->geom, &al->geom_wgs84, &area_m2)) != CNP_OK)
@@ -113,7 +139,7 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
 cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
                             const cnp_scene *after, const int win[4], cnp_runs *runs,
                             const cnp_loss_piece *pieces, size_t npieces, int nthreads,
-                            cnp_result *res)
+                            size_t budget, cnp_result *res)
 {
     cnp_status st = CNP_OK;
     uint32_t *label = NULL, *order = NULL;
@@ -155,9 +181,15 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
         const cnp_run *r = &runs->run[i];
         const int64_t n = r->x1 - r->x0;
         if (a->pixels == 0) {
-            a->first_x = r->x0;
+            a->first_x = a->min_x = r->x0;
             a->first_y = r->y;
+            a->max_x = r->x1;
         }
+        if (r->x0 < a->min_x)
+            a->min_x = r->x0;
+        if (r->x1 > a->max_x)
+            a->max_x = r->x1;
+        a->last_y = r->y;
         a->pixels += n;
         a->sum_x += (double)n * (r->x0 + r->x1) / 2.0;   /* pixel centres x + 0.5 */
         a->sum_y += (double)n * (r->y + 0.5);
@@ -189,13 +221,38 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
     for (size_t c = 0; c < ncomp; c++)
         if (acc[c].pixels >= res->min_pixels)
             kept[nkeep++] = c;
+    /* Under --max-memory, the tracing threads' workspaces (each as large as
+     * the largest alert it traced) and the alerts' geometries share what the
+     * cap leaves; the largest alert decides how many threads trace. */
+    size_t geom_budget = 0, geom_used = 0;
+    if (budget > 0 && nkeep > 0) {
+        size_t big = kept[0];
+        for (size_t k = 1; k < nkeep; k++)
+            if (trace_ws_bytes(&acc[kept[k]]) > trace_ws_bytes(&acc[big]))
+                big = kept[k];
+        const double ws = trace_ws_bytes(&acc[big]), mb = 1024.0 * 1024.0;
+        if (ws > (double)budget / 2) {
+            st = cnp_err(CNP_E_DATA, "--max-memory: the alert at pixel %d,%d covers a %dx%d "
+                         "pixel box; tracing its outline needs %.0f MB, more than the cap "
+                         "leaves for it (%.0f MB): raise --max-memory by at least %.0f MB",
+                         acc[big].first_x, acc[big].first_y, acc[big].max_x - acc[big].min_x,
+                         acc[big].last_y - acc[big].first_y + 1, ceil(ws / mb),
+                         (double)budget / 2 / mb, ceil((2 * ws - (double)budget) / mb));
+            goto done;
+        }
+        const int fit = (int)((double)budget / 2 / ws);
+        if (nthreads > fit)
+            nthreads = fit > 0 ? fit : 1;
+        geom_budget = budget - (size_t)(nthreads * ws);
+    }
     /* Alerts are traced side by side; each one's result depends on its own
      * runs only, so any thread count gives the same alerts. */
     res->nalerts = nkeep;
     int failed = 0;
     char fail_msg[1024] = "";
     #pragma omp parallel num_threads(nthreads) default(none) \
-        shared(res, kept, nkeep, acc, start, order, runs, crs, s, before, after, failed, fail_msg, st)
+        shared(res, kept, nkeep, acc, start, order, runs, crs, s, before, after, failed, \
+               fail_msg, st, geom_budget, geom_used)
     {
         trace_scratch ts;
         cnp_status tst = trace_scratch_init(&ts, crs);
@@ -209,7 +266,8 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
             if (tst == CNP_OK)
                 tst = build_alert(&ts, s, before, after, runs, order + start[kept[k]],
                                   start[kept[k] + 1] - start[kept[k]], &acc[kept[k]],
-                                  &res->alerts[k]);
+                                  geom_budget, &geom_used, &res->alerts[k]);
+
             if (tst != CNP_OK) {
                 #pragma omp critical(build_alerts_fail)
                 if (!failed) {
@@ -230,6 +288,7 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
         res->loss_pixels_in_alerts += res->alerts[k].pixels;
         res->total_area_ha += res->alerts[k].area_ha;
     }
+    res->geometry_bytes = geom_used;
 
 done:
     free(kept);

@@ -20,12 +20,15 @@
 /* cnp_alerts_build() :
  * Fill res->alerts (and pixel_area_m2, min_pixels, components,
  * loss_pixels_in_alerts, total_area_ha) from the pass's runs and pieces, on
- * BEFORE's grid, tracing on `nthreads` threads.
+ * BEFORE's grid, tracing on `nthreads` threads. With `budget` (bytes, 0 =
+ * none), tracing workspaces and the alerts' geometries must fit in it: fewer
+ * threads trace when the largest alert's workspace asks for it, and the run
+ * stops with a message saying what to raise when even that does not fit.
  * @return CNP_OK, CNP_E_NOMEM, or CNP_E_DATA when the grid's CRS cannot be
- *         transformed to WGS84. */
+ *         transformed to WGS84 or the budget cannot be met. */
 cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
                             const cnp_scene *after, const int win[4], cnp_runs *runs,
                             const cnp_loss_piece *pieces, size_t npieces, int nthreads,
-                            cnp_result *res);
+                            size_t budget, cnp_result *res);
 
 #endif /* CNP_ALERTS_H */

@@ -402,11 +402,14 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
             return cnp_err(CNP_E_DATA, "--max-memory %d MB is too small for this scene: it "
                            "needs at least %.0f MB (try --overview-size 1024)",
                            max_memory_mb, ceil(base_mb + cache + overview + drawing));
-        const int fit = room > 0 ? (int)(room / per_worker) : 0;
+        /* The loss runs found during the pass need room beside the workers. */
+        const double runs_reserve = 8.0;
+        const int fit = room > runs_reserve ? (int)((room - runs_reserve) / per_worker) : 0;
         if (fit < 1)
             return cnp_err(CNP_E_DATA, "--max-memory %d MB is too small for this scene: it needs "
                            "at least %.0f MB (one %dx%d tile worker)", max_memory_mb,
-                           ceil(base_mb + cache + overview + per_worker), tile_w, strip_h);
+                           ceil(base_mb + cache + overview + per_worker + runs_reserve), tile_w,
+                           strip_h);
         if (*nthreads > fit)
             *nthreads = fit;
     }
@@ -418,6 +421,12 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
     *cache_mb = cache;
     const double workers = *nthreads * per_worker;
     *planned_mb = base_mb + cache + overview + (workers > drawing ? workers : drawing);
+    if (max_memory_mb > 0) {
+        const double fixed = base_mb + cache + overview;
+        const double during = max_memory_mb - fixed - workers, after = max_memory_mb - fixed - drawing;
+        lp->runs_budget = during > 1 ? (size_t)(during * mb) : 1;
+        lp->after_budget = after > 1 ? (size_t)(after * mb) : 1;
+    }
     cnp_tiling_plan_units(&lp->tiling, *nthreads);
     return CNP_OK;
 }
@@ -458,6 +467,15 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
         return st;
     if (cnp_runs_concat(&c->runs, &acc->runs, c->settings->connectivity) != CNP_OK)
         return cnp_err(CNP_E_NOMEM, "out of memory merging loss runs");
+    const size_t held = c->runs.cap * (sizeof *c->runs.run + sizeof *c->runs.parent) +
+                        c->cap_pieces * sizeof *c->pieces;
+    if (c->runs_budget && held > c->runs_budget)
+        return cnp_err(CNP_E_DATA, "--max-memory: the loss found by row %d already takes "
+                       "%.0f MB (%zu runs of loss pixels), more than the cap leaves for it "
+                       "(%.0f MB): raise --max-memory, or check the scenes (is most of AFTER "
+                       "cloud or another place?)", u->y0 + u->h,
+                       (double)held / (1024.0 * 1024.0), c->runs.n,
+                       (double)c->runs_budget / (1024.0 * 1024.0));
     cnp_loss_piece *pc = c->pieces + c->npieces;
     for (size_t k = 0; k < ncomp; k++)
         pc[k] = (cnp_loss_piece){ SIZE_MAX, { 0.0, 0.0, 0.0, INFINITY } };

@@ -49,6 +49,10 @@ typedef struct cnp_loss_pass {
     cnp_progress_fn     progress;     /* may be NULL                             */
     void               *progress_arg;
     double              progress_to;  /* share of the whole run this pass is     */
+    size_t              runs_budget;  /* bytes the loss runs may take while the
+                                       * workers run (0: no cap; set by
+                                       * cnp_loss_pass_plan)                     */
+    size_t              after_budget; /* bytes left for alerts once they are gone */
     /* out */
     cnp_runs            runs;         /* every loss run, scan order, linked       */
     cnp_loss_piece     *pieces;       /* sums per strip piece of a component     */
@@ -68,7 +72,9 @@ void cnp_loss_pass_init(cnp_loss_pass *lp, const cnp_scene *before, const cnp_sc
 /* cnp_loss_pass_plan() :
  * How many threads (at most *nthreads) fit in `max_memory_mb` (0 = no cap),
  * and the size GDAL's block cache gets; sets the cache and plans the units.
- * *planned_mb is what the run expects to use, *cache_mb the cache.
+ * *planned_mb is what the run expects to use, *cache_mb the cache. With a
+ * cap, what is left of it goes to the loss runs during the pass
+ * (runs_budget) and to the alerts after it (after_budget).
  * @return CNP_OK, or CNP_E_DATA when even one worker does not fit (the
  *         message says how much is needed). */
 cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthreads,

@@ -52,6 +52,8 @@ typedef struct cnp_result {
     int        grid_width, grid_height;   /* BEFORE's grid                       */
     int        window[4];                 /* processed part of it                */
     int        gdal_cache_mb;
+    size_t     geometry_bytes;            /* what the alerts' geometries take,
+                                           * counted under --max-memory          */
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

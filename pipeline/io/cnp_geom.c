@@ -137,6 +137,20 @@ void cnp_geometry_free(cnp_geometry *g)
         OGR_G_DestroyGeometry(ogr(g));
 }
 
+void cnp_geometry_counts(const cnp_geometry *cg, size_t *rings, size_t *points)
+{
+    OGRGeometryH g = (OGRGeometryH)(uintptr_t)cg;
+    *rings = *points = 0;
+    const int np = OGR_G_GetGeometryCount(g);
+    for (int p = 0; p < np; p++) {
+        OGRGeometryH poly = OGR_G_GetGeometryRef(g, p);
+        const int nr = OGR_G_GetGeometryCount(poly);
+        for (int r = 0; r < nr; r++)
+            *points += (size_t)OGR_G_GetPointCount(OGR_G_GetGeometryRef(poly, r));
+        *rings += (size_t)nr;
+    }
+}
+
 char *cnp_geometry_wkb_hex(const cnp_geometry *cg)
 {
     static const char hx[] = "0123456789abcdef";

@@ -54,6 +54,9 @@ double cnp_crs_overlap_fraction(const char *wkt, const double gt[6], int width, 
 typedef struct cnp_geometry cnp_geometry;
 void cnp_geometry_free(cnp_geometry *g);
 
+/* The rings and points of a MultiPolygon. */
+void cnp_geometry_counts(const cnp_geometry *g, size_t *rings, size_t *points);
+
 /* cnp_geometry_wkb_hex() : the geometry as little-endian WKB in hex (the
  * monitor's state keeps alert outlines this way). malloc'd, or NULL. */
 char *cnp_geometry_wkb_hex(const cnp_geometry *g);

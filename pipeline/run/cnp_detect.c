@@ -52,6 +52,37 @@
 #include "cnp_staging.h"
 #include "cnp_version.h"
 
+/* ---- the memory cap --------------------------------------------------------- */
+
+/* OGR's GeoJSON writer builds a JSON tree of a whole feature before writing
+ * it: about 1 KB a vertex (measured: 513 MB for one alert of 125,000 parts of
+ * 5 vertices). A feature it cannot hold within the cap stops the run before
+ * anything is written, saying what to change. */
+static cnp_status check_geojson_fits(const cnp_result *res, unsigned skip, size_t budget)
+{
+    if (!budget || (skip & CNP_OUT_GEOJSON) || res->nalerts == 0)
+        return CNP_OK;
+    size_t big = 0, big_rings = 0, big_points = 0;
+    for (size_t i = 0; i < res->nalerts; i++) {
+        size_t rings, points;
+        cnp_geometry_counts(res->alerts[i].geom_wgs84, &rings, &points);
+        if (points > big_points) {
+            big = i;
+            big_rings = rings;
+            big_points = points;
+        }
+    }
+    const double need = (double)big_points * 1024.0, mb = 1024.0 * 1024.0;
+    const double left = budget > res->geometry_bytes ? (double)(budget - res->geometry_bytes) : 0;
+    if (need <= left)
+        return CNP_OK;
+    return cnp_err(CNP_E_DATA, "--max-memory: alert %s has %zu rings and %zu vertices; GDAL's "
+                   "GeoJSON writer needs about %.0f MB to write it, more than the cap leaves "
+                   "(%.0f MB): raise --max-memory by %.0f MB, or leave GeoJSON out "
+                   "(--outputs gpkg,csv,overview --no-evidence)", res->alerts[big].id,
+                   big_rings, big_points, ceil(need / mb), left / mb, ceil((need - left) / mb));
+}
+
 /* ---- products ---------------------------------------------------------- */
 
 /* One of the four outputs every run writes, into the staging folder. */
@@ -197,8 +228,16 @@ cnp_status cnp_detect_run(const cnp_job *job)
     }
 
     t0 = cnp_now_s();
+    /* Under --max-memory the alerts get what the cap leaves after the runs
+     * (and their labels) are counted. */
+    size_t budget = lp.after_budget;
+    if (budget) {
+        const size_t held = lp.runs.cap * 24 + lp.cap_pieces * sizeof *lp.pieces;
+        budget = budget > held ? budget - held : 1;
+    }
     if ((st = cnp_alerts_build(s, &sc[0], &sc[1], win, &lp.runs, lp.pieces, lp.npieces,
-                               nthreads, &res)) != CNP_OK)
+                               nthreads, budget, &res)) != CNP_OK ||
+        (st = check_geojson_fits(&res, job->skip_outputs, budget)) != CNP_OK)
         goto done;
     t.polygons = cnp_now_s() - t0;
 
