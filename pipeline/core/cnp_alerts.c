@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "cnp_area.h"
 #include "cnp_err.h"
 #include "cnp_geom.h"
 #include "cnp_num.h"
@@ -83,7 +84,7 @@ static void trace_scratch_free(trace_scratch *t)
 static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp_scene *before,
                               const cnp_scene *after, const cnp_runs *runs, const uint32_t *idx,
                               size_t nr, const comp_acc *a, size_t geom_budget,
-                              size_t *geom_used, cnp_alert *al)
+                              size_t *geom_used, double *area_out, cnp_alert *al)
 {
     cnp_status st;
     if (t->tmp_cap < nr) {
@@ -116,6 +117,7 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
         return st;
 
     const double n = (double)a->pixels;
+    *area_out = area_m2;
     al->pixels = a->pixels;
     al->area_ha = cnp_round_to(area_m2 / 1e4, 1e4);
     al->mean_dndvi = cnp_round_to(a->sum_dndvi / n, 1e4);
@@ -136,6 +138,30 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
     return CNP_OK;
 }
 
+/* The observed and unobserved areas on the ellipsoid: the window's area, the
+ * unobserved pieces' (traced tile by tile during the pass), and the grid
+ * outside the window, which counts as unobserved. */
+static cnp_status observed_areas(cnp_crs *crs, const int win[4], int nthreads, cnp_result *res)
+{
+    cnp_geom_ctx *g = NULL;
+    double window = 0, grid = 0, unobs = 0;
+    cnp_status st = cnp_geom_ctx_create(crs, &g);
+    if (st == CNP_OK)
+        st = cnp_area_rect_m2(g, win[0], win[1], win[2], win[3], &window);
+    if (st == CNP_OK)
+        st = cnp_area_rect_m2(g, 0, 0, res->grid_width, res->grid_height, &grid);
+    cnp_geom_ctx_free(&g);
+    if (st == CNP_OK)
+        st = cnp_area_unobserved(crs, &res->unobserved, nthreads, &unobs);
+    if (st != CNP_OK)
+        return st;
+    const double outside = grid > window ? grid - window : 0;
+    res->observed_area_ha = cnp_round_to((window - unobs) / 1e4, 1e4);
+    res->unobserved_area_ha = cnp_round_to((unobs + outside) / 1e4, 1e4);
+    res->outside_area_ha = cnp_round_to(outside / 1e4, 1e4);
+    return CNP_OK;
+}
+
 cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
                             const cnp_scene *after, const int win[4], cnp_runs *runs,
                             const cnp_loss_piece *pieces, size_t npieces, int nthreads,
@@ -144,6 +170,7 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
     cnp_status st = CNP_OK;
     uint32_t *label = NULL, *order = NULL;
     size_t *start = NULL, *kept = NULL, ncomp = 0;
+    double *area = NULL;
     comp_acc *acc = NULL;
     cnp_crs *crs = NULL;
     char what[1100];
@@ -153,7 +180,14 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
         (st = cnp_crs_pixel_area_m2(crs, win[0] + win[2] / 2.0, win[1] + win[3] / 2.0,
                                     &res->pixel_area_m2)) != CNP_OK)
         goto done;
-    res->min_pixels = (int64_t)ceil(s->min_area_ha * 1e4 / res->pixel_area_m2 - 1e-9);
+    /* The minimum mapping unit on the ellipsoid: a component's pixel count
+     * decides at once unless its area is within the scale's spread of the
+     * unit; those are traced and decided by their outline's area. */
+    const double min_m2 = s->min_area_ha * 1e4;
+    cnp_area_scale scale;
+    if ((st = cnp_area_scale_init(crs, win, &scale)) != CNP_OK)
+        goto done;
+    res->min_pixels = (int64_t)ceil(min_m2 / scale.hi_m2 - 1e-9);
     if (res->min_pixels < 1)
         res->min_pixels = 1;
 
@@ -210,16 +244,17 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
 
     size_t nkeep = 0;
     for (size_t c = 0; c < ncomp; c++)
-        nkeep += acc[c].pixels >= res->min_pixels;
+        nkeep += cnp_area_verdict(&scale, acc[c].pixels, min_m2) != CNP_AREA_BELOW;
     res->alerts = calloc(nkeep + 1, sizeof *res->alerts);
     kept = malloc((nkeep + 1) * sizeof *kept);
-    if (!res->alerts || !kept) {
+    area = malloc((nkeep + 1) * sizeof *area);
+    if (!res->alerts || !kept || !area) {
         st = cnp_err(CNP_E_NOMEM, "out of memory for %zu alerts", nkeep);
         goto done;
     }
     nkeep = 0;
     for (size_t c = 0; c < ncomp; c++)
-        if (acc[c].pixels >= res->min_pixels)
+        if (cnp_area_verdict(&scale, acc[c].pixels, min_m2) != CNP_AREA_BELOW)
             kept[nkeep++] = c;
     /* Under --max-memory, the tracing threads' workspaces (each as large as
      * the largest alert it traced) and the alerts' geometries share what the
@@ -252,7 +287,7 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
     char fail_msg[1024] = "";
     #pragma omp parallel num_threads(nthreads) default(none) \
         shared(res, kept, nkeep, acc, start, order, runs, crs, s, before, after, failed, \
-               fail_msg, st, geom_budget, geom_used)
+               fail_msg, st, geom_budget, geom_used, area)
     {
         trace_scratch ts;
         cnp_status tst = trace_scratch_init(&ts, crs);
@@ -266,7 +301,7 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
             if (tst == CNP_OK)
                 tst = build_alert(&ts, s, before, after, runs, order + start[kept[k]],
                                   start[kept[k] + 1] - start[kept[k]], &acc[kept[k]],
-                                  geom_budget, &geom_used, &res->alerts[k]);
+                                  geom_budget, &geom_used, &area[k], &res->alerts[k]);
 
             if (tst != CNP_OK) {
                 #pragma omp critical(build_alerts_fail)
@@ -284,14 +319,29 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
         st = cnp_err(st, "%s", fail_msg);
         goto done;
     }
-    for (size_t k = 0; k < nkeep; k++) {   /* in alert order: the same sum every time */
+    /* Components whose pixel count left it open keep their alert only when
+     * their outline's geodesic area reaches the unit. */
+    size_t n = 0;
+    for (size_t k = 0; k < nkeep; k++) {
+        if (area[k] < min_m2) {
+            cnp_geometry_free(res->alerts[k].geom);
+            cnp_geometry_free(res->alerts[k].geom_wgs84);
+            continue;
+        }
+        res->alerts[n++] = res->alerts[k];
+    }
+    res->nalerts = n;
+    for (size_t k = 0; k < n; k++) {   /* in alert order: the same sum every time */
         res->loss_pixels_in_alerts += res->alerts[k].pixels;
         res->total_area_ha += res->alerts[k].area_ha;
     }
+    if ((st = observed_areas(crs, win, nthreads, res)) != CNP_OK)
+        goto done;
     res->geometry_bytes = geom_used;
 
 done:
     free(kept);
+    free(area);
     free(acc);
     free(start);
     free(order);

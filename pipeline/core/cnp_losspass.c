@@ -34,7 +34,7 @@ static cnp_status unobserved_add(cnp_unobserved *u, const cnp_rings *rings, int3
         u->ring[u->nring + i] = rings->ring[i];
         u->ring[u->nring + i].first += u->nvert;
     }
-    u->piece[u->npiece++] = (cnp_unobserved_piece){ tx, ty, pixels, u->nring, rings->n };
+    u->piece[u->npiece++] = (cnp_unobserved_piece){ tx, ty, pixels, 0.0, u->nring, rings->n };
     u->nvert += rings->nvert;
     u->nring += rings->n;
     return CNP_OK;

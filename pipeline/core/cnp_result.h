@@ -27,6 +27,7 @@ typedef struct cnp_alert {
 typedef struct cnp_unobserved_piece {
     int32_t tile_x0, tile_y0;
     int64_t pixels;
+    double  area_m2;             /* geodesic (core/cnp_area.h)                 */
     size_t  ring0, nrings;       /* into cnp_unobserved.ring                   */
 } cnp_unobserved_piece;
 
@@ -46,6 +47,8 @@ typedef struct cnp_result {
     int64_t    loss_pixels, loss_pixels_in_alerts, unobserved_pixels, observed_pixels;
     int64_t    forest_pixels, window_pixels, components, min_pixels;
     double     total_area_ha, pixel_area_m2;
+    double     observed_area_ha, unobserved_area_ha;  /* geodesic, like the alerts'     */
+    double     outside_area_ha;           /* the grid outside the window (unobserved) */
     int        threads, strip_height, tile_width;
     double     memory_estimate_mb;        /* what the run planned to use         */
     cnp_unobserved unobserved;

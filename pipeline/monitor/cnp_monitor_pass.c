@@ -26,9 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnp_area.h"
 #include "cnp_err.h"
 #include "cnp_geom.h"
 #include "cnp_monitor.h"
+#include "cnp_trace.h"
 
 const cnp_tilefile_def mon_state_files[MON_NFILES] = {
     { "ndvi.tif", 2, MON_P_BASE, CNP_CELL_FLOAT32, { "baseline_ndvi", "loss_dndvi", NULL } },
@@ -499,21 +501,79 @@ static cnp_status acc_reserve(mon_step *s, size_t n)
     return CNP_OK;
 }
 
-/* Minimum mapping unit in pixels of the footprint's grid. */
-static cnp_status min_pixels_of(const mon_fp *fp, const cnp_settings *set, int64_t *out)
+/* The minimum mapping unit on the ellipsoid (core/cnp_area.h), as detect
+ * applies it: eligible[c] = 1 when component c reaches min_area. Its pixel
+ * count decides unless the area is within the grid's scale spread of the
+ * unit; such a component is traced and decided by its outline's area. */
+static cnp_status mmu_eligible(mon_step *s, const uint32_t *label, size_t ncomp,
+                               const int64_t *cpx, uint8_t *eligible)
 {
+    const mon_fp *fp = s->fp;
+    const int grid[4] = { 0, 0, fp->width, fp->height };
+    const double min_m2 = s->c->s->min_area_ha * 1e4;
     char what[200];
     cnp_crs *crs = NULL;
-    double a = 0;
+    cnp_geom_ctx *g = NULL;
+    cnp_trace_ws *ws = NULL;
+    cnp_rings rings;
+    cnp_area_scale scale;
+    size_t *start = NULL;
+    uint32_t *order = NULL;
+    cnp_run *tmp = NULL;
+    cnp_status st;
+
+    cnp_rings_init(&rings);
     snprintf(what, sizeof what, "the CRS of footprint %s", fp->key);
-    cnp_status st = cnp_crs_open(fp->wkt, fp->gt, what, &crs);
-    if (st == CNP_OK)
-        st = cnp_crs_pixel_area_m2(crs, fp->width / 2, fp->height / 2, &a);
-    if (st == CNP_OK) {
-        *out = a > 0 ? (int64_t)ceil(set->min_area_ha * 1e4 / a - 1e-9) : 1;
-        if (*out < 1)
-            *out = 1;
+    if ((st = cnp_crs_open(fp->wkt, fp->gt, what, &crs)) != CNP_OK ||
+        (st = cnp_area_scale_init(crs, grid, &scale)) != CNP_OK)
+        goto done;
+    int unsure = 0;
+    for (size_t c = 0; c < ncomp; c++) {
+        const int v = cnp_area_verdict(&scale, cpx[c], min_m2);
+        eligible[c] = v == CNP_AREA_ABOVE;
+        unsure |= v == CNP_AREA_UNSURE;
     }
+    if (!unsure)
+        goto done;
+    start = malloc((ncomp + 1) * sizeof *start);
+    order = malloc((s->act.n + 1) * sizeof *order);
+    tmp = malloc((s->act.n + 1) * sizeof *tmp);
+    ws = cnp_trace_ws_create();
+    if (!start || !order || !tmp || !ws) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = cnp_runs_group(label, s->act.n, ncomp, start, order)) != CNP_OK ||
+        (st = cnp_geom_ctx_create(crs, &g)) != CNP_OK) {
+        st = cnp_err(st, "grouping alert pixels failed");
+        goto done;
+    }
+    for (size_t c = 0; c < ncomp && st == CNP_OK; c++) {
+        if (cnp_area_verdict(&scale, cpx[c], min_m2) != CNP_AREA_UNSURE)
+            continue;
+        const size_t nr = start[c + 1] - start[c];
+        for (size_t k = 0; k < nr; k++)
+            tmp[k] = s->act.run[order[start[c] + k]];
+        if ((st = cnp_trace_runs(tmp, nr, ws, &rings)) != CNP_OK) {
+            st = cnp_err(st, "tracing alert pixels failed");
+            break;
+        }
+        double area = 0;
+        for (size_t r = 0; r < rings.n && st == CNP_OK; r++) {
+            double a = 0;
+            st = cnp_geom_ring_area(g, rings.xy + 2 * rings.ring[r].first, rings.ring[r].count,
+                                    &a);
+            area += rings.ring[r].is_hole ? -a : a;
+        }
+        eligible[c] = area >= min_m2;
+    }
+done:
+    free(start);
+    free(order);
+    free(tmp);
+    cnp_rings_free(&rings);
+    cnp_trace_ws_free(ws);
+    cnp_geom_ctx_free(&g);
     cnp_crs_close(&crs);
     return st;
 }
@@ -589,7 +649,9 @@ static cnp_status assign_ids(mon_step *s, uint32_t *old_next, uint32_t *new_next
 {
     mon_fp *fp = s->fp;
     uint32_t *label = NULL, *cmin = NULL, *cid = NULL;
-    int64_t *cun = NULL, *cpx = NULL, min_px = 1;
+    int64_t *cun = NULL, *cpx = NULL;
+    const int64_t min_px = 1;
+    uint8_t *eligible = NULL;
     size_t ncomp = 0;
     cnp_status st;
 
@@ -618,8 +680,17 @@ static cnp_status assign_ids(mon_step *s, uint32_t *old_next, uint32_t *new_next
         cun[c] += r->unassigned;
         cpx[c] += s->act.run[i].x1 - s->act.run[i].x0;
     }
-    if ((st = min_pixels_of(fp, s->c->s, &min_px)) != CNP_OK)
+    /* The kernel hands out ids by a pixel count; it gets 1 for a component
+     * that reaches the unit on the ellipsoid and 0 for one that does not. */
+    eligible = malloc(ncomp + 1);
+    if (!eligible) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
+    }
+    if ((st = mmu_eligible(s, label, ncomp, cpx, eligible)) != CNP_OK)
+        goto done;
+    for (size_t c = 0; c < ncomp; c++)
+        cpx[c] = eligible[c];
     *old_next = fp->next_seq;
     uint32_t next = fp->next_seq;
     if (cnp_monitor_assign_ids(ncomp, cmin, cun, cpx, min_px, &next, cid) != CNP_OK) {
@@ -657,6 +728,7 @@ done:
     free(cid);
     free(cun);
     free(cpx);
+    free(eligible);
     return st;
 }
 

@@ -645,8 +645,7 @@ static void html_summary(FILE *f, const cnp_evidence_ctx *ctx)
     const cnp_result *res = ctx->res;
     const cnp_settings *s = ctx->settings;
     const double total = (double)(res->observed_pixels + res->unobserved_pixels);
-    const double obs_ha = (double)res->observed_pixels * res->pixel_area_m2 / 1e4;
-    const double unobs_ha = (double)res->unobserved_pixels * res->pixel_area_m2 / 1e4;
+    const double obs_ha = res->observed_area_ha, unobs_ha = res->unobserved_area_ha;
     const double obs_pc = total > 0 ? 100.0 * (double)res->observed_pixels / total : 0;
     const double unobs_pc = total > 0 ? 100.0 * (double)res->unobserved_pixels / total : 0;
     size_t nhigh = 0;
@@ -674,8 +673,8 @@ static void html_summary(FILE *f, const cnp_evidence_ctx *ctx)
             s->ndvi_drop);
     fprintf(f, "<tr><th>High confidence<small>high_confidence_drop</small></th>"
                "<td>mean NDVI drop &ge; %g</td></tr>\n", s->high_confidence_drop);
-    fprintf(f, "<tr><th>Minimum area<small>min_area</small></th><td>%g ha (%lld pixels of "
-               "%.2f m&sup2;)</td></tr>\n",
+    fprintf(f, "<tr><th>Minimum area<small>min_area</small></th><td>%g ha on the ellipsoid, "
+               "as every area here (%lld pixels of about %.2f m&sup2; or more)</td></tr>\n",
             s->min_area_ha, (long long)res->min_pixels, res->pixel_area_m2);
     fprintf(f, "<tr><th>Connectivity<small>connectivity</small></th><td>%d-connected pixels "
                "form one alert</td></tr>\n", s->connectivity);

@@ -135,12 +135,14 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
     for (size_t k = 0; k <= u->npiece && st == CNP_OK; k++) {
         OGRGeometryH multi = NULL;
         int64_t pixels = 0;
+        double area_ha = 0;
         const char *why;
         int col = -1, row = -1;
         if (k < u->npiece) {
             const cnp_unobserved_piece *pc = &u->piece[k];
             multi = cnp_geom_multipolygon(gt, u->xy, u->ring + pc->ring0, pc->nrings);
             pixels = pc->pixels;
+            area_ha = pc->area_m2 / 1e4;
             why = "not observed";
             col = pc->tile_x0;
             row = pc->tile_y0;
@@ -172,6 +174,7 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
             }
             multi = OGR_G_ForceToMultiPolygon(diff);
             pixels = (int64_t)res->grid_width * res->grid_height - (int64_t)w[2] * w[3];
+            area_ha = res->outside_area_ha;
             why = "outside the overlap";
         }
         OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
@@ -181,7 +184,7 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
             OGR_F_SetFieldInteger(f, 2, row);
         }
         OGR_F_SetFieldInteger64(f, 3, pixels);
-        OGR_F_SetFieldDouble(f, 4, round((double)pixels * res->pixel_area_m2 / 1e4 * 1e4) / 1e4);
+        OGR_F_SetFieldDouble(f, 4, round(area_ha * 1e4) / 1e4);
         OGR_F_SetGeometryDirectly(f, multi);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
             st = cnp_err(CNP_E_IO, "cannot write the unobserved area to '%s': %s", path, cnp_err_gdal_reason());

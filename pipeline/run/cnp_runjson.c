@@ -176,10 +176,9 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_int(&j, "chips_left_out", (int64_t)ev->chips_left_out);
     cnp_json_close(&j, '}');
     cnp_json_num(&j, "total_alert_area_ha", cnp_round_to(res->total_area_ha, 1e4));
-    cnp_json_num(&j, "observed_area_ha",
-                 cnp_round_to((double)res->observed_pixels * res->pixel_area_m2 / 1e4, 1e4));
-    cnp_json_num(&j, "unobserved_area_ha",
-                 cnp_round_to((double)res->unobserved_pixels * res->pixel_area_m2 / 1e4, 1e4));
+    cnp_json_num(&j, "observed_area_ha", res->observed_area_ha);
+    cnp_json_num(&j, "unobserved_area_ha", res->unobserved_area_ha);
+    cnp_json_str(&j, "areas", "geodesic (WGS84 ellipsoid), as every alert's area_ha");
 
     if ((st = cnp_staging_json_outputs(&j, sg)) != CNP_OK)
         goto done;
