@@ -1,0 +1,118 @@
+/* kernels/cnp_gaps.h - minimum mapping unit across unobserved gaps.
+ *
+ * Landsat 7's SLC-off stripes, a cloud or its buffer can cut one clearing
+ * into pieces that are each below the minimum area; each piece is then
+ * dropped and the clearing is lost. Here loss pieces separated only by
+ * unobserved pixels count as one alert: unobserved pixels within `reach`
+ * pixels (Chebyshev) of a loss pixel become bridge pixels, and loss and
+ * bridge pixels are labelled together (8- or 4-connected) with cnp_runs.
+ * Two pieces join when the unobserved gap between them is at most
+ * 2 x reach pixels wide (cnp_gaps_reach_px() turns a gap width in metres
+ * into reach). Only loss pixels count towards the minimum area and belong
+ * to the alert's outline; an alert that has bridge pixels or whose loss
+ * borders an unobserved pixel (8-neighbour) is partially observed.
+ *
+ * Streaming, as cnp_runs: per strip, cnp_gaps_mark() turns the pixel
+ * classes (CNP_CLASS_*, kernels/cnp_change.h) of the strip plus a halo of
+ * max(1, reach) rows above and below into codes; cnp_gaps_push_row() keeps
+ * the runs of loss-or-bridge pixels with per-run statistics in a
+ * cnp_gap_stats kept index for index beside the cnp_runs; strips are joined
+ * with cnp_gaps_concat(); after cnp_runs_label(), cnp_gaps_summarise()
+ * gives each component its loss and bridge pixels and flags. Everything is
+ * integer: results do not depend on strip height, tiling or threads.
+ */
+#ifndef CNP_GAPS_H
+#define CNP_GAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cnp_mask.h"
+#include "cnp_runs.h"
+#include "cnp_status.h"
+
+/* Codes written by cnp_gaps_mark() (bits). */
+enum {
+    CNP_GAP_LOSS   = 1,          /* a loss pixel                               */
+    CNP_GAP_BRIDGE = 2,          /* an unobserved pixel within reach of loss   */
+    CNP_GAP_EDGE   = 4           /* with LOSS: an 8-neighbour is unobserved    */
+};
+
+/* cnp_gaps_reach_px() :
+ * reach for gaps up to gap_m metres wide on pixels of pixel_m metres:
+ * ceil(gap_m / pixel_m / 2), 0 when either is <= 0 or not finite, at most
+ * 4096. */
+int cnp_gaps_reach_px(double gap_m, double pixel_m);
+
+/* cnp_gaps_scratch_len() : elements of each scratch array cnp_gaps_mark()
+ * needs for a window of width x height (0 on overflow). */
+size_t cnp_gaps_scratch_len(ptrdiff_t width, ptrdiff_t height);
+
+/* cnp_gaps_mark() :
+ * win->codes holds pixel classes (CNP_CLASS_UNOBSERVED, _OTHER, _FOREST,
+ * _LOSS) of a window: the core and a halo of max(1, reach) pixels where the
+ * scene has them (as for cnp_mask_apply()). For every core pixel writes
+ * out[y * out_stride + x] = LOSS (| EDGE), BRIDGE or 0 as above.
+ * scratch8 and scratch16 hold cnp_gaps_scratch_len() elements each
+ * (unused, may be NULL, when reach is 0).
+ * @return CNP_OK; CNP_E_ARG for NULL pointers, a bad window or reach
+ *         outside [0, 4096] (out untouched); CNP_E_NOMEM. */
+cnp_status cnp_gaps_mark(const cnp_mask_window *win, int reach, uint8_t *scratch8,
+                         uint16_t *scratch16, uint8_t *out, ptrdiff_t out_stride);
+
+/* Statistics of the runs of a cnp_runs, index for index (s.n == runs.n). */
+typedef struct cnp_gap_stats {
+    uint32_t *loss;              /* loss pixels of the run                      */
+    uint32_t *bridge;            /* bridge pixels of the run                    */
+    uint8_t  *edge;              /* 1: one of its loss pixels borders unobserved */
+    size_t    n, cap;
+} cnp_gap_stats;
+
+/* cnp_gap_stats_init() / _free() / _clear(): as cnp_runs_init/free/clear. */
+void cnp_gap_stats_init(cnp_gap_stats *s);
+void cnp_gap_stats_free(cnp_gap_stats *s);
+void cnp_gap_stats_clear(cnp_gap_stats *s);
+
+/* cnp_gaps_push_row() :
+ * Append the runs of LOSS-or-BRIDGE pixels of codes[0..width-1] as row y,
+ * columns offset by x_origin, to r, and their statistics to s. Follows
+ * cnp_runs_push(): rows in order, a row may come in pieces left to right,
+ * and a run continuing the row's last run extends it (its statistics add
+ * up). New runs are their own parent: cnp_runs_link() them afterwards.
+ * @return CNP_OK; CNP_E_ARG for NULL pointers, s->n != r->n, or rows out of
+ *         order; CNP_E_NOMEM. On error r and s are unchanged. */
+cnp_status cnp_gaps_push_row(cnp_runs *r, cnp_gap_stats *s, const uint8_t *codes,
+                             ptrdiff_t width, int32_t y, int32_t x_origin);
+
+/* cnp_gaps_concat() :
+ * cnp_runs_concat(dst, src, connectivity) and the statistics with them.
+ * @return as cnp_runs_concat(); CNP_E_ARG also when a stats object is not
+ *         aligned with its runs. On error dst and sdst are unchanged. */
+cnp_status cnp_gaps_concat(cnp_runs *dst, cnp_gap_stats *sdst, const cnp_runs *src,
+                           const cnp_gap_stats *ssrc, int connectivity);
+
+/* One component of loss-or-bridge pixels. */
+typedef struct cnp_gap_alert {
+    int64_t loss_px;             /* the alert's area, in pixels                 */
+    int64_t bridge_px;           /* unobserved pixels joining its pieces        */
+    int     partially_observed;  /* bridge pixels, or loss next to unobserved   */
+    int     keep;                /* loss_px >= min_px                           */
+} cnp_gap_alert;
+
+/* cnp_gaps_summarise() :
+ * out[c] for the ncomp components of a labelled cnp_runs (label from
+ * cnp_runs_label()). A component of bridge pixels only has loss_px 0 and
+ * is never kept.
+ * @return CNP_OK, or CNP_E_ARG for NULL pointers, misaligned stats or a
+ *         label >= ncomp. */
+cnp_status cnp_gaps_summarise(const cnp_runs *r, const cnp_gap_stats *s, const uint32_t *label,
+                              size_t ncomp, int64_t min_px, cnp_gap_alert *out);
+
+/* cnp_gaps_find_run() :
+ * The index of the run of r that holds pixel (x, y) (binary search: runs
+ * are in scan order), so that a loss pixel or loss run can be given its
+ * component's label.
+ * @return CNP_OK, CNP_E_DATA when no run holds it, CNP_E_ARG for NULL. */
+cnp_status cnp_gaps_find_run(const cnp_runs *r, int32_t y, int32_t x, size_t *idx);
+
+#endif /* CNP_GAPS_H */
