@@ -1,11 +1,13 @@
 /* kernels/cnp_gaps.c - bridge pixels, runs with statistics, and alerts
  * that span unobserved gaps.
  *
- * "Within reach of loss" is the buffer of cnp_mask_apply() with loss as the
- * spreading code and a square of radius reach: one exact dilation, reused.
- * Codes are nonzero exactly on loss-or-bridge pixels, so cnp_runs'
- * all-or-nothing cnp_runs_append_row() stores the runs, and the statistics
- * are filled after it succeeded (their room reserved before).
+ * A pixel is a bridge when, in one of four directions, walking both ways
+ * through unobserved pixels meets a loss pixel on each side within gap_px
+ * pixels of unobserved run in all. The walks end at most gap_px pixels
+ * away, so that is the halo a core pixel needs (1 for EDGE). Codes are
+ * nonzero exactly on loss-or-bridge pixels, so cnp_runs' all-or-nothing
+ * cnp_runs_append_row() stores the runs, and the statistics are filled
+ * after it succeeded (their room reserved before).
  */
 #include "cnp_gaps.h"
 
@@ -15,23 +17,64 @@
 
 #include "cnp_change.h"
 
-int cnp_gaps_reach_px(double gap_m, double pixel_m)
+int cnp_gaps_gap_px(double gap_m, double pixel_m)
 {
     if (!(gap_m > 0.0) || !(pixel_m > 0.0) || !isfinite(gap_m) || !isfinite(pixel_m))
         return 0;
-    const double r = ceil(gap_m / pixel_m / 2.0 - 1e-9);
-    return r > 4096 ? 4096 : (int)r;
+    const double g = floor(gap_m / pixel_m + 1e-9);
+    return g > 4096 ? 4096 : (int)g;
 }
 
-size_t cnp_gaps_scratch_len(ptrdiff_t width, ptrdiff_t height)
+static int unobserved(uint8_t c)
 {
-    return cnp_mask_scratch_len(width, height);
+    return c == CNP_CLASS_UNOBSERVED || c == CNP_GAP_CLASS_NODATA;
 }
 
-cnp_status cnp_gaps_mark(const cnp_mask_window *win, int reach, uint8_t *scratch8,
-                         uint16_t *scratch16, uint8_t *out, ptrdiff_t out_stride)
+static int bridgeable(uint8_t c, int through_masked)
 {
-    if (!win || !out || reach < 0 || reach > 4096)
+    return c == CNP_GAP_CLASS_NODATA || (through_masked && c == CNP_CLASS_UNOBSERVED);
+}
+
+/* Walk from (x, y) in direction (dx, dy) over bridgeable pixels: the number
+ * of them passed before a loss pixel, or -1 when something else (or the
+ * window's edge, or more than `limit` of them) comes first. */
+static int walk(const cnp_mask_window *win, ptrdiff_t x, ptrdiff_t y, int dx, int dy, int limit,
+                int through_masked)
+{
+    for (int k = 0; k <= limit; k++) {
+        x += dx;
+        y += dy;
+        if (x < 0 || y < 0 || x >= win->width || y >= win->height)
+            return -1;
+        const uint8_t c = win->codes[y * win->stride + x];
+        if (c == CNP_CLASS_LOSS)
+            return k;
+        if (!bridgeable(c, through_masked))
+            return -1;
+    }
+    return -1;
+}
+
+static int is_bridge(const cnp_mask_window *win, ptrdiff_t x, ptrdiff_t y, int gap_px,
+                     int through_masked)
+{
+    static const int DIR[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
+
+    for (int d = 0; d < 4; d++) {
+        const int a = walk(win, x, y, DIR[d][0], DIR[d][1], gap_px - 1, through_masked);
+        if (a < 0)
+            continue;
+        const int b = walk(win, x, y, -DIR[d][0], -DIR[d][1], gap_px - 1 - a, through_masked);
+        if (b >= 0)
+            return 1;   /* a + b + 1 <= gap_px unobserved pixels between loss */
+    }
+    return 0;
+}
+
+cnp_status cnp_gaps_mark(const cnp_mask_window *win, int gap_px, int through_masked,
+                         uint8_t *out, ptrdiff_t out_stride)
+{
+    if (!win || !out || gap_px < 0 || gap_px > 4096)
         return CNP_E_ARG;
     if (win->core_w <= 0 || win->core_h <= 0)
         return CNP_OK;
@@ -39,49 +82,29 @@ cnp_status cnp_gaps_mark(const cnp_mask_window *win, int reach, uint8_t *scratch
         win->core_x < 0 || win->core_y < 0 || win->core_x + win->core_w > win->width ||
         win->core_y + win->core_h > win->height || out_stride < win->core_w)
         return CNP_E_ARG;
-    if (reach > 0 && (!scratch8 || !scratch16 ||
-                      cnp_gaps_scratch_len(win->width, win->height) == 0))
-        return CNP_E_ARG;
 
-    const uint8_t *cls = win->codes;
-    const ptrdiff_t w = win->width, h = win->height, cs = win->stride;
-    const ptrdiff_t cx = win->core_x, cy = win->core_y, cw = win->core_w, ch = win->core_h;
-
-    /* out = 0 where a loss pixel is within reach, 1 elsewhere */
-    if (reach > 0) {
-        #pragma omp parallel for schedule(static) default(none) shared(cls, scratch8, w, h, cs)
-        for (ptrdiff_t y = 0; y < h; y++)
-            for (ptrdiff_t x = 0; x < w; x++)
-                scratch8[y * w + x] = cls[y * cs + x] == CNP_CLASS_LOSS ? CNP_MASK_SPREADS
-                                                                         : CNP_MASK_CLEAR;
-        for (ptrdiff_t y = 0; y < ch; y++)
-            memset(out + y * out_stride, 1, (size_t)cw);
-        const cnp_mask_window lw = { scratch8, w, h, w, cx, cy, cw, ch };
-        const cnp_status st = cnp_mask_apply(&lw, reach, CNP_MASK_SQUARE, scratch16, out,
-                                             out_stride);
-        if (st != CNP_OK)
-            return st;
-    }
+    const cnp_mask_window ww = *win;
 
     #pragma omp parallel for schedule(static) default(none) \
-        shared(cls, out, w, h, cs, cx, cy, cw, ch, out_stride, reach)
-    for (ptrdiff_t y = 0; y < ch; y++) {
-        const ptrdiff_t yy = cy + y;
+        shared(ww, out, out_stride, gap_px, through_masked)
+    for (ptrdiff_t y = 0; y < ww.core_h; y++) {
+        const ptrdiff_t yy = ww.core_y + y;
         uint8_t *o = out + y * out_stride;
-        for (ptrdiff_t x = 0; x < cw; x++) {
-            const ptrdiff_t xx = cx + x;
-            const uint8_t c = cls[yy * cs + xx];
+        for (ptrdiff_t x = 0; x < ww.core_w; x++) {
+            const ptrdiff_t xx = ww.core_x + x;
+            const uint8_t c = ww.codes[yy * ww.stride + xx];
             uint8_t code = 0;
             if (c == CNP_CLASS_LOSS) {
                 code = CNP_GAP_LOSS;
                 for (int dy = -1; dy <= 1; dy++)
                     for (int dx = -1; dx <= 1; dx++) {
                         const ptrdiff_t qx = xx + dx, qy = yy + dy;
-                        if (qx >= 0 && qy >= 0 && qx < w && qy < h &&
-                            cls[qy * cs + qx] == CNP_CLASS_UNOBSERVED)
+                        if (qx >= 0 && qy >= 0 && qx < ww.width && qy < ww.height &&
+                            unobserved(ww.codes[qy * ww.stride + qx]))
                             code |= CNP_GAP_EDGE;
                     }
-            } else if (c == CNP_CLASS_UNOBSERVED && reach > 0 && o[x] == 0) {
+            } else if (bridgeable(c, through_masked) && gap_px > 0 &&
+                       is_bridge(&ww, xx, yy, gap_px, through_masked)) {
                 code = CNP_GAP_BRIDGE;
             }
             o[x] = code;

@@ -3,18 +3,27 @@
  * Landsat 7's SLC-off stripes, a cloud or its buffer can cut one clearing
  * into pieces that are each below the minimum area; each piece is then
  * dropped and the clearing is lost. Here loss pieces separated only by
- * unobserved pixels count as one alert: unobserved pixels within `reach`
- * pixels (Chebyshev) of a loss pixel become bridge pixels, and loss and
- * bridge pixels are labelled together (8- or 4-connected) with cnp_runs.
- * Two pieces join when the unobserved gap between them is at most
- * 2 x reach pixels wide (cnp_gaps_reach_px() turns a gap width in metres
- * into reach). Only loss pixels count towards the minimum area and belong
- * to the alert's outline; an alert that has bridge pixels or whose loss
- * borders an unobserved pixel (8-neighbour) is partially observed.
+ * unobserved pixels count as one alert: an unobserved pixel is a bridge
+ * pixel when it lies on a straight run of unobserved pixels - along a row,
+ * a column or a diagonal - at most gap_px long with a loss pixel at both
+ * ends; loss and bridge pixels are then labelled together (8- or
+ * 4-connected) with cnp_runs. Straight runs only: a stripe between two
+ * pieces is bridged, a wide cloud is not crossed.
+ *
+ * Which unobserved pixels may bridge: those with no data at all (class
+ * CNP_GAP_CLASS_NODATA: SLC-off stripes, the edge of a swath, a tile's
+ * nodata) always; those the mask took out (CNP_CLASS_UNOBSERVED: clouds,
+ * shadows, haze, their buffers) only with through_masked, because fringe
+ * leftovers round a cloud - false loss the buffer did not reach - would
+ * otherwise be joined across the cloud into alerts above the minimum area. cnp_gaps_gap_px() turns
+ * a gap width in metres into gap_px. Only loss pixels count towards the
+ * minimum area and belong to the alert's outline; an alert that has bridge
+ * pixels or whose loss borders an unobserved pixel (8-neighbour) is
+ * partially observed.
  *
  * Streaming, as cnp_runs: per strip, cnp_gaps_mark() turns the pixel
  * classes (CNP_CLASS_*, kernels/cnp_change.h) of the strip plus a halo of
- * max(1, reach) rows above and below into codes; cnp_gaps_push_row() keeps
+ * max(1, gap_px) rows above and below into codes; cnp_gaps_push_row() keeps
  * the runs of loss-or-bridge pixels with per-run statistics in a
  * cnp_gap_stats kept index for index beside the cnp_runs; strips are joined
  * with cnp_gaps_concat(); after cnp_runs_label(), cnp_gaps_summarise()
@@ -34,31 +43,32 @@
 /* Codes written by cnp_gaps_mark() (bits). */
 enum {
     CNP_GAP_LOSS   = 1,          /* a loss pixel                               */
-    CNP_GAP_BRIDGE = 2,          /* an unobserved pixel within reach of loss   */
+    CNP_GAP_BRIDGE = 2,          /* unobserved, on a short run between loss    */
     CNP_GAP_EDGE   = 4           /* with LOSS: an 8-neighbour is unobserved    */
 };
 
-/* cnp_gaps_reach_px() :
- * reach for gaps up to gap_m metres wide on pixels of pixel_m metres:
- * ceil(gap_m / pixel_m / 2), 0 when either is <= 0 or not finite, at most
- * 4096. */
-int cnp_gaps_reach_px(double gap_m, double pixel_m);
+/* A class beside CNP_CLASS_* (kernels/cnp_change.h) for cnp_gaps_mark():
+ * unobserved because there is no data at all. */
+enum { CNP_GAP_CLASS_NODATA = 4 };
 
-/* cnp_gaps_scratch_len() : elements of each scratch array cnp_gaps_mark()
- * needs for a window of width x height (0 on overflow). */
-size_t cnp_gaps_scratch_len(ptrdiff_t width, ptrdiff_t height);
+/* cnp_gaps_gap_px() :
+ * gap_px for gaps up to gap_m metres across on pixels of pixel_m metres:
+ * floor(gap_m / pixel_m) (a diagonal step counts as one pixel), 0 when
+ * either is <= 0 or not finite, at most 4096. */
+int cnp_gaps_gap_px(double gap_m, double pixel_m);
 
 /* cnp_gaps_mark() :
  * win->codes holds pixel classes (CNP_CLASS_UNOBSERVED, _OTHER, _FOREST,
- * _LOSS) of a window: the core and a halo of max(1, reach) pixels where the
- * scene has them (as for cnp_mask_apply()). For every core pixel writes
- * out[y * out_stride + x] = LOSS (| EDGE), BRIDGE or 0 as above.
- * scratch8 and scratch16 hold cnp_gaps_scratch_len() elements each
- * (unused, may be NULL, when reach is 0).
- * @return CNP_OK; CNP_E_ARG for NULL pointers, a bad window or reach
- *         outside [0, 4096] (out untouched); CNP_E_NOMEM. */
-cnp_status cnp_gaps_mark(const cnp_mask_window *win, int reach, uint8_t *scratch8,
-                         uint16_t *scratch16, uint8_t *out, ptrdiff_t out_stride);
+ * _LOSS, CNP_GAP_CLASS_NODATA) of a window: the core and a halo of
+ * max(1, gap_px) pixels where the scene has them (as for cnp_mask_apply();
+ * beyond the window nothing is loss). For every core pixel writes
+ * out[y * out_stride + x] = LOSS (| EDGE), BRIDGE or 0 as above; bridges
+ * run through NODATA pixels, and through UNOBSERVED ones too when
+ * through_masked. Both kinds make a neighbouring loss pixel an EDGE.
+ * @return CNP_OK; CNP_E_ARG for NULL pointers, a bad window or gap_px
+ *         outside [0, 4096] (out untouched). */
+cnp_status cnp_gaps_mark(const cnp_mask_window *win, int gap_px, int through_masked,
+                         uint8_t *out, ptrdiff_t out_stride);
 
 /* Statistics of the runs of a cnp_runs, index for index (s.n == runs.n). */
 typedef struct cnp_gap_stats {
