@@ -72,10 +72,10 @@ cnp_status cnp_haze_classify(const cnp_haze_params *p, const cnp_haze_line *line
     return CNP_OK;
 }
 
-cnp_status cnp_haze_hist_add(cnp_haze_hist *h, const cnp_haze_bands *b, const uint8_t *clear,
-                             size_t n, double nir_min)
+cnp_status cnp_haze_hist_add(cnp_haze_hist *h, const cnp_haze_params *p, const cnp_haze_bands *b,
+                             const uint8_t *clear, size_t n)
 {
-    if (!h || !b || !(nir_min == nir_min))
+    if (!h || !p || !b || !(p->nir_min == p->nir_min) || !isfinite(p->swir_hazy))
         return CNP_E_ARG;
     if (n == 0)
         return CNP_OK;
@@ -86,8 +86,9 @@ cnp_status cnp_haze_hist_add(cnp_haze_hist *h, const cnp_haze_bands *b, const ui
     cnp_haze_hist t = *h;
     for (size_t i = 0; i < n; i++) {
         const double bl = b->blue[i] / CNP_HAZE_BIN, rd = b->red[i] / CNP_HAZE_BIN;
-        if ((clear && !clear[i]) || !(b->nir[i] >= nir_min) || !(bl >= 0.0) || !(rd >= 0.0) ||
-            !(bl < CNP_HAZE_NBIN) || !(rd < CNP_HAZE_NBIN))
+        if ((clear && !clear[i]) || !(b->nir[i] >= p->nir_min) || !(bl >= 0.0) || !(rd >= 0.0) ||
+            !(bl < CNP_HAZE_NBIN) || !(rd < CNP_HAZE_NBIN) ||
+            (b->swir2 && !((double)b->swir2[i] >= p->swir_hazy * (double)b->red[i])))
             continue;
         uint32_t *c = &t.n[(int)bl][(int)rd];
         if (*c == UINT32_MAX)

@@ -97,11 +97,14 @@ typedef struct cnp_haze_hist {
 
 /* cnp_haze_hist_add() :
  * Count the n pixels that are clear (clear == NULL: all; else clear[i] !=
- * 0), valid, with NIR >= nir_min and blue, red inside the histogram.
+ * 0), valid, with NIR >= p->nir_min, blue and red inside the histogram,
+ * and - with a SWIR2 band - swir2 >= p->swir_hazy x red: the SWIR says the
+ * red is the ground's, so unflagged haze, which can cover a fifth of a
+ * scene, does not bend the line it is measured from.
  * @return CNP_OK, CNP_E_ARG for NULL pointers (n > 0), or CNP_E_DATA when a
  *         count would overflow (h unchanged). */
-cnp_status cnp_haze_hist_add(cnp_haze_hist *h, const cnp_haze_bands *b, const uint8_t *clear,
-                             size_t n, double nir_min);
+cnp_status cnp_haze_hist_add(cnp_haze_hist *h, const cnp_haze_params *p, const cnp_haze_bands *b,
+                             const uint8_t *clear, size_t n);
 
 /* cnp_haze_hist_merge() : dst += src. @return CNP_OK, CNP_E_ARG, or
  * CNP_E_DATA on overflow (dst unchanged). */

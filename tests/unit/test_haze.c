@@ -87,6 +87,9 @@ static void test_fit(void)
     static cnp_haze_hist h, h2;
     cnp_haze_bands b = { blue, red, nir, NULL };
     cnp_haze_line l = { 0.0, 0.0 };
+    cnp_haze_params p;
+
+    cnp_haze_defaults(&p, NULL);
 
     memset(&h, 0, sizeof h);
     for (int i = 0; i < N; i++) {
@@ -97,12 +100,12 @@ static void test_fit(void)
         nir[i] = i % 97 == 0 ? 0.01f : 0.25f;     /* some water-dark pixels, ignored */
     }
     CHECK(cnp_haze_fit(&h, 10, &l) == CNP_E_DATA && l.slope == 0.0);   /* empty */
-    CHECK(cnp_haze_hist_add(&h, &b, NULL, N / 2, 0.08) == CNP_OK);
+    CHECK(cnp_haze_hist_add(&h, &p, &b, NULL, N / 2) == CNP_OK);
     memset(&h2, 0, sizeof h2);
     b.blue += N / 2;
     b.red += N / 2;
     b.nir += N / 2;
-    CHECK(cnp_haze_hist_add(&h2, &b, NULL, N - N / 2, 0.08) == CNP_OK);
+    CHECK(cnp_haze_hist_add(&h2, &p, &b, NULL, N - N / 2) == CNP_OK);
     CHECK(cnp_haze_hist_merge(&h, &h2) == CNP_OK);
     CHECK(cnp_haze_fit(&h, 10, &l) == CNP_OK);
     CHECK_NEAR(l.slope, 1.5, 0.1);
@@ -115,9 +118,41 @@ static void test_fit(void)
     b.blue = blue;
     b.red = red;
     b.nir = nir;
-    CHECK(cnp_haze_hist_add(&h3, &b, clear, N, 0.08) == CNP_OK);
+    CHECK(cnp_haze_hist_add(&h3, &p, &b, clear, N) == CNP_OK);
     CHECK(cnp_haze_fit(&h3, 1, &l) == CNP_E_DATA);
     CHECK(cnp_haze_fit(&h3, 0, &l) == CNP_E_ARG);
+}
+
+/* A hazy block (blue 0.08..0.12) covering many bins alone bends an
+ * unguarded fit; with SWIR2 it is kept out and the line stays. */
+static void test_fit_swir_guard(void)
+{
+    enum { N = 40000 };
+    static float blue[N], red[N], nir[N], swir[N];
+    static cnp_haze_hist h;
+    cnp_haze_bands b = { blue, red, nir, swir };
+    cnp_haze_line l = { 0.0, 0.0 };
+    cnp_haze_params p;
+
+    cnp_haze_defaults(&p, NULL);
+    for (int i = 0; i < N; i++) {
+        const int hazy = i % 5 < 2;
+        const double bl = hazy ? 0.08 + 0.04 * (double)(i % 997) / 997.0
+                               : 0.02 + 0.05 * (double)(i % 1009) / 1009.0;
+        blue[i] = (float)bl;
+        red[i] = (float)(hazy ? 0.7 * bl + 0.02 : 1.5 * bl + 0.004);
+        nir[i] = 0.28f;
+        swir[i] = hazy ? 0.06f : (float)(1.8 * red[i]);
+    }
+    b.swir2 = NULL;
+    memset(&h, 0, sizeof h);
+    CHECK(cnp_haze_hist_add(&h, &p, &b, NULL, N) == CNP_OK);
+    CHECK(cnp_haze_fit(&h, 20, &l) == CNP_OK && l.slope < 1.2);    /* bent */
+    b.swir2 = swir;
+    memset(&h, 0, sizeof h);
+    CHECK(cnp_haze_hist_add(&h, &p, &b, NULL, N) == CNP_OK);
+    CHECK(cnp_haze_fit(&h, 20, &l) == CNP_OK);
+    CHECK_NEAR(l.slope, 1.5, 0.1);
 }
 
 /* Window from strings: 'C' cloud (SPREADS), '.' clear, 'h' looks hazy,
@@ -223,5 +258,6 @@ static void test_fringe_strips_exact(void)
 CNP_TEST_MAIN("haze",
               TEST_CASE(test_flags),
               TEST_CASE(test_fit),
+              TEST_CASE(test_fit_swir_guard),
               TEST_CASE(test_fringe_follows_haze),
               TEST_CASE(test_fringe_strips_exact))
