@@ -10,7 +10,7 @@ void cnp_swir_defaults(cnp_swir_rule *r)
     r->forest_ndvi = 0.65;
     r->ndvi_drop = 0.25;
     r->nbr_drop = 0.15;
-    r->ndvi_support = 0.08;
+    r->ndvi_support = 0.05;
     r->swir2_open = 0.12;
 }
 

@@ -18,7 +18,8 @@
  *
  * The SWIR-led branch needs the three together: a real NBR drop; some
  * NDVI decline (a change of moisture alone - drought stress, a wet
- * understorey - moves NBR but hardly NDVI); and an AFTER that is bright
+ * understorey - moves NBR but hardly NDVI; 0.05 holds on a normalised
+ * dNDVI, where the season's drift is gone); and an AFTER that is bright
  * in SWIR2 like open land (degraded but closed forest stays below 0.12,
  * pasture and soil are above). Haze leaves NBR nearly as it was (SWIR sees
  * through it), so this branch adds nothing there. docs/method.md gives the
@@ -46,7 +47,7 @@ typedef struct cnp_swir_rule {
     double forest_ndvi;          /* forest when NDVI before >= this (0.65)      */
     double ndvi_drop;            /* NDVI branch: dNDVI <= -ndvi_drop (0.25)     */
     double nbr_drop;             /* SWIR branch: dNBR <= -nbr_drop (0.15)       */
-    double ndvi_support;         /* ... and dNDVI <= -ndvi_support (0.08)       */
+    double ndvi_support;         /* ... and dNDVI <= -ndvi_support (0.05)       */
     double swir2_open;           /* ... and SWIR2 after >= swir2_open (0.12)    */
 } cnp_swir_rule;
 

@@ -86,10 +86,10 @@ static void test_boundaries(void)
     cnp_swir_defaults(&r);
     CHECK(cnp_swir_signals(&r, 0.65, -0.25, NAN, NAN) == (CNP_SIG_NDVI | CNP_SIG_LOSS));
     CHECK(cnp_swir_signals(&r, 0.6499, -0.5, -0.5, 0.3) == 0);
-    CHECK(cnp_swir_signals(&r, 0.8, -0.08, -0.15, 0.12) == (CNP_SIG_NBR | CNP_SIG_LOSS));
-    CHECK(cnp_swir_signals(&r, 0.8, -0.079, -0.15, 0.12) == CNP_SIG_NBR);
-    CHECK(cnp_swir_signals(&r, 0.8, -0.08, -0.149, 0.12) == 0);
-    CHECK(cnp_swir_signals(&r, 0.8, -0.08, -0.15, 0.1199) == CNP_SIG_NBR);
+    CHECK(cnp_swir_signals(&r, 0.8, -0.05, -0.15, 0.12) == (CNP_SIG_NBR | CNP_SIG_LOSS));
+    CHECK(cnp_swir_signals(&r, 0.8, -0.049, -0.15, 0.12) == CNP_SIG_NBR);
+    CHECK(cnp_swir_signals(&r, 0.8, -0.05, -0.149, 0.12) == 0);
+    CHECK(cnp_swir_signals(&r, 0.8, -0.05, -0.15, 0.1199) == CNP_SIG_NBR);
     CHECK(cnp_swir_signals(&r, 0.8, NAN, -0.5, 0.3) == 0);
     CHECK(isnan(cnp_swir_index(0.3, -0.01)) && isnan(cnp_swir_index(0.0, 0.0)));
     CHECK_NEAR(cnp_swir_index(0.3, 0.1), 0.5, 1e-12);
