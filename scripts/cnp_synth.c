@@ -2776,27 +2776,30 @@ static void swir_of(int c, float t1, float pt, float u, float sw[2])
     }
 }
 
-/* bright_after() : bright bare soil (laterite, sand): red 0.20..0.30, blue
- * and SWIR high, NDVI ~0.11 - on the clear line, not hazy. */
+/* bright_after() : bright, whitish bare soil (sand, kaolinite): red
+ * 0.20..0.30 with blue at 0.75 x red - above the clear line, so a HOT test
+ * alone calls it hazy - and SWIR2 at 1.3..1.6 x red, which says it is the
+ * ground. NDVI ~0.11. */
 static void bright_after(float so, float va[6])
 {
     const float s = stretch(so, 1.6f);
     const float red = 0.20f + 0.10f * s;
 
-    va[0] = 0.6f * red;
-    va[1] = 0.8f * red;
+    va[0] = 0.75f * red;
+    va[1] = 0.88f * red;
     va[2] = red;
     va[3] = 1.25f * red;
-    va[4] = 0.36f + 0.08f * s;
-    va[5] = 0.29f + 0.07f * s;
+    va[4] = 0.40f + 0.08f * s;
+    va[5] = 0.33f + 0.07f * s;
 }
 
 /* green_after() : forest turned into green pasture: NDVI 0.62..0.70 (0.10
- * to 0.20 below the forest it was), SWIR up by ~2x. */
-static void green_after(float t1, float u, float va[6])
+ * to 0.20 below the forest it was) less the season's drift d, as the rest
+ * of the scene; SWIR up by ~2x. */
+static void green_after(float t1, float u, float d, float va[6])
 {
     const float t = stretch(t1, 1.8f);
-    const float ndvi = 0.62f + 0.08f * t, nir = 0.28f + 0.04f * u;
+    const float ndvi = 0.62f + 0.08f * t - d, nir = (0.28f + 0.04f * u) * (1.0f - 0.6f * d);
     const float red = nir * (1.0f - ndvi) / (1.0f + ndvi);
 
     va[0] = 0.035f + 0.25f * red;
@@ -2930,7 +2933,7 @@ static void ext_pixel(const scene *sc, const ext_scratch *e, int i, int g, int w
         bright_after(f[EF_SO][i], va);
         *soil_a = 1;
     } else if (g == G_GREEN) {
-        green_after(f[EF_T1][i], u, va);
+        green_after(f[EF_T1][i], u, dd, va);
     } else {
         veg_after(&cv, dd, e_, va);
         va[4] = vb[4] * (1.0f + 1.5f * dd + 2.0f * e_);

@@ -4,6 +4,9 @@
 Usage:
   eval-truth.py OUTDIR TRUTH_DIR [--tolerance PX] [--json]
       score OUTDIR/alerts.gpkg against TRUTH_DIR/truth_loss.tif and truth.csv
+  eval-truth.py --raster IDS.tif TRUTH_DIR [--tolerance PX] [--json]
+      score a raster of alert ids (0 = none) on the truth grid instead: for
+      kernels tried outside the pipeline
   eval-truth.py --all --synth SYNTH --canopy CANOPY --work DIR [--scenarios A,B]
                 [--size WxH] [--seed N] [--tolerance PX] [--json] [-- DETECT_ARGS...]
       generate each phenomenon scenario, run `canopy detect` on it (with its
@@ -78,12 +81,27 @@ def alert_ids(gpkg, truth_ds):
     return dst.GetRasterBand(1).ReadAsArray(), n
 
 
-def score(outdir, truth_dir, tol=1):
+def raster_ids(path, truth_ds):
+    """Alert ids from a raster on the truth grid, renumbered 1..n."""
+    ds = gdal.Open(path)
+    if (ds.RasterXSize, ds.RasterYSize) != (truth_ds.RasterXSize, truth_ds.RasterYSize):
+        raise SystemExit("eval-truth: %s is not on the truth grid" % path)
+    raw = ds.GetRasterBand(1).ReadAsArray().astype(np.int64)
+    uniq, inv = np.unique(raw, return_inverse=True)
+    if uniq[0] != 0:
+        inv = inv + 1
+    return inv.reshape(raw.shape).astype(np.int64), int(np.count_nonzero(uniq))
+
+
+def score(outdir, truth_dir, tol=1, raster=None):
     truth_ds = gdal.Open(os.path.join(truth_dir, "truth_loss.tif"))
     truth = truth_ds.GetRasterBand(1).ReadAsArray() > 0
     gt = truth_ds.GetGeoTransform()
     px_ha = abs(gt[1] * gt[5]) / 10000.0
-    ids, n_alerts = alert_ids(os.path.join(outdir, "alerts.gpkg"), truth_ds)
+    if raster:
+        ids, n_alerts = raster_ids(raster, truth_ds)
+    else:
+        ids, n_alerts = alert_ids(os.path.join(outdir, "alerts.gpkg"), truth_ds)
     alert = ids > 0
     near = dilate(truth, tol) if tol > 0 else truth
     false = alert & ~near
@@ -164,6 +182,7 @@ def main():
     ap.add_argument("outdir", nargs="?")
     ap.add_argument("truth_dir", nargs="?")
     ap.add_argument("--tolerance", type=int, default=1)
+    ap.add_argument("--raster")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--all", action="store_true")
     ap.add_argument("--synth")
@@ -180,9 +199,14 @@ def main():
             ap.error("--all needs --synth, --canopy and --work")
         run_all(a, detect_args)
         return 0
-    if not (a.outdir and a.truth_dir):
+    if a.raster:
+        if not a.outdir or a.truth_dir:
+            ap.error("--raster IDS.tif takes TRUTH_DIR only")
+        r = score(None, a.outdir, a.tolerance, a.raster)
+    elif not (a.outdir and a.truth_dir):
         ap.error("OUTDIR and TRUTH_DIR are required (or --all)")
-    r = score(a.outdir, a.truth_dir, a.tolerance)
+    else:
+        r = score(a.outdir, a.truth_dir, a.tolerance)
     print(json.dumps(r) if a.json else " ".join("%s=%s" % kv for kv in r.items()))
     return 0
 
