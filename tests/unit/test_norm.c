@@ -347,7 +347,7 @@ static void test_arguments(void)
     CHECK(cnp_norm_merge(g, h) == CNP_OK);
     CHECK(cnp_norm_merge(h, g) == CNP_E_ARG);          /* rows outside h     */
 
-    float corr[9];
+    float corr[12];                           /* 4 x 3 cells */
     CHECK(cnp_norm_correct(g, 40, 0, 3, corr, NULL, NULL) == CNP_E_ARG);  /* not ready */
     CHECK(cnp_norm_correct(h, 80, 0, 3, corr, NULL, NULL) == CNP_E_ARG);  /* rows missing */
     CHECK(cnp_norm_correct(g, 80, 0, 3, corr, NULL, NULL) == CNP_OK);
