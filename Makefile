@@ -137,6 +137,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkernels.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Ikernels -Itests/unit $(CFLAGS) $< -o $@ $(BUILD)/libkernels.a $(LDFLAGS) -lm
 
+# Unit tests of base/ (tests/unit/test_base_*.c) link every base/ object, not
+# an archive that would pull in only what the test calls, with the kernels and
+# base's own libraries: the link fails if any part of base/ needs GDAL.
+BASE_OBJ   := $(filter $(BUILD)/pipeline/base/%,$(PIPELINE_OBJ))
+PLAIN_LIBS  = $(shell pkg-config --libs $(PLAIN_PKGS)) -lm
+$(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(BASE_OBJ) $(BUILD)/libkernels.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ikernels -Ipipeline/base -Itests/unit $(PLAIN_CFLAGS) $(CFLAGS) $< -o $@ \
+	    $(BASE_OBJ) $(BUILD)/libkernels.a $(LDFLAGS) $(PLAIN_LIBS)
+
 demo: all
 	@scripts/demo.sh
 
