@@ -46,6 +46,7 @@
 #include "cnp_config.h"
 #include "cnp_err.h"
 #include "cnp_gdal.h"
+#include "cnp_ident.h"
 #include "cnp_version.h"
 
 typedef struct mon_opts {
@@ -64,6 +65,18 @@ typedef struct mon_log {
     mon_step_counts counts;
 } mon_log;
 
+/* A JSON string of the log line: paths and reasons may hold any bytes, the
+ * line stays valid UTF-8 (json-c escapes the controls). */
+static json_object *text(const char *v)
+{
+    if (cnp_ident_utf8_valid(v))
+        return json_object_new_string(v);
+    char *u = cnp_ident_utf8_dup(v);
+    json_object *j = json_object_new_string(u ? u : "");
+    free(u);
+    return j;
+}
+
 static void log_init(mon_log *l, const mon_opts *o, const char *started)
 {
     memset(l, 0, sizeof *l);
@@ -71,7 +84,7 @@ static void log_init(mon_log *l, const mon_opts *o, const char *started)
     json_object_object_add(l->o, "program", json_object_new_string("canopy"));
     json_object_object_add(l->o, "command", json_object_new_string("monitor"));
     json_object_object_add(l->o, "version", json_object_new_string(cnp_version));
-    json_object_object_add(l->o, "state", json_object_new_string(o->state_dir));
+    json_object_object_add(l->o, "state", text(o->state_dir));
     json_object_object_add(l->o, "started", json_object_new_string(started));
     l->failures = json_object_new_array();
     l->skipped = json_object_new_array();
@@ -80,7 +93,7 @@ static void log_init(mon_log *l, const mon_opts *o, const char *started)
 
 static void log_set_str(mon_log *l, const char *k, const char *v)
 {
-    json_object_object_add(l->o, k, v ? json_object_new_string(v) : NULL);
+    json_object_object_add(l->o, k, v ? text(v) : NULL);
 }
 
 static void log_set_int(mon_log *l, const char *k, int64_t v)
@@ -89,14 +102,14 @@ static void log_set_int(mon_log *l, const char *k, int64_t v)
 }
 
 static void log_entry(json_object *arr, const char *id, const char *path, const char *key,
-                      const char *what, const char *text)
+                      const char *what, const char *why)
 {
     json_object *e = json_object_new_object();
-    json_object_object_add(e, "input", json_object_new_string(id));
-    json_object_object_add(e, "path", json_object_new_string(path));
+    json_object_object_add(e, "input", text(id));
+    json_object_object_add(e, "path", text(path));
     if (key && *key)
-        json_object_object_add(e, "footprint", json_object_new_string(key));
-    json_object_object_add(e, what, json_object_new_string(text));
+        json_object_object_add(e, "footprint", text(key));
+    json_object_object_add(e, what, text(why));
     json_object_array_add(arr, e);
 }
 
@@ -530,8 +543,13 @@ static int monitor_run(const mon_opts *o)
         } else {
             l.failed++;
             log_entry(l.failures, x->id, x->path, key, "reason", reason);
-            if (!o->quiet)
-                fprintf(stderr, "canopy: monitor: %s: failed, skipped: %s\n", x->id, reason);
+            if (!o->quiet) {
+                fputs("canopy: monitor: ", stderr);
+                cnp_ident_write_term(stderr, x->id);
+                fputs(": failed, skipped: ", stderr);
+                cnp_ident_write_term(stderr, reason);
+                fputc('\n', stderr);
+            }
         }
         nscene++;
         mon_crash_point("after-scene");

@@ -12,6 +12,11 @@
  * Everything one generation writes is applied in one transaction, together
  * with its `runs` row, so the highest generation in `runs` says how far the
  * database has got.
+ *
+ * No SQL text is made from data: rows are written through OGR features, and
+ * an alert row is found by its FID (read once per transaction), never by an
+ * attribute filter holding its id. Text goes in as valid UTF-8 (PostgreSQL
+ * refuses anything else, for good).
  */
 #include "cnp_monitor_int.h"
 
@@ -30,6 +35,7 @@
 
 #include "cnp_err.h"
 #include "cnp_gdal.h"
+#include "cnp_ident.h"
 #include "cnp_monitor.h"
 
 struct mon_db {
@@ -221,10 +227,15 @@ static void set_str(OGRFeatureH f, const char *name, const char *v)
     const int i = OGR_F_GetFieldIndex(f, name);
     if (i < 0)
         return;
-    if (v && *v)
-        OGR_F_SetFieldString(f, i, v);
-    else
+    if (!v || !*v) {
         OGR_F_SetFieldNull(f, i);
+    } else if (cnp_ident_utf8_valid(v)) {
+        OGR_F_SetFieldString(f, i, v);
+    } else {
+        char *u = cnp_ident_utf8_dup(v);
+        OGR_F_SetFieldString(f, i, u ? u : "");
+        free(u);
+    }
 }
 
 static void set_int(OGRFeatureH f, const char *name, int64_t v)
@@ -316,22 +327,70 @@ static cnp_status create_feature(mon_db *db, OGRLayerH lyr, OGRFeatureH f, const
     return CNP_OK;
 }
 
+/* An alert row: its id and FID. */
+typedef struct row_fid { char id[MON_ID_LEN]; GIntBig fid; } row_fid;
+
+static int cmp_row(const void *a, const void *b)
+{
+    return strcmp(((const row_fid *)a)->id, ((const row_fid *)b)->id);
+}
+
+/* Every alert row's id and FID, sorted by id, read with the other columns
+ * and the geometry left out. */
+static cnp_status alert_rows(mon_db *db, row_fid **out, size_t *n)
+{
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(db->alerts);
+    const int idx = OGR_FD_GetFieldIndex(defn, "id");
+    const char *ignored[64];
+    size_t ni = 0, cap = 0;
+    cnp_status st = CNP_OK;
+
+    *out = NULL;
+    *n = 0;
+    for (int k = 0; k < OGR_FD_GetFieldCount(defn) && ni + 2 < 64; k++)
+        if (k != idx)
+            ignored[ni++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, k));
+    ignored[ni++] = "OGR_GEOMETRY";
+    ignored[ni] = NULL;
+    OGR_L_SetIgnoredFields(db->alerts, ignored);
+    OGR_L_SetAttributeFilter(db->alerts, NULL);
+    OGR_L_ResetReading(db->alerts);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(db->alerts)) != NULL) {
+        if (st == CNP_OK && OGR_F_IsFieldSetAndNotNull(f, idx) &&
+            (st = cnp_grow((void **)out, &cap, *n + 1, sizeof **out, "alert rows")) == CNP_OK) {
+            snprintf((*out)[*n].id, sizeof (*out)[*n].id, "%s", OGR_F_GetFieldAsString(f, idx));
+            (*out)[(*n)++].fid = OGR_F_GetFID(f);
+        }
+        OGR_F_Destroy(f);
+    }
+    OGR_L_SetIgnoredFields(db->alerts, NULL);
+    if (st == CNP_OK && *n > 1)
+        qsort(*out, *n, sizeof **out, cmp_row);
+    return st;
+}
+
 static cnp_status apply(mon_db *db, const mon_outbox *ob, mon_state *st)
 {
     cnp_status s = CNP_OK;
-    char filter[256], key[64];
+    char key[64];
+    row_fid *rows = NULL;
+    size_t nrows = 0;
 
+    if (ob->ntouched > 0 && (s = alert_rows(db, &rows, &nrows)) != CNP_OK)
+        return s;
     for (size_t i = 0; i < ob->ntouched && s == CNP_OK; i++) {
         const mon_alert *a = mon_state_find_alert(st, ob->touched[i]);
-        if (!a)
+        if (!a) {
+            free(rows);
             return cnp_err(CNP_E_DATA, "alert %s is in the outbox but not in the state",
                            ob->touched[i]);
+        }
         key_of(a->id, key, sizeof key);
-        snprintf(filter, sizeof filter, "id = '%s'", a->id);
-        OGR_L_SetAttributeFilter(db->alerts, filter);
-        OGR_L_ResetReading(db->alerts);
-        OGRFeatureH f = OGR_L_GetNextFeature(db->alerts);
-        OGR_L_SetAttributeFilter(db->alerts, NULL);
+        row_fid want;
+        snprintf(want.id, sizeof want.id, "%s", a->id);
+        const row_fid *r = nrows ? bsearch(&want, rows, nrows, sizeof *rows, cmp_row) : NULL;
+        OGRFeatureH f = r ? OGR_L_GetFeature(db->alerts, r->fid) : NULL;
         if (f) {
             fill_alert(f, a, key);
             cnp_err_gdal_reset();
@@ -345,6 +404,7 @@ static cnp_status apply(mon_db *db, const mon_outbox *ob, mon_state *st)
         }
         OGR_F_Destroy(f);
     }
+    free(rows);
     mon_crash_point("db-mid");
     for (size_t i = 0; i < ob->nobs && s == CNP_OK; i++) {
         const mon_obs *b = &ob->obs[i];

@@ -23,11 +23,15 @@
 
 #include "cnp_config.h"
 #include "cnp_fs.h"
+#include "cnp_ident.h"
 #include "cnp_monitor.h"
 #include "cnp_status.h"
 
 #define MON_ID_LEN 96
 #define MON_SCENE_LEN 200
+/* A valid key fits its buffers, with "-<seq>" in an alert id. */
+_Static_assert(CNP_IDENT_KEY_MAX + 12 < MON_ID_LEN && CNP_IDENT_KEY_MAX < 64, "key sizes");
+_Static_assert(CNP_IDENT_ID_MAX < MON_SCENE_LEN, "scene id size");
 
 /* One alert as the state keeps it (and as the `alerts` table shows it). */
 typedef struct mon_alert {
@@ -47,7 +51,8 @@ typedef struct mon_alert {
 
 /* A footprint: a grid and the alerts on it. */
 typedef struct mon_fp {
-    char      key[64];                  /* file-name safe: mgrs-21LXK, wrs2-001-062, grid-1a2b3c4d */
+    char      key[64];                  /* an identifier (cnp_ident_check CNP_IDENT_KEY):
+                                           mgrs-21LXK, wrs2-001-062, grid-1a2b3c4d */
     char      name[128];                /* as products say: "MGRS tile 21LXK" */
     char     *wkt;
     double    gt[6];
@@ -158,7 +163,7 @@ typedef struct mon_input {
     char  id[MON_SCENE_LEN];
     char  date[CNP_DATE_LEN];
     char  fp_name[128];         /* product footprint ("MGRS tile 21LXK"), "" = by overlap */
-    char  fp_key[64];           /* derived key, "" = by overlap            */
+    char  fp_key[64];           /* its key (cnp_ident_footprint_key), "" = by overlap */
     char  product[160];         /* "Sentinel-2 Level-2A", "GeoTIFF"        */
     char  format[512];          /* family, baseline, layout, bands, mask   */
     char  signature[64];        /* size and time of `path`                 */

@@ -1,0 +1,129 @@
+#!/bin/bash
+# tests/e2e/test_hostile_ids.sh - crafted names, ids and metadata from inputs.
+#
+# Batch and monitor read whatever lands in a folder. One crafted file must not
+# corrupt a database, write outside the state or output folder, or make an
+# output file invalid. One check per class of defect:
+#   - identifiers from product metadata (a STAC item's grid:code) reaching SQL
+#     (GeoPackage and PostGIS) and the state folder's paths (monitor), and
+#     names from a plan file reaching paths (batch);
+. "$(dirname "$0")/lib.sh"
+
+MDB="$ROOT/tests/e2e/monitor_db.py"
+SERIES=$TMP/series
+if ! $PY "$ROOT/scripts/make-series.py" --synth "$SYNTH" -o "$SERIES" >"$TMP/gen.log" 2>&1; then
+    fail "hostile: series generator"
+    sed 's/^/    /' "$TMP/gen.log" | head -20
+    exit 0
+fi
+mapfile -t DATES < <(ls -d "$SERIES"/S2A_* | sort)
+
+# stac_items OUT GRID ID_PREFIX DATE_DIR...: a STAC item per date folder, in
+# OUT/NN/item.json beside links to that folder's files, with grid:code GRID
+# and id ID_PREFIX<date>; prints the items' paths.
+stac_items() {
+    $PY - "$@" <<'PY'
+import json, os, sys
+out, grid, prefix = sys.argv[1:4]
+for n, d in enumerate(sys.argv[4:]):
+    date = os.path.basename(d.rstrip("/")).split("_")[2]
+    dst = os.path.join(out, "%02d" % n)
+    os.makedirs(dst, exist_ok=True)
+    for f in os.listdir(d):
+        os.symlink(os.path.join(d, f), os.path.join(dst, f))
+    def asset(f, common=None, scale=True):
+        a = {"href": "./" + f, "type": "image/tiff; application=geotiff",
+             "raster:bands": [{"nodata": 0, "scale": 0.0001, "offset": -0.1} if scale
+                              else {"nodata": 0}]}
+        if common:
+            a["eo:bands"] = [{"name": common, "common_name": common}]
+        return a
+    item = {"type": "Feature", "stac_version": "1.0.0", "id": prefix + date,
+            "properties": {"datetime": "%s-%s-%sT13:52:19Z" % (date[:4], date[4:6], date[6:]),
+                           "platform": "sentinel-2a", "instruments": ["msi"],
+                           "grid:code": grid},
+            "geometry": None, "links": [],
+            "assets": {"blue": asset("B02.tif", "blue"), "green": asset("B03.tif", "green"),
+                       "red": asset("B04.tif", "red"), "nir": asset("B08.tif", "nir"),
+                       "scl": asset("SCL.tif", None, False)}}
+    with open(os.path.join(dst, "item.json"), "w") as f:
+        json.dump(item, f)
+    print(os.path.join(dst, "item.json"))
+PY
+}
+
+field() { $PY -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print(v)' "$OUT_TXT" "$1"; }
+# footprint_rows CONN KEY: the alerts rows of one footprint, as text.
+footprint_rows() { $PY "$MDB" dump "$1" | grep -F "footprint=$2 |" ; }
+
+# Crafted grid:codes: a quote that turns "id = '...'" into a filter matching
+# every row, one that breaks the SQL, and a path out of the state folder.
+REWRITE="MGRS-Z'OR'x'<'y"
+BREAK="MGRS-Q'"
+ESCAPE="MGRS-x/../../../../e"
+mapfile -t ITEMS_REWRITE < <(stac_items "$TMP/items-rewrite" "$REWRITE" "S2A_REWRITE_" "${DATES[@]:0:5}")
+mapfile -t ITEMS_BREAK < <(stac_items "$TMP/items-break" "$BREAK" "S2A_BREAK_" "${DATES[@]:0:5}")
+mapfile -t ITEMS_ESCAPE < <(stac_items "$TMP/items-escape" "$ESCAPE" "S2A_ESCAPE_" "${DATES[0]}")
+
+# ids_suite LABEL STATE DBARGS...: a legitimate footprint first, then the
+# crafted items; the legitimate rows must stay as they were, every crafted
+# input must be one failed input naming its footprint key, and the runs
+# must succeed (also when run again).
+ids_suite() {
+    local L=$1 S=$2; shift 2
+    local conn=${1:-}
+    [ -n "$conn" ] && conn=${conn#--db=}
+    [ -n "$conn" ] || conn=$S/alerts.gpkg
+    run_canopy monitor --state "$S" "$@" -q "${DATES[@]:0:5}"
+    if [ "$RC" -ne 0 ]; then
+        fail "$L: the legitimate footprint (exit $RC): $ERR_TXT"
+        return
+    fi
+    local before
+    before=$(footprint_rows "$conn" mgrs-21LXK)
+
+    run_canopy monitor --state "$S" "$@" -q "${ITEMS_REWRITE[@]}"
+    local rc=$RC out=$OUT_TXT
+    if [ "$rc" -eq 0 ] && [ "$(footprint_rows "$conn" mgrs-21LXK)" = "$before" ] &&
+       [ -n "$before" ] && [ "$(field scenes_failed)" = 5 ] &&
+       [[ "$out" == *"footprint key of 'MGRS tile Z'OR'x'<'y'"*"is refused"* ]]; then
+        pass "$L: a quote in a footprint code rewrites no other footprint's alerts (input refused)"
+    else
+        fail "$L: footprint code with a quote: exit $rc, alerts of mgrs-21LXK changed or input not refused"
+        diff <(echo "$before") <(footprint_rows "$conn" mgrs-21LXK) | head -6 | sed 's/^/    /'
+        echo "$out" | head -c 600 | sed 's/^/    /'; echo
+    fi
+
+    run_canopy monitor --state "$S" "$@" -q "${ITEMS_BREAK[@]}"
+    local rc1=$RC
+    run_canopy monitor --state "$S" "$@" -q "${ITEMS_BREAK[@]}"
+    if [ "$rc1" -eq 0 ] && [ "$RC" -eq 0 ]; then
+        pass "$L: a footprint code that breaks SQL does not make runs fail (input refused)"
+    else
+        fail "$L: footprint code breaking SQL: exit $rc1 then $RC: $ERR_TXT"
+    fi
+
+    rm -rf "$TMP/e"
+    run_canopy monitor --state "$S" "$@" -q "${ITEMS_ESCAPE[@]}"
+    local left
+    left=$(cd "$TMP" && find e -type f 2>/dev/null | head -3)
+    if [ "$RC" -eq 0 ] && [ -z "$left" ] && [ ! -e "$TMP/e" ] && [ "$(field scenes_failed)" = 1 ]; then
+        pass "$L: '/../' in a footprint code writes nothing outside --state (input refused)"
+    else
+        fail "$L: footprint code with /../: exit $RC, outside --state: ${left:-none}"
+    fi
+}
+
+ids_suite "hostile[gpkg]" "$TMP/st-ids"
+
+# --- the same against PostgreSQL/PostGIS --------------------------------------------
+if PGENV=$("$ROOT/scripts/pg-test-server.sh" start "$TMP/pg" 2>"$TMP/pg.log"); then
+    eval "$PGENV"
+    trap '"$ROOT/scripts/pg-test-server.sh" stop "$TMP/pg" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+    "$ROOT/scripts/pg-test-server.sh" newdb "$TMP/pg" hostile_ids >/dev/null
+    ids_suite "hostile[pg]" "$TMP/st-ids-pg" "--db=PG:host=$PGHOST user=$PGUSER dbname=hostile_ids"
+    "$ROOT/scripts/pg-test-server.sh" stop "$TMP/pg" >/dev/null 2>&1
+else
+    skip "hostile[pg]: PostgreSQL with PostGIS not available ($(tail -1 "$TMP/pg.log"))"
+fi
+
