@@ -6,15 +6,18 @@
  *   2. read DIR/CURRENT (generation G), drop whatever an interrupted run left
  *      (work folders, uncommitted generations), load generation G;
  *   3. refuse other settings or another database than the state's (exit 2);
- *   4. reconcile: the database records the generations it has applied; when
- *      it is at G-1 (a crash after the state commit), apply G's outbox now;
- *      when G's new alerts were never announced, announce them now;
+ *   4. reconcile, holding the database's own lock (mon_db_lock): the
+ *      database records the generations it has applied; when it is at G-1 (a
+ *      crash after the state commit), apply G's outbox now; when G's new
+ *      alerts were never announced, announce them now;
  *   5. find the inputs, apply the unseen ones in date order, footprint by
  *      footprint, into a work folder (cnp_monitor_step);
  *   6. commit: write generation G+1 (rasters, state.json, outbox.json) under
- *      a temporary name, fsync, rename, then replace CURRENT -> the state is
- *      committed; then apply the outbox to the database in one transaction;
- *      then new_alerts.geojson, --on-new, and CURRENT's "notified" mark.
+ *      a temporary name; take the database's lock and check it is still at G
+ *      (else another state writes to it: refuse, exit 2); fsync, rename, then
+ *      replace CURRENT -> the state is committed; then apply the outbox to the
+ *      database in one transaction and let the lock go; then
+ *      new_alerts.geojson, --on-new, and CURRENT's "notified" mark.
  * A kill at any point leaves either generation G (the rerun redoes the work,
  * deterministically) or G+1 with the database at G or G+1 (the rerun
  * replays the outbox), so the end state is the one an uninterrupted run
@@ -316,6 +319,25 @@ static cnp_status announce(const mon_opts *o, int64_t gen, const mon_outbox *ob,
 
 /* ---- the run ------------------------------------------------------------------ */
 
+/* The database is at generation `dbgen`, not at the state's G: found when the
+ * run starts, or (`during`) when it comes to commit. */
+static cnp_status db_ahead(const mon_opts *o, int64_t G, int64_t dbgen, int during)
+{
+    if (dbgen < G)
+        return cnp_err(CNP_E_DATA, "the database went back to generation %lld while this run "
+                       "worked on the state in '%s' at %lld", (long long)dbgen, o->state_dir,
+                       (long long)G);
+    if (G == 0 || during)
+        return cnp_err(CNP_E_CONFIG, "the database holds generation %lld but the state in '%s' "
+                       "is at %lld: it belongs to another state folder%s; give this state its "
+                       "own database", (long long)dbgen, o->state_dir, (long long)G,
+                       during ? " (written while this run worked)" : "");
+    return cnp_err(CNP_E_DATA, "the database holds generation %lld but the state in '%s' is at "
+                   "%lld: the state was restored from an older copy; restore the database to "
+                   "match, or start a new state folder", (long long)dbgen, o->state_dir,
+                   (long long)G);
+}
+
 static int fail_run(mon_log *l, const char *status, int code)
 {
     char msg[1100];
@@ -450,17 +472,11 @@ static int monitor_run(const mon_opts *o)
         snprintf(db_conn, sizeof db_conn, "%s", o->db);
     else
         snprintf(db_conn, sizeof db_conn, "%s/alerts.gpkg", o->state_dir);
-    if ((s = mon_db_open(db_conn, &db)) != CNP_OK ||
+    if ((s = mon_db_open(db_conn, &db)) != CNP_OK ||      /* and locked */
         (s = mon_db_generation(db, &dbgen)) != CNP_OK)
         goto error;
     if (dbgen > G) {
-        s = cnp_err(G == 0 ? CNP_E_CONFIG : CNP_E_DATA,
-                    "the database holds generation %lld but the state in '%s' is at %lld: %s",
-                    (long long)dbgen, o->state_dir, (long long)G,
-                    G == 0 ? "it belongs to another state folder; give this state its own "
-                             "database" :
-                             "the state was restored from an older copy; restore the database "
-                             "to match, or start a new state folder");
+        s = db_ahead(o, G, dbgen, 0);
         goto error;
     }
     if (dbgen < G) {
@@ -480,6 +496,7 @@ static int monitor_run(const mon_opts *o)
             goto error;
         log_set_int(&l, "database_replayed_generation", G);
     }
+    mon_db_unlock(db);
     if (notified < G) {
         mon_outbox rec;
         if ((s = mon_outbox_load(gen_dir, &rec)) != CNP_OK)
@@ -589,6 +606,15 @@ static int monitor_run(const mon_opts *o)
         (s = mon_outbox_save(gen_tmp, &ob)) != CNP_OK ||
         (s = cnp_fs_fsync_path(gen_tmp)) != CNP_OK)
         goto error;
+    /* From checking the database's generation to writing this one, the
+     * database is this run's: a state that shares it (two states given one
+     * --db) waits, then finds the generation moved and commits nothing. */
+    if ((s = mon_db_lock(db)) != CNP_OK || (s = mon_db_generation(db, &dbgen)) != CNP_OK)
+        goto error;
+    if (dbgen != G) {
+        s = db_ahead(o, G, dbgen, 1);
+        goto error;
+    }
     mon_crash_point("before-rename");
     if (rename(gen_tmp, gen_dir) != 0) {
         s = cnp_err(CNP_E_IO, "cannot rename '%s': %s", gen_tmp, strerror(errno));
@@ -608,6 +634,7 @@ static int monitor_run(const mon_opts *o)
     if ((s = mon_db_apply(db, &ob, &st)) != CNP_OK)
         goto error;
     mon_crash_point("after-db");
+    mon_db_unlock(db);
     if ((s = announce(o, G + 1, &ob, &st, &l, &hook_failed)) != CNP_OK)
         goto error;
     mon_crash_point("after-announce");

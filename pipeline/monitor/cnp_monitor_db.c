@@ -16,15 +16,20 @@
  * No SQL text is made from data: rows are written through OGR features, and
  * an alert row is found by its FID (read once per transaction), never by an
  * attribute filter holding its id. Text goes in as valid UTF-8 (PostgreSQL
- * refuses anything else, for good).
+ * refuses anything else, for good). mon_db_lock() takes the database itself
+ * (flock on the GeoPackage file, a PostgreSQL advisory lock with a constant
+ * key), so two states given one --db cannot both take it for their own.
  */
 #include "cnp_monitor_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cpl_conv.h>
@@ -38,10 +43,19 @@
 #include "cnp_ident.h"
 #include "cnp_monitor.h"
 
+/* How long a run waits for another run's hold on the database. */
+#define DB_LOCK_WAIT_S 300
+/* The PostgreSQL advisory lock key of a canopy monitor database ("canopymn"):
+ * a constant, so the SQL text holds no data. Advisory locks are per database. */
+#define PG_LOCK_SQL_KEY "7161678176219630958"
+
 struct mon_db {
     GDALDatasetH ds;
     OGRLayerH    alerts, obs, scenes, runs;
     char         name[512];       /* for messages: path or "PostgreSQL" */
+    int          is_pg;
+    int          lock_fd;         /* GeoPackage: the file, for flock; -1 = none */
+    int          locked;
 };
 
 typedef struct field_def { const char *name; OGRFieldType type; int width; } field_def;
@@ -132,7 +146,8 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
     *out = NULL;
     if (!db)
         return cnp_err(CNP_E_NOMEM, "out of memory");
-    const int is_pg = strncmp(conn, "PG:", 3) == 0;
+    db->lock_fd = -1;
+    const int is_pg = db->is_pg = strncmp(conn, "PG:", 3) == 0;
     if (is_pg) {
         snprintf(db->name, sizeof db->name, "PostgreSQL");
     } else {
@@ -163,13 +178,22 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
         CPLErrorReset();
         GDALClose(db->ds);
         db->ds = NULL;
-        if (CPLGetLastErrorType() >= CE_Failure || (st = cnp_fs_fsync_path(tmp)) != CNP_OK ||
-            rename(tmp, conn) != 0) {
-            st = st != CNP_OK ? st : cnp_err(CNP_E_IO, "cannot create the database %s: %s",
-                                             db->name, cnp_err_gdal_reason());
-            unlink(tmp);
+        /* link(), not rename(): when two runs make it at once, the second
+         * finds the first's file in place and uses it, not replaces it. */
+        if (CPLGetLastErrorType() >= CE_Failure)
+            st = cnp_err(CNP_E_IO, "cannot create the database %s: %s", db->name,
+                         cnp_err_gdal_reason());
+        else if ((st = cnp_fs_fsync_path(tmp)) == CNP_OK && link(tmp, conn) != 0 &&
+                 errno != EEXIST)
+            st = cnp_err(CNP_E_IO, "cannot create the database %s: %s", db->name,
+                         strerror(errno));
+        unlink(tmp);
+        if (st != CNP_OK)
             goto fail;
-        }
+    }
+    if (!is_pg && (db->lock_fd = open(conn, O_RDWR | O_CLOEXEC)) < 0) {
+        st = cnp_err(CNP_E_IO, "cannot open the database %s: %s", db->name, strerror(errno));
+        goto fail;
     }
     db->ds = GDALOpenEx(conn, GDAL_OF_VECTOR | GDAL_OF_UPDATE | GDAL_OF_VERBOSE_ERROR, NULL,
                         NULL, NULL);
@@ -177,6 +201,10 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
         st = cnp_err(CNP_E_IO, "cannot open the database %s: %s", db->name, cnp_err_gdal_reason());
         goto fail;
     }
+    /* Locked before the tables are made: two runs on a new PostgreSQL
+     * database would otherwise both create them. */
+    if ((st = mon_db_lock(db)) != CNP_OK)
+        goto fail;
     if ((st = ensure_layer(db, "alerts", wkbMultiPolygon, alert_fields, &db->alerts)) != CNP_OK ||
         (st = ensure_layer(db, "observations", wkbNone, obs_fields, &db->obs)) != CNP_OK ||
         (st = ensure_layer(db, "scenes", wkbNone, scene_fields, &db->scenes)) != CNP_OK ||
@@ -200,8 +228,87 @@ void mon_db_close(mon_db **pdb)
         return;
     if ((*pdb)->ds)
         GDALClose((*pdb)->ds);
+    /* Closed after SQLite's own handle: closing a descriptor of the file
+     * drops every fcntl lock the process holds on it, SQLite's included. */
+    if ((*pdb)->lock_fd >= 0)
+        close((*pdb)->lock_fd);
     free(*pdb);
     *pdb = NULL;
+}
+
+/* One try at PostgreSQL's advisory lock: 1 taken, 0 held by another session,
+ * -1 error. */
+static int pg_try_lock(mon_db *db)
+{
+    cnp_err_gdal_reset();
+    OGRLayerH r = GDALDatasetExecuteSQL(db->ds, "SELECT pg_try_advisory_lock(" PG_LOCK_SQL_KEY
+                                                ")", NULL, NULL);
+    int got = -1;
+    if (r) {
+        OGRFeatureH f = OGR_L_GetNextFeature(r);
+        if (f) {
+            got = OGR_F_GetFieldAsInteger(f, 0) != 0;
+            OGR_F_Destroy(f);
+        }
+        GDALDatasetReleaseResultSet(db->ds, r);
+    }
+    return got;
+}
+
+cnp_status mon_db_lock(mon_db *db)
+{
+    if (db->locked)
+        return CNP_OK;
+    const double until = cnp_now_s() + DB_LOCK_WAIT_S;
+    for (;;) {
+        int got;
+        if (db->is_pg) {
+            if ((got = pg_try_lock(db)) < 0)
+                return cnp_err(CNP_E_IO, "database %s: cannot take its lock: %s", db->name,
+                               cnp_err_gdal_reason());
+        } else {
+            got = flock(db->lock_fd, LOCK_EX | LOCK_NB) == 0;
+            if (!got && errno != EWOULDBLOCK && errno != EINTR)
+                return cnp_err(CNP_E_IO, "database %s: cannot lock it: %s", db->name,
+                               strerror(errno));
+        }
+        if (got) {
+            db->locked = 1;
+            return CNP_OK;
+        }
+        if (cnp_now_s() > until)
+            return cnp_err(CNP_E_IO, "database %s: another run has held it for more than %d s "
+                           "(another state folder with the same --db?)", db->name,
+                           DB_LOCK_WAIT_S);
+        nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+    }
+}
+
+void mon_db_unlock(mon_db *db)
+{
+    if (!db || !db->locked)
+        return;
+    db->locked = 0;
+    if (!db->is_pg) {
+        flock(db->lock_fd, LOCK_UN);
+        return;
+    }
+    /* Session locks stack: release every level this session took. */
+    for (int i = 0; i < 8; i++) {
+        OGRLayerH r = GDALDatasetExecuteSQL(db->ds, "SELECT pg_advisory_unlock(" PG_LOCK_SQL_KEY
+                                                    ")", NULL, NULL);
+        int released = 0;
+        if (r) {
+            OGRFeatureH f = OGR_L_GetNextFeature(r);
+            if (f) {
+                released = OGR_F_GetFieldAsInteger(f, 0) != 0;
+                OGR_F_Destroy(f);
+            }
+            GDALDatasetReleaseResultSet(db->ds, r);
+        }
+        if (!released)
+            break;
+    }
 }
 
 cnp_status mon_db_generation(mon_db *db, int64_t *gen)

@@ -210,10 +210,16 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
 
 typedef struct mon_db mon_db;
 
-/* Open (creating a GeoPackage when `conn` is a missing file) and make sure
- * the tables exist. */
+/* Open (creating a GeoPackage when `conn` is a missing file), take its lock
+ * (mon_db_lock) and make sure the tables exist. */
 cnp_status mon_db_open(const char *conn, mon_db **out);
 void mon_db_close(mon_db **db);
+/* Take the database for this run, waiting (a while) for another run's hold:
+ * flock(2) on a GeoPackage, a session advisory lock on PostgreSQL. Held from
+ * reading the generation to the last write that relies on it; closing the
+ * database releases it too. */
+cnp_status mon_db_lock(mon_db *db);
+void mon_db_unlock(mon_db *db);
 /* The highest generation in `runs` (0 = none). */
 cnp_status mon_db_generation(mon_db *db, int64_t *gen);
 /* Apply a generation's outbox (alerts rows from `st`) in one transaction. */

@@ -27,9 +27,27 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* CANOPY_MONITOR_PAUSE_AT="name=FILE": at `name`, create FILE.reached and
+ * wait (up to two minutes) for FILE to exist. */
+static void pause_point(const char *name)
+{
+    const char *env = getenv("CANOPY_MONITOR_PAUSE_AT");
+    const char *eq = env ? strchr(env, '=') : NULL;
+    if (!eq || strlen(name) != (size_t)(eq - env) || strncmp(env, name, strlen(name)) != 0)
+        return;
+    char reached[4200];
+    snprintf(reached, sizeof reached, "%s.reached", eq + 1);
+    const int fd = open(reached, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd >= 0)
+        close(fd);
+    for (int i = 0; i < 1200 && access(eq + 1, F_OK) != 0; i++)
+        nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+}
+
 void mon_crash_point(const char *name)
 {
     static int hits;
+    pause_point(name);
     const char *env = getenv("CANOPY_MONITOR_CRASH_AT");
     if (!env || !*env)
         return;

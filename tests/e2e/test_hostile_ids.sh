@@ -7,6 +7,7 @@
 #   - identifiers from product metadata (a STAC item's grid:code) reaching SQL
 #     (GeoPackage and PostGIS) and the state folder's paths (monitor), and
 #     names from a plan file reaching paths (batch);
+#   - two monitor states started together on one --db;
 . "$(dirname "$0")/lib.sh"
 
 MDB="$ROOT/tests/e2e/monitor_db.py"
@@ -116,12 +117,75 @@ ids_suite() {
 
 ids_suite "hostile[gpkg]" "$TMP/st-ids"
 
+# --- two states on one database -------------------------------------------------
+
+# two_states LABEL CONN: states A (5 dates) and B (4 dates) on one database,
+# started together, then each run again. Whatever the interleaving, a state
+# whose runs all succeed has every alert in the database as it has it.
+two_states() {
+    local L=$1 conn=$2 bad=""
+    rm -rf "$TMP/two-a" "$TMP/two-b"
+    "$CANOPY" monitor --state "$TMP/two-a" --db "$conn" -q "${DATES[@]:0:5}" >"$TMP/a1" 2>&1 &
+    local pa=$!
+    "$CANOPY" monitor --state "$TMP/two-b" --db "$conn" -q "${DATES[@]:0:4}" >"$TMP/b1" 2>&1 &
+    local pb=$!
+    wait $pa; local ra1=$?
+    wait $pb; local rb1=$?
+    "$CANOPY" monitor --state "$TMP/two-a" --db "$conn" -q "${DATES[@]:0:5}" >"$TMP/a2" 2>&1
+    local ra2=$?
+    "$CANOPY" monitor --state "$TMP/two-b" --db "$conn" -q "${DATES[@]:0:4}" >"$TMP/b2" 2>&1
+    local rb2=$?
+    for s in a b; do
+        local r2
+        [ $s = a ] && r2=$ra2 || r2=$rb2
+        if [ "$r2" -eq 0 ]; then
+            $PY "$MDB" owns "$TMP/two-$s" "$conn" >"$TMP/owns-$s" 2>&1 ||
+                bad="$bad state $s exits 0 but: $(head -3 "$TMP/owns-$s" | tr '\n' ' ')"
+        fi
+    done
+    if { [ "$ra2" -eq 0 ] || [ "$rb2" -eq 0 ]; } && [ -z "$bad" ]; then
+        pass "$L: two states started together on one --db: no state loses alerts silently (exits $ra1/$rb1, reruns $ra2/$rb2)"
+    else
+        fail "$L: two states on one --db (exits $ra1/$rb1, reruns $ra2/$rb2):$bad"
+    fi
+
+    # The second state waits for the database while the first commits, then
+    # finds it taken.
+    rm -rf "$TMP/two-c" "$TMP/two-d" "$TMP/go" "$TMP/go.reached"
+    CANOPY_MONITOR_PAUSE_AT="before-commit=$TMP/go" "$CANOPY" monitor --state "$TMP/two-c" \
+        --db "$3" -q "${DATES[@]:0:5}" >"$TMP/c1" 2>&1 &
+    local pc=$! n=0
+    while [ ! -e "$TMP/go.reached" ] && [ $n -lt 300 ] && kill -0 $pc 2>/dev/null; do
+        sleep 0.1; n=$((n + 1))
+    done
+    "$CANOPY" monitor --state "$TMP/two-d" --db "$3" -q "${DATES[@]:0:4}" >"$TMP/d1" 2>&1 &
+    local pd=$!
+    sleep 1.5
+    local waiting=0
+    kill -0 $pd 2>/dev/null && waiting=1
+    touch "$TMP/go"
+    wait $pc; local rc=$?
+    wait $pd; local rd=$?
+    if [ -e "$TMP/go.reached" ] && [ $waiting = 1 ] && [ $rc -eq 0 ] && [ $rd -eq 2 ] &&
+       grep -q "another state" "$TMP/d1"; then
+        pass "$L: a second state waits for the database lock, then is refused (exit 2)"
+    else
+        fail "$L: database lock: paused=$([ -e "$TMP/go.reached" ] && echo y || echo n) waiting=$waiting exits $rc/$rd: $(head -c 300 "$TMP/d1")"
+    fi
+}
+
+two_states "hostile[gpkg]" "$TMP/shared.gpkg" "$TMP/shared2.gpkg"
+
 # --- the same against PostgreSQL/PostGIS --------------------------------------------
 if PGENV=$("$ROOT/scripts/pg-test-server.sh" start "$TMP/pg" 2>"$TMP/pg.log"); then
     eval "$PGENV"
     trap '"$ROOT/scripts/pg-test-server.sh" stop "$TMP/pg" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-    "$ROOT/scripts/pg-test-server.sh" newdb "$TMP/pg" hostile_ids >/dev/null
+    for name in hostile_ids hostile_two hostile_lock; do
+        "$ROOT/scripts/pg-test-server.sh" newdb "$TMP/pg" "$name" >/dev/null
+    done
     ids_suite "hostile[pg]" "$TMP/st-ids-pg" "--db=PG:host=$PGHOST user=$PGUSER dbname=hostile_ids"
+    two_states "hostile[pg]" "PG:host=$PGHOST user=$PGUSER dbname=hostile_two" \
+        "PG:host=$PGHOST user=$PGUSER dbname=hostile_lock"
     "$ROOT/scripts/pg-test-server.sh" stop "$TMP/pg" >/dev/null 2>&1
 else
     skip "hostile[pg]: PostgreSQL with PostGIS not available ($(tail -1 "$TMP/pg.log"))"
