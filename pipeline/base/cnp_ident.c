@@ -114,7 +114,10 @@ static int is_alnum(unsigned char c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-static int is_ident_char(unsigned char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; }
+static int is_ident_char(unsigned char c)
+{
+    return is_alnum(c) || c == '.' || c == '_' || c == '-';
+}
 
 static size_t max_of(cnp_ident_kind kind)
 {
@@ -147,10 +150,11 @@ cnp_status cnp_ident_check(cnp_ident_kind kind, const char *s, const char *what,
         return CNP_OK;
     /* The value is shown cut short (a crafted one can be long); cnp_err()
      * makes the message safe for a terminal. */
-    return cnp_err(CNP_E_DATA, "%s: %s '%.160s%s' is refused: it %s; an identifier has 1 to "
+    return cnp_err(CNP_E_DATA, "%s%s%s '%.160s%s' is refused: it %s; an identifier has 1 to "
                    "%zu letters (A-Z, a-z), digits, '.', '_' or '-' and starts with a letter "
-                   "or a digit", input ? input : "input", what ? what : "identifier",
-                   s ? s : "", s && strlen(s) > 160 ? "..." : "", why, max_of(kind));
+                   "or a digit", input ? input : "", input ? ": " : "",
+                   what ? what : "identifier", s ? s : "", s && strlen(s) > 160 ? "..." : "",
+                   why, max_of(kind));
 }
 
 void cnp_ident_from_name(const char *name, char *out, size_t size)
@@ -189,7 +193,7 @@ cnp_status cnp_ident_footprint_key(const char *name, char *key, size_t size, con
     int used = 0;
     size_t k = 0;
 
-    snprintf(what, sizeof what, "footprint key of '%.120s'", name);
+    snprintf(what, sizeof what, "footprint '%.120s', key", name);
     if (strncmp(name, mgrs, sizeof mgrs - 1) == 0) {
         /* The tile as given, all of it: a crafted one is refused, not cut. */
         snprintf(cand, sizeof cand, "mgrs-%.*s", (int)(sizeof cand - 6), name + sizeof mgrs - 1);

@@ -48,9 +48,9 @@ int cnp_ident_valid(cnp_ident_kind kind, const char *s, const char **why);
 
 /* cnp_ident_check() :
  * The one validator. `what` says what the value is ("product id", "footprint
- * key"), `input` which input it came from (a path). @return CNP_OK, or
- * CNP_E_DATA with "<input>: <what> '<s>' is refused: <why>; identifiers are
- * ..." as the message. */
+ * key"), `input` which input it came from (a path; NULL when the caller names
+ * it). @return CNP_OK, or CNP_E_DATA with "<input>: <what> '<s>' is refused:
+ * it <why>; an identifier has ..." as the message. */
 cnp_status cnp_ident_check(cnp_ident_kind kind, const char *s, const char *what,
                            const char *input);
 

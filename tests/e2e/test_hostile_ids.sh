@@ -5,8 +5,7 @@
 # corrupt a database, write outside the state or output folder, or make an
 # output file invalid. One check per class of defect:
 #   - identifiers from product metadata (a STAC item's grid:code) reaching SQL
-#     (GeoPackage and PostGIS) and the state folder's paths (monitor), and
-#     names from a plan file reaching paths (batch);
+#     (GeoPackage and PostGIS) and the state folder's paths (monitor);
 #   - two monitor states started together on one --db;
 . "$(dirname "$0")/lib.sh"
 
@@ -87,7 +86,7 @@ ids_suite() {
     local rc=$RC out=$OUT_TXT
     if [ "$rc" -eq 0 ] && [ "$(footprint_rows "$conn" mgrs-21LXK)" = "$before" ] &&
        [ -n "$before" ] && [ "$(field scenes_failed)" = 5 ] &&
-       [[ "$out" == *"footprint key of 'MGRS tile Z'OR'x'<'y'"*"is refused"* ]]; then
+       [[ "$out" == *"footprint 'MGRS tile Z'OR'x'<'y', key 'mgrs-Z'OR'x'<'y' is refused"* ]]; then
         pass "$L: a quote in a footprint code rewrites no other footprint's alerts (input refused)"
     else
         fail "$L: footprint code with a quote: exit $rc, alerts of mgrs-21LXK changed or input not refused"

@@ -50,7 +50,8 @@ static void test_valid_identifiers(void)
     char id120[CNP_IDENT_ID_MAX + 2], key48[CNP_IDENT_KEY_MAX + 2];
     repeat(id120, 'a', CNP_IDENT_ID_MAX);
     repeat(key48, 'k', CNP_IDENT_KEY_MAX);
-    CHECK(cnp_ident_valid(CNP_IDENT_ID, "S2A_MSIL2A_20200219T112121_N0214_R037_T29RKH_20200219T123437", NULL));
+    CHECK(cnp_ident_valid(CNP_IDENT_ID,
+                          "S2A_MSIL2A_20200219T112121_N0214_R037_T29RKH_20200219T123437", NULL));
     CHECK(cnp_ident_valid(CNP_IDENT_ID, "LC08_L2SP_001062_20201031_20201106_02_T1", NULL));
     CHECK(cnp_ident_valid(CNP_IDENT_ID, "a", NULL));
     CHECK(cnp_ident_valid(CNP_IDENT_ID, "9.x-y_z", NULL));
@@ -88,6 +89,8 @@ static void test_check_names_the_input(void)
     const char *m = cnp_err_msg();
     CHECK(strstr(m, "in/b.json: product id 'a'b' is refused") == m);
     CHECK(strstr(m, "letters") && strstr(m, "120"));
+    CHECK(cnp_ident_check(CNP_IDENT_ID, "", "scene id", NULL) == CNP_E_DATA);
+    CHECK(strstr(cnp_err_msg(), "scene id '' is refused: it is empty") == cnp_err_msg());
     /* A control character reaches the message escaped (cnp_err). */
     CHECK(cnp_ident_check(CNP_IDENT_ID, "a\x1b]0;x\x07", "scene id", "in/c.tif") == CNP_E_DATA);
     CHECK(strchr(cnp_err_msg(), 0x1b) == NULL && strstr(cnp_err_msg(), "a\\x1b]0;x\\x07"));
@@ -134,7 +137,8 @@ static void test_footprint_key(void)
     strcpy(key, "unchanged");
     CHECK(cnp_ident_footprint_key("MGRS tile Z'OR'x'<'y", key, sizeof key, "in/i.json") ==
           CNP_E_DATA);
-    CHECK(strstr(cnp_err_msg(), "in/i.json: footprint key of 'MGRS tile Z'OR'x'<'y'"));
+    CHECK(strstr(cnp_err_msg(), "in/i.json: footprint 'MGRS tile Z'OR'x'<'y', key "
+                                "'mgrs-Z'OR'x'<'y' is refused"));
     CHECK(str_is(key, "unchanged"));
     CHECK(cnp_ident_footprint_key("MGRS tile x/../../../../e", key, sizeof key, "i") ==
           CNP_E_DATA);
