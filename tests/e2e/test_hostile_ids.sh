@@ -7,6 +7,9 @@
 #   - identifiers from product metadata (a STAC item's grid:code) reaching SQL
 #     (GeoPackage and PostGIS) and the state folder's paths (monitor);
 #   - two monitor states started together on one --db;
+#   - formulas in alerts.csv;
+#   - control characters and invalid UTF-8 in names: doc.kml, report.html,
+#     run.json, alerts.geojson, the PNG text chunks;
 . "$(dirname "$0")/lib.sh"
 
 MDB="$ROOT/tests/e2e/monitor_db.py"
@@ -188,5 +191,88 @@ if PGENV=$("$ROOT/scripts/pg-test-server.sh" start "$TMP/pg" 2>"$TMP/pg.log"); t
     "$ROOT/scripts/pg-test-server.sh" stop "$TMP/pg" >/dev/null 2>&1
 else
     skip "hostile[pg]: PostgreSQL with PostGIS not available ($(tail -1 "$TMP/pg.log"))"
+fi
+
+# --- names in the outputs of canopy detect -------------------------------------------
+P=$TMP/pair
+synth "$P" || { fail "hostile: canopy-synth"; exit 0; }
+
+# detect_named OUT BEFORE_NAME AFTER_NAME: the generated pair under these file names.
+detect_named() {
+    local out=$1 d=$TMP/names-$RANDOM
+    mkdir -p "$d"
+    cp "$P/before.tif" "$d/$2"
+    cp "$P/after.tif" "$d/$3"
+    run_canopy detect "$d/$2" "$d/$3" --before-mask "$P/before_mask.tif" \
+        --after-mask "$P/after_mask.tif" -o "$out" -q
+}
+
+# outputs_valid OUT: every text output is valid UTF-8 without control
+# characters, run.json and alerts.geojson parse as JSON, doc.kml as XML, and
+# no cell of alerts.csv starts like a formula.
+outputs_valid() {
+    $PY - "$1" <<'PY'
+import csv, io, json, sys, zipfile
+import xml.dom.minidom
+out = sys.argv[1]
+errs = []
+
+def text(name, data):
+    try:
+        t = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        errs.append("%s: not UTF-8 (%s)" % (name, e))
+        t = data.decode("utf-8", "replace")
+    bad = [c for c in t if (ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) <= 0x9F]
+    if bad:
+        errs.append("%s: control characters %r" % (name, sorted(set(bad))))
+    return t
+
+def parse(name, fn, t):
+    try:
+        fn(t)
+    except Exception as e:
+        errs.append("%s: %s" % (name, e))
+
+parse("run.json", json.loads, text("run.json", open(out + "/run.json", "rb").read()))
+parse("alerts.geojson", json.loads, text("alerts.geojson", open(out + "/alerts.geojson", "rb").read()))
+kml = zipfile.ZipFile(out + "/alerts.kmz").read("doc.kml")
+text("doc.kml", kml)
+parse("doc.kml", xml.dom.minidom.parseString, kml)
+html = text("report.html", open(out + "/report.html", "rb").read())
+if "<img src=x" in html:
+    errs.append("report.html: a name's markup is not escaped")
+rows = list(csv.reader(io.StringIO(text("alerts.csv", open(out + "/alerts.csv", "rb").read()))))
+for r in rows[1:]:
+    for c in r:
+        if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not c.lstrip("-").replace(".", "", 1).isdigit():
+            errs.append("alerts.csv: cell %r starts like a formula" % c)
+if len(rows) < 2:
+    errs.append("alerts.csv: no alert rows")
+print("\n".join(errs))
+sys.exit(1 if errs else 0)
+PY
+}
+
+detect_named "$TMP/o-formula" "=1+2.tif" "@SUM(A1).tif"
+if [ "$RC" -eq 0 ] && outputs_valid "$TMP/o-formula" >"$TMP/v1" 2>&1 &&
+   grep -q "\"'=1+2.tif\",\"'@SUM(A1).tif\"" "$TMP/o-formula/alerts.csv"; then
+    pass "hostile: file names starting with = and @ are text in alerts.csv, not formulas"
+else
+    fail "hostile: formula names in alerts.csv (exit $RC): $(head -5 "$TMP/v1") $ERR_TXT"
+fi
+
+detect_named "$TMP/o-ctl" $'ctl\x01\x1b[31m<img src=x onerror=alert(1)>.tif' "after.tif"
+if [ "$RC" -eq 0 ] && outputs_valid "$TMP/o-ctl" >"$TMP/v2" 2>&1; then
+    pass "hostile: control characters and markup in a file name leave doc.kml, report.html and run.json valid"
+else
+    fail "hostile: control characters in a name (exit $RC): $(head -5 "$TMP/v2") $ERR_TXT"
+fi
+
+detect_named "$TMP/o-utf8" $'bef\xffore.tif' $'aft\xc3\x28er.tif'
+if [ "$RC" -eq 0 ] && outputs_valid "$TMP/o-utf8" >"$TMP/v3" 2>&1; then
+    pass "hostile: a file name that is not UTF-8 gives a complete run with valid outputs"
+else
+    fail "hostile: non-UTF-8 file name (exit $RC): $(head -5 "$TMP/v3" 2>/dev/null) $ERR_TXT"
 fi
 
