@@ -8,6 +8,7 @@
  */
 #include "cnp_ident.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -368,6 +369,19 @@ void cnp_ident_write_term(FILE *f, const char *s)
 {
     sink o = { f, NULL, 0, 0, 0 };
     term_out(&o, s ? s : "");
+}
+
+void cnp_ident_term_line(FILE *f, const char *fmt, ...)
+{
+    char *buf = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vasprintf(&buf, fmt, ap);
+    va_end(ap);
+    if (n >= 0)
+        cnp_ident_write_term(f, buf);
+    free(buf);
+    fputc('\n', f);
 }
 
 void cnp_ident_write_csv(FILE *f, const char *s)

@@ -96,6 +96,11 @@ char *cnp_ident_term_str(char *out, size_t size, const char *s);
 /* cnp_ident_write_term() : the same, to a stream. */
 void cnp_ident_write_term(FILE *f, const char *s);
 
+/* cnp_ident_term_line() :
+ * printf into a line made safe for a terminal as above, then '\n': a value
+ * cannot end the line early or start an escape sequence. */
+void cnp_ident_term_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* cnp_ident_write_csv() :
  * One text cell of a CSV file (RFC 4180), without its separator. A cell that
  * starts with '=', '+', '-', '@', a tab or a carriage return, which a

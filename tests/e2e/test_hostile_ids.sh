@@ -9,7 +9,8 @@
 #   - two monitor states started together on one --db;
 #   - formulas in alerts.csv;
 #   - control characters and invalid UTF-8 in names: doc.kml, report.html,
-#     run.json, alerts.geojson, the PNG text chunks;
+#     run.json, alerts.geojson, the PNG text chunks, `canopy info` on a
+#     terminal and with --json;
 . "$(dirname "$0")/lib.sh"
 
 MDB="$ROOT/tests/e2e/monitor_db.py"
@@ -274,5 +275,44 @@ if [ "$RC" -eq 0 ] && outputs_valid "$TMP/o-utf8" >"$TMP/v3" 2>&1; then
     pass "hostile: a file name that is not UTF-8 gives a complete run with valid outputs"
 else
     fail "hostile: non-UTF-8 file name (exit $RC): $(head -5 "$TMP/v3" 2>/dev/null) $ERR_TXT"
+fi
+
+# --- canopy info: metadata on a terminal and as JSON ------------------------------------
+# A STAC item whose id and platform hold escape sequences (ESC, BEL, a C1 CSI,
+# a right-to-left override) and a byte that is not UTF-8.
+mapfile -t ITEM_INFO < <(stac_items "$TMP/items-info" "MGRS-21LXK" "S2A_INFO_" "${DATES[0]}")
+$PY - "${ITEM_INFO[0]}" <<'PY'
+import sys
+p = sys.argv[1]
+t = open(p, "rb").read()
+t = t.replace(b'"S2A_INFO_', b'"S2A\\u001b]0;pwned\\u0007\\u009b31m\\u202e\xff_INFO_')
+t = t.replace(b'"sentinel-2a"', b'"\\u001b[2J\\u001b[31msentinel"')
+open(p, "wb").write(t)
+PY
+run_canopy info "${ITEM_INFO[0]}"
+if [ "$RC" -eq 0 ] && $PY - "$TMP/stdout" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+t = b.decode("utf-8", "replace")
+bad = [c for c in t if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F or c == "\u202e"]
+sys.exit(1 if bad or b"\xff" in b or "\\x1b]0;pwned" not in t else 0)
+PY
+then
+    pass "hostile: canopy info prints metadata with its control characters escaped"
+else
+    fail "hostile: canopy info prints control characters from metadata (exit $RC): $(head -c 300 "$TMP/stdout" | od -c | head -5)"
+fi
+run_canopy info --json "${ITEM_INFO[0]}"
+if [ "$RC" -eq 0 ] && $PY - "$TMP/stdout" <<'PY'
+import json, sys
+b = open(sys.argv[1], "rb").read()
+d = json.loads(b.decode("utf-8"))
+assert "\ufffd" in d["id"] and "\x1b" in d["id"], d["id"]
+assert b"\x1b" not in b and b"\xc2\x9b" not in b
+PY
+then
+    pass "hostile: canopy info --json is valid UTF-8 JSON for a product id that is not"
+else
+    fail "hostile: canopy info --json with a non-UTF-8 id (exit $RC): $(head -c 300 "$TMP/stdout")"
 fi
 

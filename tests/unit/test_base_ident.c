@@ -191,6 +191,16 @@ static void test_term(void)
     CHECK(str_is(cnp_ident_term_str(out, 5, "ab\x1b"), "ab"));
     CHECK(str_is(cnp_ident_term_str(out, 7, "ab\x1b"), "ab\\x1b"));
     CHECK(str_is(out_of(cnp_ident_write_term, "\x1b" "c"), "\\x1bc"));
+    /* A value cannot end the line early. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (m) {
+        cnp_ident_term_line(m, "id: %s, %d", "a\nfootprint: forged\x1b[2J", 7);
+        fclose(m);
+        CHECK(buf && str_is(buf, "id: a\\nfootprint: forged\\x1b[2J, 7\n"));
+        free(buf);
+    }
 }
 
 static void test_csv(void)
