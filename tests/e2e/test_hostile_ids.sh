@@ -5,12 +5,13 @@
 # corrupt a database, write outside the state or output folder, or make an
 # output file invalid. One check per class of defect:
 #   - identifiers from product metadata (a STAC item's grid:code) reaching SQL
-#     (GeoPackage and PostGIS) and the state folder's paths (monitor);
+#     (GeoPackage and PostGIS) and the state folder's paths (monitor), and
+#     names from a plan file reaching paths (batch);
 #   - two monitor states started together on one --db;
 #   - formulas in alerts.csv;
 #   - control characters and invalid UTF-8 in names: doc.kml, report.html,
 #     run.json, alerts.geojson, the PNG text chunks, `canopy info` on a
-#     terminal and with --json;
+#     terminal and with --json.
 . "$(dirname "$0")/lib.sh"
 
 MDB="$ROOT/tests/e2e/monitor_db.py"
@@ -316,3 +317,42 @@ else
     fail "hostile: canopy info --json with a non-UTF-8 id (exit $RC): $(head -c 300 "$TMP/stdout")"
 fi
 
+# --- canopy batch: names from metadata and from a plan file ------------------------------
+BI=$TMP/batch-in
+mkdir -p "$BI"
+cp "$P/before.tif" "$P/after.tif" "$P/before_mask.tif" "$P/after_mask.tif" "$BI/"
+mapfile -t ITEM_BATCH < <(stac_items "$TMP/items-batch" "$REWRITE" "S2A_BATCH_" "${DATES[0]}")
+run_canopy batch --list -o "$TMP/bl" "$BI" "${ITEM_BATCH[0]}"
+if [ "$RC" -eq 0 ] && grep -q "^failed .*items-batch/00/item.json: footprint 'MGRS tile Z'OR'x'<'y', key 'mgrs-Z'OR'x'<'y' is refused" <<<"$OUT_TXT" &&
+   grep -q "^plan: 1 footprint, 2 scenes, 1 pairs" <<<"$OUT_TXT"; then
+    pass "hostile: batch refuses a product whose footprint code is not an identifier; the others go on"
+else
+    fail "hostile: batch and a crafted footprint code (exit $RC): $OUT_TXT $ERR_TXT"
+fi
+
+run_canopy batch --plan-only -o "$TMP/bo" -q "$BI"
+# plan_with FILE EXPR: a copy of the plan with one footprint changed by EXPR.
+plan_with() {
+    $PY - "$TMP/bo/plan.json" "$1" "$2" <<'PY'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+fp = plan["footprints"][0]
+exec(sys.argv[3])
+json.dump(plan, open(sys.argv[2], "w"))
+PY
+}
+bad=""
+for expr in 'fp["name"] = "../escaped"' 'fp["pairs"][0]["dir"] = ".."' \
+            'fp["scenes"][0]["id"] = "../x"; fp["pairs"][0]["dir"] = "../x__" + fp["scenes"][1]["id"]'; do
+    rm -rf "$TMP/escaped"
+    plan_with "$TMP/crafted.json" "$expr"
+    run_canopy batch --shard 0 --plan "$TMP/crafted.json" -q
+    if [ "$RC" -ne 2 ] || [ -e "$TMP/escaped" ] || [[ "$ERR_TXT" != *"plan '"*"crafted.json'"* ]]; then
+        bad="$bad [$expr: exit $RC$([ -e "$TMP/escaped" ] && echo ', wrote outside OUTROOT')]"
+    fi
+done
+if [ -e "$TMP/bo/plan.json" ] && [ -z "$bad" ]; then
+    pass "hostile: a plan file whose names are not identifiers (or not its scenes' ids) is refused (exit 2)"
+else
+    fail "hostile: crafted plan file:$bad $ERR_TXT"
+fi
