@@ -60,91 +60,6 @@ typedef struct mon_opts {
     int          confirm_n, confirm_m;
 } mon_opts;
 
-/* ---- the log line ---------------------------------------------------------- */
-
-typedef struct mon_log {
-    json_object *o, *failures, *skipped, *format_changes;
-    int64_t found, already_seen, processed, failed, skipped_n;
-    mon_step_counts counts;
-} mon_log;
-
-/* A JSON string of the log line: paths and reasons may hold any bytes, the
- * line stays valid UTF-8 (json-c escapes the controls). */
-static json_object *text(const char *v)
-{
-    if (cnp_ident_utf8_valid(v))
-        return json_object_new_string(v);
-    char *u = cnp_ident_utf8_dup(v);
-    json_object *j = json_object_new_string(u ? u : "");
-    free(u);
-    return j;
-}
-
-static void log_init(mon_log *l, const mon_opts *o, const char *started)
-{
-    memset(l, 0, sizeof *l);
-    l->o = json_object_new_object();
-    json_object_object_add(l->o, "program", json_object_new_string("canopy"));
-    json_object_object_add(l->o, "command", json_object_new_string("monitor"));
-    json_object_object_add(l->o, "version", json_object_new_string(cnp_version));
-    json_object_object_add(l->o, "state", text(o->state_dir));
-    json_object_object_add(l->o, "started", json_object_new_string(started));
-    l->failures = json_object_new_array();
-    l->skipped = json_object_new_array();
-    l->format_changes = json_object_new_array();
-}
-
-static void log_set_str(mon_log *l, const char *k, const char *v)
-{
-    json_object_object_add(l->o, k, v ? text(v) : NULL);
-}
-
-static void log_set_int(mon_log *l, const char *k, int64_t v)
-{
-    json_object_object_add(l->o, k, json_object_new_int64(v));
-}
-
-static void log_entry(json_object *arr, const char *id, const char *path, const char *key,
-                      const char *what, const char *why)
-{
-    json_object *e = json_object_new_object();
-    json_object_object_add(e, "input", text(id));
-    json_object_object_add(e, "path", text(path));
-    if (key && *key)
-        json_object_object_add(e, "footprint", text(key));
-    json_object_object_add(e, what, text(why));
-    json_object_array_add(arr, e);
-}
-
-/* Print the line (stdout, one line) and free it. */
-static int log_finish(mon_log *l, const char *status, int exit_code, const char *error)
-{
-    char finished[32];
-    cnp_utc_now(finished);
-    log_set_str(l, "finished", finished);
-    log_set_str(l, "status", status);
-    log_set_int(l, "exit_status", exit_code);
-    log_set_str(l, "error", error);
-    log_set_int(l, "inputs_found", l->found);
-    log_set_int(l, "inputs_already_seen", l->already_seen);
-    log_set_int(l, "scenes_processed", l->processed);
-    log_set_int(l, "scenes_failed", l->failed);
-    log_set_int(l, "scenes_skipped", l->skipped_n);
-    log_set_int(l, "alerts_new", l->counts.alerts_new);
-    log_set_int(l, "alerts_confirmed", l->counts.alerts_confirmed);
-    log_set_int(l, "alerts_rejected", l->counts.alerts_rejected);
-    log_set_int(l, "alerts_grown", l->counts.alerts_grown);
-    json_object_object_add(l->o, "failures", l->failures);
-    json_object_object_add(l->o, "skipped", l->skipped);
-    json_object_object_add(l->o, "format_changes", l->format_changes);
-    puts(json_object_to_json_string_ext(l->o, JSON_C_TO_STRING_PLAIN |
-                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
-    fflush(stdout);
-    json_object_put(l->o);
-    memset(l, 0, sizeof *l);
-    return exit_code;
-}
-
 /* ---- settings and the database name as the state records them ---------------- */
 
 static char *normalised_settings(const mon_opts *o)
@@ -305,11 +220,11 @@ static cnp_status announce(const mon_opts *o, int64_t gen, const mon_outbox *ob,
     snprintf(path, sizeof path, "%s/new_alerts.geojson", dir);
     if ((s = mon_write_new_alerts(path, ob, st)) != CNP_OK)
         return s;
-    log_set_str(l, "new_alerts_file", path);
-    log_set_int(l, "new_alerts_in_file", (int64_t)ob->nnews);
+    mon_log_str(l, "new_alerts_file", path);
+    mon_log_int(l, "new_alerts_in_file", (int64_t)ob->nnews);
     if (o->on_new && ob->nnews > 0) {
         const int rc = run_hook(o->on_new, path);
-        log_set_int(l, "on_new_status", rc);
+        mon_log_int(l, "on_new_status", rc);
         if (rc != 0)
             *hook_failed = 1;
     }
@@ -343,7 +258,7 @@ static int fail_run(mon_log *l, const char *status, int code)
     char msg[1100];
     snprintf(msg, sizeof msg, "%s", cnp_err_msg());
     fprintf(stderr, "canopy: monitor: %s\n", msg);
-    return log_finish(l, status, code, msg);
+    return mon_log_finish(l, status, code, msg);
 }
 
 static int monitor_run(const mon_opts *o)
@@ -364,7 +279,7 @@ static int monitor_run(const mon_opts *o)
     memset(&ob, 0, sizeof ob);
     memset(&in, 0, sizeof in);
     cnp_utc_now(started);
-    log_init(&l, o, started);
+    mon_log_init(&l, o->state_dir, started);
     work[0] = '\0';
 
     if ((s = cnp_fs_mkdirs(o->state_dir)) != CNP_OK)
@@ -431,7 +346,7 @@ static int monitor_run(const mon_opts *o)
         if ((s = mon_state_load(gen_dir, &st)) != CNP_OK)
             goto error;
     }
-    log_set_int(&l, "generation_before", G);
+    mon_log_int(&l, "generation_before", G);
 
     /* Same settings and database as the state's, or refuse. */
     ini = normalised_settings(o);
@@ -465,7 +380,7 @@ static int monitor_run(const mon_opts *o)
             goto error;
         }
     }
-    log_set_str(&l, "database", db_desc[0] ? db_desc : "alerts.gpkg");
+    mon_log_str(&l, "database", db_desc[0] ? db_desc : "alerts.gpkg");
 
     /* The database, and how far it got. */
     if (o->db)
@@ -494,7 +409,7 @@ static int monitor_run(const mon_opts *o)
         mon_outbox_free(&rec);
         if (s != CNP_OK)
             goto error;
-        log_set_int(&l, "database_replayed_generation", G);
+        mon_log_int(&l, "database_replayed_generation", G);
     }
     mon_db_unlock(db);
     if (notified < G) {
@@ -505,7 +420,7 @@ static int monitor_run(const mon_opts *o)
         mon_outbox_free(&rec);
         if (s != CNP_OK)
             goto error;
-        log_set_int(&l, "announcement_replayed_generation", G);
+        mon_log_int(&l, "announcement_replayed_generation", G);
     }
 
     /* What is there, and what is new. */
@@ -553,13 +468,13 @@ static int monitor_run(const mon_opts *o)
         if (strcmp(outcome, "processed") == 0) {
             l.processed++;
             if (reason[0])
-                log_entry(l.format_changes, x->id, x->path, key, "change", reason);
+                mon_log_entry(l.format_changes, x->id, x->path, key, "change", reason);
         } else if (strcmp(outcome, "skipped") == 0) {
             l.skipped_n++;
-            log_entry(l.skipped, x->id, x->path, key, "reason", reason);
+            mon_log_entry(l.skipped, x->id, x->path, key, "reason", reason);
         } else {
             l.failed++;
-            log_entry(l.failures, x->id, x->path, key, "reason", reason);
+            mon_log_entry(l.failures, x->id, x->path, key, "reason", reason);
             if (!o->quiet) {
                 fputs("canopy: monitor: ", stderr);
                 cnp_ident_write_term(stderr, x->id);
@@ -575,8 +490,8 @@ static int monitor_run(const mon_opts *o)
     if (ob.nscenes == 0) {
         /* Nothing new: nothing changes. */
         cnp_fs_remove_tree(work);
-        log_set_int(&l, "generation", G);
-        log_set_str(&l, "new_alerts_file", NULL);
+        mon_log_int(&l, "generation", G);
+        mon_log_str(&l, "new_alerts_file", NULL);
         goto done;
     }
 
@@ -638,7 +553,7 @@ static int monitor_run(const mon_opts *o)
     if ((s = announce(o, G + 1, &ob, &st, &l, &hook_failed)) != CNP_OK)
         goto error;
     mon_crash_point("after-announce");
-    log_set_int(&l, "generation", G + 1);
+    mon_log_int(&l, "generation", G + 1);
     clean_state_dir(o->state_dir, G + 1);
     (void)nscene;
 
@@ -647,9 +562,9 @@ done:
         cnp_err(CNP_E_IO, "--on-new command failed (see on_new_status); the alerts are in the "
                 "database and in new_alerts.geojson");
         fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
-        code = log_finish(&l, "error", CNP_MON_EXIT_ERROR, cnp_err_msg());
+        code = mon_log_finish(&l, "error", CNP_MON_EXIT_ERROR, cnp_err_msg());
     } else {
-        code = log_finish(&l, "ok", CNP_MON_EXIT_OK, NULL);
+        code = mon_log_finish(&l, "ok", CNP_MON_EXIT_OK, NULL);
     }
     goto cleanup;
 

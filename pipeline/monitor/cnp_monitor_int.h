@@ -1,6 +1,7 @@
 /* pipeline/monitor/cnp_monitor_int.h - internals shared by the cnp_monitor_*.c files.
  *
- *   cnp_monitor_cmd.c    options, lock, reconcile, the run, log line, hook
+ *   cnp_monitor_cmd.c    options, lock, reconcile, the run, hook
+ *   cnp_monitor_log.c    the JSON log line
  *   cnp_monitor_state.c  state generations: CURRENT, state.json, outbox.json
  *   cnp_monitor_scan.c   finding inputs (products, archives, STAC, rasters)
  *   cnp_monitor_step.c   one scene applied to one footprint, tile by tile
@@ -205,6 +206,27 @@ typedef struct mon_step_counts {
  * Another status is a failure of the run itself (state cannot be written). */
 cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome, char *reason,
                           size_t rsize, char *fp_key, size_t ksize, mon_step_counts *counts);
+
+/* ---- cnp_monitor_log.c -------------------------------------------------- */
+
+struct json_object;
+
+/* The run's JSON line: counts, and per input what failed, was skipped or
+ * changed format. */
+typedef struct mon_log {
+    struct json_object *o, *failures, *skipped, *format_changes;
+    int64_t found, already_seen, processed, failed, skipped_n;
+    mon_step_counts counts;
+} mon_log;
+
+void mon_log_init(mon_log *l, const char *state_dir, const char *started);
+void mon_log_str(mon_log *l, const char *k, const char *v);     /* v NULL -> null */
+void mon_log_int(mon_log *l, const char *k, int64_t v);
+/* An entry {input, path, footprint, <what>: why} appended to `arr`. */
+void mon_log_entry(struct json_object *arr, const char *id, const char *path, const char *key,
+                   const char *what, const char *why);
+/* Print the line (stdout, one line), free it, return exit_code. */
+int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *error);
 
 /* ---- cnp_monitor_db.c --------------------------------------------------- */
 
