@@ -56,9 +56,11 @@ cnp_status cnp_ident_check(cnp_ident_kind kind, const char *s, const char *what,
 
 /* cnp_ident_from_name() :
  * An identifier made from a free-form name (a file stem, a footprint label):
- * runs of other characters become one '_', leading and trailing '_', '.' and
- * '-' are dropped, at most min(size - 1, CNP_IDENT_ID_MAX) characters; "unnamed"
- * when nothing is left. The result always passes cnp_ident_check(CNP_IDENT_ID). */
+ * letters, digits, '.' and '-' are kept; every run of other characters, '_'
+ * included, becomes one '_' (none at either end); '.' and '-' are dropped
+ * before the first letter or digit. At most min(size - 1, CNP_IDENT_ID_MAX)
+ * characters; "unnamed" when nothing is left. The result always passes
+ * cnp_ident_check(CNP_IDENT_ID) (size > 1). */
 void cnp_ident_from_name(const char *name, char *out, size_t size);
 
 /* cnp_ident_footprint_key() :
