@@ -1335,9 +1335,10 @@ cnp_status cnp_batch_plan_read(cnp_batch_plan *p, const char *path)
         st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < nfp; i++, p->nfp++) {
+    for (size_t i = 0; i < nfp; i++) {
         json_object *o = json_object_array_get_idx(fps, i);
         cnp_batch_fp *fp = &p->fp[i];
+        p->nfp = i + 1;     /* counted at once: a refused plan frees it too */
         copy_field(fp->name, sizeof fp->name, o, "name");
         copy_field(fp->label, sizeof fp->label, o, "label");
         fp->shard = (int)jint(o, "shard");
