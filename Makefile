@@ -65,12 +65,8 @@ KERNEL_OBJ   := $(KERNEL_SRC:%.c=$(BUILD)/%.o)
 PIPELINE_OBJ := $(PIPELINE_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC     := $(filter-out tests/unit/test_base_%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-# Unit tests of base/ link base/ and the kernels only: no GDAL library, which
-# proves base/ needs none.
-BASE_OBJ     := $(patsubst %.c,$(BUILD)/%.o,$(wildcard pipeline/base/*.c))
 BASE_UNIT_SRC := $(wildcard tests/unit/test_base_*.c)
 BASE_UNIT_BIN := $(BASE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-PLAIN_LIBS   = $(shell pkg-config --libs $(PLAIN_PKGS)) -lm
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 .PHONY: all deps demo test check check-asan bench clean
@@ -138,17 +134,20 @@ $(BUILD)/canopy-synth: $(BUILD)/scripts/cnp_synth.o $(BUILD)/libkernels.a
 $(BUILD)/bench-read-floor: scripts/bench/read_floor.c | $(DEPS_STAMP)
 	$(CC) $(CPPFLAGS) $(GEO_CFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(GEO_LIBS)
 
-$(BUILD)/libbase.a: $(BASE_OBJ)
-	$(AR) rcs $@ $^
-
-$(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(BUILD)/libbase.a $(BUILD)/libkernels.a
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Ikernels -Ipipeline/base -Itests/unit $(PLAIN_CFLAGS) $(CFLAGS) $< -o $@ $(BUILD)/libbase.a $(BUILD)/libkernels.a $(LDFLAGS) $(PLAIN_LIBS)
-
 # Unit tests link only the kernels: no GDAL involved.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkernels.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Ikernels -Itests/unit $(CFLAGS) $< -o $@ $(BUILD)/libkernels.a $(LDFLAGS) -lm
+
+# Unit tests of base/ (tests/unit/test_base_*.c) link every base/ object, not
+# an archive that would pull in only what the test calls, with the kernels and
+# base's own libraries: the link fails if any part of base/ needs GDAL.
+BASE_OBJ   := $(filter $(BUILD)/pipeline/base/%,$(PIPELINE_OBJ))
+PLAIN_LIBS  = $(shell pkg-config --libs $(PLAIN_PKGS)) -lm
+$(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(BASE_OBJ) $(BUILD)/libkernels.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ikernels -Ipipeline/base -Itests/unit $(PLAIN_CFLAGS) $(CFLAGS) $< -o $@ \
+	    $(BASE_OBJ) $(BUILD)/libkernels.a $(LDFLAGS) $(PLAIN_LIBS)
 
 demo: all
 	@scripts/demo.sh

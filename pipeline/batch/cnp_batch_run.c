@@ -34,6 +34,7 @@
 
 #include "cnp_detect.h"
 #include "cnp_err.h"
+#include "cnp_ident.h"
 #include "cnp_fs.h"
 #include "cnp_gdal.h"
 #include "cnp_tmpfile.h"
@@ -660,19 +661,10 @@ done:
 
 /* ---- summaries ---------------------------------------------------------------------- */
 
+/* A text cell: quoted where needed, never a formula (base/cnp_ident). */
 static void csv_field(FILE *f, const char *s, int last)
 {
-    if (strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
+    cnp_ident_write_csv(f, s);
     fputc(last ? '\n' : ',', f);
 }
 

@@ -14,7 +14,8 @@
 
 /* One text chunk. key: 1..79 printable ASCII characters without leading,
  * trailing or doubled spaces (PNG keyword rules; e.g. "Title", "Software",
- * "Source", "Description"). value: any NUL-terminated UTF-8 string. */
+ * "Source", "Description"). value: any NUL-terminated string; written as UTF-8
+ * (a byte that is not valid UTF-8, as in some file names, becomes U+FFFD). */
 typedef struct cnp_png_text { const char *key, *value; } cnp_png_text;
 
 /* cnp_png_write_rgb() :
@@ -32,8 +33,8 @@ typedef struct cnp_png_text { const char *key, *value; } cnp_png_text;
  * text may be NULL when ntext == 0.
  * @return CNP_OK;
  *         CNP_E_ARG for an invalid view (NULL, non-positive size,
- *           stride < 3 * width), a NULL key/value, an invalid key, or a
- *           non-ASCII value that is not valid UTF-8 (nothing is created);
+ *           stride < 3 * width), a NULL key/value or an invalid key (nothing
+ *           is created);
  *         CNP_E_IO when the file cannot be created or written, or libpng
  *           fails; the message (cnp_err_msg()) names the path and libpng's or
  *           the system's reason. */

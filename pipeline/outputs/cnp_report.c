@@ -3,7 +3,9 @@
  *
  * Every writer takes the attributes from one table (`attrs` below) with the
  * names and values of alerts.gpkg, so a number reads the same in every output.
- * alerts.csv goes through OGR's CSV driver. doc.kml is written as text (full
+ * Names from inputs are text of the target language through base/cnp_ident:
+ * cnp_ident_write_csv (RFC 4180, no formulas), cnp_ident_write_xml (doc.kml)
+ * and cnp_ident_write_html (report.html). doc.kml is written as text (full
  * control of the balloon, style, schema and byte order, which GDAL's KML
  * writers do not give) and zipped with GDAL's /vsizip/ writer, which stamps no
  * times (GDAL 3.6), so equal runs give equal bytes.
@@ -26,6 +28,7 @@
 #include "cnp_err.h"
 #include "cnp_gdal.h"
 #include "cnp_evidence.h"
+#include "cnp_ident.h"
 
 /* ---- helpers shared by the writers ---------------------------------------- */
 
@@ -107,22 +110,6 @@ static const char *attr_text(const cnp_evidence_ctx *ctx, const cnp_alert *a, in
     return NULL;
 }
 
-/* Write `s` with &, <, >, " and ' escaped (valid in HTML and XML text and
- * attribute values). */
-static void put_esc(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
 /* Width and height of a PNG from its IHDR chunk; 0 when unreadable. */
 static int png_size(const char *path, int *w, int *h)
 {
@@ -154,69 +141,36 @@ static void fit_width(int *w, int *h, int max_w)
 cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx)
 {
     const cnp_result *res = ctx->res;
-    GDALDriverH drv = GDALGetDriverByName("CSV");
-    GDALDatasetH ds = NULL;
-    cnp_status st = CNP_OK;
-
-    if (!drv)
-        return cnp_err(CNP_E_IO, "GDAL has no CSV driver");
-    cnp_err_gdal_reset();
-    ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
-    if (!ds)
-        return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, cnp_err_gdal_reason());
     /* No geometry column: a spreadsheet wants the centroid as two numbers
      * (centroid_lon, centroid_lat), not a WKT polygon that can overflow a cell;
      * the outlines are in alerts.gpkg/geojson/kmz. No .csvt sidecar either:
-     * the CSV is the one file. LF line ends on every platform. Quotes only
-     * where needed: GDAL 3.6's default (IF_AMBIGUOUS) also quotes integers. */
-    char **lco = CSLAddString(NULL, "LINEFORMAT=LF");
-    lco = CSLAddString(lco, "STRING_QUOTING=IF_NEEDED");
-    OGRLayerH lyr = GDALDatasetCreateLayer(ds, "alerts", NULL, wkbNone, lco);
-    CSLDestroy(lco);
-    if (!lyr) {
-        st = cnp_err(CNP_E_IO, "cannot create layer in '%s': %s", path, cnp_err_gdal_reason());
-        goto done;
-    }
-    for (int k = 0; k < N_ATTRS; k++) {
-        const OGRFieldType t = attrs[k].kind == ATTR_STR    ? OFTString
-                               : attrs[k].kind == ATTR_REAL ? OFTReal
-                                                            : OFTInteger64;
-        OGRFieldDefnH fd = OGR_Fld_Create(attrs[k].name, t);
-        const OGRErr e = OGR_L_CreateField(lyr, fd, 1);
-        OGR_Fld_Destroy(fd);
-        if (e != OGRERR_NONE) {
-            st = cnp_err(CNP_E_IO, "cannot create field %s in '%s': %s", attrs[k].name, path,
-                         cnp_err_gdal_reason());
-            goto done;
-        }
-    }
-    for (size_t i = 0; i < res->nalerts && st == CNP_OK; i++) {
-        const cnp_alert *a = &res->alerts[i];
-        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+     * the CSV is the one file. LF line ends on every platform. Numbers as
+     * GDAL's CSV driver writes them (%.15g of the rounded value); text cells
+     * through cnp_ident_write_csv, which quotes only where needed and keeps
+     * a name such as "=1+2.tif" from being read as a formula. */
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, strerror(errno));
+    for (int k = 0; k < N_ATTRS; k++)
+        fprintf(f, "%s%s", k ? "," : "", attrs[k].name);
+    fputc('\n', f);
+    for (size_t i = 0; i < res->nalerts; i++) {
         for (int k = 0; k < N_ATTRS; k++) {
-            const attr_val v = attr_get(ctx, a, k);
-            if (attrs[k].kind == ATTR_REAL)
-                OGR_F_SetFieldDouble(f, k, v.d);
+            const attr_val v = attr_get(ctx, &res->alerts[i], k);
+            if (k)
+                fputc(',', f);
+            if (attrs[k].kind == ATTR_REAL && isfinite(v.d))
+                fprintf(f, "%.15g", v.d);
             else if (attrs[k].kind == ATTR_INT)
-                OGR_F_SetFieldInteger64(f, k, v.i);
-            else if (v.s)
-                OGR_F_SetFieldString(f, k, v.s);
-            else
-                OGR_F_SetFieldNull(f, k);
+                fprintf(f, "%lld", (long long)v.i);
+            else if (attrs[k].kind == ATTR_STR && v.s)
+                cnp_ident_write_csv(f, v.s);
         }
-        if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
-            st = cnp_err(CNP_E_IO, "cannot write alert %s to '%s': %s", a->id, path, cnp_err_gdal_reason());
-        OGR_F_Destroy(f);
+        fputc('\n', f);
     }
-
-done:
-    cnp_err_gdal_reset();
-    CPLErrorReset();
-    GDALClose(ds);
-    if (st == CNP_OK && (CPLGetLastErrorType() >= CE_Failure || *cnp_err_gdal_msg()))
-        st = cnp_err(CNP_E_IO, "writing '%s': %s", path, cnp_err_gdal_reason());
-    /* With no alert the driver still writes the header line at close. */
-    return st;
+    if (ferror(f) | fclose(f))
+        return cnp_err(CNP_E_IO, "writing '%s': %s", path, strerror(errno));
+    return CNP_OK;
 }
 
 /* ---- alerts.kmz ------------------------------------------------------------ */
@@ -311,7 +265,7 @@ static void kml_balloon(FILE *f, const cnp_evidence_ctx *ctx, size_t i, const ch
     for (int k = 0; k < N_ATTRS; k++) {
         const char *t = attr_text(ctx, a, k, buf, sizeof buf);
         fprintf(f, "<tr><th align=\"left\">%s</th><td>", attrs[k].label);
-        put_esc(f, t ? t : "unknown");
+        cnp_ident_write_xml(f, t ? t : "unknown");
         fputs("</td></tr>", f);
     }
     fputs("</table><p><a href=\"", f);
@@ -329,18 +283,18 @@ static void kml_document(FILE *f, const cnp_evidence_ctx *ctx, const char *dir,
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
           "<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document>\n", f);
     fputs("<name>Canopy forest-loss alerts ", f);
-    put_esc(f, ctx->scene[0]->date[0] ? ctx->scene[0]->date : "?");
+    cnp_ident_write_xml(f, ctx->scene[0]->date[0] ? ctx->scene[0]->date : "?");
     fputs(" to ", f);
-    put_esc(f, ctx->scene[1]->date[0] ? ctx->scene[1]->date : "?");
+    cnp_ident_write_xml(f, ctx->scene[1]->date[0] ? ctx->scene[1]->date : "?");
     fputs("</name>\n<open>1</open>\n<description>", f);
     fprintf(f, "%zu alerts, %.4f ha. Before: ", res->nalerts, res->total_area_ha);
-    put_esc(f, cnp_path_base(ctx->scene[0]->path));
+    cnp_ident_write_xml(f, cnp_path_base(ctx->scene[0]->path));
     fputs(". After: ", f);
-    put_esc(f, cnp_path_base(ctx->scene[1]->path));
+    cnp_ident_write_xml(f, cnp_path_base(ctx->scene[1]->path));
     fputs(". Run ", f);
-    put_esc(f, ctx->run_id ? ctx->run_id : "");
+    cnp_ident_write_xml(f, ctx->run_id ? ctx->run_id : "");
     fputs(", canopy ", f);
-    put_esc(f, ctx->program_version ? ctx->program_version : "");
+    cnp_ident_write_xml(f, ctx->program_version ? ctx->program_version : "");
     fputs(".</description>\n", f);
 
     /* Look at all alerts when the file opens. */
@@ -390,7 +344,7 @@ static void kml_document(FILE *f, const cnp_evidence_ctx *ctx, const char *dir,
             if (!t)
                 continue;   /* null: unknown date */
             fprintf(f, "<SimpleData name=\"%s\">", attrs[k].name);
-            put_esc(f, t);
+            cnp_ident_write_xml(f, t);
             fputs("</SimpleData>", f);
         }
         fputs("</SchemaData></ExtendedData>\n", f);
@@ -584,18 +538,18 @@ static int cmp_area_desc(const void *pa, const void *pb)
 static void html_scene_row(FILE *f, const char *role, const cnp_scene *sc)
 {
     fprintf(f, "<tr><th>%s</th><td><code>", role);
-    put_esc(f, cnp_path_base(sc->path));
+    cnp_ident_write_html(f, cnp_path_base(sc->path));
     fputs("</code>", f);
     if (sc->mask_path) {
         fputs(", mask <code>", f);
-        put_esc(f, cnp_path_base(sc->mask_path));
+        cnp_ident_write_html(f, cnp_path_base(sc->mask_path));
         fputs("</code>", f);
     }
     fputs("<br>acquired ", f);
     if (sc->date[0]) {
-        put_esc(f, sc->date);
+        cnp_ident_write_html(f, sc->date);
         fputs(" <small>(date from ", f);
-        put_esc(f, sc->date_source ? sc->date_source : "?");
+        cnp_ident_write_html(f, sc->date_source ? sc->date_source : "?");
         fputs(")</small>", f);
     } else {
         fputs("<i>unknown</i>", f);
@@ -613,30 +567,30 @@ static void html_header(FILE *f, const cnp_evidence_ctx *ctx)
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           "<title>Forest-loss report ", f);
-    put_esc(f, b->date[0] ? b->date : "?");
+    cnp_ident_write_html(f, b->date[0] ? b->date : "?");
     fputs(" to ", f);
-    put_esc(f, a->date[0] ? a->date : "?");
+    cnp_ident_write_html(f, a->date[0] ? a->date : "?");
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
 
     fputs("<header class=\"top\">\n<h1>Forest-loss report</h1>\n<p>", f);
-    put_esc(f, cnp_path_base(b->path));
+    cnp_ident_write_html(f, cnp_path_base(b->path));
     fputs(" (", f);
-    put_esc(f, b->date[0] ? b->date : "date unknown");
+    cnp_ident_write_html(f, b->date[0] ? b->date : "date unknown");
     fputs(") &rarr; ", f);
-    put_esc(f, cnp_path_base(a->path));
+    cnp_ident_write_html(f, cnp_path_base(a->path));
     fputs(" (", f);
-    put_esc(f, a->date[0] ? a->date : "date unknown");
+    cnp_ident_write_html(f, a->date[0] ? a->date : "date unknown");
     fputs(")</p>\n</header>\n<main>\n", f);
 
     fputs("<section id=\"run\">\n<h2>Run</h2>\n<table class=\"kv\">\n", f);
     html_scene_row(f, "Before", b);
     html_scene_row(f, "After", a);
     fputs("<tr><th>Run id</th><td><code>", f);
-    put_esc(f, run_id[0] ? run_id : "none");
+    cnp_ident_write_html(f, run_id[0] ? run_id : "none");
     fputs("</code> <small>(the same inputs and settings give the same id; "
           "run.json lists the input hashes)</small></td></tr>\n", f);
     fputs("<tr><th>Program</th><td>canopy ", f);
-    put_esc(f, ctx->program_version ? ctx->program_version : "unknown");
+    cnp_ident_write_html(f, ctx->program_version ? ctx->program_version : "unknown");
     fputs("</td></tr>\n</table>\n</section>\n", f);
 }
 
@@ -686,10 +640,10 @@ static void html_summary(FILE *f, const cnp_evidence_ctx *ctx)
         char bands[160];
         cnp_scene_band_text(sc, bands, sizeof bands);
         fprintf(f, "<tr><th>%s<small>as read</small></th><td>", k ? "AFTER" : "BEFORE");
-        put_esc(f, bands);
+        cnp_ident_write_html(f, bands);
         fprintf(f, "; reflectance = DN &times; %g %s %g; mask: ", sc->radiometry.scale,
                 sc->radiometry.offset < 0 ? "&minus;" : "+", fabs(sc->radiometry.offset));
-        put_esc(f, rule ? rule : "none (only nodata is unobserved)");
+        cnp_ident_write_html(f, rule ? rule : "none (only nodata is unobserved)");
         if (rule && sc->mask_buffer_px > 0)
             fprintf(f, ", clouds and shadows grown by %d px", sc->mask_buffer_px);
         fputs("</td></tr>\n", f);
@@ -697,7 +651,7 @@ static void html_summary(FILE *f, const cnp_evidence_ctx *ctx)
     fputs("<tr><th>Configuration</th><td>", f);
     if (ctx->config_path) {
         fputs("<code>", f);
-        put_esc(f, ctx->config_path);
+        cnp_ident_write_html(f, ctx->config_path);
         fputs("</code> and command-line options", f);
     } else {
         fputs("built-in defaults and command-line options", f);
@@ -756,7 +710,7 @@ static void html_alert(FILE *f, const cnp_evidence_ctx *ctx, const cnp_alert *a,
         fprintf(f, "<tr><th>%s<small>%s</small></th><td class=\"mono\">", attrs[k].label,
                 attrs[k].name);
         if (t)
-            put_esc(f, t);
+            cnp_ident_write_html(f, t);
         else
             fputs("<i>unknown</i>", f);
         fputs("</td></tr>\n", f);
@@ -823,7 +777,7 @@ cnp_status cnp_write_report(const char *path, const cnp_evidence_ctx *ctx)
     st = html_alerts(f, ctx, dir);
     fputs("</main>\n<footer>\n<p id=\"img-status\" data-loaded=\"\" data-total=\"\">Images: "
           "not checked (scripts are off).</p>\n<p>Written by canopy ", f);
-    put_esc(f, ctx->program_version ? ctx->program_version : "unknown");
+    cnp_ident_write_html(f, ctx->program_version ? ctx->program_version : "unknown");
     fputs(". Alert outlines: alerts.gpkg (scene CRS), alerts.geojson and alerts.kmz (WGS84); "
           "attributes: alerts.csv; run record: run.json.</p>\n</footer>\n<script>", f);
     fputs(img_check_js, f);

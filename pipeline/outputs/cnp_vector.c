@@ -11,6 +11,7 @@
 #include <ogr_srs_api.h>
 
 #include "cnp_err.h"
+#include "cnp_ident.h"
 #include "cnp_gdal.h"
 #include "cnp_geom.h"
 #include "cnp_trace.h"
@@ -68,6 +69,11 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
     }
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
         CPLErrorReset();   /* drivers without transactions just write directly */
+    /* File names are bytes; GeoJSON and GeoPackage text must be UTF-8 (a file
+     * name is at most 255 bytes, 3 each once repaired). */
+    char bname[800], aname[800];
+    cnp_ident_utf8_str(bname, sizeof bname, cnp_path_base(before->path));
+    cnp_ident_utf8_str(aname, sizeof aname, cnp_path_base(after->path));
     for (size_t k = 0; k < res->nalerts && st == CNP_OK; k++) {
         const cnp_alert *a = &res->alerts[k];
         OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
@@ -84,8 +90,8 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         OGR_F_SetFieldDouble(f, i++, a->centroid_lat);
         set_date(f, i++, before->date);
         set_date(f, i++, after->date);
-        OGR_F_SetFieldString(f, i++, cnp_path_base(before->path));
-        OGR_F_SetFieldString(f, i++, cnp_path_base(after->path));
+        OGR_F_SetFieldString(f, i++, bname);
+        OGR_F_SetFieldString(f, i++, aname);
         /* Set (copied), not handed over: the result keeps its geometries. */
         OGR_F_SetGeometry(f, wgs84 ? a->geom_wgs84 : a->geom);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
