@@ -40,15 +40,17 @@
  *  Caption  a dark band under the image: scale bar ("Scale-Bar" chunk =
  *           "<metres> m <pixels> px"; 1-2-5 series, 15-35 % of the width; 2.5
  *           only where the series has no fitting value), north arrow, the
- *           date, alert id, area, both dates, centroid and a legend. "True-North"
- *           = angle of true north at the centroid, degrees clockwise from image
+ *           date, alert id, area, both dates, the point inside the alert
+ *           (where links point; a ring's centroid lies outside it) and a
+ *           legend. "True-North" = angle of true north at the centroid,
+ *           degrees clockwise from image
  *           up; when it exceeds 1 degree the arrow follows true north and the
  *           note "grid north differs from true north by X.X<degree sign>" is added to the
  *           caption and as "North-Note". Pixel size in metres ("Pixel-Size"):
  *           geotransform x linear units, or the geodesic length of one pixel
  *           along the centroid's parallel for a geographic CRS.
  *  Metadata also Title, Software, Alert-Id, Date-Before, Date-After, Area-ha,
- *           Centroid ("lat lon", WGS84), Run-Id, Source (before.png/after.png)
+ *           Centroid and Point ("lat lon", WGS84), Run-Id, Source (before.png/after.png)
  *           or Source-Before + Source-After (pair.png), Description.
  *  pair.png before | 16 px white gap | after, same height.
  *
@@ -750,7 +752,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
 
     /* Captions; both get the larger height so before/after stay the same size. */
     char ll[64], area[32], dates[64];
-    lat_lon_text(ll, sizeof ll, a->centroid_lat, a->centroid_lon);
+    lat_lon_text(ll, sizeof ll, a->point_lat, a->point_lon);
     snprintf(area, sizeof area, "%.2f ha", a->area_ha);
     snprintf(dates, sizeof dates, "%s -> %s", date_or(ctx->scene[0]), date_or(ctx->scene[1]));
     int cap_h = 0;
@@ -796,11 +798,12 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
     }
 
     /* Text chunks. */
-    char software[128], area_t[32], cent[64], window[96], stretch[256], scale_t[64], pix[48],
+    char software[128], area_t[32], cent[64], point[64], window[96], stretch[256], scale_t[64], pix[48],
         conv[32], title[3][128];
     snprintf(software, sizeof software, "canopy %s", ctx->program_version);
     snprintf(area_t, sizeof area_t, "%.4f", a->area_ha);
     snprintf(cent, sizeof cent, "%.7f %.7f", a->centroid_lat, a->centroid_lon);
+    snprintf(point, sizeof point, "%.7f %.7f", a->point_lat, a->point_lon);
     if (g.dec > 1)
         snprintf(window, sizeof window, "%d %d %d %d 1/%d", g.x0, g.y0, g.side, g.side, g.dec);
     else
@@ -836,6 +839,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         ADD("Date-After", ctx->scene[1]->date);
         ADD("Area-ha", area_t);
         ADD("Centroid", cent);
+        ADD("Point", point);
         ADD("Run-Id", ctx->run_id);
         if (k < 2) {
             ADD("Source", ctx->scene[k]->path);

@@ -57,6 +57,8 @@ static const attr_def attrs[] = {
     { "confidence", ATTR_STR, 0, "Confidence", "string" },
     { "centroid_lon", ATTR_REAL, 7, "Centroid longitude (WGS84)", "double" },
     { "centroid_lat", ATTR_REAL, 7, "Centroid latitude (WGS84)", "double" },
+    { "point_lon", ATTR_REAL, 7, "Point inside, longitude (WGS84)", "double" },
+    { "point_lat", ATTR_REAL, 7, "Point inside, latitude (WGS84)", "double" },
     { "date_before", ATTR_STR, 0, "Date before", "string" },
     { "date_after", ATTR_STR, 0, "Date after", "string" },
     { "before", ATTR_STR, 0, "Before scene", "string" },
@@ -85,10 +87,12 @@ static attr_val attr_get(const cnp_evidence_ctx *ctx, const cnp_alert *a, int k)
     case 7: v.s = a->high_confidence ? "high" : "low"; break;
     case 8: v.d = a->centroid_lon; break;
     case 9: v.d = a->centroid_lat; break;
-    case 10: v.s = b->date[0] ? b->date : NULL; break;
-    case 11: v.s = f->date[0] ? f->date : NULL; break;
-    case 12: v.s = cnp_path_base(b->path); break;
-    case 13: v.s = cnp_path_base(f->path); break;
+    case 10: v.d = a->point_lon; break;
+    case 11: v.d = a->point_lat; break;
+    case 12: v.s = b->date[0] ? b->date : NULL; break;
+    case 13: v.s = f->date[0] ? f->date : NULL; break;
+    case 14: v.s = cnp_path_base(b->path); break;
+    case 15: v.s = cnp_path_base(f->path); break;
     default: break;
     }
     return v;
@@ -164,8 +168,9 @@ cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx)
     ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
     if (!ds)
         return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, cnp_err_gdal_reason());
-    /* No geometry column: a spreadsheet wants the centroid as two numbers
-     * (centroid_lon, centroid_lat), not a WKT polygon that can overflow a cell;
+    /* No geometry column: a spreadsheet wants a place as two numbers
+     * (point_lon, point_lat: inside the alert; the centroid may not be), not a
+     * WKT polygon that can overflow a cell;
      * the outlines are in alerts.gpkg/geojson/kmz. No .csvt sidecar either:
      * the CSV is the one file. LF line ends on every platform. Quotes only
      * where needed: GDAL 3.6's default (IF_AMBIGUOUS) also quotes integers. */
@@ -315,7 +320,7 @@ static void kml_balloon(FILE *f, const cnp_evidence_ctx *ctx, size_t i, const ch
         fputs("</td></tr>", f);
     }
     fputs("</table><p><a href=\"", f);
-    osm_href(f, a->centroid_lat, a->centroid_lon);
+    osm_href(f, a->point_lat, a->point_lon);
     fputs("\">Open in OpenStreetMap</a></p>]]></description>\n", f);
 }
 
@@ -757,10 +762,10 @@ static void html_alert(FILE *f, const cnp_evidence_ctx *ctx, const cnp_alert *a,
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n<p class=\"links\"><a class=\"osm\" href=\"", f);
-    osm_href(f, a->centroid_lat, a->centroid_lon);
+    osm_href(f, a->point_lat, a->point_lon);
     fprintf(f, "\">Open in OpenStreetMap</a><a class=\"geo\" href=\"geo:%.7f,%.7f\">"
                "geo:%.7f,%.7f</a></p>\n</div>\n</div>\n</section>\n",
-            a->centroid_lat, a->centroid_lon, a->centroid_lat, a->centroid_lon);
+            a->point_lat, a->point_lon, a->point_lat, a->point_lon);
 }
 
 static cnp_status html_alerts(FILE *f, const cnp_evidence_ctx *ctx, const char *dir)
@@ -789,7 +794,7 @@ static cnp_status html_alerts(FILE *f, const cnp_evidence_ctx *ctx, const char *
                    "</td><td>%.4f</td><td>%.4f</td><td class=\"l\">%s</td><td>%.7f</td>"
                    "<td>%.7f</td></tr>\n",
                 r + 1, a->id, a->id, a->area_ha, a->mean_dndvi,
-                a->high_confidence ? "high" : "low", a->centroid_lat, a->centroid_lon);
+                a->high_confidence ? "high" : "low", a->point_lat, a->point_lon);
     }
     fputs("</table>\n</section>\n", f);
     for (size_t r = 0; r < res->nalerts; r++)
