@@ -662,12 +662,15 @@ static void render_image(cnp_rgb8 *img, const chip_geom *g, const chip_data *cd,
 /* ---- writing ------------------------------------------------------------------ */
 
 static cnp_status write_png(const char *path, const cnp_rgb8 *img, const cnp_png_text *t,
-                            size_t nt)
+                            size_t nt, int zoom)
 {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return cnp_err(CNP_E_IO, "evidence chips: path too long: %s", path);
-    cnp_status st = cnp_png_write_rgb(tmp, img, t, nt);
+    /* A zoomed chip shows each scene row as `zoom` equal rows; 1:1 and
+     * averaged chips are imagery. */
+    cnp_status st = cnp_png_write_rgb_as(tmp, img, t, nt,
+                                         zoom > 1 ? CNP_PNG_ZOOMED : CNP_PNG_IMAGERY);
     if (st != CNP_OK)
         return st;
     if (rename(tmp, path) != 0) {
@@ -863,7 +866,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
             goto done;
         }
         if (k < 2) {
-            st = write_png(path, &img[k], t, nt);
+            st = write_png(path, &img[k], t, nt, g.zoom);
         } else {
             const int PW = 2 * W + PAIR_GAP;
             const size_t pstride = (size_t)PW * 3;
@@ -879,7 +882,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
                 memcpy(pair + (size_t)y * pstride + stride + PAIR_GAP * 3,
                        px[1] + (size_t)y * stride, stride);
             }
-            st = write_png(path, &pimg, t, nt);
+            st = write_png(path, &pimg, t, nt, g.zoom);
         }
         if (st != CNP_OK)
             goto done;

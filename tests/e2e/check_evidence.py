@@ -6,6 +6,8 @@ turns that into PASS/FAIL lines).
 
   points OUTDIR      every place an alert is pointed at (report links, CSV
                      coordinates, KML balloons, chip captions) lies inside it
+  kmz-stored OUTDIR  the PNGs in alerts.kmz are stored as they are (PNG is
+                     compressed already), byte for byte
 """
 import csv
 import os
@@ -115,9 +117,20 @@ def cmd_points(out):
     print("%d alerts, %d points checked" % (len(geom), n))
 
 
+def cmd_kmz_stored(out):
+    z = zipfile.ZipFile(out + "/alerts.kmz")
+    assert z.testzip() is None
+    pngs = [i for i in z.infolist() if i.filename.endswith(".png")]
+    assert pngs, "no PNG in alerts.kmz"
+    bad = ["%s: compress_type %d" % (i.filename, i.compress_type) for i in pngs
+           if i.compress_type != zipfile.ZIP_STORED]
+    assert not bad, "recompressed: " + ", ".join(bad)
+    print("%d PNGs stored, %d bytes" % (len(pngs), sum(i.file_size for i in pngs)))
+
+
 def main():
     cmd, out = sys.argv[1], sys.argv[2]
-    {"points": cmd_points}[cmd](out, *sys.argv[3:])
+    {"points": cmd_points, "kmz-stored": cmd_kmz_stored}[cmd](out, *sys.argv[3:])
 
 
 if __name__ == "__main__":

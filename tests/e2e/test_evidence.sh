@@ -11,3 +11,5 @@ if [ "$RC" -ne 0 ]; then fail "evidence: demo run ($RC: $ERR_TXT)"; exit 0; fi
 
 check "evidence: links, CSV points, balloons and chip captions lie inside every demo alert" \
     $EV points "$TMP/demo"
+
+check "evidence: alerts.kmz stores its PNGs, not recompressed" $EV kmz-stored "$TMP/demo"
