@@ -68,13 +68,13 @@
 
 #include <cpl_conv.h>
 #include <gdal.h>
-#include <geodesic.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
 #include "cnp_draw.h"
 #include "cnp_err.h"
 #include "cnp_gdal.h"
+#include "cnp_mapframe.h"
 #include "cnp_png.h"
 
 #define CHIP_TARGET   512   /* chips aim for this width, px                   */
@@ -365,57 +365,11 @@ typedef struct chip_frame {
     int    have_conv;
 } chip_frame;
 
-/* Metres per scene pixel along x; `cy` is the alert centroid's y in the scene
- * CRS (its latitude when the CRS is geographic). */
-static cnp_status pixel_metres(const cnp_scene *sc, OGRSpatialReferenceH srs, double cy,
-                               double *out)
-{
-    if (OSRIsGeographic(srs)) {
-        /* Geodesic length of one pixel along the parallel of the alert. */
-        const double to_deg = OSRGetAngularUnits(srs, NULL) * 180.0 / M_PI;
-        const double deg = fabs(sc->gt[1]) * to_deg, lat_deg = cy * to_deg;
-        OGRErr e1 = OGRERR_NONE, e2 = OGRERR_NONE;
-        const double a = OSRGetSemiMajor(srs, &e1), inv_f = OSRGetInvFlattening(srs, &e2);
-        struct geod_geodesic gd;
-        double s12 = 0.0;
-        if (e1 != OGRERR_NONE || e2 != OGRERR_NONE || !(a > 0.0))
-            return cnp_err(CNP_E_DATA, "evidence chips: no ellipsoid in the CRS of '%s'",
-                           sc->path);
-        geod_init(&gd, a, inv_f > 0.0 ? 1.0 / inv_f : 0.0);
-        geod_inverse(&gd, lat_deg, 0.0, lat_deg, deg, &s12, NULL, NULL);
-        *out = s12;
-    } else {
-        *out = fabs(sc->gt[1]) * OSRGetLinearUnits(srs, NULL);
-    }
-    if (!(*out > 0.0) || !isfinite(*out))
-        return cnp_err(CNP_E_DATA, "evidence chips: cannot tell the pixel size of '%s' in metres",
-                       sc->path);
-    return CNP_OK;
-}
-
-/* Angle, in the image, between "up" and true north at the alert centroid:
- * the centroid and a point 0.001 degree north of it (south near the pole),
- * both in WGS84, transformed into the scene CRS and then into pixels. */
 static void grid_convergence(const cnp_scene *sc, OGRCoordinateTransformationH ct,
                              const cnp_alert *a, chip_frame *f)
 {
-    const double dlat = a->centroid_lat > 89.0 ? -0.001 : 0.001;
-    double x[2] = { a->centroid_lon, a->centroid_lon };
-    double y[2] = { a->centroid_lat, a->centroid_lat + dlat };
-    int ok[2] = { 0, 0 };
-    f->have_conv = 0;
-    f->convergence = 0.0;
-    if (!ct || !OCTTransformEx(ct, 2, x, y, NULL, ok) || !ok[0] || !ok[1])
-        return;
-    double px = (x[1] - x[0]) / sc->gt[1], py = (y[1] - y[0]) / sc->gt[5];
-    if (dlat < 0) {
-        px = -px;
-        py = -py;
-    }
-    if (!(px != 0.0 || py != 0.0) || !isfinite(px) || !isfinite(py))
-        return;
-    f->convergence = atan2(px, -py) * 180.0 / M_PI;
-    f->have_conv = 1;
+    f->have_conv = cnp_map_convergence(sc->gt, ct, a->centroid_lon, a->centroid_lat,
+                                       &f->convergence);
 }
 
 /* Largest 1-2-5 length whose bar is 15-35 % of the chip, nearest to 25 %;
@@ -741,8 +695,10 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         goto done;
 
     /* Scale bar and north. */
-    if ((st = pixel_metres(sc, ri->srs, a->centroid_y, &fr.pixel_m)) != CNP_OK)
+    if ((st = cnp_map_pixel_metres(sc, ri->srs, a->centroid_y, &fr.pixel_m)) != CNP_OK) {
+        st = cnp_err(st, "evidence chips: %s", cnp_err_msg());
         goto done;
+    }
     grid_convergence(sc, ri->to_scene, a, &fr);
     const double chip_px_m = fr.pixel_m * (g.dec > 1 ? (double)g.dec : 1.0 / g.zoom);
     const double bar_m = scale_bar_metres(chip_px_m * g.size);

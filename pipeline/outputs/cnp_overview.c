@@ -1,5 +1,6 @@
 /* pipeline/outputs/cnp_overview.c - overview.png: the AFTER scene as a quicklook with
- * the alert outlines and the unobserved area.
+ * the alert outlines and the unobserved area, georeferenced (overview.pgw and
+ * overview.png.aux.xml beside it) on the processed window.
  *
  * The unobserved share per overview pixel is accumulated by the strip workers
  * while they classify (no second pass over the scene); the colours come from a
@@ -15,6 +16,7 @@
 #include "cnp_change.h"
 #include "cnp_draw.h"
 #include "cnp_err.h"
+#include "cnp_mapframe.h"
 #include "cnp_output.h"
 #include "cnp_png.h"
 #include "cnp_version.h"
@@ -278,6 +280,14 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
                          "grey hatching: not observed in both dates" },
     };
     st = cnp_png_write_rgb(path, &img, text, sizeof text / sizeof text[0]);
+    if (st == CNP_OK) {
+        /* One overview pixel is a factor x factor cell of the window: GDAL and
+         * QGIS put the picture exactly under alerts.gpkg. */
+        const double *g = after->gt, f = ov->factor;
+        const double ogt[6] = { g[0] + ov->win[0] * g[1] + ov->win[1] * g[2], f * g[1], f * g[2],
+                                g[3] + ov->win[0] * g[4] + ov->win[1] * g[5], f * g[4], f * g[5] };
+        st = cnp_map_georef(path, ogt, after->wkt);
+    }
 
 done:
     for (int i = 0; i < 3; i++)

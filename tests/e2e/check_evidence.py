@@ -6,6 +6,9 @@ turns that into PASS/FAIL lines).
 
   points OUTDIR      every place an alert is pointed at (report links, CSV
                      coordinates, KML balloons, chip captions) lies inside it
+  overview OUTDIR    overview.png opens in GDAL on the processed window (its
+                     extent, the scene CRS) and the yellow outlines drawn on it
+                     lie on the edges of the alerts rasterized onto its grid
   kmz-stored OUTDIR  the PNGs in alerts.kmz are stored as they are (PNG is
                      compressed already), byte for byte
 """
@@ -117,6 +120,88 @@ def cmd_points(out):
     print("%d alerts, %d points checked" % (len(geom), n))
 
 
+def dilate(m, r=1):
+    import numpy as np
+    p = np.pad(m, r)
+    out = np.zeros_like(m)
+    H, W = m.shape
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            out |= p[r + dy:r + dy + H, r + dx:r + dx + W]
+    return out
+
+
+def edges(m):
+    """Pixels on either side of the boundary of mask m (4-neighbours)."""
+    import numpy as np
+    p = np.pad(m, 1)
+    inner = p[1:-1, 1:-1]
+    e = np.zeros_like(m)
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        nb = p[1 + dy:1 + dy + m.shape[0], 1 + dx:1 + dx + m.shape[1]]
+        e |= inner != nb
+    return e
+
+
+def legend_box(text):
+    if "Legend-Box" not in text:
+        return None
+    return [int(v) for v in text["Legend-Box"].split()]
+
+
+def cmd_overview(out):
+    import json
+    import numpy as np
+    from osgeo import osr
+    run = json.load(open(out + "/run.json"))
+    gt, win = run["grid"]["geotransform"], run["grid"]["window"]
+    ds = gdal.Open(out + "/overview.png")
+    ogt = ds.GetGeoTransform(can_return_null=True)
+    assert ogt is not None, "overview.png has no geotransform (no world file / aux.xml)"
+    W, H = ds.RasterXSize, ds.RasterYSize
+    f = ogt[1] / gt[1]
+    assert abs(f - round(f)) < 1e-9 and round(f) >= 1, ("cell is not a whole number of pixels", ogt, gt)
+    f = int(round(f))
+    want = (gt[0] + win[0] * gt[1], f * gt[1], 0.0, gt[3] + win[1] * gt[5], 0.0, f * gt[5])
+    assert all(abs(a - b) <= 1e-6 * max(1.0, abs(b)) for a, b in zip(ogt, want)), (ogt, want)
+    # Extent: the window, rounded up to whole cells.
+    assert W == -(-win[2] // f) and H == -(-win[3] // f), (W, H, win, f)
+    if win[2] % f == 0 and win[3] % f == 0:
+        ext = (ogt[0], ogt[0] + W * ogt[1], ogt[3] + H * ogt[5], ogt[3])
+        wext = (gt[0] + win[0] * gt[1], gt[0] + (win[0] + win[2]) * gt[1],
+                gt[3] + (win[1] + win[3]) * gt[5], gt[3] + win[1] * gt[5])
+        assert all(abs(a - b) < 1e-6 for a, b in zip(ext, wext)), (ext, wext)
+    srs = ds.GetSpatialRef()
+    assert srs is not None, "overview.png has no CRS"
+    ref = osr.SpatialReference()
+    ref.ImportFromWkt(run["grid"]["crs_wkt"])
+    assert srs.IsSame(ref), srs.ExportToWkt()
+
+    # Outlines: rasterize alerts.gpkg onto the overview grid.
+    mem = gdal.GetDriverByName("MEM").Create("", W, H, 1, gdal.GDT_Byte)
+    mem.SetGeoTransform(ogt)
+    mem.SetProjection(run["grid"]["crs_wkt"])
+    gdal.Rasterize(mem, out + "/alerts.gpkg", layers=["alerts"], burnValues=[1])
+    m = mem.GetRasterBand(1).ReadAsArray().astype(bool)
+    img = ds.ReadAsArray()
+    yellow = (img[0] == 255) & (img[1] == 230) & (img[2] == 0)
+    e = edges(m)
+    # The outline is 2 px wide where cells are up to 4 pixels and its brush
+    # extends right/down: at a staircase step it paints 2 px from the edge.
+    allowed = dilate(e, 2)
+    box = legend_box(png_text(out + "/overview.png"))
+    if box:
+        x, y, w, h = box
+        allowed[y:y + h, x:x + w] = True
+    stray = yellow & ~allowed
+    assert stray.sum() == 0, "%d yellow pixels off the alert edges, e.g. %s" % (
+        stray.sum(), list(zip(*np.nonzero(stray)))[:5])
+    covered = (e & dilate(yellow, 1)).sum() / max(1, e.sum())
+    assert covered >= 0.9, "only %.1f %% of the alert edges are outlined" % (100 * covered)
+    print("overview %dx%d, cell %d px, %d alert edge pixels, %.1f %% outlined" % (
+        W, H, f, e.sum(), 100 * covered))
+
+
 def cmd_kmz_stored(out):
     z = zipfile.ZipFile(out + "/alerts.kmz")
     assert z.testzip() is None
@@ -130,7 +215,7 @@ def cmd_kmz_stored(out):
 
 def main():
     cmd, out = sys.argv[1], sys.argv[2]
-    {"points": cmd_points, "kmz-stored": cmd_kmz_stored}[cmd](out, *sys.argv[3:])
+    {"points": cmd_points, "kmz-stored": cmd_kmz_stored, "overview": cmd_overview}[cmd](out, *sys.argv[3:])
 
 
 if __name__ == "__main__":

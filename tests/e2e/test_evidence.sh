@@ -13,3 +13,22 @@ check "evidence: links, CSV points, balloons and chip captions lie inside every 
     $EV points "$TMP/demo"
 
 check "evidence: alerts.kmz stores its PNGs, not recompressed" $EV kmz-stored "$TMP/demo"
+
+# The overview is a georeferenced raster: on the demo (one cell a pixel), on a
+# coarse quicklook (4 pixels a cell) and on a pair whose AFTER covers only part
+# of BEFORE (the processed window is the overlap).
+check "evidence: overview.png lands on the processed window, outlines on the alerts (demo)" \
+    $EV overview "$TMP/demo"
+run_canopy detect "$S/before.tif" "$S/after.tif" --before-mask "$S/before_mask.tif" \
+    --after-mask "$S/after_mask.tif" -o "$TMP/coarse" -q --overview-size 100 --no-evidence
+[ "$RC" -eq 0 ] || fail "evidence: coarse overview run ($RC: $ERR_TXT)"
+check "evidence: overview.png lands on the processed window, outlines on the alerts (4 px a cell)" \
+    $EV overview "$TMP/coarse"
+mkdir -p "$TMP/part"
+gdal_translate -q -srcwin 40 20 360 380 "$S/after.tif" "$TMP/part/after.tif"
+gdal_translate -q -srcwin 40 20 360 380 "$S/after_mask.tif" "$TMP/part/after_mask.tif"
+run_canopy detect "$S/before.tif" "$TMP/part/after.tif" --before-mask "$S/before_mask.tif" \
+    --after-mask "$TMP/part/after_mask.tif" -o "$TMP/partout" -q --overview-size 120 --no-evidence
+[ "$RC" -eq 0 ] || fail "evidence: partial-overlap run ($RC: $ERR_TXT)"
+check "evidence: overview.png lands on the processed window, outlines on the alerts (partial overlap, coarser cells)" \
+    $EV overview "$TMP/partout"
