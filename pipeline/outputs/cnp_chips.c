@@ -372,35 +372,6 @@ static void grid_convergence(const cnp_scene *sc, OGRCoordinateTransformationH c
                                        &f->convergence);
 }
 
-/* Largest 1-2-5 length whose bar is 15-35 % of the chip, nearest to 25 %;
- * 2.5 x 10^k fills the one gap the series leaves (widths of 13.3-14.3 x 10^k). */
-static double scale_bar_metres(double chip_m)
-{
-    static const double steps[] = { 1.0, 2.0, 5.0, 2.5 };
-    double best = 0.0, best_err = INFINITY;
-    const int e0 = (int)floor(log10(chip_m)) - 2;
-    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
-        if (s == 3 && best > 0.0)
-            break;
-        for (int e = e0; e <= e0 + 3; e++) {
-            const double v = steps[s] * pow(10.0, e), f = v / chip_m;
-            if (f >= 0.15 && f <= 0.35 && fabs(log(f / 0.25)) < best_err) {
-                best = v;
-                best_err = fabs(log(f / 0.25));
-            }
-        }
-    }
-    return best > 0.0 ? best : pow(10.0, floor(log10(chip_m * 0.25)));
-}
-
-static void format_metres(char *buf, size_t size, double m)
-{
-    if (m >= 1000.0)
-        snprintf(buf, size, "%g km", m / 1000.0);
-    else
-        snprintf(buf, size, "%g m", m);
-}
-
 /* ---- drawing ----------------------------------------------------------------- */
 
 typedef struct caption {
@@ -489,40 +460,12 @@ static int caption_height(const caption *cap)
     return 2 * pad_px(ts) + (text > arrow ? text : arrow);
 }
 
-static void draw_arrow(cnp_rgb8 *img, double cx, double cy, double deg, int ts)
-{
-    const double t = deg * M_PI / 180.0;
-    const double ux = sin(t), uy = -cos(t), vx = -uy, vy = ux;   /* along, across */
-    const double half = 10.0 * ts, head = 6.0 * ts;
-    const double tx = cx + ux * half, ty = cy + uy * half;
-    cnp_draw_line(img, cx - ux * half, cy - uy * half, tx - ux * head * 0.5,
-                  ty - uy * head * 0.5, C_TEXT, ts + 1);
-    /* Solid head: lines from the tip to points along its base. */
-    const int steps = (int)(8 * head);
-    for (int i = 0; i <= steps; i++) {
-        const double s = -0.5 + (double)i / steps;
-        const double bx = tx - ux * head + vx * head * 0.9 * s;
-        const double by = ty - uy * head + vy * head * 0.9 * s;
-        cnp_draw_line(img, tx, ty, bx, by, C_TEXT, 1);
-    }
-    const int lw = cnp_text_width("N", ts), lh = cnp_text_height(ts);
-    const double lx = cx + ux * (half + 3.0 * ts + lh * 0.5);
-    const double ly = cy + uy * (half + 3.0 * ts + lh * 0.5);
-    cnp_draw_text(img, (int32_t)lround(lx - lw * 0.5), (int32_t)lround(ly - lh * 0.5), "N",
-                  C_TEXT, ts);
-}
-
 static void draw_caption(cnp_rgb8 *img, int top, const caption *cap)
 {
     const int ts = cap->ts, pad = pad_px(ts);
     cnp_draw_rect_fill(img, 0, top, img->width, img->height - top, C_BAND);
 
-    /* Scale bar: a solid bar with end ticks, the label right of it. */
-    const int bx = pad, by = top + pad + ts, bh = 2 * ts + 1;
-    cnp_draw_rect_fill(img, bx, by + 2 * ts, cap->bar_px, bh, C_BAR);
-    cnp_draw_rect_fill(img, bx, by, ts, bh + 4 * ts, C_BAR);
-    cnp_draw_rect_fill(img, bx + cap->bar_px - ts, by, ts, bh + 4 * ts, C_BAR);
-    cnp_draw_text(img, bx + cap->bar_px + 6 * ts, by + ts, cap->bar_label, C_TEXT, ts);
+    cnp_draw_scale_bar(img, pad, top + pad + ts, cap->bar_px, cap->bar_label, C_BAR, C_TEXT, ts);
 
     int y = top + pad + bar_row_h(ts);
     for (int i = 0; i < cap->nlines; i++, y += line_h(ts))
@@ -548,7 +491,7 @@ static void draw_caption(cnp_rgb8 *img, int top, const caption *cap)
 
     const double cx = img->width - pad - arrow_col(ts) / 2.0;
     const double cy = top + pad + cnp_text_height(ts) + 14.0 * ts;
-    draw_arrow(img, cx, cy, cap->arrow_deg, ts);
+    cnp_draw_north_arrow(img, cx, cy, cap->arrow_deg, C_TEXT, ts);
 }
 
 /* Outline of every ring of the alert, in chip pixels (see the file header). */
@@ -701,7 +644,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
     }
     grid_convergence(sc, ri->to_scene, a, &fr);
     const double chip_px_m = fr.pixel_m * (g.dec > 1 ? (double)g.dec : 1.0 / g.zoom);
-    const double bar_m = scale_bar_metres(chip_px_m * g.size);
+    const double bar_m = cnp_scale_bar_metres(chip_px_m * g.size);
     const int bar_px = (int)lround(bar_m / chip_px_m);
     const int note = fr.have_conv && fabs(fr.convergence) > NOTE_MIN_DEG;
     char note_txt[96] = "";
@@ -721,7 +664,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         c->ts = g.size >= 400 ? 2 : 1;
         c->bar_px = bar_px;
         c->arrow_deg = note ? fr.convergence : 0.0;
-        format_metres(c->bar_label, sizeof c->bar_label, bar_m);
+        cnp_format_metres(c->bar_label, sizeof c->bar_label, bar_m);
         const int avail = g.size - 2 * pad_px(c->ts) - arrow_col(c->ts);
         char t[200];
         snprintf(t, sizeof t, "%s %s", k == 0 ? "BEFORE" : "AFTER", date_or(ctx->scene[k]));

@@ -12,6 +12,7 @@
 #include <cpl_conv.h>
 #include <gdal.h>
 #include <geodesic.h>
+#include <ogr_api.h>
 
 #include "cnp_err.h"
 #include "cnp_gdal.h"
@@ -140,4 +141,273 @@ int cnp_map_convergence(const double gt[6], OGRCoordinateTransformationH to_scen
         return 0;
     *deg = atan2(px, -py) * 180.0 / M_PI;
     return 1;
+}
+
+/* ---- numbers and legend on a map picture ---------------------------------- */
+
+static const cnp_color M_OUTLINE = { 255, 230, 0 };   /* as the outlines are drawn */
+static const cnp_color M_PANEL = { 24, 24, 24 };
+static const cnp_color M_TEXT = { 255, 255, 255 };
+static const cnp_color M_HATCH = { 200, 200, 200 };  /* the overview's hatching */
+
+typedef struct box { int x, y, w, h; } box;
+
+static int overlaps(box a, box b)
+{
+    return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+static int inside_img(box a, const cnp_rgb8 *img)
+{
+    return a.x >= 0 && a.y >= 0 && a.x + a.w <= img->width && a.y + a.h <= img->height;
+}
+
+static long overlap_area(box a, box b)
+{
+    const int w = (a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w) - (a.x > b.x ? a.x : b.x);
+    const int h = (a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h) - (a.y > b.y ? a.y : b.y);
+    return w > 0 && h > 0 ? (long)w * h : 0;
+}
+
+/* An alert's bounding box in picture pixels (rounded outwards). */
+static box alert_box(const cnp_alert *a, const double gt[6])
+{
+    OGREnvelope e;
+    OGR_G_GetEnvelope(a->geom, &e);
+    const double x0 = (e.MinX - gt[0]) / gt[1], x1 = (e.MaxX - gt[0]) / gt[1];
+    const double y0 = (e.MaxY - gt[3]) / gt[5], y1 = (e.MinY - gt[3]) / gt[5];
+    const int bx0 = (int)floor(fmin(x0, x1) + 1e-6), bx1 = (int)ceil(fmax(x0, x1) - 1e-6);
+    const int by0 = (int)floor(fmin(y0, y1) + 1e-6), by1 = (int)ceil(fmax(y0, y1) - 1e-6);
+    return (box){ bx0, by0, bx1 - bx0 > 0 ? bx1 - bx0 : 1, by1 - by0 > 0 ? by1 - by0 : 1 };
+}
+
+static const char legend_outline[] = "alert outline";
+static const char legend_hatch[] = "not observed";
+static const char legend_number[] = "alert number in the report (1 = largest)";
+
+/* Layout of the legend panel at text scale ts, and its drawing at (x, y). */
+typedef struct panel {
+    int ts, pad, line_h, w, h, bar_px;
+    char bar_label[32];
+} panel;
+
+static void panel_size(panel *p, int ts, int bar_px, const char *bar_label)
+{
+    p->ts = ts;
+    p->pad = 4 * ts;
+    p->line_h = cnp_text_height(ts) + 3 * ts;
+    p->bar_px = bar_px;
+    snprintf(p->bar_label, sizeof p->bar_label, "%s", bar_label);
+    const int sw = 12 * ts;
+    int w = cnp_scale_bar_width(bar_px, bar_label, ts);
+    const int w2 = sw + 4 * ts + cnp_text_width(legend_outline, ts) + 8 * ts + sw + 4 * ts +
+                   cnp_text_width(legend_hatch, ts);
+    const int w3 = cnp_text_width("1", ts) + 2 * ts + 4 * ts + cnp_text_width(legend_number, ts);
+    w = w > w2 ? w : w2;
+    w = w > w3 ? w : w3;
+    p->w = p->pad + w + 6 * ts + 26 * ts + p->pad;
+    const int text_h = cnp_scale_bar_height(ts) + 3 * ts + 2 * p->line_h;
+    const int arrow_h = 2 * cnp_text_height(ts) + 24 * ts;
+    p->h = 2 * p->pad + (text_h > arrow_h ? text_h : arrow_h);
+}
+
+static void number_box(cnp_rgb8 *img, int x, int y, const char *t, int ts)
+{
+    cnp_draw_rect_fill(img, x, y, cnp_text_width(t, ts) + 2 * ts, cnp_text_height(ts) + 2 * ts,
+                       M_PANEL);
+    cnp_draw_text(img, x + ts, y + ts, t, M_TEXT, ts);
+}
+
+static void panel_draw(cnp_rgb8 *img, const panel *p, int x, int y, double north_deg)
+{
+    const int ts = p->ts, sw = 12 * ts, th = cnp_text_height(ts);
+    cnp_draw_rect_fill(img, x, y, p->w, p->h, M_PANEL);
+    int cy = y + p->pad;
+    cnp_draw_scale_bar(img, x + p->pad, cy, p->bar_px, p->bar_label, M_TEXT, M_TEXT, ts);
+    cy += cnp_scale_bar_height(ts) + 3 * ts;
+
+    int cx = x + p->pad;
+    cnp_draw_line(img, cx, cy + th / 2 - 1.5, cx + sw, cy + th / 2 - 1.5, M_OUTLINE, 2);
+    cx += sw + 4 * ts;
+    cnp_draw_text(img, cx, cy, legend_outline, M_TEXT, ts);
+    cx += cnp_text_width(legend_outline, ts) + 8 * ts;
+    uint8_t ones[64 * 64];
+    const int sh = th - ts;
+    memset(ones, 1, sizeof ones);
+    if (sw <= 64 && sh <= 64 && cx + sw <= img->width && cy + sh <= img->height && cx >= 0 &&
+        cy >= 0) {
+        cnp_rgb8 swatch = { img->px + (size_t)cy * (size_t)img->stride + (size_t)cx * 3, sw, sh,
+                            img->stride };
+        cnp_draw_mask_overlay(&swatch, ones, 64, M_HATCH, 0.6, 6, 2);
+    }
+    cx += sw + 4 * ts;
+    cnp_draw_text(img, cx, cy, legend_hatch, M_TEXT, ts);
+    cy += p->line_h;
+
+    cx = x + p->pad;
+    number_box(img, cx, cy - ts, "1", ts);
+    cx += cnp_text_width("1", ts) + 2 * ts + 4 * ts;
+    cnp_draw_text(img, cx, cy, legend_number, M_TEXT, ts);
+
+    const double ax = x + p->w - p->pad - 13.0 * ts;
+    const double ay = y + p->pad + cnp_text_height(ts) + 14.0 * ts;
+    cnp_draw_north_arrow(img, ax, ay, north_deg, M_TEXT, ts);
+}
+
+/* Scale and north at the picture's centre. */
+static cnp_status frame_at_centre(const double gt[6], const cnp_rgb8 *img, const cnp_scene *sc,
+                                  double *cell_m, double *north, int *have_north)
+{
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(sc->wkt);
+    OGRSpatialReferenceH wgs84 = OSRNewSpatialReference(NULL);
+    OGRCoordinateTransformationH to_wgs = NULL, to_scene = NULL;
+    cnp_status st = CNP_OK;
+    if (!srs || !wgs84 || OSRSetWellKnownGeogCS(wgs84, "WGS84") != OGRERR_NONE) {
+        st = cnp_err(CNP_E_DATA, "cannot read the CRS of '%s'", sc->path);
+        goto done;
+    }
+    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
+    double x = gt[0] + gt[1] * img->width / 2.0, y = gt[3] + gt[5] * img->height / 2.0;
+    double pm = 0;
+    if ((st = cnp_map_pixel_metres(sc, srs, y, &pm)) != CNP_OK)
+        goto done;
+    *cell_m = pm * fabs(gt[1] / sc->gt[1]);
+    *have_north = 0;
+    to_wgs = OCTNewCoordinateTransformation(srs, wgs84);
+    to_scene = OCTNewCoordinateTransformation(wgs84, srs);
+    if (to_wgs && to_scene && OCTTransform(to_wgs, 1, &x, &y, NULL))
+        *have_north = cnp_map_convergence(gt, to_scene, x, y, north);
+done:
+    if (to_wgs)
+        OCTDestroyCoordinateTransformation(to_wgs);
+    if (to_scene)
+        OCTDestroyCoordinateTransformation(to_scene);
+    OSRDestroySpatialReference(srs);
+    OSRDestroySpatialReference(wgs84);
+    return st;
+}
+
+cnp_status cnp_map_annotate(cnp_rgb8 *img, const double gt[6], const cnp_scene *sc,
+                            const cnp_result *res, cnp_map_marks *marks)
+{
+    size_t *order = NULL;
+    box *placed = NULL;
+    char *labels = NULL;
+    size_t labels_len = 0;
+    FILE *lf = NULL;
+    cnp_status st;
+    double cell_m = 0, north = 0;
+    int have_north = 0;
+
+    memset(marks, 0, sizeof *marks);
+    snprintf(marks->north, sizeof marks->north, "unknown");
+    if ((st = frame_at_centre(gt, img, sc, &cell_m, &north, &have_north)) != CNP_OK)
+        return st;
+    if (have_north)
+        snprintf(marks->north, sizeof marks->north, "%.3f deg", north);
+    const int longest = img->width > img->height ? img->width : img->height;
+    const int ts = longest >= 2000 ? 3 : longest >= 1000 ? 2 : 1;
+
+    /* A bar of about an eighth of the picture. */
+    const double bar_m = cnp_scale_bar_metres(cell_m * img->width * 0.5);
+    const int bar_px = (int)lround(bar_m / cell_m);
+    char bar_label[32];
+    cnp_format_metres(bar_label, sizeof bar_label, bar_m);
+    snprintf(marks->scale_bar, sizeof marks->scale_bar, "%.15g m %d px", bar_m, bar_px);
+
+    if ((st = cnp_map_rank(res, &order)) != CNP_OK)
+        return st;
+    placed = malloc((res->nalerts + 1) * sizeof *placed);
+    lf = open_memstream(&labels, &labels_len);
+    if (!placed || !lf) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory for the overview's numbers");
+        goto done;
+    }
+
+    /* The legend in the corner whose panel hides the least alert area
+     * (bottom-left, bottom-right, top-left, top-right on a tie); none when
+     * the picture is too small to keep most of it visible. */
+    panel pn;
+    panel_size(&pn, ts, bar_px, bar_label);
+    box legend = { 0, 0, 0, 0 };
+    if (pn.w <= img->width * 9 / 10 && pn.h <= img->height * 6 / 10) {
+        const box corner[4] = { { 0, img->height - pn.h, pn.w, pn.h },
+                                { img->width - pn.w, img->height - pn.h, pn.w, pn.h },
+                                { 0, 0, pn.w, pn.h },
+                                { img->width - pn.w, 0, pn.w, pn.h } };
+        long best = -1;
+        for (int c = 0; c < 4; c++) {
+            long hidden = 0;
+            for (size_t i = 0; i < res->nalerts; i++)
+                hidden += overlap_area(corner[c], alert_box(&res->alerts[i], gt));
+            if (best < 0 || hidden < best) {
+                best = hidden;
+                legend = corner[c];
+            }
+        }
+    }
+
+    /* Numbers in rank order, each in the first free place beside its box: in
+     * the picture, off the legend, the numbers placed before and every
+     * alert's outline (a number that hid an outline would be worse than none). */
+    box *abox = malloc((res->nalerts + 1) * sizeof *abox);
+    if (!abox) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory for the overview's numbers");
+        goto done;
+    }
+    for (size_t i = 0; i < res->nalerts; i++) {
+        const box b = alert_box(&res->alerts[i], gt);
+        abox[i] = (box){ b.x - 1, b.y - 1, b.w + 3, b.h + 3 };   /* the 2 px outline */
+    }
+    size_t np = 0;
+    const int gap = 2 + ts;
+    for (size_t r = 0; r < res->nalerts; r++) {
+        const cnp_alert *a = &res->alerts[order[r]];
+        char t[24];
+        snprintf(t, sizeof t, "%zu", r + 1);
+        const int bw = cnp_text_width(t, ts) + 2 * ts, bh = cnp_text_height(ts) + 2 * ts;
+        const box ab = alert_box(a, gt);
+        const int px = (int)lround((a->point_x - gt[0]) / gt[1]);
+        const int py = (int)lround((a->point_y - gt[3]) / gt[5]);
+        const box cand[4] = { { ab.x + ab.w + gap, py - bh / 2, bw, bh },
+                              { ab.x - gap - bw, py - bh / 2, bw, bh },
+                              { px - bw / 2, ab.y - gap - bh, bw, bh },
+                              { px - bw / 2, ab.y + ab.h + gap, bw, bh } };
+        for (int c = 0; c < 4; c++) {
+            int free_place = inside_img(cand[c], img) && !(legend.w && overlaps(cand[c], legend));
+            for (size_t k = 0; k < np && free_place; k++)
+                free_place = !overlaps(cand[c], placed[k]);
+            for (size_t k = 0; k < res->nalerts && free_place; k++)
+                free_place = !overlaps(cand[c], abox[k]);
+            if (!free_place)
+                continue;
+            number_box(img, cand[c].x, cand[c].y, t, ts);
+            placed[np++] = cand[c];
+            fprintf(lf, "%s%zu %d %d %d %d", np > 1 ? ";" : "", r + 1, cand[c].x, cand[c].y,
+                    cand[c].w, cand[c].h);
+            break;
+        }
+    }
+    if (legend.w) {
+        panel_draw(img, &pn, legend.x, legend.y, have_north ? north : 0.0);
+        marks->legend[0] = legend.x;
+        marks->legend[1] = legend.y;
+        marks->legend[2] = legend.w;
+        marks->legend[3] = legend.h;
+    }
+    marks->nlabels = np;
+    free(abox);
+
+done:
+    if (lf && (ferror(lf) | fclose(lf)) && st == CNP_OK)
+        st = cnp_err(CNP_E_NOMEM, "out of memory for the overview's numbers");
+    if (st == CNP_OK) {
+        marks->labels = labels;
+        labels = NULL;
+    }
+    free(labels);
+    free(placed);
+    free(order);
+    return st;
 }

@@ -10,6 +10,7 @@
 
 #include <ogr_srs_api.h>
 
+#include "cnp_draw.h"
 #include "cnp_raster.h"
 #include "cnp_result.h"
 
@@ -43,5 +44,30 @@ cnp_status cnp_map_pixel_metres(const cnp_scene *sc, OGRSpatialReferenceH srs, d
  * @return 1 with *deg set, 0 when the transformation fails (*deg = 0). */
 int cnp_map_convergence(const double gt[6], OGRCoordinateTransformationH to_scene, double lon,
                         double lat, double *deg);
+
+/* What cnp_map_annotate() drew, for the PNG's text chunks. */
+typedef struct cnp_map_marks {
+    int    legend[4];       /* x y w h of the legend panel; w == 0: none (the
+                             * picture is too small for it)                 */
+    char   scale_bar[64];   /* "<metres> m <pixels> px"                    */
+    char   north[32];       /* "<degrees> deg": true north, clockwise from up
+                             * at the picture's centre; "unknown"           */
+    char  *labels;          /* "rank x y w h;..." of every number drawn
+                             * (malloc'd, caller frees)                     */
+    size_t nlabels;
+} cnp_map_marks;
+
+/* cnp_map_annotate() :
+ * Draws on `img` (a picture of scene `sc`'s grid with geotransform `gt`,
+ * whose pixels may be cells of several scene pixels) the alerts' numbers
+ * (cnp_map_rank: "1" is #1 of the reports) in small dark boxes beside each
+ * alert's outline (right, left, above or below, whichever is free; a number
+ * that has no free place is left out), and a legend panel in the corner that
+ * hides the fewest alerts: scale bar, north arrow, the outline, the hatching
+ * of unobserved areas and the numbers explained. Text scale grows with the
+ * picture. Integer drawing: the same inputs give the same pixels.
+ * @return CNP_OK, CNP_E_NOMEM, or CNP_E_DATA when the CRS cannot be read. */
+cnp_status cnp_map_annotate(cnp_rgb8 *img, const double gt[6], const cnp_scene *sc,
+                            const cnp_result *res, cnp_map_marks *marks);
 
 #endif /* CNP_MAPFRAME_H */

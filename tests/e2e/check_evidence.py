@@ -9,6 +9,10 @@ turns that into PASS/FAIL lines).
   overview OUTDIR    overview.png opens in GDAL on the processed window (its
                      extent, the scene CRS) and the yellow outlines drawn on it
                      lie on the edges of the alerts rasterized onto its grid
+  overview-labels OUTDIR [N]
+                     overview.png numbers the alerts as the reports do (#1 =
+                     largest): each number sits beside its alert; a scale bar,
+                     north arrow and legend panel; at least N numbers
   kmz-stored OUTDIR  the PNGs in alerts.kmz are stored as they are (PNG is
                      compressed already), byte for byte
 """
@@ -202,6 +206,60 @@ def cmd_overview(out):
         W, H, f, e.sum(), 100 * covered))
 
 
+def ranked(out):
+    """Alert ids largest first, ties by id: the numbers of the reports."""
+    g = ogr.Open(out + "/alerts.gpkg")
+    al = [(f.GetField("area_ha"), f.GetField("id"), f.GetGeometryRef().GetEnvelope())
+          for f in g.GetLayerByName("alerts")]
+    al.sort(key=lambda a: (-a[0], a[1]))
+    return al
+
+
+def cmd_overview_labels(out, want=None):
+    import json
+    import numpy as np
+    t = png_text(out + "/overview.png")
+    ds = gdal.Open(out + "/overview.png")
+    ogt, W, H = ds.GetGeoTransform(), ds.RasterXSize, ds.RasterYSize
+    img = ds.ReadAsArray()
+    for k in ("Legend-Box", "Label-Boxes", "Scale-Bar", "True-North"):
+        assert k in t, "overview.png has no %s text" % k
+    x, y, w, h = legend_box(t)
+    assert 0 <= x and x + w <= W and 0 <= y and y + h <= H, ("legend outside the image", t["Legend-Box"])
+    assert (x in (0, W - w)) and (y in (0, H - h)), ("legend not in a corner", t["Legend-Box"])
+    # White text and the yellow legend line inside the panel.
+    panel = img[:, y:y + h, x:x + w]
+    assert ((panel == 255).all(axis=0)).sum() > 20, "no text in the legend panel"
+    metres, px = t["Scale-Bar"].split(" m ")
+    cell_m = abs(ogt[1])   # projected CRS in metres (the demo's UTM)
+    assert abs(float(metres) / cell_m - int(px.split()[0])) <= 1, t["Scale-Bar"]
+    al = ranked(out)
+    boxes = {}
+    for item in t["Label-Boxes"].split(";"):
+        if item.strip():
+            r, bx, by, bw, bh = (int(v) for v in item.split())
+            boxes[r] = (bx, by, bw, bh)
+    if want is not None:
+        assert len(boxes) >= int(want), ("too few numbers", len(boxes), want)
+    bad = []
+    for r, (bx, by, bw, bh) in boxes.items():
+        area, aid, env = al[r - 1]
+        # The alert's box in overview pixels.
+        ax0, ax1 = (env[0] - ogt[0]) / ogt[1], (env[1] - ogt[0]) / ogt[1]
+        ay0, ay1 = (env[3] - ogt[3]) / ogt[5], (env[2] - ogt[3]) / ogt[5]
+        gap = max(ax0 - (bx + bw), bx - ax1, ay0 - (by + bh), by - ay1)
+        if not (0 <= gap <= 8):
+            bad.append("#%d (%s): label %s is %.1f px from its alert" % (r, aid, (bx, by, bw, bh), gap))
+        lab = img[:, by:by + bh, bx:bx + bw]
+        if ((lab == 255).all(axis=0)).sum() < 3:
+            bad.append("#%d: no number drawn in %s" % (r, (bx, by, bw, bh)))
+        for r2, b2 in boxes.items():
+            if r2 < r and not (bx + bw <= b2[0] or b2[0] + b2[2] <= bx or by + bh <= b2[1] or b2[1] + b2[3] <= by):
+                bad.append("#%d overlaps #%d" % (r, r2))
+    assert not bad, "\n".join(bad)
+    print("%d of %d alerts numbered; legend %s; scale bar %s" % (len(boxes), len(al), t["Legend-Box"], t["Scale-Bar"]))
+
+
 def cmd_kmz_stored(out):
     z = zipfile.ZipFile(out + "/alerts.kmz")
     assert z.testzip() is None
@@ -215,7 +273,8 @@ def cmd_kmz_stored(out):
 
 def main():
     cmd, out = sys.argv[1], sys.argv[2]
-    {"points": cmd_points, "kmz-stored": cmd_kmz_stored, "overview": cmd_overview}[cmd](out, *sys.argv[3:])
+    {"points": cmd_points, "kmz-stored": cmd_kmz_stored, "overview": cmd_overview,
+     "overview-labels": cmd_overview_labels}[cmd](out, *sys.argv[3:])
 
 
 if __name__ == "__main__":

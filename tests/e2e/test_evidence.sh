@@ -32,3 +32,8 @@ run_canopy detect "$S/before.tif" "$TMP/part/after.tif" --before-mask "$S/before
 [ "$RC" -eq 0 ] || fail "evidence: partial-overlap run ($RC: $ERR_TXT)"
 check "evidence: overview.png lands on the processed window, outlines on the alerts (partial overlap, coarser cells)" \
     $EV overview "$TMP/partout"
+
+# Alert numbers, scale bar, north arrow and legend on the overview: every demo
+# alert is numbered as in the reports, beside its outline.
+check "evidence: overview.png numbers the 8 demo alerts as the reports do, with scale bar, north arrow, legend" \
+    $EV overview-labels "$TMP/demo" 8
