@@ -53,6 +53,8 @@
  *           Centroid and Point ("lat lon", WGS84), Run-Id, Source (before.png/after.png)
  *           or Source-Before + Source-After (pair.png), Description.
  *  pair.png before | 16 px white gap | after, same height.
+ *  Georef   before.png and after.png have a world file (.pgw) and the CRS
+ *           (.png.aux.xml) for their window, so GIS software places them.
  *
  * Output bytes depend only on the inputs: integer drawing, exact percentiles,
  * no clocks, serial reads.
@@ -765,7 +767,15 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
             goto done;
         }
         if (k < 2) {
+            /* GDAL and QGIS place the single chips on their window (their
+             * image part; the caption hangs below it); pair.png shows two
+             * windows side by side and has no one place. */
+            const double *sg = sc->gt, f = g.dec > 1 ? (double)g.dec : 1.0 / g.zoom;
+            const double cgt[6] = { sg[0] + g.x0 * sg[1] + g.y0 * sg[2], f * sg[1], f * sg[2],
+                                    sg[3] + g.x0 * sg[4] + g.y0 * sg[5], f * sg[4], f * sg[5] };
             st = write_png(path, &img[k], t, nt, g.zoom);
+            if (st == CNP_OK)
+                st = cnp_map_georef(path, cgt, sc->wkt);
         } else {
             const int PW = 2 * W + PAIR_GAP;
             const size_t pstride = (size_t)PW * 3;

@@ -13,6 +13,10 @@ turns that into PASS/FAIL lines).
                      overview.png numbers the alerts as the reports do (#1 =
                      largest): each number sits beside its alert; a scale bar,
                      north arrow and legend panel; at least N numbers
+  chips-georef OUTDIR
+                     before.png and after.png of every alert open georeferenced
+                     (world file, CRS) on their window, the outline drawn on
+                     the alert's edge
   kmz-stored OUTDIR  the PNGs in alerts.kmz are stored as they are (PNG is
                      compressed already), byte for byte
 """
@@ -260,6 +264,52 @@ def cmd_overview_labels(out, want=None):
     print("%d of %d alerts numbered; legend %s; scale bar %s" % (len(boxes), len(al), t["Legend-Box"], t["Scale-Bar"]))
 
 
+def cmd_chips_georef(out):
+    import json
+    import numpy as np
+    from osgeo import osr
+    run = json.load(open(out + "/run.json"))
+    gt, wkt = run["grid"]["geotransform"], run["grid"]["crs_wkt"]
+    ref = osr.SpatialReference()
+    ref.ImportFromWkt(wkt)
+    n, bad = 0, []
+    for aid in sorted(os.listdir(out + "/evidence")):
+        for name in ("before.png", "after.png"):
+            p = os.path.join(out, "evidence", aid, name)
+            t = png_text(p)
+            x0, y0, side, _, zoom = t["Window"].split()
+            x0, y0, side = int(x0), int(y0), int(side)
+            s = 1.0 / int(zoom) if "/" not in zoom else float(zoom.split("/")[1])
+            ds = gdal.Open(p)
+            cgt = ds.GetGeoTransform(can_return_null=True)
+            if cgt is None:
+                bad.append("%s: not georeferenced" % p)
+                continue
+            want = (gt[0] + x0 * gt[1], gt[1] * s, 0.0, gt[3] + y0 * gt[5], 0.0, gt[5] * s)
+            if not all(abs(a - b) <= 1e-6 * max(1.0, abs(b)) for a, b in zip(cgt, want)):
+                bad.append("%s: geotransform %s, want %s" % (p, cgt, want))
+            if ds.GetSpatialRef() is None or not ds.GetSpatialRef().IsSame(ref):
+                bad.append("%s: no or another CRS" % p)
+            size = int(round(side / s))
+            mem = gdal.GetDriverByName("MEM").Create("", size, size, 1, gdal.GDT_Byte)
+            mem.SetGeoTransform(cgt)
+            mem.SetProjection(wkt)
+            gdal.Rasterize(mem, out + "/alerts.gpkg", layers=["alerts"], burnValues=[1],
+                           where="id = '%s'" % aid)
+            m = mem.GetRasterBand(1).ReadAsArray().astype(bool)
+            img = ds.ReadAsArray()[:, :size, :size]
+            yellow = (img[0] == 255) & (img[1] == 230) & (img[2] == 0)
+            e = edges(m)
+            stray = yellow & ~dilate(e, 1)
+            if stray.sum() or (e & yellow).sum() < 0.9 * e.sum():
+                bad.append("%s: %d outline pixels off the alert's edge, %d of %d edge pixels outlined" % (
+                    p, stray.sum(), (e & yellow).sum(), e.sum()))
+            n += 1
+    assert n > 0, "no chips"
+    assert not bad, "\n".join(bad)
+    print("%d chips georeferenced, outlines on the alert edges" % n)
+
+
 def cmd_kmz_stored(out):
     z = zipfile.ZipFile(out + "/alerts.kmz")
     assert z.testzip() is None
@@ -274,7 +324,7 @@ def cmd_kmz_stored(out):
 def main():
     cmd, out = sys.argv[1], sys.argv[2]
     {"points": cmd_points, "kmz-stored": cmd_kmz_stored, "overview": cmd_overview,
-     "overview-labels": cmd_overview_labels}[cmd](out, *sys.argv[3:])
+     "overview-labels": cmd_overview_labels, "chips-georef": cmd_chips_georef}[cmd](out, *sys.argv[3:])
 
 
 if __name__ == "__main__":

@@ -37,3 +37,6 @@ check "evidence: overview.png lands on the processed window, outlines on the ale
 # alert is numbered as in the reports, beside its outline.
 check "evidence: overview.png numbers the 8 demo alerts as the reports do, with scale bar, north arrow, legend" \
     $EV overview-labels "$TMP/demo" 8
+
+check "evidence: chips open georeferenced on their windows, outlines on the alert edges" \
+    $EV chips-georef "$TMP/demo"
