@@ -327,14 +327,68 @@ static void kml_balloon(FILE *f, const cnp_evidence_ctx *ctx, size_t i, const ch
 }
 
 /* doc.kml into memory. `g84[i]` is alert i in lon/lat. */
+/* Where overview.png lies on the ground: its corners in WGS84, lower-left,
+ * lower-right, upper-right, upper-left (gx:LatLonQuad's order). Read back
+ * from the picture and its sidecars as written, so the KMZ shows it exactly
+ * where GIS software does. 0 when there is no overview to lay. */
+static int overview_quad(const char *dir, double quad[4][2])
+{
+    char png[4300];
+    snprintf(png, sizeof png, "%s/overview.png", dir);
+    cnp_err_gdal_reset();
+    GDALDatasetH ds = GDALOpenEx(png, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!ds)
+        return 0;
+    double gt[6];
+    OGRSpatialReferenceH srs = GDALGetSpatialRef(ds) ? OSRClone(GDALGetSpatialRef(ds)) : NULL;
+    const int W = GDALGetRasterXSize(ds), H = GDALGetRasterYSize(ds);
+    int ok = GDALGetGeoTransform(ds, gt) == CE_None && srs;
+    GDALClose(ds);
+    OGRSpatialReferenceH wgs84 = OSRNewSpatialReference(NULL);
+    OGRCoordinateTransformationH ct = NULL;
+    if (ok && wgs84 && OSRSetWellKnownGeogCS(wgs84, "WGS84") == OGRERR_NONE) {
+        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+        OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
+        ct = OCTNewCoordinateTransformation(srs, wgs84);
+    }
+    static const int corner[4][2] = { { 0, 1 }, { 1, 1 }, { 1, 0 }, { 0, 0 } };
+    for (int i = 0; i < 4 && ok && ct; i++) {
+        const double u = corner[i][0] * W, v = corner[i][1] * H;
+        double x = gt[0] + u * gt[1] + v * gt[2], y = gt[3] + u * gt[4] + v * gt[5];
+        ok = OCTTransform(ct, 1, &x, &y, NULL);
+        quad[i][0] = x;
+        quad[i][1] = y;
+    }
+    ok = ok && ct;
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(srs);
+    OSRDestroySpatialReference(wgs84);
+    cnp_err_gdal_reset();
+    return ok;
+}
+
+static void kml_overlay(FILE *f, const double quad[4][2])
+{
+    fputs("<Folder>\n<name>Overview</name>\n<GroundOverlay>\n<name>overview.png</name>\n"
+          "<description>AFTER scene in false colour (NIR, red, green); yellow: alert outlines; "
+          "numbers: the alerts&apos; numbers in report.html and report.pdf; grey hatching: not "
+          "observed.</description>\n<Icon><href>files/overview.png</href></Icon>\n"
+          "<gx:LatLonQuad><coordinates>", f);
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "%s%.7f,%.7f", i ? " " : "", quad[i][0], quad[i][1]);
+    fputs("</coordinates></gx:LatLonQuad>\n</GroundOverlay>\n</Folder>\n", f);
+}
+
 static void kml_document(FILE *f, const cnp_evidence_ctx *ctx, const char *dir,
-                         OGRGeometryH *g84)
+                         OGRGeometryH *g84, const double (*quad)[2])
 {
     const cnp_result *res = ctx->res;
     char buf[64];
 
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-          "<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document>\n", f);
+          "<kml xmlns=\"http://www.opengis.net/kml/2.2\" "
+          "xmlns:gx=\"http://www.google.com/kml/ext/2.2\">\n<Document>\n", f);
     fputs("<name>Canopy forest-loss alerts ", f);
     put_esc(f, ctx->scene[0]->date[0] ? ctx->scene[0]->date : "?");
     fputs(" to ", f);
@@ -404,7 +458,12 @@ static void kml_document(FILE *f, const cnp_evidence_ctx *ctx, const char *dir,
         kml_geometry(f, g84[i]);
         fputs("\n</Placemark>\n", f);
     }
-    fputs("</Document>\n</Document>\n</kml>\n", f);
+    fputs("</Document>\n", f);
+    /* After the alerts, so readers that take the first layer still get them
+     * (Google Earth draws ground overlays under placemarks anyway). */
+    if (quad)
+        kml_overlay(f, quad);
+    fputs("</Document>\n</kml>\n", f);
 }
 
 /* One member of the zip being written: `data` (len bytes), or the file `src`
@@ -474,7 +533,9 @@ cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_c
         st = cnp_err(CNP_E_NOMEM, "out of memory for doc.kml");
         goto done;
     }
-    kml_document(mf, ctx, dir, g84);
+    double quad[4][2];
+    const int overlay = overview_quad(dir, quad);
+    kml_document(mf, ctx, dir, g84, overlay ? (const double (*)[2])quad : NULL);
     if (ferror(mf) | fclose(mf)) {
         st = cnp_err(CNP_E_NOMEM, "out of memory for doc.kml");
         goto done;
@@ -488,6 +549,11 @@ cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_c
     }
     if ((st = zip_member(zip, path, "doc.kml", kml, kml_len, NULL, 0)) != CNP_OK)
         goto done;
+    if (overlay) {
+        char from[4300];
+        snprintf(from, sizeof from, "%s/overview.png", dir);
+        st = zip_member(zip, path, "files/overview.png", NULL, 0, from, 1);
+    }
     for (size_t i = 0; i < res->nalerts && st == CNP_OK; i++) {
         if (!has_chip(ctx, i))
             continue;

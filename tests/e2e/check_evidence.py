@@ -17,6 +17,9 @@ turns that into PASS/FAIL lines).
                      before.png and after.png of every alert open georeferenced
                      (world file, CRS) on their window, the outline drawn on
                      the alert's edge
+  kmz-overlay OUTDIR alerts.kmz lays overview.png over the ground (a
+                     GroundOverlay on gx:LatLonQuad) exactly where its world
+                     file puts it: corners, and every alert's point
   kmz-stored OUTDIR  the PNGs in alerts.kmz are stored as they are (PNG is
                      compressed already), byte for byte
 """
@@ -310,6 +313,62 @@ def cmd_chips_georef(out):
     print("%d chips georeferenced, outlines on the alert edges" % n)
 
 
+def cmd_kmz_overlay(out):
+    from osgeo import osr
+    z = zipfile.ZipFile(out + "/alerts.kmz")
+    kml = z.read("doc.kml").decode()
+    ov = re.search(r"<GroundOverlay>(.*?)</GroundOverlay>", kml, re.S)
+    assert ov, "no GroundOverlay in doc.kml"
+    href = re.search(r"<href>([^<]*)</href>", ov.group(1)).group(1)
+    assert z.read(href) == open(out + "/overview.png", "rb").read(), href + " is not overview.png"
+    assert 'xmlns:gx="http://www.google.com/kml/ext/2.2"' in kml
+    quad = re.search(r"<gx:LatLonQuad>\s*<coordinates>([^<]*)</coordinates>", ov.group(1)).group(1)
+    q = [tuple(float(v) for v in c.split(",")[:2]) for c in quad.split()]
+    assert len(q) == 4, quad
+    ds = gdal.Open(out + "/overview.png")
+    gt, W, H = ds.GetGeoTransform(), ds.RasterXSize, ds.RasterYSize
+    srs = ds.GetSpatialRef().Clone()
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    wgs = osr.SpatialReference()
+    wgs.SetWellKnownGeogCS("WGS84")
+    wgs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_wgs = osr.CoordinateTransformation(srs, wgs)
+    to_scene = osr.CoordinateTransformation(wgs, srs)
+    # KML's order: lower-left, lower-right, upper-right, upper-left.
+    corners = [(0, H), (W, H), (W, 0), (0, 0)]
+    for (u, v), (lon, lat) in zip(corners, q):
+        x, y = gt[0] + u * gt[1] + v * gt[2], gt[3] + u * gt[4] + v * gt[5]
+        elon, elat = to_wgs.TransformPoint(x, y)[:2]
+        assert abs(elon - lon) < 2e-7 and abs(elat - lat) < 2e-7, ((u, v), (lon, lat), (elon, elat))
+    # Every alert's point: where the quad's bilinear mapping puts it on the
+    # picture against where the world file does.
+    worst = 0.0
+    gds = ogr.Open(out + "/alerts.gpkg")
+    for f in gds.GetLayerByName("alerts"):
+        lon, lat = f.GetField("point_lon"), f.GetField("point_lat")
+        x, y = to_scene.TransformPoint(lon, lat)[:2]
+        u0, v0 = (x - gt[0]) / gt[1], (y - gt[3]) / gt[5]
+        # Invert the bilinear map by Newton steps from the affine guess.
+        u, v = u0, v0
+        for _ in range(20):
+            s_, t_ = u / W, v / H
+            def at(s_, t_):
+                top = [(1 - s_) * q[3][k] + s_ * q[2][k] for k in (0, 1)]
+                bot = [(1 - s_) * q[0][k] + s_ * q[1][k] for k in (0, 1)]
+                return [(1 - t_) * top[k] + t_ * bot[k] for k in (0, 1)]
+            p = at(s_, t_)
+            e = 1e-6
+            du, dv = at(s_ + e, t_), at(s_, t_ + e)
+            J = [[(du[0] - p[0]) / e / W, (dv[0] - p[0]) / e / H], [(du[1] - p[1]) / e / W, (dv[1] - p[1]) / e / H]]
+            r = [lon - p[0], lat - p[1]]
+            det = J[0][0] * J[1][1] - J[0][1] * J[1][0]
+            u += (J[1][1] * r[0] - J[0][1] * r[1]) / det
+            v += (-J[1][0] * r[0] + J[0][0] * r[1]) / det
+        worst = max(worst, abs(u - u0), abs(v - v0))
+    assert worst <= 1.0, "an alert lands %.2f overview pixels off in Google Earth" % worst
+    print("overlay on %s, alerts within %.3f overview pixels" % (href, worst))
+
+
 def cmd_kmz_stored(out):
     z = zipfile.ZipFile(out + "/alerts.kmz")
     assert z.testzip() is None
@@ -324,7 +383,8 @@ def cmd_kmz_stored(out):
 def main():
     cmd, out = sys.argv[1], sys.argv[2]
     {"points": cmd_points, "kmz-stored": cmd_kmz_stored, "overview": cmd_overview,
-     "overview-labels": cmd_overview_labels, "chips-georef": cmd_chips_georef}[cmd](out, *sys.argv[3:])
+     "overview-labels": cmd_overview_labels, "chips-georef": cmd_chips_georef,
+     "kmz-overlay": cmd_kmz_overlay}[cmd](out, *sys.argv[3:])
 
 
 if __name__ == "__main__":

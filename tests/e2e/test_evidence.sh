@@ -40,3 +40,6 @@ check "evidence: overview.png numbers the 8 demo alerts as the reports do, with 
 
 check "evidence: chips open georeferenced on their windows, outlines on the alert edges" \
     $EV chips-georef "$TMP/demo"
+
+check "evidence: alerts.kmz lays overview.png on the ground where its world file puts it" \
+    $EV kmz-overlay "$TMP/demo"

@@ -75,7 +75,8 @@ assert z.testzip() is None
 names = z.namelist()
 assert names[0] == "doc.kml", names
 chips = {i for i in gj if os.path.isfile("%s/evidence/%s/pair.png" % (out, i))}
-want = ["doc.kml"] + sorted("files/%s.png" % i for i in chips)
+# overview.png goes in as the GroundOverlay (test_evidence.sh checks where).
+want = ["doc.kml", "files/overview.png"] + sorted("files/%s.png" % i for i in chips)
 assert sorted(names) == sorted(want), (names, want)
 for i in chips:
     assert z.read("files/%s.png" % i) == open("%s/evidence/%s/pair.png" % (out, i), "rb").read(), i
