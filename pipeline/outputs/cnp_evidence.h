@@ -13,6 +13,14 @@
 #include "cnp_raster.h"
 #include "cnp_result.h"
 
+/* An input file as run.json records it, for the reports' chain of custody. */
+typedef struct cnp_evidence_input {
+    const char *role;        /* "before", "after:red", ...                    */
+    const char *path;        /* as given                                      */
+    const char *sha256;      /* 64 hex digits, or "" when not hashed          */
+    long long   size;
+} cnp_evidence_input;
+
 /* What the evidence writers know about the run besides the alerts. */
 typedef struct cnp_evidence_ctx {
     const cnp_settings *settings;    /* the run's settings                    */
@@ -23,6 +31,11 @@ typedef struct cnp_evidence_ctx {
     const char       *run_id;        /* hex, hash of the inputs' hashes and the settings */
     const char       *program_version;
     size_t            max_chips;     /* 0 = no limit */
+    const char       *case_id;       /* --case-id, --operator (checked printable */
+    const char       *operator_name; /* UTF-8); NULL = not given                 */
+    const cnp_evidence_input *inputs;/* the files read, with their hashes       */
+    size_t            ninputs;
+    const char       *font_dir;      /* report.pdf's fonts; NULL = the default   */
     /* Filled by cnp_evidence_chips(): has_chip[i] != 0 when alert i has
      * evidence/<id>/{before,after,pair}.png (caller allocates res->nalerts). */
     unsigned char    *has_chip;

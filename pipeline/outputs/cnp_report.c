@@ -402,7 +402,18 @@ static void kml_document(FILE *f, const cnp_evidence_ctx *ctx, const char *dir,
     put_esc(f, ctx->run_id ? ctx->run_id : "");
     fputs(", canopy ", f);
     put_esc(f, ctx->program_version ? ctx->program_version : "");
-    fputs(".</description>\n", f);
+    fputs(".", f);
+    if (ctx->case_id) {
+        fputs(" Case ", f);
+        put_esc(f, ctx->case_id);
+        fputs(".", f);
+    }
+    if (ctx->operator_name) {
+        fputs(" Operator: ", f);
+        put_esc(f, ctx->operator_name);
+        fputs(".", f);
+    }
+    fputs("</description>\n", f);
 
     /* Look at all alerts when the file opens. */
     if (res->nalerts > 0) {
@@ -691,6 +702,16 @@ static void html_header(FILE *f, const cnp_evidence_ctx *ctx)
     fputs(")</p>\n</header>\n<main>\n", f);
 
     fputs("<section id=\"run\">\n<h2>Run</h2>\n<table class=\"kv\">\n", f);
+    if (ctx->case_id) {
+        fputs("<tr><th>Case</th><td id=\"case-id\">", f);
+        put_esc(f, ctx->case_id);
+        fputs("</td></tr>\n", f);
+    }
+    if (ctx->operator_name) {
+        fputs("<tr><th>Operator</th><td id=\"operator\">", f);
+        put_esc(f, ctx->operator_name);
+        fputs("</td></tr>\n", f);
+    }
     html_scene_row(f, "Before", b);
     html_scene_row(f, "After", a);
     fputs("<tr><th>Run id</th><td><code>", f);

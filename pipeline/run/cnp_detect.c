@@ -1152,6 +1152,16 @@ cnp_status cnp_detect_run(const cnp_job *job)
     ev.run_id = run_id;
     ev.program_version = cnp_version;
     ev.max_chips = job->max_chips;
+    ev.case_id = job->case_id;
+    ev.operator_name = job->operator_name;
+    ev.font_dir = job->font_dir;
+    cnp_evidence_input ev_in[CNP_MAX_INPUTS];
+    for (int i = 0; i < hj.n; i++)
+        ev_in[i] = (cnp_evidence_input){ hj.in[i].role, hj.in[i].path,
+                                         hj.enabled && hj.in[i].hashable ? hj.in[i].sha256 : "",
+                                         (long long)hj.in[i].size };
+    ev.inputs = ev_in;
+    ev.ninputs = (size_t)hj.n;
     ev.has_chip = calloc(res.nalerts + 1, 1);
     if (!ev.has_chip) {
         st = cnp_err(CNP_E_NOMEM, "out of memory");

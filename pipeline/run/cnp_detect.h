@@ -28,6 +28,10 @@ typedef struct cnp_job {
     int          no_hash;                 /* do not hash the inputs              */
     size_t       max_chips;               /* 0 = a chip for every alert          */
     int          max_memory_mb;           /* 0 = no cap                          */
+    const char  *case_id;                 /* --case-id, --operator: for the record */
+    const char  *operator_name;           /* (cnp_text_check'ed); NULL = not given */
+    const char  *font_dir;                /* fonts of report.pdf; NULL = Debian's
+                                           * fonts-dejavu-core folder              */
     int          argc;                    /* the command line, for run.json      */
     char       **argv;
 } cnp_job;

@@ -133,6 +133,11 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     char cwd[4096];
     cnp_json_str(&j, "working_directory", getcwd(cwd, sizeof cwd) ? cwd : NULL);
     cnp_json_str(&j, "started_utc", started);
+    /* Who the outputs are for and who made them (--case-id, --operator). */
+    cnp_json_object(&j, "case");
+    cnp_json_str(&j, "id", job->case_id);
+    cnp_json_str(&j, "operator", job->operator_name);
+    cnp_json_close(&j, '}');
 
     cnp_json_array(&j, "inputs");
     for (int i = 0; i < h->n; i++) {

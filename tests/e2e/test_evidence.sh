@@ -43,3 +43,53 @@ check "evidence: chips open georeferenced on their windows, outlines on the aler
 
 check "evidence: alerts.kmz lays overview.png on the ground where its world file puts it" \
     $EV kmz-overlay "$TMP/demo"
+
+# --case-id and --operator: printable UTF-8 of bounded length, no control or
+# bidirectional-override characters; anything else is one clear line, exit 2,
+# and nothing written (an earlier run's OUTDIR stays as it was).
+cp -r "$TMP/demo" "$TMP/kept"
+bad_case() {   # NAME OPTION VALUE
+    local name=$1 opt=$2 val=$3 before after
+    before=$(cd "$TMP/kept" && find . -type f | sort | xargs sha256sum)
+    run_canopy detect "$S/before.tif" "$S/after.tif" -o "$TMP/kept" -q "$opt" "$val"
+    after=$(cd "$TMP/kept" && find . -type f | sort | xargs sha256sum)
+    run_canopy2=$RC
+    run_canopy detect "$S/before.tif" "$S/after.tif" -o "$TMP/never" -q "$opt" "$val"
+    if [ "$run_canopy2" -eq 2 ] && [ "$RC" -eq 2 ] && [ "$(printf '%s\n' "$ERR_TXT" | wc -l)" -eq 1 ] &&
+        grep -q -- "^canopy: $opt" <<<"$ERR_TXT" && [ "$before" = "$after" ] && [ ! -e "$TMP/never" ]; then
+        pass "evidence: $opt $name: exit 2, one line, nothing written"
+    else
+        fail "evidence: $opt $name: exit 2, one line, nothing written ($run_canopy2/$RC: $ERR_TXT)"
+    fi
+}
+bad_case "with a control character" --case-id $'IPL 12\a34'
+bad_case "with a newline" --operator $'Ana\nSouza'
+bad_case "with an escape sequence" --case-id $'\e[31mred'
+bad_case "with invalid UTF-8" --operator $'Jo\xe3o'
+bad_case "with a right-to-left override" --case-id $'IPL \u202e4321'
+bad_case "longer than 128 bytes" --case-id "$(printf 'x%.0s' $(seq 129))"
+bad_case "empty" --operator ""
+
+CASE="IPL 2024.0123/PF-AM"
+OPERATOR="Perita Criminal Federal Ana Luísa Souza <&\"'>"
+run_canopy detect "$S/before.tif" "$S/after.tif" --before-mask "$S/before_mask.tif" \
+    --after-mask "$S/after_mask.tif" -o "$TMP/case" -q --case-id "$CASE" --operator "$OPERATOR"
+if [ "$RC" -ne 0 ]; then
+    fail "evidence: run with --case-id and --operator ($RC: $ERR_TXT)"
+else
+    check "evidence: case id and operator in run.json, report.html and alerts.kmz" \
+        $PY - "$TMP/case" "$CASE" "$OPERATOR" <<'PY'
+import html, json, sys, zipfile
+out, case, op = sys.argv[1:4]
+run = json.load(open(out + "/run.json"))
+assert run["case"] == {"id": case, "operator": op}, run.get("case")
+h = open(out + "/report.html", encoding="utf-8").read()
+assert html.escape(case, quote=True) in h and html.escape(op, quote=True).replace("&#x27;", "&#39;") in h, "not in report.html"
+assert op not in h, "operator not escaped in report.html"
+kml = zipfile.ZipFile(out + "/alerts.kmz").read("doc.kml").decode()
+import xml.dom.minidom
+doc = xml.dom.minidom.parseString(kml)
+text = doc.getElementsByTagName("description")[0].firstChild.data
+assert case in text and op in text, text
+PY
+fi
