@@ -93,3 +93,101 @@ text = doc.getElementsByTagName("description")[0].firstChild.data
 assert case in text and op in text, text
 PY
 fi
+
+# report.html travels alone: every image is inside it (data: URIs, the same
+# bytes as the PNGs beside it).
+check "evidence: report.html carries its images (data: URIs equal to the PNG files)" \
+    $PY - "$TMP/demo" <<'PY'
+import base64, os, re, sys
+out = sys.argv[1]
+h = open(out + "/report.html", encoding="utf-8").read()
+srcs = re.findall(r'<img [^>]*src="([^"]*)"', h)
+assert srcs, "no images"
+bad = [s[:60] for s in srcs if not s.startswith("data:image/png;base64,")]
+assert not bad, "images not inline: %s" % bad
+files = [open(out + "/overview.png", "rb").read()]
+files += [open(os.path.join(out, "evidence", i, "pair.png"), "rb").read()
+          for i in os.listdir(out + "/evidence")]
+inline = [base64.b64decode(s.split(",", 1)[1]) for s in srcs]
+for f in files:
+    assert f in inline, "a PNG of OUTDIR is not in report.html"
+print(len(srcs), "inline images")
+PY
+
+find_chromium
+if ! command -v pdftotext >/dev/null; then
+    "$ROOT/scripts/setup-test-deps.sh" >"$TMP/setup.log" 2>&1
+fi
+if [ -z "$CHROMIUM" ] || ! "$CHROMIUM" --version >/dev/null 2>&1; then
+    skip "evidence: report.html in headless Chromium (chromium not installable here: $(tail -1 "$TMP/setup.log" 2>/dev/null))"
+else
+    mkdir -p "$TMP/alone"
+    cp "$TMP/case/report.html" "$TMP/alone/report.html"
+    chrome --dump-dom "file://$TMP/alone/report.html" >"$TMP/alone.dom"
+    check "evidence: report.html sent alone shows every image (Chromium)" $PY - "$TMP/alone.dom" <<'PY'
+import re, sys
+dom = open(sys.argv[1]).read()
+tag = re.search(r'<p [^>]*id="img-status"[^>]*>', dom).group(0)
+loaded = int(re.search(r'data-loaded="(\d+)"', tag).group(1))
+total = int(re.search(r'data-total="(\d+)"', tag).group(1))
+print("%d of %d images" % (loaded, total))
+assert total >= 9 and loaded == total
+PY
+    # Phone and desktop widths: the page inside iframes of 360 and 1280 px,
+    # measured by a probe page beside it (file access between the two allowed).
+    cat >"$TMP/alone/probe.html" <<'HTML'
+<!DOCTYPE html><html><body>
+<iframe id="phone" src="report.html" style="width:360px;height:640px;border:0"></iframe>
+<iframe id="desk" src="report.html" style="width:1280px;height:800px;border:0"></iframe>
+<pre id="result"></pre>
+<script>
+window.addEventListener('load', function () {
+  var out = [];
+  ['phone', 'desk'].forEach(function (id) {
+    var f = document.getElementById(id), d = f.contentDocument, w = f.contentWindow;
+    var e = d.documentElement, wide = [];
+    d.querySelectorAll('body *').forEach(function (n) {
+      var r = n.getBoundingClientRect();
+      if (r.right > e.clientWidth + 1 && !n.closest('.scroll')) wide.push(n.tagName + '.' + n.className);
+    });
+    out.push(id + ' ' + e.clientWidth + ' ' + e.scrollWidth + ' ' +
+             w.getComputedStyle(d.body).overflowX + ' ' + w.getComputedStyle(e).overflowX +
+             ' ' + wide.slice(0, 5).join(','));
+  });
+  document.getElementById('result').textContent = out.join('\n');
+});
+</script></body></html>
+HTML
+    chrome --allow-file-access-from-files --dump-dom "file://$TMP/alone/probe.html" >"$TMP/probe.dom"
+    check "evidence: report.html has no horizontal overflow at 360 and 1280 px (Chromium)" \
+        $PY - "$TMP/probe.dom" <<'PY'
+import re, sys
+dom = open(sys.argv[1]).read()
+res = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S).group(1).strip()
+print(res)
+for line in res.splitlines():
+    parts = line.split(" ", 5)
+    name, client, scroll, body_ox, html_ox = parts[:5]
+    assert body_ox != "hidden" and html_ox != "hidden", "overflow hidden, not fixed: " + line
+    assert int(scroll) <= int(client), "%s: %s px of content in %s px" % (name, scroll, client)
+    assert len(parts) < 6 or not parts[5].strip(), "%s: elements wider than the page: %s" % (name, parts[5])
+PY
+    # Printed: the CRS, the input hashes and the run id are on paper.
+    if ! command -v pdftotext >/dev/null; then
+        skip "evidence: printed report.html (pdftotext not installable here)"
+    else
+        (cd "$TMP/alone" && chrome --no-pdf-header-footer --print-to-pdf="$TMP/alone/print.pdf" \
+            "file://$TMP/alone/report.html" >/dev/null 2>&1)
+        check "evidence: report.html printed shows the CRS, the input hashes and the run id" \
+            $PY - "$TMP/alone/print.pdf" "$TMP/case/run.json" <<'PY'
+import json, re, subprocess, sys
+text = subprocess.run(["pdftotext", "-layout", sys.argv[1], "-"], capture_output=True, text=True).stdout
+flat = re.sub(r"\s+", "", text)
+run = json.load(open(sys.argv[2]))
+missing = [k for k in ("UTMzone21S", "EPSG:32721", run["run_id"]) if k not in flat]
+missing += [i["role"] for i in run["inputs"] if i["sha256"] and i["sha256"] not in flat]
+assert not missing, "not on paper: %s" % missing
+print("%d input hashes, CRS and run id printed" % len(run["inputs"]))
+PY
+    fi
+fi
