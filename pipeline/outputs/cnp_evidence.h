@@ -46,7 +46,18 @@ typedef struct cnp_evidence_ctx {
  * OUTDIR). Chips go to the largest alerts first when max_chips caps them. */
 cnp_status cnp_evidence_chips(const char *dir, cnp_evidence_ctx *ctx);
 
-/* report.html (relative image links, no network), alerts.kmz, alerts.csv. */
+/* report.pdf (cnp_pdf.c): the printable case report, written from the chips
+ * and overview.png under `dir` (the staging OUTDIR). Byte-identical for
+ * identical inputs. Fonts: DejaVuSans.ttf, DejaVuSans-Bold.ttf and
+ * DejaVuSansMono.ttf from ctx->font_dir (NULL: Debian's fonts-dejavu-core). */
+cnp_status cnp_write_pdf(const char *path, const char *dir, const cnp_evidence_ctx *ctx);
+
+/* cnp_pdf_check_fonts() : the fonts report.pdf needs are there (a run checks
+ * before it starts, so that a missing font costs no work and writes nothing).
+ * @return CNP_OK, or CNP_E_IO naming the file and how to get it. */
+cnp_status cnp_pdf_check_fonts(const char *font_dir);
+
+/* report.html (self-contained: images inline, no network), alerts.kmz, alerts.csv. */
 cnp_status cnp_write_report(const char *path, const cnp_evidence_ctx *ctx);
 cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_ctx *ctx);
 cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx);

@@ -1034,6 +1034,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
 
     if ((st = cnp_outputs_check(job->skip_outputs, job->no_evidence)) != CNP_OK)
         return st;
+    if (!job->no_evidence && (st = cnp_pdf_check_fonts(job->font_dir)) != CNP_OK)
+        return st;
     memset(sc, 0, sizeof sc);
     memset(&res, 0, sizeof res);
     memset(&ov, 0, sizeof ov);
@@ -1185,6 +1187,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
             goto done;
         cnp_staging_path(&sg, "report.html", path, sizeof path);
         if ((st = cnp_write_report(path, &ev)) != CNP_OK)
+            goto done;
+        cnp_staging_path(&sg, "report.pdf", path, sizeof path);
+        if ((st = cnp_write_pdf(path, sg.dir, &ev)) != CNP_OK)
             goto done;
     }
     t.evidence = cnp_now_s() - t0;

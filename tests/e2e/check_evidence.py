@@ -20,6 +20,11 @@ turns that into PASS/FAIL lines).
   kmz-overlay OUTDIR alerts.kmz lays overview.png over the ground (a
                      GroundOverlay on gx:LatLonQuad) exactly where its world
                      file puts it: corners, and every alert's point
+  pdf OUTDIR [CASE OPERATOR]
+                     report.pdf: pages (cover, overview, one or more per alert,
+                     method), fonts embedded, no creation date; its text has
+                     the case, run id, input hashes, every alert with its
+                     vertices in WGS84 and in the grid CRS, credits, software
   kmz-stored OUTDIR  the PNGs in alerts.kmz are stored as they are (PNG is
                      compressed already), byte for byte
 """
@@ -369,6 +374,66 @@ def cmd_kmz_overlay(out):
     print("overlay on %s, alerts within %.3f overview pixels" % (href, worst))
 
 
+def pdf_text(path):
+    import subprocess
+    return subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def cmd_pdf(out, case=None, operator=None):
+    import json
+    import subprocess
+    pdf = out + "/report.pdf"
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
+    meta = dict(l.split(":", 1) for l in info.splitlines() if ":" in l)
+    meta = {k.strip(): v.strip() for k, v in meta.items()}
+    al = ranked(out)
+    pages = int(meta["Pages"])
+    assert pages >= 3 + len(al), "%d pages for %d alerts" % (pages, len(al))
+    assert "CreationDate" not in meta and "ModDate" not in meta, "a clock in the PDF: " + info
+    assert meta.get("Title", "").startswith("Forest-loss evidence report"), meta.get("Title")
+    fonts = subprocess.run(["pdffonts", pdf], capture_output=True, text=True, check=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows and all(" yes " in r.split("  ", 1)[1] for r in rows), "fonts not embedded:\n" + fonts
+    run = json.load(open(out + "/run.json"))
+    text = pdf_text(pdf)
+    flat = re.sub(r"\s+", "", text)
+    need = [run["run_id"], "GDAL", "PROJ", "cairo", "Limitations", "Method", "Imagecredits"]
+    need += [i["sha256"] for i in run["inputs"] if i["sha256"]]
+    if case:
+        need.append(re.sub(r"\s+", "", case))
+        need.append(re.sub(r"\s+", "", operator))
+    missing = [n for n in need if n not in flat]
+    # Every alert: its page names it; its outer ring's vertices are listed in
+    # lat/lon (7 decimals, as alerts.geojson) and in the grid CRS (2 decimals).
+    gj = ogr.Open(out + "/alerts.geojson")
+    gp = ogr.Open(out + "/alerts.gpkg")
+    grid = {f.GetField("id"): f.GetGeometryRef().Clone() for f in gp.GetLayerByName("alerts")}
+    nv = 0
+    for f in gj.GetLayer(0):
+        aid = f.GetField("id")
+        if aid not in flat:
+            missing.append(aid)
+            continue
+        g = f.GetGeometryRef()
+        poly = g.GetGeometryRef(0) if g.GetGeometryType() in (ogr.wkbMultiPolygon,) else g
+        ring = poly.GetGeometryRef(0)
+        # The grid ring may start elsewhere: compare sets of vertices.
+        gpoly = grid[aid].GetGeometryRef(0)
+        gring = gpoly.GetGeometryRef(0)
+        for i in range(ring.GetPointCount() - 1):
+            lon, lat = ring.GetX(i), ring.GetY(i)
+            if ("%.7f" % lat) not in text or ("%.7f" % lon) not in text:
+                missing.append("%s vertex %d (%.7f, %.7f)" % (aid, i, lat, lon))
+            nv += 1
+        for i in range(gring.GetPointCount() - 1):
+            x, y = gring.GetX(i), gring.GetY(i)
+            if ("%.2f" % x) not in text or ("%.2f" % y) not in text:
+                missing.append("%s grid vertex %d (%.2f, %.2f)" % (aid, i, x, y))
+    assert not missing, "not in report.pdf: %s" % missing[:8]
+    print("%d pages, %d alerts, %d vertices, fonts embedded" % (pages, len(al), nv))
+
+
 def cmd_kmz_stored(out):
     z = zipfile.ZipFile(out + "/alerts.kmz")
     assert z.testzip() is None
@@ -384,7 +449,7 @@ def main():
     cmd, out = sys.argv[1], sys.argv[2]
     {"points": cmd_points, "kmz-stored": cmd_kmz_stored, "overview": cmd_overview,
      "overview-labels": cmd_overview_labels, "chips-georef": cmd_chips_georef,
-     "kmz-overlay": cmd_kmz_overlay}[cmd](out, *sys.argv[3:])
+     "kmz-overlay": cmd_kmz_overlay, "pdf": cmd_pdf}[cmd](out, *sys.argv[3:])
 
 
 if __name__ == "__main__":

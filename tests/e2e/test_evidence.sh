@@ -191,3 +191,52 @@ print("%d input hashes, CRS and run id printed" % len(run["inputs"]))
 PY
     fi
 fi
+
+# report.pdf: a printable case report, the same bytes for the same inputs.
+if ! command -v pdfinfo >/dev/null || ! command -v pdftotext >/dev/null; then
+    skip "evidence: report.pdf checks (poppler-utils not installable here)"
+else
+    check "evidence: report.pdf has the case, the hashes, every alert and its vertices, fonts embedded" \
+        $EV pdf "$TMP/case" "$CASE" "$OPERATOR"
+    check "evidence: report.pdf of a run without case id or operator" $EV pdf "$TMP/demo"
+    run_canopy detect "$S/before.tif" "$S/after.tif" --before-mask "$S/before_mask.tif" \
+        --after-mask "$S/after_mask.tif" -o "$TMP/case2" -q --case-id "$CASE" \
+        --operator "$OPERATOR" --threads 1
+    check "evidence: report.pdf byte-identical across runs and thread counts (1 and all)" \
+        cmp "$TMP/case/report.pdf" "$TMP/case2/report.pdf"
+    run_canopy detect "$S/before.tif" "$S/after.tif" --before-mask "$S/before_mask.tif" \
+        --after-mask "$S/after_mask.tif" -o "$TMP/case4" -q --case-id "$CASE" \
+        --operator "$OPERATOR" --threads 4
+    check "evidence: report.pdf byte-identical with 4 threads" \
+        cmp "$TMP/case/report.pdf" "$TMP/case4/report.pdf"
+    check "evidence: pdftoppm renders an alert page of report.pdf (not blank)" \
+        $PY - "$TMP/case/report.pdf" "$TMP/page" <<'PY'
+import subprocess, sys
+from osgeo import gdal
+subprocess.run(["pdftoppm", "-f", "3", "-l", "3", "-r", "40", "-png", sys.argv[1], sys.argv[2]], check=True)
+import glob
+png = sorted(glob.glob(sys.argv[2] + "*.png"))[0]
+a = gdal.Open(png).ReadAsArray().astype(float)
+print(png.rsplit("/", 1)[1], a.shape, "std %.1f" % a.std())
+assert a.std() > 20
+PY
+fi
+
+# A font report.pdf needs that cannot be found: one line, exit 1, nothing
+# written (the run stops before it reads a pixel).
+CANOPY_FONT_DIR="$TMP/no-fonts" run_canopy detect "$S/before.tif" "$S/after.tif" -o "$TMP/nofont" -q
+before=$(cd "$TMP/kept" && find . -type f | sort | xargs sha256sum)
+CANOPY_FONT_DIR="$TMP/no-fonts" "$CANOPY" detect "$S/before.tif" "$S/after.tif" -o "$TMP/kept" -q \
+    >/dev/null 2>"$TMP/nofont.err"
+rc_kept=$?
+after=$(cd "$TMP/kept" && find . -type f | sort | xargs sha256sum)
+if [ "$RC" -eq 1 ] && [ "$rc_kept" -eq 1 ] && [ "$(printf '%s\n' "$ERR_TXT" | wc -l)" -eq 1 ] &&
+    grep -q "font" <<<"$ERR_TXT" && [ ! -e "$TMP/nofont" ] && [ "$before" = "$after" ]; then
+    pass "evidence: a missing PDF font: exit 1, one line, nothing written"
+else
+    fail "evidence: a missing PDF font: exit 1, one line, nothing written ($RC/$rc_kept: $ERR_TXT)"
+fi
+CANOPY_FONT_DIR="$TMP/no-fonts" run_canopy detect "$S/before.tif" "$S/after.tif" -o "$TMP/nofont2" \
+    -q --no-evidence
+[ "$RC" -eq 0 ] && [ ! -e "$TMP/nofont2/report.pdf" ] && pass "evidence: --no-evidence needs no PDF font" ||
+    fail "evidence: --no-evidence needs no PDF font ($RC: $ERR_TXT)"
