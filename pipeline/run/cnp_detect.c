@@ -1180,17 +1180,25 @@ cnp_status cnp_detect_run(const cnp_job *job)
             st = cnp_err(CNP_E_IO, "cannot create '%s': %s", path, strerror(errno));
             goto done;
         }
+        double t1 = cnp_now_s();
         if ((st = cnp_evidence_chips(sg.dir, &ev)) != CNP_OK)
             goto done;
+        t.chips = cnp_now_s() - t1;
+        t1 = cnp_now_s();
         cnp_staging_path(&sg, "alerts.kmz", path, sizeof path);
         if ((st = cnp_write_kmz(path, sg.dir, &ev)) != CNP_OK)
             goto done;
+        t.kmz = cnp_now_s() - t1;
+        t1 = cnp_now_s();
         cnp_staging_path(&sg, "report.html", path, sizeof path);
         if ((st = cnp_write_report(path, &ev)) != CNP_OK)
             goto done;
+        t.html = cnp_now_s() - t1;
+        t1 = cnp_now_s();
         cnp_staging_path(&sg, "report.pdf", path, sizeof path);
         if ((st = cnp_write_pdf(path, sg.dir, &ev)) != CNP_OK)
             goto done;
+        t.pdf = cnp_now_s() - t1;
     }
     t.evidence = cnp_now_s() - t0;
 
