@@ -71,3 +71,25 @@ cnp_status cnp_text_check(const char *what, const char *s, size_t max_bytes)
     }
     return CNP_OK;
 }
+
+char *cnp_text_printable(const char *s, char *out, size_t size)
+{
+    static const char repl[] = "\xEF\xBF\xBD";
+    size_t o = 0;
+    if (size == 0)
+        return out;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    for (size_t i = 0; p[i];) {
+        size_t len;
+        const uint32_t cp = utf8_next(p + i, &len);
+        const int ok = len > 0 && !forbidden(cp);
+        const size_t n = ok ? len : 3;
+        if (o + n >= size)
+            break;
+        memcpy(out + o, ok ? (const char *)p + i : repl, n);
+        o += n;
+        i += len > 0 ? len : 1;
+    }
+    out[o] = '\0';
+    return out;
+}

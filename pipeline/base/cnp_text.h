@@ -19,4 +19,12 @@
  * @return CNP_OK, or CNP_E_ARG with "<what>: <why>" in cnp_err_msg(). */
 cnp_status cnp_text_check(const char *what, const char *s, size_t max_bytes);
 
+/* cnp_text_printable() :
+ * `s` copied into out (size bytes, NUL-terminated) as printable UTF-8: every
+ * malformed byte and every character cnp_text_check() refuses becomes U+FFFD
+ * (the replacement character), so a file name in Latin-1 or with an escape
+ * sequence can still be shown in a PDF, a PNG text or an XML file. Cut at a
+ * character boundary when out is too small. @return out. */
+char *cnp_text_printable(const char *s, char *out, size_t size);
+
 #endif /* CNP_TEXT_H */

@@ -78,6 +78,7 @@
 #include "cnp_gdal.h"
 #include "cnp_mapframe.h"
 #include "cnp_png.h"
+#include "cnp_text.h"
 
 #define CHIP_TARGET   512   /* chips aim for this width, px                   */
 #define CHIP_MAX      1024  /* and never exceed this one                      */
@@ -733,6 +734,10 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
 
     cnp_png_text t[24];
     size_t nt;
+    /* Input paths as given may be in any encoding; PNG text is UTF-8. */
+    char src_text[2][4200];
+    for (int k = 0; k < 2; k++)
+        cnp_text_printable(ctx->scene[k]->path, src_text[k], sizeof src_text[k]);
 #define ADD(k, v) (t[nt].key = (k), t[nt].value = (v), nt++)
     for (int k = 0; k < 3; k++) {
         nt = 0;
@@ -746,10 +751,10 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         ADD("Point", point);
         ADD("Run-Id", ctx->run_id);
         if (k < 2) {
-            ADD("Source", ctx->scene[k]->path);
+            ADD("Source", src_text[k]);
         } else {
-            ADD("Source-Before", ctx->scene[0]->path);
-            ADD("Source-After", ctx->scene[1]->path);
+            ADD("Source-Before", src_text[0]);
+            ADD("Source-After", src_text[1]);
         }
         ADD("Window", window);
         ADD("Bands", ri->band_names);

@@ -18,6 +18,7 @@
 #include "cnp_err.h"
 #include "cnp_gdal.h"
 #include "cnp_product.h"
+#include "cnp_text.h"
 
 const cnp_attr_def cnp_attrs[CNP_NATTRS] = {
     { "id", CNP_ATTR_STR, 0, "Alert id", "string" },
@@ -81,8 +82,15 @@ int cnp_evidence_has_chip(const cnp_evidence_ctx *ctx, size_t i)
     return ctx->has_chip && ctx->has_chip[i];
 }
 
-void cnp_evidence_put_xml(FILE *f, const char *s)
+void cnp_evidence_put_xml(FILE *f, const char *raw)
 {
+    /* Printable UTF-8 first: XML forbids most control characters, and a
+     * name in another encoding would make the file unreadable. */
+    char stack[1024], *buf = stack;
+    const size_t need = 3 * strlen(raw) + 1;
+    if (need > sizeof stack && !(buf = malloc(need)))
+        return;
+    const char *s = cnp_text_printable(raw, buf, need > sizeof stack ? need : sizeof stack);
     for (; *s; s++) {
         switch (*s) {
         case '&': fputs("&amp;", f); break;
@@ -93,6 +101,8 @@ void cnp_evidence_put_xml(FILE *f, const char *s)
         default: fputc(*s, f);
         }
     }
+    if (buf != stack)
+        free(buf);
 }
 
 int cnp_evidence_png_size(const char *path, int *w, int *h)

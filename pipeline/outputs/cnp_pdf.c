@@ -32,6 +32,8 @@
 #include "cnp_err.h"
 #include "cnp_evidence_text.h"
 #include "cnp_mapframe.h"
+#include "cnp_product.h"
+#include "cnp_text.h"
 
 #define DEFAULT_FONT_DIR "/usr/share/fonts/truetype/dejavu"
 static const char *const font_file[3] = { "DejaVuSans.ttf", "DejaVuSans-Bold.ttf",
@@ -87,19 +89,23 @@ static void set_font(pdf *p, int which, double size)
     cairo_set_font_size(p->cr, size);
 }
 
+/* cairo refuses text that is not UTF-8 (and stops drawing): names from the
+ * inputs may be anything, so every string is made printable first. */
 static double text_w(pdf *p, const char *s)
 {
+    char buf[3 * 1024 + 1];
     cairo_text_extents_t e;
-    cairo_text_extents(p->cr, s, &e);
+    cairo_text_extents(p->cr, cnp_text_printable(s, buf, sizeof buf), &e);
     return e.x_advance;
 }
 
 static void show(pdf *p, double x, double y, const char *s)
 {
+    char buf[3 * 1024 + 1];
     if (!p->draw)
         return;
     cairo_move_to(p->cr, x, y);
-    cairo_show_text(p->cr, s);
+    cairo_show_text(p->cr, cnp_text_printable(s, buf, sizeof buf));
 }
 
 static void grey(pdf *p, double v) { cairo_set_source_rgb(p->cr, v, v, v); }
@@ -294,11 +300,14 @@ static const char *or_none(const char *s, const char *none) { return s && s[0] ?
 
 static void scene_line(const cnp_scene *sc, char *buf, size_t size)
 {
-    const struct cnp_product *pr = sc->product;
-    (void)pr;
-    snprintf(buf, size, "%s, acquired %s (from %s); %d x %d pixels%s", cnp_path_base(sc->path),
+    const cnp_product *pr = sc->product;
+    char what[400] = "";
+    if (pr)
+        snprintf(what, sizeof what, "; %s%s%s%s%s", pr->title, pr->sensor[0] ? ", " : "",
+                 pr->sensor, pr->id[0] ? ", " : "", pr->id);
+    snprintf(buf, size, "%s, acquired %s (from %s); %d x %d pixels%s%s", cnp_path_base(sc->path),
              or_none(sc->date, "on an unknown date"), or_none(sc->date_source, "?"),
-             sc->src_width, sc->src_height,
+             sc->src_width, sc->src_height, what,
              sc->warped ? "; resampled onto the BEFORE grid" : "");
 }
 
@@ -410,7 +419,7 @@ static void overview_page(pdf *p, const size_t *order)
         snprintf(lon, sizeof lon, "%.7f", a->point_lon);
         const char *cell[6] = { n, a->id, area, a->high_confidence ? "high" : "low", lat, lon };
         p->y += 12;
-        row(p, col, 6, cell, k == 0 ? F_MONO : F_MONO, 8);
+        row(p, col, 6, cell, F_MONO, 8);
     }
     p->y += 6;
     para(p, "Latitude and longitude (WGS 84): the alert's point, inside it.", F_REGULAR, 8,

@@ -240,3 +240,31 @@ CANOPY_FONT_DIR="$TMP/no-fonts" run_canopy detect "$S/before.tif" "$S/after.tif"
     -q --no-evidence
 [ "$RC" -eq 0 ] && [ ! -e "$TMP/nofont2/report.pdf" ] && pass "evidence: --no-evidence needs no PDF font" ||
     fail "evidence: --no-evidence needs no PDF font ($RC: $ERR_TXT)"
+
+# File names are input too: one that is not UTF-8 and one with an escape
+# sequence still give a readable PDF, well-formed KML and valid PNG texts
+# (shown with U+FFFD where a character cannot be shown).
+mkdir -p "$TMP/names"
+cp "$S/before.tif" "$TMP/names/bef"$'\xe9'".tif"
+cp "$S/after.tif" "$TMP/names/aft"$'\x1b'"[31m.tif"
+(cd "$TMP/names" && "$CANOPY" detect "bef"$'\xe9'".tif" "aft"$'\x1b'"[31m.tif" -o out -q \
+    >/dev/null 2>"$TMP/names.err")
+rc=$?
+if [ "$rc" -ne 0 ]; then
+    fail "evidence: file names that are not printable UTF-8 ($rc: $(head -c 300 "$TMP/names.err" | od -c | head -3))"
+else
+    check "evidence: file names that are not printable UTF-8 give a readable PDF and well-formed KML" \
+        $PY - "$TMP/names/out" <<'PY'
+import subprocess, sys, zipfile, xml.dom.minidom
+out = sys.argv[1]
+info = subprocess.run(["pdfinfo", out + "/report.pdf"], capture_output=True, text=True)
+assert info.returncode == 0, info.stderr
+text = subprocess.run(["pdftotext", out + "/report.pdf", "-"], capture_output=True).stdout
+assert b"\x1b" not in text and "bef\ufffd.tif".encode() in text, "names not shown safely"
+xml.dom.minidom.parseString(zipfile.ZipFile(out + "/alerts.kmz").read("doc.kml"))
+h = open(out + "/report.html", "rb").read()
+h.decode("utf-8")
+assert b"\x1b" not in h
+print("ok")
+PY
+fi
