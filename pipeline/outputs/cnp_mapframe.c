@@ -288,11 +288,171 @@ done:
     return st;
 }
 
+/* Boxes binned on a coarse grid, so that placing thousands of numbers does
+ * not compare every candidate with every box. */
+enum { BIN = 64 };
+typedef struct box_index {
+    int     nx, ny;
+    size_t *head;        /* per bin: first entry + 1, 0 = none          */
+    size_t *next;        /* per entry: next entry of its bin + 1        */
+    size_t *box_of;      /* per entry: its box in `boxes`               */
+    box    *boxes;
+    size_t  nboxes, nentries, cap_entries;
+} box_index;
+
+static int index_init(box_index *ix, const cnp_rgb8 *img, size_t max_boxes)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->nx = img->width / BIN + 1;
+    ix->ny = img->height / BIN + 1;
+    ix->head = calloc((size_t)ix->nx * (size_t)ix->ny, sizeof *ix->head);
+    ix->boxes = malloc((max_boxes + 1) * sizeof *ix->boxes);
+    return ix->head && ix->boxes;
+}
+
+static void index_free(box_index *ix)
+{
+    free(ix->head);
+    free(ix->next);
+    free(ix->box_of);
+    free(ix->boxes);
+}
+
+static void bin_range(const box_index *ix, box b, int r[4])
+{
+    r[0] = b.x / BIN, r[1] = b.y / BIN;
+    r[2] = (b.x + b.w - 1) / BIN, r[3] = (b.y + b.h - 1) / BIN;
+    r[0] = r[0] < 0 ? 0 : r[0] >= ix->nx ? ix->nx - 1 : r[0];
+    r[2] = r[2] < 0 ? 0 : r[2] >= ix->nx ? ix->nx - 1 : r[2];
+    r[1] = r[1] < 0 ? 0 : r[1] >= ix->ny ? ix->ny - 1 : r[1];
+    r[3] = r[3] < 0 ? 0 : r[3] >= ix->ny ? ix->ny - 1 : r[3];
+}
+
+static int index_add(box_index *ix, box b)
+{
+    int r[4];
+    bin_range(ix, b, r);
+    const size_t need = ix->nentries + (size_t)(r[2] - r[0] + 1) * (size_t)(r[3] - r[1] + 1);
+    if (need > ix->cap_entries) {
+        const size_t cap = need * 2 + 64;
+        size_t *nx = realloc(ix->next, cap * sizeof *nx);
+        if (!nx)
+            return 0;
+        ix->next = nx;
+        size_t *bo = realloc(ix->box_of, cap * sizeof *bo);
+        if (!bo)
+            return 0;
+        ix->box_of = bo;
+        ix->cap_entries = cap;
+    }
+    const size_t k = ix->nboxes++;
+    ix->boxes[k] = b;
+    for (int y = r[1]; y <= r[3]; y++)
+        for (int x = r[0]; x <= r[2]; x++) {
+            size_t *h = &ix->head[(size_t)y * (size_t)ix->nx + (size_t)x];
+            ix->box_of[ix->nentries] = k;
+            ix->next[ix->nentries] = *h;
+            *h = ++ix->nentries;
+        }
+    return 1;
+}
+
+static int index_hits(const box_index *ix, box b)
+{
+    int r[4];
+    bin_range(ix, b, r);
+    for (int y = r[1]; y <= r[3]; y++)
+        for (int x = r[0]; x <= r[2]; x++)
+            for (size_t e = ix->head[(size_t)y * (size_t)ix->nx + (size_t)x]; e; e = ix->next[e - 1])
+                if (overlaps(b, ix->boxes[ix->box_of[e - 1]]))
+                    return 1;
+    return 0;
+}
+
+/* The corner whose panel hides the least alert area (bottom-left,
+ * bottom-right, top-left, top-right on a tie); w = 0 when the picture is too
+ * small to keep most of it visible. */
+static box legend_corner(const cnp_rgb8 *img, const panel *pn, const double gt[6],
+                         const cnp_result *res)
+{
+    box legend = { 0, 0, 0, 0 };
+    if (pn->w > img->width * 9 / 10 || pn->h > img->height * 6 / 10)
+        return legend;
+    const box corner[4] = { { 0, img->height - pn->h, pn->w, pn->h },
+                            { img->width - pn->w, img->height - pn->h, pn->w, pn->h },
+                            { 0, 0, pn->w, pn->h },
+                            { img->width - pn->w, 0, pn->w, pn->h } };
+    long best = -1;
+    for (int c = 0; c < 4; c++) {
+        long hidden = 0;
+        for (size_t i = 0; i < res->nalerts; i++)
+            hidden += overlap_area(corner[c], alert_box(&res->alerts[i], gt));
+        if (best < 0 || hidden < best) {
+            best = hidden;
+            legend = corner[c];
+        }
+    }
+    return legend;
+}
+
+/* Numbers in rank order, each in the first free place beside its alert's
+ * box: in the picture, off the legend, off the numbers placed before and off
+ * every alert's outline (a number that hid an outline would be worse than
+ * none). Each one drawn is listed in lf as "rank x y w h". */
+static cnp_status place_numbers(cnp_rgb8 *img, const double gt[6], const cnp_result *res,
+                                const size_t *order, box legend, int ts, FILE *lf,
+                                size_t *nplaced)
+{
+    box_index outlines, numbers;
+    cnp_status st = CNP_OK;
+    *nplaced = 0;
+    if (!index_init(&outlines, img, res->nalerts) || !index_init(&numbers, img, res->nalerts)) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory for the overview's numbers");
+        goto done;
+    }
+    for (size_t i = 0; i < res->nalerts && st == CNP_OK; i++) {
+        const box b = alert_box(&res->alerts[i], gt);
+        if (!index_add(&outlines, (box){ b.x - 1, b.y - 1, b.w + 3, b.h + 3 }))   /* 2 px line */
+            st = cnp_err(CNP_E_NOMEM, "out of memory for the overview's numbers");
+    }
+    const int gap = 2 + ts;
+    for (size_t r = 0; r < res->nalerts && st == CNP_OK; r++) {
+        const cnp_alert *a = &res->alerts[order[r]];
+        char t[24];
+        snprintf(t, sizeof t, "%zu", r + 1);
+        const int bw = cnp_text_width(t, ts) + 2 * ts, bh = cnp_text_height(ts) + 2 * ts;
+        const box ab = alert_box(a, gt);
+        const int px = (int)lround((a->point_x - gt[0]) / gt[1]);
+        const int py = (int)lround((a->point_y - gt[3]) / gt[5]);
+        const box cand[4] = { { ab.x + ab.w + gap, py - bh / 2, bw, bh },
+                              { ab.x - gap - bw, py - bh / 2, bw, bh },
+                              { px - bw / 2, ab.y - gap - bh, bw, bh },
+                              { px - bw / 2, ab.y + ab.h + gap, bw, bh } };
+        for (int c = 0; c < 4; c++) {
+            if (!inside_img(cand[c], img) || (legend.w && overlaps(cand[c], legend)) ||
+                index_hits(&numbers, cand[c]) || index_hits(&outlines, cand[c]))
+                continue;
+            if (!index_add(&numbers, cand[c])) {
+                st = cnp_err(CNP_E_NOMEM, "out of memory for the overview's numbers");
+                break;
+            }
+            number_box(img, cand[c].x, cand[c].y, t, ts);
+            fprintf(lf, "%s%zu %d %d %d %d", *nplaced ? ";" : "", r + 1, cand[c].x, cand[c].y,
+                    cand[c].w, cand[c].h);
+            ++*nplaced;
+            break;
+        }
+    }
+done:
+    index_free(&outlines);
+    index_free(&numbers);
+    return st;
+}
+
 cnp_status cnp_map_annotate(cnp_rgb8 *img, const double gt[6], const cnp_scene *sc,
                             const cnp_result *res, cnp_map_marks *marks)
 {
     size_t *order = NULL;
-    box *placed = NULL;
     char *labels = NULL;
     size_t labels_len = 0;
     FILE *lf = NULL;
@@ -318,77 +478,15 @@ cnp_status cnp_map_annotate(cnp_rgb8 *img, const double gt[6], const cnp_scene *
 
     if ((st = cnp_map_rank(res, &order)) != CNP_OK)
         return st;
-    placed = malloc((res->nalerts + 1) * sizeof *placed);
-    lf = open_memstream(&labels, &labels_len);
-    if (!placed || !lf) {
+    if (!(lf = open_memstream(&labels, &labels_len))) {
         st = cnp_err(CNP_E_NOMEM, "out of memory for the overview's numbers");
         goto done;
     }
-
-    /* The legend in the corner whose panel hides the least alert area
-     * (bottom-left, bottom-right, top-left, top-right on a tie); none when
-     * the picture is too small to keep most of it visible. */
     panel pn;
     panel_size(&pn, ts, bar_px, bar_label);
-    box legend = { 0, 0, 0, 0 };
-    if (pn.w <= img->width * 9 / 10 && pn.h <= img->height * 6 / 10) {
-        const box corner[4] = { { 0, img->height - pn.h, pn.w, pn.h },
-                                { img->width - pn.w, img->height - pn.h, pn.w, pn.h },
-                                { 0, 0, pn.w, pn.h },
-                                { img->width - pn.w, 0, pn.w, pn.h } };
-        long best = -1;
-        for (int c = 0; c < 4; c++) {
-            long hidden = 0;
-            for (size_t i = 0; i < res->nalerts; i++)
-                hidden += overlap_area(corner[c], alert_box(&res->alerts[i], gt));
-            if (best < 0 || hidden < best) {
-                best = hidden;
-                legend = corner[c];
-            }
-        }
-    }
-
-    /* Numbers in rank order, each in the first free place beside its box: in
-     * the picture, off the legend, the numbers placed before and every
-     * alert's outline (a number that hid an outline would be worse than none). */
-    box *abox = malloc((res->nalerts + 1) * sizeof *abox);
-    if (!abox) {
-        st = cnp_err(CNP_E_NOMEM, "out of memory for the overview's numbers");
+    const box legend = legend_corner(img, &pn, gt, res);
+    if ((st = place_numbers(img, gt, res, order, legend, ts, lf, &marks->nlabels)) != CNP_OK)
         goto done;
-    }
-    for (size_t i = 0; i < res->nalerts; i++) {
-        const box b = alert_box(&res->alerts[i], gt);
-        abox[i] = (box){ b.x - 1, b.y - 1, b.w + 3, b.h + 3 };   /* the 2 px outline */
-    }
-    size_t np = 0;
-    const int gap = 2 + ts;
-    for (size_t r = 0; r < res->nalerts; r++) {
-        const cnp_alert *a = &res->alerts[order[r]];
-        char t[24];
-        snprintf(t, sizeof t, "%zu", r + 1);
-        const int bw = cnp_text_width(t, ts) + 2 * ts, bh = cnp_text_height(ts) + 2 * ts;
-        const box ab = alert_box(a, gt);
-        const int px = (int)lround((a->point_x - gt[0]) / gt[1]);
-        const int py = (int)lround((a->point_y - gt[3]) / gt[5]);
-        const box cand[4] = { { ab.x + ab.w + gap, py - bh / 2, bw, bh },
-                              { ab.x - gap - bw, py - bh / 2, bw, bh },
-                              { px - bw / 2, ab.y - gap - bh, bw, bh },
-                              { px - bw / 2, ab.y + ab.h + gap, bw, bh } };
-        for (int c = 0; c < 4; c++) {
-            int free_place = inside_img(cand[c], img) && !(legend.w && overlaps(cand[c], legend));
-            for (size_t k = 0; k < np && free_place; k++)
-                free_place = !overlaps(cand[c], placed[k]);
-            for (size_t k = 0; k < res->nalerts && free_place; k++)
-                free_place = !overlaps(cand[c], abox[k]);
-            if (!free_place)
-                continue;
-            number_box(img, cand[c].x, cand[c].y, t, ts);
-            placed[np++] = cand[c];
-            fprintf(lf, "%s%zu %d %d %d %d", np > 1 ? ";" : "", r + 1, cand[c].x, cand[c].y,
-                    cand[c].w, cand[c].h);
-            break;
-        }
-    }
     if (legend.w) {
         panel_draw(img, &pn, legend.x, legend.y, have_north ? north : 0.0);
         marks->legend[0] = legend.x;
@@ -396,8 +494,6 @@ cnp_status cnp_map_annotate(cnp_rgb8 *img, const double gt[6], const cnp_scene *
         marks->legend[2] = legend.w;
         marks->legend[3] = legend.h;
     }
-    marks->nlabels = np;
-    free(abox);
 
 done:
     if (lf && (ferror(lf) | fclose(lf)) && st == CNP_OK)
@@ -407,7 +503,6 @@ done:
         labels = NULL;
     }
     free(labels);
-    free(placed);
     free(order);
     return st;
 }

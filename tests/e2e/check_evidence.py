@@ -56,7 +56,7 @@ def inside(poly, lon, lat):
 
 
 def png_text(path):
-    """tEXt and uncompressed iTXt chunks of a PNG."""
+    """tEXt and iTXt chunks of a PNG."""
     import struct
     out = {}
     with open(path, "rb") as f:
@@ -69,10 +69,12 @@ def png_text(path):
             k, v = body.split(b"\0", 1)
             out[k.decode("latin-1")] = v.decode("latin-1")
         elif t == b"iTXt":
+            import zlib
             k, rest = body.split(b"\0", 1)
-            if rest[0] == 0:
-                v = rest[2:].split(b"\0", 2)[2]
-                out[k.decode("latin-1")] = v.decode("utf-8")
+            v = rest[2:].split(b"\0", 2)[2]
+            if rest[0] == 1:
+                v = zlib.decompress(v)
+            out[k.decode("latin-1")] = v.decode("utf-8")
         i += 12 + n
     return out
 
