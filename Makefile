@@ -24,7 +24,7 @@ CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SAN)
 endif
 
-GEO_PKGS   := gdal proj libpng libcrypto inih json-c
+GEO_PKGS   := gdal proj libpng libcrypto inih json-c cairo freetype2
 # Recursive (=) so pkg-config runs after scripts/setup-deps.sh, not at parse time.
 # -isystem: warnings in GDAL headers (e.g. -Wundef in cpl_port.h) are not ours.
 GEO_CFLAGS  = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(GEO_PKGS)))

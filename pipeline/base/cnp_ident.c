@@ -257,6 +257,30 @@ static void term_out(sink *o, const char *s)
     }
 }
 
+/* What free text for the record may not hold; NULL when cp may stay. */
+static const char *unprintable(long cp)
+{
+    if (cp < 0x20 || cp == 0x7F || is_c1(cp))
+        return "a control character";
+    if (cp == 0x2028 || cp == 0x2029)
+        return "a line or paragraph separator";
+    if (is_bidi(cp))
+        return "a bidirectional control character (it reorders what a reader sees)";
+    return NULL;
+}
+
+static void printable_out(sink *o, const char *s)
+{
+    size_t len;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p += len) {
+        const long cp = decode(p, &len);
+        if (cp < 0 || unprintable(cp))
+            puts_(o, replacement);
+        else
+            put(o, (const char *)p, len);
+    }
+}
+
 /* XML 1.0 and HTML text: the five markup characters as entities; what
  * neither may carry as U+FFFD. */
 static void markup_out(sink *o, const char *s)
@@ -273,7 +297,7 @@ static void markup_out(sink *o, const char *s)
         case '\t': case '\n': case '\r': put(o, (const char *)p, 1); continue;
         default: break;
         }
-        if (cp < 0x20 || cp == 0x7F || is_c1(cp) || is_nonchar(cp))
+        if (cp < 0x20 || cp == 0x7F || is_c1(cp) || is_nonchar(cp) || is_bidi(cp))
             puts_(o, replacement);
         else
             put(o, (const char *)p, len);
@@ -356,6 +380,36 @@ char *cnp_ident_utf8_dup(const char *s)
     const size_t size = 3 * strlen(s) + 1;
     char *out = malloc(size);
     return out ? cnp_ident_utf8_str(out, size, s) : NULL;
+}
+
+cnp_status cnp_ident_text_check(const char *what, const char *s, size_t max_bytes)
+{
+    const size_t n = s ? strlen(s) : 0;
+    if (n == 0)
+        return cnp_err(CNP_E_ARG, "%s: empty", what);
+    if (n > max_bytes)
+        return cnp_err(CNP_E_ARG, "%s: %zu bytes, at most %zu allowed", what, n, max_bytes);
+    if (s[0] == ' ' || s[n - 1] == ' ')
+        return cnp_err(CNP_E_ARG, "%s: leading or trailing space", what);
+    size_t len;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p += len) {
+        const long cp = decode(p, &len);
+        const size_t at = (size_t)(p - (const unsigned char *)s) + 1;
+        if (cp < 0)
+            return cnp_err(CNP_E_ARG, "%s: not valid UTF-8 at byte %zu", what, at);
+        const char *why = unprintable(cp);
+        if (why)
+            return cnp_err(CNP_E_ARG, "%s: %s (U+%04lX) at byte %zu; printable text only", what,
+                           why, (unsigned long)cp, at);
+    }
+    return CNP_OK;
+}
+
+char *cnp_ident_printable(char *out, size_t size, const char *s)
+{
+    sink o = buf_sink(out, size);
+    printable_out(&o, s ? s : "");
+    return out;
 }
 
 char *cnp_ident_term_str(char *out, size_t size, const char *s)

@@ -86,6 +86,21 @@ char *cnp_ident_utf8_str(char *out, size_t size, const char *s);
 /* cnp_ident_utf8_dup() : the same, malloc'd (NULL: out of memory; s NULL -> ""). */
 char *cnp_ident_utf8_dup(const char *s);
 
+/* cnp_ident_text_check() :
+ * Free text a person gives for the record (--case-id, --operator): `s` must
+ * be 1..max_bytes bytes of well-formed UTF-8 without control characters (C0,
+ * DEL, C1), line or paragraph separators (U+2028, U+2029), characters that
+ * reorder what a reader sees (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069), or leading or trailing spaces. `what` names the text in the
+ * message. @return CNP_OK, or CNP_E_ARG with "<what>: <why>". */
+cnp_status cnp_ident_text_check(const char *what, const char *s, size_t max_bytes);
+
+/* cnp_ident_printable() :
+ * `s` into out (size > 0 bytes) as printable UTF-8 for a picture or a PDF:
+ * each invalid byte and each character cnp_ident_text_check() refuses
+ * becomes U+FFFD; cut at a character boundary. @return out. */
+char *cnp_ident_printable(char *out, size_t size, const char *s);
+
 /* cnp_ident_term_str() :
  * `s` safe to print on a terminal, into out (size > 0 bytes): control
  * characters (C0, DEL, C1) and the bidirectional overrides are written as
@@ -114,7 +129,8 @@ void cnp_ident_write_csv(FILE *f, const char *s);
 /* cnp_ident_write_xml() :
  * Text for XML 1.0 (KML) element content and attribute values, CDATA
  * included: &, <, >, " and ' as entities; characters XML 1.0 cannot carry
- * (C0 but tab, LF and CR; DEL, C1, U+FFFE, U+FFFF) become U+FFFD. */
+ * (C0 but tab, LF and CR; DEL, C1, U+FFFE, U+FFFF) and the bidirectional
+ * controls, which would reorder what a reader sees, become U+FFFD. */
 void cnp_ident_write_xml(FILE *f, const char *s);
 
 /* cnp_ident_write_html() :

@@ -20,6 +20,7 @@
 #include "cnp_gdal.h"
 #include "cnp_info.h"
 #include "cnp_output.h"
+#include "cnp_ident.h"
 #include "cnp_monitor_cmd.h"   /* canopy monitor: pipeline/monitor/cnp_monitor_cmd.c */
 #include "cnp_verify.h"
 #include "cnp_version.h"
@@ -62,7 +63,8 @@ static void usage_detect(FILE *f)
     fputs("Usage: canopy detect BEFORE AFTER -o OUTDIR [OPTIONS]\n"
           "\n"
           "Compares two scenes of the same place and writes to OUTDIR: alerts.gpkg,\n"
-          "alerts.geojson, alerts.csv, alerts.kmz, overview.png, report.html,\n"
+          "alerts.geojson, alerts.csv, alerts.kmz, overview.png (georeferenced by\n"
+          "overview.pgw and overview.png.aux.xml), report.html, report.pdf,\n"
           "evidence/<alert-id>/*.png and run.json.\n"
           "BEFORE and AFTER are each a satellite product, recognised by the profiles in\n"
           "configs/ (Landsat 4-9 Collection 2 Level-2: folder, _MTL.txt/.xml/.json or .tar;\n"
@@ -109,16 +111,25 @@ static void usage_detect(FILE *f)
           "      --threads N           worker threads, 0 = all cores [run] threads (0)\n"
           "      --max-memory MB       memory cap: fewer workers and a smaller GDAL cache\n"
           "                            when needed (recorded in run.json)\n"
-          "      --no-evidence         skip the per-alert chips, report.html and alerts.kmz\n"
+          "      --no-evidence         skip the per-alert chips, report.html, report.pdf and\n"
+          "                            alerts.kmz\n"
           "      --outputs LIST        write only these of gpkg, geojson, csv, overview\n"
           "                            (comma-separated; default all four; fewer need\n"
           "                            --no-evidence)\n"
           "      --max-chips N         chips for the N largest alerts only (0 = all)\n"
           "      --no-hash             do not hash the inputs (run.json records size and time)\n"
+          "      --case-id TEXT        the case these outputs are for, and\n"
+          "      --operator TEXT       who ran the analysis: printed on report.html,\n"
+          "                            report.pdf and alerts.kmz and kept in run.json\n"
+          "                            (printable UTF-8, at most 128 and 200 bytes)\n"
           "      --print-config        print the settings in force as INI and exit\n"
           "  -q, --quiet               no progress or summary on success\n"
           "  -h, --help                show this help\n"
           "  -V, --version             show the version\n"
+          "\n"
+          "\n"
+          "report.pdf embeds DejaVu fonts from /usr/share/fonts/truetype/dejavu\n"
+          "(Debian's fonts-dejavu-core), or from $CANOPY_FONT_DIR.\n"
           "\n"
           "Exit status: 0 success (also with zero alerts), 1 runtime error,\n"
           "2 usage or configuration error.\n", f);
@@ -129,7 +140,7 @@ enum {
     OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
     OPT_NO_HASH, OPT_MAX_MEMORY, OPT_MASK_BUFFER, OPT_MASK_SHAPE, OPT_GRID, OPT_T_SRS, OPT_TR,
-    OPT_PROFILES, OPT_OUTPUTS
+    OPT_PROFILES, OPT_OUTPUTS, OPT_CASE_ID, OPT_OPERATOR
 };
 
 static const cnp_setting_opt setting_opts[] = {
@@ -162,6 +173,13 @@ static int usage_error(const char *msg)
 {
     fprintf(stderr, "canopy: %s", msg);
     fputs("\nTry 'canopy detect --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* One line: a value that reaches reports must not bring its own lines. */
+static int usage_line(const char *msg)
+{
+    fprintf(stderr, "canopy: %s\n", msg);
     return EXIT_USAGE;
 }
 
@@ -200,6 +218,8 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "t-srs", required_argument, NULL, OPT_T_SRS },
         { "tr", required_argument, NULL, OPT_TR },
         { "profiles", required_argument, NULL, OPT_PROFILES },
+        { "case-id", required_argument, NULL, OPT_CASE_ID },
+        { "operator", required_argument, NULL, OPT_OPERATOR },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -227,6 +247,16 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         case OPT_PRINT_CONFIG: print_config = 1; break;
         case OPT_NO_EVIDENCE: job.no_evidence = 1; break;
         case OPT_NO_HASH: job.no_hash = 1; break;
+        case OPT_CASE_ID:
+            if (cnp_ident_text_check("--case-id", optarg, 128) != CNP_OK)
+                return usage_line(cnp_err_msg());
+            job.case_id = optarg;
+            break;
+        case OPT_OPERATOR:
+            if (cnp_ident_text_check("--operator", optarg, 200) != CNP_OK)
+                return usage_line(cnp_err_msg());
+            job.operator_name = optarg;
+            break;
         case OPT_OUTPUTS: {
             unsigned keep;
             if (cnp_outputs_parse(optarg, "--outputs", &keep) != CNP_OK)
@@ -280,6 +310,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         return usage_error("missing -o OUTDIR");
     job.before = argv[optind];
     job.after = argv[optind + 1];
+    job.font_dir = getenv("CANOPY_FONT_DIR");
 
     if (!job.quiet && isatty(STDERR_FILENO))
         job.progress = GDALTermProgress;

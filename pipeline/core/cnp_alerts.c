@@ -12,6 +12,7 @@
 #include "cnp_area.h"
 #include "cnp_err.h"
 #include "cnp_geom.h"
+#include "cnp_inside.h"
 #include "cnp_num.h"
 #include "cnp_trace.h"
 
@@ -133,6 +134,15 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
         return cnp_err(CNP_E_DATA, "cannot transform an alert centroid to WGS84");
     al->centroid_lon = cnp_round_to(lon, 1e7);
     al->centroid_lat = cnp_round_to(lat, 1e7);
+    int32_t ix = 0, iy = 0;
+    if ((st = cnp_inside_point(t->tmp, nr, &ix, &iy)) != CNP_OK)
+        return cnp_err(st, "no point inside an alert");
+    al->point_x = before->gt[0] + (ix + 0.5) * before->gt[1];
+    al->point_y = before->gt[3] + (iy + 0.5) * before->gt[5];
+    if (cnp_geom_point_to_wgs84(t->g, al->point_x, al->point_y, &lon, &lat) != CNP_OK)
+        return cnp_err(CNP_E_DATA, "cannot transform an alert's inside point to WGS84");
+    al->point_lon = cnp_round_to(lon, 1e7);
+    al->point_lat = cnp_round_to(lat, 1e7);
     alert_id(s, before, after, before->gt[0] + a->first_x * before->gt[1],
              before->gt[3] + a->first_y * before->gt[5], a->pixels, al->id);
     return CNP_OK;

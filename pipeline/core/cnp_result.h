@@ -15,6 +15,11 @@ typedef struct cnp_alert {
     double  mean_dndvi, min_dndvi, mean_ndvi_before, mean_ndvi_after;
     double  centroid_x, centroid_y;       /* scene CRS                           */
     double  centroid_lon, centroid_lat;   /* WGS84                               */
+    /* A point inside the alert (cnp_inside_point: the centre of one of its
+     * pixels), where links, labels and CSV coordinates point: the centroid
+     * of a ring or an L lies outside it. */
+    double  point_x, point_y;             /* scene CRS                           */
+    double  point_lon, point_lat;         /* WGS84                               */
     int     high_confidence;
     struct cnp_geometry *geom;            /* MultiPolygon, scene CRS (io/cnp_geom.h) */
     struct cnp_geometry *geom_wgs84;      /* the same in WGS84 (lon, lat), built from the

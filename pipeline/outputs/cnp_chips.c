@@ -44,17 +44,21 @@
  *  Caption  a dark band under the image: scale bar ("Scale-Bar" chunk =
  *           "<metres> m <pixels> px"; 1-2-5 series, 15-35 % of the width; 2.5
  *           only where the series has no fitting value), north arrow, the
- *           date, alert id, area, both dates, centroid and a legend. "True-North"
- *           = angle of true north at the centroid, degrees clockwise from image
+ *           date, alert id, area, both dates, the point inside the alert
+ *           (where links point; a ring's centroid lies outside it) and a
+ *           legend. "True-North" = angle of true north at the centroid,
+ *           degrees clockwise from image
  *           up; when it exceeds 1 degree the arrow follows true north and the
  *           note "grid north differs from true north by X.X<degree sign>" is added to the
  *           caption and as "North-Note". Pixel size in metres ("Pixel-Size"):
  *           geotransform x linear units, or the geodesic length of one pixel
  *           along the centroid's parallel for a geographic CRS.
  *  Metadata also Title, Software, Alert-Id, Date-Before, Date-After, Area-ha,
- *           Centroid ("lat lon", WGS84), Run-Id, Source (before.png/after.png)
+ *           Centroid and Point ("lat lon", WGS84), Run-Id, Source (before.png/after.png)
  *           or Source-Before + Source-After (pair.png), Description.
  *  pair.png before | 16 px white gap | after, same height.
+ *  Georef   before.png and after.png have a world file (.pgw) and the CRS
+ *           (.png.aux.xml) for their window, so GIS software places them.
  *
  * Output bytes depend only on the inputs: integer drawing, exact percentiles,
  * no clocks.
@@ -69,14 +73,15 @@
 #include <sys/stat.h>
 
 #include <cpl_conv.h>
-#include <geodesic.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
 #include "cnp_change.h"
 #include "cnp_draw.h"
 #include "cnp_err.h"
+#include "cnp_mapframe.h"
 #include "cnp_png.h"
+#include "cnp_ident.h"
 
 #define CHIP_TARGET   512   /* chips aim for this width, px                   */
 #define CHIP_MAX      1024  /* and never exceed this one                      */
@@ -347,86 +352,11 @@ typedef struct chip_frame {
     int    have_conv;
 } chip_frame;
 
-/* Metres per scene pixel along x; `cy` is the alert centroid's y in the scene
- * CRS (its latitude when the CRS is geographic). */
-static cnp_status pixel_metres(const cnp_scene *sc, OGRSpatialReferenceH srs, double cy,
-                               double *out)
-{
-    if (OSRIsGeographic(srs)) {
-        /* Geodesic length of one pixel along the parallel of the alert. */
-        const double to_deg = OSRGetAngularUnits(srs, NULL) * 180.0 / M_PI;
-        const double deg = fabs(sc->gt[1]) * to_deg, lat_deg = cy * to_deg;
-        OGRErr e1 = OGRERR_NONE, e2 = OGRERR_NONE;
-        const double a = OSRGetSemiMajor(srs, &e1), inv_f = OSRGetInvFlattening(srs, &e2);
-        struct geod_geodesic gd;
-        double s12 = 0.0;
-        if (e1 != OGRERR_NONE || e2 != OGRERR_NONE || !(a > 0.0))
-            return cnp_err(CNP_E_DATA, "evidence chips: no ellipsoid in the CRS of '%s'",
-                           sc->path);
-        geod_init(&gd, a, inv_f > 0.0 ? 1.0 / inv_f : 0.0);
-        geod_inverse(&gd, lat_deg, 0.0, lat_deg, deg, &s12, NULL, NULL);
-        *out = s12;
-    } else {
-        *out = fabs(sc->gt[1]) * OSRGetLinearUnits(srs, NULL);
-    }
-    if (!(*out > 0.0) || !isfinite(*out))
-        return cnp_err(CNP_E_DATA, "evidence chips: cannot tell the pixel size of '%s' in metres",
-                       sc->path);
-    return CNP_OK;
-}
-
-/* Angle, in the image, between "up" and true north at the alert centroid:
- * the centroid and a point 0.001 degree north of it (south near the pole),
- * both in WGS84, transformed into the scene CRS and then into pixels. */
 static void grid_convergence(const cnp_scene *sc, OGRCoordinateTransformationH ct,
                              const cnp_alert *a, chip_frame *f)
 {
-    const double dlat = a->centroid_lat > 89.0 ? -0.001 : 0.001;
-    double x[2] = { a->centroid_lon, a->centroid_lon };
-    double y[2] = { a->centroid_lat, a->centroid_lat + dlat };
-    int ok[2] = { 0, 0 };
-    f->have_conv = 0;
-    f->convergence = 0.0;
-    if (!ct || !OCTTransformEx(ct, 2, x, y, NULL, ok) || !ok[0] || !ok[1])
-        return;
-    double px = (x[1] - x[0]) / sc->gt[1], py = (y[1] - y[0]) / sc->gt[5];
-    if (dlat < 0) {
-        px = -px;
-        py = -py;
-    }
-    if (!(px != 0.0 || py != 0.0) || !isfinite(px) || !isfinite(py))
-        return;
-    f->convergence = atan2(px, -py) * 180.0 / M_PI;
-    f->have_conv = 1;
-}
-
-/* Largest 1-2-5 length whose bar is 15-35 % of the chip, nearest to 25 %;
- * 2.5 x 10^k fills the one gap the series leaves (widths of 13.3-14.3 x 10^k). */
-static double scale_bar_metres(double chip_m)
-{
-    static const double steps[] = { 1.0, 2.0, 5.0, 2.5 };
-    double best = 0.0, best_err = INFINITY;
-    const int e0 = (int)floor(log10(chip_m)) - 2;
-    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
-        if (s == 3 && best > 0.0)
-            break;
-        for (int e = e0; e <= e0 + 3; e++) {
-            const double v = steps[s] * pow(10.0, e), f = v / chip_m;
-            if (f >= 0.15 && f <= 0.35 && fabs(log(f / 0.25)) < best_err) {
-                best = v;
-                best_err = fabs(log(f / 0.25));
-            }
-        }
-    }
-    return best > 0.0 ? best : pow(10.0, floor(log10(chip_m * 0.25)));
-}
-
-static void format_metres(char *buf, size_t size, double m)
-{
-    if (m >= 1000.0)
-        snprintf(buf, size, "%g km", m / 1000.0);
-    else
-        snprintf(buf, size, "%g m", m);
+    f->have_conv = cnp_map_convergence(sc->gt, ct, a->centroid_lon, a->centroid_lat,
+                                       &f->convergence);
 }
 
 /* ---- drawing ----------------------------------------------------------------- */
@@ -517,40 +447,12 @@ static int caption_height(const caption *cap)
     return 2 * pad_px(ts) + (text > arrow ? text : arrow);
 }
 
-static void draw_arrow(cnp_rgb8 *img, double cx, double cy, double deg, int ts)
-{
-    const double t = deg * M_PI / 180.0;
-    const double ux = sin(t), uy = -cos(t), vx = -uy, vy = ux;   /* along, across */
-    const double half = 10.0 * ts, head = 6.0 * ts;
-    const double tx = cx + ux * half, ty = cy + uy * half;
-    cnp_draw_line(img, cx - ux * half, cy - uy * half, tx - ux * head * 0.5,
-                  ty - uy * head * 0.5, C_TEXT, ts + 1);
-    /* Solid head: lines from the tip to points along its base. */
-    const int steps = (int)(8 * head);
-    for (int i = 0; i <= steps; i++) {
-        const double s = -0.5 + (double)i / steps;
-        const double bx = tx - ux * head + vx * head * 0.9 * s;
-        const double by = ty - uy * head + vy * head * 0.9 * s;
-        cnp_draw_line(img, tx, ty, bx, by, C_TEXT, 1);
-    }
-    const int lw = cnp_text_width("N", ts), lh = cnp_text_height(ts);
-    const double lx = cx + ux * (half + 3.0 * ts + lh * 0.5);
-    const double ly = cy + uy * (half + 3.0 * ts + lh * 0.5);
-    cnp_draw_text(img, (int32_t)lround(lx - lw * 0.5), (int32_t)lround(ly - lh * 0.5), "N",
-                  C_TEXT, ts);
-}
-
 static void draw_caption(cnp_rgb8 *img, int top, const caption *cap)
 {
     const int ts = cap->ts, pad = pad_px(ts);
     cnp_draw_rect_fill(img, 0, top, img->width, img->height - top, C_BAND);
 
-    /* Scale bar: a solid bar with end ticks, the label right of it. */
-    const int bx = pad, by = top + pad + ts, bh = 2 * ts + 1;
-    cnp_draw_rect_fill(img, bx, by + 2 * ts, cap->bar_px, bh, C_BAR);
-    cnp_draw_rect_fill(img, bx, by, ts, bh + 4 * ts, C_BAR);
-    cnp_draw_rect_fill(img, bx + cap->bar_px - ts, by, ts, bh + 4 * ts, C_BAR);
-    cnp_draw_text(img, bx + cap->bar_px + 6 * ts, by + ts, cap->bar_label, C_TEXT, ts);
+    cnp_draw_scale_bar(img, pad, top + pad + ts, cap->bar_px, cap->bar_label, C_BAR, C_TEXT, ts);
 
     int y = top + pad + bar_row_h(ts);
     for (int i = 0; i < cap->nlines; i++, y += line_h(ts))
@@ -576,7 +478,7 @@ static void draw_caption(cnp_rgb8 *img, int top, const caption *cap)
 
     const double cx = img->width - pad - arrow_col(ts) / 2.0;
     const double cy = top + pad + cnp_text_height(ts) + 14.0 * ts;
-    draw_arrow(img, cx, cy, cap->arrow_deg, ts);
+    cnp_draw_north_arrow(img, cx, cy, cap->arrow_deg, C_TEXT, ts);
 }
 
 /* Outline of every ring of the alert, in chip pixels (see the file header). */
@@ -644,12 +546,15 @@ static void render_image(cnp_rgb8 *img, const chip_geom *g, const chip_data *cd,
 /* ---- writing ------------------------------------------------------------------ */
 
 static cnp_status write_png(const char *path, const cnp_rgb8 *img, const cnp_png_text *t,
-                            size_t nt)
+                            size_t nt, int zoom)
 {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return cnp_err(CNP_E_IO, "evidence chips: path too long: %s", path);
-    cnp_status st = cnp_png_write_rgb(tmp, img, t, nt);
+    /* A zoomed chip shows each scene row as `zoom` equal rows; 1:1 and
+     * averaged chips are imagery. */
+    cnp_status st = cnp_png_write_rgb_as(tmp, img, t, nt,
+                                         zoom > 1 ? CNP_PNG_ZOOMED : CNP_PNG_IMAGERY);
     if (st != CNP_OK)
         return st;
     if (rename(tmp, path) != 0) {
@@ -717,11 +622,13 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         goto done;
 
     /* Scale bar and north. */
-    if ((st = pixel_metres(sc, ri->srs, a->centroid_y, &fr.pixel_m)) != CNP_OK)
+    if ((st = cnp_map_pixel_metres(sc, ri->srs, a->centroid_y, &fr.pixel_m)) != CNP_OK) {
+        st = cnp_err(st, "evidence chips: %s", cnp_err_msg());
         goto done;
+    }
     grid_convergence(sc, ri->to_scene, a, &fr);
     const double chip_px_m = fr.pixel_m * (g.dec > 1 ? (double)g.dec : 1.0 / g.zoom);
-    const double bar_m = scale_bar_metres(chip_px_m * g.size);
+    const double bar_m = cnp_scale_bar_metres(chip_px_m * g.size);
     const int bar_px = (int)lround(bar_m / chip_px_m);
     const int note = fr.have_conv && fabs(fr.convergence) > NOTE_MIN_DEG;
     char note_txt[96] = "";
@@ -731,7 +638,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
 
     /* Captions; both get the larger height so before/after stay the same size. */
     char ll[64], area[32], dates[64];
-    lat_lon_text(ll, sizeof ll, a->centroid_lat, a->centroid_lon);
+    lat_lon_text(ll, sizeof ll, a->point_lat, a->point_lon);
     snprintf(area, sizeof area, "%.2f ha", a->area_ha);
     snprintf(dates, sizeof dates, "%s -> %s", date_or(ctx->scene[0]), date_or(ctx->scene[1]));
     int cap_h = 0;
@@ -741,7 +648,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         c->ts = g.size >= 400 ? 2 : 1;
         c->bar_px = bar_px;
         c->arrow_deg = note ? fr.convergence : 0.0;
-        format_metres(c->bar_label, sizeof c->bar_label, bar_m);
+        cnp_format_metres(c->bar_label, sizeof c->bar_label, bar_m);
         const int avail = g.size - 2 * pad_px(c->ts) - arrow_col(c->ts);
         char t[200];
         snprintf(t, sizeof t, "%s %s", k == 0 ? "BEFORE" : "AFTER", date_or(ctx->scene[k]));
@@ -777,11 +684,12 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
     }
 
     /* Text chunks. */
-    char software[128], area_t[32], cent[64], window[96], stretch[256], scale_t[64], pix[48],
+    char software[128], area_t[32], cent[64], point[64], window[96], stretch[256], scale_t[64], pix[48],
         conv[32], title[3][128];
     snprintf(software, sizeof software, "canopy %s", ctx->program_version);
     snprintf(area_t, sizeof area_t, "%.4f", a->area_ha);
     snprintf(cent, sizeof cent, "%.7f %.7f", a->centroid_lat, a->centroid_lon);
+    snprintf(point, sizeof point, "%.7f %.7f", a->point_lat, a->point_lon);
     if (g.dec > 1)
         snprintf(window, sizeof window, "%d %d %d %d 1/%d", g.x0, g.y0, g.side, g.side, g.dec);
     else
@@ -807,6 +715,10 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
 
     cnp_png_text t[24];
     size_t nt;
+    /* Input paths as given may be in any encoding; PNG text is UTF-8. */
+    char src_text[2][4200];
+    for (int k = 0; k < 2; k++)
+        cnp_ident_printable(src_text[k], sizeof src_text[k], ctx->scene[k]->path);
 #define ADD(k, v) (t[nt].key = (k), t[nt].value = (v), nt++)
     for (int k = 0; k < 3; k++) {
         nt = 0;
@@ -817,12 +729,13 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         ADD("Date-After", ctx->scene[1]->date);
         ADD("Area-ha", area_t);
         ADD("Centroid", cent);
+        ADD("Point", point);
         ADD("Run-Id", ctx->run_id);
         if (k < 2) {
-            ADD("Source", ctx->scene[k]->path);
+            ADD("Source", src_text[k]);
         } else {
-            ADD("Source-Before", ctx->scene[0]->path);
-            ADD("Source-After", ctx->scene[1]->path);
+            ADD("Source-Before", src_text[0]);
+            ADD("Source-After", src_text[1]);
         }
         ADD("Window", window);
         ADD("Bands", ri->band_names);
@@ -840,7 +753,15 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
             goto done;
         }
         if (k < 2) {
-            st = write_png(path, &img[k], t, nt);
+            /* GDAL and QGIS place the single chips on their window (their
+             * image part; the caption hangs below it); pair.png shows two
+             * windows side by side and has no one place. */
+            const double *sg = sc->gt, f = g.dec > 1 ? (double)g.dec : 1.0 / g.zoom;
+            const double cgt[6] = { sg[0] + g.x0 * sg[1] + g.y0 * sg[2], f * sg[1], f * sg[2],
+                                    sg[3] + g.x0 * sg[4] + g.y0 * sg[5], f * sg[4], f * sg[5] };
+            st = write_png(path, &img[k], t, nt, g.zoom);
+            if (st == CNP_OK)
+                st = cnp_map_georef(path, cgt, sc->wkt);
         } else {
             const int PW = 2 * W + PAIR_GAP;
             const size_t pstride = (size_t)PW * 3;
@@ -856,7 +777,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
                 memcpy(pair + (size_t)y * pstride + stride + PAIR_GAP * 3,
                        px[1] + (size_t)y * stride, stride);
             }
-            st = write_png(path, &pimg, t, nt);
+            st = write_png(path, &pimg, t, nt, g.zoom);
         }
         if (st != CNP_OK)
             goto done;

@@ -1,5 +1,6 @@
 /* pipeline/outputs/cnp_overview.c - overview.png: the AFTER scene as a quicklook with
- * the alert outlines and the unobserved area.
+ * the alert outlines and the unobserved area, georeferenced (overview.pgw and
+ * overview.png.aux.xml beside it) on the processed window.
  *
  * The unobserved share per overview pixel is accumulated by the strip workers
  * while they classify (no second pass over the scene); the colours come from a
@@ -15,6 +16,7 @@
 #include "cnp_change.h"
 #include "cnp_draw.h"
 #include "cnp_err.h"
+#include "cnp_mapframe.h"
 #include "cnp_output.h"
 #include "cnp_png.h"
 #include "cnp_version.h"
@@ -65,6 +67,7 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
     float *band[3] = { NULL, NULL, NULL };
     float *scratch = NULL;
     uint8_t *px = NULL, *mask = NULL;
+    cnp_map_marks marks = { { 0, 0, 0, 0 }, "", "", NULL, 0 };
     cnp_status st = CNP_OK;
 
     /* False colour (NIR, red, green) makes vegetation red and bare soil cyan,
@@ -135,23 +138,41 @@ cnp_status cnp_write_overview(const char *path, const cnp_overview *ov, const cn
     const cnp_color grey = { 200, 200, 200 };
     cnp_draw_mask_overlay(&img, mask, ov->width, grey, 0.6, 6, 2);
     draw_alerts(&img, ov, after->gt, res);
+    /* One overview pixel is a factor x factor cell of the window: GDAL and
+     * QGIS put the picture exactly under alerts.gpkg. */
+    const double *g = after->gt, f = ov->factor;
+    const double ogt[6] = { g[0] + ov->win[0] * g[1] + ov->win[1] * g[2], f * g[1], f * g[2],
+                            g[3] + ov->win[0] * g[4] + ov->win[1] * g[5], f * g[4], f * g[5] };
+    if ((st = cnp_map_annotate(&img, ogt, after, res, &marks)) != CNP_OK)
+        goto done;
 
-    char count[32], software[96];
-    snprintf(count, sizeof count, "%zu", res->nalerts);
+    char count[48], software[96], legend[64];
+    snprintf(count, sizeof count, "%zu (%zu numbered)", res->nalerts, marks.nlabels);
     snprintf(software, sizeof software, "canopy %s", cnp_version);
-    const cnp_png_text text[] = {
+    snprintf(legend, sizeof legend, "%d %d %d %d", marks.legend[0], marks.legend[1],
+             marks.legend[2], marks.legend[3]);
+    cnp_png_text text[9] = {
         { "Title", "Canopy forest-loss overview" },
         { "Software", software },
         { "Source", after->path },
         { "Alerts", count },
         { "Description", "AFTER scene, false colour (NIR, red, green); yellow: alert outlines; "
-                         "grey hatching: not observed in both dates" },
+                         "grey hatching: not observed in both dates; numbers: the alerts' "
+                         "numbers in report.html and report.pdf (1 = largest)" },
+        { "Scale-Bar", marks.scale_bar },
+        { "True-North", marks.north },
+        { "Label-Boxes", marks.labels ? marks.labels : "" },
     };
-    st = cnp_png_write_rgb(path, &img, text, sizeof text / sizeof text[0]);
+    size_t nt = 8;
+    if (marks.legend[2] > 0)
+        text[nt++] = (cnp_png_text){ "Legend-Box", legend };
+    if ((st = cnp_png_write_rgb(path, &img, text, nt)) == CNP_OK)
+        st = cnp_map_georef(path, ogt, after->wkt);
 
 done:
     for (int i = 0; i < 3; i++)
         free(band[i]);
+    free(marks.labels);
     free(scratch);
     free(px);
     free(mask);

@@ -41,4 +41,21 @@ typedef struct cnp_png_text { const char *key, *value; } cnp_png_text;
 cnp_status cnp_png_write_rgb(const char *path, const cnp_rgb8 *img,
                              const cnp_png_text *text, size_t ntext);
 
+/* How an image is compressed (the pixels read back the same either way). */
+typedef enum cnp_png_kind {
+    CNP_PNG_IMAGERY = 0,      /* SUB filter, zlib level 1 run-length matches only:
+                               * fast on imagery and on a quicklook's flat areas */
+    CNP_PNG_ZOOMED            /* each row repeated (a chip zoomed Z times shows a
+                               * scene row as Z equal rows): UP filter, which
+                               * turns the copies into zeros, and level 1 with
+                               * full LZ77 matches. On 150 demo-style chips:
+                               * 5.8 MB in 2.0 s against 26 MB in 2.3 s       */
+} cnp_png_kind;
+
+/* cnp_png_write_rgb_as() :
+ * cnp_png_write_rgb() with the compression for `kind` (cnp_png_write_rgb
+ * writes CNP_PNG_IMAGERY). */
+cnp_status cnp_png_write_rgb_as(const char *path, const cnp_rgb8 *img,
+                                const cnp_png_text *text, size_t ntext, cnp_png_kind kind);
+
 #endif /* CNP_PNG_H */

@@ -21,7 +21,9 @@
 static const struct { const char *name; int evidence; unsigned product; } outputs[] = {
     { "alerts.gpkg", 0, CNP_OUT_GPKG }, { "alerts.geojson", 0, CNP_OUT_GEOJSON },
     { "alerts.csv", 0, CNP_OUT_CSV },   { "overview.png", 0, CNP_OUT_OVERVIEW },
+    { "overview.pgw", 0, CNP_OUT_OVERVIEW }, { "overview.png.aux.xml", 0, CNP_OUT_OVERVIEW },
     { "alerts.kmz", 1, 0 },             { "report.html", 1, 0 },
+    { "report.pdf", 1, 0 },
     { "evidence", 1, 0 },               { "run.json", 0, 0 },
 };
 enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };

@@ -23,7 +23,8 @@ static const field_def fields[] = {
     { "id", OFTString },          { "area_ha", OFTReal },         { "pixels", OFTInteger64 },
     { "mean_dndvi", OFTReal },    { "min_dndvi", OFTReal },       { "mean_ndvi_before", OFTReal },
     { "mean_ndvi_after", OFTReal }, { "confidence", OFTString },  { "centroid_lon", OFTReal },
-    { "centroid_lat", OFTReal },  { "date_before", OFTString },   { "date_after", OFTString },
+    { "centroid_lat", OFTReal },  { "point_lon", OFTReal },       { "point_lat", OFTReal },
+    { "date_before", OFTString },   { "date_after", OFTString },
     { "before", OFTString },      { "after", OFTString },
 };
 enum { N_FIELDS = sizeof fields / sizeof fields[0] };
@@ -88,6 +89,8 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         OGR_F_SetFieldString(f, i++, a->high_confidence ? "high" : "low");
         OGR_F_SetFieldDouble(f, i++, a->centroid_lon);
         OGR_F_SetFieldDouble(f, i++, a->centroid_lat);
+        OGR_F_SetFieldDouble(f, i++, a->point_lon);
+        OGR_F_SetFieldDouble(f, i++, a->point_lat);
         set_date(f, i++, before->date);
         set_date(f, i++, after->date);
         OGR_F_SetFieldString(f, i++, bname);

@@ -164,6 +164,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
 
     if ((st = cnp_outputs_check(job->skip_outputs, job->no_evidence)) != CNP_OK)
         return st;
+    if (!job->no_evidence && (st = cnp_pdf_check_fonts(job->font_dir)) != CNP_OK)
+        return st;
     memset(sc, 0, sizeof sc);
     memset(&lp, 0, sizeof lp);
     memset(&res, 0, sizeof res);
@@ -266,6 +268,16 @@ cnp_status cnp_detect_run(const cnp_job *job)
     ev.run_id = run_id;
     ev.program_version = cnp_version;
     ev.max_chips = job->max_chips;
+    ev.case_id = job->case_id;
+    ev.operator_name = job->operator_name;
+    ev.font_dir = job->font_dir;
+    cnp_evidence_input ev_in[CNP_MAX_INPUTS];
+    for (int i = 0; i < hj.n; i++)
+        ev_in[i] = (cnp_evidence_input){ hj.in[i].role, hj.in[i].path,
+                                         hj.enabled && hj.in[i].hashable ? hj.in[i].sha256 : "",
+                                         (long long)hj.in[i].size };
+    ev.inputs = ev_in;
+    ev.ninputs = (size_t)hj.n;
     ev.has_chip = calloc(res.nalerts + 1, 1);
     if (!ev.has_chip) {
         st = cnp_err(CNP_E_NOMEM, "out of memory");
@@ -282,14 +294,25 @@ cnp_status cnp_detect_run(const cnp_job *job)
             st = cnp_err(CNP_E_IO, "cannot create '%s': %s", path, strerror(errno));
             goto done;
         }
+        double t1 = cnp_now_s();
         if ((st = cnp_evidence_chips(sg.dir, &ev)) != CNP_OK)
             goto done;
+        t.chips = cnp_now_s() - t1;
+        t1 = cnp_now_s();
         cnp_staging_path(&sg, "alerts.kmz", path, sizeof path);
         if ((st = cnp_write_kmz(path, sg.dir, &ev)) != CNP_OK)
             goto done;
+        t.kmz = cnp_now_s() - t1;
+        t1 = cnp_now_s();
         cnp_staging_path(&sg, "report.html", path, sizeof path);
         if ((st = cnp_write_report(path, &ev)) != CNP_OK)
             goto done;
+        t.html = cnp_now_s() - t1;
+        t1 = cnp_now_s();
+        cnp_staging_path(&sg, "report.pdf", path, sizeof path);
+        if ((st = cnp_write_pdf(path, sg.dir, &ev)) != CNP_OK)
+            goto done;
+        t.pdf = cnp_now_s() - t1;
     }
     t.evidence = cnp_now_s() - t0;
 

@@ -32,6 +32,10 @@ typedef struct cnp_job {
     cnp_progress_fn progress;             /* NULL: none (the CLI passes GDAL's
                                            * terminal progress when it shows one) */
     void        *progress_arg;
+    const char  *case_id;                 /* --case-id, --operator: for the record */
+    const char  *operator_name;           /* (cnp_ident_text_check'ed); NULL = not given */
+    const char  *font_dir;                /* fonts of report.pdf; NULL = Debian's
+                                           * fonts-dejavu-core folder              */
     int          argc;                    /* the command line, for run.json      */
     char       **argv;
 } cnp_job;

@@ -131,6 +131,11 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     char cwd[4096];
     cnp_json_str(&j, "working_directory", getcwd(cwd, sizeof cwd) ? cwd : NULL);
     cnp_json_str(&j, "started_utc", started);
+    /* Who the outputs are for and who made them (--case-id, --operator). */
+    cnp_json_object(&j, "case");
+    cnp_json_str(&j, "id", job->case_id);
+    cnp_json_str(&j, "operator", job->operator_name);
+    cnp_json_close(&j, '}');
 
     cnp_json_array(&j, "inputs");
     for (int i = 0; i < h->n; i++) {
@@ -194,6 +199,10 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_num(&j, "write_csv", cnp_round_to(t->csv, 1e4));
     cnp_json_num(&j, "write_overview", cnp_round_to(t->overview, 1e4));
     cnp_json_num(&j, "evidence", cnp_round_to(t->evidence, 1e4));
+    cnp_json_num(&j, "evidence_chips", cnp_round_to(t->chips, 1e4));
+    cnp_json_num(&j, "evidence_kmz", cnp_round_to(t->kmz, 1e4));
+    cnp_json_num(&j, "evidence_html", cnp_round_to(t->html, 1e4));
+    cnp_json_num(&j, "evidence_pdf", cnp_round_to(t->pdf, 1e4));
     cnp_json_num(&j, "hash_inputs", cnp_round_to(h->seconds, 1e4));
     cnp_json_num(&j, "hash_wait", cnp_round_to(t->hash_wait, 1e4));
     cnp_json_num(&j, "total", cnp_round_to(t->total, 1e4));

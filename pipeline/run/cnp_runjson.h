@@ -12,6 +12,7 @@
 typedef struct cnp_timings {
     double open, detect, polygons, write, evidence, hash_wait, total;
     double gpkg, geojson, csv, overview;   /* parts of write */
+    double chips, kmz, html, pdf;          /* parts of evidence */
 } cnp_timings;
 
 /* cnp_write_run_json() : write run.json at `path` (in the staging folder,

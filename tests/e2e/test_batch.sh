@@ -88,7 +88,7 @@ for fp in {r["footprint"] for r in rows}:
     assert ds.GetLayerByName("pairs").GetFeatureCount() == len(pairs)
 PY
 ls "$TMP/out/MGRS_tile_29RKH/S2A_29RKH_20240615_0_L2A__S2B_29RKH_20240820_0_L2A/" | tr '\n' ' ' |
-    grep -q 'alerts.csv alerts.geojson alerts.gpkg alerts.kmz evidence overview.png report.html run.json' &&
+    grep -q 'alerts.csv alerts.geojson alerts.gpkg alerts.kmz evidence overview.pgw overview.png overview.png.aux.xml report.html report.pdf run.json' &&
     pass "batch: each pair folder has everything detect writes" || fail "batch: pair folder contents"
 $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["pairs"]==10 and j["ok"]==9 and j["failed"]==1 and j["inputs_failed"]==1 and len(j["inputs_not_used"])==4' \
     "$TMP/out/summary.json" && pass "batch: summary.json counts" || fail "batch: summary.json"

@@ -374,13 +374,16 @@ def cmd_same(a, b):
     fb = sorted(os.path.relpath(f, b) for f in glob.glob(b + "/evidence/*/*"))
     if not report(fa == fb and fa, "chips: same chip files with 1 and 2 threads (%d)" % len(fa)):
         return
-    ida, idb = texts(a + "/" + fa[0]).get("Run-Id"), texts(b + "/" + fb[0]).get("Run-Id")
+    png = [f for f in fa if f.endswith(".png")]    # beside them: world files, .aux.xml
+    ida, idb = texts(a + "/" + png[0]).get("Run-Id"), texts(b + "/" + png[0]).get("Run-Id")
     diff = [f for f in fa if open(a + "/" + f, "rb").read() != open(b + "/" + f, "rb").read()]
     if ida == idb:
         report(not diff, "chips: PNG bytes identical with 1 and 2 threads", str(diff[:3]))
     else:
         # run_id hashes the settings, thread count included: only that chunk may differ.
-        diff = [f for f in fa if strip_run_id(a + "/" + f) != strip_run_id(b + "/" + f)]
+        diff = [f for f in fa if (strip_run_id(a + "/" + f) != strip_run_id(b + "/" + f)
+                                  if f.endswith(".png") else
+                                  open(a + "/" + f, "rb").read() != open(b + "/" + f, "rb").read())]
         report(not diff, "chips: PNG bytes identical with 1 and 2 threads except the Run-Id "
                "chunk (the run id hashes --threads)", str(diff[:3]))
 

@@ -44,7 +44,7 @@ detect_pair "$P" "$TMP/two" --no-evidence --outputs csv,geojson
     fail "outputs: csv,geojson ($RC: $(files "$TMP/two") $ERR_TXT)"
 
 detect_pair "$P" "$TMP/ov" --no-evidence --outputs overview --threads 1
-[ "$RC" -eq 0 ] && [ "$(files "$TMP/ov")" = "overview.png run.json " ] &&
+[ "$RC" -eq 0 ] && [ "$(files "$TMP/ov")" = "overview.pgw overview.png overview.png.aux.xml run.json " ] &&
     cmp -s "$TMP/full/overview.png" "$TMP/ov/overview.png" &&
     pass "outputs: overview alone gives the full run's overview.png" ||
     fail "outputs: overview ($RC: $(files "$TMP/ov") $ERR_TXT)"
@@ -116,7 +116,7 @@ run_canopy batch "$A" -o "$TMP/b" --no-evidence --outputs gpkg,csv
     fail "outputs: batch rerun ($RC: $OUT_TXT $ERR_TXT)"
 run_canopy batch "$A" -o "$TMP/b" --no-evidence
 [ "$RC" -eq 0 ] && grep -q "run again: made with other settings" <<<"$ERR_TXT" &&
-    [ "$(files "$pair_dir")" = "alerts.csv alerts.geojson alerts.gpkg overview.png run.json " ] &&
+    [ "$(files "$pair_dir")" = "alerts.csv alerts.geojson alerts.gpkg overview.pgw overview.png overview.png.aux.xml run.json " ] &&
     pass "outputs: batch without --outputs runs the pairs again for all four products" ||
     fail "outputs: batch other outputs ($RC: $(files "$pair_dir") $ERR_TXT)"
 

@@ -233,7 +233,47 @@ static void test_xml_html(void)
         CHECK(str_is(out_of(w[k], "a\x01\x1b\x7f\xC2\x85\xEF\xBF\xBE\xff" "b"),
                      "a" FFFD FFFD FFFD FFFD FFFD FFFD "b"));
         CHECK(str_is(out_of(w[k], "caf\xC3\xA9 \xE2\x82\xAC"), "caf\xC3\xA9 \xE2\x82\xAC"));
+        /* A right-to-left override would show "gnp.exe" as "exe.png". */
+        CHECK(str_is(out_of(w[k], "a\xE2\x80\xAEgnp.exe"), "a" FFFD "gnp.exe"));
     }
+}
+
+/* Free text for the record: --case-id, --operator. */
+static void test_text_check(void)
+{
+    char big[300];
+    CHECK(cnp_ident_text_check("--case-id", "Caso 2026/041 \xC3\xA9t\xC3\xA9", 128) == CNP_OK);
+    CHECK(cnp_ident_text_check("--case-id", "", 128) == CNP_E_ARG);
+    CHECK(strstr(cnp_err_msg(), "--case-id: empty") != NULL);
+    CHECK(cnp_ident_text_check("--case-id", NULL, 128) == CNP_E_ARG);
+    CHECK(cnp_ident_text_check("--case-id", " x", 128) == CNP_E_ARG);
+    CHECK(cnp_ident_text_check("--case-id", "x ", 128) == CNP_E_ARG);
+    CHECK(cnp_ident_text_check("--case-id", "a\tb", 128) == CNP_E_ARG);
+    CHECK(cnp_ident_text_check("--case-id", "a\x1b[2Jb", 128) == CNP_E_ARG);
+    CHECK(strstr(cnp_err_msg(), "control character") != NULL);
+    CHECK(cnp_ident_text_check("--case-id", "a\xC2\x9B" "b", 128) == CNP_E_ARG);
+    CHECK(cnp_ident_text_check("--operator", "a\xE2\x80\xAE" "b", 128) == CNP_E_ARG);
+    CHECK(strstr(cnp_err_msg(), "(U+202E) at byte 2") != NULL);
+    CHECK(cnp_ident_text_check("--operator", "a\xE2\x80\xA8" "b", 128) == CNP_E_ARG);
+    CHECK(cnp_ident_text_check("--operator", "a\xff", 128) == CNP_E_ARG);
+    CHECK(strstr(cnp_err_msg(), "not valid UTF-8 at byte 2") != NULL);
+    CHECK(cnp_ident_text_check("--operator", "\xC0\xAF", 128) == CNP_E_ARG);   /* overlong */
+    repeat(big, 'x', 129);
+    CHECK(cnp_ident_text_check("--case-id", big, 128) == CNP_E_ARG);
+    big[128] = '\0';
+    CHECK(cnp_ident_text_check("--case-id", big, 128) == CNP_OK);
+}
+
+static void test_printable(void)
+{
+    char out[16];
+    CHECK(str_is(cnp_ident_printable(out, sizeof out, "a\x1b\xff\xE2\x80\xAE" "b"),
+                 "a" FFFD FFFD FFFD "b"));
+    CHECK(str_is(cnp_ident_printable(out, sizeof out, NULL), ""));
+    /* Cut at a character boundary: 5 x "\xC3\xA9" is 10 bytes, 4 fit in 9. */
+    char small[10];
+    CHECK(str_is(cnp_ident_printable(small, sizeof small, "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"),
+                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"));
 }
 
 static void test_json(void)
@@ -259,4 +299,6 @@ CNP_TEST_MAIN("base_ident",
               TEST_CASE(test_term),
               TEST_CASE(test_csv),
               TEST_CASE(test_xml_html),
+              TEST_CASE(test_text_check),
+              TEST_CASE(test_printable),
               TEST_CASE(test_json))
