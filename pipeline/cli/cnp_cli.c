@@ -20,6 +20,7 @@
 #include "cnp_info.h"
 #include "cnp_output.h"
 #include "cnp_monitor_cmd.h"   /* canopy monitor: pipeline/monitor/cnp_monitor_cmd.c */
+#include "cnp_tmpfile.h"
 #include "cnp_verify.h"
 #include "cnp_version.h"
 
@@ -341,6 +342,7 @@ static int cmd_verify(int argc, char **argv)
     }
     o.outdir = argv[optind];
 
+    cnp_tmp_signals_install();     /* Ctrl-C removes the rerun's folder */
     GDALAllRegister();
     cnp_err_install_gdal_handler(0);
     int intact = 0;

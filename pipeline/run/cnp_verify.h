@@ -2,9 +2,11 @@
  * be reproduced?
  *
  * Reads OUTDIR/run.json, re-hashes every output and every input it lists and
- * reports each as ok / changed / missing. With rerun, runs the detection again
- * from the recorded inputs and settings into a temporary folder and checks that
- * every output comes out byte-identical.
+ * reports each as ok / changed / missing / refused (an output that is not a
+ * regular file inside OUTDIR, an input that is not a regular file: run.json is
+ * not trusted). With rerun, runs the detection again from the recorded inputs
+ * and settings into a temporary folder under $TMPDIR (OUTDIR is only read) and
+ * checks that every output comes out byte-identical.
  */
 #ifndef CNP_VERIFY_H
 #define CNP_VERIFY_H
