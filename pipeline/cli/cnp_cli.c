@@ -20,6 +20,7 @@
 #include "cnp_info.h"
 #include "cnp_output.h"
 #include "cnp_monitor_cmd.h"   /* canopy monitor: pipeline/monitor/cnp_monitor_cmd.c */
+#include "cnp_sign.h"
 #include "cnp_tmpfile.h"
 #include "cnp_verify.h"
 #include "cnp_version.h"
@@ -63,7 +64,8 @@ static void usage_detect(FILE *f)
           "\n"
           "Compares two scenes of the same place and writes to OUTDIR: alerts.gpkg,\n"
           "alerts.geojson, alerts.csv, alerts.kmz, overview.png, report.html,\n"
-          "evidence/<alert-id>/*.png and run.json.\n"
+          "evidence/<alert-id>/*.png, run.json and SHA256SUMS (sha256sum -c SHA256SUMS in\n"
+          "OUTDIR checks every output, run.json and every input).\n"
           "BEFORE and AFTER are each a satellite product, recognised by the profiles in\n"
           "configs/ (Landsat 4-9 Collection 2 Level-2: folder, _MTL.txt/.xml/.json or .tar;\n"
           "Sentinel-2 L2A: .SAFE folder, its .zip, MTD_MSIL2A.xml, or a folder of B04.tif,\n"
@@ -115,6 +117,8 @@ static void usage_detect(FILE *f)
           "                            --no-evidence)\n"
           "      --max-chips N         chips for the N largest alerts only (0 = all)\n"
           "      --no-hash             do not hash the inputs (run.json records size and time)\n"
+          "      --sign-key FILE       sign SHA256SUMS with this Ed25519 private key (PEM,\n"
+          "                            no passphrase) into SHA256SUMS.sig\n"
           "      --print-config        print the settings in force as INI and exit\n"
           "  -q, --quiet               no progress or summary on success\n"
           "  -h, --help                show this help\n"
@@ -129,7 +133,7 @@ enum {
     OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
     OPT_NO_HASH, OPT_MAX_MEMORY, OPT_MASK_BUFFER, OPT_MASK_SHAPE, OPT_GRID, OPT_T_SRS, OPT_TR,
-    OPT_PROFILES, OPT_OUTPUTS
+    OPT_PROFILES, OPT_OUTPUTS, OPT_SIGN_KEY, OPT_OVERWRITE, OPT_PUBKEY, OPT_JSON
 };
 
 static const cnp_setting_opt setting_opts[] = {
@@ -200,6 +204,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "t-srs", required_argument, NULL, OPT_T_SRS },
         { "tr", required_argument, NULL, OPT_TR },
         { "profiles", required_argument, NULL, OPT_PROFILES },
+        { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -227,6 +232,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         case OPT_PRINT_CONFIG: print_config = 1; break;
         case OPT_NO_EVIDENCE: job.no_evidence = 1; break;
         case OPT_NO_HASH: job.no_hash = 1; break;
+        case OPT_SIGN_KEY: job.sign_key = optarg; break;
         case OPT_OUTPUTS: {
             unsigned keep;
             if (cnp_outputs_parse(optarg, "--outputs", &keep) != CNP_OK)
@@ -280,6 +286,15 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         return usage_error("missing -o OUTDIR");
     job.before = argv[optind];
     job.after = argv[optind + 1];
+    /* A key that cannot sign is known now, not after the whole run. */
+    if (job.sign_key) {
+        cnp_sign_key *key = NULL;
+        if ((st = cnp_sign_key_load(job.sign_key, &key)) != CNP_OK) {
+            fprintf(stderr, "canopy: --sign-key %s\n", cnp_err_msg());
+            return exit_code_for(st);
+        }
+        cnp_sign_key_free(&key);
+    }
 
     GDALAllRegister();
     cnp_err_install_gdal_handler(0);
@@ -293,15 +308,28 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
 
 static void usage_verify(FILE *f)
 {
-    fputs("Usage: canopy verify [--rerun] [--threads N] OUTDIR\n"
+    fputs("Usage: canopy verify [--rerun] [--threads N] [--pubkey FILE] [--json] OUTDIR\n"
           "\n"
           "Re-hashes every output and every input listed in OUTDIR/run.json and reports\n"
-          "each as ok, changed or missing. With --rerun, also runs the detection again\n"
-          "from the recorded inputs and settings (in a temporary folder) and checks that\n"
-          "every output is reproduced byte for byte.\n"
+          "each as ok, changed, missing or refused (an output that is not a regular file\n"
+          "inside OUTDIR, an input that is not a regular file); checks that SHA256SUMS\n"
+          "is the one run.json gives and, when the run was signed, its signature\n"
+          "SHA256SUMS.sig. With --rerun, also runs the detection again from the recorded\n"
+          "inputs and settings (in a temporary folder under $TMPDIR; OUTDIR is only read)\n"
+          "and checks that every output is reproduced byte for byte.\n"
+          "\n"
+          "Options:\n"
+          "      --rerun          reproduce the outputs\n"
+          "      --threads N      threads for the rerun (0 = all cores)\n"
+          "      --pubkey FILE    the Ed25519 public key (PEM) the run must be signed with\n"
+          "                       (without it, the key recorded in run.json is used)\n"
+          "      --json           one JSON object: each file's state, the signature's\n"
+          "                       state and the verdict\n"
+          "  -h, --help           show this help\n"
           "\n"
           "Exit status: 0 everything intact (and reproduced), 1 something changed,\n"
-          "missing or not reproduced, or run.json unreadable, 2 usage error.\n", f);
+          "missing or not reproduced, a bad signature, or run.json unreadable,\n"
+          "2 usage error (also a --pubkey that is not an Ed25519 key).\n", f);
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -309,10 +337,12 @@ static int cmd_verify(int argc, char **argv)
     static const struct option opts[] = {
         { "rerun", no_argument, NULL, 'r' },
         { "threads", required_argument, NULL, 't' },
+        { "pubkey", required_argument, NULL, OPT_PUBKEY },
+        { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    cnp_verify_opts o = { NULL, 0, 0, stdout };
+    cnp_verify_opts o = { NULL, 0, 0, stdout, 0, NULL };
     int c;
 
     optind = 1;
@@ -329,6 +359,8 @@ static int cmd_verify(int argc, char **argv)
             o.threads = (int)n;
             break;
         }
+        case OPT_PUBKEY: o.pubkey = optarg; break;
+        case OPT_JSON: o.json = 1; break;
         case 'h': usage_verify(stdout); return EXIT_OK;
         default:
             fputs("Try 'canopy verify --help' for more information.\n", stderr);

@@ -22,7 +22,8 @@ static const struct { const char *name; int evidence; unsigned product; } output
     { "alerts.gpkg", 0, CNP_OUT_GPKG }, { "alerts.geojson", 0, CNP_OUT_GEOJSON },
     { "alerts.csv", 0, CNP_OUT_CSV },   { "overview.png", 0, CNP_OUT_OVERVIEW },
     { "alerts.kmz", 1, 0 },             { "report.html", 1, 0 },
-    { "evidence", 1, 0 },               { "run.json", 0, 0 },
+    { "evidence", 1, 0 },               { "SHA256SUMS", 0, 0 },
+    { "SHA256SUMS.sig", 0, 0 },         { "run.json", 0, 0 },
 };
 enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
 
@@ -81,6 +82,11 @@ cnp_status cnp_staging_commit(cnp_staging *sg, const char *outdir)
             continue;
         }
         cnp_staging_path(sg, outputs[i].name, from, sizeof from);
+        /* Only a signed run has a signature. */
+        if (strcmp(outputs[i].name, "SHA256SUMS.sig") == 0 && access(from, F_OK) != 0) {
+            cnp_fs_remove_tree(to);
+            continue;
+        }
         /* A folder cannot replace a non-empty folder: drop the old evidence. */
         if (strcmp(outputs[i].name, "evidence") == 0)
             cnp_fs_remove_tree(to);
@@ -102,8 +108,9 @@ cnp_status cnp_staging_json_outputs(cnp_json *j, const cnp_staging *sg)
         return st;
     cnp_json_array(j, "outputs");
     for (size_t i = 0; i < n && st == CNP_OK; i++) {
-        /* Every staged output but run.json (which lists them). */
-        if (strcmp(list[i], "run.json") == 0)
+        /* Every staged output but run.json (which lists them); SHA256SUMS
+         * and its signature come after it. */
+        if (strcmp(list[i], "run.json") == 0 || strncmp(list[i], "SHA256SUMS", 10) == 0)
             continue;
         char hex[65];
         int64_t size = 0;

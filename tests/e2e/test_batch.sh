@@ -15,12 +15,13 @@ $PY "$ROOT/tests/e2e/batch_archive.py" "$SYNTH" "$A" --junk --size 256 ||
 pairs_of() { $PY -c 'import csv,sys
 for r in csv.DictReader(open(sys.argv[1])):
     if r["pair"]: print(r["footprint"] + "/" + r["pair"], r["status"])' "$1" | sort; }
-# same_outputs DIR1 DIR2: every file but run.json and summaries byte-identical
+# same_outputs DIR1 DIR2: every file but run.json (and SHA256SUMS, which holds
+# run.json's hash) and summaries byte-identical
 same_outputs() {
     local a=$1 b=$2 f bad=0
     while IFS= read -r f; do
         cmp -s "$a/$f" "$b/$f" || { echo "differs: $f"; bad=1; }
-    done < <(cd "$a" && find . -type f ! -name run.json ! -name 'summary.*' | sort)
+    done < <(cd "$a" && find . -type f ! -name run.json ! -name SHA256SUMS ! -name 'summary.*' | sort)
     [ "$(cd "$a" && find . -type f | sort)" = "$(cd "$b" && find . -type f | sort)" ] ||
         { echo "file lists differ: $(diff <(cd "$a" && find . -type f | sort) \
                                           <(cd "$b" && find . -type f | sort) | grep '^[<>]' |

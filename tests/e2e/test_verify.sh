@@ -121,3 +121,19 @@ rc=$?
     fail "verify: size check (exit $rc: $(grep big.bin "$TMP/v.out"))"
 rm -rf f1 f2 f3 f4 f5 f6 f7 f8
 
+# ---- --json ------------------------------------------------------------------------
+run_canopy verify --json out2
+check "verify: --json is one object with each file's state, the signature's and the verdict" \
+    $PY - "$RC" "$TMP/stdout" <<'PY'
+import json, sys
+assert sys.argv[1] == "1", "exit " + sys.argv[1]
+v = json.load(open(sys.argv[2]))
+assert v["verdict"] == "not intact" and v["intact"] is False, v["verdict"]
+states = {(f["kind"], f["path"]): f["state"] for f in v["files"]}
+assert states[("output", "alerts.geojson")] == "changed", states
+assert states[("output", "alerts.gpkg")] == "ok", states
+assert states[("input", "pair/before.tif")] == "ok", states
+assert states[("checksums", "SHA256SUMS")] == "ok", states
+assert v["signature"]["state"] == "none", v["signature"]
+assert v["rerun"] is None
+PY
