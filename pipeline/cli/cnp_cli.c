@@ -75,7 +75,10 @@ static void usage_detect(FILE *f)
           "by default) by GDAL/PROJ.\n"
           "\n"
           "Options (each also a key of the --config file, shown in brackets):\n"
-          "  -o, --output DIR          output folder (created if missing)\n"
+          "  -o, --output DIR          output folder: new, empty, or a Canopy run to\n"
+          "                            replace with --overwrite\n"
+          "      --overwrite           replace the Canopy run in OUTDIR (its files go, files\n"
+          "                            Canopy did not write stay)\n"
           "  -c, --config FILE         INI file with settings (default: built-in values,\n"
           "                            the same as configs/default.ini)\n"
           "      --red N               1-based red band [bands] red (default 3)\n"
@@ -205,6 +208,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "tr", required_argument, NULL, OPT_TR },
         { "profiles", required_argument, NULL, OPT_PROFILES },
         { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
+        { "overwrite", no_argument, NULL, OPT_OVERWRITE },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -233,6 +237,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         case OPT_NO_EVIDENCE: job.no_evidence = 1; break;
         case OPT_NO_HASH: job.no_hash = 1; break;
         case OPT_SIGN_KEY: job.sign_key = optarg; break;
+        case OPT_OVERWRITE: job.overwrite = 1; break;
         case OPT_OUTPUTS: {
             unsigned keep;
             if (cnp_outputs_parse(optarg, "--outputs", &keep) != CNP_OK)
@@ -296,6 +301,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         cnp_sign_key_free(&key);
     }
 
+    cnp_tmp_signals_install();     /* Ctrl-C removes the staging folder */
     GDALAllRegister();
     cnp_err_install_gdal_handler(0);
     st = cnp_detect_run(&job);

@@ -1022,6 +1022,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
 
     if ((st = cnp_outputs_check(job->skip_outputs, job->no_evidence)) != CNP_OK)
         return st;
+    const cnp_staging_opts so = { job->overwrite, !job->no_evidence, job->skip_outputs };
+    if ((st = cnp_staging_check(job->outdir, &so)) != CNP_OK)
+        return st;
     memset(sc, 0, sizeof sc);
     memset(&res, 0, sizeof res);
     memset(&ov, 0, sizeof ov);
@@ -1123,7 +1126,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_inputs_run_id(&hj, job, run_id);
 
     t0 = cnp_now_s();
-    if ((st = cnp_staging_open(&sg, job->outdir, !job->no_evidence, job->skip_outputs)) != CNP_OK)
+    if ((st = cnp_staging_open(&sg, job->outdir, &so)) != CNP_OK)
         goto done;
     staged = 1;
     /* GeoPackage stamps the current time into gpkg_contents; pin it so that the

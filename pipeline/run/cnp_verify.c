@@ -27,6 +27,7 @@
 #include "cnp_output.h"
 #include "cnp_runjson.h"
 #include "cnp_sign.h"
+#include "cnp_staging.h"
 #include "cnp_tmpfile.h"
 
 static const char *str_of(json_object *o, const char *key)
@@ -464,12 +465,18 @@ cnp_status cnp_verify(const cnp_verify_opts *o, int *intact)
     *intact = 0;
     if (o->pubkey && (st = cnp_sign_pub_load(o->pubkey, &given)) != CNP_OK)
         return st;
+    /* A commit killed half-way (cnp_staging.h): neither run is whole yet. */
+    snprintf(path, sizeof path, "%s/%s", o->outdir, CNP_STAGING_JOURNAL);
+    struct stat sb;
+    const int interrupted = lstat(path, &sb) == 0;
+    static const char why_interrupted[] = "OUTDIR holds an interrupted commit: the next canopy "
+                                          "detect -o OUTDIR finishes or undoes it";
     snprintf(path, sizeof path, "%s/run.json", o->outdir);
     if (read_inside(o->outdir, "run.json", (size_t)256 << 20, &text, &len, &why) == 0)
         run = json_tokener_parse(text);
     if (!run || !json_object_is_type(run, json_type_object)) {
         st = cnp_err(CNP_E_IO, "'%s': cannot read it as run.json (%s)", path,
-                     text ? "not a JSON object" : why);
+                     interrupted ? why_interrupted : text ? "not a JSON object" : why);
         goto done;
     }
     cnp_sha256_hex(text, len, run_hex);
@@ -487,6 +494,8 @@ cnp_status cnp_verify(const cnp_verify_opts *o, int *intact)
         json_object_object_add(root, "files", r.files);
     }
     const char *wd = str_of(run, "working_directory");
+    if (interrupted)
+        note(&r, "commit", "interrupted", CNP_STAGING_JOURNAL, why_interrupted);
     heading(&r, "outputs in ", o->outdir);
     for (size_t i = 0; i < json_object_array_length(outputs); i++)
         check_output(&r, o->outdir, json_object_array_get_idx(outputs, i), "output");

@@ -108,9 +108,14 @@ after=$(cd "$TMP/r1" && find . -type f -printf '%p %T@\n' | sort)
 # A changed output makes that pair run again; other settings make all run again.
 P1=$(ls -d "$TMP"/r1/scene_*/scene_20240615__scene_20240820 | head -1)
 echo "x" >>"$P1/alerts.csv"
+echo "my notes on this pair" >"$P1/notes.txt"
 run_canopy batch "$R" -o "$TMP/r1" --no-evidence
 grep -q "run again: alerts.csv has changed" <<<"$ERR_TXT" && grep -q "1 pair to run" <<<"$ERR_TXT" &&
     pass "batch: a pair whose outputs changed is redone" || fail "batch: changed output: $ERR_TXT"
+[ "$RC" -eq 0 ] && [ "$(cat "$P1/notes.txt" 2>/dev/null)" = "my notes on this pair" ] &&
+    "$CANOPY" verify "$P1" >/dev/null &&
+    pass "batch: redoing a pair keeps a file Canopy did not write in its folder" ||
+    fail "batch: redone pair lost notes.txt ($RC: $(ls -A "$P1" | tr '\n' ' '))"
 run_canopy batch "$R" -o "$TMP/r1" --no-evidence --min-area 2
 grep -q "4 pairs to run" <<<"$ERR_TXT" && grep -q "made with other settings" <<<"$ERR_TXT" &&
     grep -q '"min_area_ha": 2' "$P1/run.json" &&
@@ -134,8 +139,8 @@ sleep 0.5
 [ -z "$(pgrep -f "batch $R -o $TMP/r2" || true)" ] && pass "batch: kill -9 leaves no detect child behind" ||
     fail "batch: children alive after kill -9: $(pgrep -af "batch $R -o $TMP/r2")"
 # Count finished pairs only: a pair killed while staging has a run.json in its
-# .canopy-tmp-* folder that never made it into place.
-ndone=$(find "$TMP/r2" -name run.json -not -path '*/.canopy-tmp-*' | wc -l)
+# staging folder (.PAIR.tmp-HOST-PID beside the pair's) that never made it into place.
+ndone=$(find "$TMP/r2" -name run.json -not -path '*.tmp-*' | wc -l)
 run_canopy batch "$R" -o "$TMP/r2" --no-evidence --jobs 2 --threads 2
 # (On a fast machine the kill can come after the last pair: then nothing is left.)
 [ "$RC" -eq 0 ] && { grep -q "$((4 - ndone)) pairs\{0,1\} to run ($ndone complete" <<<"$ERR_TXT" ||
@@ -143,7 +148,7 @@ run_canopy batch "$R" -o "$TMP/r2" --no-evidence --jobs 2 --threads 2
     pass "batch: resume runs only the unfinished pairs ($ndone of 4 were complete)" ||
     fail "batch: resume ($RC: $ERR_TXT)"
 run_canopy batch "$R" -o "$TMP/r3" --no-evidence -q
-out=$(same_outputs "$TMP/r3" "$TMP/r2") && [ -z "$(find "$TMP/r2" -name '.canopy-tmp-*')" ] &&
+out=$(same_outputs "$TMP/r3" "$TMP/r2") && [ -z "$(find "$TMP/r2" -name '.*.tmp-*' -o -name '.canopy-*')" ] &&
     [ "$(cut -d, -f1-9,11- "$TMP/r2/summary.csv")" = "$(cut -d, -f1-9,11- "$TMP/r3/summary.csv")" ] &&
     pass "batch: resumed batch = uninterrupted batch (every output, byte for byte)" ||
     fail "batch: resume differs: $out"

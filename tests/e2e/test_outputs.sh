@@ -2,7 +2,7 @@
 # --outputs: a run writes only the products asked for, each byte-identical to
 # the same product of a full run; run.json records the choice, verify --rerun
 # reproduces it, a later run removes what an earlier one left under a name it
-# does not write, and bad lists are usage errors. Batch carries the choice to
+# does not write (with --overwrite), and bad lists are usage errors. Batch carries the choice to
 # every pair and into its plan.
 source "$(dirname "$0")/lib.sh"
 export CANOPY_CONFIG_DIR="$ROOT/configs"
@@ -80,7 +80,7 @@ run_canopy verify --rerun "$TMP/old"
 detect_pair "$P" "$TMP/reuse"
 [ "$RC" -eq 0 ] && [ -d "$TMP/reuse/evidence" ] || fail "outputs: evidence run ($RC: $ERR_TXT)"
 touch "$TMP/reuse/notes.txt"
-detect_pair "$P" "$TMP/reuse" --no-evidence --outputs gpkg
+detect_pair "$P" "$TMP/reuse" --no-evidence --outputs gpkg --overwrite
 run_canopy verify "$TMP/reuse"
 [ "$(files "$TMP/reuse")" = "SHA256SUMS alerts.gpkg notes.txt run.json " ] && [ "$RC" -eq 0 ] &&
     pass "outputs: a later run removes the earlier run's outputs it does not write, nothing else" ||
