@@ -3,7 +3,8 @@
  * Exit codes (one table, here and in the README):
  *   0  success (zero alerts is a success)
  *   1  runtime error: unreadable input, no overlap, nothing observed, cannot write
- *   2  usage or configuration error: bad option, unknown config key, bad value
+ *   2  usage or configuration error: bad option, unknown config key, bad value,
+ *      an OUTDIR Canopy may not write (cnp_staging.h), a key that is not Ed25519
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -127,8 +128,10 @@ static void usage_detect(FILE *f)
           "  -h, --help                show this help\n"
           "  -V, --version             show the version\n"
           "\n"
-          "Exit status: 0 success (also with zero alerts), 1 runtime error,\n"
-          "2 usage or configuration error.\n", f);
+          "Exit status: 0 success (also with zero alerts), 1 runtime error (also an\n"
+          "OUTDIR that cannot be written), 2 usage or configuration error (also an\n"
+          "OUTDIR that is not empty and holds no Canopy run, a run without --overwrite,\n"
+          "a file Canopy did not write at an output's name). OUTDIR is then untouched.\n", f);
 }
 
 enum {
