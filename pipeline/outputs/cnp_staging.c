@@ -645,6 +645,16 @@ static cnp_status rename_new(const cnp_staging *sg, const stg_list *files)
     return CNP_OK;
 }
 
+/* The process's current folder is OUTDIR or inside it: swapped away, it would
+ * be a deleted folder to a user who ran `canopy detect ... -o .`. */
+static int cwd_inside(const cnp_staging *sg)
+{
+    char cwd[PATH_MAX];
+    const size_t n = strlen(sg->outdir);
+    return getcwd(cwd, sizeof cwd) && strncmp(cwd, sg->outdir, n) == 0 &&
+           (cwd[n] == '\0' || cwd[n] == '/');
+}
+
 cnp_status cnp_staging_commit(cnp_staging *sg, const char *outdir)
 {
     stg_old old = { 0 };
@@ -665,7 +675,7 @@ cnp_status cnp_staging_commit(cnp_staging *sg, const char *outdir)
         if (state == OUT_NEW) {
             st = rename_new(sg, &files);
         } else {
-            int journal = sg->inside || *forced_commit();
+            int journal = sg->inside || *forced_commit() || cwd_inside(sg);
             if (!journal)
                 st = exchange(sg, &old, &journal);
             if (st == CNP_OK && journal && (st = sync_tree(sg->dir, &files)) == CNP_OK)

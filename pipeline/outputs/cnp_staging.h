@@ -16,7 +16,9 @@
  * Where the exchange is refused (a file system without it, a folder of an
  * overlayfs lower layer: EXDEV, a hard link refused) or cannot be set up (the
  * parent folder is not writable, OUTDIR is a mount point: the staging folder
- * is then made inside OUTDIR), the files are moved one by one under a journal
+ * is then made inside OUTDIR), and where OUTDIR is the current folder (or
+ * holds it: `-o .` must not leave the user in a deleted folder), the files
+ * are moved one by one under a journal
  * (cnp_staging_journal.c): a kill in the middle is rolled back, or forward
  * once the new run.json is in place, by the next run into OUTDIR.
  *

@@ -122,6 +122,18 @@ det K2 --min-area 2 --overwrite
     pass "outdir: --overwrite with evidence: the new evidence beside the user's files" ||
     fail "outdir: --overwrite with evidence ($RC: $ERR_TXT)"
 
+# -o . : the current folder is not swapped away (the journal is used), so the
+# shell that ran it still sees the run.
+mkdir W
+(cd W && M="--before-mask ../pair/before_mask.tif --after-mask ../pair/after_mask.tif" &&
+    "$CANOPY" detect ../pair/before.tif ../pair/after.tif $M -q --no-evidence -o . &&
+    echo mine >notes.txt &&
+    "$CANOPY" detect ../pair/before.tif ../pair/after.tif $M -q --no-evidence -o . --overwrite \
+        --min-area 2 && [ -f run.json ] && [ -f notes.txt ] && "$CANOPY" verify . >/dev/null) &&
+    [ "$(run_id W)" = "$(run_id K)" ] && [ -z "$(leftovers W)" ] &&
+    pass "outdir: -o . twice: the current folder still holds the run" ||
+    fail "outdir: -o . ($(ls -A W | tr '\n' ' '))"
+
 # A file of the user's at the name of an output of the new run stops it first.
 det G --outputs gpkg --no-evidence
 echo "my own table" >G/alerts.csv
