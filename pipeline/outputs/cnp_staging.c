@@ -559,7 +559,9 @@ static cnp_status link_user_files(const cnp_staging *sg, const stg_old *old, con
         stg_path(from, sg->outdir, rel);
     else
         snprintf(from, sizeof from, "%s", sg->outdir);
-    DIR *d = depth < 32 ? opendir(from) : NULL;
+    if (depth >= 32)
+        return cnp_err(CNP_E_IO, "'%s': folders nested too deeply to keep", from);
+    DIR *d = opendir(from);
     if (!d)
         return cnp_err(CNP_E_IO, "cannot read '%s': %s", from, strerror(errno));
     for (struct dirent *e; st == CNP_OK && !*refused && (e = readdir(d)) != NULL;) {
@@ -575,9 +577,14 @@ static cnp_status link_user_files(const cnp_staging *sg, const stg_old *old, con
         if (lstat(from, &sb) != 0)
             continue;
         if (S_ISDIR(sb.st_mode)) {
-            if (!canopy_folder(old, child) && stg_mkdirs(sg->dir, child, 1) != 0)
-                st = errno == ENOTDIR ? not_ours(sg, child)
-                                      : cnp_err(CNP_E_IO, "cannot make '%s': %s", to, strerror(errno));
+            if (!canopy_folder(old, child)) {          /* the user's: kept, with its mode */
+                if (stg_mkdirs(sg->dir, child, 1) != 0)
+                    st = errno == ENOTDIR ? not_ours(sg, child)
+                                          : cnp_err(CNP_E_IO, "cannot make '%s': %s", to,
+                                                    strerror(errno));
+                else
+                    chmod(to, sb.st_mode & 07777);
+            }
             if (st == CNP_OK)
                 st = link_user_files(sg, old, child, depth + 1, refused);
             continue;
