@@ -334,7 +334,7 @@ static cnp_status admit(const cnp_staging *sg, int state, const stg_old *old)
 static cnp_status inspect(const cnp_staging *sg, int *state, stg_old *old)
 {
     const int lk = lock_parent(sg);
-    cnp_status st = stg_journal_recover(sg);
+    cnp_status st = stg_journal_recover(sg, lk >= 0);
     if (st == CNP_OK)
         st = classify(sg, state, old);
     unlock_parent(lk);
@@ -674,7 +674,7 @@ cnp_status cnp_staging_commit(cnp_staging *sg, const char *outdir)
     cnp_tmp_hold_signals(1);
     const int lk = lock_parent(sg);
     /* Again under the lock: OUTDIR may have changed during the run. */
-    cnp_status st = stg_journal_recover(sg);
+    cnp_status st = stg_journal_recover(sg, lk >= 0);
     if (st == CNP_OK && (st = classify(sg, &state, &old)) == CNP_OK &&
         (st = admit(sg, state, &old)) == CNP_OK &&
         (st = cnp_fs_list_files(sg->dir, &files.v, &n)) == CNP_OK) {

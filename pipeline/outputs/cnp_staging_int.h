@@ -49,8 +49,9 @@ cnp_status stg_journal_commit(const cnp_staging *sg, const stg_old *old, const s
 
 /* stg_journal_recover() : when OUTDIR holds a journal of a dead process of
  * this host, finish its commit (the new run.json is in place) or undo it.
- * @return CNP_OK (also when there is none), CNP_E_IO when it belongs to a
- * running process or another host, or cannot be carried out. */
-cnp_status stg_journal_recover(const cnp_staging *sg);
+ * `locked`: the caller holds the parent's lock, so no commit of this host is
+ * running. @return CNP_OK (also when there is none), CNP_E_IO when it belongs
+ * to a running process or another host, or cannot be carried out. */
+cnp_status stg_journal_recover(const cnp_staging *sg, int locked);
 
 #endif /* CNP_STAGING_INT_H */

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,12 +233,18 @@ static cnp_status roll_back(const cnp_staging *sg, const journal *j)
 /* The commit point was passed when OUTDIR's run.json is the new one. */
 static int committed(const cnp_staging *sg, const journal *j)
 {
-    char p[PATH_MAX], hex[65];
-    stg_path(p, sg->outdir, "run.json");
-    return cnp_sha256_file(p, hex, NULL) == CNP_OK && strcmp(hex, j->run_sha256) == 0;
+    char hex[65];
+    const char *why;
+    const int fd = cnp_fs_open_inside(sg->outdir, "run.json", &why);
+    if (fd < 0)
+        return 0;
+    const int same = cnp_sha256_fd(fd, (int64_t)256 << 20, "run.json", hex, NULL) == CNP_OK &&
+                     strcmp(hex, j->run_sha256) == 0;
+    close(fd);
+    return same;
 }
 
-cnp_status stg_journal_recover(const cnp_staging *sg)
+cnp_status stg_journal_recover(const cnp_staging *sg, int locked)
 {
     journal j;
     char host[128];
@@ -249,9 +256,12 @@ cnp_status stg_journal_recover(const cnp_staging *sg)
                        "finished; restore OUTDIR from a copy", sg->given, CNP_STAGING_JOURNAL);
     cnp_tmp_host(host, sizeof host);
     cnp_status st;
-    if (strcmp(host, j.host) != 0 || !cnp_tmp_pid_gone(j.pid))
+    /* Under the lock no commit of this host is in progress: the journal's
+     * process is dead even if its pid has been given to another one. */
+    if (strcmp(host, j.host) != 0 || (!locked && !cnp_tmp_pid_gone(j.pid)))
         st = cnp_err(CNP_E_IO, "output folder '%s' is being committed by process %ld on host "
-                     "'%s' (%s): try again when it is done", sg->given, j.pid, j.host,
+                     "'%s' (%s): try again when it is done (a run on that host finishes or "
+                     "undoes a commit its process left)", sg->given, j.pid, j.host,
                      CNP_STAGING_JOURNAL);
     else
         st = committed(sg, &j) ? roll_forward(sg, &j) : roll_back(sg, &j);

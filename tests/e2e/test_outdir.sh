@@ -275,6 +275,15 @@ done
 [ -z "$bad" ] && pass "outdir: killed at each step of the journalled commit, the next run rolls back or forward to a whole run" ||
     fail "outdir: journal crash points:$bad"
 
+# The dead commit's process id since given to a running process (this shell):
+# under the lock no commit of this host runs, so the journal is still recovered.
+crash_run journal moved-new
+sed -i "s/^pid .*/pid $$/" C/.canopy-journal
+det C --min-area 2
+[ $RC1 -eq 137 ] && [ "$RC" -eq 2 ] && whole C "$RUN_A" && [ -z "$(leftovers C)" ] &&
+    pass "outdir: a journal whose process id was reused is recovered all the same" ||
+    fail "outdir: journal with a live pid (kill $RC1, rerun $RC: $ERR_TXT)"
+
 # Killed from outside at arbitrary moments.
 bad=""
 for t in 0.2 0.4 0.6 0.8 1.0; do
