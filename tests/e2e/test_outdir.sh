@@ -325,6 +325,19 @@ det C --min-area 2 --overwrite
     fail "outdir: dead staging ($RC: $ERR_TXT; $(ls -a | grep '^\.C\.') $(ls -A C | grep canopy))"
 rm -rf ".C.tmp-otherhost-1"
 
+# ---- tmpfs: the folders are swapped there too -------------------------------------------
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && SHM=$(mktemp -d /dev/shm/canopy-test.XXXXXX); then
+    base "$SHM/C"
+    det "$SHM/C" --min-area 2 --overwrite
+    rc1=$RC
+    whole "$SHM/C" "$RUN_B" && [ -z "$(leftovers "$SHM/C")" ] && ok=1 || ok=0
+    rm -rf "$SHM"
+    [ $rc1 -eq 0 ] && [ $ok = 1 ] && pass "outdir: on tmpfs the run is replaced, the user's files kept" ||
+        fail "outdir: tmpfs ($rc1: $ERR_TXT)"
+else
+    skip "outdir: tmpfs (no tmpfs at /dev/shm)"
+fi
+
 # ---- overlayfs: the exchange is refused for a folder of a lower layer -------------------
 if [ "$(id -u)" -eq 0 ] && mkdir -p ov/lower ov/upper ov/work ov/m && base ov/lower/C &&
     mount -t overlay overlay -o "lowerdir=$TMP/ov/lower,upperdir=$TMP/ov/upper,workdir=$TMP/ov/work" ov/m \
