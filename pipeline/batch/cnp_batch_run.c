@@ -6,8 +6,10 @@
  * named by the pid, static lists while hashing outputs), so threads of one
  * process could not run two pairs at once; a child also keeps a crash to its
  * own pair. Children die with the parent (PR_SET_PDEATHSIG), so a killed batch
- * leaves no writer behind; what it leaves half-written has no run.json and is
- * redone from scratch by the next run.
+ * leaves no writer behind. A pair's folder is replaced whole by detect's
+ * commit (cnp_staging.h): a pair killed half-way left its earlier run or none,
+ * and a staging folder the next run of that pair removes; a pair run again
+ * replaces its run (overwrite) and keeps the user's files in its folder.
  */
 #include "cnp_batch.h"
 
@@ -142,12 +144,11 @@ static void child_main(const cnp_batch_plan *p, const cnp_batch_row *r,
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(1);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    /* The batch stops its children with SIGTERM: they remove their staging. */
+    cnp_tmp_signals_install();
     snprintf(dir, sizeof dir, "%s/%s", p->outroot, r->fp->name);
     make_dir(dir);
     pair_dir(p, r, dir, sizeof dir);
-    cnp_fs_remove_tree(dir);            /* a half-written pair, staging folders included */
 
     memset(&job, 0, sizeof job);
     const cnp_batch_scene *b = &r->fp->scene[r->pair->before];
@@ -164,6 +165,9 @@ static void child_main(const cnp_batch_plan *p, const cnp_batch_row *r,
     job.no_evidence = p->no_evidence;
     job.skip_outputs = p->skip_outputs;
     job.no_hash = p->no_hash;
+    /* A pair run again replaces its earlier run; files of the user's in the
+     * pair's folder stay (cnp_staging.h). */
+    job.overwrite = 1;
     job.max_chips = p->max_chips;
     job.max_memory_mb = memory_mb;
     job.argc = o->argc;

@@ -166,6 +166,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
         return st;
     if (!job->no_evidence && (st = cnp_pdf_check_fonts(job->font_dir)) != CNP_OK)
         return st;
+    const cnp_staging_opts so = { job->overwrite, !job->no_evidence, job->skip_outputs };
+    if ((st = cnp_staging_check(job->outdir, &so)) != CNP_OK)
+        return st;
     memset(sc, 0, sizeof sc);
     memset(&lp, 0, sizeof lp);
     memset(&res, 0, sizeof res);
@@ -256,7 +259,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_inputs_run_id(&hj, job, run_id);
 
     t0 = cnp_now_s();
-    if ((st = cnp_staging_open(&sg, job->outdir, !job->no_evidence, job->skip_outputs)) != CNP_OK)
+    if ((st = cnp_staging_open(&sg, job->outdir, &so)) != CNP_OK)
         goto done;
     staged = 1;
     ev.settings = &job->settings;

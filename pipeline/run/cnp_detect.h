@@ -27,6 +27,9 @@ typedef struct cnp_job {
     unsigned     skip_outputs;            /* CNP_OUT_* (cnp_output.h): products not
                                            * written; 0 = all four                 */
     int          no_hash;                 /* do not hash the inputs              */
+    int          overwrite;               /* OUTDIR may hold a run to replace    */
+    const char  *sign_key;                /* Ed25519 private key (PEM) to sign
+                                           * SHA256SUMS with; NULL = unsigned    */
     size_t       max_chips;               /* 0 = a chip for every alert          */
     int          max_memory_mb;           /* 0 = no cap                          */
     cnp_progress_fn progress;             /* NULL: none (the CLI passes GDAL's
