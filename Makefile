@@ -30,7 +30,26 @@ GEO_PKGS   := gdal proj libpng libcrypto inih json-c cairo freetype2
 GEO_CFLAGS  = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(GEO_PKGS)))
 GEO_LIBS    = $(shell pkg-config --libs $(GEO_PKGS)) -lm
 
-VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+# The release is the VERSION file; a build from a git checkout of this tree
+# adds `git describe` (a clone without tags: the commit), so run.json tells a
+# release from a work in progress. Without git or .git: the release alone.
+RELEASE  := $(shell cat VERSION 2>/dev/null)
+GIT_DESC := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+                    git describe --tags --always --dirty 2>/dev/null)
+VERSION  := $(or $(RELEASE),unknown)$(if $(GIT_DESC), (git $(GIT_DESC)))
+
+# `make install` (PREFIX, DESTDIR as usual): the program, the product profiles
+# and default.ini where the program finds them (BIN/../share/canopy), the docs.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/canopy
+DOCDIR  ?= $(PREFIX)/share/doc/canopy
+# Reserved for the man pages and bash completion generated from the option table:
+# MANDIR      ?= $(PREFIX)/share/man
+# BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+CONFIG_FILES := $(wildcard configs/*.ini)
+DOC_FILES    := README.md LICENSE VERSION
 
 # ---- Layers -------------------------------------------------------------------
 # pipeline/ is a stack of stage folders; each may use the ones below it, never
@@ -69,7 +88,7 @@ BASE_UNIT_SRC := $(wildcard tests/unit/test_base_*.c)
 BASE_UNIT_BIN := $(BASE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all deps demo test check check-asan bench clean
+.PHONY: all deps demo test check check-asan bench clean install uninstall print-version
 all: $(BIN)/canopy $(BUILD)/canopy-synth
 
 # Re-run when the package list changes.
@@ -161,6 +180,25 @@ check-asan:
 
 bench: all
 	@scripts/bench.sh
+
+# DATADIR must be a folder the program finds: BINDIR/../share/canopy, else
+# CANOPY_CONFIG_DIR at run time.
+install: $(BIN)/canopy
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 755 $(BIN)/canopy $(DESTDIR)$(BINDIR)/canopy
+	$(INSTALL) -m 644 $(CONFIG_FILES) $(DESTDIR)$(DATADIR)/
+	$(INSTALL) -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+
+# The version this tree builds as (the release tests and packaging read it).
+print-version:
+	@echo '$(VERSION)'
+
+# Exactly what install put there: shared folders (bin/, share/) stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/canopy
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(notdir $(CONFIG_FILES)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build build-asan bin

@@ -580,30 +580,38 @@ const char *cnp_product_profiles_dir(const cnp_settings *s, char *buf, size_t si
         copy_str(buf, size, env);
         return buf;
     }
-    /* configs/ next to the executable's folder (bin/../configs), or a level
-     * or two higher (build-asan/bin/canopy in a build tree). */
+    /* Only the executable's own tree, never the current folder: a run must not
+     * depend on where it was started, nor pick up a stranger's profiles there.
+     * Installed: BIN/../share/canopy; a checkout: BIN/../configs, or a level
+     * higher for build-asan/bin/canopy. */
+    static const char *const rel[] = { "/../share/canopy", "/../configs", "/../../configs" };
     char exe[4096];
     const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    copy_str(buf, size, "configs");
-    if (n <= 0)
-        return buf;
+    if (n <= 0) {
+        copy_str(buf, size, "(the program's own folder is unknown: /proc/self/exe cannot be read)");
+        return NULL;
+    }
     exe[n] = '\0';
-    for (int up = 0; up < 3; up++) {
-        char *slash = strrchr(exe, '/');
-        if (!slash)
-            break;
-        *slash = '\0';             /* the folder holding bin/, then its parent */
-        if (up == 0)
-            continue;
-        char cand[4200];
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';            /* the folder holding the program */
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        char cand[4200], *real = NULL;
         int is_dir = 0;
-        sfmt(cand, sizeof cand, "%s/configs", exe[0] ? exe : "");
-        if (path_exists(cand, &is_dir) && is_dir) {
-            copy_str(buf, size, cand);
+        sfmt(cand, sizeof cand, "%s%s", exe, rel[i]);
+        if (path_exists(cand, &is_dir) && is_dir && (real = realpath(cand, NULL)) != NULL) {
+            copy_str(buf, size, real);
+            free(real);
             return buf;
         }
+        /* Not found: remember where, for the message. */
+        const int w = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", cand);
+        if (w > 0 && (size_t)w < size - used)
+            used += (size_t)w;
     }
-    return buf;
+    return NULL;
 }
 
 static int cmp_cstr(const void *a, const void *b)
@@ -614,7 +622,14 @@ static int cmp_cstr(const void *a, const void *b)
 static cnp_status profiles_load(const cnp_settings *s, profile_set *ps)
 {
     memset(ps, 0, sizeof *ps);
-    cnp_product_profiles_dir(s, ps->dir, sizeof ps->dir);
+    if (!cnp_product_profiles_dir(s, ps->dir, sizeof ps->dir)) {
+        char looked[sizeof ps->dir];
+        copy_str(looked, sizeof looked, ps->dir);
+        ps->dir[0] = '\0';
+        return cnp_err(CNP_E_CONFIG, "no product profiles found: CANOPY_CONFIG_DIR is not set "
+                       "and none of %s exists (install with `make install`, or set "
+                       "CANOPY_CONFIG_DIR or --profiles DIR)", looked);
+    }
     char **names = VSIReadDir(ps->dir);
     if (!names) {
         return cnp_err(CNP_E_CONFIG, "product profile folder '%s' cannot be read (set "

@@ -65,9 +65,12 @@ typedef struct cnp_product {
 } cnp_product;
 
 /* cnp_product_profiles_dir() :
- * The profile folder: [products] profiles, else $CANOPY_CONFIG_DIR, else the
- * configs/ folder next to the executable's bin/ folder (or a level higher, as in
- * build-asan/bin/). Written into buf. */
+ * The profile folder: [products] profiles, else $CANOPY_CONFIG_DIR, else one
+ * beside the executable: BIN/../share/canopy (installed), BIN/../configs (a
+ * checkout), BIN/../../configs (build-asan/bin/); never the current folder.
+ * Written into buf.
+ * @return buf; NULL when no folder beside the executable exists (buf then
+ *         lists the places looked at, for the message). */
 const char *cnp_product_profiles_dir(const cnp_settings *s, char *buf, size_t size);
 
 /* cnp_product_resolve() :

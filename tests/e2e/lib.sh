@@ -10,6 +10,11 @@ SYNTH="$ROOT/$BUILD/canopy-synth"
 PY=/usr/bin/python3
 SHARED_DATA="$ROOT/../shared/data"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/canopy-test.XXXXXX")
+# Without a scratch folder every "$TMP/x" would be "/x": stop before writing anything.
+if [ -z "$TMP" ] || [ ! -d "$TMP" ]; then
+    echo "FAIL: $(basename "$0"): no scratch folder under ${TMPDIR:-/tmp}"
+    exit 1
+fi
 [ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$TMP"' EXIT
 export PYTHONPATH="$ROOT/tests/e2e${PYTHONPATH:+:$PYTHONPATH}"
 
