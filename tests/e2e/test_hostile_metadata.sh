@@ -77,3 +77,102 @@ one_line_error "settings INI: /dev/zero" 2 "config file '/dev/zero' is larger th
 printf '[detect]\nmin_area = 1\n\0\nmin_area = 2\n' >"$TMP/nul.ini"
 run_canopy detect --print-config -c "$TMP/nul.ini"
 one_line_error "settings INI: a NUL byte" 2 "nul.ini:3: a NUL byte"
+# ---- deep XML: info, detect ---------------------------------------------------
+run_canopy info "$DM"
+one_line_error "info: MTL.xml nested 1200 deep" 1 \
+    "_MTL.xml: refused: XML elements nested deeper than 32 levels.*\[limits\] metadata_depth"
+run_canopy info "$DS"
+one_line_error "info: MTD_MSIL2A.xml nested 1200 deep" 1 \
+    "MTD_MSIL2A.xml: refused: XML elements nested deeper than 32 levels.*metadata_depth"
+run_canopy detect "$DM" "$L9" -o "$TMP/d1" -q --no-evidence
+one_line_error "detect: BEFORE's MTL.xml nested 1200 deep" 1 "^canopy: BEFORE product .*metadata_depth"
+[ ! -e "$TMP/d1" ] && pass "hostile: detect: nothing written for a refused input" ||
+    fail "hostile: detect left $TMP/d1"
+run_canopy detect "$L8" "$DS" -o "$TMP/d2" -q --no-evidence
+one_line_error "detect: AFTER's MTD_MSIL2A.xml nested 1200 deep" 1 "^canopy: AFTER product .*metadata_depth"
+# Raising the limit is the user's choice; the depth then stops being the reason.
+printf '[limits]\nmetadata_depth = 256\n' >"$TMP/deep.ini"
+run_canopy info -c "$TMP/deep.ini" "$DM"
+[ "$RC" -eq 1 ] && grep -q "deeper than 256 levels" <<<"$ERR_TXT" &&
+    pass "hostile: [limits] metadata_depth raises the depth limit" ||
+    fail "hostile: metadata_depth = 256 ($RC: $ERR_TXT)"
+
+# ---- oversize metadata ----------------------------------------------------------
+# A valid MTL with 9 MiB of blank lines before its END: larger than any real one.
+BIG="$H/big/$L8ID"
+mkdir -p "$H/big" && cp -r "$L8" "$BIG" && rm -f "$BIG"/*_MTL.xml "$BIG"/*_MTL.json
+$PY - "$BIG/${L8ID}_MTL.txt" <<'PY'
+import sys
+p = sys.argv[1]
+t = open(p).read()
+i = t.rindex("END")
+open(p, "w").write(t[:i] + "\n" * (9 << 20) + t[i:])
+PY
+run_canopy info "$BIG"
+one_line_error "info: a 9 MiB _MTL.txt" 1 \
+    "_MTL.txt: refused: larger than 8388608 bytes.*\[limits\] metadata_bytes"
+printf '[limits]\nmetadata_bytes = 16777216\n' >"$TMP/big.ini"
+run_canopy info -c "$TMP/big.ini" "$BIG"
+[ "$RC" -eq 0 ] && grep -q "landsat_c2l2" <<<"$OUT_TXT" &&
+    pass "hostile: [limits] metadata_bytes = 16 MiB reads it" ||
+    fail "hostile: metadata_bytes = 16 MiB ($RC: $ERR_TXT)"
+# Too many items: 200 000 KEY = VALUE lines (2.4 MB).
+MANY="$H/many/$L8ID"
+mkdir -p "$H/many" && cp -r "$L8" "$MANY" && rm -f "$MANY"/*_MTL.xml "$MANY"/*_MTL.json
+$PY - "$MANY/${L8ID}_MTL.txt" <<'PY'
+import sys
+p = sys.argv[1]
+t = open(p).read()
+i = t.rindex("END")
+open(p, "w").write(t[:i] + "".join("K%d = 1\n" % k for k in range(200000)) + t[i:])
+PY
+run_canopy info "$MANY"
+one_line_error "info: an MTL of 200 000 items" 1 "refused: more than 100000 items.*metadata_items"
+
+# ---- STAC item nested 100 000 deep ------------------------------------------------
+mkdir -p "$H/stac"
+$PY -c 'n = 100000
+print("{\"type\": \"Feature\", \"stac_version\": \"1.0.0\", \"assets\": {}, \"x\": " + "[" * n + "1" + "]" * n + "}")' \
+    >"$H/stac/S2A_21LXH_20240901_0_L2A.json"
+run_canopy info "$H/stac/S2A_21LXH_20240901_0_L2A.json"
+one_line_error "info: a STAC item nested 100 000 deep" 1 \
+    "S2A_21LXH_20240901_0_L2A.json: refused: JSON nested deeper than 32 levels.*metadata_depth"
+
+# ---- batch: the hostile inputs fail, the good pair runs, a summary is written ----
+A="$TMP/archive"
+mkdir -p "$A/good" "$A/bad"
+cp -r "$L8" "$L9" "$A/good/"
+cp -r "$DM" "$DS" "$A/bad/"
+cp -r "$H/stac" "$A/bad/stac"
+run_canopy batch "$A" -o "$TMP/bout" --no-evidence --threads 2 -q
+if [ ! -f "$TMP/bout/summary.csv" ]; then
+    fail "hostile: batch wrote no summary (exit $RC: $(tail -c 300 <<<"$ERR_TXT"))"
+else
+    $PY - "$TMP/bout/summary.csv" <<'PY' && pass "hostile: batch: the 3 hostile inputs failed with the limit, the good pair ran" ||
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ok = [r for r in rows if r["pair"] and r["status"] == "ok"]
+bad = [r for r in rows if not r["pair"] and r["status"] == "failed"]
+assert len(ok) == 1, rows
+reasons = " ".join(str(r) for r in bad)
+assert len(bad) == 3 and reasons.count("metadata_depth") == 3, bad
+PY
+        fail "hostile: batch summary: $(cat "$TMP/bout/summary.csv")"
+fi
+
+# ---- monitor: the hostile scenes are recorded as failed, the others processed ----
+run_canopy monitor --state "$TMP/mstate" -q "$L8" "$L9" "$DM" "$DS"
+$PY - "$OUT_TXT" <<'PY' && pass "hostile: monitor: 2 scenes processed, the 2 hostile ones failed with the limit" ||
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["exit_status"] == 0 and d["scenes_processed"] == 2 and d["scenes_failed"] == 2, d
+assert all("metadata_depth" in json.dumps(f) for f in d["failures"]), d["failures"]
+PY
+    fail "hostile: monitor (exit $RC): $(head -c 600 <<<"$OUT_TXT$ERR_TXT")"
+
+# ---- absurd product profiles -----------------------------------------------------------
+P="$TMP/profiles"
+cp -r "$ROOT/configs" "$P"
+$PY -c 'import sys; sys.stdout.write("[product]\n" + "".join("k%d = 1\n" % i for i in range(5000)))' >"$P/zz_many.ini"
+run_canopy info --profiles "$P" "$L8"
+one_line_error "profile INI: 5000 keys" 2 "zz_many.ini:4098: more than 4096 keys"
