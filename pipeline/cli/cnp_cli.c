@@ -114,6 +114,9 @@ static void usage_detect(FILE *f)
           "                            --no-evidence)\n"
           "      --max-chips N         chips for the N largest alerts only (0 = all)\n"
           "      --no-hash             do not hash the inputs (run.json records size and time)\n"
+          "      --max-scene-pixels N  refuse a scene, or a common grid, of more than N\n"
+          "                            pixels [limits] scene_pixels (2000000000); the\n"
+          "                            other [limits] bound metadata files (README)\n"
           "      --print-config        print the settings in force as INI and exit\n"
           "  -q, --quiet               no progress or summary on success\n"
           "  -h, --help                show this help\n"
@@ -128,7 +131,7 @@ enum {
     OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
     OPT_NO_HASH, OPT_MAX_MEMORY, OPT_MASK_BUFFER, OPT_MASK_SHAPE, OPT_GRID, OPT_T_SRS, OPT_TR,
-    OPT_PROFILES, OPT_OUTPUTS
+    OPT_PROFILES, OPT_OUTPUTS, OPT_MAX_PIXELS
 };
 
 static const cnp_setting_opt setting_opts[] = {
@@ -154,6 +157,7 @@ static const cnp_setting_opt setting_opts[] = {
     { OPT_T_SRS, "grid", "t_srs", "--t-srs" },
     { OPT_TR, "grid", "tr", "--tr" },
     { OPT_PROFILES, "products", "profiles", "--profiles" },
+    { OPT_MAX_PIXELS, "limits", "scene_pixels", "--max-scene-pixels" },
 };
 enum { N_SETTING_OPTS = sizeof setting_opts / sizeof setting_opts[0] };
 
@@ -199,6 +203,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "t-srs", required_argument, NULL, OPT_T_SRS },
         { "tr", required_argument, NULL, OPT_TR },
         { "profiles", required_argument, NULL, OPT_PROFILES },
+        { "max-scene-pixels", required_argument, NULL, OPT_MAX_PIXELS },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -369,6 +374,9 @@ static void usage_info(FILE *f)
           "  -c, --config FILE    settings file (profile folder, mask buffer, bands)\n"
           "      --profiles DIR   product profiles folder [products] profiles\n"
           "      --mask-buffer M  [mask] buffer_m\n"
+          "      --max-scene-pixels N\n"
+          "                       refuse a scene of more than N pixels [limits]\n"
+          "                       scene_pixels (2000000000)\n"
           "  -h, --help           show this help\n", f);
 }
 
@@ -379,11 +387,12 @@ static int cmd_info(int argc, char **argv)
         { "config", required_argument, NULL, 'c' },
         { "profiles", required_argument, NULL, OPT_PROFILES },
         { "mask-buffer", required_argument, NULL, OPT_MASK_BUFFER },
+        { "max-scene-pixels", required_argument, NULL, OPT_MAX_PIXELS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     cnp_settings s;
-    const char *config = NULL, *profiles = NULL, *buffer = NULL;
+    const char *config = NULL, *profiles = NULL, *buffer = NULL, *pixels = NULL;
     int c, json = 0;
     cnp_status st;
 
@@ -394,6 +403,7 @@ static int cmd_info(int argc, char **argv)
         case 'c': config = optarg; break;
         case OPT_PROFILES: profiles = optarg; break;
         case OPT_MASK_BUFFER: buffer = optarg; break;
+        case OPT_MAX_PIXELS: pixels = optarg; break;
         case 'h': usage_info(stdout); return EXIT_OK;
         default:
             fputs("Try 'canopy info --help' for more information.\n", stderr);
@@ -410,7 +420,9 @@ static int cmd_info(int argc, char **argv)
         (profiles && (st = cnp_settings_set(&s, "products", "profiles", profiles,
                                             "--profiles")) != CNP_OK) ||
         (buffer && (st = cnp_settings_set(&s, "mask", "buffer_m", buffer,
-                                          "--mask-buffer")) != CNP_OK)) {
+                                          "--mask-buffer")) != CNP_OK) ||
+        (pixels && (st = cnp_settings_set(&s, "limits", "scene_pixels", pixels,
+                                          "--max-scene-pixels")) != CNP_OK)) {
         fprintf(stderr, "canopy: %s\n", cnp_err_msg());
         return exit_code_for(st);
     }

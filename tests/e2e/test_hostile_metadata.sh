@@ -176,3 +176,23 @@ cp -r "$ROOT/configs" "$P"
 $PY -c 'import sys; sys.stdout.write("[product]\n" + "".join("k%d = 1\n" % i for i in range(5000)))' >"$P/zz_many.ini"
 run_canopy info --profiles "$P" "$L8"
 one_line_error "profile INI: 5000 keys" 2 "zz_many.ini:4098: more than 4096 keys"
+
+# ---- a tiny VRT claiming 10^6 x 10^6 pixels -----------------------------------------
+cat >"$TMP/huge.vrt" <<'EOF'
+<VRTDataset rasterXSize="1000000" rasterYSize="1000000">
+  <SRS>EPSG:32721</SRS>
+  <GeoTransform>500000, 10, 0, 8800000, 0, -10</GeoTransform>
+  <VRTRasterBand dataType="UInt16" band="1"/>
+  <VRTRasterBand dataType="UInt16" band="2"/>
+  <VRTRasterBand dataType="UInt16" band="3"/>
+  <VRTRasterBand dataType="UInt16" band="4"/>
+</VRTDataset>
+EOF
+run_timed 60 info "$TMP/huge.vrt"
+one_line_error "info: a VRT of 10^12 pixels" 1 \
+    "huge.vrt': 1000000 x 1000000 pixels: more than 2000000000.*\[limits\] scene_pixels"
+run_timed 60 detect "$TMP/huge.vrt" "$TMP/huge.vrt" -o "$TMP/d3" -q --no-evidence --outputs gpkg
+one_line_error "detect --no-evidence: a VRT of 10^12 pixels" 1 "BEFORE scene .*scene_pixels"
+run_canopy info --max-scene-pixels 1000 "$L8"
+one_line_error "info --max-scene-pixels 1000 refuses a 240 x 240 scene" 1 \
+    "240 x 240 pixels: more than 1000,.*--max-scene-pixels"
