@@ -2,6 +2,7 @@
  * one profile within the INI bounds, and the mask rule of its [mask] section. */
 #include "cnp_profile.h"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include <cpl_string.h>
@@ -41,6 +42,8 @@ static cnp_status on_entry(void *user, const char *section, const char *key, con
     return CNP_OK;
 }
 
+/* [product] priority: an integer an int holds (a double out of int's range
+ * cast to int is undefined behaviour). */
 static cnp_status parse_priority(const cnp_profile *pr, int *out)
 {
     const char *v = cnp_profile_get(pr, "product", "priority");
@@ -48,6 +51,10 @@ static cnp_status parse_priority(const cnp_profile *pr, int *out)
     if (v && !parse_num(v, &d))
         return cnp_err(CNP_E_CONFIG, "%s:%d: priority: '%s' is not a number", pr->path,
                        cnp_profile_line(pr, "product", "priority"), v);
+    if (d != floor(d) || d < INT_MIN || d > INT_MAX)
+        return cnp_err(CNP_E_CONFIG, "%s:%d: priority: '%s' is not an integer from %d to %d",
+                       pr->path, cnp_profile_line(pr, "product", "priority"), v, INT_MIN,
+                       INT_MAX);
     *out = (int)d;
     return CNP_OK;
 }

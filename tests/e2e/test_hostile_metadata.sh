@@ -177,6 +177,13 @@ $PY -c 'import sys; sys.stdout.write("[product]\n" + "".join("k%d = 1\n" % i for
 run_canopy info --profiles "$P" "$L8"
 one_line_error "profile INI: 5000 keys" 2 "zz_many.ini:4098: more than 4096 keys"
 
+# ---- a profile priority no int holds ----------------------------------------------
+P="$TMP/profiles-priority"
+cp -r "$ROOT/configs" "$P"
+sed -i 's/^priority = 10$/priority = 1e300/' "$P/landsat_c2l2.ini"
+run_canopy info --profiles "$P" "$L8"
+one_line_error "profile priority 1e300" 2 "landsat_c2l2.ini:[0-9]+: priority: '1e300' is not an integer"
+
 # ---- a tiny VRT claiming 10^6 x 10^6 pixels -----------------------------------------
 cat >"$TMP/huge.vrt" <<'EOF'
 <VRTDataset rasterXSize="1000000" rasterYSize="1000000">
