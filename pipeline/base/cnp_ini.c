@@ -23,24 +23,42 @@ cnp_status cnp_ini_read(const char *path, const char *what, char **text, size_t 
     FILE *f = fopen(path, "rb");
     if (!f)
         return cnp_err(CNP_E_CONFIG, "cannot open %s '%s': %s", what, path, strerror(errno));
-    /* One byte more than allowed tells "at the limit" from "over it", without
-     * trusting a size that a device or a FIFO does not have. */
-    char *buf = malloc(CNP_INI_MAX_BYTES + 2);
-    if (!buf) {
-        fclose(f);
-        return cnp_err(CNP_E_NOMEM, "out of memory reading %s '%s'", what, path);
+    /* Read up to one byte past the limit, which tells "at the limit" from
+     * "over it" without trusting a size that a device or a FIFO does not
+     * have; the buffer grows with what comes (a profile is a few KB). */
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+    cnp_status st = CNP_OK;
+    for (;;) {
+        if (n + 1 >= cap) {
+            size_t ncap = cap ? 2 * cap : 16384;
+            if (ncap > CNP_INI_MAX_BYTES + 2)
+                ncap = CNP_INI_MAX_BYTES + 2;
+            char *p = realloc(buf, ncap);
+            if (!p) {
+                st = cnp_err(CNP_E_NOMEM, "out of memory reading %s '%s'", what, path);
+                break;
+            }
+            buf = p;
+            cap = ncap;
+        }
+        const size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (n > CNP_INI_MAX_BYTES) {
+            st = cnp_err(CNP_E_CONFIG, "%s '%s' is larger than %d bytes: not a settings file "
+                         "(limit of INI files)", what, path, CNP_INI_MAX_BYTES);
+            break;
+        }
+        if (got == 0) {
+            if (ferror(f))
+                st = cnp_err(CNP_E_CONFIG, "cannot read %s '%s'", what, path);
+            break;
+        }
     }
-    const size_t n = fread(buf, 1, CNP_INI_MAX_BYTES + 1, f);
-    const int failed = ferror(f);
     fclose(f);
-    if (failed) {
+    if (st != CNP_OK) {
         free(buf);
-        return cnp_err(CNP_E_CONFIG, "cannot read %s '%s'", what, path);
-    }
-    if (n > CNP_INI_MAX_BYTES) {
-        free(buf);
-        return cnp_err(CNP_E_CONFIG, "%s '%s' is larger than %d bytes: not a settings file "
-                       "(limit of INI files)", what, path, CNP_INI_MAX_BYTES);
+        return st;
     }
     buf[n] = '\0';
     *text = buf;

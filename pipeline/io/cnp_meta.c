@@ -160,11 +160,14 @@ int cnp_meta_read(const char *path, const cnp_limits *lim, char **text, size_t *
      * read itself stops one byte past the limit (devices, pipes, servers that
      * do not say). */
     VSIStatBufL sb;
-    if (VSIStatExL(path, &sb, VSI_STAT_SIZE_FLAG) == 0 && VSI_ISREG(sb.st_mode) &&
-        (uint64_t)sb.st_size > (uint64_t)limit) {
-        sfmt(why, wsize, "larger than %zu bytes (%llu): over the limit [limits] "
-             "metadata_bytes", limit, (unsigned long long)sb.st_size);
-        return CNP_META_LIMIT;
+    size_t first = 65536;
+    if (VSIStatExL(path, &sb, VSI_STAT_SIZE_FLAG) == 0 && VSI_ISREG(sb.st_mode)) {
+        if ((uint64_t)sb.st_size > (uint64_t)limit) {
+            sfmt(why, wsize, "larger than %zu bytes (%llu): over the limit [limits] "
+                 "metadata_bytes", limit, (unsigned long long)sb.st_size);
+            return CNP_META_LIMIT;
+        }
+        first = (size_t)sb.st_size + 2;    /* the whole file and the EOF read */
     }
     VSILFILE *f = VSIFOpenL(path, "rb");
     if (!f) {
@@ -178,7 +181,7 @@ int cnp_meta_read(const char *path, const cnp_limits *lim, char **text, size_t *
     for (;;) {
         if (n + 1 >= cap) {
             /* n <= limit here, so limit + 2 always leaves room to grow. */
-            size_t ncap = cap ? 2 * cap : 65536;
+            size_t ncap = cap ? 2 * cap : first;
             if (ncap > limit + 2)
                 ncap = limit + 2;
             char *p = realloc(buf, ncap);

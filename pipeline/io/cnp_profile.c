@@ -169,11 +169,7 @@ cnp_status cnp_profiles_load(const cnp_settings *s, cnp_profile_set *ps)
     const int count = CSLCount(names);
     if ((size_t)count > 1)   /* qsort(NULL, 0, ...) is undefined behaviour */
         qsort(names, (size_t)count, sizeof *names, cmp_cstr);
-    ps->p = calloc(CNP_MAX_PROFILES, sizeof *ps->p);
-    if (!ps->p) {
-        CSLDestroy(names);
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    }
+    size_t cap = 0;
     cnp_status st = CNP_OK;
     for (int i = 0; i < count && st == CNP_OK; i++) {
         if (!ends_with_ci(names[i], ".ini"))
@@ -184,10 +180,13 @@ cnp_status cnp_profiles_load(const cnp_settings *s, cnp_profile_set *ps)
         sfmt(path, sizeof path, "%s/%s", ps->dir, names[i]);
         if ((st = load_one(path, &pr, &is_profile)) != CNP_OK || !is_profile)
             continue;
-        if (ps->n == CNP_MAX_PROFILES) {
-            cnp_meta_free(&pr.kv);
+        if (ps->n == CNP_MAX_PROFILES)
             st = cnp_err(CNP_E_CONFIG, "'%s': more than %d product profiles (limit of the "
                          "profile folder)", ps->dir, CNP_MAX_PROFILES);
+        else
+            st = cnp_grow((void **)&ps->p, &cap, ps->n + 1, sizeof *ps->p, "profiles");
+        if (st != CNP_OK) {
+            cnp_meta_free(&pr.kv);
             break;
         }
         ps->p[ps->n++] = pr;
