@@ -227,7 +227,9 @@ static int reserved_mask_key(const char *k)
     return 0;
 }
 
-/* Values of flag `name` (a bit number or class value list), or -1 if unknown. */
+/* Values of flag `name` (a bit number or class value list): their count, -1
+ * when the flag is unknown, -2 when a value is not an integer of 0-255 (a
+ * double out of int's range cast to int is undefined behaviour). */
 static int flag_values(const cnp_profile *pr, const char *name, int vals[], int max)
 {
     if (reserved_mask_key(name))
@@ -239,7 +241,7 @@ static int flag_values(const cnp_profile *pr, const char *name, int vals[], int 
     const int n = split(v, ", \t", items, max < MAX_ITEMS ? max : MAX_ITEMS);
     for (int i = 0; i < n; i++) {
         double d;
-        if (!parse_num(items[i], &d) || d != floor(d))
+        if (!parse_num(items[i], &d) || d != floor(d) || d < 0 || d > 255)
             return -2;
         vals[i] = (int)d;
     }
@@ -283,10 +285,13 @@ cnp_status cnp_profile_mask_rule(const cnp_profile *pr, const char *layer, cnp_p
         for (int i = 0; i < n; i++) {
             int vals[16];
             const int nv = flag_values(pr, names[i], vals, 16);
+            if (nv == -1)
+                return cnp_err(CNP_E_CONFIG, "%s:%d: [mask] %s: unknown flag '%s'", pr->path,
+                               cnp_profile_line(pr, "mask", lists[l]), lists[l], names[i]);
             if (nv < 0)
-                return cnp_err(CNP_E_CONFIG, "%s:%d: [mask] %s: %s flag '%s'", pr->path,
-                               cnp_profile_line(pr, "mask", lists[l]), lists[l],
-                               nv == -1 ? "unknown" : "non-integer value of", names[i]);
+                return cnp_err(CNP_E_CONFIG, "%s:%d: [mask] flag '%s': '%s' is not a list of "
+                               "integers 0-255", pr->path, cnp_profile_line(pr, "mask", names[i]),
+                               names[i], cnp_profile_get(pr, "mask", names[i]));
             for (int k = 0; k < nv; k++) {
                 const int v = vals[k];
                 if (bits ? (v < 0 || v > 15) : (v < 0 || v > 255))
@@ -324,6 +329,9 @@ cnp_status cnp_profile_mask_rule(const cnp_profile *pr, const char *layer, cnp_p
         if (nv < 1)
             return cnp_err(CNP_E_CONFIG, "%s:%d: [mask] fill_flag: unknown flag '%s'", pr->path,
                            cnp_profile_line(pr, "mask", "fill_flag"), fill);
+        if (bits && vals[0] > 15)   /* 1u << 16 and more is no bit of a 16-bit layer */
+            return cnp_err(CNP_E_CONFIG, "%s:%d: [mask] flag '%s' = %d is out of range (bits "
+                           "0-15)", pr->path, cnp_profile_line(pr, "mask", fill), fill, vals[0]);
         copy_str(p->fill_text, sizeof p->fill_text, fill);
         if (bits)
             p->fill_bits = 1u << vals[0];

@@ -176,6 +176,18 @@ cp -r "$ROOT/configs" "$P"
 $PY -c 'import sys; sys.stdout.write("[product]\n" + "".join("k%d = 1\n" % i for i in range(5000)))' >"$P/zz_many.ini"
 run_canopy info --profiles "$P" "$L8"
 one_line_error "profile INI: 5000 keys" 2 "zz_many.ini:4098: more than 4096 keys"
+rm -f "$P/zz_many.ini"
+# Mask flags found by tests/fuzz/fuzz_profile_ini.c: a value no int holds,
+# and a fill bit past 15 (1u << 40 was undefined; x86 took it as bit 8).
+sed -i 's/^cloud = 3$/cloud = 8888888888/' "$P/landsat_c2l2.ini"
+run_canopy info --profiles "$P" "$L8"
+one_line_error "profile: a mask flag of 8888888888" 2 \
+    "landsat_c2l2.ini:[0-9]+: \[mask\] flag 'cloud': '8888888888' is not a list of integers 0-255"
+sed -i 's/^cloud = 8888888888$/cloud = 3/; s/^fill = 0$/fill = 40/
+        s/^invalid = fill, /invalid = /' "$P/landsat_c2l2.ini"
+run_canopy info --profiles "$P" "$L8"
+one_line_error "profile: fill_flag bit 40" 2 \
+    "landsat_c2l2.ini:[0-9]+: \[mask\] flag 'fill' = 40 is out of range \(bits 0-15\)"
 
 # ---- a profile priority no int holds ----------------------------------------------
 P="$TMP/profiles-priority"
