@@ -4,6 +4,7 @@
 #   make demo       run canopy detect on the bundled sample pair
 #   make test       build and run every test (ends with "N passed, N failed")
 #   make check-asan the same tests built with AddressSanitizer + UBSan
+#   make check-ubsan-clang  the same tests built by clang with ASan + UBSan
 #   make fuzz       build the libFuzzer targets (clang) and run each for
 #                   FUZZ_SECONDS (60) on the committed corpus and seeds
 #
@@ -71,7 +72,7 @@ UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all deps fuzz-deps demo test check check-asan fuzz fuzz-bin bench clean
+.PHONY: all deps fuzz-deps demo test check check-asan check-ubsan-clang fuzz fuzz-bin bench clean
 all: $(BIN)/canopy $(BUILD)/canopy-synth
 
 # Re-run when the package list changes.
@@ -191,10 +192,16 @@ check: test
 check-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin OPT='-O1 -g' SAN=address,undefined test
 
+# clang's UBSan checks what GCC's does not, e.g. arithmetic on a NULL pointer
+# (NULL + 0, as when a detection strip has no loss).
+check-ubsan-clang: fuzz-deps
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-asan-clang BIN=build-asan-clang/bin OPT='-O1 -g' \
+	    SAN=address,undefined test
+
 bench: all
 	@scripts/bench.sh
 
 clean:
-	rm -rf build build-asan build-clang build-fuzz bin
+	rm -rf build build-asan build-asan-clang build-fuzz bin
 
 -include $(KERNEL_OBJ:.o=.d) $(PIPELINE_OBJ:.o=.d) $(BUILD)/pipeline/cli/cnp_cli.d $(BUILD)/scripts/cnp_synth.d

@@ -566,6 +566,8 @@ static cnp_status unit_merge(const detect_ctx *c, strip_acc *acc, const worker *
         return st;
     if (cnp_runs_concat(all, &acc->runs, c->job->settings.connectivity) != CNP_OK)
         return cnp_err(CNP_E_NOMEM, "out of memory merging loss runs");
+    if (ncomp == 0)     /* no loss in the strip: pieces->v may still be NULL */
+        return CNP_OK;
     comp_piece *pc = pieces->v + pieces->n;
     for (size_t k = 0; k < ncomp; k++)
         pc[k] = (comp_piece){ SIZE_MAX, { 0.0, 0.0, 0.0, INFINITY } };
