@@ -160,13 +160,32 @@ static cnp_status parse_word(const char *v, const char *const *words, int *out,
     return cnp_err(CNP_E_CONFIG, "%s: %s: '%s' is not one of %s", origin, key, v, list);
 }
 
+/* Free text must come back the same through the settings' INI form (run.json,
+ * batch plans, --print-config; verify --rerun and batch shards read it back):
+ * no control characters, no leading or trailing space, no ';' that inih would
+ * take for a comment, and "key = value" within one INI line. */
 static cnp_status parse_text(const char *v, char *out, size_t size, const char *origin,
                              const char *key)
 {
-    if (strlen(v) >= size)
+    const size_t len = strlen(v);
+    if (len >= size)
         return cnp_err(CNP_E_CONFIG, "%s: %s: value longer than %zu characters", origin, key,
                        size - 1);
-    memcpy(out, v, strlen(v) + 1);
+    const int fit = cnp_ini_max_line() - (int)strlen(key) - 3;
+    if ((int)len > fit)
+        return cnp_err(CNP_E_CONFIG, "%s: %s: value longer than %d characters, which the INI "
+                       "form of the settings (run.json) cannot hold in one line", origin, key,
+                       fit);
+    for (size_t i = 0; i < len; i++) {
+        const unsigned char c = (unsigned char)v[i];
+        const int space = c == ' ' || c == '\t';
+        if (c < 0x20 || c == 0x7f || ((i == 0 || i == len - 1) && space) ||
+            (c == ';' && (i == 0 || v[i - 1] == ' ' || v[i - 1] == '\t')))
+            return cnp_err(CNP_E_CONFIG, "%s: %s: '%s' cannot be written back to an INI file "
+                           "(a control character, a space at either end, or a ';' starting "
+                           "it or following a space)", origin, key, v);
+    }
+    memcpy(out, v, len + 1);
     return CNP_OK;
 }
 

@@ -77,6 +77,12 @@ one_line_error "settings INI: /dev/zero" 2 "config file '/dev/zero' is larger th
 printf '[detect]\nmin_area = 1\n\0\nmin_area = 2\n' >"$TMP/nul.ini"
 run_canopy detect --print-config -c "$TMP/nul.ini"
 one_line_error "settings INI: a NUL byte" 2 "nul.ini:3: a NUL byte"
+# Found by tests/fuzz/fuzz_settings_ini.c: 't_srs =;x' read as ';x', written
+# back as 't_srs = ;x', which reads as a comment: run.json's settings changed.
+printf '[grid]\nt_srs =;x\n' >"$TMP/semi.ini"
+run_canopy detect --print-config -c "$TMP/semi.ini"
+one_line_error "settings INI: a value its INI form cannot carry" 2 \
+    "semi.ini:2: t_srs: ';x' cannot be written back to an INI file"
 # ---- deep XML: info, detect ---------------------------------------------------
 run_canopy info "$DM"
 one_line_error "info: MTL.xml nested 1200 deep" 1 \
