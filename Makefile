@@ -29,7 +29,7 @@ endif
 # `make fuzz` compiles everything with libFuzzer's coverage instrumentation.
 CFLAGS   += $(COVERAGE)
 
-GEO_PKGS   := gdal proj libpng libcrypto inih json-c
+GEO_PKGS   := gdal proj libpng libcrypto inih json-c cairo freetype2
 # Recursive (=) so pkg-config runs after scripts/setup-deps.sh, not at parse time.
 # -isystem: warnings in GDAL headers (e.g. -Wundef in cpl_port.h) are not ours.
 GEO_CFLAGS  = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(GEO_PKGS)))
@@ -68,8 +68,10 @@ KERNEL_SRC   := $(wildcard kernels/*.c)
 PIPELINE_SRC := $(filter-out pipeline/cli/cnp_cli.c,$(foreach s,$(STAGES),$(wildcard pipeline/$(s)/*.c)))
 KERNEL_OBJ   := $(KERNEL_SRC:%.c=$(BUILD)/%.o)
 PIPELINE_OBJ := $(PIPELINE_SRC:%.c=$(BUILD)/%.o)
-UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+UNIT_SRC     := $(filter-out tests/unit/test_base_%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BASE_UNIT_SRC := $(wildcard tests/unit/test_base_*.c)
+BASE_UNIT_BIN := $(BASE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 .PHONY: all deps fuzz-deps demo test check check-asan check-ubsan-clang fuzz fuzz-bin bench clean
@@ -146,6 +148,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkernels.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Ikernels -Itests/unit $(CFLAGS) $< -o $@ $(BUILD)/libkernels.a $(LDFLAGS) -lm
 
+# Unit tests of base/ (tests/unit/test_base_*.c) link every base/ object, not
+# an archive that would pull in only what the test calls, with the kernels and
+# base's own libraries: the link fails if any part of base/ needs GDAL.
+BASE_OBJ   := $(filter $(BUILD)/pipeline/base/%,$(PIPELINE_OBJ))
+PLAIN_LIBS  = $(shell pkg-config --libs $(PLAIN_PKGS)) -lm
+$(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(BASE_OBJ) $(BUILD)/libkernels.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ikernels -Ipipeline/base -Itests/unit $(PLAIN_CFLAGS) $(CFLAGS) $< -o $@ \
+	    $(BASE_OBJ) $(BUILD)/libkernels.a $(LDFLAGS) $(PLAIN_LIBS)
+
 # ---- Fuzzing -------------------------------------------------------------------
 # One target per parser of external text (tests/fuzz/fuzz_<target>.c). `make
 # test` builds each with tests/fuzz/cnp_fuzz_replay.c as main() and replays
@@ -185,7 +197,7 @@ fuzz: fuzz-deps all
 demo: all
 	@scripts/demo.sh
 
-test: all $(UNIT_BIN) $(FUZZ_REPLAY)
+test: all $(UNIT_BIN) $(BASE_UNIT_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-tests.sh
 check: test
 

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* ------------------------------------------------------------------------ */
@@ -518,4 +519,79 @@ void cnp_draw_text(cnp_rgb8 *img, int32_t x, int32_t y, const char *s,
                               pen + (col + 1) * sc, y + (r + 1) * sc, c);
         }
     }
+}
+
+/* ---- map furniture: scale bar, north arrow ------------------------------- */
+
+double cnp_scale_bar_metres(double width_m)
+{
+    static const double steps[] = { 1.0, 2.0, 5.0, 2.5 };
+    double best = 0.0, best_err = INFINITY;
+    const int e0 = (int)floor(log10(width_m)) - 2;
+    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+        if (s == 3 && best > 0.0)
+            break;
+        for (int e = e0; e <= e0 + 3; e++) {
+            const double v = steps[s] * pow(10.0, e), f = v / width_m;
+            if (f >= 0.15 && f <= 0.35 && fabs(log(f / 0.25)) < best_err) {
+                best = v;
+                best_err = fabs(log(f / 0.25));
+            }
+        }
+    }
+    return best > 0.0 ? best : pow(10.0, floor(log10(width_m * 0.25)));
+}
+
+void cnp_format_metres(char *buf, size_t size, double m)
+{
+    if (m >= 1000.0)
+        snprintf(buf, size, "%g km", m / 1000.0);
+    else
+        snprintf(buf, size, "%g m", m);
+}
+
+int32_t cnp_scale_bar_width(int32_t len_px, const char *label, int scale)
+{
+    const int32_t ts = (int32_t)clamp_scale(scale);
+    return len_px + 6 * ts + cnp_text_width(label, scale);
+}
+
+int32_t cnp_scale_bar_height(int scale)
+{
+    return cnp_text_height(scale) + (int32_t)clamp_scale(scale);
+}
+
+void cnp_draw_scale_bar(cnp_rgb8 *img, int32_t x, int32_t y, int32_t len_px, const char *label,
+                        cnp_color bar, cnp_color text, int scale)
+{
+    const int32_t ts = (int32_t)clamp_scale(scale), bh = 2 * ts + 1;
+    cnp_draw_rect_fill(img, x, y + 2 * ts, len_px, bh, bar);
+    cnp_draw_rect_fill(img, x, y, ts, bh + 4 * ts, bar);
+    cnp_draw_rect_fill(img, x + len_px - ts, y, ts, bh + 4 * ts, bar);
+    cnp_draw_text(img, x + len_px + 6 * ts, y + ts, label, text, scale);
+}
+
+void cnp_draw_north_arrow(cnp_rgb8 *img, double cx, double cy, double deg, cnp_color c,
+                          int scale)
+{
+    const int ts = (int)clamp_scale(scale);
+    const double t = deg * M_PI / 180.0;
+    const double ux = sin(t), uy = -cos(t), vx = -uy, vy = ux;   /* along, across */
+    const double half = 10.0 * ts, head = 6.0 * ts;
+    const double tx = cx + ux * half, ty = cy + uy * half;
+    cnp_draw_line(img, cx - ux * half, cy - uy * half, tx - ux * head * 0.5,
+                  ty - uy * head * 0.5, c, ts + 1);
+    /* Solid head: lines from the tip to points along its base. */
+    const int steps = (int)(8 * head);
+    for (int i = 0; i <= steps; i++) {
+        const double s = -0.5 + (double)i / steps;
+        const double bx = tx - ux * head + vx * head * 0.9 * s;
+        const double by = ty - uy * head + vy * head * 0.9 * s;
+        cnp_draw_line(img, tx, ty, bx, by, c, 1);
+    }
+    const int lw = cnp_text_width("N", ts), lh = cnp_text_height(ts);
+    const double lx = cx + ux * (half + 3.0 * ts + lh * 0.5);
+    const double ly = cy + uy * (half + 3.0 * ts + lh * 0.5);
+    cnp_draw_text(img, (int32_t)lround(lx - lw * 0.5), (int32_t)lround(ly - lh * 0.5), "N", c,
+                  ts);
 }

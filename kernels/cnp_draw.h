@@ -146,4 +146,33 @@ int32_t cnp_text_width(const char *s, int scale);
  * Saturates at INT32_MAX. */
 int32_t cnp_text_height(int scale);
 
+/* cnp_scale_bar_metres() :
+ * A round length for a scale bar on a picture width_m metres wide: the
+ * 1-2-5 x 10^k value whose bar is 15-35 % of the width, nearest to 25 %;
+ * 2.5 x 10^k fills the one gap the series leaves (widths of 13.3-14.3 x
+ * 10^k); 10^floor(log10(width_m / 4)) if nothing fits (never for finite
+ * width_m > 0). */
+double cnp_scale_bar_metres(double width_m);
+
+/* cnp_format_metres() : "500 m", "2.5 km" (%g of metres below 1000, of
+ * kilometres from there). */
+void cnp_format_metres(char *buf, size_t size, double m);
+
+/* cnp_draw_scale_bar() :
+ * A solid bar len_px long with an end tick at each end (the ticks are inside
+ * [x, x + len_px)) and `label` right of it, in the box of
+ * cnp_scale_bar_width() x cnp_scale_bar_height() from (x, y). */
+void cnp_draw_scale_bar(cnp_rgb8 *img, int32_t x, int32_t y, int32_t len_px, const char *label,
+                        cnp_color bar, cnp_color text, int scale);
+int32_t cnp_scale_bar_width(int32_t len_px, const char *label, int scale);
+int32_t cnp_scale_bar_height(int scale);
+
+/* cnp_draw_north_arrow() :
+ * An arrow 20 * scale px long centred on (cx, cy), pointing `deg` degrees
+ * clockwise from image up (true north's direction there), with a solid head
+ * and an "N" beyond its tip; everything lies within 12 * scale + the height
+ * of one text line (cnp_text_height) of (cx, cy). */
+void cnp_draw_north_arrow(cnp_rgb8 *img, double cx, double cy, double deg, cnp_color c,
+                          int scale);
+
 #endif /* CNP_DRAW_H */

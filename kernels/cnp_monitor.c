@@ -3,6 +3,21 @@
 
 #include <math.h>
 
+/* One pixel: its NDVI v (NAN when the DNs are not valid) and mask flag. */
+static inline void observe_one(double v, int masked, float *ndvi, uint8_t *obs)
+{
+    if (isnan(v)) {
+        *ndvi = NAN;
+        *obs = CNP_OBS_NODATA;
+    } else if (masked) {
+        *ndvi = NAN;
+        *obs = CNP_OBS_CLOUDY;
+    } else {
+        *ndvi = (float)v;
+        *obs = CNP_OBS_CLEAR;
+    }
+}
+
 cnp_status cnp_monitor_observe(const cnp_date_params *d, const float *red, const float *nir,
                                const uint8_t *observed, size_t n, float *ndvi, uint8_t *obs)
 {
@@ -14,19 +29,25 @@ cnp_status cnp_monitor_observe(const cnp_date_params *d, const float *red, const
     const ptrdiff_t nn = (ptrdiff_t)n;
     #pragma omp parallel for schedule(static) default(none) \
         shared(d, red, nir, observed, ndvi, obs) firstprivate(nn)
-    for (ptrdiff_t i = 0; i < nn; i++) {
-        const double v = cnp_ndvi_dn(red[i], nir[i], d);
-        if (isnan(v)) {
-            ndvi[i] = NAN;
-            obs[i] = CNP_OBS_NODATA;
-        } else if (observed && !observed[i]) {
-            ndvi[i] = NAN;
-            obs[i] = CNP_OBS_CLOUDY;
-        } else {
-            ndvi[i] = (float)v;
-            obs[i] = CNP_OBS_CLEAR;
-        }
-    }
+    for (ptrdiff_t i = 0; i < nn; i++)
+        observe_one(cnp_ndvi_dn(red[i], nir[i], d), observed && !observed[i], &ndvi[i], &obs[i]);
+    return CNP_OK;
+}
+
+cnp_status cnp_monitor_observe_u16(const cnp_date_params *d, const uint16_t *red,
+                                   const uint16_t *nir, const uint8_t *observed, size_t n,
+                                   float *ndvi, uint8_t *obs)
+{
+    if (n == 0)
+        return CNP_OK;
+    if (!d || !red || !nir || !ndvi || !obs)
+        return CNP_E_ARG;
+
+    const ptrdiff_t nn = (ptrdiff_t)n;
+    #pragma omp parallel for schedule(static) default(none) \
+        shared(d, red, nir, observed, ndvi, obs) firstprivate(nn)
+    for (ptrdiff_t i = 0; i < nn; i++)
+        observe_one(cnp_ndvi_dn(red[i], nir[i], d), observed && !observed[i], &ndvi[i], &obs[i]);
     return CNP_OK;
 }
 

@@ -91,6 +91,13 @@ typedef struct cnp_monitor_rule {
 cnp_status cnp_monitor_observe(const cnp_date_params *d, const float *red, const float *nir,
                                const uint8_t *observed, size_t n, float *ndvi, uint8_t *obs);
 
+/* cnp_monitor_observe_u16() : the same from UInt16 DNs (Landsat, Sentinel-2),
+ * read without a conversion to float; identical results, since every UInt16
+ * is exact as a float. */
+cnp_status cnp_monitor_observe_u16(const cnp_date_params *d, const uint16_t *red,
+                                   const uint16_t *nir, const uint8_t *observed, size_t n,
+                                   float *ndvi, uint8_t *obs);
+
 /* One tile of a footprint's state, n pixels in any order (the rule is per
  * pixel). The state arrays are updated in place. */
 typedef struct cnp_monitor_pixels {

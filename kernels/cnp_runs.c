@@ -366,3 +366,34 @@ cnp_status cnp_runs_group(const uint32_t *label, size_t n, size_t ncomp,
     start[0] = 0;
     return CNP_OK;
 }
+
+cnp_status cnp_runs_merge_tiles(cnp_runs *dst, const void *runs, size_t stride,
+                                const size_t *tile_first, int ntiles, int32_t y0, int32_t h,
+                                size_t *pos, cnp_runs_fold_fn fold, void *arg)
+{
+    if (!dst || !tile_first || !pos || ntiles < 0 || h < 0 || stride < sizeof(cnp_run) ||
+        (!runs && ntiles > 0 && tile_first[ntiles] > tile_first[0]))
+        return CNP_E_ARG;
+    const unsigned char *base = runs;
+    for (int k = 0; k < ntiles; k++)
+        pos[k] = tile_first[k];
+    for (int32_t y = y0; y < y0 + h; y++) {
+        for (int k = 0; k < ntiles; k++) {
+            for (; pos[k] < tile_first[k + 1]; pos[k]++) {
+                const cnp_run *r = (const cnp_run *)(const void *)(base + pos[k] * stride);
+                if (r->y != y)
+                    break;
+                int extended = 0;
+                cnp_status st = cnp_runs_push(dst, y, r->x0, r->x1, &extended);
+                if (st == CNP_OK && fold)
+                    st = fold(arg, pos[k], extended);
+                if (st != CNP_OK)
+                    return st;
+            }
+        }
+    }
+    for (int k = 0; k < ntiles; k++)
+        if (pos[k] != tile_first[k + 1])
+            return CNP_E_ARG;   /* a run outside rows y0 .. y0+h-1, or out of order */
+    return CNP_OK;
+}

@@ -119,4 +119,28 @@ cnp_status cnp_runs_label_array(const cnp_run *run, size_t n, int connectivity,
 cnp_status cnp_runs_group(const uint32_t *label, size_t n, size_t ncomp,
                           size_t *start, uint32_t *order);
 
+/* Called by cnp_runs_merge_tiles() for each input run, in the order it is
+ * taken: `i` is its index in the input, `extended` 1 when it joined dst's
+ * last run (cut by a tile border) and 0 when it became dst's new last run.
+ * Return CNP_OK to go on; any other status stops the merge and is returned. */
+typedef cnp_status (*cnp_runs_fold_fn)(void *arg, size_t i, int extended);
+
+/* cnp_runs_merge_tiles() :
+ * Append the runs of one strip, found tile by tile, to `dst` in scan order.
+ * Tile k's runs are elements tile_first[k] .. tile_first[k+1]-1 of `runs`
+ * (tile_first has ntiles + 1 entries), each tile's in scan order, tiles left
+ * to right, all on rows y0 .. y0+h-1. An element is `stride` bytes and starts
+ * with a cnp_run (the caller's payload may follow it). Rows are taken in
+ * order and, within a row, tiles left to right; a run that starts where the
+ * row's last run ends extends it, so dst's runs stay maximal and the result
+ * does not depend on where tile borders are. `fold` (may be NULL) sees every
+ * input run in that order, so payloads are combined in a fixed order.
+ * pos: scratch of ntiles entries.
+ * @return CNP_OK; CNP_E_ARG for bad arguments or runs out of order;
+ *         CNP_E_NOMEM; or what fold returned. dst keeps the runs appended
+ *         before a failure. */
+cnp_status cnp_runs_merge_tiles(cnp_runs *dst, const void *runs, size_t stride,
+                                const size_t *tile_first, int ntiles, int32_t y0, int32_t h,
+                                size_t *pos, cnp_runs_fold_fn fold, void *arg);
+
 #endif /* CNP_RUNS_H */

@@ -435,6 +435,46 @@ for id in canopy-deflate canopy-noisy; do
 done
 emit "" "Noisy / clean: wall $(ratio "${WALL[canopy-noisy]:-}" "${WALL[canopy-deflate]:-}"), CPU $(ratio "${CPU[canopy-noisy]:-}" "${CPU[canopy-deflate]:-}") (load $(f2 "${LOAD[canopy-noisy]:-}") / $(f2 "${LOAD[canopy-deflate]:-}"))."
 
+# ---- monitor against detect ------------------------------------------------------------
+# A monitor run over N new scenes of one footprint does the work of the N-1
+# detects of the same consecutive pairs (each scene read once instead of twice,
+# plus the state); it should cost no more than 1.2 times those detects.
+
+MON_SIZE=$([ "$QUICK" = 1 ] && echo 2745 || echo 5490)
+series_key=$( { echo "$MON_SIZE"; sha256sum < "$SYNTH"; sha256sum < scripts/make-series.py; } | sha256sum | cut -c1-12)
+SERIES=$DIR/data/series-$MON_SIZE-$series_key
+if [ ! -f "$SERIES/.complete" ]; then
+    rm -rf "$DIR/data/series-$MON_SIZE"-????????????
+    say "generating a ${MON_SIZE}x$MON_SIZE Sentinel-2 series (scripts/make-series.py)"
+    "$PY" scripts/make-series.py --synth "$SYNTH" -o "$SERIES.tmp" --size "$MON_SIZE" >&2
+    touch "$SERIES.tmp/.complete"
+    mv "$SERIES.tmp" "$SERIES"
+fi
+mapfile -t DATES < <(cd "$SERIES" && ls -d S2*_L2A | sort | head -3)
+rm -rf "$WORK/mon-in" && mkdir -p "$WORK/mon-in"
+for d in "${DATES[@]}"; do ln -s "$(cd "$SERIES" && pwd)/$d" "$WORK/mon-in/$d"; cat "$SERIES/$d"/*.tif > /dev/null; done
+emit "" "## monitor against detect (${#DATES[@]} dates of a ${MON_SIZE}x$MON_SIZE Sentinel-2 series)" "" \
+     "A fresh monitor state over the ${#DATES[@]} scenes, against canopy detect --no-evidence --no-hash" \
+     "on the $(( ${#DATES[@]} - 1 )) consecutive pairs of the same scenes (target: monitor <= 1.2 x the detects)." "" \
+     "| threads | monitor wall (s) | monitor CPU (s) | monitor RSS (MB) | detects wall (s) | detects CPU (s) | monitor / detects |" \
+     "|---:|---:|---:|---:|---:|---:|---:|"
+mon_state() { rm -rf "$WORK/mon-state"; }
+for t in 1 0; do
+    AFTER_RUN=mon_state
+    mon_state
+    measure "monitor-t$t" "$CANOPY" monitor --state "$WORK/mon-state" --threads "$t" -q "$WORK/mon-in" || continue
+    mw=$M_WALL mc=$M_CPU mr=$M_RSS
+    AFTER_RUN=""
+    dw=0 dc=0
+    for ((i = 1; i < ${#DATES[@]}; i++)); do
+        measure "monitor-detect$i-t$t" "$CANOPY" detect "$SERIES/${DATES[i-1]}" "$SERIES/${DATES[i]}" \
+            -o "$WORK/mon-detect" --no-evidence --no-hash -q --threads "$t" || continue 2
+        dw=$(awk -v a="$dw" -v b="$M_WALL" 'BEGIN { print a + b }')
+        dc=$(awk -v a="$dc" -v b="$M_CPU" 'BEGIN { print a + b }')
+    done
+    emit "| $([ "$t" = 0 ] && echo "$NPROC (all)" || echo "$t") | $(f2 "$mw") | $(f2 "$mc") | $(printf '%.0f' "$mr") | $(f2 "$dw") | $(f2 "$dc") | $(ratio "$mw" "$dw") |"
+done
+
 # ---- hashing ---------------------------------------------------------------------------
 
 BT=$P_DEFL/before.tif

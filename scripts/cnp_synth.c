@@ -22,6 +22,12 @@
  *    3 px of forest around their bounding box and avoid the nodata collar, so
  *    loss components never merge with anything: after removing 8-connected
  *    components < 0.5 ha the rule reproduces truth_loss.tif pixel for pixel.
+ *  - The phenomenon scenarios (haze ... green_pasture) are built to break
+ *    that rule, one way each (docs/method.md): there truth_loss.tif marks
+ *    the observed pixels of real loss only, and the rule's false alerts and
+ *    misses are what they measure. They add SWIR bands and take their own
+ *    random streams and field keys, so the original four scenarios stay
+ *    byte for byte what they were.
  */
 #include <assert.h>
 #include <errno.h>
@@ -93,8 +99,16 @@ static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg
 /* ------------------------------------------------------------------------ */
 /* Options                                                                  */
 
-enum scenario { SC_SAMPLE, SC_BENCH, SC_NOISY, SC_CLEAN };
-static const char *const SCENARIO_NAMES[] = { "sample", "bench", "noisy", "clean" };
+/* The first four are the original scenes (4 bands); the others each stage
+ * one phenomenon that defeats two-date NDVI thresholds (6 bands, SWIR too). */
+enum scenario { SC_SAMPLE, SC_BENCH, SC_NOISY, SC_CLEAN, SC_HAZE, SC_SOIL, SC_RADIOM,
+                SC_PHENO, SC_MISREG, SC_FRINGE, SC_GAPS, SC_PASTURE, SC_COUNT };
+static const char *const SCENARIO_NAMES[SC_COUNT] = {
+    "sample", "bench", "noisy", "clean", "haze", "bright_soil", "radiometry", "phenology",
+    "misregistration", "cloud_fringe", "slc_gaps", "green_pasture"
+};
+#define MAX_BASE      5        /* phenology: baseline scenes at most          */
+#define MAX_SHIFT_PX  2.0      /* misregistration: largest shift per axis     */
 
 typedef struct synth_opts {
     const char *dir;
@@ -110,6 +124,11 @@ typedef struct synth_opts {
     char date_before[11], date_after[11];
     int scenario;
     int verbose;
+    int date_before_set;
+    double shift_x, shift_y;   /* misregistration: AFTER sees (x + sx, y + sy) */
+    int shift_set;
+    int baselines;             /* phenology: earlier dry-season scenes        */
+    int baselines_set;
 } synth_opts;
 
 static void usage(FILE *fp)
@@ -135,13 +154,34 @@ static void usage(FILE *fp)
 "      --scenario NAME      sample: every feature kind once (8 clearings);\n"
 "                           bench: ~3000 clearings per 10980x10980, scaled by area;\n"
 "                           noisy: bench plus ~100000 1-4 px specks per 10980x10980;\n"
-"                           clean: no planted features (default sample)\n"
+"                           clean: no planted features (default sample).\n"
+"                           One phenomenon each (6 bands, counts scaled by area\n"
+"                           from 400x400):\n"
+"                           haze: unflagged haze, smoke and thin cloud in AFTER,\n"
+"                             clearings under haze, bright soil clearings;\n"
+"                           bright_soil: clearings of bright bare soil (+ haze);\n"
+"                           radiometry: AFTER with another sensor's gains and an\n"
+"                             aerosol gradient, strong degradation;\n"
+"                           phenology: wet-season BEFORE, dry-season AFTER with\n"
+"                             deciduous forest, and earlier dry-season baselines;\n"
+"                           misregistration: AFTER shifted by --shift;\n"
+"                           cloud_fringe: clouds with wide unflagged fringes, and\n"
+"                             clearings a few pixels beside narrow-fringed clouds;\n"
+"                           slc_gaps: Landsat 7 SLC-off stripes in AFTER cutting\n"
+"                             clearings into pieces below 0.5 ha;\n"
+"                           green_pasture: forest turned into green pasture\n"
+"      --shift DX,DY        misregistration: AFTER's pixel (x, y) shows the ground\n"
+"                           at (x + DX, y + DY), pixels, 0..2 each (default 1,1)\n"
+"      --baselines K        phenology: baseline scenes, 1..5 (default 3)\n"
 "  -v, --verbose            print a summary on stderr\n"
 "  -h, --help               show this help and exit\n"
 "\n"
-"Files: before.tif after.tif (blue, green, red, nir; UInt16, DN = reflectance\n"
-"x 10000, nodata 0), before_mask.tif after_mask.tif (Sentinel-2 SCL codes),\n"
-"truth.csv (one row per planted feature), truth_loss.tif (1 = expected alert).\n"
+"Files: before.tif after.tif (blue, green, red, nir, and for the phenomenon\n"
+"scenarios swir1 (1.6 um) and swir2 (2.2 um); UInt16, DN = reflectance x 10000,\n"
+"nodata 0), before_mask.tif after_mask.tif (Sentinel-2 SCL codes), truth.csv\n"
+"(one row per planted feature), truth_loss.tif (1 = expected alert: the\n"
+"observed pixels of real clearings); phenology also baseline1.tif ... with\n"
+"baseline1_mask.tif ... (dry season, years before AFTER).\n"
 "Exit status: 0 ok, 1 runtime error, 2 usage error.\n", fp);
 }
 
@@ -237,7 +277,7 @@ static int parse_date(const char *s, char out[11])
 static int parse_args(int argc, char **argv, synth_opts *o)
 {
     enum { O_SIZE = 256, O_SEED, O_PIXEL, O_EPSG, O_ORIGIN, O_TILE, O_COMPRESS,
-           O_CLEARINGS, O_NO_MASK, O_DATE_B, O_DATE_A, O_SCENARIO };
+           O_CLEARINGS, O_NO_MASK, O_DATE_B, O_DATE_A, O_SCENARIO, O_SHIFT, O_BASELINES };
     static const struct option opts[] = {
         { "output",      required_argument, NULL, 'o' },
         { "size",        required_argument, NULL, O_SIZE },
@@ -252,6 +292,8 @@ static int parse_args(int argc, char **argv, synth_opts *o)
         { "date-before", required_argument, NULL, O_DATE_B },
         { "date-after",  required_argument, NULL, O_DATE_A },
         { "scenario",    required_argument, NULL, O_SCENARIO },
+        { "shift",       required_argument, NULL, O_SHIFT },
+        { "baselines",   required_argument, NULL, O_BASELINES },
         { "verbose",     no_argument,       NULL, 'v' },
         { "help",        no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -272,6 +314,8 @@ static int parse_args(int argc, char **argv, synth_opts *o)
     strcpy(o->date_before, "2024-06-15");
     strcpy(o->date_after, "2024-08-20");
     o->scenario = SC_SAMPLE;
+    o->shift_x = o->shift_y = 1.0;
+    o->baselines = 3;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:vh", opts, NULL)) != -1) {
@@ -349,6 +393,7 @@ static int parse_args(int argc, char **argv, synth_opts *o)
         case O_DATE_B:
             if (!parse_date(optarg, o->date_before))
                 return usage_error("invalid --date-before '%s': expected YYYY-MM-DD", optarg);
+            o->date_before_set = 1;
             break;
         case O_DATE_A:
             if (!parse_date(optarg, o->date_after))
@@ -361,11 +406,35 @@ static int parse_args(int argc, char **argv, synth_opts *o)
                 if (!strcmp(optarg, SCENARIO_NAMES[i]))
                     found = i;
             if (found < 0)
-                return usage_error("invalid --scenario '%s': expected sample, bench, noisy or clean",
-                                   optarg);
+                return usage_error("invalid --scenario '%s': see --help for the names", optarg);
             o->scenario = found;
             break;
         }
+        case O_SHIFT: {
+            char buf[128];
+            char *comma;
+
+            if (strlen(optarg) >= sizeof buf)
+                return usage_error("invalid --shift: too long");
+            strcpy(buf, optarg);
+            comma = strchr(buf, ',');
+            if (!comma)
+                return usage_error("invalid --shift '%s': expected DX,DY", optarg);
+            *comma = '\0';
+            if (!parse_double(buf, &o->shift_x) || !parse_double(comma + 1, &o->shift_y) ||
+                o->shift_x < 0.0 || o->shift_x > MAX_SHIFT_PX ||
+                o->shift_y < 0.0 || o->shift_y > MAX_SHIFT_PX)
+                return usage_error("invalid --shift '%s': expected DX,DY in pixels, each 0..2",
+                                   optarg);
+            o->shift_set = 1;
+            break;
+        }
+        case O_BASELINES:
+            if (!parse_long(optarg, 1, MAX_BASE, &v))
+                return usage_error("invalid --baselines '%s': expected 1..%d", optarg, MAX_BASE);
+            o->baselines = (int)v;
+            o->baselines_set = 1;
+            break;
         case 'v':
             o->verbose = 1;
             break;
@@ -384,11 +453,18 @@ static int parse_args(int argc, char **argv, synth_opts *o)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (!o->dir)
         return usage_error("missing -o DIR");
+    if (o->scenario == SC_CLEAN && o->clearings >= 0)
+        return usage_error("--clearings cannot be used with --scenario clean");
+    if (o->shift_set && o->scenario != SC_MISREG)
+        return usage_error("--shift needs --scenario misregistration");
+    if (o->baselines_set && o->scenario != SC_PHENO)
+        return usage_error("--baselines needs --scenario phenology");
+    /* phenology: BEFORE in the wet season unless told otherwise */
+    if (o->scenario == SC_PHENO && !o->date_before_set)
+        strcpy(o->date_before, "2024-03-15");
     if (strcmp(o->date_before, o->date_after) >= 0)
         return usage_error("--date-before (%s) must be earlier than --date-after (%s)",
                            o->date_before, o->date_after);
-    if (o->scenario == SC_CLEAN && o->clearings >= 0)
-        return usage_error("--clearings cannot be used with --scenario clean");
     return -1;
 }
 
@@ -598,14 +674,17 @@ static int bm_crop(bitmap *b, int *dx, int *dy)
     return 0;
 }
 
-/* bm_components8() : number of 8-connected components, -1 on ENOMEM. */
-static int bm_components8(const bitmap *b)
+/* bm_components8() : number of 8-connected components, -1 on ENOMEM; the
+ * pixel count of the largest one in *largest when not NULL. */
+static int bm_components8(const bitmap *b, long *largest)
 {
     const size_t n = (size_t)b->w * (size_t)b->h;
     uint8_t *seen = calloc(n ? n : 1, 1);
     int *stack = malloc((n ? n : 1) * sizeof *stack);
     int ncomp = 0;
 
+    if (largest)
+        *largest = 0;
     if (!seen || !stack) {
         free(seen);
         free(stack);
@@ -613,6 +692,7 @@ static int bm_components8(const bitmap *b)
     }
     for (size_t s = 0; s < n; s++) {
         size_t top = 0;
+        long size = 0;
 
         if (!b->px[s] || seen[s])
             continue;
@@ -622,6 +702,8 @@ static int bm_components8(const bitmap *b)
         while (top) {
             const int p = stack[--top];
             const int px = p % b->w, py = p / b->w;
+
+            size++;
 
             for (int dy = -1; dy <= 1; dy++)
                 for (int dx = -1; dx <= 1; dx++) {
@@ -636,6 +718,8 @@ static int bm_components8(const bitmap *b)
                     }
                 }
         }
+        if (largest && size > *largest)
+            *largest = size;
     }
     free(seen);
     free(stack);
@@ -905,12 +989,17 @@ static int make_shape(uint64_t *rng, int shape, double target, bitmap *out)
 /* ------------------------------------------------------------------------ */
 /* Features and the scene                                                   */
 
+/* Kinds are sorted in truth.csv by this order: new ones go at the end. */
 enum kind { K_CLEARING, K_SMALL, K_PLOUGH, K_DEGRADE, K_UNDER_CLOUD, K_UNDER_SHADOW,
             K_SPECK, K_CLOUD_B, K_SHADOW_B, K_CIRRUS_B, K_CLOUD_A, K_SHADOW_A,
-            K_CIRRUS_A, K_COUNT };
+            K_CIRRUS_A, K_BRIGHT, K_GREEN, K_HAZE_CLEAR, K_BESIDE, K_GAP_CLEAR,
+            K_HAZE_A, K_SMOKE_A, K_THIN_A, K_FRINGE_A, K_COUNT };
 enum layer { L_GROUND, L_ATMO_B, L_ATMO_A };
-enum gcode { G_NONE, G_LOSS, G_SOIL, G_DEGRADE };                     /* ground layer */
-enum acode { A_NONE, A_SHADOW, A_CIRRUS, A_CLOUD_MED, A_CLOUD_HIGH };   /* atmosphere   */
+enum gcode { G_NONE, G_LOSS, G_SOIL, G_DEGRADE, G_BRIGHT, G_GREEN };  /* ground layer */
+/* atmosphere; from A_HAZE on the mask does not flag it, and the feature's
+ * bitmap holds a density 1..255 instead of a code */
+enum acode { A_NONE, A_SHADOW, A_CIRRUS, A_CLOUD_MED, A_CLOUD_HIGH, A_HAZE, A_SMOKE, A_THIN,
+             A_FRINGE };
 enum lclass { C_FOREST, C_PASTURE, C_WATER };
 
 static const struct kind_info {
@@ -930,6 +1019,15 @@ static const struct kind_info {
     [K_CLOUD_A]      = { "cloud_after",           0, L_ATMO_A, A_CLOUD_MED },
     [K_SHADOW_A]     = { "cloud_shadow_after",    0, L_ATMO_A, A_SHADOW },
     [K_CIRRUS_A]     = { "cirrus_after",          0, L_ATMO_A, A_CIRRUS },
+    [K_BRIGHT]       = { "bright_soil_clearing",  1, L_GROUND, G_BRIGHT },
+    [K_GREEN]        = { "green_pasture",         1, L_GROUND, G_GREEN },
+    [K_HAZE_CLEAR]   = { "clearing_under_haze",   1, L_GROUND, G_LOSS },
+    [K_BESIDE]       = { "clearing_beside_cloud", 1, L_GROUND, G_LOSS },
+    [K_GAP_CLEAR]    = { "clearing_in_gaps",      1, L_GROUND, G_LOSS },
+    [K_HAZE_A]       = { "haze_after",            0, L_ATMO_A, A_HAZE },
+    [K_SMOKE_A]      = { "smoke_after",           0, L_ATMO_A, A_SMOKE },
+    [K_THIN_A]       = { "thin_cloud_after",      0, L_ATMO_A, A_THIN },
+    [K_FRINGE_A]     = { "cloud_fringe_after",    0, L_ATMO_A, A_FRINGE },
 };
 
 /* Sentinel-2 SCL code of each atmosphere code */
@@ -952,9 +1050,22 @@ typedef struct river {
     float ylo, yhi;
 } river;
 
+/* Rows and columns rendered beyond a strip for a shifted AFTER: the layers
+ * of a strip are this much taller and wider than the strip. */
+#define HALO 4
+
 typedef struct scene {
     const synth_opts *o;
     int W, H, collar, xlimit;  /* features stay left of xlimit */
+    int LW;                    /* layer row stride: W + HALO */
+    /* phenomenon scenarios (ext): 6 bands, SWIR, and the options below */
+    int ext, nb, nbase;
+    int sx, sy;                /* misregistration: integer part of the shift */
+    float fx, fy;              /* ... and its fraction                        */
+    int shifted;
+    field f_decid, f_year[MAX_BASE], f_bcloud[MAX_BASE];
+    uint64_t key_noise_b2, key_noise_a2, key_noise_k[MAX_BASE], key_noise_k2[MAX_BASE];
+    char date_base[MAX_BASE][16];
     field f_pasture, f_tex1, f_tex2, f_ptex, f_season, f_water, f_soil, f_cloud, f_degr;
     uint64_t key_noise_b, key_noise_a;
     float pasture_thr;
@@ -1125,10 +1236,11 @@ typedef struct member {
     int need_forest;           /* bbox + MARGIN_PX must be all forest */
     int need_centre_forest;    /* bbox centre pixel must be forest    */
     int pasture_only;          /* keep only pasture pixels (ploughing) */
+    int need_gap_cut;          /* SLC-off gaps must cut it below 0.5 ha */
 } member;
 
 typedef struct group {
-    member m[3];
+    member m[4];
     int n, w, h, mode;
 } group;
 
@@ -1188,7 +1300,7 @@ static int loss_ok(const bitmap *b, int shape, double lo, double hi)
 
     if (n < lo || n > hi)
         return 0;
-    nc = bm_components8(b);
+    nc = bm_components8(b, NULL);
     if (nc < 0)
         return -1;
     if (nc != 1)
@@ -1420,6 +1532,265 @@ nomem:
     return -1;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Phenomenon groups: haze patches, clouds with fringes, clearings cut by     */
+/* SLC-off gaps.                                                            */
+
+/* blob_density() : like blob_raster(), but each pixel holds a density
+ * 1..255 that rises from the boundary to 255 at `soft` x the boundary radius
+ * inwards (haze and smoke thin out towards their edges). Margin `pad` px of
+ * empty pixels on every side. */
+static int blob_density(const blob *b, double soft, int pad, bitmap *out)
+{
+    const double ext = b->r * (1.0 + blob_amp_sum(b));
+    const int n = 2 * (int)ceil(ext) + 3 + 2 * pad;
+    const double c = n / 2.0, cs = cos(b->angle), sn = sin(b->angle);
+
+    if (bm_alloc(out, n, n))
+        return -1;
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++) {
+            const double dx = i + 0.5 - c, dy = j + 0.5 - c;
+            const double u = dx * cs + dy * sn;
+            const double v = (-dx * sn + dy * cs) * b->aspect;
+            const double r = hypot(u, v), th = atan2(v, u);
+            double rb = 1.0;
+
+            for (int h = 0; h < b->nh; h++)
+                rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
+            rb *= b->r;
+            if (r <= rb)
+                out->px[(size_t)j * n + i] =
+                    (uint8_t)(1.0 + 254.0 * fmin(1.0, (1.0 - r / rb) / soft));
+        }
+    return 0;
+}
+
+/* fringe_ring() : the fringe of cloud blob `b`, F px wide, in the frame of
+ * blob_raster(b) grown by F on every side (so it sits at (-F, -F) from the
+ * cloud): density 255 * 0.9 next to the cloud, falling linearly to 0 at F px. */
+static int fringe_ring(const blob *b, int F, bitmap *out)
+{
+    const double ext = b->r * (1.0 + blob_amp_sum(b));
+    const int n = 2 * (int)ceil(ext) + 3 + 2 * F;
+    const double c = n / 2.0;
+
+    if (bm_alloc(out, n, n))
+        return -1;
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++) {
+            const double dx = i + 0.5 - c, dy = j + 0.5 - c;
+            const double r = hypot(dx, dy), th = atan2(dy, dx);
+            double rb = 1.0;
+
+            for (int h = 0; h < b->nh; h++)
+                rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
+            rb *= b->r;
+            if (r > rb && r <= rb + F)
+                out->px[(size_t)j * n + i] = (uint8_t)(1.0 + 229.0 * (1.0 - (r - rb) / F));
+        }
+    return 0;
+}
+
+/* min_dist() : smallest Chebyshev distance between set pixels of a (at its
+ * origin) and b (at bx, by in a's frame); INT32_MAX when either is empty. */
+static int min_dist(const bitmap *a, const bitmap *b, int bx, int by)
+{
+    int best = INT32_MAX;
+
+    for (int j = 0; j < a->h; j++)
+        for (int i = 0; i < a->w; i++) {
+            if (!a->px[(size_t)j * a->w + i])
+                continue;
+            for (int v = 0; v < b->h; v++)
+                for (int u = 0; u < b->w; u++)
+                    if (b->px[(size_t)v * b->w + u]) {
+                        const int d = imax(abs(bx + u - i), abs(by + v - j));
+
+                        best = imin(best, d);
+                    }
+        }
+    return best;
+}
+
+/* haze_group() : a haze, smoke or thin-cloud patch in AFTER that the mask
+ * does not flag; with_clear puts a clearing under it, half-way out from its
+ * centre. 1 made, 0 impossible, -1 ENOMEM. */
+static int haze_group(const scene *sc, uint64_t *rng, int kind, int with_clear, group *g)
+{
+    bitmap hz = { 0 }, cl = { 0 };
+    blob b;
+
+    memset(g, 0, sizeof *g);
+    blob_random(rng, &b, rng_range(rng, 32.0, 52.0) * 10.0 / fmax(sc->o->pixel, 1.0), 0.8, 1);
+    if (b.r < 6.0)
+        b.r = 6.0;
+    if (blob_density(&b, kind == K_THIN_A ? 0.4 : 0.6, 0, &hz))
+        return -1;
+    if (with_clear) {
+        const int ok = loss_shape(sc, rng, rng_unit(rng) < 0.5 ? S_BLOB : S_RECT, P_ANY,
+                                  0.6, 4.0, 0.7, 2.0, &cl);
+        if (ok <= 0) {
+            bm_free(&hz);
+            return ok;
+        }
+        const double phi = rng_range(rng, 0.0, 2.0 * M_PI), rr = 0.45 * b.r;
+        const int ox = (int)lround(hz.w / 2.0 + rr * cos(phi) - cl.w / 2.0);
+        const int oy = (int)lround(hz.h / 2.0 + rr * sin(phi) - cl.h / 2.0);
+
+        if (group_add(g, K_HAZE_CLEAR, &cl, ox, oy))
+            goto nomem;
+        g->m[0].need_forest = 1;
+    }
+    if (group_add(g, kind, &hz, 0, 0))
+        goto nomem;
+    g->m[g->n - 1].need_centre_forest = !with_clear;
+    group_close(g);
+    return 1;
+
+nomem:
+    bm_free(&hz);
+    bm_free(&cl);
+    group_free(g);
+    return -1;
+}
+
+/* fringe_group() : a cloud in AFTER (flagged) with its shadow and an
+ * unflagged fringe, F = 9..14 px wide (wide) or 1 px; `beside` adds a small
+ * clearing (0.6..1 ha) 2..4 px from the cloud on the side away from the
+ * shadow, so that a fixed 60 m buffer at 10 m eats into it, often below
+ * the minimum area. 1 made, 0 no, -1 ENOMEM. */
+static int fringe_group(const scene *sc, uint64_t *rng, int wide, int beside, group *g)
+{
+    bitmap cloud = { 0 }, ring = { 0 }, shadow = { 0 }, cl = { 0 };
+    blob b;
+    const int F = wide ? rng_int(rng, 9, 14) : 1;
+
+    memset(g, 0, sizeof *g);
+    blob_random(rng, &b, rng_range(rng, 10.0, 16.0), 0.8, 1);
+    if (blob_raster(&b, 0.6, &cloud) || fringe_ring(&b, F, &ring))
+        goto nomem;
+    {
+        const double len = b.r * rng_range(rng, 1.6, 2.2) + F;
+        const int sx = (int)lround(len * SUN_DX), sy = (int)lround(len * SUN_DY);
+
+        if (shadow_of(&cloud, sx, sy, &shadow))
+            goto nomem;
+        if (beside) {
+            const int ok = loss_shape(sc, rng, rng_unit(rng) < 0.5 ? S_BLOB : S_RECT, P_ANY,
+                                      0.6, 1.2, 0.65, 1.0, &cl);
+            const int gap = rng_int(rng, 2, 4);
+            const double phi = rng_range(rng, -1.3, 0.3);   /* right and up: away from the shadow */
+            int placed = 0;
+
+            if (ok < 0)
+                goto nomem;
+            if (ok == 0) {
+                bm_free(&cloud);
+                bm_free(&ring);
+                bm_free(&shadow);
+                return 0;
+            }
+            for (double t = 0.0; t < 3.0 * b.r + 40.0 && !placed; t += 0.5) {
+                const int ox = (int)lround(cloud.w / 2.0 + t * cos(phi) - cl.w / 2.0);
+                const int oy = (int)lround(cloud.h / 2.0 + t * sin(phi) - cl.h / 2.0);
+
+                if (min_dist(&cloud, &cl, ox, oy) == gap &&
+                    min_dist(&ring, &cl, ox + F, oy + F) > 0 &&
+                    min_dist(&shadow, &cl, ox - sx, oy - sy) > MARGIN_PX) {
+                    if (group_add(g, K_BESIDE, &cl, ox, oy))
+                        goto nomem;
+                    g->m[0].need_forest = 1;
+                    placed = 1;
+                }
+            }
+            if (!placed) {
+                bm_free(&cl);
+                bm_free(&cloud);
+                bm_free(&ring);
+                bm_free(&shadow);
+                return 0;
+            }
+        }
+        if (group_add(g, K_CLOUD_A, &cloud, 0, 0) || group_add(g, K_FRINGE_A, &ring, -F, -F) ||
+            group_add(g, K_SHADOW_A, &shadow, sx, sy))
+            goto nomem;
+        g->m[beside].need_centre_forest = 1;
+    }
+    group_close(g);
+    return 1;
+
+nomem:
+    bm_free(&cloud);
+    bm_free(&ring);
+    bm_free(&shadow);
+    bm_free(&cl);
+    group_free(g);
+    return -1;
+}
+
+/* slc_gap() : 1 where Landsat 7's failed scan-line corrector leaves no data
+ * in AFTER: wedge-shaped stripes every 480 m along track, slightly tilted,
+ * widening from 45 m to 135 m across the scene (a piece of the swath
+ * between its centre and its edge). */
+static int slc_gap(const scene *sc, int x, int y)
+{
+    const double px = sc->o->pixel;
+    const double period = 480.0 / px;
+    const double width = (45.0 + 90.0 * ((double)x + 0.5) / sc->W) / px;
+    const double v = (double)y + 0.12 * (double)x;
+
+    return fmod(v, period) < width;
+}
+
+/* gap_cut_ok() : the member at (mx, my) is cut by the gaps into at least two
+ * observed pieces, each below 0.5 ha, with at least 0.6 ha observed in all.
+ * 1 yes, 0 no, -1 ENOMEM. */
+static int gap_cut_ok(const scene *sc, const member *m, int mx, int my)
+{
+    bitmap obs;
+    long total = 0, largest = 0;
+    const double min_px = ha_to_px(sc, 0.5);
+
+    if (bm_alloc(&obs, m->bm.w, m->bm.h))
+        return -1;
+    for (int j = 0; j < m->bm.h; j++)
+        for (int i = 0; i < m->bm.w; i++) {
+            const size_t q = (size_t)j * m->bm.w + i;
+
+            obs.px[q] = m->bm.px[q] && !slc_gap(sc, mx + i, my + j);
+            total += obs.px[q];
+        }
+    const int nc = bm_components8(&obs, &largest);
+    bm_free(&obs);
+    if (nc < 0)
+        return -1;
+    return nc >= 2 && (double)largest < min_px && (double)total >= 1.2 * min_px;
+}
+
+/* gap_group() : a clearing across the stripes (taller than wide), for
+ * gap_cut_ok() to accept where it falls. */
+static int gap_group(const scene *sc, uint64_t *rng, group *g)
+{
+    bitmap bm = { 0 };
+    const double px = sc->o->pixel;
+    const int w = imax(2, (int)lround(rng_range(rng, 50.0, 90.0) / px));
+    const int h = imax(4, (int)lround(rng_range(rng, 150.0, 260.0) / px));
+
+    memset(g, 0, sizeof *g);
+    if (bm_alloc(&bm, w, h))
+        return -1;
+    fill_rect(&bm, 0, 0, w, h);
+    if (group_add(g, K_GAP_CLEAR, &bm, 0, 0)) {
+        group_free(g);
+        return -1;
+    }
+    g->m[0].need_forest = 1;
+    g->m[0].need_gap_cut = 1;
+    group_close(g);
+    return 1;
+}
+
 /* single_group() : one member. */
 static int single_group(int kind, bitmap *bm, int mode, group *g)
 {
@@ -1536,6 +1907,16 @@ static int place_group(scene *sc, uint64_t *rng, group *g, int attempts, cnp_sta
                 }
                 ok = keep >= all * 7 / 10;
             }
+            if (ok && m->need_gap_cut) {
+                const int cut = gap_cut_ok(sc, m, mx, my);
+
+                if (cut < 0) {
+                    *st = fail(CNP_E_NOMEM, "out of memory placing features");
+                    group_free(g);
+                    return -1;
+                }
+                ok = cut;
+            }
         }
         if (!ok)
             continue;
@@ -1575,6 +1956,49 @@ static int place_group(scene *sc, uint64_t *rng, group *g, int attempts, cnp_sta
 /* ------------------------------------------------------------------------ */
 /* Scene set-up and feature planning                                        */
 
+/* ext_init() : what the phenomenon scenarios add. Keys come from
+ * derive_key(), which draws nothing from the placement streams, so the
+ * original scenarios are unchanged. */
+static void ext_init(scene *sc, const synth_opts *o)
+{
+    static const int sh_de[2] = { 8, 6 };
+    static const float am_de[2] = { 1.0f, 0.35f };
+    static const int sh_yr[1] = { 8 };
+    static const float am_yr[1] = { 1.0f };
+    static const int sh_bc[3] = { 5, 4, 2 };
+    static const float am_bc[3] = { 1.0f, 0.5f, 0.2f };
+    const uint64_t s = o->seed;
+
+    sc->ext = o->scenario >= SC_HAZE;
+    sc->nb = sc->ext ? 6 : 4;
+    sc->nbase = o->scenario == SC_PHENO ? o->baselines : 0;
+    if (o->scenario == SC_MISREG) {
+        sc->sx = (int)floor(o->shift_x);
+        sc->sy = (int)floor(o->shift_y);
+        sc->fx = (float)(o->shift_x - sc->sx);
+        sc->fy = (float)(o->shift_y - sc->sy);
+        sc->shifted = o->shift_x > 0.0 || o->shift_y > 0.0;
+    }
+    field_init(&sc->f_decid, derive_key(s, 30), 2, sh_de, am_de);
+    sc->key_noise_b2 = derive_key(s, 31);
+    sc->key_noise_a2 = derive_key(s, 32);
+    for (int k = 0; k < MAX_BASE; k++) {
+        field_init(&sc->f_year[k], derive_key(s, 40 + (uint64_t)k), 1, sh_yr, am_yr);
+        field_init(&sc->f_bcloud[k], derive_key(s, 50 + (uint64_t)k), 3, sh_bc, am_bc);
+        sc->key_noise_k[k] = derive_key(s, 60 + (uint64_t)k);
+        sc->key_noise_k2[k] = derive_key(s, 70 + (uint64_t)k);
+    }
+    /* baselines: AFTER's day in the K years before it (28 Feb for 29 Feb) */
+    for (int k = 0; k < sc->nbase; k++) {
+        const int year = atoi(o->date_after) - (sc->nbase - k);
+        const int feb29 = !strcmp(o->date_after + 5, "02-29");
+        const int mon = atoi(o->date_after + 5), day = feb29 ? 28 : atoi(o->date_after + 8);
+
+        snprintf(sc->date_base[k], sizeof sc->date_base[k], "%04d-%02d-%02d",
+                 year > 0 ? year % 10000 : 1, mon, day);
+    }
+}
+
 static cnp_status scene_init(scene *sc, const synth_opts *o)
 {
     static const int sh_pas[4] = { 7, 6, 5, 4 };
@@ -1606,6 +2030,8 @@ static cnp_status scene_init(scene *sc, const synth_opts *o)
     sc->H = o->height;
     sc->collar = sc->W >= 16 ? COLLAR_PX : 0;
     sc->xlimit = sc->W - (sc->collar ? sc->collar + MARGIN_PX : 0);
+    sc->LW = sc->W + HALO;
+    ext_init(sc, o);
 
     field_init(&sc->f_pasture, derive_key(s, 10), 4, sh_pas, am_pas);
     field_init(&sc->f_tex1, derive_key(s, 11), 4, sh_t1, am_t1);
@@ -1667,13 +2093,14 @@ static cnp_status scene_init(scene *sc, const synth_opts *o)
         const double p1 = rng_range(&rng, 0, 2 * M_PI), p2 = rng_range(&rng, 0, 2 * M_PI);
         const double p3 = rng_range(&rng, 0, 2 * M_PI);
 
-        rv->yc = malloc((size_t)sc->W * sizeof *rv->yc);
-        rv->hw = malloc((size_t)sc->W * sizeof *rv->hw);
+        /* LW columns: a shifted AFTER looks past the right edge */
+        rv->yc = malloc((size_t)sc->LW * sizeof *rv->yc);
+        rv->hw = malloc((size_t)sc->LW * sizeof *rv->hw);
         if (!rv->yc || !rv->hw)
             return fail(CNP_E_NOMEM, "cannot allocate rivers");
         rv->ylo = INFINITY;
         rv->yhi = -INFINITY;
-        for (int x = 0; x < sc->W; x++) {
+        for (int x = 0; x < sc->LW; x++) {
             rv->yc[x] = (float)(base + a1 * sin(2 * M_PI * x / l1 + p1)
                                      + a2 * sin(2 * M_PI * x / l2 + p2));
             rv->hw[x] = (float)(3.0 + 2.5 * (0.5 + 0.5 * sin(2 * M_PI * x / l3 + p3)));
@@ -1715,6 +2142,34 @@ static long scaled(double per_bench_scene, double f)
     return lround(per_bench_scene * f);
 }
 
+/* plan_ext() : the phenomenon scenarios, counts per 400 x 400 px scaled by
+ * area (at least one of each kind a scenario has). */
+static void plan_ext(const synth_opts *o, plan *p)
+{
+    static const struct { int scenario, kind, n; } PLAN[] = {
+        { SC_HAZE, K_CLEARING, 6 },   { SC_HAZE, K_HAZE_CLEAR, 2 }, { SC_HAZE, K_HAZE_A, 2 },
+        { SC_HAZE, K_SMOKE_A, 1 },    { SC_HAZE, K_THIN_A, 1 },     { SC_HAZE, K_BRIGHT, 2 },
+        { SC_HAZE, K_CLOUD_A, 1 },
+        { SC_SOIL, K_BRIGHT, 8 },     { SC_SOIL, K_CLEARING, 4 },   { SC_SOIL, K_HAZE_A, 1 },
+        { SC_SOIL, K_PLOUGH, 1 },
+        { SC_RADIOM, K_CLEARING, 8 }, { SC_RADIOM, K_DEGRADE, 10 }, { SC_RADIOM, K_SMALL, 2 },
+        { SC_PHENO, K_CLEARING, 8 },  { SC_PHENO, K_SMALL, 2 },
+        { SC_MISREG, K_CLEARING, 8 }, { SC_MISREG, K_PLOUGH, 1 },   { SC_MISREG, K_SMALL, 2 },
+        { SC_FRINGE, K_FRINGE_A, 3 }, { SC_FRINGE, K_BESIDE, 3 },   { SC_FRINGE, K_CLEARING, 4 },
+        { SC_GAPS, K_GAP_CLEAR, 8 },  { SC_GAPS, K_CLEARING, 4 },
+        { SC_PASTURE, K_GREEN, 8 },   { SC_PASTURE, K_CLEARING, 4 }, { SC_PASTURE, K_DEGRADE, 3 },
+        { SC_PASTURE, K_PLOUGH, 1 },
+    };
+    const double f = (double)o->width * (double)o->height / (400.0 * 400.0);
+
+    for (size_t i = 0; i < sizeof PLAN / sizeof *PLAN; i++)
+        if (PLAN[i].scenario == o->scenario) {
+            const long n = lround(PLAN[i].n * f);
+
+            p->n[PLAN[i].kind] = n > 0 ? n : 1;
+        }
+}
+
 static void make_plan(const synth_opts *o, plan *p)
 {
     const double f = (double)o->width * (double)o->height / BENCH_AREA;
@@ -1748,6 +2203,8 @@ static void make_plan(const synth_opts *o, plan *p)
             p->n[K_SPECK] = scaled(100000, f);
         break;
     default:
+        if (o->scenario >= SC_HAZE)
+            plan_ext(o, p);
         break;
     }
     if (o->clearings >= 0)
@@ -1755,6 +2212,7 @@ static void make_plan(const synth_opts *o, plan *p)
     if (o->no_mask) {          /* without masks nothing may be hidden */
         p->n[K_UNDER_CLOUD] = p->n[K_UNDER_SHADOW] = 0;
         p->n[K_CLOUD_B] = p->n[K_CLOUD_A] = p->n[K_CIRRUS_B] = p->n[K_CIRRUS_A] = 0;
+        p->n[K_FRINGE_A] = p->n[K_BESIDE] = 0;
     }
 }
 
@@ -1780,11 +2238,65 @@ static void warn_short(const char *what, long got, long want)
                 got, want, what);
 }
 
+/* plant_ext() : the phenomenon groups, before the ordinary features (they
+ * are the largest). Streams of their own. */
+static cnp_status plant_ext(scene *sc, const plan *p)
+{
+    static const int ORDER[] = { K_HAZE_CLEAR, K_HAZE_A, K_SMOKE_A, K_THIN_A, K_FRINGE_A,
+                                 K_BESIDE, K_GAP_CLEAR, K_BRIGHT, K_GREEN };
+    uint64_t rs = derive_key(sc->o->seed, 4);   /* shapes    */
+    uint64_t rp = derive_key(sc->o->seed, 5);   /* positions */
+    cnp_status st = CNP_OK;
+
+    for (size_t k = 0; k < sizeof ORDER / sizeof *ORDER; k++) {
+        const int kind = ORDER[k];
+        long got = 0;
+
+        for (long i = 0; i < p->n[kind]; i++) {
+            group g;
+            int r = 0;
+
+            for (int attempt = 0; attempt < 8 && r == 0; attempt++) {
+                if (kind == K_HAZE_CLEAR)
+                    r = haze_group(sc, &rs, (int[]){ K_HAZE_A, K_SMOKE_A }[i & 1], 1, &g);
+                else if (kind == K_HAZE_A || kind == K_SMOKE_A || kind == K_THIN_A)
+                    r = haze_group(sc, &rs, kind, 0, &g);
+                else if (kind == K_FRINGE_A || kind == K_BESIDE)
+                    r = fringe_group(sc, &rs, kind == K_FRINGE_A, kind == K_BESIDE, &g);
+                else if (kind == K_GAP_CLEAR)
+                    r = gap_group(sc, &rs, &g);
+                else {
+                    const int shape = random_shape(&rs);
+                    bitmap bm = { 0 };
+
+                    /* no rings: their forest island is not what is tested here */
+                    r = loss_shape(sc, &rs, shape == S_RING ? S_BLOB : shape, P_ANY, 0.6, 8.0,
+                                   0.7, 3.0, &bm);
+                    if (r > 0 && single_group(kind, &bm, P_ANY, &g) < 0)
+                        r = -1;
+                }
+                if (r < 0)
+                    return fail(CNP_E_NOMEM, "out of memory building features");
+                if (r == 0)
+                    continue;
+                r = place_group(sc, &rp, &g, 4000, &st);
+                if (r < 0)
+                    return st;
+            }
+            got += r;
+        }
+        warn_short(KINDS[kind].name, got, p->n[kind]);
+    }
+    return CNP_OK;
+}
+
 static cnp_status plant(scene *sc, const plan *p)
 {
     const int sample = sc->o->scenario == SC_SAMPLE;
-    const int tries = sample ? 4000 : 400;
-    const double big = sample ? 1.0 : 2.5;      /* bench clouds are larger */
+    /* bench and noisy are large and crowded; the others small and sparse */
+    const int small = sc->o->scenario != SC_BENCH && sc->o->scenario != SC_NOISY;
+    const int tries = small ? 4000 : 400;
+    const double big = small ? 1.0 : 2.5;       /* bench clouds are larger */
     uint64_t rs = derive_key(sc->o->seed, 2);   /* shapes    */
     uint64_t rp = derive_key(sc->o->seed, 3);   /* positions */
     cnp_status st = CNP_OK;
@@ -1835,7 +2347,7 @@ static cnp_status plant(scene *sc, const plan *p)
                 continue;
             if (single_group(K_CLEARING, &bm, mode, &g) < 0)
                 return fail(CNP_E_NOMEM, "out of memory building features");
-            r = place_group(sc, &rp, &g, sample ? tries / 2 : tries, &st);
+            r = place_group(sc, &rp, &g, small ? tries / 2 : tries, &st);
             if (r < 0)
                 return st;
             if (r > 0) {
@@ -1982,41 +2494,127 @@ static cnp_status build_strips(scene *sc)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Surface spectra (blue, green, red, nir reflectance), shared by every      */
+/* scenario; the extended scenarios add SWIR and phenomena on top.          */
+
+typedef struct cover {
+    float ndvi, nir, green, blue;
+} cover;
+
+/* cover_of() : BEFORE's forest or pasture from the raw texture fields
+ * (t1: forest, pt: pasture, unused for forest) and u = stretched fine texture. */
+static cover cover_of(int c, float t1, float pt, float u)
+{
+    cover v;
+
+    if (c == C_FOREST) {
+        const float t = stretch(t1, 1.8f);
+
+        v.ndvi = 0.72f + 0.18f * t;
+        v.nir = 0.25f + 0.15f * (0.75f * t + 0.25f * u);
+        const float red = v.nir * (1.0f - v.ndvi) / (1.0f + v.ndvi);
+        v.green = 0.035f + 0.5f * red + 0.02f * u;
+        v.blue = 0.012f + 0.3f * red + 0.008f * u;
+    } else {
+        const float p = stretch(pt, 1.8f);
+
+        v.ndvi = 0.33f + 0.19f * p;
+        v.nir = 0.22f + 0.08f * u;
+        const float red = v.nir * (1.0f - v.ndvi) / (1.0f + v.ndvi);
+        v.green = 0.06f + 0.4f * red;
+        v.blue = 0.035f + 0.25f * red;
+    }
+    return v;
+}
+
+/* water_of() : both dates of a water pixel (nir < red: NDVI < 0). */
+static void water_of(float w, float vb[4], float va[4])
+{
+    vb[0] = 0.055f + 0.015f * w;
+    vb[1] = 0.045f + 0.015f * w;
+    vb[2] = 0.030f + 0.020f * w;
+    vb[3] = 0.010f + 0.010f * w;
+    va[0] = vb[0] * 1.01f;
+    va[1] = vb[1] * 1.01f;
+    va[2] = vb[2] * 1.02f;
+    va[3] = vb[3] * 0.98f;
+}
+
+/* soil_after() : bare soil, NDVI 0.08..0.25 (so: raw soil field). */
+static void soil_after(float so, float u, float va[4])
+{
+    const float s = stretch(so, 1.6f);
+    const float red = 0.08f + 0.04f * s, ns = 0.08f + 0.17f * u;
+
+    va[0] = 0.045f + 0.4f * (red - 0.08f);
+    va[1] = 0.065f + 0.6f * (red - 0.08f) + 0.01f * u;
+    va[2] = red;
+    va[3] = red * (1.0f + ns) / (1.0f - ns);
+}
+
+/* veg_after() : vegetation after an NDVI drift d (season) plus e (degradation). */
+static void veg_after(const cover *cv, float d, float e, float va[4])
+{
+    const float na = cv->ndvi - d - e;
+    const float nira = cv->nir * (1.0f - 0.6f * d - 0.8f * e);
+
+    va[0] = cv->blue * (1.0f + 0.5f * d + e);
+    va[1] = cv->green * (1.0f + d + e);
+    va[2] = nira * (1.0f - na) / (1.0f + na);
+    va[3] = nira;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Rendering one strip                                                      */
 
 typedef struct strip {
     int ytop, rows;
-    size_t plane;              /* W * tile, elements */
-    uint8_t *ground, *atmo_b, *atmo_a;
-    uint16_t *sb, *sa;         /* 4 planes each: blue, green, red, nir */
-    uint8_t *mb, *ma, *tr;
+    size_t plane;              /* W * tile, elements: one output band       */
+    size_t lplane;             /* LW * (tile + HALO): one feature layer     */
+    uint8_t *ground, *atmo_b, *atmo_a, *dens_a;   /* layers, row stride LW  */
+    uint16_t *sb, *sa;         /* nb planes each: blue, green, red, nir[, swir1, swir2] */
+    uint16_t *sk;              /* baselines: nbase x nb planes              */
+    uint8_t *mb, *ma, *tr, *mk;   /* masks, truth; mk: nbase planes         */
 } strip;
 
+/* rasterize_features() : the layers of strip s, and for a shifted AFTER the
+ * HALO rows below it too (features of the next strip reach into them). */
 static void rasterize_features(const scene *sc, strip *st, int s)
 {
-    const int W = sc->W;
+    const int LW = sc->LW;
+    const int yend = st->ytop + st->rows + (sc->shifted ? HALO : 0);
 
-    memset(st->ground, 0, st->plane);
-    memset(st->atmo_b, 0, st->plane);
-    memset(st->atmo_a, 0, st->plane);
-    for (size_t k = sc->strip_off[s]; k < sc->strip_off[s + 1]; k++) {
-        const feature *f = &sc->feat[sc->strip_idx[k]];
-        const struct kind_info *ki = &KINDS[f->kind];
-        uint8_t *layer = ki->layer == L_GROUND ? st->ground
-                       : ki->layer == L_ATMO_B ? st->atmo_b : st->atmo_a;
-        const int ja = imax(0, st->ytop - f->y0);
-        const int jb = imin(f->bm.h, st->ytop + st->rows - f->y0);
+    memset(st->ground, 0, st->lplane);
+    memset(st->atmo_b, 0, st->lplane);
+    memset(st->atmo_a, 0, st->lplane);
+    memset(st->dens_a, 0, st->lplane);
+    for (int t = s; t <= s + (sc->shifted ? 1 : 0) && t < sc->nstrips; t++)
+        for (size_t k = sc->strip_off[t]; k < sc->strip_off[t + 1]; k++) {
+            const feature *f = &sc->feat[sc->strip_idx[k]];
+            const struct kind_info *ki = &KINDS[f->kind];
+            uint8_t *layer = ki->layer == L_GROUND ? st->ground
+                           : ki->layer == L_ATMO_B ? st->atmo_b : st->atmo_a;
+            const int ja = imax(0, st->ytop - f->y0);
+            const int jb = imin(f->bm.h, yend - f->y0);
 
-        for (int j = ja; j < jb; j++) {
-            const uint8_t *src = f->bm.px + (size_t)j * f->bm.w;
-            uint8_t *dst = layer + (size_t)(f->y0 + j - st->ytop) * W + f->x0;
+            for (int j = ja; j < jb; j++) {
+                const uint8_t *src = f->bm.px + (size_t)j * f->bm.w;
+                const size_t at = (size_t)(f->y0 + j - st->ytop) * LW + f->x0;
+                uint8_t *dst = layer + at;
 
-            for (int i = 0; i < f->bm.w; i++)
-                if (src[i])
-                    dst[i] = (uint8_t)(ki->code + (ki->layer != L_GROUND && ki->code == A_CLOUD_MED
-                                                  ? src[i] - 1 : 0));
+                for (int i = 0; i < f->bm.w; i++) {
+                    if (!src[i])
+                        continue;
+                    if (ki->code >= A_HAZE && ki->layer != L_GROUND) {
+                        dst[i] = (uint8_t)ki->code;
+                        st->dens_a[at + i] = src[i];
+                    } else {
+                        dst[i] = (uint8_t)(ki->code + (ki->layer != L_GROUND && ki->code == A_CLOUD_MED
+                                                      ? src[i] - 1 : 0));
+                    }
+                }
+            }
         }
-    }
 }
 
 /* the cloud top seen from above: bright, flat spectrum, NDVI ~0.02..0.09 */
@@ -2073,8 +2671,8 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
                        long counts[3])
 {
     const int W = sc->W, y = st->ytop + r;
-    const size_t base = (size_t)r * W;
-    const uint8_t *ground = st->ground + base, *ab = st->atmo_b + base, *aa = st->atmo_a + base;
+    const size_t base = (size_t)r * W, lbase = (size_t)r * sc->LW;
+    const uint8_t *ground = st->ground + lbase, *ab = st->atmo_b + lbase, *aa = st->atmo_a + lbase;
     uint16_t *sb[4], *sa[4];
     int any_soil = 0, any_cloud = 0, any_degr = 0, any_pas = 0, any_wat = 0;
 
@@ -2115,58 +2713,18 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
 
         counts[c]++;
         if (c == C_WATER) {
-            const float w = rs->wa[x];
-
-            vb[0] = 0.055f + 0.015f * w;
-            vb[1] = 0.045f + 0.015f * w;
-            vb[2] = 0.030f + 0.020f * w;
-            vb[3] = 0.010f + 0.010f * w;        /* nir < red: NDVI < 0 */
-            va[0] = vb[0] * 1.01f;
-            va[1] = vb[1] * 1.01f;
-            va[2] = vb[2] * 1.02f;
-            va[3] = vb[3] * 0.98f;
+            water_of(rs->wa[x], vb, va);
         } else {
-            float ndvi, nir, green, blue;
+            const cover cv = cover_of(c, rs->t1[x], c == C_PASTURE ? rs->pt[x] : 0.0f, u);
 
-            if (c == C_FOREST) {
-                const float t = stretch(rs->t1[x], 1.8f);
-
-                ndvi = 0.72f + 0.18f * t;
-                nir = 0.25f + 0.15f * (0.75f * t + 0.25f * u);
-                const float red = nir * (1.0f - ndvi) / (1.0f + ndvi);
-                green = 0.035f + 0.5f * red + 0.02f * u;
-                blue = 0.012f + 0.3f * red + 0.008f * u;
-            } else {
-                const float p = stretch(rs->pt[x], 1.8f);
-
-                ndvi = 0.33f + 0.19f * p;
-                nir = 0.22f + 0.08f * u;
-                const float red = nir * (1.0f - ndvi) / (1.0f + ndvi);
-                green = 0.06f + 0.4f * red;
-                blue = 0.035f + 0.25f * red;
-            }
-            vb[0] = blue;
-            vb[1] = green;
-            vb[2] = nir * (1.0f - ndvi) / (1.0f + ndvi);
-            vb[3] = nir;
-            if (g == G_LOSS || g == G_SOIL) {   /* bare soil: NDVI 0.08..0.25 */
-                const float s = stretch(rs->so[x], 1.6f);
-                const float red = 0.08f + 0.04f * s, ns = 0.08f + 0.17f * u;
-
-                va[0] = 0.045f + 0.4f * (red - 0.08f);
-                va[1] = 0.065f + 0.6f * (red - 0.08f) + 0.01f * u;
-                va[2] = red;
-                va[3] = red * (1.0f + ns) / (1.0f - ns);
-            } else {
-                const float e = g == G_DEGRADE ? 0.09f + 0.03f * rs->dg[x] : 0.0f;
-                const float na = ndvi - d - e;
-                const float nira = nir * (1.0f - 0.6f * d - 0.8f * e);
-
-                va[0] = blue * (1.0f + 0.5f * d + e);
-                va[1] = green * (1.0f + d + e);
-                va[2] = nira * (1.0f - na) / (1.0f + na);
-                va[3] = nira;
-            }
+            vb[0] = cv.blue;
+            vb[1] = cv.green;
+            vb[2] = cv.nir * (1.0f - cv.ndvi) / (1.0f + cv.ndvi);
+            vb[3] = cv.nir;
+            if (g == G_LOSS || g == G_SOIL)
+                soil_after(rs->so[x], u, va);
+            else
+                veg_after(&cv, d, g == G_DEGRADE ? 0.09f + 0.03f * rs->dg[x] : 0.0f, va);
         }
         apply_atmo(vb, ab[x], any_cloud ? rs->ct[x] : 0.0f, u);
         apply_atmo(va, aa[x], any_cloud ? rs->ct[x] : 0.0f, u);
@@ -2198,13 +2756,423 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
 }
 
 /* ------------------------------------------------------------------------ */
+/* The phenomenon scenarios: six bands, SWIR, unflagged atmosphere, another  */
+/* sensor, dry season, shifted AFTER, SLC-off gaps.                         */
+
+/* SWIR 1.6 and 2.2 um of BEFORE's forest (dense canopy: darker where the NIR
+ * is brighter) or pasture. */
+static void swir_of(int c, float t1, float pt, float u, float sw[2])
+{
+    if (c == C_FOREST) {
+        const float t = stretch(t1, 1.8f);
+
+        sw[0] = 0.10f + 0.04f * (1.0f - t) + 0.02f * u;
+        sw[1] = 0.040f + 0.025f * (1.0f - t) + 0.01f * u;
+    } else {
+        const float p = stretch(pt, 1.8f);
+
+        sw[0] = 0.27f - 0.05f * p + 0.02f * u;
+        sw[1] = 0.17f - 0.05f * p + 0.015f * u;
+    }
+}
+
+/* bright_after() : bright, whitish bare soil (sand, kaolinite): red
+ * 0.20..0.30 with blue at 0.75 x red - above the clear line, so a HOT test
+ * alone calls it hazy - and SWIR2 at 1.3..1.6 x red, which says it is the
+ * ground. NDVI ~0.11. */
+static void bright_after(float so, float va[6])
+{
+    const float s = stretch(so, 1.6f);
+    const float red = 0.20f + 0.10f * s;
+
+    va[0] = 0.75f * red;
+    va[1] = 0.88f * red;
+    va[2] = red;
+    va[3] = 1.25f * red;
+    va[4] = 0.40f + 0.08f * s;
+    va[5] = 0.33f + 0.07f * s;
+}
+
+/* green_after() : forest turned into green pasture: NDVI 0.62..0.70 (0.10
+ * to 0.20 below the forest it was) less the season's drift d, as the rest
+ * of the scene; SWIR up by ~2x. */
+static void green_after(float t1, float u, float d, float va[6])
+{
+    const float t = stretch(t1, 1.8f);
+    const float ndvi = 0.62f + 0.08f * t - d, nir = (0.28f + 0.04f * u) * (1.0f - 0.6f * d);
+    const float red = nir * (1.0f - ndvi) / (1.0f + ndvi);
+
+    va[0] = 0.035f + 0.25f * red;
+    va[1] = 0.06f + 0.45f * red;
+    va[2] = red;
+    va[3] = nir;
+    va[4] = 0.21f + 0.04f * (1.0f - u);
+    va[5] = 0.13f + 0.03f * (1.0f - u);
+}
+
+/* dry_drop() : NDVI drop of the dry season: deciduous forest (dec 0..1)
+ * sheds its leaves, pasture dries; yv scales a year. */
+static float dry_drop(int c, float dec, float yv)
+{
+    return c == C_FOREST ? (0.05f + 0.30f * dec) * yv : 0.15f * yv;
+}
+
+/* Haze, smoke, thin cloud: v = v (1 - T s) + P s at strength s = S x density
+ * (path radiance P falls with wavelength, SWIR is almost untouched, except
+ * under thin cloud). */
+static const float HZ_P[3][6] = {
+    { 0.075f, 0.060f, 0.045f, 0.028f, 0.006f, 0.002f },   /* haze       */
+    { 0.090f, 0.070f, 0.055f, 0.025f, 0.005f, 0.002f },   /* smoke      */
+    { 0.100f, 0.095f, 0.090f, 0.085f, 0.060f, 0.045f },   /* thin cloud */
+};
+static const float HZ_T[3][6] = {
+    { 0.20f, 0.17f, 0.14f, 0.10f, 0.03f, 0.01f },
+    { 0.25f, 0.22f, 0.18f, 0.13f, 0.04f, 0.02f },
+    { 0.25f, 0.25f, 0.25f, 0.23f, 0.18f, 0.15f },
+};
+static const float HZ_S[3] = { 1.35f, 1.4f, 1.0f };
+
+/* apply_atmo6() : apply_atmo() on six bands, and the unflagged codes with
+ * their density (1..255). */
+static void apply_atmo6(float v[6], int code, float ctex, float u, int dens)
+{
+    const float red = 0.30f + 0.18f * ctex, nc = 0.02f + 0.07f * u;
+    const float cl[6] = { red + 0.035f, red + 0.015f, red, red * (1.0f + nc) / (1.0f - nc),
+                          0.8f * red, 0.55f * red };
+
+    if (code < A_HAZE) {
+        apply_atmo(v, code, ctex, u);
+        if (code == A_SHADOW) {
+            v[4] *= 0.30f;
+            v[5] *= 0.28f;
+        } else if (code == A_CIRRUS) {
+            v[4] += 0.02f;
+            v[5] += 0.012f;
+        } else if (code == A_CLOUD_MED || code == A_CLOUD_HIGH) {
+            const float alpha = code == A_CLOUD_HIGH ? 1.0f : 0.75f;
+
+            v[4] = alpha * cl[4] + (1.0f - alpha) * v[4];
+            v[5] = alpha * cl[5] + (1.0f - alpha) * v[5];
+        }
+        return;
+    }
+    const float a = (float)dens / 255.0f;
+    if (code == A_FRINGE) {          /* the cloud thinning out: a blend */
+        const float alpha = 0.6f * a;
+
+        for (int b = 0; b < 6; b++)
+            v[b] = alpha * cl[b] + (1.0f - alpha) * v[b];
+        return;
+    }
+    const int h = code - A_HAZE;
+    const float st = HZ_S[h] * a;
+    for (int b = 0; b < 6; b++)
+        v[b] = v[b] * (1.0f - HZ_T[h][b] * st) + HZ_P[h][b] * st;
+}
+
+/* radiometry: AFTER from another sensor (gain per band) under an aerosol
+ * gradient west to east (gain slope); forest NDVI drops by ~0.03..0.05. */
+static const float RAD_G0[6] = { 1.10f, 1.06f, 1.07f, 0.97f, 0.98f, 1.00f };
+static const float RAD_G1[6] = { 0.04f, 0.03f, 0.04f, -0.02f, 0.0f, 0.0f };
+static const float RAD_O[6] = { 0.006f, 0.004f, 0.003f, 0.0f, 0.0f, 0.0f };
+
+enum { EF_PAS, EF_T1, EF_T2, EF_SE, EF_PT, EF_WA, EF_SO, EF_CT, EF_DG, EF_DEC, EF_N };
+enum { WANT_B = 1, WANT_A = 2, WANT_K = 4 };
+
+typedef struct ext_rows {      /* one canvas row, columns from its x0      */
+    float *vb, *va, *vk;       /* nb x LW; nb x LW; nbase x nb x LW        */
+    uint8_t *sclb, *scla, *sclk, *tru;    /* LW; LW; nbase x LW; LW        */
+} ext_rows;
+
+typedef struct ext_scratch {   /* per thread                               */
+    float *f[EF_N], *yr[MAX_BASE], *bc[MAX_BASE], *cols;
+    uint8_t *cls;
+    ext_rows row, s0, s1;      /* the row; AFTER's two source rows (shift) */
+    float *fo;                 /* one band row on its way to DNs           */
+    uint16_t *no;
+} ext_scratch;
+
+/* ext_pixel() : both dates (and the baselines) of pixel i of the row. */
+static void ext_pixel(const scene *sc, const ext_scratch *e, int i, int g, int want,
+                      float vb[6], float va[6], float vk[MAX_BASE][6], int *soil_a)
+{
+    float *const *f = e->f;
+    const int c = e->cls[i], scen = sc->o->scenario;
+    const float u = stretch(f[EF_T2][i], 1.8f);
+
+    *soil_a = 0;
+    if (c == C_WATER) {
+        water_of(f[EF_WA][i], vb, va);
+        vb[4] = va[4] = 0.012f + 0.004f * f[EF_WA][i];
+        vb[5] = va[5] = 0.007f + 0.003f * f[EF_WA][i];
+        for (int k = 0; want & WANT_K && k < sc->nbase; k++)
+            memcpy(vk[k], va, 6 * sizeof *va);
+        return;
+    }
+    const float pt = c == C_PASTURE ? f[EF_PT][i] : 0.0f;
+    const cover cv = cover_of(c, f[EF_T1][i], pt, u);
+    const float dec = stretch(f[EF_DEC][i], 2.0f);
+    const float dd = scen == SC_PHENO ? dry_drop(c, dec, 1.0f)
+                                      : 0.04f + 0.03f * stretch(f[EF_SE][i], 1.6f);
+    const float e_ = g != G_DEGRADE ? 0.0f
+                   : scen == SC_RADIOM ? 0.12f + 0.05f * f[EF_DG][i] : 0.09f + 0.03f * f[EF_DG][i];
+
+    vb[0] = cv.blue;
+    vb[1] = cv.green;
+    vb[2] = cv.nir * (1.0f - cv.ndvi) / (1.0f + cv.ndvi);
+    vb[3] = cv.nir;
+    swir_of(c, f[EF_T1][i], pt, u, vb + 4);
+    if (g == G_LOSS || g == G_SOIL) {
+        const float s = stretch(f[EF_SO][i], 1.6f);
+
+        soil_after(f[EF_SO][i], u, va);
+        va[4] = 0.24f + 0.08f * s;
+        va[5] = 0.17f + 0.08f * s;
+        *soil_a = 1;
+    } else if (g == G_BRIGHT) {
+        bright_after(f[EF_SO][i], va);
+        *soil_a = 1;
+    } else if (g == G_GREEN) {
+        green_after(f[EF_T1][i], u, dd, va);
+    } else {
+        veg_after(&cv, dd, e_, va);
+        va[4] = vb[4] * (1.0f + 1.5f * dd + 2.0f * e_);
+        va[5] = vb[5] * (1.0f + 1.5f * dd + 2.0f * e_);
+    }
+    /* baselines: earlier dry seasons, before any planted change */
+    for (int k = 0; want & WANT_K && k < sc->nbase; k++) {
+        const float dk = dry_drop(c, dec, 0.92f + 0.16f * e->yr[k][i]);
+
+        veg_after(&cv, dk, 0.0f, vk[k]);
+        vk[k][4] = vb[4] * (1.0f + 1.5f * dk);
+        vk[k][5] = vb[5] * (1.0f + 1.5f * dk);
+    }
+}
+
+/* ext_row() : the model on canvas row y, columns [x0, x0 + n), into *o
+ * (index 0 = column x0): reflectances of the dates in `want`, SCL codes and
+ * the truth; counts land classes when counts is not NULL. The strip's
+ * layers must hold row y (y - ytop < rows + HALO) and columns < LW. */
+static void ext_row(const scene *sc, const strip *st, int y, int x0, int n, int want,
+                    const ext_scratch *e, const ext_rows *o, long counts[3])
+{
+    const int LW = sc->LW, nb = sc->nb;
+    const size_t lb = (size_t)(y - st->ytop) * LW + (size_t)x0;
+    const uint8_t *ground = st->ground + lb, *ab = st->atmo_b + lb, *aa = st->atmo_a + lb;
+    const uint8_t *dens = st->dens_a + lb;
+    const field *fl[EF_N] = { &sc->f_pasture, &sc->f_tex1, &sc->f_tex2, &sc->f_season,
+                              &sc->f_ptex, &sc->f_water, &sc->f_soil, &sc->f_cloud,
+                              &sc->f_degr, &sc->f_decid };
+
+    for (int k = 0; k < EF_N; k++)
+        field_row(fl[k], y, x0, n, e->f[k], e->cols);
+    land_row(sc, y, x0, n, e->f[EF_PAS], e->cls);
+    for (int k = 0; want & WANT_K && k < sc->nbase; k++) {
+        field_row(&sc->f_year[k], y, x0, n, e->yr[k], e->cols);
+        field_row(&sc->f_bcloud[k], y, x0, n, e->bc[k], e->cols);
+    }
+    for (int i = 0; i < n; i++) {
+        const int c = e->cls[i], g = ground[i];
+        const float u = stretch(e->f[EF_T2][i], 1.8f), ctex = e->f[EF_CT][i];
+        float vb[6], va[6], vk[MAX_BASE][6];
+        int soil_a;
+
+        if (counts)
+            counts[c]++;
+        ext_pixel(sc, e, i, g, want, vb, va, vk, &soil_a);
+        apply_atmo6(vb, ab[i], ctex, u, 0);
+        apply_atmo6(va, aa[i], ctex, u, dens[i]);
+        if (sc->o->scenario == SC_RADIOM) {
+            const float xn = ((float)(x0 + i) + 0.5f) / (float)sc->W;
+
+            for (int b = 0; b < 6; b++)
+                va[b] = va[b] * (RAD_G0[b] + RAD_G1[b] * xn) + RAD_O[b];
+        }
+        for (int b = 0; b < nb; b++) {
+            o->vb[(size_t)b * LW + i] = vb[b];
+            o->va[(size_t)b * LW + i] = va[b];
+        }
+        o->sclb[i] = ab[i] ? SCL_OF_ATMO[ab[i]] : c == C_WATER ? SCL_WATER : SCL_VEG;
+        o->scla[i] = aa[i] && aa[i] < A_HAZE ? SCL_OF_ATMO[aa[i]] : c == C_WATER ? SCL_WATER
+                   : soil_a ? SCL_BARE : SCL_VEG;
+        o->tru[i] = g == G_LOSS || g == G_BRIGHT || g == G_GREEN;
+        for (int k = 0; want & WANT_K && k < sc->nbase; k++) {
+            /* procedural clouds, flagged in the baseline's mask */
+            const float cv = stretch(e->bc[k][i], 1.6f);
+            const int code = sc->o->no_mask ? A_NONE : cv > 0.86f ? A_CLOUD_HIGH
+                           : cv > 0.80f ? A_CLOUD_MED : A_NONE;
+
+            apply_atmo6(vk[k], code, e->bc[k][i], u, 0);
+            for (int b = 0; b < nb; b++)
+                o->vk[((size_t)k * nb + b) * LW + i] = vk[k][b];
+            o->sclk[(size_t)k * LW + i] = code ? SCL_OF_ATMO[code] : c == C_WATER ? SCL_WATER
+                                        : SCL_VEG;
+        }
+    }
+}
+
+/* shift_after() : AFTER at (x + sx + fx, y + sy + fy) from its two source
+ * rows: reflectances bilinear, SCL codes from the nearest pixel. */
+static void shift_after(const scene *sc, const ext_scratch *e)
+{
+    const int W = sc->W, LW = sc->LW;
+    const float fx = sc->fx, fy = sc->fy;
+
+    for (int b = 0; b < sc->nb; b++) {
+        const float *r0 = e->s0.va + (size_t)b * LW, *r1 = e->s1.va + (size_t)b * LW;
+        float *out = e->row.va + (size_t)b * LW;
+
+        for (int x = 0; x < W; x++)
+            out[x] = (1.0f - fy) * ((1.0f - fx) * r0[x] + fx * r0[x + 1]) +
+                     fy * ((1.0f - fx) * r1[x] + fx * r1[x + 1]);
+    }
+    for (int x = 0; x < W; x++)
+        e->row.scla[x] = (fy < 0.5f ? e->s0.scla : e->s1.scla)[fx < 0.5f ? x : x + 1];
+}
+
+/* dn_plane_row() : band b of a row of reflectances (stride LW) into DNs,
+ * noise from two 64-bit hashes of the output pixel (4 words each). */
+static void dn_plane_row(const scene *sc, const ext_scratch *e, const float *v, int y, int b,
+                         uint64_t key, uint64_t key2, uint16_t *out)
+{
+    for (int x = 0; x < sc->W; x++) {
+        const uint64_t pix = ((uint64_t)(uint32_t)y << 32) | (uint32_t)x;
+        const uint64_t h = mix64((b < 4 ? key : key2) + pix);
+
+        e->fo[x] = v[x];
+        e->no[x] = (uint16_t)(h >> (16 * (b & 3)));
+    }
+    dn_row(e->fo, e->no, out, sc->W);
+}
+
+/* render_row_ext() : row r of the strip, phenomenon scenarios. */
+static void render_row_ext(const scene *sc, const strip *st, int r, const ext_scratch *e,
+                           long counts[3])
+{
+    const int W = sc->W, LW = sc->LW, nb = sc->nb, y = st->ytop + r;
+    const size_t base = (size_t)r * W;
+
+    ext_row(sc, st, y, 0, W, WANT_B | WANT_A | (sc->nbase ? WANT_K : 0), e, &e->row, counts);
+    if (sc->shifted) {
+        ext_row(sc, st, y + sc->sy, sc->sx, W + 1, WANT_A, e, &e->s0, NULL);
+        ext_row(sc, st, y + sc->sy + 1, sc->sx, W + 1, WANT_A, e, &e->s1, NULL);
+        shift_after(sc, e);
+    }
+    for (int b = 0; b < nb; b++) {
+        dn_plane_row(sc, e, e->row.vb + (size_t)b * LW, y, b, sc->key_noise_b, sc->key_noise_b2,
+                     st->sb + (size_t)b * st->plane + base);
+        dn_plane_row(sc, e, e->row.va + (size_t)b * LW, y, b, sc->key_noise_a, sc->key_noise_a2,
+                     st->sa + (size_t)b * st->plane + base);
+        for (int k = 0; k < sc->nbase; k++)
+            dn_plane_row(sc, e, e->row.vk + ((size_t)k * nb + b) * LW, y, b, sc->key_noise_k[k],
+                         sc->key_noise_k2[k], st->sk + ((size_t)k * nb + b) * st->plane + base);
+    }
+    memcpy(st->mb + base, e->row.sclb, (size_t)W);
+    memcpy(st->ma + base, e->row.scla, (size_t)W);
+    memcpy(st->tr + base, e->row.tru, (size_t)W);
+    for (int k = 0; k < sc->nbase; k++)
+        memcpy(st->mk + (size_t)k * st->plane + base, e->row.sclk + (size_t)k * LW, (size_t)W);
+    for (int x = 0; x < W; x++) {
+        /* SLC-off gaps, then the collar: no data in AFTER, nothing to expect */
+        if ((sc->o->scenario == SC_GAPS && slc_gap(sc, x, y)) || x >= W - sc->collar) {
+            for (int b = 0; b < nb; b++)
+                st->sa[(size_t)b * st->plane + base + x] = 0;
+            st->ma[base + x] = SCL_NODATA;
+            st->tr[base + x] = 0;
+        }
+    }
+}
+
+/* ext_scratch_alloc() : per-thread scratch of render_row_ext(), one block. */
+static int ext_scratch_alloc(const scene *sc, int nthreads, ext_scratch **pe, float **pf,
+                             uint8_t **pb, uint16_t **pn)
+{
+    const size_t LW = (size_t)sc->LW, nb = (size_t)sc->nb, K = (size_t)sc->nbase;
+    const size_t rowf = (2 + K) * nb * LW, rowb = (3 + K) * LW;
+    const size_t perf = (EF_N + 2 * MAX_BASE + 1) * LW + LW / 2 + 4 + 3 * rowf;
+    const size_t perb = LW + 3 * rowb;
+    ext_scratch *es = calloc((size_t)nthreads, sizeof *es);
+    float *f = malloc((size_t)nthreads * perf * sizeof *f);
+    uint8_t *bytes = malloc((size_t)nthreads * perb);
+    uint16_t *noise = malloc((size_t)nthreads * LW * sizeof *noise);
+
+    *pe = es;
+    *pf = f;
+    *pb = bytes;
+    *pn = noise;
+    if (!es || !f || !bytes || !noise)
+        return -1;
+    for (int t = 0; t < nthreads; t++) {
+        ext_scratch *e = &es[t];
+        float *p = f + (size_t)t * perf;
+        uint8_t *q = bytes + (size_t)t * perb;
+        ext_rows *rows[3] = { &e->row, &e->s0, &e->s1 };
+
+        for (int k = 0; k < EF_N; k++, p += LW)
+            e->f[k] = p;
+        for (int k = 0; k < MAX_BASE; k++, p += 2 * LW) {
+            e->yr[k] = p;
+            e->bc[k] = p + LW;
+        }
+        e->fo = p;
+        p += LW;
+        e->cols = p;
+        p += LW / 2 + 4;
+        e->cls = q;
+        q += LW;
+        for (int j = 0; j < 3; j++) {
+            rows[j]->vb = p;
+            rows[j]->va = p + nb * LW;
+            rows[j]->vk = p + 2 * nb * LW;
+            p += rowf;
+            rows[j]->sclb = q;
+            rows[j]->scla = q + LW;
+            rows[j]->tru = q + 2 * LW;
+            rows[j]->sclk = q + 3 * LW;
+            q += rowb;
+        }
+        e->no = noise + (size_t)t * LW;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* GDAL output                                                              */
 
-enum { OUT_BEFORE, OUT_AFTER, OUT_MASK_B, OUT_MASK_A, OUT_TRUTH, OUT_NRASTER };
-static const char *const OUT_NAMES[OUT_NRASTER + 1] = {
-    "before.tif", "after.tif", "before_mask.tif", "after_mask.tif", "truth_loss.tif",
-    "truth.csv"
-};
+/* Output files: the rasters, then truth.csv at OUT_NRASTER. Baselines k
+ * (phenology) are OUT_BASE + k and their masks OUT_BASE_MASK + k. */
+enum { OUT_BEFORE, OUT_AFTER, OUT_MASK_B, OUT_MASK_A, OUT_TRUTH, OUT_BASE,
+       OUT_BASE_MASK = OUT_BASE + MAX_BASE, OUT_NRASTER = OUT_BASE_MASK + MAX_BASE };
+
+static void out_name(int i, char *buf, size_t n)
+{
+    static const char *const FIXED[OUT_BASE] = {
+        "before.tif", "after.tif", "before_mask.tif", "after_mask.tif", "truth_loss.tif"
+    };
+
+    if (i < OUT_BASE)
+        snprintf(buf, n, "%s", FIXED[i]);
+    else if (i < OUT_BASE_MASK)
+        snprintf(buf, n, "baseline%d.tif", i - OUT_BASE + 1);
+    else if (i < OUT_NRASTER)
+        snprintf(buf, n, "baseline%d_mask.tif", i - OUT_BASE_MASK + 1);
+    else
+        snprintf(buf, n, "truth.csv");
+}
+
+/* out_active() : whether this run writes output i. */
+static int out_active(const scene *sc, int i)
+{
+    const int masks = !sc->o->no_mask;
+
+    if (i == OUT_MASK_B || i == OUT_MASK_A)
+        return masks;
+    if (i >= OUT_BASE && i < OUT_BASE_MASK)
+        return i - OUT_BASE < sc->nbase;
+    if (i >= OUT_BASE_MASK && i < OUT_NRASTER)
+        return masks && i - OUT_BASE_MASK < sc->nbase;
+    return 1;
+}
 
 static cnp_status create_raster(const scene *sc, const char *path, const char *name,
                                 int nbands, GDALDataType dt, int predictor,
@@ -2257,14 +3225,14 @@ static cnp_status create_raster(const scene *sc, const char *path, const char *n
 }
 
 static cnp_status describe_scene(GDALDatasetH ds, const char *name, const char *date,
-                                 const char *generator)
+                                 const char *generator, int nb)
 {
-    static const char *const bands[4] = { "blue", "green", "red", "nir" };
+    static const char *const bands[6] = { "blue", "green", "red", "nir", "swir1", "swir2" };
 
     if (GDALSetMetadataItem(ds, "ACQUISITION_DATE", date, NULL) != CE_None ||
         GDALSetMetadataItem(ds, "GENERATOR", generator, NULL) != CE_None)
         return fail(CNP_E_IO, "cannot set metadata of '%s': %s", name, CPLGetLastErrorMsg());
-    for (int b = 0; b < 4; b++) {
+    for (int b = 0; b < nb; b++) {
         GDALRasterBandH hBand = GDALGetRasterBand(ds, b + 1);
 
         GDALSetDescription(hBand, bands[b]);
@@ -2365,20 +3333,28 @@ static char *join_path(const char *dir, const char *name, const char *suffix)
     return p;
 }
 
-static int strip_alloc(strip *sp, size_t plane)
+static int strip_alloc(strip *sp, const scene *sc)
 {
+    const size_t plane = (size_t)sc->W * (size_t)sc->o->tile;
+    const size_t lplane = (size_t)sc->LW * (size_t)(sc->o->tile + HALO);
+    const size_t nb = (size_t)sc->nb, nk = (size_t)(sc->nbase ? sc->nbase : 1);
+
     memset(sp, 0, sizeof *sp);
     sp->plane = plane;
-    sp->ground = malloc(plane);
-    sp->atmo_b = malloc(plane);
-    sp->atmo_a = malloc(plane);
-    sp->sb = malloc(4 * plane * sizeof *sp->sb);
-    sp->sa = malloc(4 * plane * sizeof *sp->sa);
+    sp->lplane = lplane;
+    sp->ground = malloc(lplane);
+    sp->atmo_b = malloc(lplane);
+    sp->atmo_a = malloc(lplane);
+    sp->dens_a = malloc(lplane);
+    sp->sb = malloc(nb * plane * sizeof *sp->sb);
+    sp->sa = malloc(nb * plane * sizeof *sp->sa);
+    sp->sk = malloc(nk * nb * plane * sizeof *sp->sk);
     sp->mb = malloc(plane);
     sp->ma = malloc(plane);
     sp->tr = malloc(plane);
-    return sp->ground && sp->atmo_b && sp->atmo_a && sp->sb && sp->sa && sp->mb && sp->ma &&
-           sp->tr ? 0 : -1;
+    sp->mk = malloc(nk * plane);
+    return sp->ground && sp->atmo_b && sp->atmo_a && sp->dens_a && sp->sb && sp->sa && sp->sk &&
+           sp->mb && sp->ma && sp->tr && sp->mk ? 0 : -1;
 }
 
 static void strip_free(strip *sp)
@@ -2386,11 +3362,14 @@ static void strip_free(strip *sp)
     free(sp->ground);
     free(sp->atmo_b);
     free(sp->atmo_a);
+    free(sp->dens_a);
     free(sp->sb);
     free(sp->sa);
+    free(sp->sk);
     free(sp->mb);
     free(sp->ma);
     free(sp->tr);
+    free(sp->mk);
     memset(sp, 0, sizeof *sp);
 }
 
@@ -2437,7 +3416,7 @@ static int scratch_alloc(int W, int nthreads, row_scratch **prs, float **pf, uin
 /* render_strip() : strip s into *sp with nthreads threads. Rows are
  * independent pure functions, so the dynamic schedule changes no byte. */
 static void render_strip(const scene *sc, strip *sp, int s, const row_scratch *rs,
-                         int nthreads, long counts[3])
+                         const ext_scratch *es, int nthreads, long counts[3])
 {
     long nf = 0, np = 0, nw = 0;
     const strip *csp = sp;
@@ -2447,14 +3426,17 @@ static void render_strip(const scene *sc, strip *sp, int s, const row_scratch *r
     rasterize_features(sc, sp, s);
 
     #pragma omp parallel for schedule(dynamic, 2) num_threads(nthreads) default(none) \
-        shared(sc, csp, rs) reduction(+ : nf, np, nw)
+        shared(sc, csp, rs, es) reduction(+ : nf, np, nw)
     for (int r = 0; r < csp->rows; r++) {
         long cnt[3] = { 0, 0, 0 };
         int t = 0;
 #ifdef _OPENMP
         t = omp_get_thread_num();
 #endif
-        render_row(sc, csp, r, &rs[t], cnt);
+        if (sc->ext)
+            render_row_ext(sc, csp, r, &es[t], cnt);
+        else
+            render_row(sc, csp, r, &rs[t], cnt);
         nf += cnt[C_FOREST];
         np += cnt[C_PASTURE];
         nw += cnt[C_WATER];
@@ -2469,17 +3451,25 @@ static void render_strip(const scene *sc, strip *sp, int s, const row_scratch *r
  * only ever written by one thread at a time, in strip order. Runs on
  * whichever thread executes the section, so it installs the (thread-local)
  * GDAL error handler itself. */
-static cnp_status write_set(GDALDatasetH *ds, int W, const strip *sp, int after)
+static cnp_status write_set(const scene *sc, GDALDatasetH *ds, const strip *sp, int after)
 {
+    const int W = sc->W, nb = sc->nb;
     cnp_status st;
 
     CPLPushErrorHandler(gdal_handler);
     if (!after) {
-        st = write_strip(ds[OUT_BEFORE], "before.tif", W, sp, 4, GDT_UInt16, sp->sb, 2);
+        st = write_strip(ds[OUT_BEFORE], "before.tif", W, sp, nb, GDT_UInt16, sp->sb, 2);
         if (st == CNP_OK && ds[OUT_MASK_B])
             st = write_strip(ds[OUT_MASK_B], "before_mask.tif", W, sp, 1, GDT_Byte, sp->mb, 1);
+        for (int k = 0; k < sc->nbase && st == CNP_OK; k++) {
+            st = write_strip(ds[OUT_BASE + k], "baseline.tif", W, sp, nb, GDT_UInt16,
+                             sp->sk + (size_t)k * nb * sp->plane, 2);
+            if (st == CNP_OK && ds[OUT_BASE_MASK + k])
+                st = write_strip(ds[OUT_BASE_MASK + k], "baseline_mask.tif", W, sp, 1, GDT_Byte,
+                                 sp->mk + (size_t)k * sp->plane, 1);
+        }
     } else {
-        st = write_strip(ds[OUT_AFTER], "after.tif", W, sp, 4, GDT_UInt16, sp->sa, 2);
+        st = write_strip(ds[OUT_AFTER], "after.tif", W, sp, nb, GDT_UInt16, sp->sa, 2);
         if (st == CNP_OK && ds[OUT_MASK_A])
             st = write_strip(ds[OUT_MASK_A], "after_mask.tif", W, sp, 1, GDT_Byte, sp->ma, 1);
         if (st == CNP_OK)
@@ -2514,6 +3504,10 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
     float *rbuf = NULL;
     uint16_t *nbuf = NULL;
     uint8_t *cbuf = NULL;
+    ext_scratch *esc = NULL;
+    float *ebuf = NULL;
+    uint8_t *ebytes = NULL;
+    uint16_t *enoise = NULL;
     GDALDatasetH ds[OUT_NRASTER] = { NULL };
     char *tmp[OUT_NRASTER + 1] = { NULL }, *fin[OUT_NRASTER + 1] = { NULL };
     char suffix[48], generator[128];
@@ -2529,7 +3523,8 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
     if ((st = scene_init(&sc, o)) != CNP_OK)
         goto cleanup;
     make_plan(o, &pl);
-    if ((st = plant(&sc, &pl)) != CNP_OK || (st = build_strips(&sc)) != CNP_OK)
+    if ((sc.ext && (st = plant_ext(&sc, &pl)) != CNP_OK) ||
+        (st = plant(&sc, &pl)) != CNP_OK || (st = build_strips(&sc)) != CNP_OK)
         goto cleanup;
 
     /* output directory and names */
@@ -2539,11 +3534,12 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
     }
     snprintf(suffix, sizeof suffix, ".%ld.tmp", (long)getpid());
     for (int i = 0; i <= OUT_NRASTER; i++) {
-        char hidden[64];
+        char name[40], hidden[64];
 
-        snprintf(hidden, sizeof hidden, ".%s", OUT_NAMES[i]);
+        out_name(i, name, sizeof name);
+        snprintf(hidden, sizeof hidden, ".%s", name);
         tmp[i] = join_path(o->dir, hidden, suffix);
-        fin[i] = join_path(o->dir, OUT_NAMES[i], "");
+        fin[i] = join_path(o->dir, name, "");
         if (!tmp[i] || !fin[i]) {
             st = fail(CNP_E_NOMEM, "out of memory");
             goto cleanup;
@@ -2554,7 +3550,8 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
      * that the explicit per-strip flush, never eviction (which could happen
      * on another writer's thread), decides when tiles are written. */
     {
-        const GIntBig strip_bytes = (GIntBig)sc.W * o->tile * (2 * 4 * 2 + 3);
+        const GIntBig strip_bytes = (GIntBig)sc.W * o->tile *
+                                    (2 * sc.nb * 2 + 3 + sc.nbase * (sc.nb * 2 + 1));
         const GIntBig want = 4 * strip_bytes > ((GIntBig)256 << 20) ? 4 * strip_bytes
                                                                    : ((GIntBig)256 << 20);
         if (GDALGetCacheMax64() < want)
@@ -2562,12 +3559,14 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
     }
     snprintf(generator, sizeof generator, "canopy-synth seed=%llu scenario=%s",
              (unsigned long long)o->seed, SCENARIO_NAMES[o->scenario]);
-    if ((st = create_raster(&sc, tmp[OUT_BEFORE], "before.tif", 4, GDT_UInt16, 1, srs,
+    if ((st = create_raster(&sc, tmp[OUT_BEFORE], "before.tif", sc.nb, GDT_UInt16, 1, srs,
                             nthreads, &ds[OUT_BEFORE])) != CNP_OK ||
-        (st = describe_scene(ds[OUT_BEFORE], "before.tif", o->date_before, generator)) != CNP_OK ||
-        (st = create_raster(&sc, tmp[OUT_AFTER], "after.tif", 4, GDT_UInt16, 1, srs,
+        (st = describe_scene(ds[OUT_BEFORE], "before.tif", o->date_before, generator,
+                             sc.nb)) != CNP_OK ||
+        (st = create_raster(&sc, tmp[OUT_AFTER], "after.tif", sc.nb, GDT_UInt16, 1, srs,
                             nthreads, &ds[OUT_AFTER])) != CNP_OK ||
-        (st = describe_scene(ds[OUT_AFTER], "after.tif", o->date_after, generator)) != CNP_OK ||
+        (st = describe_scene(ds[OUT_AFTER], "after.tif", o->date_after, generator,
+                             sc.nb)) != CNP_OK ||
         (st = create_raster(&sc, tmp[OUT_TRUTH], "truth_loss.tif", 1, GDT_Byte, 0, srs,
                             nthreads, &ds[OUT_TRUTH])) != CNP_OK ||
         (st = describe_byte(ds[OUT_TRUTH], "truth_loss.tif", "expected_loss", NULL, 0)) != CNP_OK)
@@ -2580,10 +3579,24 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
                              nthreads, &ds[OUT_MASK_A])) != CNP_OK ||
          (st = describe_byte(ds[OUT_MASK_A], "after_mask.tif", "scl", o->date_after, 1)) != CNP_OK))
         goto cleanup;
+    for (int k = 0; k < sc.nbase; k++) {
+        const int m = OUT_BASE_MASK + k;
 
-    if (strip_alloc(&sp[0], (size_t)sc.W * (size_t)o->tile) ||
-        strip_alloc(&sp[1], (size_t)sc.W * (size_t)o->tile) ||
-        scratch_alloc(sc.W, nthreads, &rsc, &rbuf, &nbuf, &cbuf)) {
+        if ((st = create_raster(&sc, tmp[OUT_BASE + k], "baseline.tif", sc.nb, GDT_UInt16, 1,
+                                srs, nthreads, &ds[OUT_BASE + k])) != CNP_OK ||
+            (st = describe_scene(ds[OUT_BASE + k], "baseline.tif", sc.date_base[k], generator,
+                                 sc.nb)) != CNP_OK)
+            goto cleanup;
+        if (out_active(&sc, m) &&
+            ((st = create_raster(&sc, tmp[m], "baseline_mask.tif", 1, GDT_Byte, 0, srs, nthreads,
+                                 &ds[m])) != CNP_OK ||
+             (st = describe_byte(ds[m], "baseline_mask.tif", "scl", sc.date_base[k], 1)) != CNP_OK))
+            goto cleanup;
+    }
+
+    if (strip_alloc(&sp[0], &sc) || strip_alloc(&sp[1], &sc) ||
+        scratch_alloc(sc.W, nthreads, &rsc, &rbuf, &nbuf, &cbuf) ||
+        (sc.ext && ext_scratch_alloc(&sc, nthreads, &esc, &ebuf, &ebytes, &enoise))) {
         st = fail(CNP_E_NOMEM, "cannot allocate strip buffers (%d x %d)", sc.W, o->tile);
         goto cleanup;
     }
@@ -2600,25 +3613,26 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
         strip *rsp = &sp[s & 1];
         const strip *wsp = &sp[(s + 1) & 1];
         const row_scratch *crs = rsc;
+        const ext_scratch *ces = esc;
         const int nstrips = sc.nstrips;
 
         #pragma omp parallel sections num_threads(3) default(none) \
-            shared(s, csc, rsp, wsp, crs, nstrips, nthreads, counts, ds, wst_b, wst_a)
+            shared(s, csc, rsp, wsp, crs, ces, nstrips, nthreads, counts, ds, wst_b, wst_a)
         {
             #pragma omp section
             {
                 if (s > 0)
-                    wst_b = write_set(ds, csc->W, wsp, 0);
+                    wst_b = write_set(csc, ds, wsp, 0);
             }
             #pragma omp section
             {
                 if (s > 0)
-                    wst_a = write_set(ds, csc->W, wsp, 1);
+                    wst_a = write_set(csc, ds, wsp, 1);
             }
             #pragma omp section
             {
                 if (s < nstrips)
-                    render_strip(csc, rsp, s, crs, nthreads, counts);
+                    render_strip(csc, rsp, s, crs, ces, nthreads, counts);
             }
         }
         if (wst_b != CNP_OK || wst_a != CNP_OK) {
@@ -2626,16 +3640,20 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
             goto cleanup;
         }
     }
-    for (int i = 0; i < OUT_NRASTER; i++)
-        if ((st = close_raster(&ds[i], OUT_NAMES[i])) != CNP_OK)
+    for (int i = 0; i < OUT_NRASTER; i++) {
+        char name[40];
+
+        out_name(i, name, sizeof name);
+        if ((st = close_raster(&ds[i], name)) != CNP_OK)
             goto cleanup;
+    }
     if ((st = write_truth_csv(&sc, tmp[OUT_NRASTER])) != CNP_OK)
         goto cleanup;
 
     /* publish: every file is complete before any is renamed */
     for (int i = 0; i <= OUT_NRASTER; i++) {
-        if (o->no_mask && (i == OUT_MASK_B || i == OUT_MASK_A)) {
-            if (unlink(fin[i]) != 0 && errno != ENOENT) {   /* stale masks would lie */
+        if (!out_active(&sc, i)) {
+            if (unlink(fin[i]) != 0 && errno != ENOENT) {   /* stale files would lie */
                 st = fail(CNP_E_IO, "cannot remove stale '%s': %s", fin[i], strerror(errno));
                 goto cleanup;
             }
@@ -2681,6 +3699,10 @@ cleanup:
     free(rbuf);
     free(nbuf);
     free(cbuf);
+    free(esc);
+    free(ebuf);
+    free(ebytes);
+    free(enoise);
     scene_free(&sc);
     return st;
 }

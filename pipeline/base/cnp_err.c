@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnp_ident.h"
+
 static _Thread_local char last_msg[1024];
 
 cnp_status cnp_err(cnp_status st, const char *fmt, ...)
@@ -18,7 +20,10 @@ cnp_status cnp_err(cnp_status st, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    memcpy(last_msg, buf, sizeof buf);
+    /* Messages carry names and values from inputs and end up on a terminal,
+     * in logs and in JSON: control characters and invalid UTF-8 are escaped
+     * once, here (escaping an escaped message changes nothing). */
+    cnp_ident_term_str(last_msg, sizeof last_msg, buf);
     return st;
 }
 

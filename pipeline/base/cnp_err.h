@@ -12,7 +12,9 @@
 #include "cnp_status.h"
 
 /* cnp_err() : record a message and return `st`, so callers write
- *     return cnp_err(CNP_E_IO, "cannot open %s", path);            */
+ *     return cnp_err(CNP_E_IO, "cannot open %s", path);
+ * The message is kept safe for a terminal (cnp_ident_term_str): control
+ * characters and invalid UTF-8 from inputs are escaped as \xNN, \n, ... */
 cnp_status cnp_err(cnp_status st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

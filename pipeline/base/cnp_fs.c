@@ -118,6 +118,95 @@ void cnp_fs_free_list(char **list, size_t n)
     free(list);
 }
 
+int cnp_fs_relpath_ok(const char *rel)
+{
+    if (!rel || !*rel || *rel == '/' || strlen(rel) >= 4096)
+        return 0;
+    for (const char *c = rel; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return 0;
+    for (const char *p = rel; *p;) {
+        const char *end = strchr(p, '/');
+        const size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return 0;
+        if (!end)
+            break;
+        p = end + 1;
+        if (!*p)
+            return 0;      /* a trailing '/' is an empty last component */
+    }
+    return 1;
+}
+
+/* Why an open failed, from its errno (O_NOFOLLOW gives ELOOP on a link). */
+static const char *open_reason(int e)
+{
+    switch (e) {
+    case ENOENT:  return "missing";
+    case ELOOP:   return "a symbolic link";
+    case ENOTDIR: return "not a regular file";
+    default:      return strerror(e);
+    }
+}
+
+/* The fd when it is a regular file, else close it and say why. */
+static int only_regular(int fd, const char **why)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        *why = "not a regular file";
+        close(fd);
+        return -1;
+    }
+    /* Reads of a regular file never block: back to ordinary reads. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+int cnp_fs_open_inside(const char *dir, const char *rel, const char **why)
+{
+    char part[4096];
+    if (!cnp_fs_relpath_ok(rel)) {
+        *why = "not a relative path inside the folder";
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        *why = open_reason(errno);
+        return -1;
+    }
+    /* One component at a time, none of them followed if it is a link. */
+    for (const char *p = rel;;) {
+        const char *end = strchr(p, '/');
+        const size_t n = end ? (size_t)(end - p) : strlen(p);
+        memcpy(part, p, n);
+        part[n] = '\0';
+        const int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (end ? O_DIRECTORY : O_NONBLOCK);
+        const int next = openat(fd, part, flags);
+        const int e = errno;
+        close(fd);
+        if (next < 0) {
+            *why = open_reason(e);
+            return -1;
+        }
+        fd = next;
+        if (!end)
+            return only_regular(fd, why);
+        p = end + 1;
+    }
+}
+
+int cnp_fs_open_regular(const char *path, const char **why)
+{
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *why = open_reason(errno);
+        return -1;
+    }
+    return only_regular(fd, why);
+}
+
 double cnp_now_s(void)
 {
     struct timespec ts;

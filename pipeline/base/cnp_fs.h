@@ -33,6 +33,25 @@ cnp_status cnp_fs_fsync_path(const char *path);
 cnp_status cnp_fs_list_files(const char *dir, char ***out, size_t *n);
 void cnp_fs_free_list(char **list, size_t n);
 
+/* cnp_fs_relpath_ok() : 1 when `rel` is a plain relative path that stays
+ * inside the folder it is taken from: not empty, not absolute, no empty, "."
+ * or ".." component, no control character; else 0. Paths read from a file
+ * (run.json) pass this before they are joined to a folder. */
+int cnp_fs_relpath_ok(const char *rel);
+
+/* cnp_fs_open_inside() :
+ * Open DIR/REL for reading when REL passes cnp_fs_relpath_ok(), no component
+ * of it is a symbolic link and it names a regular file. Never blocks (a FIFO
+ * is refused, not opened for reading).
+ * @return a file descriptor, or -1 with *why set to a static reason:
+ *         "missing", "not a relative path inside the folder",
+ *         "a symbolic link", "not a regular file", or strerror(errno). */
+int cnp_fs_open_inside(const char *dir, const char *rel, const char **why);
+
+/* cnp_fs_open_regular() : open PATH for reading (links followed) when it is a
+ * regular file; never blocks. @return an fd, or -1 with *why as above. */
+int cnp_fs_open_regular(const char *path, const char **why);
+
 /* Seconds on the monotonic clock (for timings). */
 double cnp_now_s(void);
 

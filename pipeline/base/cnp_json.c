@@ -3,24 +3,13 @@
 
 #include <math.h>
 
+#include "cnp_ident.h"
+
+/* Through the one JSON escaper (base/cnp_ident): names and ids from inputs
+ * may hold anything, and run.json must stay valid UTF-8 JSON. */
 void cnp_json_escape(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':  fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-    }
-    fputc('"', f);
+    cnp_ident_write_json(f, s);
 }
 
 static void key(cnp_json *j, const char *k)

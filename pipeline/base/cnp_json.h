@@ -1,6 +1,7 @@
 /* pipeline/base/cnp_json.h - a small streaming JSON writer for run.json.
  *
- * Keeps track of commas and indentation; strings are escaped per RFC 8259.
+ * Keeps track of commas and indentation; strings are escaped per RFC 8259 by
+ * cnp_ident_write_json() (invalid UTF-8 becomes U+FFFD, controls are escaped).
  * Numbers are written with enough digits to round-trip.
  */
 #ifndef CNP_JSON_H
@@ -24,6 +25,6 @@ void cnp_json_str(cnp_json *j, const char *key, const char *v);  /* v NULL -> nu
 void cnp_json_int(cnp_json *j, const char *key, int64_t v);
 void cnp_json_num(cnp_json *j, const char *key, double v);      /* non-finite -> null */
 void cnp_json_bool(cnp_json *j, const char *key, int v);
-void cnp_json_escape(FILE *f, const char *s);
+void cnp_json_escape(FILE *f, const char *s);     /* a quoted JSON string */
 
 #endif /* CNP_JSON_H */

@@ -1,18 +1,22 @@
 /* pipeline/base/cnp_tmpfile.c - temporary names for files written, then renamed
- * into place (see cnp_tmpfile.h). */
+ * into place; their removal after a signal or a death (see cnp_tmpfile.h). */
 #include "cnp_tmpfile.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-/* This host's name, cut at the first dot and kept to characters that are
- * safe in a file name. */
-static void host_name(char *out, size_t size)
+#include "cnp_fs.h"
+
+void cnp_tmp_host(char *out, size_t size)
 {
     char h[256] = "";
     if (gethostname(h, sizeof h - 1) != 0 || !h[0])
@@ -43,8 +47,16 @@ void cnp_tmp_path(const char *path, char *out, size_t size)
     char dir[4096], host[128];
     const char *name;
     split_path(path, dir, sizeof dir, &name);
-    host_name(host, sizeof host);
+    cnp_tmp_host(host, sizeof host);
     snprintf(out, size, "%s/.%s.tmp-%s-%ld", dir, name, host, (long)getpid());
+}
+
+int cnp_tmp_pid_gone(long pid)
+{
+    /* Still running (or not ours to signal): not a leftover. */
+    if (pid <= 0 || pid > INT_MAX || pid == (long)getpid())
+        return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 void cnp_tmp_remove_dead(const char *path)
@@ -52,7 +64,7 @@ void cnp_tmp_remove_dead(const char *path)
     char dir[4096], host[128], prefix[600];
     const char *name;
     split_path(path, dir, sizeof dir, &name);
-    host_name(host, sizeof host);
+    cnp_tmp_host(host, sizeof host);
     const int plen = snprintf(prefix, sizeof prefix, ".%s.tmp-%s-", name, host);
     if (plen <= 0 || (size_t)plen >= sizeof prefix)
         return;
@@ -66,14 +78,176 @@ void cnp_tmp_remove_dead(const char *path)
         char *end;
         errno = 0;
         const long pid = strtol(e->d_name + plen, &end, 10);
-        if (errno || end == e->d_name + plen || pid <= 0 || (*end && *end != '-'))
-            continue;
-        /* Still running (or not ours to signal): not a leftover. */
-        if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        if (errno || end == e->d_name + plen || (*end && *end != '-') || !cnp_tmp_pid_gone(pid))
             continue;
         char p[4700];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
+        cnp_fs_remove_tree(p);
     }
     closedir(d);
+}
+
+/* ---- signals ---------------------------------------------------------------------- */
+
+enum { N_GUARDS = 4 };
+static char g_guard[N_GUARDS][PATH_MAX];
+static volatile sig_atomic_t g_guard_on[N_GUARDS];
+static volatile sig_atomic_t g_hold, g_held;
+
+struct dirent64_raw {              /* the record getdents64 returns */
+    uint64_t       d_ino;
+    int64_t        d_off;
+    unsigned short d_reclen;
+    unsigned char  d_type;
+    char           d_name[];
+};
+
+/* Remove parent/name and everything in it, with async-signal-safe calls only
+ * (no malloc, no stdio: nftw is not allowed in a handler). Entries removed
+ * while a folder is being read may be skipped by getdents, so a folder is
+ * read again until a pass finds nothing left. */
+static void remove_at(int parent, const char *name, int depth)
+{
+    if (unlinkat(parent, name, 0) == 0 || errno == ENOENT || depth > 16)
+        return;
+    const int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    _Alignas(8) char buf[1024];
+    for (int pass = 0; pass < 8; pass++) {
+        int seen = 0;
+        long n;
+        lseek(fd, 0, SEEK_SET);
+        while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+            for (long off = 0; off < n;) {
+                const struct dirent64_raw *d = (const struct dirent64_raw *)(void *)(buf + off);
+                off += d->d_reclen;
+                if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+                    continue;
+                remove_at(fd, d->d_name, depth + 1);
+                seen = 1;
+            }
+        }
+        if (!seen)
+            break;
+    }
+    close(fd);
+    unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+static void clean_up_and_end(int sig)
+{
+    for (int i = 0; i < N_GUARDS; i++)
+        if (g_guard_on[i])
+            remove_at(AT_FDCWD, g_guard[i], 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigaction(sig, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+}
+
+static void on_signal(int sig)
+{
+    if (g_hold) {
+        g_held = sig;
+        return;
+    }
+    clean_up_and_end(sig);
+}
+
+void cnp_tmp_signals_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+/* `dir` made absolute against the current folder: a guarded path must still
+ * name the folder after a chdir (verify --rerun runs in another folder). */
+static int absolute(const char *dir, char out[PATH_MAX])
+{
+    char cwd[PATH_MAX];
+    if (dir[0] == '/')
+        return snprintf(out, PATH_MAX, "%s", dir) < PATH_MAX ? 0 : -1;
+    if (!getcwd(cwd, sizeof cwd))
+        return -1;
+    const size_t a = strlen(cwd), b = strlen(dir);
+    if (a + 1 + b >= PATH_MAX)
+        return -1;
+    memcpy(out, cwd, a);
+    out[a] = '/';
+    memcpy(out + a + 1, dir, b + 1);
+    return 0;
+}
+
+int cnp_tmp_guard(const char *dir)
+{
+    char abs[PATH_MAX];
+    if (absolute(dir, abs) != 0)
+        return -1;
+    for (int i = 0; i < N_GUARDS; i++) {
+        if (g_guard_on[i])
+            continue;
+        memcpy(g_guard[i], abs, sizeof abs);
+        g_guard_on[i] = 1;             /* only once the path is whole */
+        return 0;
+    }
+    return -1;
+}
+
+void cnp_tmp_unguard(const char *dir)
+{
+    char abs[PATH_MAX];
+    if (absolute(dir, abs) != 0)
+        return;
+    for (int i = 0; i < N_GUARDS; i++)
+        if (g_guard_on[i] && strcmp(g_guard[i], abs) == 0)
+            g_guard_on[i] = 0;
+}
+
+void cnp_tmp_hold_signals(int hold)
+{
+    g_hold = hold;
+    if (!hold && g_held) {
+        const int sig = g_held;
+        g_held = 0;
+        clean_up_and_end(sig);
+    }
+}
+
+/* ---- test hook -------------------------------------------------------------------- */
+
+void cnp_tmp_crash_point(const char *prefix, const char *name)
+{
+    static int hits;
+    char var[64];
+    snprintf(var, sizeof var, "%s_CRASH_AT", prefix);
+    const char *env = getenv(var);
+    if (!env || !*env)
+        return;
+    const char *colon = strchr(env, ':');
+    const size_t len = colon ? (size_t)(colon - env) : strlen(env);
+    if (strlen(name) != len || strncmp(env, name, len) != 0)
+        return;
+    const int k = colon ? atoi(colon + 1) : 1;
+    if (++hits < (k > 0 ? k : 1))
+        return;
+    snprintf(var, sizeof var, "%s_CRASH_SIGNAL", prefix);
+    const char *s = getenv(var);
+    const int sig = !s ? SIGKILL : strcmp(s, "INT") == 0 ? SIGINT : strcmp(s, "TERM") == 0 ? SIGTERM
+                  : strcmp(s, "HUP") == 0 ? SIGHUP : SIGKILL;
+    fflush(NULL);
+    raise(sig);
 }

@@ -7,6 +7,11 @@
  * folder with one STAC item); otherwise it is searched. Files that products
  * reference are not scenes of their own; a raster STEM.EXT with a STEM_mask.EXT
  * beside it takes that file as its mask.
+ *
+ * Names become folders (OUTROOT/<footprint>/<before id>__<after id>): a
+ * product's id and footprint code pass the one validator (base/cnp_ident) or
+ * the product is a failed input; a raster's id is made from its file name
+ * (cnp_ident_from_name); a plan file read back is checked the same way.
  */
 #include "cnp_batch.h"
 
@@ -30,6 +35,7 @@
 
 #include "cnp_err.h"
 #include "cnp_hash.h"
+#include "cnp_ident.h"
 #include "cnp_tmpfile.h"
 #include "cnp_json.h"
 #include "cnp_meta.h"
@@ -68,27 +74,6 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
     *arr = q;
     *cap = c;
     return 0;
-}
-
-/* Keep [A-Za-z0-9._-]; every other run of characters becomes one '_'. */
-static void sanitize(const char *in, char *out, size_t size)
-{
-    size_t n = 0;
-    int under = 0;
-    for (const char *c = in; *c && n + 1 < size; c++) {
-        if (isalnum((unsigned char)*c) || *c == '.' || *c == '-') {
-            out[n++] = *c;
-            under = 0;
-        } else if (!under && n > 0) {
-            out[n++] = '_';
-            under = 1;
-        }
-    }
-    while (n > 0 && out[n - 1] == '_')
-        n--;
-    out[n] = '\0';
-    if (!out[0])
-        snprintf(out, size, "unnamed");
 }
 
 static int valid_ymd(int y, int m, int d)
@@ -231,8 +216,12 @@ static void note_item(disc *d, const char *path, const char *status, const char 
     it->path = dupstr(path);
     snprintf(it->status, sizeof it->status, "%s", status);
     it->reason = dupstr(why);
-    if (d->log)
-        fprintf(d->log, "batch: %s %s: %s\n", status, path, why);
+    if (d->log) {
+        char line[2200];
+        snprintf(line, sizeof line, "batch: %s %s: %s", status, path, why);
+        cnp_ident_write_term(d->log, line);
+        fputc('\n', d->log);
+    }
 }
 
 static void add_str(disc *d, char ***arr, size_t *n, size_t *cap, const char *s)
@@ -314,16 +303,23 @@ static void add_product(disc *d, const char *path, cnp_product *pr)
         note_item(d, path, "ignored", "product %s has no acquisition date", pr->id);
         return;
     }
+    /* The id names pair folders, the footprint code the footprint. */
+    char id[sizeof pr->id], key[64];
+    snprintf(id, sizeof id, "%s", pr->id);
+    if (ends_with_ci(id, ".SAFE"))
+        id[strlen(id) - 5] = '\0';
+    if (cnp_ident_check(CNP_IDENT_ID, id, "product id", NULL) != CNP_OK ||
+        (pr->footprint[0] &&
+         cnp_ident_footprint_key(pr->footprint, key, sizeof key, NULL) != CNP_OK)) {
+        note_item(d, path, "failed", "%s", cnp_err_msg());
+        return;
+    }
     found *f = new_found(d);
     if (!f)
         return;
     f->s.path = dupstr(path);
-    snprintf(f->s.id, sizeof f->s.id, "%s", pr->id);
-    if (ends_with_ci(f->s.id, ".SAFE"))
-        f->s.id[strlen(f->s.id) - 5] = '\0';
-    char clean[sizeof f->s.id];
-    sanitize(f->s.id, clean, sizeof clean);
-    snprintf(f->s.id, sizeof f->s.id, "%s", clean);
+    /* Runs of '_' become one, as for rasters: "__" separates pair ids. */
+    cnp_ident_from_name(id, f->s.id, sizeof f->s.id);
     snprintf(f->s.date, sizeof f->s.date, "%s", pr->date);
     snprintf(f->s.date_source, sizeof f->s.date_source, "metadata");
     snprintf(f->s.kind, sizeof f->s.kind, "%s", pr->family);
@@ -621,7 +617,7 @@ static void add_rasters(disc *d)
         const char *name = base_of(path), *dot = strrchr(name, '.');
         char stem[256];
         snprintf(stem, sizeof stem, "%.*s", (int)(dot ? dot - name : (long)strlen(name)), name);
-        sanitize(stem, f->s.id, sizeof f->s.id);
+        cnp_ident_from_name(stem, f->s.id, sizeof f->s.id);
         const cnp_status st = probe_scene(d, f);
         if (st != CNP_OK || (!f->s.date[0] && !date_from_name(stem, f->s.date))) {
             if (st == CNP_OK)
@@ -728,8 +724,8 @@ static void make_ids_unique(cnp_batch_fp *fp)
         char *slash = strrchr(parent, '/');
         if (slash)
             *slash = '\0';
-        sanitize(base_of(parent), clean, sizeof clean);
-        snprintf(id, sizeof id, "%.99s_%.98s", clean, fp->scene[i].id);
+        cnp_ident_from_name(base_of(parent), clean, sizeof clean);
+        snprintf(id, sizeof id, "%.59s_%.60s", clean, fp->scene[i].id);
         memcpy(fp->scene[i].id, id, sizeof id);
     }
     for (size_t i = 1; i < fp->nscene; i++) {
@@ -738,7 +734,7 @@ static void make_ids_unique(cnp_batch_fp *fp)
             if (strcmp(fp->scene[i].id, fp->scene[j].id) != 0)
                 continue;
             char id[200];
-            snprintf(id, sizeof id, "%.180s-%d", fp->scene[i].id, k++);
+            snprintf(id, sizeof id, "%.110s-%d", fp->scene[i].id, k++);
             memcpy(fp->scene[i].id, id, sizeof id);
             j = (size_t)-1;     /* check again from the start */
         }
@@ -863,10 +859,10 @@ static void build_footprints(disc *d)
                      f->wkt ? f->wkt : "", f->gt[0], f->gt[1], f->gt[2], f->gt[3], f->gt[4],
                      f->gt[5], f->w, f->h);
             hex8_of(grid, h);
-            snprintf(fp->name, sizeof fp->name, "%.140s-%s", fp->scene[0].id, h);
+            snprintf(fp->name, sizeof fp->name, "%.111s-%s", fp->scene[0].id, h);
             snprintf(fp->label, sizeof fp->label, "overlapping rasters (%zu)", fp->nscene);
         } else {
-            sanitize(fp->label, fp->name, sizeof fp->name);
+            cnp_ident_from_name(fp->label, fp->name, sizeof fp->name);
         }
         make_ids_unique(fp);
         if (pair_up(p, fp))
@@ -878,7 +874,7 @@ static void build_footprints(disc *d)
     for (size_t k = 1; k < p->nfp; k++)            /* two footprints, one name */
         if (strcmp(p->fp[k].name, p->fp[k - 1].name) == 0) {
             char n[160];
-            snprintf(n, sizeof n, "%.130s-%zu", p->fp[k].name, k);
+            snprintf(n, sizeof n, "%.100s-%zu", p->fp[k].name, k);
             memcpy(p->fp[k].name, n, sizeof n);
         }
 }
@@ -1346,9 +1342,10 @@ cnp_status cnp_batch_plan_read(cnp_batch_plan *p, const char *path)
         st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < nfp; i++, p->nfp++) {
+    for (size_t i = 0; i < nfp; i++) {
         json_object *o = json_object_array_get_idx(fps, i);
         cnp_batch_fp *fp = &p->fp[i];
+        p->nfp = i + 1;     /* counted at once: a refused plan frees it too */
         copy_field(fp->name, sizeof fp->name, o, "name");
         copy_field(fp->label, sizeof fp->label, o, "label");
         fp->shard = (int)jint(o, "shard");
@@ -1368,6 +1365,13 @@ cnp_status cnp_batch_plan_read(cnp_batch_plan *p, const char *path)
             snprintf(bad, sizeof bad, "footprint %zu: no name or shard out of range", i);
             goto bad;
         }
+        /* Names become folders under OUTROOT: checked as when they were made. */
+        char where[64];
+        snprintf(where, sizeof where, "footprint %zu", i);
+        if (cnp_ident_check(CNP_IDENT_ID, fp->name, "name", where) != CNP_OK) {
+            snprintf(bad, sizeof bad, "%s", cnp_err_msg());
+            goto bad;
+        }
         for (size_t k = 0; k < fp->nscene; k++) {
             json_object *x = json_object_array_get_idx(sc, k);
             cnp_batch_scene *c = &fp->scene[k];
@@ -1383,6 +1387,10 @@ cnp_status cnp_batch_plan_read(cnp_batch_plan *p, const char *path)
                 snprintf(bad, sizeof bad, "footprint %s: a scene without path or id", fp->name);
                 goto bad;
             }
+            if (cnp_ident_check(CNP_IDENT_ID, c->id, "scene id", fp->name) != CNP_OK) {
+                snprintf(bad, sizeof bad, "%s", cnp_err_msg());
+                goto bad;
+            }
         }
         for (size_t k = 0; k < fp->npair; k++) {
             json_object *x = json_object_array_get_idx(pr, k);
@@ -1393,8 +1401,15 @@ cnp_status cnp_batch_plan_read(cnp_batch_plan *p, const char *path)
             c->after = (int)jint(x, "after");
             c->gap_days = (int)jint(x, "gap_days");
             c->action = same(jstr(x, "action"), "run") ? CNP_PAIR_RUN : CNP_PAIR_SKIP;
-            if (c->before < 0 || c->after < 0 || (size_t)c->before >= fp->nscene ||
-                (size_t)c->after >= fp->nscene || !c->dir[0] || strchr(c->dir, '/')) {
+            char dir[sizeof c->dir];
+            if (c->before >= 0 && c->after >= 0 && (size_t)c->before < fp->nscene &&
+                (size_t)c->after < fp->nscene)
+                snprintf(dir, sizeof dir, "%s__%s", fp->scene[c->before].id,
+                         fp->scene[c->after].id);
+            else
+                dir[0] = '\0';
+            /* A pair's folder is its scenes' ids, nothing else. */
+            if (!dir[0] || strcmp(c->dir, dir) != 0) {
                 snprintf(bad, sizeof bad, "footprint %s: pair %zu is malformed", fp->name, k);
                 goto bad;
             }
@@ -1428,6 +1443,8 @@ done:
 
 /* ---- --list ------------------------------------------------------------------ */
 
+/* Every line through cnp_ident_term_line: labels, paths and reasons come from
+ * inputs, and this goes to a terminal. */
 void cnp_batch_list(const cnp_batch_plan *p, int shard, FILE *out)
 {
     size_t nscene = 0, nrun = 0, ndone = 0, nskip = 0, nfp = 0;
@@ -1437,43 +1454,47 @@ void cnp_batch_list(const cnp_batch_plan *p, int shard, FILE *out)
             continue;
         nfp++;
         nscene += fp->nscene;
-        fprintf(out, "footprint %s  (%s; %zu scene%s%s", fp->name, fp->label, fp->nscene,
-                fp->nscene == 1 ? "" : "s", p->nshards > 1 ? "; shard " : ")\n");
+        char sh[32] = "";
         if (p->nshards > 1)
-            fprintf(out, "%d)\n", fp->shard);
+            snprintf(sh, sizeof sh, "; shard %d", fp->shard);
+        cnp_ident_term_line(out, "footprint %s  (%s; %zu scene%s%s)", fp->name, fp->label,
+                            fp->nscene, fp->nscene == 1 ? "" : "s", sh);
         for (size_t k = 0; k < fp->nscene; k++) {
             const cnp_batch_scene *s = &fp->scene[k];
-            fprintf(out, "  scene %s  %s  [%s]  %s%s%s\n", s->date, s->id, s->kind, s->path,
-                    s->note ? "  UNREADABLE: " : "", s->note ? s->note : "");
+            cnp_ident_term_line(out, "  scene %s  %s  [%s]  %s%s%s", s->date, s->id, s->kind,
+                                s->path, s->note ? "  UNREADABLE: " : "",
+                                s->note ? s->note : "");
         }
         for (size_t k = 0; k < fp->npair; k++) {
             const cnp_batch_pair *pr = &fp->pair[k];
             char why[512];
             if (pr->action == CNP_PAIR_SKIP) {
-                fprintf(out, "  pair %s/%s  skip: %s\n", fp->name, pr->dir, pr->reason);
+                cnp_ident_term_line(out, "  pair %s/%s  skip: %s", fp->name, pr->dir,
+                                    pr->reason);
                 nskip++;
             } else if (cnp_batch_pair_complete(p, fp, pr, why, sizeof why)) {
-                fprintf(out, "  pair %s/%s  complete\n", fp->name, pr->dir);
+                cnp_ident_term_line(out, "  pair %s/%s  complete", fp->name, pr->dir);
                 ndone++;
             } else {
-                fprintf(out, "  pair %s/%s  run (%d days; %s)\n", fp->name, pr->dir,
-                        pr->gap_days, why);
+                cnp_ident_term_line(out, "  pair %s/%s  run (%d days; %s)", fp->name, pr->dir,
+                                    pr->gap_days, why);
                 nrun++;
             }
         }
         if (fp->npair == 0)
-            fprintf(out, "  (no pair: one scene)\n");
+            cnp_ident_term_line(out, "  (no pair: one scene)");
     }
     for (size_t i = 0; i < p->nitem && shard < 0; i++)
-        fprintf(out, "%s %s: %s\n", p->item[i].status, p->item[i].path, p->item[i].reason);
-    fprintf(out, "plan: %zu footprint%s, %zu scenes, %zu pairs: %zu to run, %zu complete, "
-            "%zu skipped", nfp, nfp == 1 ? "" : "s", nscene, nrun + ndone + nskip, nrun, ndone,
-            nskip);
+        cnp_ident_term_line(out, "%s %s: %s", p->item[i].status, p->item[i].path,
+                            p->item[i].reason);
+    char inputs[96] = "";
     if (shard < 0) {
         size_t nfail = 0, nign = 0;
         for (size_t i = 0; i < p->nitem; i++)
             *(strcmp(p->item[i].status, "failed") == 0 ? &nfail : &nign) += 1;
-        fprintf(out, "; inputs: %zu failed, %zu not used", nfail, nign);
+        snprintf(inputs, sizeof inputs, "; inputs: %zu failed, %zu not used", nfail, nign);
     }
-    fputc('\n', out);
+    cnp_ident_term_line(out, "plan: %zu footprint%s, %zu scenes, %zu pairs: %zu to run, %zu "
+                        "complete, %zu skipped%s", nfp, nfp == 1 ? "" : "s", nscene,
+                        nrun + ndone + nskip, nrun, ndone, nskip, inputs);
 }

@@ -6,8 +6,10 @@
  * named by the pid, static lists while hashing outputs), so threads of one
  * process could not run two pairs at once; a child also keeps a crash to its
  * own pair. Children die with the parent (PR_SET_PDEATHSIG), so a killed batch
- * leaves no writer behind; what it leaves half-written has no run.json and is
- * redone from scratch by the next run.
+ * leaves no writer behind. A pair's folder is replaced whole by detect's
+ * commit (cnp_staging.h): a pair killed half-way left its earlier run or none,
+ * and a staging folder the next run of that pair removes; a pair run again
+ * replaces its run (overwrite) and keeps the user's files in its folder.
  */
 #include "cnp_batch.h"
 
@@ -34,6 +36,7 @@
 
 #include "cnp_detect.h"
 #include "cnp_err.h"
+#include "cnp_ident.h"
 #include "cnp_fs.h"
 #include "cnp_gdal.h"
 #include "cnp_tmpfile.h"
@@ -141,12 +144,11 @@ static void child_main(const cnp_batch_plan *p, const cnp_batch_row *r,
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(1);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    /* The batch stops its children with SIGTERM: they remove their staging. */
+    cnp_tmp_signals_install();
     snprintf(dir, sizeof dir, "%s/%s", p->outroot, r->fp->name);
     make_dir(dir);
     pair_dir(p, r, dir, sizeof dir);
-    cnp_fs_remove_tree(dir);            /* a half-written pair, staging folders included */
 
     memset(&job, 0, sizeof job);
     const cnp_batch_scene *b = &r->fp->scene[r->pair->before];
@@ -163,6 +165,9 @@ static void child_main(const cnp_batch_plan *p, const cnp_batch_row *r,
     job.no_evidence = p->no_evidence;
     job.skip_outputs = p->skip_outputs;
     job.no_hash = p->no_hash;
+    /* A pair run again replaces its earlier run; files of the user's in the
+     * pair's folder stay (cnp_staging.h). */
+    job.overwrite = 1;
     job.max_chips = p->max_chips;
     job.max_memory_mb = memory_mb;
     job.argc = o->argc;
@@ -660,19 +665,10 @@ done:
 
 /* ---- summaries ---------------------------------------------------------------------- */
 
+/* A text cell: quoted where needed, never a formula (base/cnp_ident). */
 static void csv_field(FILE *f, const char *s, int last)
 {
-    if (strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
+    cnp_ident_write_csv(f, s);
     fputc(last ? '\n' : ',', f);
 }
 

@@ -3,12 +3,14 @@
  * Exit codes (one table, here and in the README):
  *   0  success (zero alerts is a success)
  *   1  runtime error: unreadable input, no overlap, nothing observed, cannot write
- *   2  usage or configuration error: bad option, unknown config key, bad value
+ *   2  usage or configuration error: bad option, unknown config key, bad value,
+ *      an OUTDIR Canopy may not write (cnp_staging.h), a key that is not Ed25519
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gdal.h>
 
@@ -19,7 +21,10 @@
 #include "cnp_gdal.h"
 #include "cnp_info.h"
 #include "cnp_output.h"
+#include "cnp_ident.h"
 #include "cnp_monitor_cmd.h"   /* canopy monitor: pipeline/monitor/cnp_monitor_cmd.c */
+#include "cnp_sign.h"
+#include "cnp_tmpfile.h"
 #include "cnp_verify.h"
 #include "cnp_version.h"
 
@@ -61,8 +66,10 @@ static void usage_detect(FILE *f)
     fputs("Usage: canopy detect BEFORE AFTER -o OUTDIR [OPTIONS]\n"
           "\n"
           "Compares two scenes of the same place and writes to OUTDIR: alerts.gpkg,\n"
-          "alerts.geojson, alerts.csv, alerts.kmz, overview.png, report.html,\n"
-          "evidence/<alert-id>/*.png and run.json.\n"
+          "alerts.geojson, alerts.csv, alerts.kmz, overview.png (georeferenced by\n"
+          "overview.pgw and overview.png.aux.xml), report.html, report.pdf,\n"
+          "evidence/<alert-id>/*.png, run.json and SHA256SUMS (sha256sum -c SHA256SUMS in\n"
+          "OUTDIR checks every output, run.json and every input).\n"
           "BEFORE and AFTER are each a satellite product, recognised by the profiles in\n"
           "configs/ (Landsat 4-9 Collection 2 Level-2: folder, _MTL.txt/.xml/.json or .tar;\n"
           "Sentinel-2 L2A: .SAFE folder, its .zip, MTD_MSIL2A.xml, or a folder of B04.tif,\n"
@@ -72,7 +79,10 @@ static void usage_detect(FILE *f)
           "by default) by GDAL/PROJ.\n"
           "\n"
           "Options (each also a key of the --config file, shown in brackets):\n"
-          "  -o, --output DIR          output folder (created if missing)\n"
+          "  -o, --output DIR          output folder: new, empty, or a Canopy run to\n"
+          "                            replace with --overwrite\n"
+          "      --overwrite           replace the Canopy run in OUTDIR (its files go, files\n"
+          "                            Canopy did not write stay)\n"
           "  -c, --config FILE         INI file with settings (default: built-in values,\n"
           "                            the same as configs/default.ini)\n"
           "      --red N               1-based red band [bands] red (default 3)\n"
@@ -108,12 +118,19 @@ static void usage_detect(FILE *f)
           "      --threads N           worker threads, 0 = all cores [run] threads (0)\n"
           "      --max-memory MB       memory cap: fewer workers and a smaller GDAL cache\n"
           "                            when needed (recorded in run.json)\n"
-          "      --no-evidence         skip the per-alert chips, report.html and alerts.kmz\n"
+          "      --no-evidence         skip the per-alert chips, report.html, report.pdf and\n"
+          "                            alerts.kmz\n"
           "      --outputs LIST        write only these of gpkg, geojson, csv, overview\n"
           "                            (comma-separated; default all four; fewer need\n"
           "                            --no-evidence)\n"
           "      --max-chips N         chips for the N largest alerts only (0 = all)\n"
           "      --no-hash             do not hash the inputs (run.json records size and time)\n"
+          "      --case-id TEXT        the case these outputs are for, and\n"
+          "      --operator TEXT       who ran the analysis: printed on report.html,\n"
+          "                            report.pdf and alerts.kmz and kept in run.json\n"
+          "                            (printable UTF-8, at most 128 and 200 bytes)\n"
+          "      --sign-key FILE       sign SHA256SUMS with this Ed25519 private key (PEM,\n"
+          "                            no passphrase) into SHA256SUMS.sig\n"
           "      --max-scene-pixels N  refuse a scene, or a common grid, of more than N\n"
           "                            pixels [limits] scene_pixels (2000000000); the\n"
           "                            other [limits] bound metadata files (README)\n"
@@ -122,8 +139,14 @@ static void usage_detect(FILE *f)
           "  -h, --help                show this help\n"
           "  -V, --version             show the version\n"
           "\n"
-          "Exit status: 0 success (also with zero alerts), 1 runtime error,\n"
-          "2 usage or configuration error.\n", f);
+          "\n"
+          "report.pdf embeds DejaVu fonts from /usr/share/fonts/truetype/dejavu\n"
+          "(Debian's fonts-dejavu-core), or from $CANOPY_FONT_DIR.\n"
+          "\n"
+          "Exit status: 0 success (also with zero alerts), 1 runtime error (also an\n"
+          "OUTDIR that cannot be written), 2 usage or configuration error (also an\n"
+          "OUTDIR that is not empty and holds no Canopy run, a run without --overwrite,\n"
+          "a file Canopy did not write at an output's name). OUTDIR is then untouched.\n", f);
 }
 
 enum {
@@ -131,7 +154,9 @@ enum {
     OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
     OPT_NO_HASH, OPT_MAX_MEMORY, OPT_MASK_BUFFER, OPT_MASK_SHAPE, OPT_GRID, OPT_T_SRS, OPT_TR,
-    OPT_PROFILES, OPT_OUTPUTS, OPT_MAX_PIXELS
+    OPT_PROFILES, OPT_OUTPUTS, OPT_CASE_ID, OPT_OPERATOR, OPT_SIGN_KEY, OPT_OVERWRITE,
+    OPT_PUBKEY, OPT_JSON,
+    OPT_MAX_PIXELS
 };
 
 static const cnp_setting_opt setting_opts[] = {
@@ -165,6 +190,13 @@ static int usage_error(const char *msg)
 {
     fprintf(stderr, "canopy: %s", msg);
     fputs("\nTry 'canopy detect --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* One line: a value that reaches reports must not bring its own lines. */
+static int usage_line(const char *msg)
+{
+    fprintf(stderr, "canopy: %s\n", msg);
     return EXIT_USAGE;
 }
 
@@ -203,6 +235,10 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "t-srs", required_argument, NULL, OPT_T_SRS },
         { "tr", required_argument, NULL, OPT_TR },
         { "profiles", required_argument, NULL, OPT_PROFILES },
+        { "case-id", required_argument, NULL, OPT_CASE_ID },
+        { "operator", required_argument, NULL, OPT_OPERATOR },
+        { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
+        { "overwrite", no_argument, NULL, OPT_OVERWRITE },
         { "max-scene-pixels", required_argument, NULL, OPT_MAX_PIXELS },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
@@ -231,6 +267,18 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         case OPT_PRINT_CONFIG: print_config = 1; break;
         case OPT_NO_EVIDENCE: job.no_evidence = 1; break;
         case OPT_NO_HASH: job.no_hash = 1; break;
+        case OPT_CASE_ID:
+            if (cnp_ident_text_check("--case-id", optarg, 128) != CNP_OK)
+                return usage_line(cnp_err_msg());
+            job.case_id = optarg;
+            break;
+        case OPT_OPERATOR:
+            if (cnp_ident_text_check("--operator", optarg, 200) != CNP_OK)
+                return usage_line(cnp_err_msg());
+            job.operator_name = optarg;
+            break;
+        case OPT_SIGN_KEY: job.sign_key = optarg; break;
+        case OPT_OVERWRITE: job.overwrite = 1; break;
         case OPT_OUTPUTS: {
             unsigned keep;
             if (cnp_outputs_parse(optarg, "--outputs", &keep) != CNP_OK)
@@ -284,7 +332,22 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         return usage_error("missing -o OUTDIR");
     job.before = argv[optind];
     job.after = argv[optind + 1];
+    job.font_dir = getenv("CANOPY_FONT_DIR");
 
+    /* A key that cannot sign is known now, not after the whole run. */
+    if (job.sign_key) {
+        cnp_sign_key *key = NULL;
+        if ((st = cnp_sign_key_load(job.sign_key, &key)) != CNP_OK) {
+            fprintf(stderr, "canopy: --sign-key %s\n", cnp_err_msg());
+            return exit_code_for(st);
+        }
+        cnp_sign_key_free(&key);
+    }
+
+    cnp_tmp_signals_install();     /* Ctrl-C removes the staging folder */
+
+    if (!job.quiet && isatty(STDERR_FILENO))
+        job.progress = GDALTermProgress;
     GDALAllRegister();
     cnp_err_install_gdal_handler(0);
     st = cnp_detect_run(&job);
@@ -297,15 +360,28 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
 
 static void usage_verify(FILE *f)
 {
-    fputs("Usage: canopy verify [--rerun] [--threads N] OUTDIR\n"
+    fputs("Usage: canopy verify [--rerun] [--threads N] [--pubkey FILE] [--json] OUTDIR\n"
           "\n"
           "Re-hashes every output and every input listed in OUTDIR/run.json and reports\n"
-          "each as ok, changed or missing. With --rerun, also runs the detection again\n"
-          "from the recorded inputs and settings (in a temporary folder) and checks that\n"
-          "every output is reproduced byte for byte.\n"
+          "each as ok, changed, missing or refused (an output that is not a regular file\n"
+          "inside OUTDIR, an input that is not a regular file); checks that SHA256SUMS\n"
+          "is the one run.json gives and, when the run was signed, its signature\n"
+          "SHA256SUMS.sig. With --rerun, also runs the detection again from the recorded\n"
+          "inputs and settings (in a temporary folder under $TMPDIR; OUTDIR is only read)\n"
+          "and checks that every output is reproduced byte for byte.\n"
+          "\n"
+          "Options:\n"
+          "      --rerun          reproduce the outputs\n"
+          "      --threads N      threads for the rerun (0 = all cores)\n"
+          "      --pubkey FILE    the Ed25519 public key (PEM) the run must be signed with\n"
+          "                       (without it, the key recorded in run.json is used)\n"
+          "      --json           one JSON object: each file's state, the signature's\n"
+          "                       state and the verdict\n"
+          "  -h, --help           show this help\n"
           "\n"
           "Exit status: 0 everything intact (and reproduced), 1 something changed,\n"
-          "missing or not reproduced, or run.json unreadable, 2 usage error.\n", f);
+          "missing or not reproduced, a bad signature, or run.json unreadable,\n"
+          "2 usage error (also a --pubkey that is not an Ed25519 key).\n", f);
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -313,10 +389,12 @@ static int cmd_verify(int argc, char **argv)
     static const struct option opts[] = {
         { "rerun", no_argument, NULL, 'r' },
         { "threads", required_argument, NULL, 't' },
+        { "pubkey", required_argument, NULL, OPT_PUBKEY },
+        { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    cnp_verify_opts o = { NULL, 0, 0, stdout };
+    cnp_verify_opts o = { NULL, 0, 0, stdout, 0, NULL };
     int c;
 
     optind = 1;
@@ -333,6 +411,8 @@ static int cmd_verify(int argc, char **argv)
             o.threads = (int)n;
             break;
         }
+        case OPT_PUBKEY: o.pubkey = optarg; break;
+        case OPT_JSON: o.json = 1; break;
         case 'h': usage_verify(stdout); return EXIT_OK;
         default:
             fputs("Try 'canopy verify --help' for more information.\n", stderr);
@@ -346,6 +426,7 @@ static int cmd_verify(int argc, char **argv)
     }
     o.outdir = argv[optind];
 
+    cnp_tmp_signals_install();     /* Ctrl-C removes the rerun's folder */
     GDALAllRegister();
     cnp_err_install_gdal_handler(0);
     int intact = 0;

@@ -15,9 +15,14 @@ typedef struct cnp_alert {
     double  mean_dndvi, min_dndvi, mean_ndvi_before, mean_ndvi_after;
     double  centroid_x, centroid_y;       /* scene CRS                           */
     double  centroid_lon, centroid_lat;   /* WGS84                               */
+    /* A point inside the alert (cnp_inside_point: the centre of one of its
+     * pixels), where links, labels and CSV coordinates point: the centroid
+     * of a ring or an L lies outside it. */
+    double  point_x, point_y;             /* scene CRS                           */
+    double  point_lon, point_lat;         /* WGS84                               */
     int     high_confidence;
-    void   *geom;                         /* OGRGeometryH, MultiPolygon, scene CRS */
-    void   *geom_wgs84;                   /* the same in WGS84 (lon, lat), built from the
+    struct cnp_geometry *geom;            /* MultiPolygon, scene CRS (io/cnp_geom.h) */
+    struct cnp_geometry *geom_wgs84;      /* the same in WGS84 (lon, lat), built from the
                                            * points the geodesic area was computed on */
 } cnp_alert;
 
@@ -27,6 +32,7 @@ typedef struct cnp_alert {
 typedef struct cnp_unobserved_piece {
     int32_t tile_x0, tile_y0;
     int64_t pixels;
+    double  area_m2;             /* geodesic (core/cnp_area.h)                 */
     size_t  ring0, nrings;       /* into cnp_unobserved.ring                   */
 } cnp_unobserved_piece;
 
@@ -46,12 +52,22 @@ typedef struct cnp_result {
     int64_t    loss_pixels, loss_pixels_in_alerts, unobserved_pixels, observed_pixels;
     int64_t    forest_pixels, window_pixels, components, min_pixels;
     double     total_area_ha, pixel_area_m2;
+    double     observed_area_ha, unobserved_area_ha;  /* geodesic, like the alerts'     */
+    double     outside_area_ha;           /* the grid outside the window (unobserved) */
     int        threads, strip_height, tile_width;
     double     memory_estimate_mb;        /* what the run planned to use         */
     cnp_unobserved unobserved;
     int        grid_width, grid_height;   /* BEFORE's grid                       */
     int        window[4];                 /* processed part of it                */
     int        gdal_cache_mb;
+    size_t     geometry_bytes;            /* what the alerts' geometries take,
+                                           * counted under --max-memory          */
 } cnp_result;
+
+/* Free what the unobserved area holds and zero it. */
+void cnp_unobserved_free(cnp_unobserved *u);
+
+/* Free the alerts (and their geometries) and the unobserved area; zero *res. */
+void cnp_result_free(cnp_result *res);
 
 #endif /* CNP_RESULT_H */

@@ -3,7 +3,10 @@
 
 #include <stdio.h>
 
+#include <stdlib.h>
+
 #include <cpl_error.h>
+#include <gdal.h>
 
 static _Thread_local char gdal_msg[512];
 static int gdal_verbose;
@@ -38,3 +41,7 @@ void cnp_err_install_gdal_handler(int verbose)
 }
 
 void cnp_err_remove_gdal_handler(void) { CPLSetErrorHandler(previous_handler); }
+
+void cnp_gdal_cache_set(int64_t bytes) { GDALSetCacheMax64((GIntBig)bytes); }
+int64_t cnp_gdal_cache_get(void) { return (int64_t)GDALGetCacheMax64(); }
+int cnp_gdal_cache_user_set(void) { return getenv("GDAL_CACHEMAX") != NULL; }

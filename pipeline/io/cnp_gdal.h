@@ -7,6 +7,8 @@
 #ifndef CNP_GDAL_H
 #define CNP_GDAL_H
 
+#include <stdint.h>
+
 #include "cnp_err.h"
 
 /* cnp_err_gdal_msg() : the last GDAL failure message seen by the handler on
@@ -22,5 +24,11 @@ const char *cnp_err_gdal_reason(void);
  * verbose. Install once from the main thread; remove before GDALDestroy(). */
 void cnp_err_install_gdal_handler(int verbose);
 void cnp_err_remove_gdal_handler(void);
+
+/* GDAL's block cache: its size in bytes, and whether the user set it
+ * (GDAL_CACHEMAX in the environment), which Canopy then leaves alone. */
+void cnp_gdal_cache_set(int64_t bytes);
+int64_t cnp_gdal_cache_get(void);
+int cnp_gdal_cache_user_set(void);
 
 #endif /* CNP_GDAL_H */

@@ -1,29 +1,205 @@
-/* pipeline/io/cnp_geom.c - traced rings to OGR geometries and geodesic areas. */
+/* pipeline/io/cnp_geom.c - a grid's CRS, traced rings to OGR geometries and
+ * geodesic areas. */
 #include "cnp_geom.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <geodesic.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
 #include "cnp_err.h"
 
-void cnp_geom_init(cnp_geom_ctx *g, const double *gt, OGRCoordinateTransformationH to_wgs84)
+struct cnp_crs {
+    char  *wkt, *what;
+    double gt[6];
+    int    projected;
+    double linear_units;                     /* metres per CRS unit        */
+    OGRCoordinateTransformationH to_wgs84;
+};
+
+struct cnp_geom_ctx {
+    cnp_crs *crs;                            /* own copy                    */
+    struct geod_geodesic geod;               /* WGS84 ellipsoid             */
+    double  *buf;                            /* scratch                     */
+    size_t   cap;
+};
+
+static OGRGeometryH ogr(cnp_geometry *g) { return (OGRGeometryH)g; }
+static cnp_geometry *ours(OGRGeometryH g) { return (cnp_geometry *)g; }
+
+/* ---- the grid's CRS ------------------------------------------------------ */
+
+cnp_status cnp_crs_open(const char *wkt, const double gt[6], const char *what, cnp_crs **out)
 {
-    memset(g, 0, sizeof *g);
-    g->gt = gt;
-    g->to_wgs84 = to_wgs84;
+    cnp_status st = CNP_OK;
+    OGRSpatialReferenceH srs = NULL, wgs84 = NULL;
+    cnp_crs *c = calloc(1, sizeof *c);
+
+    *out = NULL;
+    if (!c || !(c->wkt = strdup(wkt ? wkt : "")) || !(c->what = strdup(what ? what : "")))
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+    if (st == CNP_OK) {
+        memcpy(c->gt, gt, sizeof c->gt);
+        srs = OSRNewSpatialReference(c->wkt);
+        wgs84 = OSRNewSpatialReference(NULL);
+        if (!srs || !wgs84 || OSRImportFromEPSG(wgs84, 4326) != OGRERR_NONE)
+            st = cnp_err(CNP_E_DATA, "cannot set up %s", c->what);
+    }
+    if (st == CNP_OK) {
+        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+        OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
+        c->projected = OSRIsProjected(srs);
+        c->linear_units = c->projected ? OSRGetLinearUnits(srs, NULL) : 1.0;
+        c->to_wgs84 = OCTNewCoordinateTransformation(srs, wgs84);
+        if (!c->to_wgs84)
+            st = cnp_err(CNP_E_DATA, "no transformation from %s to WGS84", c->what);
+    }
+    OSRDestroySpatialReference(srs);
+    OSRDestroySpatialReference(wgs84);
+    if (st != CNP_OK) {
+        cnp_crs_close(&c);
+        return st;
+    }
+    *out = c;
+    return CNP_OK;
+}
+
+cnp_status cnp_crs_clone(const cnp_crs *c, cnp_crs **out)
+{
+    cnp_crs *d = calloc(1, sizeof *d);
+    *out = NULL;
+    if (!d)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    *d = *c;
+    d->wkt = strdup(c->wkt);
+    d->what = strdup(c->what);
+    /* A transformation object must not be shared between threads. */
+    d->to_wgs84 = OCTClone(c->to_wgs84);
+    if (!d->wkt || !d->what || !d->to_wgs84) {
+        cnp_crs_close(&d);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    *out = d;
+    return CNP_OK;
+}
+
+void cnp_crs_close(cnp_crs **pc)
+{
+    if (!pc || !*pc)
+        return;
+    cnp_crs *c = *pc;
+    if (c->to_wgs84)
+        OCTDestroyCoordinateTransformation(c->to_wgs84);
+    free(c->wkt);
+    free(c->what);
+    free(c);
+    *pc = NULL;
+}
+
+const double *cnp_crs_gt(const cnp_crs *c) { return c->gt; }
+
+int cnp_crs_to_wgs84(cnp_crs *c, int n, double *x, double *y)
+{
+    return OCTTransform(c->to_wgs84, n, x, y, NULL) ? 1 : 0;
+}
+
+cnp_status cnp_crs_pixel_area_m2(cnp_crs *c, double cx, double cy, double *out)
+{
+    if (c->projected) {
+        const double u = c->linear_units;
+        *out = fabs(c->gt[1] * c->gt[5]) * u * u;
+        return CNP_OK;
+    }
+    double lon[5], lat[5];
+    const double px[5] = { cx, cx + 1, cx + 1, cx, cx }, py[5] = { cy, cy, cy + 1, cy + 1, cy };
+    for (int i = 0; i < 5; i++) {
+        lon[i] = c->gt[0] + px[i] * c->gt[1];
+        lat[i] = c->gt[3] + py[i] * c->gt[5];
+    }
+    if (!cnp_crs_to_wgs84(c, 5, lon, lat))
+        return cnp_err(CNP_E_DATA, "cannot transform %s to WGS84", c->what);
+    struct geod_geodesic geod;
+    geod_init(&geod, 6378137.0, 1 / 298.257223563);
+    double area = 0;
+    geod_polygonarea(&geod, lat, lon, 4, &area, NULL);
+    *out = fabs(area);
+    return CNP_OK;
+}
+
+/* ---- geometries ------------------------------------------------------------ */
+
+void cnp_geometry_free(cnp_geometry *g)
+{
+    if (g)
+        OGR_G_DestroyGeometry(ogr(g));
+}
+
+void cnp_geometry_counts(const cnp_geometry *cg, size_t *rings, size_t *points)
+{
+    OGRGeometryH g = (OGRGeometryH)(uintptr_t)cg;
+    *rings = *points = 0;
+    const int np = OGR_G_GetGeometryCount(g);
+    for (int p = 0; p < np; p++) {
+        OGRGeometryH poly = OGR_G_GetGeometryRef(g, p);
+        const int nr = OGR_G_GetGeometryCount(poly);
+        for (int r = 0; r < nr; r++)
+            *points += (size_t)OGR_G_GetPointCount(OGR_G_GetGeometryRef(poly, r));
+        *rings += (size_t)nr;
+    }
+}
+
+char *cnp_geometry_wkb_hex(const cnp_geometry *cg)
+{
+    static const char hx[] = "0123456789abcdef";
+    OGRGeometryH g = (OGRGeometryH)(uintptr_t)cg;
+    const size_t len = (size_t)OGR_G_WkbSize(g);
+    unsigned char *wkb = malloc(len ? len : 1);
+    char *s = malloc(2 * len + 1);
+    if (!wkb || !s || OGR_G_ExportToWkb(g, wkbNDR, wkb) != OGRERR_NONE) {
+        free(wkb);
+        free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        s[2 * i] = hx[wkb[i] >> 4];
+        s[2 * i + 1] = hx[wkb[i] & 15];
+    }
+    s[2 * len] = '\0';
+    free(wkb);
+    return s;
+}
+
+cnp_status cnp_geom_ctx_create(const cnp_crs *crs, cnp_geom_ctx **out)
+{
+    cnp_geom_ctx *g = calloc(1, sizeof *g);
+    *out = NULL;
+    if (!g)
+        return cnp_err(CNP_E_NOMEM, "out of memory for tracing");
+    cnp_status st = cnp_crs_clone(crs, &g->crs);
+    if (st != CNP_OK) {
+        free(g);
+        return st;
+    }
     geod_init(&g->geod, 6378137.0, 1 / 298.257223563);
+    *out = g;
+    return CNP_OK;
 }
 
-void cnp_geom_free(cnp_geom_ctx *g)
+void cnp_geom_ctx_free(cnp_geom_ctx **pg)
 {
-    free(g->buf);
-    g->buf = NULL;
-    g->cap = 0;
+    if (!pg || !*pg)
+        return;
+    cnp_crs_close(&(*pg)->crs);
+    free((*pg)->buf);
+    free(*pg);
+    *pg = NULL;
 }
 
-OGRGeometryH cnp_geom_multipolygon(const double *gt, const int32_t *xy, const cnp_ring *ring,
-                                   size_t n)
+cnp_geometry *cnp_geom_multipolygon(const double *gt, const int32_t *xy, const cnp_ring *ring,
+                                    size_t n)
 {
     OGRGeometryH multi = OGR_G_CreateGeometry(wkbMultiPolygon), poly = NULL;
     /* A north-up grid flips y, turning the tracer's shells counter-clockwise;
@@ -47,13 +223,17 @@ OGRGeometryH cnp_geom_multipolygon(const double *gt, const int32_t *xy, const cn
     }
     if (poly)
         OGR_G_AddGeometryDirectly(multi, poly);
-    return multi;
+    return ours(multi);
 }
 
-cnp_status cnp_geom_ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, int reverse,
-                              double *area_m2, OGRGeometryH ll)
+/* The ring densified every STEP pixels, in lon/lat, and its geodesic area;
+ * when `ll` is not NULL it becomes the ring in WGS84, its vertices taken from
+ * the same transformed points, reversed when `reverse`. */
+static cnp_status ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, int reverse,
+                            double *area_m2, OGRGeometryH ll)
 {
     enum { STEP = 32 };
+    const double *gt = g->crs->gt;
     size_t n = 0;
     for (size_t i = 0; i + 1 < count; i++) {
         const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
@@ -76,12 +256,12 @@ cnp_status cnp_geom_ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, 
         vertex_at[i] = (double)k;
         for (int s = 0; s < steps; s++) {
             const double t = (double)s / steps;
-            lon[k] = g->gt[0] + (ax + t * (bx - ax)) * g->gt[1];
-            lat[k] = g->gt[3] + (ay + t * (by - ay)) * g->gt[5];
+            lon[k] = gt[0] + (ax + t * (bx - ax)) * gt[1];
+            lat[k] = gt[3] + (ay + t * (by - ay)) * gt[5];
             k++;
         }
     }
-    if (!OCTTransform(g->to_wgs84, (int)k, lon, lat, NULL))
+    if (!cnp_crs_to_wgs84(g->crs, (int)k, lon, lat))
         return cnp_err(CNP_E_DATA, "cannot transform a polygon to WGS84");
     double area = 0;
     geod_polygonarea(&g->geod, lat, lon, (int)k, &area, NULL);
@@ -100,11 +280,16 @@ cnp_status cnp_geom_ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, 
     return CNP_OK;
 }
 
-cnp_status cnp_geom_alert(cnp_geom_ctx *g, const cnp_rings *rings, OGRGeometryH *scene,
-                          OGRGeometryH *wgs84, double *area_m2)
+cnp_status cnp_geom_ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, double *area_m2)
+{
+    return ring_area(g, xy, count, 0, area_m2, NULL);
+}
+
+cnp_status cnp_geom_alert(cnp_geom_ctx *g, const cnp_rings *rings, cnp_geometry **scene,
+                          cnp_geometry **wgs84, double *area_m2)
 {
     OGRGeometryH multi84 = OGR_G_CreateGeometry(wkbMultiPolygon), poly84 = NULL;
-    const int reverse = g->gt[5] > 0;
+    const int reverse = g->crs->gt[5] > 0;
     cnp_status st = CNP_OK;
     double area = 0;
 
@@ -118,7 +303,7 @@ cnp_status cnp_geom_alert(cnp_geom_ctx *g, const cnp_rings *rings, OGRGeometryH 
         OGRGeometryH lr84 = OGR_G_CreateGeometry(wkbLinearRing);
         OGR_G_AddGeometryDirectly(poly84, lr84);
         double a = 0;
-        st = cnp_geom_ring_area(g, rings->xy + 2 * ring->first, ring->count, reverse, &a, lr84);
+        st = ring_area(g, rings->xy + 2 * ring->first, ring->count, reverse, &a, lr84);
         area += ring->is_hole ? -a : a;
     }
     if (poly84)
@@ -128,8 +313,68 @@ cnp_status cnp_geom_alert(cnp_geom_ctx *g, const cnp_rings *rings, OGRGeometryH 
         return st;
     }
     if (scene)
-        *scene = cnp_geom_multipolygon(g->gt, rings->xy, rings->ring, rings->n);
-    *wgs84 = multi84;
+        *scene = cnp_geom_multipolygon(g->crs->gt, rings->xy, rings->ring, rings->n);
+    *wgs84 = ours(multi84);
     *area_m2 = area;
     return CNP_OK;
+}
+
+cnp_status cnp_geom_point_to_wgs84(cnp_geom_ctx *g, double x, double y, double *lon, double *lat)
+{
+    if (!cnp_crs_to_wgs84(g->crs, 1, &x, &y))
+        return cnp_err(CNP_E_DATA, "cannot transform a point to WGS84");
+    *lon = x;
+    *lat = y;
+    return CNP_OK;
+}
+
+double cnp_crs_overlap_fraction(const char *wkt, const double gt[6], int width, int height,
+                                const char *grid_wkt, const double grid_gt[6], int grid_w,
+                                int grid_h)
+{
+    OGRSpatialReferenceH a = OSRNewSpatialReference(wkt);
+    OGRSpatialReferenceH b = OSRNewSpatialReference(grid_wkt);
+    OGRCoordinateTransformationH ct = NULL;
+    double frac = 0;
+    if (!a || !b)
+        goto done;
+    OSRSetAxisMappingStrategy(a, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(b, OAMS_TRADITIONAL_GIS_ORDER);
+    if (!(ct = OCTNewCoordinateTransformation(a, b)))
+        goto done;
+    enum { N = 8 };
+    double xs[4 * N], ys[4 * N];
+    int ok[4 * N];
+    for (int i = 0; i < N; i++) {
+        const double t = (double)i / N;
+        const double px[4] = { t * width, width, (1 - t) * width, 0 };
+        const double py[4] = { 0, t * height, height, (1 - t) * height };
+        for (int e = 0; e < 4; e++) {
+            xs[e * N + i] = gt[0] + px[e] * gt[1];
+            ys[e * N + i] = gt[3] + py[e] * gt[5];
+        }
+    }
+    if (!OCTTransformEx(ct, 4 * N, xs, ys, NULL, ok))
+        goto done;
+    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+    for (int i = 0; i < 4 * N; i++) {
+        if (!ok[i])
+            continue;
+        minx = fmin(minx, xs[i]); maxx = fmax(maxx, xs[i]);
+        miny = fmin(miny, ys[i]); maxy = fmax(maxy, ys[i]);
+    }
+    const double fx0 = fmin(grid_gt[0], grid_gt[0] + grid_w * grid_gt[1]);
+    const double fx1 = fmax(grid_gt[0], grid_gt[0] + grid_w * grid_gt[1]);
+    const double fy0 = fmin(grid_gt[3], grid_gt[3] + grid_h * grid_gt[5]);
+    const double fy1 = fmax(grid_gt[3], grid_gt[3] + grid_h * grid_gt[5]);
+    const double ix = fmin(maxx, fx1) - fmax(minx, fx0), iy = fmin(maxy, fy1) - fmax(miny, fy0);
+    const double area = (maxx - minx) * (maxy - miny);
+    if (ix > 0 && iy > 0 && area > 0)
+        frac = ix * iy / area;
+done:
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(a);
+    OSRDestroySpatialReference(b);
+    return frac;
 }

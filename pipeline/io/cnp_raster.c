@@ -664,6 +664,7 @@ void cnp_scene_free(cnp_scene *sc)
     free(sc->read_path);
     free(sc->mask_read_path);
     free(sc->wkt);
+    free(sc->own_settings);
     memset(sc, 0, sizeof *sc);
 }
 
@@ -1247,7 +1248,7 @@ static int is_block_window(const cnp_reader *rd, int x0, int y0, int w, int h)
 
 /* Red, NIR and the observation flags of one window; DNs as `type`. */
 static cnp_status reader_read(cnp_reader *rd, int x0, int y0, int w, int h, GDALDataType type,
-                              void *red, void *nir, uint8_t *observed)
+                              void *red, void *nir, uint8_t *observed, uint8_t *inside)
 {
     const size_t n = (size_t)w * (size_t)h;
     cnp_status st;
@@ -1268,6 +1269,8 @@ static cnp_status reader_read(cnp_reader *rd, int x0, int y0, int w, int h, GDAL
     } else {
         memset(observed, 1, n);
     }
+    if (inside)
+        memcpy(inside, observed, n);
 
     if (rd->sc->nir_rescale && type == GDT_Float32)
         nir_to_red_units(rd->sc, nir, n);
@@ -1280,7 +1283,32 @@ static cnp_status reader_read(cnp_reader *rd, int x0, int y0, int w, int h, GDAL
 cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
                            float *red, float *nir, uint8_t *observed)
 {
-    return reader_read(rd, x0, y0, w, h, GDT_Float32, red, nir, observed);
+    return reader_read(rd, x0, y0, w, h, GDT_Float32, red, nir, observed, NULL);
+}
+
+cnp_status cnp_reader_read_ex(cnp_reader *rd, int x0, int y0, int w, int h, float *red,
+                              float *nir, uint8_t *observed, uint8_t *inside)
+{
+    return reader_read(rd, x0, y0, w, h, GDT_Float32, red, nir, observed, inside);
+}
+
+cnp_status cnp_reader_read_band(cnp_reader *rd, int band, int x0, int y0, int w, int h,
+                                float *out)
+{
+    GDALRasterBandH b = band >= 1 && band <= GDALGetRasterCount(rd->ds)
+                            ? GDALGetRasterBand(rd->ds, band) : NULL;
+    if (!b)
+        return cnp_err(CNP_E_DATA, "%s scene '%s': no band %d", rd->sc->role, rd->sc->path,
+                       band);
+    return read_band(b, x0, y0, w, h, GDT_Float32, out, rd->sc, "scene");
+}
+
+double cnp_reader_band_nodata(const cnp_reader *rd, int band, int *has)
+{
+    *has = 0;
+    if (band < 1 || band > GDALGetRasterCount(rd->ds))
+        return 0;
+    return GDALGetRasterNoDataValue(GDALGetRasterBand(rd->ds, band), has);
 }
 
 int cnp_reader_dn_u16(const cnp_reader *rd)
@@ -1296,7 +1324,7 @@ cnp_status cnp_reader_read_u16(cnp_reader *rd, int x0, int y0, int w, int h,
     if (!cnp_reader_dn_u16(rd))
         return cnp_err(CNP_E_ARG, "%s scene '%s': its DNs are not UInt16", rd->sc->role,
                        rd->sc->path);
-    return reader_read(rd, x0, y0, w, h, GDT_UInt16, red, nir, observed);
+    return reader_read(rd, x0, y0, w, h, GDT_UInt16, red, nir, observed, NULL);
 }
 
 size_t cnp_scene_reads_blocks_once(const cnp_scene *sc, int tile_w, int tile_h,
@@ -1369,4 +1397,65 @@ int cnp_scene_has_overviews(const cnp_scene *sc)
     const int n = GDALGetOverviewCount(GDALGetRasterBand(ds, sc->red));
     GDALClose(ds);
     return n > 0;
+}
+
+cnp_status cnp_scene_open_grid(cnp_scene *sc, const char *name, const char *wkt,
+                               const double gt[6], int width, int height, const cnp_settings *s)
+{
+    static int serial;
+    char vpath[300];
+    double g[6];
+    int n;
+    #pragma omp atomic capture
+    n = ++serial;
+    snprintf(vpath, sizeof vpath, "/vsimem/canopy-grid-%ld-%d.vrt", (long)getpid(), n);
+    cnp_err_gdal_reset();
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("VRT"), vpath, width, height, 2, GDT_Byte,
+                                 NULL);
+    if (!ds)
+        return cnp_err(CNP_E_IO, "%s: cannot build its grid: %s", name, cnp_err_gdal_reason());
+    memcpy(g, gt, sizeof g);
+    GDALSetGeoTransform(ds, g);
+    GDALSetProjection(ds, wkt);
+    GDALClose(ds);
+    /* Aligning onto this scene puts the other on exactly this grid. */
+    cnp_settings *gs = malloc(sizeof *gs);
+    if (!gs) {
+        VSIUnlink(vpath);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    *gs = *s;
+    gs->red_band = 1;
+    gs->nir_band = 2;
+    gs->green_band = gs->blue_band = 0;
+    gs->grid_mode = CNP_GRID_BEFORE;
+    gs->grid_t_srs[0] = '\0';
+    gs->grid_tr = 0;
+    cnp_status st = cnp_scene_open(sc, name, vpath, NULL, gs, "");
+    sc->own_settings = gs;
+    if (st == CNP_OK)
+        st = own_vsimem(sc, vpath);
+    else
+        VSIUnlink(vpath);
+    return st;
+}
+
+const char *cnp_scene_mask_rule(const cnp_scene *sc)
+{
+    const cnp_product *p = sc->product;
+    if (p && sc->mask_path && sc->mask_src_path && p->mask_path &&
+        strcmp(sc->mask_src_path, p->mask_path) == 0)
+        return p->mask_text;
+    return sc->mask_path ? "[mask] invalid values" : NULL;
+}
+
+void cnp_scene_band_text(const cnp_scene *sc, char *out, size_t size)
+{
+    const cnp_product *p = sc->product;
+    if (p && p->band[CNP_BAND_RED].name[0] && p->band[CNP_BAND_NIR].name[0])
+        snprintf(out, size, "red %s, NIR %s of %s", p->band[CNP_BAND_RED].name,
+                 p->band[CNP_BAND_NIR].name, p->title);
+    else
+        snprintf(out, size, "red band %d, NIR band %d of %s", sc->red, sc->nir,
+                 cnp_path_base(sc->path));
 }

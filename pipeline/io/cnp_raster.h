@@ -46,6 +46,7 @@ typedef struct cnp_scene {
                                   * its DNs into red's units: dn * gain + bias    */
     double nir_gain, nir_bias;
     const cnp_settings *settings;/* the run's settings (grid choice, buffer)      */
+    cnp_settings *own_settings;  /* settings the scene owns (a grid scene's)     */
     char  *vsimem[6];            /* /vsimem files this scene owns                 */
     int    nvsimem;
 } cnp_scene;
@@ -78,6 +79,23 @@ cnp_status cnp_scene_align(cnp_scene *after, cnp_scene *before, int win[4]);
 
 void cnp_scene_free(cnp_scene *sc);
 
+/* cnp_scene_mask_rule() : the scene's mask in words: its product's rule
+ * ("QA_PIXEL bits: ..."), "[mask] invalid values" for a mask raster the user
+ * gave, or NULL when there is none. The text run.json and the report give. */
+const char *cnp_scene_mask_rule(const cnp_scene *sc);
+
+/* cnp_scene_band_text() : which bands are red and NIR, in words ("red SR_B4,
+ * NIR SR_B5 of Landsat Collection 2 Level-2", "red band 3, NIR band 4 of
+ * x.tif"). */
+void cnp_scene_band_text(const cnp_scene *sc, char *out, size_t size);
+
+/* cnp_scene_open_grid() :
+ * A scene that only carries a grid (CRS wkt, gt, width x height), for
+ * cnp_scene_align() onto a grid no file has, such as a monitored
+ * footprint's. It is never read. `name` names it in messages. */
+cnp_status cnp_scene_open_grid(cnp_scene *sc, const char *name, const char *wkt,
+                               const double gt[6], int width, int height, const cnp_settings *s);
+
 typedef struct cnp_reader cnp_reader;
 
 cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reader **out);
@@ -91,6 +109,21 @@ cnp_status cnp_reader_open(const cnp_scene *sc, const cnp_settings *s, cnp_reade
  * pixels around the window itself, so any tiling gives the same flags. */
 cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
                            float *red, float *nir, uint8_t *observed);
+
+/* cnp_reader_read_ex() : cnp_reader_read(), and in `inside` (may be NULL) 0
+ * where the scene itself has no data (GDAL's mask band: a warped scene's
+ * footprint, an alpha band), 1 elsewhere; `observed` also takes the mask
+ * raster's rule and buffer, so it is 0 wherever `inside` is. */
+cnp_status cnp_reader_read_ex(cnp_reader *rd, int x0, int y0, int w, int h, float *red,
+                              float *nir, uint8_t *observed, uint8_t *inside);
+
+/* cnp_reader_read_band() : any band (1-based) of the scene as read (on the
+ * common grid), as float DNs, e.g. green and blue for pictures. */
+cnp_status cnp_reader_read_band(cnp_reader *rd, int band, int x0, int y0, int w, int h,
+                                float *out);
+
+/* The nodata value of band `band` (*has = 0: none). */
+double cnp_reader_band_nodata(const cnp_reader *rd, int band, int *has);
 
 /* 1 when red and NIR can be read as UInt16 without losing anything (UInt16 or
  * Byte bands, no NIR rescaling): cnp_reader_read_u16() then skips the

@@ -6,15 +6,18 @@
  *   2. read DIR/CURRENT (generation G), drop whatever an interrupted run left
  *      (work folders, uncommitted generations), load generation G;
  *   3. refuse other settings or another database than the state's (exit 2);
- *   4. reconcile: the database records the generations it has applied; when
- *      it is at G-1 (a crash after the state commit), apply G's outbox now;
- *      when G's new alerts were never announced, announce them now;
+ *   4. reconcile, holding the database's own lock (mon_db_lock): the
+ *      database records the generations it has applied; when it is at G-1 (a
+ *      crash after the state commit), apply G's outbox now; when G's new
+ *      alerts were never announced, announce them now;
  *   5. find the inputs, apply the unseen ones in date order, footprint by
  *      footprint, into a work folder (cnp_monitor_step);
  *   6. commit: write generation G+1 (rasters, state.json, outbox.json) under
- *      a temporary name, fsync, rename, then replace CURRENT -> the state is
- *      committed; then apply the outbox to the database in one transaction;
- *      then new_alerts.geojson, --on-new, and CURRENT's "notified" mark.
+ *      a temporary name; take the database's lock and check it is still at G
+ *      (else another state writes to it: refuse, exit 2); fsync, rename, then
+ *      replace CURRENT -> the state is committed; then apply the outbox to the
+ *      database in one transaction and let the lock go; then
+ *      new_alerts.geojson, --on-new, and CURRENT's "notified" mark.
  * A kill at any point leaves either generation G (the rerun redoes the work,
  * deterministically) or G+1 with the database at G or G+1 (the rerun
  * replays the outbox), so the end state is the one an uninterrupted run
@@ -46,6 +49,8 @@
 #include "cnp_config.h"
 #include "cnp_err.h"
 #include "cnp_gdal.h"
+#include "cnp_ident.h"
+#include "cnp_monitor_pass.h"
 #include "cnp_version.h"
 
 typedef struct mon_opts {
@@ -55,79 +60,6 @@ typedef struct mon_opts {
     cnp_settings s;
     int          confirm_n, confirm_m;
 } mon_opts;
-
-/* ---- the log line ---------------------------------------------------------- */
-
-typedef struct mon_log {
-    json_object *o, *failures, *skipped, *format_changes;
-    int64_t found, already_seen, processed, failed, skipped_n;
-    mon_step_counts counts;
-} mon_log;
-
-static void log_init(mon_log *l, const mon_opts *o, const char *started)
-{
-    memset(l, 0, sizeof *l);
-    l->o = json_object_new_object();
-    json_object_object_add(l->o, "program", json_object_new_string("canopy"));
-    json_object_object_add(l->o, "command", json_object_new_string("monitor"));
-    json_object_object_add(l->o, "version", json_object_new_string(cnp_version));
-    json_object_object_add(l->o, "state", json_object_new_string(o->state_dir));
-    json_object_object_add(l->o, "started", json_object_new_string(started));
-    l->failures = json_object_new_array();
-    l->skipped = json_object_new_array();
-    l->format_changes = json_object_new_array();
-}
-
-static void log_set_str(mon_log *l, const char *k, const char *v)
-{
-    json_object_object_add(l->o, k, v ? json_object_new_string(v) : NULL);
-}
-
-static void log_set_int(mon_log *l, const char *k, int64_t v)
-{
-    json_object_object_add(l->o, k, json_object_new_int64(v));
-}
-
-static void log_entry(json_object *arr, const char *id, const char *path, const char *key,
-                      const char *what, const char *text)
-{
-    json_object *e = json_object_new_object();
-    json_object_object_add(e, "input", json_object_new_string(id));
-    json_object_object_add(e, "path", json_object_new_string(path));
-    if (key && *key)
-        json_object_object_add(e, "footprint", json_object_new_string(key));
-    json_object_object_add(e, what, json_object_new_string(text));
-    json_object_array_add(arr, e);
-}
-
-/* Print the line (stdout, one line) and free it. */
-static int log_finish(mon_log *l, const char *status, int exit_code, const char *error)
-{
-    char finished[32];
-    cnp_utc_now(finished);
-    log_set_str(l, "finished", finished);
-    log_set_str(l, "status", status);
-    log_set_int(l, "exit_status", exit_code);
-    log_set_str(l, "error", error);
-    log_set_int(l, "inputs_found", l->found);
-    log_set_int(l, "inputs_already_seen", l->already_seen);
-    log_set_int(l, "scenes_processed", l->processed);
-    log_set_int(l, "scenes_failed", l->failed);
-    log_set_int(l, "scenes_skipped", l->skipped_n);
-    log_set_int(l, "alerts_new", l->counts.alerts_new);
-    log_set_int(l, "alerts_confirmed", l->counts.alerts_confirmed);
-    log_set_int(l, "alerts_rejected", l->counts.alerts_rejected);
-    log_set_int(l, "alerts_grown", l->counts.alerts_grown);
-    json_object_object_add(l->o, "failures", l->failures);
-    json_object_object_add(l->o, "skipped", l->skipped);
-    json_object_object_add(l->o, "format_changes", l->format_changes);
-    puts(json_object_to_json_string_ext(l->o, JSON_C_TO_STRING_PLAIN |
-                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
-    fflush(stdout);
-    json_object_put(l->o);
-    memset(l, 0, sizeof *l);
-    return exit_code;
-}
 
 /* ---- settings and the database name as the state records them ---------------- */
 
@@ -218,34 +150,34 @@ static void clean_state_dir(const char *dir, int64_t keep)
     closedir(d);
 }
 
-/* Put a footprint's files into the new generation: moved from this run's
- * work folder when it changed, else hard links to the previous generation's
- * (so nothing is copied). Every file and the folder are fsync'd. */
-static cnp_status place_footprint(const mon_fp *fp, const char *gen_tmp)
+/* Put a footprint's files into the new generation: written from this run's
+ * last state when it changed (compressed on `threads` threads), else hard
+ * links to the previous generation's (so nothing is copied). Every file and
+ * the folder are fsync'd. */
+static cnp_status place_footprint(mon_fp *fp, const char *gen_tmp, int threads)
 {
-    static const char *const names[] = { "ndvi.tif", "date.tif", "pixel.tif", "alert_id.tif" };
     char target[4400], from[4500], to[4500];
     cnp_status st;
     snprintf(target, sizeof target, "%s/%s", gen_tmp, fp->key);
-    if (fp->touched) {
-        if (rename(fp->dir, target) != 0)
-            return cnp_err(CNP_E_IO, "cannot move '%s' to '%s': %s", fp->dir, target,
-                           strerror(errno));
+    if (mkdir(target, 0777) != 0)
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", target, strerror(errno));
+    if (fp->store) {
+        if ((st = cnp_tilefile_publish(fp->store, mon_state_files, MON_NFILES, target,
+                                       fp->width, fp->height, fp->gt, fp->wkt, threads)) !=
+            CNP_OK)
+            return st;
+        cnp_tilestore_close(&fp->store, 1);
+        cnp_fs_remove_tree(fp->step_dir);
     } else {
-        if (mkdir(target, 0777) != 0)
-            return cnp_err(CNP_E_IO, "cannot create '%s': %s", target, strerror(errno));
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            snprintf(from, sizeof from, "%s/%s", fp->dir, names[i]);
-            snprintf(to, sizeof to, "%s/%s", target, names[i]);
+        for (int i = 0; i < MON_NFILES; i++) {
+            snprintf(from, sizeof from, "%s/%s", fp->dir, mon_state_files[i].name);
+            snprintf(to, sizeof to, "%s/%s", target, mon_state_files[i].name);
             if (link(from, to) != 0)
                 return cnp_err(CNP_E_IO, "cannot link '%s' to '%s': %s", from, to,
                                strerror(errno));
+            if ((st = cnp_fs_fsync_path(to)) != CNP_OK)
+                return st;
         }
-    }
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(to, sizeof to, "%s/%s", target, names[i]);
-        if ((st = cnp_fs_fsync_path(to)) != CNP_OK)
-            return st;
     }
     return cnp_fs_fsync_path(target);
 }
@@ -290,11 +222,11 @@ static cnp_status announce(const mon_opts *o, int64_t gen, const mon_outbox *ob,
     snprintf(path, sizeof path, "%s/new_alerts.geojson", dir);
     if ((s = mon_write_new_alerts(path, ob, st)) != CNP_OK)
         return s;
-    log_set_str(l, "new_alerts_file", path);
-    log_set_int(l, "new_alerts_in_file", (int64_t)ob->nnews);
+    mon_log_str(l, "new_alerts_file", path);
+    mon_log_int(l, "new_alerts_in_file", (int64_t)ob->nnews);
     if (o->on_new && ob->nnews > 0) {
         const int rc = run_hook(o->on_new, path);
-        log_set_int(l, "on_new_status", rc);
+        mon_log_int(l, "on_new_status", rc);
         if (rc != 0)
             *hook_failed = 1;
     }
@@ -304,12 +236,31 @@ static cnp_status announce(const mon_opts *o, int64_t gen, const mon_outbox *ob,
 
 /* ---- the run ------------------------------------------------------------------ */
 
+/* The database is at generation `dbgen`, not at the state's G: found when the
+ * run starts, or (`during`) when it comes to commit. */
+static cnp_status db_ahead(const mon_opts *o, int64_t G, int64_t dbgen, int during)
+{
+    if (dbgen < G)
+        return cnp_err(CNP_E_DATA, "the database went back to generation %lld while this run "
+                       "worked on the state in '%s' at %lld", (long long)dbgen, o->state_dir,
+                       (long long)G);
+    if (G == 0 || during)
+        return cnp_err(CNP_E_CONFIG, "the database holds generation %lld but the state in '%s' "
+                       "is at %lld: it belongs to another state folder%s; give this state its "
+                       "own database", (long long)dbgen, o->state_dir, (long long)G,
+                       during ? " (written while this run worked)" : "");
+    return cnp_err(CNP_E_DATA, "the database holds generation %lld but the state in '%s' is at "
+                   "%lld: the state was restored from an older copy; restore the database to "
+                   "match, or start a new state folder", (long long)dbgen, o->state_dir,
+                   (long long)G);
+}
+
 static int fail_run(mon_log *l, const char *status, int code)
 {
     char msg[1100];
     snprintf(msg, sizeof msg, "%s", cnp_err_msg());
     fprintf(stderr, "canopy: monitor: %s\n", msg);
-    return log_finish(l, status, code, msg);
+    return mon_log_finish(l, status, code, msg);
 }
 
 static int monitor_run(const mon_opts *o)
@@ -330,7 +281,7 @@ static int monitor_run(const mon_opts *o)
     memset(&ob, 0, sizeof ob);
     memset(&in, 0, sizeof in);
     cnp_utc_now(started);
-    log_init(&l, o, started);
+    mon_log_init(&l, o->state_dir, started);
     work[0] = '\0';
 
     if ((s = cnp_fs_mkdirs(o->state_dir)) != CNP_OK)
@@ -397,7 +348,7 @@ static int monitor_run(const mon_opts *o)
         if ((s = mon_state_load(gen_dir, &st)) != CNP_OK)
             goto error;
     }
-    log_set_int(&l, "generation_before", G);
+    mon_log_int(&l, "generation_before", G);
 
     /* Same settings and database as the state's, or refuse. */
     ini = normalised_settings(o);
@@ -431,24 +382,18 @@ static int monitor_run(const mon_opts *o)
             goto error;
         }
     }
-    log_set_str(&l, "database", db_desc[0] ? db_desc : "alerts.gpkg");
+    mon_log_str(&l, "database", db_desc[0] ? db_desc : "alerts.gpkg");
 
     /* The database, and how far it got. */
     if (o->db)
         snprintf(db_conn, sizeof db_conn, "%s", o->db);
     else
         snprintf(db_conn, sizeof db_conn, "%s/alerts.gpkg", o->state_dir);
-    if ((s = mon_db_open(db_conn, &db)) != CNP_OK ||
+    if ((s = mon_db_open(db_conn, &db)) != CNP_OK ||      /* and locked */
         (s = mon_db_generation(db, &dbgen)) != CNP_OK)
         goto error;
     if (dbgen > G) {
-        s = cnp_err(G == 0 ? CNP_E_CONFIG : CNP_E_DATA,
-                    "the database holds generation %lld but the state in '%s' is at %lld: %s",
-                    (long long)dbgen, o->state_dir, (long long)G,
-                    G == 0 ? "it belongs to another state folder; give this state its own "
-                             "database" :
-                             "the state was restored from an older copy; restore the database "
-                             "to match, or start a new state folder");
+        s = db_ahead(o, G, dbgen, 0);
         goto error;
     }
     if (dbgen < G) {
@@ -466,8 +411,9 @@ static int monitor_run(const mon_opts *o)
         mon_outbox_free(&rec);
         if (s != CNP_OK)
             goto error;
-        log_set_int(&l, "database_replayed_generation", G);
+        mon_log_int(&l, "database_replayed_generation", G);
     }
+    mon_db_unlock(db);
     if (notified < G) {
         mon_outbox rec;
         if ((s = mon_outbox_load(gen_dir, &rec)) != CNP_OK)
@@ -476,7 +422,7 @@ static int monitor_run(const mon_opts *o)
         mon_outbox_free(&rec);
         if (s != CNP_OK)
             goto error;
-        log_set_int(&l, "announcement_replayed_generation", G);
+        mon_log_int(&l, "announcement_replayed_generation", G);
     }
 
     /* What is there, and what is new. */
@@ -524,15 +470,20 @@ static int monitor_run(const mon_opts *o)
         if (strcmp(outcome, "processed") == 0) {
             l.processed++;
             if (reason[0])
-                log_entry(l.format_changes, x->id, x->path, key, "change", reason);
+                mon_log_entry(l.format_changes, x->id, x->path, key, "change", reason);
         } else if (strcmp(outcome, "skipped") == 0) {
             l.skipped_n++;
-            log_entry(l.skipped, x->id, x->path, key, "reason", reason);
+            mon_log_entry(l.skipped, x->id, x->path, key, "reason", reason);
         } else {
             l.failed++;
-            log_entry(l.failures, x->id, x->path, key, "reason", reason);
-            if (!o->quiet)
-                fprintf(stderr, "canopy: monitor: %s: failed, skipped: %s\n", x->id, reason);
+            mon_log_entry(l.failures, x->id, x->path, key, "reason", reason);
+            if (!o->quiet) {
+                fputs("canopy: monitor: ", stderr);
+                cnp_ident_write_term(stderr, x->id);
+                fputs(": failed, skipped: ", stderr);
+                cnp_ident_write_term(stderr, reason);
+                fputc('\n', stderr);
+            }
         }
         nscene++;
         mon_crash_point("after-scene");
@@ -541,8 +492,8 @@ static int monitor_run(const mon_opts *o)
     if (ob.nscenes == 0) {
         /* Nothing new: nothing changes. */
         cnp_fs_remove_tree(work);
-        log_set_int(&l, "generation", G);
-        log_set_str(&l, "new_alerts_file", NULL);
+        mon_log_int(&l, "generation", G);
+        mon_log_str(&l, "new_alerts_file", NULL);
         goto done;
     }
 
@@ -552,7 +503,8 @@ static int monitor_run(const mon_opts *o)
     if ((s = cnp_fs_mkdirs(gen_tmp)) != CNP_OK)
         goto error;
     for (size_t i = 0; i < st.nfps; i++) {
-        if ((s = place_footprint(&st.fps[i], gen_tmp)) != CNP_OK)
+        if ((s = place_footprint(&st.fps[i], gen_tmp,
+                                 o->s.threads > 0 ? o->s.threads : omp_get_num_procs())) != CNP_OK)
             goto error;
         if (i == 0)
             mon_crash_point("mid-generation");
@@ -572,6 +524,15 @@ static int monitor_run(const mon_opts *o)
         (s = mon_outbox_save(gen_tmp, &ob)) != CNP_OK ||
         (s = cnp_fs_fsync_path(gen_tmp)) != CNP_OK)
         goto error;
+    /* From checking the database's generation to writing this one, the
+     * database is this run's: a state that shares it (two states given one
+     * --db) waits, then finds the generation moved and commits nothing. */
+    if ((s = mon_db_lock(db)) != CNP_OK || (s = mon_db_generation(db, &dbgen)) != CNP_OK)
+        goto error;
+    if (dbgen != G) {
+        s = db_ahead(o, G, dbgen, 1);
+        goto error;
+    }
     mon_crash_point("before-rename");
     if (rename(gen_tmp, gen_dir) != 0) {
         s = cnp_err(CNP_E_IO, "cannot rename '%s': %s", gen_tmp, strerror(errno));
@@ -591,10 +552,11 @@ static int monitor_run(const mon_opts *o)
     if ((s = mon_db_apply(db, &ob, &st)) != CNP_OK)
         goto error;
     mon_crash_point("after-db");
+    mon_db_unlock(db);
     if ((s = announce(o, G + 1, &ob, &st, &l, &hook_failed)) != CNP_OK)
         goto error;
     mon_crash_point("after-announce");
-    log_set_int(&l, "generation", G + 1);
+    mon_log_int(&l, "generation", G + 1);
     clean_state_dir(o->state_dir, G + 1);
     (void)nscene;
 
@@ -603,9 +565,9 @@ done:
         cnp_err(CNP_E_IO, "--on-new command failed (see on_new_status); the alerts are in the "
                 "database and in new_alerts.geojson");
         fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
-        code = log_finish(&l, "error", CNP_MON_EXIT_ERROR, cnp_err_msg());
+        code = mon_log_finish(&l, "error", CNP_MON_EXIT_ERROR, cnp_err_msg());
     } else {
-        code = log_finish(&l, "ok", CNP_MON_EXIT_OK, NULL);
+        code = mon_log_finish(&l, "ok", CNP_MON_EXIT_OK, NULL);
     }
     goto cleanup;
 
@@ -803,9 +765,6 @@ int cnp_monitor_main(int argc, char **argv)
                            "folders to search");
     o.inputs = argv + optind;
     o.ninputs = argc - optind;
-    if (o.s.threads > 0)
-        omp_set_num_threads(o.s.threads);
-
     GDALAllRegister();
     /* Tiles are read and written once each: a small block cache is enough
      * (a user's own GDAL_CACHEMAX stands). */

@@ -12,14 +12,24 @@
  * Everything one generation writes is applied in one transaction, together
  * with its `runs` row, so the highest generation in `runs` says how far the
  * database has got.
+ *
+ * No SQL text is made from data: rows are written through OGR features, and
+ * an alert row is found by its FID (read once per transaction), never by an
+ * attribute filter holding its id. Text goes in as valid UTF-8 (PostgreSQL
+ * refuses anything else, for good). mon_db_lock() takes the database itself
+ * (flock on the GeoPackage file, a PostgreSQL advisory lock with a constant
+ * key), so two states given one --db cannot both take it for their own.
  */
 #include "cnp_monitor_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cpl_conv.h>
@@ -30,12 +40,22 @@
 
 #include "cnp_err.h"
 #include "cnp_gdal.h"
+#include "cnp_ident.h"
 #include "cnp_monitor.h"
+
+/* How long a run waits for another run's hold on the database. */
+#define DB_LOCK_WAIT_S 300
+/* The PostgreSQL advisory lock key of a canopy monitor database ("canopymn"):
+ * a constant, so the SQL text holds no data. Advisory locks are per database. */
+#define PG_LOCK_SQL_KEY "7161678176219630958"
 
 struct mon_db {
     GDALDatasetH ds;
     OGRLayerH    alerts, obs, scenes, runs;
     char         name[512];       /* for messages: path or "PostgreSQL" */
+    int          is_pg;
+    int          lock_fd;         /* GeoPackage: the file, for flock; -1 = none */
+    int          locked;
 };
 
 typedef struct field_def { const char *name; OGRFieldType type; int width; } field_def;
@@ -126,7 +146,8 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
     *out = NULL;
     if (!db)
         return cnp_err(CNP_E_NOMEM, "out of memory");
-    const int is_pg = strncmp(conn, "PG:", 3) == 0;
+    db->lock_fd = -1;
+    const int is_pg = db->is_pg = strncmp(conn, "PG:", 3) == 0;
     if (is_pg) {
         snprintf(db->name, sizeof db->name, "PostgreSQL");
     } else {
@@ -157,13 +178,22 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
         CPLErrorReset();
         GDALClose(db->ds);
         db->ds = NULL;
-        if (CPLGetLastErrorType() >= CE_Failure || (st = cnp_fs_fsync_path(tmp)) != CNP_OK ||
-            rename(tmp, conn) != 0) {
-            st = st != CNP_OK ? st : cnp_err(CNP_E_IO, "cannot create the database %s: %s",
-                                             db->name, cnp_err_gdal_reason());
-            unlink(tmp);
+        /* link(), not rename(): when two runs make it at once, the second
+         * finds the first's file in place and uses it, not replaces it. */
+        if (CPLGetLastErrorType() >= CE_Failure)
+            st = cnp_err(CNP_E_IO, "cannot create the database %s: %s", db->name,
+                         cnp_err_gdal_reason());
+        else if ((st = cnp_fs_fsync_path(tmp)) == CNP_OK && link(tmp, conn) != 0 &&
+                 errno != EEXIST)
+            st = cnp_err(CNP_E_IO, "cannot create the database %s: %s", db->name,
+                         strerror(errno));
+        unlink(tmp);
+        if (st != CNP_OK)
             goto fail;
-        }
+    }
+    if (!is_pg && (db->lock_fd = open(conn, O_RDWR | O_CLOEXEC)) < 0) {
+        st = cnp_err(CNP_E_IO, "cannot open the database %s: %s", db->name, strerror(errno));
+        goto fail;
     }
     db->ds = GDALOpenEx(conn, GDAL_OF_VECTOR | GDAL_OF_UPDATE | GDAL_OF_VERBOSE_ERROR, NULL,
                         NULL, NULL);
@@ -171,6 +201,10 @@ cnp_status mon_db_open(const char *conn, mon_db **out)
         st = cnp_err(CNP_E_IO, "cannot open the database %s: %s", db->name, cnp_err_gdal_reason());
         goto fail;
     }
+    /* Locked before the tables are made: two runs on a new PostgreSQL
+     * database would otherwise both create them. */
+    if ((st = mon_db_lock(db)) != CNP_OK)
+        goto fail;
     if ((st = ensure_layer(db, "alerts", wkbMultiPolygon, alert_fields, &db->alerts)) != CNP_OK ||
         (st = ensure_layer(db, "observations", wkbNone, obs_fields, &db->obs)) != CNP_OK ||
         (st = ensure_layer(db, "scenes", wkbNone, scene_fields, &db->scenes)) != CNP_OK ||
@@ -194,8 +228,87 @@ void mon_db_close(mon_db **pdb)
         return;
     if ((*pdb)->ds)
         GDALClose((*pdb)->ds);
+    /* Closed after SQLite's own handle: closing a descriptor of the file
+     * drops every fcntl lock the process holds on it, SQLite's included. */
+    if ((*pdb)->lock_fd >= 0)
+        close((*pdb)->lock_fd);
     free(*pdb);
     *pdb = NULL;
+}
+
+/* One try at PostgreSQL's advisory lock: 1 taken, 0 held by another session,
+ * -1 error. */
+static int pg_try_lock(mon_db *db)
+{
+    cnp_err_gdal_reset();
+    OGRLayerH r = GDALDatasetExecuteSQL(db->ds, "SELECT pg_try_advisory_lock(" PG_LOCK_SQL_KEY
+                                                ")", NULL, NULL);
+    int got = -1;
+    if (r) {
+        OGRFeatureH f = OGR_L_GetNextFeature(r);
+        if (f) {
+            got = OGR_F_GetFieldAsInteger(f, 0) != 0;
+            OGR_F_Destroy(f);
+        }
+        GDALDatasetReleaseResultSet(db->ds, r);
+    }
+    return got;
+}
+
+cnp_status mon_db_lock(mon_db *db)
+{
+    if (db->locked)
+        return CNP_OK;
+    const double until = cnp_now_s() + DB_LOCK_WAIT_S;
+    for (;;) {
+        int got;
+        if (db->is_pg) {
+            if ((got = pg_try_lock(db)) < 0)
+                return cnp_err(CNP_E_IO, "database %s: cannot take its lock: %s", db->name,
+                               cnp_err_gdal_reason());
+        } else {
+            got = flock(db->lock_fd, LOCK_EX | LOCK_NB) == 0;
+            if (!got && errno != EWOULDBLOCK && errno != EINTR)
+                return cnp_err(CNP_E_IO, "database %s: cannot lock it: %s", db->name,
+                               strerror(errno));
+        }
+        if (got) {
+            db->locked = 1;
+            return CNP_OK;
+        }
+        if (cnp_now_s() > until)
+            return cnp_err(CNP_E_IO, "database %s: another run has held it for more than %d s "
+                           "(another state folder with the same --db?)", db->name,
+                           DB_LOCK_WAIT_S);
+        nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+    }
+}
+
+void mon_db_unlock(mon_db *db)
+{
+    if (!db || !db->locked)
+        return;
+    db->locked = 0;
+    if (!db->is_pg) {
+        flock(db->lock_fd, LOCK_UN);
+        return;
+    }
+    /* Session locks stack: release every level this session took. */
+    for (int i = 0; i < 8; i++) {
+        OGRLayerH r = GDALDatasetExecuteSQL(db->ds, "SELECT pg_advisory_unlock(" PG_LOCK_SQL_KEY
+                                                    ")", NULL, NULL);
+        int released = 0;
+        if (r) {
+            OGRFeatureH f = OGR_L_GetNextFeature(r);
+            if (f) {
+                released = OGR_F_GetFieldAsInteger(f, 0) != 0;
+                OGR_F_Destroy(f);
+            }
+            GDALDatasetReleaseResultSet(db->ds, r);
+        }
+        if (!released)
+            break;
+    }
 }
 
 cnp_status mon_db_generation(mon_db *db, int64_t *gen)
@@ -221,10 +334,15 @@ static void set_str(OGRFeatureH f, const char *name, const char *v)
     const int i = OGR_F_GetFieldIndex(f, name);
     if (i < 0)
         return;
-    if (v && *v)
-        OGR_F_SetFieldString(f, i, v);
-    else
+    if (!v || !*v) {
         OGR_F_SetFieldNull(f, i);
+    } else if (cnp_ident_utf8_valid(v)) {
+        OGR_F_SetFieldString(f, i, v);
+    } else {
+        char *u = cnp_ident_utf8_dup(v);
+        OGR_F_SetFieldString(f, i, u ? u : "");
+        free(u);
+    }
 }
 
 static void set_int(OGRFeatureH f, const char *name, int64_t v)
@@ -316,22 +434,70 @@ static cnp_status create_feature(mon_db *db, OGRLayerH lyr, OGRFeatureH f, const
     return CNP_OK;
 }
 
+/* An alert row: its id and FID. */
+typedef struct row_fid { char id[MON_ID_LEN]; GIntBig fid; } row_fid;
+
+static int cmp_row(const void *a, const void *b)
+{
+    return strcmp(((const row_fid *)a)->id, ((const row_fid *)b)->id);
+}
+
+/* Every alert row's id and FID, sorted by id, read with the other columns
+ * and the geometry left out. */
+static cnp_status alert_rows(mon_db *db, row_fid **out, size_t *n)
+{
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(db->alerts);
+    const int idx = OGR_FD_GetFieldIndex(defn, "id");
+    const char *ignored[64];
+    size_t ni = 0, cap = 0;
+    cnp_status st = CNP_OK;
+
+    *out = NULL;
+    *n = 0;
+    for (int k = 0; k < OGR_FD_GetFieldCount(defn) && ni + 2 < 64; k++)
+        if (k != idx)
+            ignored[ni++] = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, k));
+    ignored[ni++] = "OGR_GEOMETRY";
+    ignored[ni] = NULL;
+    OGR_L_SetIgnoredFields(db->alerts, ignored);
+    OGR_L_SetAttributeFilter(db->alerts, NULL);
+    OGR_L_ResetReading(db->alerts);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(db->alerts)) != NULL) {
+        if (st == CNP_OK && OGR_F_IsFieldSetAndNotNull(f, idx) &&
+            (st = cnp_grow((void **)out, &cap, *n + 1, sizeof **out, "alert rows")) == CNP_OK) {
+            snprintf((*out)[*n].id, sizeof (*out)[*n].id, "%s", OGR_F_GetFieldAsString(f, idx));
+            (*out)[(*n)++].fid = OGR_F_GetFID(f);
+        }
+        OGR_F_Destroy(f);
+    }
+    OGR_L_SetIgnoredFields(db->alerts, NULL);
+    if (st == CNP_OK && *n > 1)
+        qsort(*out, *n, sizeof **out, cmp_row);
+    return st;
+}
+
 static cnp_status apply(mon_db *db, const mon_outbox *ob, mon_state *st)
 {
     cnp_status s = CNP_OK;
-    char filter[256], key[64];
+    char key[64];
+    row_fid *rows = NULL;
+    size_t nrows = 0;
 
+    if (ob->ntouched > 0 && (s = alert_rows(db, &rows, &nrows)) != CNP_OK)
+        return s;
     for (size_t i = 0; i < ob->ntouched && s == CNP_OK; i++) {
         const mon_alert *a = mon_state_find_alert(st, ob->touched[i]);
-        if (!a)
+        if (!a) {
+            free(rows);
             return cnp_err(CNP_E_DATA, "alert %s is in the outbox but not in the state",
                            ob->touched[i]);
+        }
         key_of(a->id, key, sizeof key);
-        snprintf(filter, sizeof filter, "id = '%s'", a->id);
-        OGR_L_SetAttributeFilter(db->alerts, filter);
-        OGR_L_ResetReading(db->alerts);
-        OGRFeatureH f = OGR_L_GetNextFeature(db->alerts);
-        OGR_L_SetAttributeFilter(db->alerts, NULL);
+        row_fid want;
+        snprintf(want.id, sizeof want.id, "%s", a->id);
+        const row_fid *r = nrows ? bsearch(&want, rows, nrows, sizeof *rows, cmp_row) : NULL;
+        OGRFeatureH f = r ? OGR_L_GetFeature(db->alerts, r->fid) : NULL;
         if (f) {
             fill_alert(f, a, key);
             cnp_err_gdal_reset();
@@ -345,6 +511,7 @@ static cnp_status apply(mon_db *db, const mon_outbox *ob, mon_state *st)
         }
         OGR_F_Destroy(f);
     }
+    free(rows);
     mon_crash_point("db-mid");
     for (size_t i = 0; i < ob->nobs && s == CNP_OK; i++) {
         const mon_obs *b = &ob->obs[i];

@@ -1,6 +1,7 @@
 /* pipeline/monitor/cnp_monitor_int.h - internals shared by the cnp_monitor_*.c files.
  *
- *   cnp_monitor_cmd.c    options, lock, reconcile, the run, log line, hook
+ *   cnp_monitor_cmd.c    options, lock, reconcile, the run, hook
+ *   cnp_monitor_log.c    the JSON log line
  *   cnp_monitor_state.c  state generations: CURRENT, state.json, outbox.json
  *   cnp_monitor_scan.c   finding inputs (products, archives, STAC, rasters)
  *   cnp_monitor_step.c   one scene applied to one footprint, tile by tile
@@ -23,11 +24,15 @@
 
 #include "cnp_config.h"
 #include "cnp_fs.h"
+#include "cnp_ident.h"
 #include "cnp_monitor.h"
 #include "cnp_status.h"
 
 #define MON_ID_LEN 96
 #define MON_SCENE_LEN 200
+/* A valid key fits its buffers, with "-<seq>" in an alert id. */
+_Static_assert(CNP_IDENT_KEY_MAX + 12 < MON_ID_LEN && CNP_IDENT_KEY_MAX < 64, "key sizes");
+_Static_assert(CNP_IDENT_ID_MAX < MON_SCENE_LEN, "scene id size");
 
 /* One alert as the state keeps it (and as the `alerts` table shows it). */
 typedef struct mon_alert {
@@ -47,7 +52,8 @@ typedef struct mon_alert {
 
 /* A footprint: a grid and the alerts on it. */
 typedef struct mon_fp {
-    char      key[64];                  /* file-name safe: mgrs-21LXK, wrs2-001-062, grid-1a2b3c4d */
+    char      key[64];                  /* an identifier (cnp_ident_check CNP_IDENT_KEY):
+                                           mgrs-21LXK, wrs2-001-062, grid-1a2b3c4d */
     char      name[128];                /* as products say: "MGRS tile 21LXK" */
     char     *wkt;
     double    gt[6];
@@ -60,7 +66,11 @@ typedef struct mon_fp {
     size_t    nalerts, cap;
     /* this run only */
     int       touched, nsteps;
-    char      dir[4200];                /* folder holding its current rasters, "" = none yet */
+    char      dir[4200];                /* folder of its state in the generation
+                                           it was loaded from, "" = none yet      */
+    struct cnp_tilestore *store;        /* its state after this run's last step
+                                           (NULL: none yet, read dir)            */
+    char      step_dir[4200];           /* the folder that store is in           */
 } mon_fp;
 
 /* An input seen by some run (never processed again). */
@@ -158,7 +168,7 @@ typedef struct mon_input {
     char  id[MON_SCENE_LEN];
     char  date[CNP_DATE_LEN];
     char  fp_name[128];         /* product footprint ("MGRS tile 21LXK"), "" = by overlap */
-    char  fp_key[64];           /* derived key, "" = by overlap            */
+    char  fp_key[64];           /* its key (cnp_ident_footprint_key), "" = by overlap */
     char  product[160];         /* "Sentinel-2 Level-2A", "GeoTIFF"        */
     char  format[512];          /* family, baseline, layout, bands, mask   */
     char  signature[64];        /* size and time of `path`                 */
@@ -201,14 +211,41 @@ typedef struct mon_step_counts {
 cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome, char *reason,
                           size_t rsize, char *fp_key, size_t ksize, mon_step_counts *counts);
 
+/* ---- cnp_monitor_log.c -------------------------------------------------- */
+
+struct json_object;
+
+/* The run's JSON line: counts, and per input what failed, was skipped or
+ * changed format. */
+typedef struct mon_log {
+    struct json_object *o, *failures, *skipped, *format_changes;
+    int64_t found, already_seen, processed, failed, skipped_n;
+    mon_step_counts counts;
+} mon_log;
+
+void mon_log_init(mon_log *l, const char *state_dir, const char *started);
+void mon_log_str(mon_log *l, const char *k, const char *v);     /* v NULL -> null */
+void mon_log_int(mon_log *l, const char *k, int64_t v);
+/* An entry {input, path, footprint, <what>: why} appended to `arr`. */
+void mon_log_entry(struct json_object *arr, const char *id, const char *path, const char *key,
+                   const char *what, const char *why);
+/* Print the line (stdout, one line), free it, return exit_code. */
+int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *error);
+
 /* ---- cnp_monitor_db.c --------------------------------------------------- */
 
 typedef struct mon_db mon_db;
 
-/* Open (creating a GeoPackage when `conn` is a missing file) and make sure
- * the tables exist. */
+/* Open (creating a GeoPackage when `conn` is a missing file), take its lock
+ * (mon_db_lock) and make sure the tables exist. */
 cnp_status mon_db_open(const char *conn, mon_db **out);
 void mon_db_close(mon_db **db);
+/* Take the database for this run, waiting (a while) for another run's hold:
+ * flock(2) on a GeoPackage, a session advisory lock on PostgreSQL. Held from
+ * reading the generation to the last write that relies on it; closing the
+ * database releases it too. */
+cnp_status mon_db_lock(mon_db *db);
+void mon_db_unlock(mon_db *db);
 /* The highest generation in `runs` (0 = none). */
 cnp_status mon_db_generation(mon_db *db, int64_t *gen);
 /* Apply a generation's outbox (alerts rows from `st`) in one transaction. */

@@ -24,6 +24,7 @@
 
 #include "cnp_err.h"
 #include "cnp_gdal.h"
+#include "cnp_ident.h"
 #include "cnp_product.h"
 
 static const char *base_of(const char *p)
@@ -88,31 +89,6 @@ static void set_error(mon_input *x, const char *msg)
     x->error = strdup(msg && *msg ? msg : "unknown error");
 }
 
-/* "MGRS tile 21LXK" -> "mgrs-21LXK", "WRS-2 path/row 001/062" -> "wrs2-001-062". */
-static void footprint_key(const char *name, char *key, size_t size)
-{
-    char tile[16], p[8], r[8];
-    if (sscanf(name, "MGRS tile %15s", tile) == 1) {
-        snprintf(key, size, "mgrs-%s", tile);
-        return;
-    }
-    if (sscanf(name, "WRS-2 path/row %7[0-9]/%7[0-9]", p, r) == 2) {
-        snprintf(key, size, "wrs2-%s-%s", p, r);
-        return;
-    }
-    size_t k = 0;
-    for (const char *s = name; *s && k + 1 < size; s++) {
-        const unsigned char ch = (unsigned char)*s;
-        if (isalnum(ch))
-            key[k++] = (char)tolower(ch);
-        else if (k && key[k - 1] != '-')
-            key[k++] = '-';
-    }
-    while (k && key[k - 1] == '-')
-        k--;
-    key[k] = '\0';
-}
-
 static void signature_of(const char *path, char *out, size_t size)
 {
     struct stat sb;
@@ -162,8 +138,11 @@ static void resolve_product(mon_input *x, const cnp_settings *s)
         copy_str(x->id, sizeof x->id, p.id);
     copy_str(x->date, sizeof x->date, p.date);
     copy_str(x->fp_name, sizeof x->fp_name, p.footprint);
-    if (p.footprint[0])
-        footprint_key(p.footprint, x->fp_key, sizeof x->fp_key);
+    if (p.footprint[0] &&
+        cnp_ident_footprint_key(p.footprint, x->fp_key, sizeof x->fp_key, x->path) != CNP_OK) {
+        set_error(x, cnp_err_msg());
+        x->fp_key[0] = '\0';
+    }
     copy_str(x->product, sizeof x->product, p.title[0] ? p.title : p.family);
     /* What a change of is worth reporting: family, layout, processing
      * baseline, which bands and quality layer the product has. */
@@ -236,6 +215,22 @@ static int resolve_raster(mon_input *x, int explicit_input)
             x->mask = strdup(mpath);
     }
     return 1;
+}
+
+/* The input's id names it in the state, the database and the log: it must be
+ * an identifier (base/cnp_ident), else the input is refused. A refused id is
+ * still recorded (so the input is not retried while unchanged) as valid
+ * UTF-8, which every place it goes to then escapes. */
+static void check_id(mon_input *x)
+{
+    if (!x->error && cnp_ident_check(CNP_IDENT_ID, x->id, x->is_product ? "product id"
+                                     : "scene id (the file name)", x->path) != CNP_OK)
+        set_error(x, cnp_err_msg());
+    if (!cnp_ident_utf8_valid(x->id)) {
+        char id[MON_SCENE_LEN];
+        cnp_ident_utf8_str(id, sizeof id, x->id);
+        copy_str(x->id, sizeof x->id, id);
+    }
 }
 
 static int has_entry_like(const char *dir, const char *const *patterns)
@@ -387,17 +382,16 @@ static cnp_status scan_path(const char *path, int explicit_input, int depth,
     if (!(x->path = strdup(path)))
         return cnp_err(CNP_E_NOMEM, "out of memory");
     signature_of(path, x->signature, sizeof x->signature);
-    if (S_ISDIR(sb.st_mode) || !is_raster_name(name)) {
+    if (S_ISDIR(sb.st_mode) || !is_raster_name(name))
         resolve_product(x, s);
-        if (x->is_product || x->error)
-            return CNP_OK;
-    }
-    if (!resolve_raster(x, explicit_input)) {
+    if (!x->is_product && !x->error && !resolve_raster(x, explicit_input)) {
         free(x->path);
         free(x->mask);
         free(x->error);
         out->n--;
+        return CNP_OK;
     }
+    check_id(x);
     return CNP_OK;
 }
 

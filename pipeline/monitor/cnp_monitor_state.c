@@ -23,12 +23,32 @@
 #include <json.h>
 
 #include "cnp_err.h"
+#include "cnp_ident.h"
+#include "cnp_tilestore.h"
 
 /* ---- small helpers ------------------------------------------------------ */
+
+/* CANOPY_MONITOR_PAUSE_AT="name=FILE": at `name`, create FILE.reached and
+ * wait (up to two minutes) for FILE to exist. */
+static void pause_point(const char *name)
+{
+    const char *env = getenv("CANOPY_MONITOR_PAUSE_AT");
+    const char *eq = env ? strchr(env, '=') : NULL;
+    if (!eq || strlen(name) != (size_t)(eq - env) || strncmp(env, name, strlen(name)) != 0)
+        return;
+    char reached[4200];
+    snprintf(reached, sizeof reached, "%s.reached", eq + 1);
+    const int fd = open(reached, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd >= 0)
+        close(fd);
+    for (int i = 0; i < 1200 && access(eq + 1, F_OK) != 0; i++)
+        nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+}
 
 void mon_crash_point(const char *name)
 {
     static int hits;
+    pause_point(name);
     const char *env = getenv("CANOPY_MONITOR_CRASH_AT");
     if (!env || !*env)
         return;
@@ -104,6 +124,7 @@ static void fp_free(mon_fp *fp)
         free(fp->alerts[i].geom_hex);
     free(fp->alerts);
     free(fp->wkt);
+    cnp_tilestore_close(&fp->store, 1);
     memset(fp, 0, sizeof *fp);
 }
 
@@ -312,8 +333,15 @@ static json_object *read_json(const char *path, cnp_status *st)
     return o;
 }
 
+/* Paths and reasons may hold any bytes: state.json stays valid UTF-8 JSON. */
 static void jadd_str(json_object *o, const char *k, const char *v)
 {
+    if (v && !cnp_ident_utf8_valid(v)) {
+        char *u = cnp_ident_utf8_dup(v);
+        json_object_object_add(o, k, u ? json_object_new_string(u) : NULL);
+        free(u);
+        return;
+    }
     json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
 }
 static void jadd_date(json_object *o, const char *k, const char *v)
@@ -529,7 +557,11 @@ cnp_status mon_state_load(const char *gen_dir, mon_state *s)
         mon_fp *fp = NULL;
         if ((st = mon_state_add_fp(s, &fp)) != CNP_OK)
             break;
-        copy_str(fp->key, sizeof fp->key, jget_str(f, "key"));
+        /* The key names the footprint's folder: checked as when it was made. */
+        const char *key = jget_str(f, "key");
+        if ((st = cnp_ident_check(CNP_IDENT_KEY, key, "footprint key", path)) != CNP_OK)
+            break;
+        copy_str(fp->key, sizeof fp->key, key);
         copy_str(fp->name, sizeof fp->name, jget_str(f, "name"));
         fp->wkt = xstrdup(jget_str(f, "crs_wkt"));
         json_object *gt = jget_arr(f, "geotransform");

@@ -33,27 +33,35 @@
  *           (DN * scale + offset of each date), so the two dates share one
  *           brightness scale ("Stretch" chunk: lo hi for each band in turn).
  *  Hatching unobserved pixels get "/" stripes of colour 0,200,255 (2 px in 8,
- *           anchored at the chip's top-left): cloud-masked pixels (mask value in
- *           [mask] invalid) over their imagery; nodata ones (red/NIR/displayed
- *           band nodata or NaN, GDAL mask band 0 such as a warped AFTER's alpha,
- *           outside the scene) over neutral grey 112,112,112.
+ *           anchored at the chip's top-left): pixels the scene's own mask rule
+ *           leaves unobserved (a product's QA_PIXEL bits or SCL classes, else
+ *           [mask] invalid, grown by the buffer: read through the same reader
+ *           as detection) over their imagery; nodata ones (DNs detection would
+ *           not use, displayed band nodata or NaN, GDAL mask band 0 such as a
+ *           warped AFTER's alpha, outside the scene) over neutral grey
+ *           112,112,112. A decimated sample takes its state from the block's
+ *           centre pixel and the mean of the block's valid pixels.
  *  Caption  a dark band under the image: scale bar ("Scale-Bar" chunk =
  *           "<metres> m <pixels> px"; 1-2-5 series, 15-35 % of the width; 2.5
  *           only where the series has no fitting value), north arrow, the
- *           date, alert id, area, both dates, centroid and a legend. "True-North"
- *           = angle of true north at the centroid, degrees clockwise from image
+ *           date, alert id, area, both dates, the point inside the alert
+ *           (where links point; a ring's centroid lies outside it) and a
+ *           legend. "True-North" = angle of true north at the centroid,
+ *           degrees clockwise from image
  *           up; when it exceeds 1 degree the arrow follows true north and the
  *           note "grid north differs from true north by X.X<degree sign>" is added to the
  *           caption and as "North-Note". Pixel size in metres ("Pixel-Size"):
  *           geotransform x linear units, or the geodesic length of one pixel
  *           along the centroid's parallel for a geographic CRS.
  *  Metadata also Title, Software, Alert-Id, Date-Before, Date-After, Area-ha,
- *           Centroid ("lat lon", WGS84), Run-Id, Source (before.png/after.png)
+ *           Centroid and Point ("lat lon", WGS84), Run-Id, Source (before.png/after.png)
  *           or Source-Before + Source-After (pair.png), Description.
  *  pair.png before | 16 px white gap | after, same height.
+ *  Georef   before.png and after.png have a world file (.pgw) and the CRS
+ *           (.png.aux.xml) for their window, so GIS software places them.
  *
  * Output bytes depend only on the inputs: integer drawing, exact percentiles,
- * no clocks, serial reads.
+ * no clocks.
  */
 #include "cnp_evidence.h"
 
@@ -65,15 +73,15 @@
 #include <sys/stat.h>
 
 #include <cpl_conv.h>
-#include <gdal.h>
-#include <geodesic.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
+#include "cnp_change.h"
 #include "cnp_draw.h"
 #include "cnp_err.h"
-#include "cnp_gdal.h"
+#include "cnp_mapframe.h"
 #include "cnp_png.h"
+#include "cnp_ident.h"
 
 #define CHIP_TARGET   512   /* chips aim for this width, px                   */
 #define CHIP_MAX      1024  /* and never exceed this one                      */
@@ -94,60 +102,37 @@ static const cnp_color C_TITLE = { 255, 230, 0 };
 static const cnp_color C_BAR = { 255, 255, 255 };
 static const cnp_color C_GAP = { 255, 255, 255 };
 
-/* ---- one date's open inputs ---------------------------------------------- */
+/* ---- one date's reader ---------------------------------------------------- */
 
+/* Pixels come through the scene's reader (io/cnp_raster.h), exactly as
+ * detection read them: the product's bands on the common grid, its mask
+ * decoded by its own rule and grown by the buffer. */
 typedef struct date_src {
     const cnp_scene *sc;
-    GDALDatasetH     ds, mds;
-    GDALRasterBandH  show[3];        /* displayed bands                     */
-    GDALRasterBandH  red, nir, mask_band, mask_raster;
+    cnp_reader      *rd;
+    int              band[3];        /* displayed bands, 1-based            */
     int              has_nd[3];
-    double           nd[3];          /* nodata of the displayed bands       */
+    double           nd[3];          /* their nodata                        */
 } date_src;
 
-static GDALDatasetH open_raster(const char *path)
-{
-    cnp_err_gdal_reset();
-    return GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
-                      NULL, NULL, NULL);
-}
-
-static cnp_status src_open(date_src *d, const cnp_scene *sc, const int bands[3])
+static cnp_status src_open(date_src *d, const cnp_scene *sc, const cnp_settings *s,
+                           const int bands[3])
 {
     memset(d, 0, sizeof *d);
     d->sc = sc;
-    if (!(d->ds = open_raster(sc->read_path)))
-        return cnp_err(CNP_E_IO, "evidence chips: %s scene '%s': cannot open: %s", sc->role,
-                       sc->path, cnp_err_gdal_reason());
-    d->red = GDALGetRasterBand(d->ds, sc->red);
-    d->nir = GDALGetRasterBand(d->ds, sc->nir);
+    cnp_status st = cnp_reader_open(sc, s, &d->rd);
+    if (st != CNP_OK)
+        return cnp_err(st, "evidence chips: %s", cnp_err_msg());
     for (int b = 0; b < 3; b++) {
-        d->show[b] = GDALGetRasterBand(d->ds, bands[b]);
-        if (!d->show[b])
-            return cnp_err(CNP_E_DATA, "evidence chips: %s scene '%s': no band %d", sc->role,
-                           sc->path, bands[b]);
-        d->nd[b] = GDALGetRasterNoDataValue(d->show[b], &d->has_nd[b]);
-    }
-    if (!d->red || !d->nir)
-        return cnp_err(CNP_E_DATA, "evidence chips: %s scene '%s': red or NIR band missing",
-                       sc->role, sc->path);
-    if (sc->read_mask_band)
-        d->mask_band = GDALGetMaskBand(d->red);
-    if (sc->mask_read_path) {
-        if (!(d->mds = open_raster(sc->mask_read_path)))
-            return cnp_err(CNP_E_IO, "evidence chips: %s mask '%s': cannot open: %s", sc->role,
-                           sc->mask_path, cnp_err_gdal_reason());
-        d->mask_raster = GDALGetRasterBand(d->mds, 1);
+        d->band[b] = bands[b];
+        d->nd[b] = cnp_reader_band_nodata(d->rd, bands[b], &d->has_nd[b]);
     }
     return CNP_OK;
 }
 
 static void src_close(date_src *d)
 {
-    if (d->mds)
-        GDALClose(d->mds);
-    if (d->ds)
-        GDALClose(d->ds);
+    cnp_reader_close(&d->rd);
     memset(d, 0, sizeof *d);
 }
 
@@ -225,39 +210,69 @@ static void chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g)
 typedef struct chip_data {
     float   *val[2][3];    /* reflectance of the displayed bands, n x n       */
     uint8_t *state[2];     /* OBSERVED, MASKED or NODATA, n x n               */
-    float   *red, *nir;    /* scratch, n x n                                  */
-    uint8_t *tmp8;         /* scratch, n x n                                  */
     float   *pool, *scratch; /* percentile input and its scratch, 2 n x n each */
+    /* one chunk of scene rows as read: red, NIR, the displayed bands, flags */
+    float   *red, *nir, *show[3];
+    uint8_t *observed, *inside;
+    size_t   chunk_cap;
 } chip_data;
-
-static cnp_status read_block(GDALRasterBandH b, const chip_geom *g, const int r[4],
-                             GDALDataType type, void *buf, GDALRIOResampleAlg alg,
-                             const date_src *d, const char *what)
-{
-    const int esz = GDALGetDataTypeSizeBytes(type);
-    GDALRasterIOExtraArg extra;
-    INIT_RASTERIO_EXTRA_ARG(extra);
-    extra.eResampleAlg = alg;
-    char *p = (char *)buf + ((size_t)r[1] * (size_t)g->n + (size_t)r[0]) * (size_t)esz;
-    cnp_err_gdal_reset();
-    if (GDALRasterIOEx(b, GF_Read, g->x0 + r[0] * g->dec, g->y0 + r[1] * g->dec,
-                       (r[2] - r[0]) * g->dec, (r[3] - r[1]) * g->dec, p, r[2] - r[0],
-                       r[3] - r[1], type, esz, (GSpacing)esz * g->n, &extra) != CE_None)
-        return cnp_err(CNP_E_IO, "evidence chips: %s %s '%s': read failed at pixel %d,%d: %s",
-                       d->sc->role, what, what[0] == 'm' ? d->sc->mask_path : d->sc->path,
-                       g->x0 + r[0] * g->dec, g->y0 + r[1] * g->dec, cnp_err_gdal_reason());
-    return CNP_OK;
-}
 
 static int is_nodata(float v, int has, double nd)
 {
     return isnan(v) || (has && (double)v == nd);
 }
 
+static cnp_status chunk_reserve(chip_data *cd, size_t n)
+{
+    if (n <= cd->chunk_cap)
+        return CNP_OK;
+    float **f[5] = { &cd->red, &cd->nir, &cd->show[0], &cd->show[1], &cd->show[2] };
+    for (int i = 0; i < 5; i++) {
+        float *p = realloc(*f[i], n * sizeof *p);
+        if (!p)
+            return cnp_err(CNP_E_NOMEM, "out of memory for a chip");
+        *f[i] = p;
+    }
+    uint8_t *o = realloc(cd->observed, n), *in = o ? realloc(cd->inside, n) : NULL;
+    if (o)
+        cd->observed = o;
+    if (!o || !in)
+        return cnp_err(CNP_E_NOMEM, "out of memory for a chip");
+    cd->inside = in;
+    cd->chunk_cap = n;
+    return CNP_OK;
+}
+
+/* One sample from the D x D scene pixels at (px, py) of a chunk of width cw:
+ * its state from the centre pixel (as a decimating nearest-neighbour read
+ * would pick it), its values the mean of the block's valid pixels. */
+static void sample(const date_src *d, const chip_data *cd, size_t cw, int px, int py, int D,
+                   float out[3], uint8_t *state)
+{
+    const cnp_date_params *rp = &d->sc->radiometry;
+    const size_t c = (size_t)(py + D / 2) * cw + (size_t)(px + D / 2);
+    int nodata = !cd->inside[c] || isnan(cnp_ndvi_dn(cd->red[c], cd->nir[c], rp));
+    for (int b = 0; b < 3; b++) {
+        double sum = 0;
+        int n = 0;
+        for (int y = py; y < py + D; y++)
+            for (int x = px; x < px + D; x++) {
+                const float v = cd->show[b][(size_t)y * cw + (size_t)x];
+                if (!is_nodata(v, d->has_nd[b], d->nd[b])) {
+                    sum += v;
+                    n++;
+                }
+            }
+        nodata |= is_nodata(cd->show[b][c], d->has_nd[b], d->nd[b]);
+        out[b] = n ? (float)(sum / n * rp->scale + rp->offset) : 0.0f;
+    }
+    *state = nodata ? NODATA : !cd->observed[c] ? MASKED : OBSERVED;
+}
+
 /* Fill val[k][*] and state[k] for one date. Samples that are not wholly
- * inside the scene stay NODATA. */
-static cnp_status read_date(const date_src *d, const chip_geom *g, const unsigned char *invalid,
-                            chip_data *cd, int k)
+ * inside the scene stay NODATA. Scene rows are read in chunks of at least
+ * 256 rows (the reader reads a mask halo around each). */
+static cnp_status read_date(const date_src *d, const chip_geom *g, chip_data *cd, int k)
 {
     const size_t nn = (size_t)g->n * (size_t)g->n;
     const int W = d->sc->width, H = d->sc->height, D = g->dec;
@@ -276,55 +291,29 @@ static cnp_status read_date(const date_src *d, const chip_geom *g, const unsigne
     if (r[2] <= r[0] || r[3] <= r[1])
         return CNP_OK;
 
-    const GDALRIOResampleAlg avg = D > 1 ? GRIORA_Average : GRIORA_NearestNeighbour;
+    const int x0 = g->x0 + r[0] * D, cw = (r[2] - r[0]) * D;
+    const int rows = 256 / D > 0 ? 256 / D : 1;          /* sample rows a chunk */
     cnp_status st;
-    for (int b = 0; b < 3; b++)
-        if ((st = read_block(d->show[b], g, r, GDT_Float32, cd->val[k][b], avg, d, "scene")) !=
-            CNP_OK)
-            return st;
-    if ((st = read_block(d->red, g, r, GDT_Float32, cd->red, avg, d, "scene")) != CNP_OK ||
-        (st = read_block(d->nir, g, r, GDT_Float32, cd->nir, avg, d, "scene")) != CNP_OK)
-        return st;
-
-    const cnp_date_params *rp = &d->sc->radiometry;
-    for (int y = r[1]; y < r[3]; y++) {
-        for (int x = r[0]; x < r[2]; x++) {
-            const size_t i = (size_t)y * (size_t)g->n + (size_t)x;
-            int nodata = is_nodata(cd->red[i], rp->has_nodata_red, rp->nodata_red) ||
-                         is_nodata(cd->nir[i], rp->has_nodata_nir, rp->nodata_nir);
-            for (int b = 0; b < 3; b++)
-                nodata |= is_nodata(cd->val[k][b][i], d->has_nd[b], d->nd[b]);
-            cd->state[k][i] = nodata ? NODATA : OBSERVED;
-        }
-    }
-    if (d->mask_band) {
-        if ((st = read_block(d->mask_band, g, r, GDT_Byte, cd->tmp8, GRIORA_NearestNeighbour, d,
-                             "scene")) != CNP_OK)
-            return st;
-        for (int y = r[1]; y < r[3]; y++)
-            for (int x = r[0]; x < r[2]; x++) {
-                const size_t i = (size_t)y * (size_t)g->n + (size_t)x;
-                if (cd->tmp8[i] == 0)
-                    cd->state[k][i] = NODATA;
+    for (int j0 = r[1]; j0 < r[3]; j0 += rows) {
+        const int j1 = j0 + rows < r[3] ? j0 + rows : r[3];
+        const int y0 = g->y0 + j0 * D, ch = (j1 - j0) * D;
+        if ((st = chunk_reserve(cd, (size_t)cw * (size_t)ch)) != CNP_OK ||
+            (st = cnp_reader_read_ex(d->rd, x0, y0, cw, ch, cd->red, cd->nir, cd->observed,
+                                     cd->inside)) != CNP_OK)
+            return cnp_err(st, "evidence chips: %s", cnp_err_msg());
+        for (int b = 0; b < 3; b++)
+            if ((st = cnp_reader_read_band(d->rd, d->band[b], x0, y0, cw, ch, cd->show[b])) !=
+                CNP_OK)
+                return cnp_err(st, "evidence chips: %s", cnp_err_msg());
+        for (int j = j0; j < j1; j++)
+            for (int i = r[0]; i < r[2]; i++) {
+                const size_t at = (size_t)j * (size_t)g->n + (size_t)i;
+                float v[3];
+                sample(d, cd, (size_t)cw, (i - r[0]) * D, (j - j0) * D, D, v, &cd->state[k][at]);
+                for (int b = 0; b < 3; b++)
+                    cd->val[k][b][at] = v[b];
             }
     }
-    if (d->mask_raster) {
-        /* cd->red is free again: reuse it for the mask classes. */
-        if ((st = read_block(d->mask_raster, g, r, GDT_Float32, cd->red,
-                             GRIORA_NearestNeighbour, d, "mask")) != CNP_OK)
-            return st;
-        for (int y = r[1]; y < r[3]; y++)
-            for (int x = r[0]; x < r[2]; x++) {
-                const size_t i = (size_t)y * (size_t)g->n + (size_t)x;
-                const float v = cd->red[i];
-                if (cd->state[k][i] == OBSERVED && v >= 0.0f && v < 256.0f &&
-                    v == floorf(v) && invalid[(int)v])
-                    cd->state[k][i] = MASKED;
-            }
-    }
-    for (int b = 0; b < 3; b++)
-        for (size_t i = 0; i < nn; i++)
-            cd->val[k][b][i] = (float)(cd->val[k][b][i] * rp->scale + rp->offset);
     return CNP_OK;
 }
 
@@ -363,86 +352,11 @@ typedef struct chip_frame {
     int    have_conv;
 } chip_frame;
 
-/* Metres per scene pixel along x; `cy` is the alert centroid's y in the scene
- * CRS (its latitude when the CRS is geographic). */
-static cnp_status pixel_metres(const cnp_scene *sc, OGRSpatialReferenceH srs, double cy,
-                               double *out)
-{
-    if (OSRIsGeographic(srs)) {
-        /* Geodesic length of one pixel along the parallel of the alert. */
-        const double to_deg = OSRGetAngularUnits(srs, NULL) * 180.0 / M_PI;
-        const double deg = fabs(sc->gt[1]) * to_deg, lat_deg = cy * to_deg;
-        OGRErr e1 = OGRERR_NONE, e2 = OGRERR_NONE;
-        const double a = OSRGetSemiMajor(srs, &e1), inv_f = OSRGetInvFlattening(srs, &e2);
-        struct geod_geodesic gd;
-        double s12 = 0.0;
-        if (e1 != OGRERR_NONE || e2 != OGRERR_NONE || !(a > 0.0))
-            return cnp_err(CNP_E_DATA, "evidence chips: no ellipsoid in the CRS of '%s'",
-                           sc->path);
-        geod_init(&gd, a, inv_f > 0.0 ? 1.0 / inv_f : 0.0);
-        geod_inverse(&gd, lat_deg, 0.0, lat_deg, deg, &s12, NULL, NULL);
-        *out = s12;
-    } else {
-        *out = fabs(sc->gt[1]) * OSRGetLinearUnits(srs, NULL);
-    }
-    if (!(*out > 0.0) || !isfinite(*out))
-        return cnp_err(CNP_E_DATA, "evidence chips: cannot tell the pixel size of '%s' in metres",
-                       sc->path);
-    return CNP_OK;
-}
-
-/* Angle, in the image, between "up" and true north at the alert centroid:
- * the centroid and a point 0.001 degree north of it (south near the pole),
- * both in WGS84, transformed into the scene CRS and then into pixels. */
 static void grid_convergence(const cnp_scene *sc, OGRCoordinateTransformationH ct,
                              const cnp_alert *a, chip_frame *f)
 {
-    const double dlat = a->centroid_lat > 89.0 ? -0.001 : 0.001;
-    double x[2] = { a->centroid_lon, a->centroid_lon };
-    double y[2] = { a->centroid_lat, a->centroid_lat + dlat };
-    int ok[2] = { 0, 0 };
-    f->have_conv = 0;
-    f->convergence = 0.0;
-    if (!ct || !OCTTransformEx(ct, 2, x, y, NULL, ok) || !ok[0] || !ok[1])
-        return;
-    double px = (x[1] - x[0]) / sc->gt[1], py = (y[1] - y[0]) / sc->gt[5];
-    if (dlat < 0) {
-        px = -px;
-        py = -py;
-    }
-    if (!(px != 0.0 || py != 0.0) || !isfinite(px) || !isfinite(py))
-        return;
-    f->convergence = atan2(px, -py) * 180.0 / M_PI;
-    f->have_conv = 1;
-}
-
-/* Largest 1-2-5 length whose bar is 15-35 % of the chip, nearest to 25 %;
- * 2.5 x 10^k fills the one gap the series leaves (widths of 13.3-14.3 x 10^k). */
-static double scale_bar_metres(double chip_m)
-{
-    static const double steps[] = { 1.0, 2.0, 5.0, 2.5 };
-    double best = 0.0, best_err = INFINITY;
-    const int e0 = (int)floor(log10(chip_m)) - 2;
-    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
-        if (s == 3 && best > 0.0)
-            break;
-        for (int e = e0; e <= e0 + 3; e++) {
-            const double v = steps[s] * pow(10.0, e), f = v / chip_m;
-            if (f >= 0.15 && f <= 0.35 && fabs(log(f / 0.25)) < best_err) {
-                best = v;
-                best_err = fabs(log(f / 0.25));
-            }
-        }
-    }
-    return best > 0.0 ? best : pow(10.0, floor(log10(chip_m * 0.25)));
-}
-
-static void format_metres(char *buf, size_t size, double m)
-{
-    if (m >= 1000.0)
-        snprintf(buf, size, "%g km", m / 1000.0);
-    else
-        snprintf(buf, size, "%g m", m);
+    f->have_conv = cnp_map_convergence(sc->gt, ct, a->centroid_lon, a->centroid_lat,
+                                       &f->convergence);
 }
 
 /* ---- drawing ----------------------------------------------------------------- */
@@ -533,40 +447,12 @@ static int caption_height(const caption *cap)
     return 2 * pad_px(ts) + (text > arrow ? text : arrow);
 }
 
-static void draw_arrow(cnp_rgb8 *img, double cx, double cy, double deg, int ts)
-{
-    const double t = deg * M_PI / 180.0;
-    const double ux = sin(t), uy = -cos(t), vx = -uy, vy = ux;   /* along, across */
-    const double half = 10.0 * ts, head = 6.0 * ts;
-    const double tx = cx + ux * half, ty = cy + uy * half;
-    cnp_draw_line(img, cx - ux * half, cy - uy * half, tx - ux * head * 0.5,
-                  ty - uy * head * 0.5, C_TEXT, ts + 1);
-    /* Solid head: lines from the tip to points along its base. */
-    const int steps = (int)(8 * head);
-    for (int i = 0; i <= steps; i++) {
-        const double s = -0.5 + (double)i / steps;
-        const double bx = tx - ux * head + vx * head * 0.9 * s;
-        const double by = ty - uy * head + vy * head * 0.9 * s;
-        cnp_draw_line(img, tx, ty, bx, by, C_TEXT, 1);
-    }
-    const int lw = cnp_text_width("N", ts), lh = cnp_text_height(ts);
-    const double lx = cx + ux * (half + 3.0 * ts + lh * 0.5);
-    const double ly = cy + uy * (half + 3.0 * ts + lh * 0.5);
-    cnp_draw_text(img, (int32_t)lround(lx - lw * 0.5), (int32_t)lround(ly - lh * 0.5), "N",
-                  C_TEXT, ts);
-}
-
 static void draw_caption(cnp_rgb8 *img, int top, const caption *cap)
 {
     const int ts = cap->ts, pad = pad_px(ts);
     cnp_draw_rect_fill(img, 0, top, img->width, img->height - top, C_BAND);
 
-    /* Scale bar: a solid bar with end ticks, the label right of it. */
-    const int bx = pad, by = top + pad + ts, bh = 2 * ts + 1;
-    cnp_draw_rect_fill(img, bx, by + 2 * ts, cap->bar_px, bh, C_BAR);
-    cnp_draw_rect_fill(img, bx, by, ts, bh + 4 * ts, C_BAR);
-    cnp_draw_rect_fill(img, bx + cap->bar_px - ts, by, ts, bh + 4 * ts, C_BAR);
-    cnp_draw_text(img, bx + cap->bar_px + 6 * ts, by + ts, cap->bar_label, C_TEXT, ts);
+    cnp_draw_scale_bar(img, pad, top + pad + ts, cap->bar_px, cap->bar_label, C_BAR, C_TEXT, ts);
 
     int y = top + pad + bar_row_h(ts);
     for (int i = 0; i < cap->nlines; i++, y += line_h(ts))
@@ -592,7 +478,7 @@ static void draw_caption(cnp_rgb8 *img, int top, const caption *cap)
 
     const double cx = img->width - pad - arrow_col(ts) / 2.0;
     const double cy = top + pad + cnp_text_height(ts) + 14.0 * ts;
-    draw_arrow(img, cx, cy, cap->arrow_deg, ts);
+    cnp_draw_north_arrow(img, cx, cy, cap->arrow_deg, C_TEXT, ts);
 }
 
 /* Outline of every ring of the alert, in chip pixels (see the file header). */
@@ -660,12 +546,15 @@ static void render_image(cnp_rgb8 *img, const chip_geom *g, const chip_data *cd,
 /* ---- writing ------------------------------------------------------------------ */
 
 static cnp_status write_png(const char *path, const cnp_rgb8 *img, const cnp_png_text *t,
-                            size_t nt)
+                            size_t nt, int zoom)
 {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return cnp_err(CNP_E_IO, "evidence chips: path too long: %s", path);
-    cnp_status st = cnp_png_write_rgb(tmp, img, t, nt);
+    /* A zoomed chip shows each scene row as `zoom` equal rows; 1:1 and
+     * averaged chips are imagery. */
+    cnp_status st = cnp_png_write_rgb_as(tmp, img, t, nt,
+                                         zoom > 1 ? CNP_PNG_ZOOMED : CNP_PNG_IMAGERY);
     if (st != CNP_OK)
         return st;
     if (rename(tmp, path) != 0) {
@@ -715,12 +604,9 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         for (int b = 0; b < 3; b++)
             cd.val[k][b] = malloc(nn * sizeof(float));
     }
-    cd.red = malloc(nn * sizeof(float));
-    cd.nir = malloc(nn * sizeof(float));
-    cd.tmp8 = malloc(nn);
     cd.pool = malloc(2 * nn * sizeof(float));
     cd.scratch = malloc(2 * nn * sizeof(float));
-    int ok = cd.red && cd.nir && cd.tmp8 && cd.pool && cd.scratch;
+    int ok = cd.pool && cd.scratch;
     for (int k = 0; k < 2; k++)
         for (int b = 0; b < 3; b++)
             ok = ok && cd.state[k] && cd.val[k][b];
@@ -729,18 +615,20 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         goto done;
     }
     for (int k = 0; k < 2; k++)
-        if ((st = read_date(&src[k], &g, ctx->settings->mask_invalid, &cd, k)) != CNP_OK)
+        if ((st = read_date(&src[k], &g, &cd, k)) != CNP_OK)
             goto done;
     float lo[3], hi[3];
     if ((st = shared_stretch(&cd, nn, lo, hi)) != CNP_OK)
         goto done;
 
     /* Scale bar and north. */
-    if ((st = pixel_metres(sc, ri->srs, a->centroid_y, &fr.pixel_m)) != CNP_OK)
+    if ((st = cnp_map_pixel_metres(sc, ri->srs, a->centroid_y, &fr.pixel_m)) != CNP_OK) {
+        st = cnp_err(st, "evidence chips: %s", cnp_err_msg());
         goto done;
+    }
     grid_convergence(sc, ri->to_scene, a, &fr);
     const double chip_px_m = fr.pixel_m * (g.dec > 1 ? (double)g.dec : 1.0 / g.zoom);
-    const double bar_m = scale_bar_metres(chip_px_m * g.size);
+    const double bar_m = cnp_scale_bar_metres(chip_px_m * g.size);
     const int bar_px = (int)lround(bar_m / chip_px_m);
     const int note = fr.have_conv && fabs(fr.convergence) > NOTE_MIN_DEG;
     char note_txt[96] = "";
@@ -750,7 +638,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
 
     /* Captions; both get the larger height so before/after stay the same size. */
     char ll[64], area[32], dates[64];
-    lat_lon_text(ll, sizeof ll, a->centroid_lat, a->centroid_lon);
+    lat_lon_text(ll, sizeof ll, a->point_lat, a->point_lon);
     snprintf(area, sizeof area, "%.2f ha", a->area_ha);
     snprintf(dates, sizeof dates, "%s -> %s", date_or(ctx->scene[0]), date_or(ctx->scene[1]));
     int cap_h = 0;
@@ -760,7 +648,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         c->ts = g.size >= 400 ? 2 : 1;
         c->bar_px = bar_px;
         c->arrow_deg = note ? fr.convergence : 0.0;
-        format_metres(c->bar_label, sizeof c->bar_label, bar_m);
+        cnp_format_metres(c->bar_label, sizeof c->bar_label, bar_m);
         const int avail = g.size - 2 * pad_px(c->ts) - arrow_col(c->ts);
         char t[200];
         snprintf(t, sizeof t, "%s %s", k == 0 ? "BEFORE" : "AFTER", date_or(ctx->scene[k]));
@@ -796,11 +684,12 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
     }
 
     /* Text chunks. */
-    char software[128], area_t[32], cent[64], window[96], stretch[256], scale_t[64], pix[48],
+    char software[128], area_t[32], cent[64], point[64], window[96], stretch[256], scale_t[64], pix[48],
         conv[32], title[3][128];
     snprintf(software, sizeof software, "canopy %s", ctx->program_version);
     snprintf(area_t, sizeof area_t, "%.4f", a->area_ha);
     snprintf(cent, sizeof cent, "%.7f %.7f", a->centroid_lat, a->centroid_lon);
+    snprintf(point, sizeof point, "%.7f %.7f", a->point_lat, a->point_lon);
     if (g.dec > 1)
         snprintf(window, sizeof window, "%d %d %d %d 1/%d", g.x0, g.y0, g.side, g.side, g.dec);
     else
@@ -826,6 +715,10 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
 
     cnp_png_text t[24];
     size_t nt;
+    /* Input paths as given may be in any encoding; PNG text is UTF-8. */
+    char src_text[2][4200];
+    for (int k = 0; k < 2; k++)
+        cnp_ident_printable(src_text[k], sizeof src_text[k], ctx->scene[k]->path);
 #define ADD(k, v) (t[nt].key = (k), t[nt].value = (v), nt++)
     for (int k = 0; k < 3; k++) {
         nt = 0;
@@ -836,12 +729,13 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         ADD("Date-After", ctx->scene[1]->date);
         ADD("Area-ha", area_t);
         ADD("Centroid", cent);
+        ADD("Point", point);
         ADD("Run-Id", ctx->run_id);
         if (k < 2) {
-            ADD("Source", ctx->scene[k]->path);
+            ADD("Source", src_text[k]);
         } else {
-            ADD("Source-Before", ctx->scene[0]->path);
-            ADD("Source-After", ctx->scene[1]->path);
+            ADD("Source-Before", src_text[0]);
+            ADD("Source-After", src_text[1]);
         }
         ADD("Window", window);
         ADD("Bands", ri->band_names);
@@ -859,7 +753,15 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
             goto done;
         }
         if (k < 2) {
-            st = write_png(path, &img[k], t, nt);
+            /* GDAL and QGIS place the single chips on their window (their
+             * image part; the caption hangs below it); pair.png shows two
+             * windows side by side and has no one place. */
+            const double *sg = sc->gt, f = g.dec > 1 ? (double)g.dec : 1.0 / g.zoom;
+            const double cgt[6] = { sg[0] + g.x0 * sg[1] + g.y0 * sg[2], f * sg[1], f * sg[2],
+                                    sg[3] + g.x0 * sg[4] + g.y0 * sg[5], f * sg[4], f * sg[5] };
+            st = write_png(path, &img[k], t, nt, g.zoom);
+            if (st == CNP_OK)
+                st = cnp_map_georef(path, cgt, sc->wkt);
         } else {
             const int PW = 2 * W + PAIR_GAP;
             const size_t pstride = (size_t)PW * 3;
@@ -875,7 +777,7 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
                 memcpy(pair + (size_t)y * pstride + stride + PAIR_GAP * 3,
                        px[1] + (size_t)y * stride, stride);
             }
-            st = write_png(path, &pimg, t, nt);
+            st = write_png(path, &pimg, t, nt, g.zoom);
         }
         if (st != CNP_OK)
             goto done;
@@ -891,7 +793,10 @@ done:
     }
     free(cd.red);
     free(cd.nir);
-    free(cd.tmp8);
+    for (int b = 0; b < 3; b++)
+        free(cd.show[b]);
+    free(cd.observed);
+    free(cd.inside);
     free(cd.pool);
     free(cd.scratch);
     free(hatch);
@@ -970,7 +875,7 @@ cnp_status cnp_evidence_chips(const char *dir, cnp_evidence_ctx *ctx)
     ri.to_scene = OCTNewCoordinateTransformation(wgs84, ri.srs);
 
     for (int k = 0; k < 2; k++)
-        if ((st = src_open(&src[k], ctx->scene[k], bands[k])) != CNP_OK)
+        if ((st = src_open(&src[k], ctx->scene[k], ctx->settings, bands[k])) != CNP_OK)
             goto done;
 
     for (size_t r = 0; r < want; r++) {

@@ -13,6 +13,14 @@
 #include "cnp_raster.h"
 #include "cnp_result.h"
 
+/* An input file as run.json records it, for the reports' chain of custody. */
+typedef struct cnp_evidence_input {
+    const char *role;        /* "before", "after:red", ...                    */
+    const char *path;        /* as given                                      */
+    const char *sha256;      /* 64 hex digits, or "" when not hashed          */
+    long long   size;
+} cnp_evidence_input;
+
 /* What the evidence writers know about the run besides the alerts. */
 typedef struct cnp_evidence_ctx {
     const cnp_settings *settings;    /* the run's settings                    */
@@ -23,6 +31,11 @@ typedef struct cnp_evidence_ctx {
     const char       *run_id;        /* hex, hash of the inputs' hashes and the settings */
     const char       *program_version;
     size_t            max_chips;     /* 0 = no limit */
+    const char       *case_id;       /* --case-id, --operator (checked printable */
+    const char       *operator_name; /* UTF-8); NULL = not given                 */
+    const cnp_evidence_input *inputs;/* the files read, with their hashes       */
+    size_t            ninputs;
+    const char       *font_dir;      /* report.pdf's fonts; NULL = the default   */
     /* Filled by cnp_evidence_chips(): has_chip[i] != 0 when alert i has
      * evidence/<id>/{before,after,pair}.png (caller allocates res->nalerts). */
     unsigned char    *has_chip;
@@ -33,7 +46,18 @@ typedef struct cnp_evidence_ctx {
  * OUTDIR). Chips go to the largest alerts first when max_chips caps them. */
 cnp_status cnp_evidence_chips(const char *dir, cnp_evidence_ctx *ctx);
 
-/* report.html (relative image links, no network), alerts.kmz, alerts.csv. */
+/* report.pdf (cnp_pdf.c): the printable case report, written from the chips
+ * and overview.png under `dir` (the staging OUTDIR). Byte-identical for
+ * identical inputs. Fonts: DejaVuSans.ttf, DejaVuSans-Bold.ttf and
+ * DejaVuSansMono.ttf from ctx->font_dir (NULL: Debian's fonts-dejavu-core). */
+cnp_status cnp_write_pdf(const char *path, const char *dir, const cnp_evidence_ctx *ctx);
+
+/* cnp_pdf_check_fonts() : the fonts report.pdf needs are there (a run checks
+ * before it starts, so that a missing font costs no work and writes nothing).
+ * @return CNP_OK, or CNP_E_IO naming the file and how to get it. */
+cnp_status cnp_pdf_check_fonts(const char *font_dir);
+
+/* report.html (self-contained: images inline, no network), alerts.kmz, alerts.csv. */
 cnp_status cnp_write_report(const char *path, const cnp_evidence_ctx *ctx);
 cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_ctx *ctx);
 cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx);

@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cpl_conv.h>
 #include <cpl_string.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
 #include "cnp_err.h"
+#include "cnp_ident.h"
 #include "cnp_gdal.h"
 #include "cnp_geom.h"
 #include "cnp_trace.h"
@@ -21,7 +23,8 @@ static const field_def fields[] = {
     { "id", OFTString },          { "area_ha", OFTReal },         { "pixels", OFTInteger64 },
     { "mean_dndvi", OFTReal },    { "min_dndvi", OFTReal },       { "mean_ndvi_before", OFTReal },
     { "mean_ndvi_after", OFTReal }, { "confidence", OFTString },  { "centroid_lon", OFTReal },
-    { "centroid_lat", OFTReal },  { "date_before", OFTString },   { "date_after", OFTString },
+    { "centroid_lat", OFTReal },  { "point_lon", OFTReal },       { "point_lat", OFTReal },
+    { "date_before", OFTString },   { "date_after", OFTString },
     { "before", OFTString },      { "after", OFTString },
 };
 enum { N_FIELDS = sizeof fields / sizeof fields[0] };
@@ -67,6 +70,11 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
     }
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
         CPLErrorReset();   /* drivers without transactions just write directly */
+    /* File names are bytes; GeoJSON and GeoPackage text must be UTF-8 (a file
+     * name is at most 255 bytes, 3 each once repaired). */
+    char bname[800], aname[800];
+    cnp_ident_utf8_str(bname, sizeof bname, cnp_path_base(before->path));
+    cnp_ident_utf8_str(aname, sizeof aname, cnp_path_base(after->path));
     for (size_t k = 0; k < res->nalerts && st == CNP_OK; k++) {
         const cnp_alert *a = &res->alerts[k];
         OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
@@ -81,10 +89,12 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         OGR_F_SetFieldString(f, i++, a->high_confidence ? "high" : "low");
         OGR_F_SetFieldDouble(f, i++, a->centroid_lon);
         OGR_F_SetFieldDouble(f, i++, a->centroid_lat);
+        OGR_F_SetFieldDouble(f, i++, a->point_lon);
+        OGR_F_SetFieldDouble(f, i++, a->point_lat);
         set_date(f, i++, before->date);
         set_date(f, i++, after->date);
-        OGR_F_SetFieldString(f, i++, cnp_path_base(before->path));
-        OGR_F_SetFieldString(f, i++, cnp_path_base(after->path));
+        OGR_F_SetFieldString(f, i++, bname);
+        OGR_F_SetFieldString(f, i++, aname);
         /* Set (copied), not handed over: the result keeps its geometries. */
         OGR_F_SetGeometry(f, wgs84 ? a->geom_wgs84 : a->geom);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
@@ -134,12 +144,14 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
     for (size_t k = 0; k <= u->npiece && st == CNP_OK; k++) {
         OGRGeometryH multi = NULL;
         int64_t pixels = 0;
+        double area_ha = 0;
         const char *why;
         int col = -1, row = -1;
         if (k < u->npiece) {
             const cnp_unobserved_piece *pc = &u->piece[k];
             multi = cnp_geom_multipolygon(gt, u->xy, u->ring + pc->ring0, pc->nrings);
             pixels = pc->pixels;
+            area_ha = pc->area_m2 / 1e4;
             why = "not observed";
             col = pc->tile_x0;
             row = pc->tile_y0;
@@ -171,6 +183,7 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
             }
             multi = OGR_G_ForceToMultiPolygon(diff);
             pixels = (int64_t)res->grid_width * res->grid_height - (int64_t)w[2] * w[3];
+            area_ha = res->outside_area_ha;
             why = "outside the overlap";
         }
         OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
@@ -180,7 +193,7 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
             OGR_F_SetFieldInteger(f, 2, row);
         }
         OGR_F_SetFieldInteger64(f, 3, pixels);
-        OGR_F_SetFieldDouble(f, 4, round((double)pixels * res->pixel_area_m2 / 1e4 * 1e4) / 1e4);
+        OGR_F_SetFieldDouble(f, 4, round(area_ha * 1e4) / 1e4);
         OGR_F_SetGeometryDirectly(f, multi);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
             st = cnp_err(CNP_E_IO, "cannot write the unobserved area to '%s': %s", path, cnp_err_gdal_reason());
@@ -196,6 +209,12 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
     OGRSpatialReferenceH srs = OSRNewSpatialReference(before->wkt);
     if (!srs)
         return cnp_err(CNP_E_DATA, "cannot read the CRS of '%s'", before->path);
+    /* GeoPackage stamps the current time into gpkg_contents; pin it (for this
+     * thread only: the other products are written beside it) so that the
+     * same inputs give the same file. */
+    char stamp[40];
+    snprintf(stamp, sizeof stamp, "%sT00:00:00Z", after->date[0] ? after->date : "2000-01-01");
+    CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", stamp);
     char **lco = CSLAddString(NULL, "SPATIAL_INDEX=YES");
     lco = CSLAddString(lco, "FID=fid");
     lco = CSLAddString(lco, "GEOMETRY_NAME=geom");
@@ -215,6 +234,7 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
                 st = cnp_err(CNP_E_IO, "writing '%s': %s", path, cnp_err_gdal_reason());
         }
     }
+    CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", NULL);
     OSRDestroySpatialReference(srs);
     return st;
 }

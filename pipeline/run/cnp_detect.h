@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cnp_config.h"
+#include "cnp_engine.h"
 #include "cnp_result.h"
 #include "cnp_status.h"
 
@@ -26,8 +27,18 @@ typedef struct cnp_job {
     unsigned     skip_outputs;            /* CNP_OUT_* (cnp_output.h): products not
                                            * written; 0 = all four                 */
     int          no_hash;                 /* do not hash the inputs              */
+    int          overwrite;               /* OUTDIR may hold a run to replace    */
+    const char  *sign_key;                /* Ed25519 private key (PEM) to sign
+                                           * SHA256SUMS with; NULL = unsigned    */
     size_t       max_chips;               /* 0 = a chip for every alert          */
     int          max_memory_mb;           /* 0 = no cap                          */
+    cnp_progress_fn progress;             /* NULL: none (the CLI passes GDAL's
+                                           * terminal progress when it shows one) */
+    void        *progress_arg;
+    const char  *case_id;                 /* --case-id, --operator: for the record */
+    const char  *operator_name;           /* (cnp_ident_text_check'ed); NULL = not given */
+    const char  *font_dir;                /* fonts of report.pdf; NULL = Debian's
+                                           * fonts-dejavu-core folder              */
     int          argc;                    /* the command line, for run.json      */
     char       **argv;
 } cnp_job;

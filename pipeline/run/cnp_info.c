@@ -10,6 +10,7 @@
 #include <ogr_srs_api.h>
 
 #include "cnp_err.h"
+#include "cnp_ident.h"
 #include "cnp_json.h"
 #include "cnp_product.h"
 #include "cnp_raster.h"
@@ -195,51 +196,53 @@ cnp_status cnp_info_run(const char *path, const cnp_settings *s, int json, FILE 
         cnp_json_close(&j, ']');
         cnp_json_end(&j);
     } else {
-        fprintf(out, "path:       %s\n", path);
+        /* Each line through cnp_ident_term_line: the values come from
+         * metadata and file names, and this goes to a terminal. */
+        cnp_ident_term_line(out, "path:       %s", path);
         if (p) {
-            fprintf(out, "family:     %s (%s), %s\n", p->family, p->title, p->layout);
-            fprintf(out, "profile:    %s\n", p->profile);
-            fprintf(out, "sensor:     %s\n", p->sensor[0] ? p->sensor : "unknown");
-            fprintf(out, "id:         %s\n", p->id[0] ? p->id : "unknown");
-            fprintf(out, "footprint:  %s\n", p->footprint[0] ? p->footprint : "unknown");
+            cnp_ident_term_line(out, "family:     %s (%s), %s", p->family, p->title, p->layout);
+            cnp_ident_term_line(out, "profile:    %s", p->profile);
+            cnp_ident_term_line(out, "sensor:     %s", p->sensor[0] ? p->sensor : "unknown");
+            cnp_ident_term_line(out, "id:         %s", p->id[0] ? p->id : "unknown");
+            cnp_ident_term_line(out, "footprint:  %s",
+                                p->footprint[0] ? p->footprint : "unknown");
             if (p->baseline[0])
-                fprintf(out, "baseline:   %s\n", p->baseline);
+                cnp_ident_term_line(out, "baseline:   %s", p->baseline);
         } else {
-            fprintf(out, "family:     raster (%s; bands and mask by options)\n", driver);
+            cnp_ident_term_line(out, "family:     raster (%s; bands and mask by options)",
+                                driver);
         }
-        fprintf(out, "date:       %s (%s)\n", sc.date[0] ? sc.date : "unknown",
-                sc.date_source ? sc.date_source : "none");
-        fprintf(out, "grid:       %d x %d pixels of %.6g x %.6g %s, %s%s%s%s\n", sc.width,
-                sc.height, sc.gt[1], -sc.gt[5], ci.unit, ci.name, ci.epsg[0] ? " (" : "",
-                ci.epsg, ci.epsg[0] ? ")" : "");
+        cnp_ident_term_line(out, "date:       %s (%s)", sc.date[0] ? sc.date : "unknown",
+                            sc.date_source ? sc.date_source : "none");
+        cnp_ident_term_line(out, "grid:       %d x %d pixels of %.6g x %.6g %s, %s%s%s%s",
+                            sc.width, sc.height, sc.gt[1], -sc.gt[5], ci.unit, ci.name,
+                            ci.epsg[0] ? " (" : "", ci.epsg, ci.epsg[0] ? ")" : "");
         for (int b = 0; b < CNP_NBANDS; b++) {
-            if (!band_path[b] || band_index[b] <= 0) {
-                fprintf(out, "%-11s none\n", b == 0 ? "red:" : b == 1 ? "nir:"
-                                             : b == 2 ? "green:" : "blue:");
-                continue;
-            }
-            fprintf(out, "%-11s %s (band %d%s%s%s)\n", b == 0 ? "red:" : b == 1 ? "nir:"
-                                                  : b == 2 ? "green:" : "blue:",
-                    band_path[b], band_index[b], p ? ", " : "", p ? p->band[b].name : "",
-                    "");
+            const char *role = b == 0 ? "red:" : b == 1 ? "nir:" : b == 2 ? "green:" : "blue:";
+            if (!band_path[b] || band_index[b] <= 0)
+                cnp_ident_term_line(out, "%-11s none", role);
+            else
+                cnp_ident_term_line(out, "%-11s %s (band %d%s%s)", role, band_path[b],
+                                    band_index[b], p ? ", " : "", p ? p->band[b].name : "");
         }
-        fprintf(out, "scale:      %.10g, offset %.10g (reflectance = DN x scale + offset; "
-                "from %s)\n", sc.radiometry.scale, sc.radiometry.offset,
-                p && p->scale_source[0] && strcmp(sc.scale_source, "metadata") == 0
-                ? p->scale_source : sc.scale_source);
+        cnp_ident_term_line(out, "scale:      %.10g, offset %.10g (reflectance = DN x scale + "
+                            "offset; from %s)", sc.radiometry.scale, sc.radiometry.offset,
+                            p && p->scale_source[0] && strcmp(sc.scale_source, "metadata") == 0
+                                ? p->scale_source : sc.scale_source);
         if (sc.nir_rescale)
-            fprintf(out, "nir scale:  %.10g, offset %.10g (its own, from the same metadata)\n",
-                    p->band[CNP_BAND_NIR].scale, p->band[CNP_BAND_NIR].offset);
+            cnp_ident_term_line(out, "nir scale:  %.10g, offset %.10g (its own, from the same "
+                                "metadata)", p->band[CNP_BAND_NIR].scale,
+                                p->band[CNP_BAND_NIR].offset);
         if (sc.radiometry.has_nodata_red)
-            fprintf(out, "nodata:     %.10g\n", sc.radiometry.nodata_red);
-        fprintf(out, "mask:       %s\n", sc.mask_path ? sc.mask_path : "none");
-        fprintf(out, "mask rule:  %s\n", rule);
-        fprintf(out, "buffer:     %g m = %d pixel(s), %s\n", s->mask_buffer_m,
-                sc.mask_buffer_px, s->mask_buffer_square ? "square" : "disk");
-        fprintf(out, "observed:   %.2f%% (%lld of %lld pixels)\n", 100.0 * share,
-                (long long)nobs, (long long)ntot);
+            cnp_ident_term_line(out, "nodata:     %.10g", sc.radiometry.nodata_red);
+        cnp_ident_term_line(out, "mask:       %s", sc.mask_path ? sc.mask_path : "none");
+        cnp_ident_term_line(out, "mask rule:  %s", rule);
+        cnp_ident_term_line(out, "buffer:     %g m = %d pixel(s), %s", s->mask_buffer_m,
+                            sc.mask_buffer_px, s->mask_buffer_square ? "square" : "disk");
+        cnp_ident_term_line(out, "observed:   %.2f%% (%lld of %lld pixels)", 100.0 * share,
+                            (long long)nobs, (long long)ntot);
         for (size_t i = 0; p && i < p->nfiles; i++)
-            fprintf(out, "file:       %s %s\n", p->files[i].role, p->files[i].path);
+            cnp_ident_term_line(out, "file:       %s %s", p->files[i].role, p->files[i].path);
     }
     cnp_scene_free(&sc);
     return CNP_OK;

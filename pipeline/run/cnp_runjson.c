@@ -9,15 +9,18 @@
 #include <unistd.h>
 
 #include <gdal.h>
+#include <json.h>
 #include <png.h>
 #include <proj.h>
 
 #include "cnp_err.h"
 #include "cnp_fs.h"
+#include "cnp_hash.h"
 #include "cnp_json.h"
 #include "cnp_num.h"
 #include "cnp_outlist.h"
 #include "cnp_product.h"
+#include "cnp_sign.h"
 #include "cnp_version.h"
 
 
@@ -59,9 +62,7 @@ static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
         cnp_json_str(j, "product", NULL);
     }
     cnp_json_str(j, "mask", sc->mask_path);
-    cnp_json_str(j, "mask_rule", p && sc->mask_path && sc->mask_src_path &&
-                 p->mask_path && strcmp(sc->mask_src_path, p->mask_path) == 0
-                 ? p->mask_text : sc->mask_path ? "[mask] invalid values" : NULL);
+    cnp_json_str(j, "mask_rule", cnp_scene_mask_rule(sc));
     cnp_json_int(j, "mask_buffer_px", sc->mask_path ? sc->mask_buffer_px : 0);
     cnp_json_close(j, '}');
 }
@@ -108,19 +109,150 @@ static void json_settings(cnp_json *j, const cnp_job *job)
     cnp_json_close(j, '}');
 }
 
+/* One line of SHA256SUMS: "HASH  NAME". A name holding a backslash or a
+ * newline is written as GNU sha256sum writes it: a backslash before HASH, and
+ * "\\\\" and "\\n" in NAME. */
+static void sums_line(FILE *f, const char *hex, const char *name)
+{
+    if (!strpbrk(name, "\\\n")) {
+        fprintf(f, "%s  %s\n", hex, name);
+        return;
+    }
+    fprintf(f, "\\%s  ", hex);
+    for (const char *c = name; *c; c++) {
+        if (*c == '\\')
+            fputs("\\\\", f);
+        else if (*c == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*c, f);
+    }
+    fputc('\n', f);
+}
+
+static int is_sha256(const char *s)
+{
+    if (!s || strlen(s) != 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return 0;
+    return 1;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+cnp_status cnp_runjson_sums(json_object *run, const char run_sha256[65], char **text, size_t *len)
+{
+    json_object *outputs = NULL, *inputs = NULL;
+    const char *wd = jstr(run, "working_directory");
+    FILE *m = open_memstream(text, len);
+    if (!m)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    json_object_object_get_ex(run, "outputs", &outputs);
+    json_object_object_get_ex(run, "inputs", &inputs);
+    for (size_t i = 0; json_object_is_type(outputs, json_type_array) &&
+                       i < json_object_array_length(outputs); i++) {
+        json_object *o = json_object_array_get_idx(outputs, i);
+        const char *p = jstr(o, "path"), *h = jstr(o, "sha256");
+        if (p && cnp_fs_relpath_ok(p) && is_sha256(h))
+            sums_line(m, h, p);
+    }
+    sums_line(m, run_sha256, "run.json");
+    for (size_t i = 0; json_object_is_type(inputs, json_type_array) &&
+                       i < json_object_array_length(inputs); i++) {
+        json_object *o = json_object_array_get_idx(inputs, i);
+        const char *p = jstr(o, "path"), *h = jstr(o, "sha256");
+        /* Only local files have a hash; relative paths were relative to the
+         * run's working directory, which must then be known and absolute. */
+        if (!p || !*p || !is_sha256(h) || (p[0] != '/' && (!wd || wd[0] != '/')))
+            continue;
+        if (p[0] == '/') {
+            sums_line(m, h, p);
+        } else {
+            char abs[8200];
+            snprintf(abs, sizeof abs, "%s%s%s", wd, wd[strlen(wd) - 1] == '/' ? "" : "/", p);
+            sums_line(m, h, abs);
+        }
+    }
+    if (fclose(m) != 0) {
+        free(*text);
+        *text = NULL;
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    return CNP_OK;
+}
+
+/* SHA256SUMS beside run.json (and its signature), from run.json as written. */
+static cnp_status write_sums(const char *run_path, const cnp_sign_key *key)
+{
+    char dir[4200], path[4300], sig[4300], hex[65];
+    char *text = NULL;
+    size_t len = 0;
+    cnp_status st;
+    snprintf(dir, sizeof dir, "%.*s", (int)(cnp_path_base(run_path) - run_path), run_path);
+    snprintf(path, sizeof path, "%s%s", dir, CNP_SUMS_FILE);
+    snprintf(sig, sizeof sig, "%s%s", dir, CNP_SUMS_SIG);
+    if ((st = cnp_sha256_file(run_path, hex, NULL)) != CNP_OK)
+        return st;
+    json_object *run = json_object_from_file(run_path);
+    if (!run)
+        return cnp_err(CNP_E_IO, "cannot read back '%s'", run_path);
+    st = cnp_runjson_sums(run, hex, &text, &len);
+    json_object_put(run);
+    if (st != CNP_OK)
+        return st;
+    FILE *f = fopen(path, "w");
+    const int bad = !f || fwrite(text, 1, len, f) != len;
+    free(text);
+    if (!f || fclose(f) != 0 || bad)
+        return cnp_err(CNP_E_IO, "cannot write '%s': %s", path, strerror(errno));
+    return key ? cnp_sign_file(key, path, sig) : CNP_OK;
+}
+
+/* "checksums": where SHA256SUMS and its signature are, and the signer's key. */
+static cnp_status json_checksums(cnp_json *j, const cnp_sign_key *key)
+{
+    char *pem = NULL, fpr[65] = "";
+    cnp_status st = key ? cnp_sign_key_public(key, &pem, fpr) : CNP_OK;
+    if (st != CNP_OK)
+        return st;
+    cnp_json_object(j, "checksums");
+    cnp_json_str(j, "file", CNP_SUMS_FILE);
+    cnp_json_str(j, "check", "sha256sum -c " CNP_SUMS_FILE " (in OUTDIR; inputs by absolute path)");
+    cnp_json_str(j, "signature", key ? CNP_SUMS_SIG : NULL);
+    cnp_json_str(j, "signature_algorithm", key ? "Ed25519" : NULL);
+    cnp_json_str(j, "public_key", pem);
+    cnp_json_str(j, "public_key_sha256", key ? fpr : NULL);
+    cnp_json_close(j, '}');
+    free(pem);
+    return CNP_OK;
+}
+
 cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_scene sc[2],
                                  const int win[4], const cnp_result *res, cnp_timings *t,
                                  const char *started, const cnp_inputs *h, const char *run_id,
                                  const cnp_staging *sg, const cnp_evidence_ctx *ev)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = NULL;
     cnp_json j;
     cnp_status st = CNP_OK;
     char finished[32];
     struct rusage ru;
+    cnp_sign_key *key = NULL;
 
-    if (!f)
+    if (job->sign_key && (st = cnp_sign_key_load(job->sign_key, &key)) != CNP_OK)
+        return st;
+    if (!(f = fopen(path, "w"))) {
+        cnp_sign_key_free(&key);
         return cnp_err(CNP_E_IO, "cannot write '%s': %s", path, strerror(errno));
+    }
     cnp_json_begin(&j, f);
     cnp_json_str(&j, "program", "canopy");
     cnp_json_str(&j, "version", cnp_version);
@@ -133,6 +265,11 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     char cwd[4096];
     cnp_json_str(&j, "working_directory", getcwd(cwd, sizeof cwd) ? cwd : NULL);
     cnp_json_str(&j, "started_utc", started);
+    /* Who the outputs are for and who made them (--case-id, --operator). */
+    cnp_json_object(&j, "case");
+    cnp_json_str(&j, "id", job->case_id);
+    cnp_json_str(&j, "operator", job->operator_name);
+    cnp_json_close(&j, '}');
 
     cnp_json_array(&j, "inputs");
     for (int i = 0; i < h->n; i++) {
@@ -178,12 +315,12 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_int(&j, "chips_left_out", (int64_t)ev->chips_left_out);
     cnp_json_close(&j, '}');
     cnp_json_num(&j, "total_alert_area_ha", cnp_round_to(res->total_area_ha, 1e4));
-    cnp_json_num(&j, "observed_area_ha",
-                 cnp_round_to((double)res->observed_pixels * res->pixel_area_m2 / 1e4, 1e4));
-    cnp_json_num(&j, "unobserved_area_ha",
-                 cnp_round_to((double)res->unobserved_pixels * res->pixel_area_m2 / 1e4, 1e4));
+    cnp_json_num(&j, "observed_area_ha", res->observed_area_ha);
+    cnp_json_num(&j, "unobserved_area_ha", res->unobserved_area_ha);
+    cnp_json_str(&j, "areas", "geodesic (WGS84 ellipsoid), as every alert's area_ha");
 
-    if ((st = cnp_staging_json_outputs(&j, sg)) != CNP_OK)
+    if ((st = cnp_staging_json_outputs(&j, sg)) != CNP_OK ||
+        (st = json_checksums(&j, key)) != CNP_OK)
         goto done;
 
     t->total = t->open + t->detect + t->polygons + t->write + t->evidence + t->hash_wait;
@@ -197,6 +334,10 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_num(&j, "write_csv", cnp_round_to(t->csv, 1e4));
     cnp_json_num(&j, "write_overview", cnp_round_to(t->overview, 1e4));
     cnp_json_num(&j, "evidence", cnp_round_to(t->evidence, 1e4));
+    cnp_json_num(&j, "evidence_chips", cnp_round_to(t->chips, 1e4));
+    cnp_json_num(&j, "evidence_kmz", cnp_round_to(t->kmz, 1e4));
+    cnp_json_num(&j, "evidence_html", cnp_round_to(t->html, 1e4));
+    cnp_json_num(&j, "evidence_pdf", cnp_round_to(t->pdf, 1e4));
     cnp_json_num(&j, "hash_inputs", cnp_round_to(h->seconds, 1e4));
     cnp_json_num(&j, "hash_wait", cnp_round_to(t->hash_wait, 1e4));
     cnp_json_num(&j, "total", cnp_round_to(t->total, 1e4));
@@ -231,6 +372,9 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
 done:
     if (fclose(f) != 0 && st == CNP_OK)
         st = cnp_err(CNP_E_IO, "writing '%s': %s", path, strerror(errno));
+    if (st == CNP_OK)
+        st = write_sums(path, key);
+    cnp_sign_key_free(&key);
     return st;
 }
 

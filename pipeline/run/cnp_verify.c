@@ -1,8 +1,16 @@
-/* pipeline/run/cnp_verify.c - re-hash and reproduce a run's outputs from run.json. */
+/* pipeline/run/cnp_verify.c - re-hash and reproduce a run's outputs from run.json.
+ *
+ * run.json is not trusted: anyone who can write OUTDIR can edit it. An output
+ * it lists is checked only when it is a regular file inside OUTDIR reached
+ * without a symbolic link, an input only when it is a regular file, and a
+ * file whose size differs from the recorded one is reported changed without
+ * being read. So verify neither hashes /dev/zero forever nor tells anyone
+ * whether some file outside OUTDIR has a given hash.
+ */
 #include "cnp_verify.h"
 
 #include <errno.h>
-#include <ftw.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +22,13 @@
 #include "cnp_config.h"
 #include "cnp_detect.h"
 #include "cnp_err.h"
+#include "cnp_fs.h"
 #include "cnp_hash.h"
 #include "cnp_output.h"
+#include "cnp_runjson.h"
+#include "cnp_sign.h"
+#include "cnp_staging.h"
+#include "cnp_tmpfile.h"
 
 static const char *str_of(json_object *o, const char *key)
 {
@@ -33,6 +46,13 @@ static json_object *get(json_object *o, const char *key, json_type type)
     return v;
 }
 
+/* The recorded size, or -1 when there is none. */
+static int64_t size_of(json_object *o)
+{
+    json_object *v = get(o, "size", json_type_int);
+    return v && json_object_get_int64(v) >= 0 ? json_object_get_int64(v) : -1;
+}
+
 /* An input path as recorded: relative paths were relative to the run's
  * working directory. */
 static void resolve(const char *path, const char *wd, char *out, size_t size)
@@ -43,37 +63,144 @@ static void resolve(const char *path, const char *wd, char *out, size_t size)
         snprintf(out, size, "%s/%s", wd, path);
 }
 
-/* ok / changed / missing for one file against its recorded hash. */
-static int check_file(FILE *rep, const char *label, const char *path, const char *want)
+/* ---- the report ----------------------------------------------------------- */
+
+typedef struct report {
+    FILE        *f;
+    json_object *files;        /* --json: the files' states; NULL: text lines */
+    int          good, nfiles;
+} report;
+
+/* A name from run.json on a terminal: control characters as \xNN. */
+static void put_label(FILE *f, const char *s)
 {
-    char hex[65];
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        fprintf(rep, "missing  %s\n", label);
-        return 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f)
+            fprintf(f, "\\x%02x", *c);
+        else
+            fputc(*c, f);
     }
-    if (S_ISDIR(st.st_mode)) {      /* a product folder: its files are listed too */
-        fprintf(rep, "folder   %s\n", label);
-        return 1;
-    }
-    if (!want) {
-        fprintf(rep, "unknown  %s (no hash recorded: the run used --no-hash)\n", label);
-        return 1;
-    }
-    if (cnp_sha256_file(path, hex, NULL) != CNP_OK) {
-        fprintf(rep, "missing  %s (%s)\n", label, cnp_err_msg());
-        return 0;
-    }
-    const int same = strcmp(hex, want) == 0;
-    fprintf(rep, "%s  %s\n", same ? "ok     " : "changed", label);
-    return same;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* A heading of the text report (none in JSON). */
+static void heading(report *r, const char *text, const char *arg)
 {
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
+    if (r->files)
+        return;
+    fputs(text, r->f);
+    if (arg)
+        put_label(r->f, arg);
+    fputs(":\n", r->f);
 }
+
+/* One file's state: "ok", "folder" and "unknown" keep the run intact. `kind`
+ * is output, input, rerun or checksums. */
+static void note(report *r, const char *kind, const char *state, const char *label,
+                 const char *reason)
+{
+    const int fine = strcmp(state, "ok") == 0 || strcmp(state, "folder") == 0 ||
+                     strcmp(state, "unknown") == 0;
+    r->good &= fine;
+    if (r->files) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "kind", json_object_new_string(kind));
+        json_object_object_add(o, "path", json_object_new_string(label));
+        json_object_object_add(o, "state", json_object_new_string(state));
+        json_object_object_add(o, "reason", reason ? json_object_new_string(reason) : NULL);
+        json_object_array_add(r->files, o);
+        return;
+    }
+    fprintf(r->f, "%-8s ", state);
+    put_label(r->f, label);
+    if (strcmp(kind, "rerun") == 0)
+        fputs(" (rerun)", r->f);
+    if (reason) {
+        fputs(" (", r->f);
+        put_label(r->f, reason);
+        fputc(')', r->f);
+    }
+    fputc('\n', r->f);
+}
+
+/* Hash an open regular file against its recorded size and hash. */
+static void check_fd(report *r, int fd, const char *kind, const char *label, int64_t want_size,
+                     const char *want)
+{
+    struct stat sb;
+    char hex[65], why[160];
+    int64_t got = 0;
+    if (fstat(fd, &sb) == 0 && want_size >= 0 && (int64_t)sb.st_size != want_size) {
+        snprintf(why, sizeof why, "size %" PRId64 ", recorded %" PRId64, (int64_t)sb.st_size,
+                 want_size);
+        note(r, kind, "changed", label, why);
+        return;
+    }
+    if (!want) {
+        note(r, kind, "unknown", label, "no hash recorded: the run used --no-hash");
+        return;
+    }
+    if (cnp_sha256_fd(fd, want_size, label, hex, &got) != CNP_OK) {
+        note(r, kind, "missing", label, cnp_err_msg());
+        return;
+    }
+    if (want_size >= 0 && got != want_size) {      /* it changed while being read */
+        note(r, kind, "changed", label, "its size changed while it was read");
+        return;
+    }
+    note(r, kind, strcmp(hex, want) == 0 ? "ok" : "changed", label, NULL);
+}
+
+/* An output: a regular file inside `dir`, reached without a symbolic link. */
+static void check_output(report *r, const char *dir, json_object *f, const char *kind)
+{
+    const char *rel = str_of(f, "path"), *why = NULL;
+    if (!rel)
+        return;
+    r->nfiles++;
+    const int fd = cnp_fs_open_inside(dir, rel, &why);
+    if (fd < 0) {
+        const int missing = strcmp(why, "missing") == 0;
+        note(r, kind, missing ? "missing" : "refused", rel,
+             missing ? NULL : strcmp(why, "not a relative path inside the folder") == 0
+                              ? "not a relative path inside OUTDIR" : why);
+        return;
+    }
+    check_fd(r, fd, kind, rel, size_of(f), str_of(f, "sha256"));
+    close(fd);
+}
+
+/* An input: a regular file anywhere, or a product folder (whose files are
+ * listed as inputs of their own). */
+static void check_input(report *r, json_object *f, const char *wd)
+{
+    const char *p = str_of(f, "path"), *want = str_of(f, "sha256"), *why = NULL;
+    char path[PATH_MAX];
+    struct stat sb;
+    if (!p)
+        return;
+    r->nfiles++;
+    resolve(p, wd, path, sizeof path);
+    if (stat(path, &sb) != 0) {
+        note(r, "input", "missing", p, NULL);
+        return;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        if (want)
+            note(r, "input", "refused", p, "a folder, recorded with a hash");
+        else
+            note(r, "input", "folder", p, NULL);
+        return;
+    }
+    const int fd = cnp_fs_open_regular(path, &why);
+    if (fd < 0) {
+        note(r, "input", strcmp(why, "missing") == 0 ? "missing" : "refused", p, why);
+        return;
+    }
+    check_fd(r, fd, "input", p, size_of(f), want);
+    close(fd);
+}
+
+/* ---- the rerun --------------------------------------------------------------- */
 
 /* Run detection again from run.json's inputs and settings into `tmp`. */
 static cnp_status rerun(json_object *run, const char *outdir, int threads, const char *tmp,
@@ -141,21 +268,218 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
     return cnp_detect_run(&job);
 }
 
-cnp_status cnp_verify(const cnp_verify_opts *o, int *intact)
+/* Rerun in a fresh folder under $TMPDIR (never in OUTDIR, which may be
+ * read-only evidence), from the recorded working directory; compare. */
+static cnp_status check_rerun(const cnp_verify_opts *o, json_object *run, json_object *outputs,
+                              report *r)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 64] = "", ini[PATH_MAX + 64] = "";
-    json_object *run = NULL;
-    cnp_status st = CNP_OK;
-    int good = 1, nfiles = 0;
+    char here[PATH_MAX], tmp[PATH_MAX], out[PATH_MAX + 16], ini[PATH_MAX + 16];
+    const char *wd = str_of(run, "working_directory"), *base = getenv("TMPDIR");
+    cnp_status st;
 
-    *intact = 0;
-    snprintf(path, sizeof path, "%s/run.json", o->outdir);
-    run = json_object_from_file(path);
-    if (!run || !json_object_is_type(run, json_type_object)) {
-        st = cnp_err(CNP_E_IO, "'%s': cannot read it as run.json (%s)", path,
-                     access(path, R_OK) == 0 ? "not a JSON object" : strerror(errno));
+    snprintf(tmp, sizeof tmp, "%s/canopy-rerun-XXXXXX", base && *base ? base : "/tmp");
+    if (!getcwd(here, sizeof here))
+        return cnp_err(CNP_E_IO, "cannot tell the current folder: %s", strerror(errno));
+    if (!mkdtemp(tmp))
+        return cnp_err(CNP_E_IO, "cannot make a folder for the rerun under '%s': %s",
+                       base && *base ? base : "/tmp", strerror(errno));
+    cnp_tmp_guard(tmp);
+    snprintf(out, sizeof out, "%s/out", tmp);
+    snprintf(ini, sizeof ini, "%s/settings.ini", tmp);
+    if (wd && chdir(wd) != 0) {
+        st = cnp_err(CNP_E_IO, "cannot rerun in the recorded working directory '%s': %s", wd,
+                     strerror(errno));
         goto done;
     }
+    st = rerun(run, o->outdir, o->threads, out, ini);
+    if (chdir(here) != 0 && st == CNP_OK)
+        st = cnp_err(CNP_E_IO, "cannot return to '%s': %s", here, strerror(errno));
+    if (st != CNP_OK)
+        goto done;
+    heading(r, o->threads ? "rerun (given threads) against the recorded outputs"
+                          : "rerun (all threads) against the recorded outputs", NULL);
+    for (size_t i = 0; i < json_object_array_length(outputs); i++) {
+        const int n = r->nfiles;
+        check_output(r, out, json_object_array_get_idx(outputs, i), "rerun");
+        r->nfiles = n;          /* the same files, checked twice */
+    }
+done:
+    cnp_fs_remove_tree(tmp);
+    cnp_tmp_unguard(tmp);
+    return st;
+}
+
+/* ---- SHA256SUMS and its signature -------------------------------------------- */
+
+/* The bytes of dir/name (a regular file inside dir, at most `max` bytes). */
+static int read_inside(const char *dir, const char *name, size_t max, char **buf, size_t *len,
+                       const char **why)
+{
+    const int fd = cnp_fs_open_inside(dir, name, why);
+    struct stat sb;
+    *buf = NULL;
+    *len = 0;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size > max || !(*buf = malloc((size_t)sb.st_size + 1))) {
+        *why = "too large";
+        close(fd);
+        return -1;
+    }
+    size_t n = 0;
+    for (ssize_t k; n < (size_t)sb.st_size && (k = read(fd, *buf + n, (size_t)sb.st_size - n)) > 0;)
+        n += (size_t)k;
+    close(fd);
+    (*buf)[n] = '\0';
+    *len = n;
+    return 0;
+}
+
+/* SHA256SUMS must be what run.json (as read, whose hash it holds) gives. */
+static void check_sums(report *r, const char *outdir, json_object *run, const char *run_hex,
+                       char **sums, size_t *sums_len)
+{
+    char *want = NULL;
+    size_t want_len = 0;
+    const char *why = NULL;
+    if (!get(run, "checksums", json_type_object))
+        return;                /* a run.json from before SHA256SUMS */
+    r->nfiles++;
+    if (read_inside(outdir, CNP_SUMS_FILE, (size_t)64 << 20, sums, sums_len, &why) != 0) {
+        note(r, "checksums", strcmp(why, "missing") == 0 ? "missing" : "refused", CNP_SUMS_FILE,
+             strcmp(why, "missing") == 0 ? NULL : why);
+        return;
+    }
+    if (cnp_runjson_sums(run, run_hex, &want, &want_len) != CNP_OK) {
+        note(r, "checksums", "missing", CNP_SUMS_FILE, cnp_err_msg());
+        return;
+    }
+    const int same = want_len == *sums_len && memcmp(want, *sums, want_len) == 0;
+    note(r, "checksums", same ? "ok" : "changed", CNP_SUMS_FILE,
+         same ? NULL : "not the checksums of run.json's files and of run.json");
+    free(want);
+}
+
+typedef struct sig_result {
+    const char *state;         /* none, valid, invalid, another-key, missing, unchecked */
+    const char *key;           /* given, recorded, NULL */
+    char        fingerprint[65];
+    char        text[400];
+} sig_result;
+
+/* The signature of SHA256SUMS, against the given key or the recorded one. */
+static void check_signature(const char *outdir, json_object *run, const cnp_sign_key *given,
+                            const char *sums, size_t sums_len, sig_result *sr)
+{
+    json_object *c = get(run, "checksums", json_type_object);
+    const char *pem = str_of(c, "public_key"), *why = NULL;
+    cnp_sign_key *recorded = NULL;
+    char *sig = NULL, *p = NULL, fpr_given[65] = "";
+    size_t siglen = 0;
+
+    memset(sr, 0, sizeof *sr);
+    if (!str_of(c, "signature")) {
+        sr->state = "none";
+        snprintf(sr->text, sizeof sr->text, "the run was not signed%s",
+                 given ? ", but --pubkey asks for a signature" : "");
+        return;
+    }
+    if (read_inside(outdir, CNP_SUMS_SIG, 4096, &sig, &siglen, &why) != 0) {
+        sr->state = "missing";
+        snprintf(sr->text, sizeof sr->text, "run.json says the run was signed; %s: %s",
+                 CNP_SUMS_SIG, why);
+        return;
+    }
+    if (pem)
+        cnp_sign_pub_from_pem(pem, &recorded);
+    if (recorded && cnp_sign_key_public(recorded, &p, sr->fingerprint) == CNP_OK)
+        free(p);
+    if (given && cnp_sign_key_public(given, &p, fpr_given) == CNP_OK)
+        free(p);
+    const cnp_sign_key *key = given ? given : recorded;
+    if (!sums) {
+        sr->state = "unchecked";
+        snprintf(sr->text, sizeof sr->text, "no %s to check it against", CNP_SUMS_FILE);
+    } else if (!key) {
+        sr->state = "unchecked";
+        snprintf(sr->text, sizeof sr->text, "run.json records no usable public key: give --pubkey");
+    } else if (cnp_sign_check(key, sums, sums_len, sig, siglen)) {
+        sr->state = "valid";
+        sr->key = given ? "given" : "recorded";
+        if (given)
+            memcpy(sr->fingerprint, fpr_given, sizeof fpr_given);
+        snprintf(sr->text, sizeof sr->text, "Ed25519 over %s, key sha256 %.16s: %s",
+                 CNP_SUMS_FILE, sr->fingerprint, given ? "the key given with --pubkey"
+                 : "the key recorded in run.json; give --pubkey FILE to check that it is "
+                   "the key you trust");
+    } else if (given && recorded && cnp_sign_check(recorded, sums, sums_len, sig, siglen)) {
+        sr->state = "another-key";
+        snprintf(sr->text, sizeof sr->text, "signed by another key (sha256 %.16s) than "
+                 "--pubkey (sha256 %.16s)", sr->fingerprint, fpr_given);
+    } else {
+        sr->state = "invalid";
+        snprintf(sr->text, sizeof sr->text, "%s is not a signature of %s by %s", CNP_SUMS_SIG,
+                 CNP_SUMS_FILE, given ? "the key given with --pubkey" : "the recorded key");
+    }
+    cnp_sign_key_free(&recorded);
+    free(sig);
+}
+
+static void report_signature(report *r, const sig_result *sr, int pubkey_given, json_object *root)
+{
+    const int fine = strcmp(sr->state, "valid") == 0 ||
+                     (strcmp(sr->state, "none") == 0 && !pubkey_given);
+    r->good &= fine;
+    if (root) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "state", json_object_new_string(sr->state));
+        json_object_object_add(o, "file", strcmp(sr->state, "none") == 0 ? NULL
+                                          : json_object_new_string(CNP_SUMS_SIG));
+        json_object_object_add(o, "algorithm", strcmp(sr->state, "none") == 0 ? NULL
+                                               : json_object_new_string("Ed25519"));
+        json_object_object_add(o, "key", sr->key ? json_object_new_string(sr->key) : NULL);
+        json_object_object_add(o, "public_key_sha256", sr->fingerprint[0]
+                               ? json_object_new_string(sr->fingerprint) : NULL);
+        json_object_object_add(o, "reason", json_object_new_string(sr->text));
+        json_object_object_add(root, "signature", o);
+        return;
+    }
+    fprintf(r->f, "signature %s (%s)\n", strcmp(sr->state, "invalid") == 0 ? "INVALID"
+            : strcmp(sr->state, "another-key") == 0 ? "by another key" : sr->state, sr->text);
+}
+
+/* ---- the command -------------------------------------------------------------------- */
+
+cnp_status cnp_verify(const cnp_verify_opts *o, int *intact)
+{
+    char path[PATH_MAX], run_hex[65];
+    char *text = NULL, *sums = NULL;
+    size_t len = 0, sums_len = 0;
+    json_object *run = NULL, *root = NULL;
+    cnp_sign_key *given = NULL;
+    cnp_status st = CNP_OK;
+    report r = { o->report, NULL, 1, 0 };
+    const char *why = NULL;
+    sig_result sr;
+
+    *intact = 0;
+    if (o->pubkey && (st = cnp_sign_pub_load(o->pubkey, &given)) != CNP_OK)
+        return st;
+    /* A commit killed half-way (cnp_staging.h): neither run is whole yet. */
+    snprintf(path, sizeof path, "%s/%s", o->outdir, CNP_STAGING_JOURNAL);
+    struct stat sb;
+    const int interrupted = lstat(path, &sb) == 0;
+    static const char why_interrupted[] = "OUTDIR holds an interrupted commit: the next canopy "
+                                          "detect -o OUTDIR finishes or undoes it";
+    snprintf(path, sizeof path, "%s/run.json", o->outdir);
+    if (read_inside(o->outdir, "run.json", (size_t)256 << 20, &text, &len, &why) == 0)
+        run = json_tokener_parse(text);
+    if (!run || !json_object_is_type(run, json_type_object)) {
+        st = cnp_err(CNP_E_IO, "'%s': cannot read it as run.json (%s)", path,
+                     interrupted ? why_interrupted : text ? "not a JSON object" : why);
+        goto done;
+    }
+    cnp_sha256_hex(text, len, run_hex);
 
     json_object *outputs = get(run, "outputs", json_type_array);
     json_object *inputs = get(run, "inputs", json_type_array);
@@ -163,75 +487,56 @@ cnp_status cnp_verify(const cnp_verify_opts *o, int *intact)
         st = cnp_err(CNP_E_DATA, "'%s' lists no outputs or inputs (not a canopy run.json)", path);
         goto done;
     }
+    if (o->json) {
+        root = json_object_new_object();
+        r.files = json_object_new_array();
+        json_object_object_add(root, "outdir", json_object_new_string(o->outdir));
+        json_object_object_add(root, "files", r.files);
+    }
     const char *wd = str_of(run, "working_directory");
-    fprintf(o->report, "outputs in %s:\n", o->outdir);
-    for (size_t i = 0; i < json_object_array_length(outputs); i++) {
-        json_object *f = json_object_array_get_idx(outputs, i);
-        const char *rel = str_of(f, "path"), *want = str_of(f, "sha256");
-        if (!rel)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", o->outdir, rel);
-        good &= check_file(o->report, rel, path, want);
-        nfiles++;
-    }
-    fprintf(o->report, "inputs:\n");
-    for (size_t i = 0; i < json_object_array_length(inputs); i++) {
-        json_object *f = json_object_array_get_idx(inputs, i);
-        const char *p = str_of(f, "path"), *want = str_of(f, "sha256");
-        if (!p)
-            continue;
-        resolve(p, wd, path, sizeof path);
-        good &= check_file(o->report, p, path, want);
-        nfiles++;
-    }
+    if (interrupted)
+        note(&r, "commit", "interrupted", CNP_STAGING_JOURNAL, why_interrupted);
+    heading(&r, "outputs in ", o->outdir);
+    for (size_t i = 0; i < json_object_array_length(outputs); i++)
+        check_output(&r, o->outdir, json_object_array_get_idx(outputs, i), "output");
+    heading(&r, "inputs", NULL);
+    for (size_t i = 0; i < json_object_array_length(inputs); i++)
+        check_input(&r, json_object_array_get_idx(inputs, i), wd);
+    heading(&r, "checksums and signature", NULL);
+    check_sums(&r, o->outdir, run, run_hex, &sums, &sums_len);
+    check_signature(o->outdir, run, given, sums, sums_len, &sr);
+    report_signature(&r, &sr, given != NULL, root);
 
-    if (o->rerun) {
-        char absdir[PATH_MAX], here[PATH_MAX];
-        if (!realpath(o->outdir, absdir) || !getcwd(here, sizeof here)) {
-            st = cnp_err(CNP_E_IO, "'%s': %s", o->outdir, strerror(errno));
-            goto done;
+    if (o->rerun && (st = check_rerun(o, run, outputs, &r)) != CNP_OK)
+        goto done;
+    *intact = r.good;
+    if (root) {
+        json_object *rr = NULL;
+        if (o->rerun) {
+            rr = json_object_new_object();
+            json_object_object_add(rr, "threads", json_object_new_int(o->threads));
+            json_object_object_add(rr, "reproduced", json_object_new_boolean(r.good));
         }
-        snprintf(tmp, sizeof tmp, "%s/.canopy-rerun-%ld", absdir, (long)getpid());
-        snprintf(ini, sizeof ini, "%s/.canopy-rerun-%ld.ini", absdir, (long)getpid());
-        if (wd && chdir(wd) != 0) {
-            st = cnp_err(CNP_E_IO, "cannot rerun in the recorded working directory '%s': %s", wd,
-                         strerror(errno));
-            goto done;
-        }
-        st = rerun(run, o->outdir, o->threads, tmp, ini);
-        if (chdir(here) != 0 && st == CNP_OK)
-            st = cnp_err(CNP_E_IO, "cannot return to '%s': %s", here, strerror(errno));
-        if (st != CNP_OK)
-            goto done;
-        fprintf(o->report, "rerun (%s threads) against the recorded outputs:\n",
-                o->threads ? "given" : "all");
-        for (size_t i = 0; i < json_object_array_length(outputs); i++) {
-            json_object *f = json_object_array_get_idx(outputs, i);
-            const char *rel = str_of(f, "path"), *want = str_of(f, "sha256");
-            if (!rel)
-                continue;
-            if (snprintf(path, sizeof path, "%s/%s", tmp, rel) >= (int)sizeof path) {
-                fprintf(o->report, "missing  %s (rerun) (path too long)\n", rel);
-                good = 0;
-                continue;
-            }
-            char label[PATH_MAX + 16];
-            snprintf(label, sizeof label, "%s (rerun)", rel);
-            good &= check_file(o->report, label, path, want);
-        }
+        json_object_object_add(root, "rerun", rr);
+        json_object_object_add(root, "files_checked", json_object_new_int(r.nfiles));
+        json_object_object_add(root, "verdict", json_object_new_string(r.good ? "intact"
+                                                                             : "not intact"));
+        json_object_object_add(root, "intact", json_object_new_boolean(r.good));
+        fprintf(r.f, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+        goto done;
     }
-    fprintf(o->report, "%s: %d files checked%s\n", good ? "intact" : "NOT intact", nfiles,
-            o->rerun ? (good ? ", outputs reproduced byte for byte" : "") : "");
-    if (o->rerun && !good)
-        fprintf(o->report, "(a rerun mismatch means the outputs cannot be reproduced from the "
-                           "recorded inputs and settings)\n");
-    *intact = good;
+    fprintf(r.f, "%s: %d files checked%s\n", r.good ? "intact" : "NOT intact", r.nfiles,
+            o->rerun ? (r.good ? ", outputs reproduced byte for byte" : "") : "");
+    if (o->rerun && !r.good)
+        fprintf(r.f, "(a rerun mismatch means the outputs cannot be reproduced from the "
+                     "recorded inputs and settings)\n");
 
 done:
-    if (tmp[0])
-        nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    if (ini[0])
-        unlink(ini);
+    json_object_put(root);
     json_object_put(run);
+    cnp_sign_key_free(&given);
+    free(text);
+    free(sums);
     return st;
 }

@@ -51,3 +51,23 @@ detect_pair() {
     run_canopy detect "$dir/before.tif" "$dir/after.tif" \
         --before-mask "$dir/before_mask.tif" --after-mask "$dir/after_mask.tif" -o "$out" -q "$@"
 }
+
+# find_chromium: sets CHROMIUM to Debian's chromium, installing it (the
+# optional test packages) when missing; empty when it cannot be had.
+find_chromium() {
+    CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+    if [ -z "$CHROMIUM" ]; then
+        "$ROOT/scripts/setup-test-deps.sh" >"$TMP/setup.log" 2>&1
+        CHROMIUM=$(command -v chromium || true)
+    fi
+}
+
+# chrome ARGS...: headless Chromium with a fresh profile, no network chatter.
+chrome() {
+    local prof
+    prof=$(mktemp -d "$TMP/chrome.XXXXXX")
+    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --disable-dev-shm-usage --hide-scrollbars --user-data-dir="$prof" \
+        --virtual-time-budget=5000 "$@" 2>>"$TMP/chrome.log"
+}

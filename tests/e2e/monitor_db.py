@@ -9,10 +9,14 @@
                                        runs table without its timestamps
   monitor_db.py check CONN TRUTH       the series' expected outcomes
                                        (scripts/make-series.py truth.json)
+  monitor_db.py owns STATE CONN        every alert of the state folder STATE is
+                                       in the database as the state has it, and
+                                       no generation has two `runs` rows
 
 CONN is a GeoPackage path or a PG: connection string.
 """
 import json
+import os
 import sys
 
 from osgeo import ogr
@@ -118,12 +122,50 @@ def check(conn, truth_path):
     return 0
 
 
+def owns(state, conn):
+    gen = json.load(open(os.path.join(state, "CURRENT")))["generation"]
+    ds = ogr.Open(conn)
+    errors = []
+    gens = [r["generation"] for r in rows(ds, "runs")]
+    twice = sorted(set(g for g in gens if gens.count(g) > 1))
+    if twice:
+        errors.append("generations with two runs rows: %s" % twice)
+    if gen == 0:
+        return report(errors)
+    st = json.load(open(os.path.join(state, "state", "g%08d" % gen, "state.json")))
+    by_id = {a["id"]: a for a in rows(ds, "alerts")}
+    words = {1: "probable", 2: "confirmed", 3: "rejected"}
+    for fp in st["footprints"]:
+        for a in fp["alerts"]:
+            r = by_id.get(a["id"])
+            if r is None:
+                errors.append("alert %s of the state is not in the database" % a["id"])
+                continue
+            want = {"footprint": fp["key"], "status": words[a["status"]],
+                    "n_observations": a["n_observations"], "pixels": a["pixels"],
+                    "last_observed": a["last_observed"] or ""}
+            got = dict(want, **{k: r[k] for k in want})
+            got["last_observed"] = (got["last_observed"] or "").replace("/", "-")
+            if got != want:
+                errors.append("alert %s: database %s, state %s" % (a["id"], got, want))
+    return report(errors)
+
+
+def report(errors):
+    if errors:
+        print("\n".join(errors))
+        return 1
+    return 0
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "dump":
         print("\n".join(dump(sys.argv[2], "--runs" in sys.argv[3:])))
         return 0
     if len(sys.argv) == 4 and sys.argv[1] == "check":
         return check(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 4 and sys.argv[1] == "owns":
+        return owns(sys.argv[2], sys.argv[3])
     sys.stderr.write(__doc__)
     return 2
 

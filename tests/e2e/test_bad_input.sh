@@ -58,9 +58,12 @@ run_canopy detect "$B" "$A" -o "$TMP/afile/out" -q
 [ "$RC" -eq 1 ] && grep -q "cannot create output folder" <<<"$ERR_TXT" \
     && pass "bad input: unwritable OUTDIR" || fail "bad input: unwritable OUTDIR ($RC: $ERR_TXT)"
 
-# An existing OUTDIR keeps exactly what it had when a run fails.
-mkdir -p "$TMP/keep" && echo precious >"$TMP/keep/notes.txt"
-run_canopy detect "$B" "$TMP/far.tif" -o "$TMP/keep" -q
-[ "$RC" -eq 1 ] && [ "$(ls -A "$TMP/keep")" = "notes.txt" ] \
+# An existing OUTDIR (a run, and a file of the user's) keeps exactly what it
+# had when a run with --overwrite fails.
+run_canopy detect "$B" "$A" -o "$TMP/keep" -q --no-evidence && echo precious >"$TMP/keep/notes.txt"
+before=$(cd "$TMP/keep" && find . -printf '%p %s %T@\n' | sort)
+run_canopy detect "$B" "$TMP/far.tif" -o "$TMP/keep" -q --overwrite
+[ "$RC" -eq 1 ] && [ "$(cd "$TMP/keep" && find . -printf '%p %s %T@\n' | sort)" = "$before" ] &&
+    [ -z "$(ls -A "$TMP" | grep '^\.keep\.tmp-')" ] \
     && pass "bad input: existing OUTDIR left untouched on failure" \
     || fail "bad input: existing OUTDIR touched ($(ls -A "$TMP/keep"))"

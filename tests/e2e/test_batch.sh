@@ -15,12 +15,13 @@ $PY "$ROOT/tests/e2e/batch_archive.py" "$SYNTH" "$A" --junk --size 256 ||
 pairs_of() { $PY -c 'import csv,sys
 for r in csv.DictReader(open(sys.argv[1])):
     if r["pair"]: print(r["footprint"] + "/" + r["pair"], r["status"])' "$1" | sort; }
-# same_outputs DIR1 DIR2: every file but run.json and summaries byte-identical
+# same_outputs DIR1 DIR2: every file but run.json (and SHA256SUMS, which holds
+# run.json's hash) and summaries byte-identical
 same_outputs() {
     local a=$1 b=$2 f bad=0
     while IFS= read -r f; do
         cmp -s "$a/$f" "$b/$f" || { echo "differs: $f"; bad=1; }
-    done < <(cd "$a" && find . -type f ! -name run.json ! -name 'summary.*' | sort)
+    done < <(cd "$a" && find . -type f ! -name run.json ! -name SHA256SUMS ! -name 'summary.*' | sort)
     [ "$(cd "$a" && find . -type f | sort)" = "$(cd "$b" && find . -type f | sort)" ] ||
         { echo "file lists differ: $(diff <(cd "$a" && find . -type f | sort) \
                                           <(cd "$b" && find . -type f | sort) | grep '^[<>]' |
@@ -88,7 +89,7 @@ for fp in {r["footprint"] for r in rows}:
     assert ds.GetLayerByName("pairs").GetFeatureCount() == len(pairs)
 PY
 ls "$TMP/out/MGRS_tile_29RKH/S2A_29RKH_20240615_0_L2A__S2B_29RKH_20240820_0_L2A/" | tr '\n' ' ' |
-    grep -q 'alerts.csv alerts.geojson alerts.gpkg alerts.kmz evidence overview.png report.html run.json' &&
+    grep -q 'alerts.csv alerts.geojson alerts.gpkg alerts.kmz evidence overview.pgw overview.png overview.png.aux.xml report.html report.pdf run.json' &&
     pass "batch: each pair folder has everything detect writes" || fail "batch: pair folder contents"
 $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["pairs"]==10 and j["ok"]==9 and j["failed"]==1 and j["inputs_failed"]==1 and len(j["inputs_not_used"])==4' \
     "$TMP/out/summary.json" && pass "batch: summary.json counts" || fail "batch: summary.json"
@@ -107,9 +108,14 @@ after=$(cd "$TMP/r1" && find . -type f -printf '%p %T@\n' | sort)
 # A changed output makes that pair run again; other settings make all run again.
 P1=$(ls -d "$TMP"/r1/scene_*/scene_20240615__scene_20240820 | head -1)
 echo "x" >>"$P1/alerts.csv"
+echo "my notes on this pair" >"$P1/notes.txt"
 run_canopy batch "$R" -o "$TMP/r1" --no-evidence
 grep -q "run again: alerts.csv has changed" <<<"$ERR_TXT" && grep -q "1 pair to run" <<<"$ERR_TXT" &&
     pass "batch: a pair whose outputs changed is redone" || fail "batch: changed output: $ERR_TXT"
+[ "$RC" -eq 0 ] && [ "$(cat "$P1/notes.txt" 2>/dev/null)" = "my notes on this pair" ] &&
+    "$CANOPY" verify "$P1" >/dev/null &&
+    pass "batch: redoing a pair keeps a file Canopy did not write in its folder" ||
+    fail "batch: redone pair lost notes.txt ($RC: $(ls -A "$P1" | tr '\n' ' '))"
 run_canopy batch "$R" -o "$TMP/r1" --no-evidence --min-area 2
 grep -q "4 pairs to run" <<<"$ERR_TXT" && grep -q "made with other settings" <<<"$ERR_TXT" &&
     grep -q '"min_area_ha": 2' "$P1/run.json" &&
@@ -133,8 +139,8 @@ sleep 0.5
 [ -z "$(pgrep -f "batch $R -o $TMP/r2" || true)" ] && pass "batch: kill -9 leaves no detect child behind" ||
     fail "batch: children alive after kill -9: $(pgrep -af "batch $R -o $TMP/r2")"
 # Count finished pairs only: a pair killed while staging has a run.json in its
-# .canopy-tmp-* folder that never made it into place.
-ndone=$(find "$TMP/r2" -name run.json -not -path '*/.canopy-tmp-*' | wc -l)
+# staging folder (.PAIR.tmp-HOST-PID beside the pair's) that never made it into place.
+ndone=$(find "$TMP/r2" -name run.json -not -path '*.tmp-*' | wc -l)
 run_canopy batch "$R" -o "$TMP/r2" --no-evidence --jobs 2 --threads 2
 # (On a fast machine the kill can come after the last pair: then nothing is left.)
 [ "$RC" -eq 0 ] && { grep -q "$((4 - ndone)) pairs\{0,1\} to run ($ndone complete" <<<"$ERR_TXT" ||
@@ -142,7 +148,7 @@ run_canopy batch "$R" -o "$TMP/r2" --no-evidence --jobs 2 --threads 2
     pass "batch: resume runs only the unfinished pairs ($ndone of 4 were complete)" ||
     fail "batch: resume ($RC: $ERR_TXT)"
 run_canopy batch "$R" -o "$TMP/r3" --no-evidence -q
-out=$(same_outputs "$TMP/r3" "$TMP/r2") && [ -z "$(find "$TMP/r2" -name '.canopy-tmp-*')" ] &&
+out=$(same_outputs "$TMP/r3" "$TMP/r2") && [ -z "$(find "$TMP/r2" -name '.*.tmp-*' -o -name '.canopy-*')" ] &&
     [ "$(cut -d, -f1-9,11- "$TMP/r2/summary.csv")" = "$(cut -d, -f1-9,11- "$TMP/r3/summary.csv")" ] &&
     pass "batch: resumed batch = uninterrupted batch (every output, byte for byte)" ||
     fail "batch: resume differs: $out"

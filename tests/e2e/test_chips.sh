@@ -246,7 +246,8 @@ def cmd_edge(out, scene_tif):
 
 
 def cmd_cloud(out, pair_dir, clear_out, bbox):
-    """The alert under a cloud shrinks and its AFTER chip is hatched where the mask says so."""
+    """The alert under a cloud shrinks and its AFTER chip is hatched where the mask (grown by
+    the buffer, as detection reads it) says so."""
     xmin, ymin, xmax, ymax = map(float, bbox.split(","))
     al = alerts(out + "/alerts.gpkg")
     clear = alerts(clear_out + "/alerts.gpkg")
@@ -268,20 +269,37 @@ def cmd_cloud(out, pair_dir, clear_out, bbox):
     x0, y0, w, h, z = window(md)
     z = int(z)
     S = w * z
+    # The chips read through detection's reader: a date's unobserved pixels
+    # are its mask's invalid classes grown by the buffer (a disk of the
+    # run's mask_buffer_px), as detection sees them.
+    run = json.load(open(out + "/run.json"))
+
+    def unobserved(mask_path, radius):
+        cls = gdal.Open(mask_path).ReadAsArray()
+        bad = np.isin(cls, list(INVALID))
+        grown = bad.copy()
+        for dy in range(-radius, radius + 1):
+            for dx in range(-radius, radius + 1):
+                if dx * dx + dy * dy > radius * radius:
+                    continue
+                sh = np.zeros_like(bad)
+                sh[max(0, dy):bad.shape[0] + min(0, dy), max(0, dx):bad.shape[1] + min(0, dx)] = \
+                    bad[max(0, -dy):bad.shape[0] - max(0, dy), max(0, -dx):bad.shape[1] - max(0, dx)]
+                grown |= sh
+        return grown
+
     m = gdal.Open(pair_dir + "/after_mask.tif")
     W, H = m.RasterXSize, m.RasterYSize
-    cls = m.ReadAsArray()
     unobs = np.ones((w, w), dtype=bool)
     ys, xs = slice(max(0, y0), min(H, y0 + w)), slice(max(0, x0), min(W, x0 + w))
-    sub = cls[ys, xs]
-    unobs[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0] = np.isin(sub, list(INVALID))
+    unobs[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0] = \
+        unobserved(pair_dir + "/after_mask.tif", run["after"]["mask_buffer_px"])[ys, xs]
     U = np.kron(unobs, np.ones((z, z), dtype=bool))
     ha = is_colour(pixels(fa)[:S], HATCH)
     hb = is_colour(pixels(fb)[:S], HATCH)
-    bm = gdal.Open(pair_dir + "/before_mask.tif").ReadAsArray()[ys, xs]
     before_unobs = np.ones((w, w), dtype=bool)
-    before_unobs[ys.start - y0:ys.stop - y0,
-                 xs.start - x0:xs.stop - x0] = np.isin(bm, list(INVALID))
+    before_unobs[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0] = \
+        unobserved(pair_dir + "/before_mask.tif", run["before"]["mask_buffer_px"])[ys, xs]
     UB = np.kron(before_unobs, np.ones((z, z), dtype=bool))
     share = (ha & U).sum() / max(1, ha.sum())
     cover = ha[U].mean() if U.any() else 0
@@ -356,13 +374,16 @@ def cmd_same(a, b):
     fb = sorted(os.path.relpath(f, b) for f in glob.glob(b + "/evidence/*/*"))
     if not report(fa == fb and fa, "chips: same chip files with 1 and 2 threads (%d)" % len(fa)):
         return
-    ida, idb = texts(a + "/" + fa[0]).get("Run-Id"), texts(b + "/" + fb[0]).get("Run-Id")
+    png = [f for f in fa if f.endswith(".png")]    # beside them: world files, .aux.xml
+    ida, idb = texts(a + "/" + png[0]).get("Run-Id"), texts(b + "/" + png[0]).get("Run-Id")
     diff = [f for f in fa if open(a + "/" + f, "rb").read() != open(b + "/" + f, "rb").read()]
     if ida == idb:
         report(not diff, "chips: PNG bytes identical with 1 and 2 threads", str(diff[:3]))
     else:
         # run_id hashes the settings, thread count included: only that chunk may differ.
-        diff = [f for f in fa if strip_run_id(a + "/" + f) != strip_run_id(b + "/" + f)]
+        diff = [f for f in fa if (strip_run_id(a + "/" + f) != strip_run_id(b + "/" + f)
+                                  if f.endswith(".png") else
+                                  open(a + "/" + f, "rb").read() != open(b + "/" + f, "rb").read())]
         report(not diff, "chips: PNG bytes identical with 1 and 2 threads except the Run-Id "
                "chunk (the run id hashes --threads)", str(diff[:3]))
 

@@ -56,6 +56,33 @@ suite() {
     local ref ref_runs
     ref=$(dump "$S-all")
     ref_runs=$(dump "$S-all" --runs)
+    # --- the same with one thread and with more threads than tiles -----
+    # (the tile engine merges tiles in order: any thread count, the same
+    # database row by row and the same state rasters pixel by pixel)
+    if [ "$BACKEND" = gpkg ]; then
+        local t
+        for t in 1 5; do
+            new_state "$S-t$t"
+            mon "$S-t$t" -q --threads "$t" "$SERIES"
+            if [ "$RC" -eq 0 ] && [ "$(dump "$S-t$t")" = "$ref" ] &&
+               $PY - "$S-all" "$S-t$t" <<'EOF'
+import glob, os, sys
+from osgeo import gdal
+a, b = sys.argv[1], sys.argv[2]
+fa = sorted(glob.glob(a + "/state/g*/*/*.tif"))
+fb = sorted(glob.glob(b + "/state/g*/*/*.tif"))
+assert [os.path.basename(x) for x in fa] == [os.path.basename(x) for x in fb] and fa, (fa, fb)
+for x, y in zip(fa, fb):
+    assert gdal.Open(x).ReadRaster() == gdal.Open(y).ReadRaster(), (x, y)
+EOF
+            then
+                pass "$L: --threads $t gives the same database and state rasters"
+            else
+                fail "$L: --threads $t differs (exit $RC): $ERR_TXT"
+            fi
+        done
+    fi
+
     local newfile
     newfile=$(field new_alerts_file)
     if [ -f "$newfile" ] && $PY - "$newfile" <<'EOF'

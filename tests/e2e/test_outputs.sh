@@ -2,7 +2,7 @@
 # --outputs: a run writes only the products asked for, each byte-identical to
 # the same product of a full run; run.json records the choice, verify --rerun
 # reproduces it, a later run removes what an earlier one left under a name it
-# does not write, and bad lists are usage errors. Batch carries the choice to
+# does not write (with --overwrite), and bad lists are usage errors. Batch carries the choice to
 # every pair and into its plan.
 source "$(dirname "$0")/lib.sh"
 export CANOPY_CONFIG_DIR="$ROOT/configs"
@@ -14,10 +14,10 @@ detect_pair "$P" "$TMP/full" --no-evidence --threads 2
 [ "$RC" -eq 0 ] || { fail "outputs: full run ($RC: $ERR_TXT)"; exit 0; }
 
 # files DIR: the file names in DIR, one line
-files() { (cd "$1" && ls -A | tr '\n' ' '); }
+files() { (cd "$1" && LC_ALL=C ls -A | tr '\n' ' '); }
 
 detect_pair "$P" "$TMP/gpkg" --no-evidence --threads 2 --outputs gpkg
-[ "$RC" -eq 0 ] && [ "$(files "$TMP/gpkg")" = "alerts.gpkg run.json " ] &&
+[ "$RC" -eq 0 ] && [ "$(files "$TMP/gpkg")" = "SHA256SUMS alerts.gpkg run.json " ] &&
     cmp -s "$TMP/full/alerts.gpkg" "$TMP/gpkg/alerts.gpkg" &&
     pass "outputs: --outputs gpkg writes alerts.gpkg (identical to a full run's) and run.json only" ||
     fail "outputs: gpkg only ($RC: $(files "$TMP/gpkg") $ERR_TXT)"
@@ -37,14 +37,14 @@ assert part["memory"]["planned_mb"] < full["memory"]["planned_mb"], (part["memor
 PY
 
 detect_pair "$P" "$TMP/two" --no-evidence --outputs csv,geojson
-[ "$RC" -eq 0 ] && [ "$(files "$TMP/two")" = "alerts.csv alerts.geojson run.json " ] &&
+[ "$RC" -eq 0 ] && [ "$(files "$TMP/two")" = "SHA256SUMS alerts.csv alerts.geojson run.json " ] &&
     cmp -s "$TMP/full/alerts.csv" "$TMP/two/alerts.csv" &&
     cmp -s "$TMP/full/alerts.geojson" "$TMP/two/alerts.geojson" &&
     pass "outputs: csv,geojson (any order) give the full run's files" ||
     fail "outputs: csv,geojson ($RC: $(files "$TMP/two") $ERR_TXT)"
 
 detect_pair "$P" "$TMP/ov" --no-evidence --outputs overview --threads 1
-[ "$RC" -eq 0 ] && [ "$(files "$TMP/ov")" = "overview.png run.json " ] &&
+[ "$RC" -eq 0 ] && [ "$(files "$TMP/ov")" = "SHA256SUMS overview.pgw overview.png overview.png.aux.xml run.json " ] &&
     cmp -s "$TMP/full/overview.png" "$TMP/ov/overview.png" &&
     pass "outputs: overview alone gives the full run's overview.png" ||
     fail "outputs: overview ($RC: $(files "$TMP/ov") $ERR_TXT)"
@@ -55,11 +55,12 @@ run_canopy verify --rerun --threads 1 "$TMP/gpkg"
     pass "outputs: verify --rerun reproduces a run with --outputs gpkg" ||
     fail "outputs: verify --rerun ($RC: $OUT_TXT $ERR_TXT)"
 
-# run.json from before --outputs existed (no settings.outputs): all four.
-cp -a "$TMP/full" "$TMP/old"
+# run.json from before --outputs existed (no settings.outputs, nor SHA256SUMS): all four.
+cp -a "$TMP/full" "$TMP/old" && rm "$TMP/old/SHA256SUMS"
 $PY - "$TMP/old/run.json" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1])); del r["settings"]["outputs"]; json.dump(r, open(sys.argv[1], "w"))
+r = json.load(open(sys.argv[1])); del r["settings"]["outputs"]; del r["checksums"]
+json.dump(r, open(sys.argv[1], "w"))
 PY
 run_canopy verify --rerun "$TMP/old"
 [ "$RC" -eq 0 ] && grep -q "overview.png (rerun)" <<<"$OUT_TXT" && grep -q "reproduced byte for byte" <<<"$OUT_TXT" &&
@@ -79,9 +80,9 @@ run_canopy verify --rerun "$TMP/old"
 detect_pair "$P" "$TMP/reuse"
 [ "$RC" -eq 0 ] && [ -d "$TMP/reuse/evidence" ] || fail "outputs: evidence run ($RC: $ERR_TXT)"
 touch "$TMP/reuse/notes.txt"
-detect_pair "$P" "$TMP/reuse" --no-evidence --outputs gpkg
+detect_pair "$P" "$TMP/reuse" --no-evidence --outputs gpkg --overwrite
 run_canopy verify "$TMP/reuse"
-[ "$(files "$TMP/reuse")" = "alerts.gpkg notes.txt run.json " ] && [ "$RC" -eq 0 ] &&
+[ "$(files "$TMP/reuse")" = "SHA256SUMS alerts.gpkg notes.txt run.json " ] && [ "$RC" -eq 0 ] &&
     pass "outputs: a later run removes the earlier run's outputs it does not write, nothing else" ||
     fail "outputs: reused folder ($(files "$TMP/reuse") verify $RC: $OUT_TXT)"
 
@@ -106,7 +107,7 @@ mkdir -p "$A"
 
 run_canopy batch "$A" -o "$TMP/b" -q --no-evidence --outputs gpkg,csv
 pair_dir=$(find "$TMP/b" -mindepth 2 -maxdepth 2 -type d | head -1)
-[ "$RC" -eq 0 ] && [ -n "$pair_dir" ] && [ "$(files "$pair_dir")" = "alerts.csv alerts.gpkg run.json " ] &&
+[ "$RC" -eq 0 ] && [ -n "$pair_dir" ] && [ "$(files "$pair_dir")" = "SHA256SUMS alerts.csv alerts.gpkg run.json " ] &&
     [ -f "$(dirname "$pair_dir")/alerts.gpkg" ] &&
     pass "outputs: batch --outputs gpkg,csv writes those per pair and merges the footprint" ||
     fail "outputs: batch ($RC: ${pair_dir:+$(files "$pair_dir")} $ERR_TXT)"
@@ -116,7 +117,7 @@ run_canopy batch "$A" -o "$TMP/b" --no-evidence --outputs gpkg,csv
     fail "outputs: batch rerun ($RC: $OUT_TXT $ERR_TXT)"
 run_canopy batch "$A" -o "$TMP/b" --no-evidence
 [ "$RC" -eq 0 ] && grep -q "run again: made with other settings" <<<"$ERR_TXT" &&
-    [ "$(files "$pair_dir")" = "alerts.csv alerts.geojson alerts.gpkg overview.png run.json " ] &&
+    [ "$(files "$pair_dir")" = "SHA256SUMS alerts.csv alerts.geojson alerts.gpkg overview.pgw overview.png overview.png.aux.xml run.json " ] &&
     pass "outputs: batch without --outputs runs the pairs again for all four products" ||
     fail "outputs: batch other outputs ($RC: $(files "$pair_dir") $ERR_TXT)"
 
@@ -132,6 +133,6 @@ run_canopy batch "$A" -o "$TMP/b3" --plan-only --shards 1 --no-evidence --output
 run_canopy batch --shard 0 --plan "$TMP/b3/plan.json" -q
 pair_dir=$(find "$TMP/b3" -mindepth 2 -maxdepth 2 -type d | head -1)
 [ "$RC" -eq 0 ] && grep -q '"outputs"' "$TMP/b3/plan.json" && [ -n "$pair_dir" ] &&
-    [ "$(files "$pair_dir")" = "alerts.gpkg run.json " ] &&
+    [ "$(files "$pair_dir")" = "SHA256SUMS alerts.gpkg run.json " ] &&
     pass "outputs: a batch plan carries --outputs to its shards" ||
     fail "outputs: plan ($RC: ${pair_dir:+$(files "$pair_dir")} $ERR_TXT)"

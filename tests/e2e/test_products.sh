@@ -208,7 +208,7 @@ if detect_ok "Landsat 5 TM -> Sentinel-2 .zip (mixed sensors, 30 m and 10 m)" "$
         compare "$TMP/mix" "$FX/truth_mixed.csv" 30 0.02
 fi
 for a in "$SAFE" "$SAFE/MTD_MSIL2A.xml" "$COG" "$COG/$(basename "$COG").json"; do
-    if detect_ok "Landsat 5 -> $(basename "$a")" "$TMP/mix2" "$L5" "$a"; then
+    if detect_ok "Landsat 5 -> $(basename "$a")" "$TMP/mix2" "$L5" "$a" --overwrite; then
         check "products: Landsat 5 -> Sentinel-2 as $(basename "$a") gives the same alerts" \
             "$PY" -c "
 import json, sys

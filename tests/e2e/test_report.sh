@@ -75,7 +75,8 @@ assert z.testzip() is None
 names = z.namelist()
 assert names[0] == "doc.kml", names
 chips = {i for i in gj if os.path.isfile("%s/evidence/%s/pair.png" % (out, i))}
-want = ["doc.kml"] + sorted("files/%s.png" % i for i in chips)
+# overview.png goes in as the GroundOverlay (test_evidence.sh checks where).
+want = ["doc.kml", "files/overview.png"] + sorted("files/%s.png" % i for i in chips)
 assert sorted(names) == sorted(want), (names, want)
 for i in chips:
     assert z.read("files/%s.png" % i) == open("%s/evidence/%s/pair.png" % (out, i), "rb").read(), i
@@ -169,8 +170,8 @@ for tag, k, v, sec in p.refs:
     elif v.startswith("#"):
         if v[1:] not in p.ids:
             bad.append("dangling anchor " + v)
-    elif v.startswith("geo:"):
-        pass
+    elif v.startswith("geo:") or (tag == "img" and v.startswith("data:image/png;base64,")):
+        pass    # images travel inside the page
     elif not os.path.isfile(os.path.join(out, v.split("#")[0])):
         bad.append("missing file " + v)
 assert not re.search(r"(?i)url\(|@import|<link|<script[^>]+src|<iframe|<object", html), "external CSS/JS"
@@ -183,7 +184,7 @@ for i in ids:
     srcs = [a.get("src", "") for t, a in sec if t == "img"]
     chip = "evidence/%s/pair.png" % i
     if os.path.isfile(os.path.join(out, chip)):
-        if chip not in hrefs or chip not in srcs:
+        if chip not in hrefs or not any(s.startswith("data:image/png;base64,") for s in srcs):
             bad.append("no chip link/image for " + i)
     else:
         if chip in hrefs or chip in srcs:
@@ -287,19 +288,7 @@ done
 
 # Headless Chromium: every <img> loads (checked by the page's own script) and
 # the page renders to a non-blank screenshot.
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ]; then
-    "$ROOT/scripts/setup-test-deps.sh" >"$TMP/setup.log" 2>&1
-    CHROMIUM=$(command -v chromium || true)
-fi
-chrome() {
-    local prof
-    prof=$(mktemp -d "$TMP/chrome.XXXXXX")
-    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-        --disable-background-networking --disable-component-update --disable-sync \
-        --disable-dev-shm-usage --hide-scrollbars --user-data-dir="$prof" \
-        --virtual-time-budget=5000 "$@" 2>>"$TMP/chrome.log"
-}
+find_chromium
 if [ -z "$CHROMIUM" ] || ! "$CHROMIUM" --version >/dev/null 2>&1; then
     skip "report: headless Chromium render (chromium not installable here: $(tail -1 "$TMP/setup.log" 2>/dev/null))"
 else

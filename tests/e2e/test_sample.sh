@@ -14,7 +14,8 @@ for f in alerts.gpkg alerts.geojson overview.png run.json; do
     [ -s "$TMP/out/$f" ] || fail "sample: $f written"
 done
 [ -z "$(ls -A "$TMP/out" | grep -v -x -e alerts.gpkg -e alerts.geojson -e alerts.csv -e alerts.kmz \
-        -e overview.png -e report.html -e evidence -e run.json)" ] \
+        -e overview.png -e overview.pgw -e overview.png.aux.xml -e report.html -e report.pdf \
+        -e evidence -e run.json -e SHA256SUMS)" ] \
     && pass "sample: no temporary files left in OUTDIR" || fail "sample: stray files $(ls -A "$TMP/out")"
 $PY "$ROOT/tests/e2e/check_alerts.py" "$TMP/out" "$P" sample
 

@@ -86,7 +86,7 @@ PY
 bad=""
 while IFS= read -r f; do
     cmp -s "$TMP/local/$f" "$TMP/cluster/$f" || bad="$bad $f"
-done < <(cd "$TMP/local" && find . -type f ! -name run.json ! -name 'summary.*' | sort)
+done < <(cd "$TMP/local" && find . -type f ! -name run.json ! -name SHA256SUMS ! -name 'summary.*' | sort)
 for r in $(cd "$TMP/local" && find . -name run.json); do
     [ "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$TMP/local/$r")" = \
       "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$TMP/cluster/$r")" ] || bad="$bad $r"

@@ -15,14 +15,18 @@ run_canopy verify out
 [ "$RC" -eq 0 ] && grep -q "^intact" <<<"$OUT_TXT" && ! grep -q "^changed\|^missing" <<<"$OUT_TXT" \
     && pass "verify: intact outputs and inputs pass" || fail "verify: intact ($RC: $OUT_TXT $ERR_TXT)"
 
+listing() { (cd "$1" && find . -printf '%p %s %T@\n' | sort); }
+before=$(listing out)
+mkdir "$TMP/rt"
 for t in 1 2; do
-    run_canopy verify --rerun --threads $t out
+    TMPDIR="$TMP/rt" run_canopy verify --rerun --threads $t out
     [ "$RC" -eq 0 ] && grep -q "reproduced byte for byte" <<<"$OUT_TXT" \
         && pass "verify: --rerun with $t thread(s) reproduces every output" \
         || fail "verify: --rerun $t threads ($RC: $(grep -v '^ok' <<<"$OUT_TXT") $ERR_TXT)"
 done
-[ -z "$(ls -A out | grep canopy-rerun)" ] && pass "verify: --rerun leaves nothing behind" \
-    || fail "verify: rerun left $(ls -A out)"
+[ -z "$(ls -A "$TMP/rt")" ] && [ "$(listing out)" = "$before" ] &&
+    pass "verify: --rerun writes nothing in OUTDIR and leaves nothing in \$TMPDIR" ||
+    fail "verify: rerun left $(ls -A "$TMP/rt") / changed OUTDIR"
 
 # One changed byte in an output.
 cp -a out out2
@@ -48,9 +52,88 @@ PY
 run_canopy verify out
 [ "$RC" -eq 1 ] && grep -q "^changed  pair/after_mask.tif" <<<"$OUT_TXT" \
     && pass "verify: a changed input byte is named, exit 1" || fail "verify: changed input ($RC: $OUT_TXT)"
+# The byte back: the input is intact again.
+$PY - pair/after_mask.tif <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 1; open(sys.argv[1], "wb").write(b)
+PY
 
 run_canopy verify "$TMP/nowhere"
 [ "$RC" -eq 1 ] && grep -q "run.json" <<<"$ERR_TXT" && pass "verify: no run.json is a clear error" \
     || fail "verify: no run.json ($RC: $ERR_TXT)"
 run_canopy verify
 [ "$RC" -eq 2 ] && pass "verify: missing OUTDIR is a usage error" || fail "verify: usage ($RC)"
+
+# ---- run.json is not trusted -------------------------------------------------------
+# A run.json can be edited by anyone who can write OUTDIR. Outputs must be
+# regular files inside OUTDIR, inputs regular files, and a size that differs
+# from the recorded one is a change found without hashing.
+echo "nobody's business" >"$TMP/secret.txt"
+SUM=$(sha256sum "$TMP/secret.txt" | cut -d' ' -f1)
+SIZE=$(stat -c %s "$TMP/secret.txt")
+# forge DIR KIND PATH SIZE SHA256: a copy of out whose run.json lists one more
+# output (KIND=outputs) or input (KIND=inputs).
+forge() {
+    rm -rf "$1" && cp -a out "$1"
+    $PY - "$1/run.json" "$2" "$3" "$4" "$5" <<'PY'
+import json, sys
+p, kind, path, size, sha = sys.argv[1:6]
+r = json.load(open(p))
+e = {"path": path, "size": int(size), "sha256": sha}
+if kind == "inputs":
+    e["role"] = "before:extra"
+r[kind].append(e)
+json.dump(r, open(p, "w"), indent=2)
+PY
+}
+# untrusted NAME DIR LABEL: verify DIR finishes within 20 s, exit 1, LABEL refused.
+untrusted() {
+    local name=$1 dir=$2 label=$3
+    timeout 20 "$CANOPY" verify "$dir" >"$TMP/v.out" 2>"$TMP/v.err"
+    local rc=$?
+    if [ $rc -eq 1 ] && grep -qF "refused  $label" "$TMP/v.out" && grep -q "^NOT intact" "$TMP/v.out"; then
+        pass "verify: $name"
+    else
+        fail "verify: $name (exit $rc: $(grep -F -- "$label" "$TMP/v.out") $(tail -1 "$TMP/v.out") $(cat "$TMP/v.err"))"
+    fi
+}
+forge f1 outputs "../secret.txt" "$SIZE" "$SUM"
+untrusted "an output path with '..' is refused, not hashed" f1 "../secret.txt"
+forge f2 outputs "$TMP/secret.txt" "$SIZE" "$SUM"
+untrusted "an absolute output path is refused" f2 "$TMP/secret.txt"
+forge f3 outputs "notes.txt" "$SIZE" "$SUM" && ln -s ../secret.txt f3/notes.txt
+untrusted "an output that is a symbolic link out of OUTDIR is refused" f3 "notes.txt"
+forge f4 outputs "sub/secret.txt" "$SIZE" "$SUM" && ln -s "$TMP" f4/sub
+untrusted "an output below a symbolic-linked folder is refused" f4 "sub/secret.txt"
+forge f5 outputs "/dev/zero" 1099511627776 "$SUM"
+untrusted "/dev/zero as an output is refused at once" f5 "/dev/zero"
+forge f6 inputs "/dev/zero" 1099511627776 "$SUM"
+untrusted "/dev/zero as an input is refused at once (not a regular file)" f6 "/dev/zero"
+forge f7 inputs "$TMP/fifo" 10 "$SUM" && mkfifo "$TMP/fifo"
+untrusted "a FIFO as an input is refused without blocking" f7 "$TMP/fifo"
+
+# A 64 GiB sparse output recorded as 10 bytes: the size says it changed, no hashing.
+forge f8 outputs "big.bin" 10 "$SUM" && truncate -s 64G f8/big.bin
+timeout 20 "$CANOPY" verify f8 >"$TMP/v.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "^changed  big.bin (size 68719476736, recorded 10)" "$TMP/v.out" &&
+    pass "verify: a size that differs from the recorded one is a change, found without hashing" ||
+    fail "verify: size check (exit $rc: $(grep big.bin "$TMP/v.out"))"
+rm -rf f1 f2 f3 f4 f5 f6 f7 f8
+
+# ---- --json ------------------------------------------------------------------------
+run_canopy verify --json out2
+check "verify: --json is one object with each file's state, the signature's and the verdict" \
+    $PY - "$RC" "$TMP/stdout" <<'PY'
+import json, sys
+assert sys.argv[1] == "1", "exit " + sys.argv[1]
+v = json.load(open(sys.argv[2]))
+assert v["verdict"] == "not intact" and v["intact"] is False, v["verdict"]
+states = {(f["kind"], f["path"]): f["state"] for f in v["files"]}
+assert states[("output", "alerts.geojson")] == "changed", states
+assert states[("output", "alerts.gpkg")] == "ok", states
+assert states[("input", "pair/before.tif")] == "ok", states
+assert states[("checksums", "SHA256SUMS")] == "ok", states
+assert v["signature"]["state"] == "none", v["signature"]
+assert v["rerun"] is None
+PY

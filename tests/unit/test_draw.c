@@ -625,6 +625,77 @@ static void test_text_clipping(void)
     canvas_free(&cv);
 }
 
+/* Scale bars: a round length (1, 2, 5 x 10^k; 2.5 x 10^k only where none of
+ * those fits) of 15-35 % of the picture, nearest to 25 %. */
+static void test_scale_bar_length(void)
+{
+    CHECK(cnp_scale_bar_metres(4000.0) == 1000.0);    /* 25 % exactly        */
+    CHECK(cnp_scale_bar_metres(5120.0) == 1000.0);    /* 19.5 %              */
+    CHECK(cnp_scale_bar_metres(2000.0) == 500.0);
+    CHECK(cnp_scale_bar_metres(14000.0) == 2500.0);   /* 1-2-5 has no fit    */
+    for (double w = 1.0; w < 1e7; w *= 1.37) {
+        const double b = cnp_scale_bar_metres(w), f = b / w;
+        CHECK(f >= 0.15 && f <= 0.35);
+        const double m = b / pow(10.0, floor(log10(b)));
+        CHECK(fabs(m - 1) < 1e-9 || fabs(m - 2) < 1e-9 || fabs(m - 5) < 1e-9 ||
+              fabs(m - 2.5) < 1e-9);
+    }
+    char buf[32];
+    cnp_format_metres(buf, sizeof buf, 500.0);
+    CHECK(strcmp(buf, "500 m") == 0);
+    cnp_format_metres(buf, sizeof buf, 2500.0);
+    CHECK(strcmp(buf, "2.5 km") == 0);
+}
+
+/* The bar: end ticks at both ends, the label right of it, nothing outside
+ * the box cnp_scale_bar_width() announces. */
+static void test_scale_bar_draw(void)
+{
+    canvas cv = canvas_new(200, 40);
+    const int32_t w = cnp_scale_bar_width(100, "1 km", 2);
+    CHECK(w == 100 + 12 + cnp_text_width("1 km", 2));
+    cnp_draw_scale_bar(&cv.img, 10, 5, 100, "1 km", WHITE, WHITE, 2);
+    CHECK(guards_intact(&cv));
+    for (int32_t y = 0; y < 40; y++)
+        for (int32_t x = 0; x < 200; x++) {
+            const uint8_t *p = cv.img.px + y * cv.img.stride + 3 * x;
+            if (p[0])
+                CHECK(x >= 10 && x < 10 + w && y >= 5 && y < 5 + cnp_scale_bar_height(2));
+        }
+    /* Both ticks span the full height; the bar runs between them. */
+    CHECK(cv.img.px[(5 + 0) * cv.img.stride + 3 * 10] == 255);
+    CHECK(cv.img.px[(5 + 0) * cv.img.stride + 3 * 109] == 255);
+    CHECK(cv.img.px[(5 + 6) * cv.img.stride + 3 * 60] == 255);
+    CHECK(cv.img.px[(5 + 0) * cv.img.stride + 3 * 60] == 0);
+    canvas_free(&cv);
+}
+
+/* The arrow points where it is told: straight up, its tip above its centre;
+ * turned 90 degrees, its tip to the right. */
+static void test_north_arrow(void)
+{
+    for (int k = 0; k < 2; k++) {
+        canvas cv = canvas_new(80, 80);
+        cnp_draw_north_arrow(&cv.img, 40.0, 40.0, k ? 90.0 : 0.0, WHITE, 1);
+        CHECK(guards_intact(&cv));
+        double sx = 0, sy = 0, n = 0;
+        for (int32_t y = 0; y < 80; y++)
+            for (int32_t x = 0; x < 80; x++)
+                if (cv.img.px[y * cv.img.stride + 3 * x]) {
+                    sx += x + 0.5;
+                    sy += y + 0.5;
+                    n++;
+                }
+        CHECK(n > 20);
+        if (k == 0) {
+            CHECK(fabs(sx / n - 40.0) < 1.0 && sy / n < 40.0);
+        } else {
+            CHECK(fabs(sy / n - 40.0) < 1.0 && sx / n > 40.0);
+        }
+        canvas_free(&cv);
+    }
+}
+
 CNP_TEST_MAIN("draw",
     TEST_CASE(test_percentiles_known),
     TEST_CASE(test_percentiles_errors),
@@ -641,4 +712,7 @@ CNP_TEST_MAIN("draw",
     TEST_CASE(test_text_metrics),
     TEST_CASE(test_text_eight),
     TEST_CASE(test_text_all_glyphs),
-    TEST_CASE(test_text_clipping))
+    TEST_CASE(test_text_clipping),
+    TEST_CASE(test_scale_bar_length),
+    TEST_CASE(test_scale_bar_draw),
+    TEST_CASE(test_north_arrow))

@@ -555,6 +555,104 @@ static void test_long_chain(void)
     cnp_runs_free(&r);
 }
 
+
+/* ---- cnp_runs_merge_tiles ----------------------------------------------- */
+
+/* A tile run with a payload: the order folds arrive in is recorded. */
+typedef struct trun { cnp_run run; int tag; } trun;
+typedef struct fold_log { int tags[256], ext[256]; int n; } fold_log;
+
+static cnp_status log_fold(void *arg, size_t i, int extended)
+{
+    fold_log *l = arg;
+    l->tags[l->n] = (int)i;
+    l->ext[l->n++] = extended;
+    return CNP_OK;
+}
+
+/* The runs of each tile of width tw, taken from mask rows [y0, y0+h). */
+static size_t tile_runs(const uint8_t *m, int w, int y0, int h, int tw, trun *out,
+                        size_t *first)
+{
+    size_t n = 0;
+    const int ntiles = (w + tw - 1) / tw;
+    for (int k = 0; k < ntiles; k++) {
+        first[k] = n;
+        const int x0 = k * tw, x1 = x0 + tw < w ? x0 + tw : w;
+        for (int y = y0; y < y0 + h; y++)
+            for (int x = x0; x < x1;) {
+                if (!m[y * w + x]) { x++; continue; }
+                const int xs = x;
+                while (x < x1 && m[y * w + x])
+                    x++;
+                out[n].run = (cnp_run){ y, xs, x };
+                out[n].tag = (int)n;
+                n++;
+            }
+    }
+    first[ntiles] = n;
+    return n;
+}
+
+static void test_merge_tiles_joins_cut_runs(void)
+{
+    static const char *const rows[] = {
+        "##########",
+        "..###..###",
+        "#........#",
+    };
+    int w;
+    uint8_t *m = mask_from(rows, 3, &w);
+    /* Every tile width gives the runs of one whole strip, in scan order. */
+    cnp_runs ref;
+    cnp_runs_init(&ref);
+    CHECK(build_strip(&ref, m, w, 0, 3, 0, 0, 8) == CNP_OK);
+    for (int tw = 1; tw <= w; tw++) {
+        trun tr[64];
+        size_t first[16], pos[16];
+        const int ntiles = (w + tw - 1) / tw;
+        tile_runs(m, w, 0, 3, tw, tr, first);
+        cnp_runs got;
+        cnp_runs_init(&got);
+        fold_log log = { .n = 0 };
+        CHECK(cnp_runs_merge_tiles(&got, tr, sizeof *tr, first, ntiles, 0, 3, pos, log_fold,
+                                   &log) == CNP_OK);
+        CHECK(got.n == ref.n);
+        for (size_t i = 0; i < got.n && i < ref.n; i++)
+            CHECK(got.run[i].y == ref.run[i].y && got.run[i].x0 == ref.run[i].x0 &&
+                  got.run[i].x1 == ref.run[i].x1);
+        /* Folds come row by row, tiles left to right, and say which ones
+         * extended the previous run. */
+        int prev_y = -1, prev_x1 = -1;
+        for (int j = 0; j < log.n; j++) {
+            const cnp_run *r = &tr[log.tags[j]].run;
+            CHECK(r->y > prev_y || (r->y == prev_y && r->x0 >= prev_x1));
+            CHECK(log.ext[j] == (r->y == prev_y && r->x0 == prev_x1));
+            prev_y = r->y;
+            prev_x1 = r->x1;
+        }
+        cnp_runs_free(&got);
+    }
+    cnp_runs_free(&ref);
+    free(m);
+}
+
+static void test_merge_tiles_bad_args(void)
+{
+    cnp_runs r;
+    cnp_runs_init(&r);
+    trun tr[2] = { { { 5, 0, 2 }, 0 }, { { 4, 0, 2 }, 1 } };
+    size_t first[2] = { 0, 2 }, pos[1];
+    /* A run outside the strip's rows, and runs out of order, are refused. */
+    CHECK(cnp_runs_merge_tiles(&r, tr, sizeof *tr, first, 1, 0, 3, pos, NULL, NULL) ==
+          CNP_E_ARG);
+    CHECK(cnp_runs_merge_tiles(&r, tr, sizeof *tr, first, 1, 4, 2, pos, NULL, NULL) ==
+          CNP_E_ARG);
+    CHECK(cnp_runs_merge_tiles(&r, tr, sizeof(cnp_run) - 1, first, 1, 0, 9, pos, NULL, NULL) ==
+          CNP_E_ARG);
+    cnp_runs_free(&r);
+}
+
 CNP_TEST_MAIN("runs",
     TEST_CASE(test_init_free),
     TEST_CASE(test_single_row),
@@ -568,4 +666,6 @@ CNP_TEST_MAIN("runs",
     TEST_CASE(test_first_run_order),
     TEST_CASE(test_label_array),
     TEST_CASE(test_bad_args),
-    TEST_CASE(test_long_chain))
+    TEST_CASE(test_long_chain),
+    TEST_CASE(test_merge_tiles_joins_cut_runs),
+    TEST_CASE(test_merge_tiles_bad_args))

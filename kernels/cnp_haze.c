@@ -1,0 +1,219 @@
+/* kernels/cnp_haze.c - HOT and SWIR haze flags, the clear-line fit, and the
+ * cloud fringe grown through hazy-looking pixels.
+ *
+ * The fringe is a breadth-first search from every cloud and shadow pixel of
+ * the window: FIFO order reaches each pixel first by a shortest 8-connected
+ * path, so the set of pixels within max_px steps is exact and independent
+ * of the order seeds are queued in. Any such path stays within max_px
+ * (Chebyshev) of its end, which is why a halo of max_px suffices.
+ */
+#include "cnp_haze.h"
+
+#include <math.h>
+#include <string.h>
+
+void cnp_haze_defaults(cnp_haze_params *p, cnp_haze_line *line)
+{
+    if (p) {
+        p->hot_hazy = 0.02;
+        p->hot_fringe = 0.01;
+        p->swir_hazy = 1.1;
+        p->swir_fringe = 1.25;
+        p->nir_min = 0.08;
+    }
+    if (line) {
+        line->slope = 1.6;
+        line->intercept = 0.0;
+    }
+}
+
+double cnp_haze_hot(const cnp_haze_line *line, double blue, double red)
+{
+    return (line->slope * blue - red + line->intercept) / sqrt(1.0 + line->slope * line->slope);
+}
+
+static int params_ok(const cnp_haze_params *p, const cnp_haze_line *l)
+{
+    return p && l && isfinite(p->hot_hazy) && isfinite(p->hot_fringe) &&
+           p->hot_fringe <= p->hot_hazy && isfinite(p->swir_hazy) && isfinite(p->swir_fringe) &&
+           isfinite(p->nir_min) && isfinite(l->slope) && isfinite(l->intercept);
+}
+
+cnp_status cnp_haze_classify(const cnp_haze_params *p, const cnp_haze_line *line,
+                             const cnp_haze_bands *b, size_t n, uint8_t *flags)
+{
+    if (!params_ok(p, line) || !b)
+        return CNP_E_ARG;
+    if (n == 0)
+        return CNP_OK;
+    if (!flags || !b->blue || !b->red || !b->nir)
+        return CNP_E_ARG;
+
+    const cnp_haze_params pp = *p;
+    const cnp_haze_line ll = *line;
+    const float *blue = b->blue, *red = b->red, *nir = b->nir, *swir = b->swir2;
+
+    #pragma omp parallel for schedule(static) default(none) if (n > 65536) \
+        shared(pp, ll, blue, red, nir, swir, flags, n)
+    for (size_t i = 0; i < n; i++) {
+        const double bl = blue[i], rd = red[i], ni = nir[i];
+        const double sw = swir ? (double)swir[i] : -INFINITY;   /* no band: check passes */
+        uint8_t f = 0;
+
+        if (bl == bl && rd == rd && ni >= pp.nir_min && sw == sw) {
+            const double hot = cnp_haze_hot(&ll, bl, rd);
+            if (hot >= pp.hot_fringe && sw < pp.swir_fringe * rd)
+                f |= CNP_HAZE_LOOKS;
+            if (hot >= pp.hot_hazy && sw < pp.swir_hazy * rd)
+                f |= CNP_HAZE_HAZY | CNP_HAZE_LOOKS;
+        }
+        flags[i] = f;
+    }
+    return CNP_OK;
+}
+
+cnp_status cnp_haze_hist_add(cnp_haze_hist *h, const cnp_haze_params *p, const cnp_haze_bands *b,
+                             const uint8_t *clear, size_t n)
+{
+    if (!h || !p || !b || !(p->nir_min == p->nir_min) || !isfinite(p->swir_hazy))
+        return CNP_E_ARG;
+    if (n == 0)
+        return CNP_OK;
+    if (!b->blue || !b->red || !b->nir)
+        return CNP_E_ARG;
+
+    /* Into a copy, so that an overflow leaves h as it was. */
+    cnp_haze_hist t = *h;
+    for (size_t i = 0; i < n; i++) {
+        const double bl = b->blue[i] / CNP_HAZE_BIN, rd = b->red[i] / CNP_HAZE_BIN;
+        if ((clear && !clear[i]) || !(b->nir[i] >= p->nir_min) || !(bl >= 0.0) || !(rd >= 0.0) ||
+            !(bl < CNP_HAZE_NBIN) || !(rd < CNP_HAZE_NBIN) ||
+            (b->swir2 && !((double)b->swir2[i] >= p->swir_hazy * (double)b->red[i])))
+            continue;
+        uint32_t *c = &t.n[(int)bl][(int)rd];
+        if (*c == UINT32_MAX)
+            return CNP_E_DATA;
+        (*c)++;
+    }
+    *h = t;
+    return CNP_OK;
+}
+
+cnp_status cnp_haze_hist_merge(cnp_haze_hist *dst, const cnp_haze_hist *src)
+{
+    if (!dst || !src)
+        return CNP_E_ARG;
+    for (int i = 0; i < CNP_HAZE_NBIN; i++)
+        for (int j = 0; j < CNP_HAZE_NBIN; j++)
+            if (dst->n[i][j] > UINT32_MAX - src->n[i][j])
+                return CNP_E_DATA;
+    for (int i = 0; i < CNP_HAZE_NBIN; i++)
+        for (int j = 0; j < CNP_HAZE_NBIN; j++)
+            dst->n[i][j] += src->n[i][j];
+    return CNP_OK;
+}
+
+cnp_status cnp_haze_fit(const cnp_haze_hist *h, uint32_t min_count, cnp_haze_line *line)
+{
+    if (!h || !line || min_count < 1)
+        return CNP_E_ARG;
+
+    double sw = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0;
+    int points = 0;
+    for (int bb = 0; bb < CNP_HAZE_NBIN; bb++) {
+        uint64_t total = 0;
+        for (int r = 0; r < CNP_HAZE_NBIN; r++)
+            total += h->n[bb][r];
+        if (total < min_count)
+            continue;
+        const uint64_t target = (total * 9 + 9) / 10;    /* ceil(0.9 total) */
+        uint64_t cum = 0;
+        int r = 0;
+        while (r < CNP_HAZE_NBIN - 1 && cum + h->n[bb][r] < target)
+            cum += h->n[bb][r++];
+        const double x = (bb + 0.5) * CNP_HAZE_BIN, y = (r + 0.5) * CNP_HAZE_BIN;
+        const double w = sqrt((double)total);
+        sw += w;
+        sx += w * x;
+        sy += w * y;
+        sxx += w * x * x;
+        sxy += w * x * y;
+        points++;
+    }
+    const double den = sw * sxx - sx * sx;
+    if (points < 3 || !(den > 0.0))
+        return CNP_E_DATA;
+    const double slope = (sw * sxy - sx * sy) / den;
+    if (!(slope >= 0.5 && slope <= 4.0))
+        return CNP_E_DATA;
+    line->slope = slope;
+    line->intercept = (sy - slope * sx) / sw;
+    return CNP_OK;
+}
+
+size_t cnp_haze_fringe_scratch_len(ptrdiff_t width, ptrdiff_t height)
+{
+    if (width <= 0 || height <= 0 || (uint64_t)width * (uint64_t)height > UINT32_MAX)
+        return 0;
+    return (size_t)width * (size_t)height;
+}
+
+cnp_status cnp_haze_fringe(const cnp_mask_window *win, const uint8_t *looks, int min_px,
+                           int max_px, uint16_t *scratch16, uint32_t *queue, uint8_t *observed,
+                           ptrdiff_t observed_stride)
+{
+    if (!win || !observed || min_px < 0 || min_px > 4096 || max_px < 0 || max_px > 255)
+        return CNP_E_ARG;
+    if (win->core_w <= 0 || win->core_h <= 0)
+        return CNP_OK;
+    if (max_px > 0 && (!looks || !queue || !scratch16 ||
+                       cnp_haze_fringe_scratch_len(win->width, win->height) == 0))
+        return CNP_E_ARG;
+
+    /* The codes and the fixed part of the buffer; this also checks the window. */
+    const cnp_status st = cnp_mask_apply(win, min_px, CNP_MASK_SQUARE, scratch16, observed,
+                                         observed_stride);
+    if (st != CNP_OK || max_px == 0)
+        return st;
+
+    const ptrdiff_t w = win->width, h = win->height, cs = win->stride;
+    uint16_t *dist = scratch16;
+    const uint16_t unseen = UINT16_MAX;
+    size_t head = 0, tail = 0;
+
+    for (ptrdiff_t y = 0; y < h; y++)
+        for (ptrdiff_t x = 0; x < w; x++) {
+            const size_t k = (size_t)(y * w + x);
+            if (win->codes[y * cs + x] == CNP_MASK_SPREADS) {
+                dist[k] = 0;
+                queue[tail++] = (uint32_t)k;
+            } else {
+                dist[k] = unseen;
+            }
+        }
+    while (head < tail) {
+        const uint32_t k = queue[head++];
+        const ptrdiff_t px = (ptrdiff_t)(k % (uint32_t)w), py = (ptrdiff_t)(k / (uint32_t)w);
+        const uint16_t d = dist[k];
+        if (d >= max_px)
+            continue;
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                const ptrdiff_t qx = px + dx, qy = py + dy;
+                if (qx < 0 || qy < 0 || qx >= w || qy >= h)
+                    continue;
+                const size_t q = (size_t)(qy * w + qx);
+                if (dist[q] != unseen || !(looks[qy * cs + qx] & CNP_HAZE_LOOKS))
+                    continue;
+                dist[q] = (uint16_t)(d + 1);
+                queue[tail++] = (uint32_t)q;
+            }
+    }
+    for (ptrdiff_t y = 0; y < win->core_h; y++) {
+        const uint16_t *dr = dist + (win->core_y + y) * w + win->core_x;
+        uint8_t *o = observed + y * observed_stride;
+        for (ptrdiff_t x = 0; x < win->core_w; x++)
+            o[x] = dr[x] != unseen ? 0 : o[x];
+    }
+    return CNP_OK;
+}

@@ -1,0 +1,300 @@
+/* pipeline/cli/cnp_options.c - the one table of command-line options, and what
+ * is made from it: getopt_long's arrays, --help and man page sections. */
+#include "cnp_options.h"
+
+#include <string.h>
+
+enum {
+    D = CNP_CMD_DETECT, B = CNP_CMD_BATCH, M = CNP_CMD_MONITOR, I = CNP_CMD_INFO,
+    V = CNP_CMD_VERIFY
+};
+
+#define GROUP_DETECT "Options (each setting also a key of the --config file, in brackets):"
+#define GROUP_SETTINGS "Detect settings, as for canopy detect:"
+#define GROUP_PAIRING "Pairing:"
+#define GROUP_RUNNING "Running:"
+#define GROUP_CLUSTER "Cluster (scripts/slurm/canopy-slurm-submit.sh uses these):"
+#define GROUP_MONITOR "Options:"
+#define GROUP_OTHER "Options:"
+
+static const cnp_option options[] = {
+    /* ---- the run ------------------------------------------------------------------ */
+    { 'o', "output", required_argument, D, NULL, NULL, "DIR", GROUP_DETECT,
+      "output folder (created if missing)" },
+    { 'o', "output", required_argument, B, NULL, NULL, "DIR", GROUP_RUNNING,
+      "OUTROOT (created if missing)" },
+    { OPT_STATE, "state", required_argument, M, NULL, NULL, "DIR", GROUP_MONITOR,
+      "the state folder (created on first use)" },
+    { OPT_DB, "db", required_argument, M, NULL, NULL, "CONN", GROUP_MONITOR,
+      "database: a GeoPackage path or PG:\"dbname=... host=...\"\n(default DIR/alerts.gpkg)" },
+    { OPT_ON_NEW, "on-new", required_argument, M, NULL, NULL, "CMD", GROUP_MONITOR,
+      "run CMD FILE when a run finds new or newly confirmed\nalerts; FILE is that run's "
+      "new_alerts.geojson" },
+    { OPT_CONFIRM, "confirm", required_argument, M, NULL, NULL, "N[/M]", GROUP_MONITOR,
+      "confirmed after N observations with loss within M clear\nobservations (default 2/2: "
+      "seen again on the next one)" },
+    { 'c', "config", required_argument, D | B | M | I, NULL, NULL, "FILE", GROUP_DETECT,
+      "INI file with settings (default: built-in values,\nthe same as configs/default.ini)" },
+
+    /* ---- settings: [bands] --------------------------------------------------------- */
+    { OPT_RED, "red", required_argument, D | B | M, "bands", "red", "N", GROUP_DETECT,
+      "1-based red band [bands] red (default 3)" },
+    { OPT_NIR, "nir", required_argument, D | B | M, "bands", "nir", "N", GROUP_DETECT,
+      "1-based NIR band [bands] nir (default 4)" },
+    { OPT_GREEN, "green", required_argument, D | B | M, "bands", "green", "N", GROUP_DETECT,
+      "green band, for pictures; 0 = none [bands] green (2)" },
+    { OPT_BLUE, "blue", required_argument, D | B | M, "bands", "blue", "N", GROUP_DETECT,
+      "blue band, for pictures; 0 = none [bands] blue (1)" },
+    { OPT_SCALE, "scale", required_argument, D | B | M, "bands", "scale", "X", GROUP_DETECT,
+      "reflectance = DN * scale + offset [bands] scale" },
+    { OPT_OFFSET, "offset", required_argument, D | B | M, "bands", "offset", "X", GROUP_DETECT,
+      "(default: band metadata, else 1e-4 and 0) [bands] offset" },
+    { OPT_BMASK, "before-mask", required_argument, D, NULL, NULL, "FILE", GROUP_DETECT,
+      "mask raster on BEFORE's grid (e.g. Sentinel-2 SCL)" },
+    { OPT_AMASK, "after-mask", required_argument, D, NULL, NULL, "FILE", GROUP_DETECT,
+      "mask raster on AFTER's grid" },
+    /* ---- [mask] ----------------------------------------------------------------------- */
+    { OPT_MASK_INVALID, "mask-invalid", required_argument, D | B | M, "mask", "invalid", "LIST",
+      GROUP_DETECT,
+      "mask values meaning not observed [mask] invalid\n(default 0,1,3,8,9,10: SCL nodata, "
+      "defective, shadow,\ncloud medium/high, cirrus)" },
+    { OPT_MASK_BUFFER, "mask-buffer", required_argument, D | B | M | I, "mask", "buffer_m", "M",
+      GROUP_DETECT, "clouds and shadows grow by M metres, 0 = off\n[mask] buffer_m (60)" },
+    { OPT_MASK_SHAPE, "mask-buffer-shape", required_argument, D | B | M, "mask", "buffer_shape",
+      "disk|square", GROUP_DETECT, "[mask] buffer_shape (disk)" },
+    /* ---- [grid] ----------------------------------------------------------------------- */
+    { OPT_GRID, "grid", required_argument, D, "grid", "align", "before|after|finest",
+      GROUP_DETECT, "the common grid: that scene's [grid] align (before)" },
+    { OPT_T_SRS, "t-srs", required_argument, D | B | M, "grid", "t_srs", "SRS", GROUP_DETECT,
+      "or an explicit grid: CRS (EPSG:32721, WKT, PROJ)" },
+    { OPT_TR, "tr", required_argument, D | B | M, "grid", "tr", "RES", GROUP_DETECT,
+      "and pixel size in its units [grid] t_srs, tr" },
+    /* ---- [products] -------------------------------------------------------------------- */
+    { OPT_PROFILES, "profiles", required_argument, D | B | M | I, "products", "profiles", "DIR",
+      GROUP_DETECT,
+      "product profiles folder [products] profiles\n(default $CANOPY_CONFIG_DIR, else the "
+      "installed ones)" },
+    /* ---- [detect] ------------------------------------------------------------------------ */
+    { OPT_FOREST, "forest-ndvi", required_argument, D | B | M, "detect", "forest_ndvi", "X",
+      GROUP_DETECT, "forest when NDVI before >= X [detect] forest_ndvi (0.65)" },
+    { OPT_DROP, "ndvi-drop", required_argument, D | B | M, "detect", "ndvi_drop", "X",
+      GROUP_DETECT, "loss when NDVI after - before <= -X [detect] ndvi_drop (0.25)" },
+    { OPT_HIGH, "high-confidence-drop", required_argument, D | B | M, "detect",
+      "high_confidence_drop", "X", GROUP_DETECT,
+      "confidence 'high' when the mean drop >= X\n[detect] high_confidence_drop (0.40)" },
+    { OPT_MINAREA, "min-area", required_argument, D | B | M, "detect", "min_area", "HA",
+      GROUP_DETECT, "minimum mapping unit, hectares on the ellipsoid\n[detect] min_area (0.5)" },
+    { OPT_CONN, "connectivity", required_argument, D | B | M, "detect", "connectivity", "4|8",
+      GROUP_DETECT, "pixel connectivity of alerts [detect] connectivity (8)" },
+    /* ---- [dates], [output], [run], [limits] --------------------------------------------- */
+    { OPT_DBEFORE, "date-before", required_argument, D, "dates", "before", "DATE", GROUP_DETECT,
+      "YYYY-MM-DD when BEFORE carries no date [dates] before" },
+    { OPT_DAFTER, "date-after", required_argument, D, "dates", "after", "DATE", GROUP_DETECT,
+      "YYYY-MM-DD when AFTER carries no date [dates] after" },
+    { OPT_OVSIZE, "overview-size", required_argument, D | B, "output", "overview_size", "N",
+      GROUP_DETECT, "longest side of overview.png [output] overview_size (2048)" },
+    { OPT_THREADS, "threads", required_argument, D | M, "run", "threads", "N", GROUP_DETECT,
+      "worker threads, 0 = all cores [run] threads (0)" },
+    { OPT_THREADS, "threads", required_argument, V, NULL, NULL, "N", GROUP_OTHER,
+      "threads of the rerun, 0 = all cores" },
+    { OPT_TOTAL_THREADS, "threads", required_argument, B, NULL, NULL, "N", GROUP_RUNNING,
+      "threads in all, shared by the jobs (default: all cores)" },
+    { 'j', "jobs", required_argument, B, NULL, NULL, "N", GROUP_RUNNING,
+      "pairs at once (default: threads / 4, at least 1)" },
+    { OPT_MAX_MEMORY, "max-memory", required_argument, D, NULL, NULL, "MB", GROUP_DETECT,
+      "memory cap: fewer workers and a smaller GDAL cache\nwhen needed; a run that cannot fit "
+      "stops early and\nsays what to change (recorded in run.json)" },
+    { OPT_TOTAL_MEMORY, "max-memory", required_argument, B, NULL, NULL, "MB", GROUP_RUNNING,
+      "memory in all; each job gets MB / jobs" },
+    { OPT_SCENE_PIXELS, "max-scene-pixels", required_argument, D | B | M | I, "limits",
+      "scene_pixels", "N", GROUP_DETECT,
+      "refuse scenes of more pixels [limits] scene_pixels\n(2000000000)" },
+
+    /* ---- what detect writes ---------------------------------------------------------------- */
+    { OPT_NO_EVIDENCE, "no-evidence", no_argument, D | B, NULL, NULL, NULL, GROUP_DETECT,
+      "skip the per-alert chips, report.html, report.pdf and\nalerts.kmz" },
+    { OPT_OUTPUTS, "outputs", required_argument, D | B, NULL, NULL, "LIST", GROUP_DETECT,
+      "write only these of gpkg, geojson, csv, overview\n(comma-separated; default all four; "
+      "fewer need\n--no-evidence; batch needs gpkg)" },
+    { OPT_MAX_CHIPS, "max-chips", required_argument, D | B, NULL, NULL, "N", GROUP_DETECT,
+      "chips for the N largest alerts only (0 = all)" },
+    { OPT_NO_HASH, "no-hash", no_argument, D | B, NULL, NULL, NULL, GROUP_DETECT,
+      "do not hash the inputs (run.json records size and time)" },
+    { OPT_OVERWRITE, "overwrite", no_argument, D, NULL, NULL, NULL, GROUP_DETECT,
+      "replace an earlier Canopy run in OUTDIR (files Canopy\ndid not write are kept)" },
+    { OPT_SIGN_KEY, "sign-key", required_argument, D, NULL, NULL, "FILE", GROUP_DETECT,
+      "sign SHA256SUMS with this Ed25519 private key (PEM)" },
+    { OPT_CASE_ID, "case-id", required_argument, D, NULL, NULL, "TEXT", GROUP_DETECT,
+      "the case this run is evidence for (every report and\nrun.json)" },
+    { OPT_OPERATOR, "operator", required_argument, D, NULL, NULL, "TEXT", GROUP_DETECT,
+      "who ran it (every report and run.json)" },
+    { OPT_PRINT_CONFIG, "print-config", no_argument, D | B | M, NULL, NULL, NULL, GROUP_DETECT,
+      "print the settings in force as INI and exit" },
+
+    /* ---- batch --------------------------------------------------------------------------- */
+    { OPT_PAIRS, "pairs", required_argument, B, NULL, NULL, "consecutive|baseline",
+      GROUP_PAIRING,
+      "each scene against the previous one (default), or\nevery later scene against the one "
+      "nearest" },
+    { OPT_BASELINE_DATE, "baseline-date", required_argument, B, NULL, NULL, "DATE",
+      GROUP_PAIRING, "(YYYY-MM-DD; needed by --pairs baseline)" },
+    { OPT_MAX_GAP, "max-gap", required_argument, B, NULL, NULL, "DAYS", GROUP_PAIRING,
+      "skip pairs more than DAYS apart" },
+    { OPT_MIN_OBSERVED, "min-observed", required_argument, B, NULL, NULL, "SHARE",
+      GROUP_PAIRING,
+      "0-1: a pair that observed less of its overlap is\nreported as skipped: not observed, "
+      "and left out of\nthe footprint's alerts.gpkg" },
+    { OPT_FORCE, "force", no_argument, B, NULL, NULL, NULL, GROUP_RUNNING,
+      "run every pair again, complete or not" },
+    { OPT_LIST, "list", no_argument, B, NULL, NULL, NULL, GROUP_RUNNING,
+      "print the plan (footprints, scenes, pairs and what a\nrun would do with each, inputs "
+      "not used) and exit" },
+    { OPT_PLAN_ONLY, "plan-only", no_argument, B, NULL, NULL, NULL, GROUP_CLUSTER,
+      "write the plan (default OUTROOT/plan.json) and exit" },
+    { OPT_SHARDS, "shards", required_argument, B, NULL, NULL, "N", GROUP_CLUSTER,
+      "split the footprints into N shards (with --plan-only)" },
+    { OPT_PLAN, "plan", required_argument, B, NULL, NULL, "FILE", GROUP_CLUSTER,
+      "the plan file to write or to read" },
+    { OPT_SHARD, "shard", required_argument, B, NULL, NULL, "K", GROUP_CLUSTER,
+      "run shard K (0-based) of --plan FILE" },
+    { OPT_MERGE, "merge", no_argument, B, NULL, NULL, NULL, GROUP_CLUSTER,
+      "gather the shard summaries of --plan FILE into\nOUTROOT/summary.csv and summary.json" },
+
+    /* ---- info, verify --------------------------------------------------------------------- */
+    { OPT_JSON, "json", no_argument, D | I | V, NULL, NULL, NULL, GROUP_OTHER,
+      "one JSON object on stdout instead of text" },
+    { OPT_RERUN, "rerun", no_argument, V, NULL, NULL, NULL, GROUP_OTHER,
+      "also run the detection again and compare every output" },
+    { OPT_PUBKEY, "pubkey", required_argument, V, NULL, NULL, "FILE", GROUP_OTHER,
+      "check SHA256SUMS.sig with this Ed25519 public key (PEM)" },
+
+    /* ---- every command ---------------------------------------------------------------------- */
+    { 'q', "quiet", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
+      "no progress or summary on success" },
+    { OPT_VERBOSE, "verbose", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
+      "also GDAL's warnings and each stage's time on stderr" },
+    { 'h', "help", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
+      "show this help" },
+    { 'V', "version", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
+      "show the version" },
+};
+enum { NOPTIONS = sizeof options / sizeof options[0] };
+
+const cnp_option *cnp_option_find(unsigned cmd, int id)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if ((options[i].cmds & cmd) && options[i].id == id)
+            return &options[i];
+    return NULL;
+}
+
+int cnp_options_getopt(unsigned cmd, struct option *longopts, size_t cap, char *shortopts,
+                       size_t scap)
+{
+    size_t n = 0, s = 0;
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const cnp_option *o = &options[i];
+        if (!(o->cmds & cmd))
+            continue;
+        if (n + 1 >= cap)
+            return -1;
+        longopts[n++] = (struct option){ o->name, o->has_arg, NULL, o->id };
+        if (o->id < 128) {
+            if (s + 3 >= scap)
+                return -1;
+            shortopts[s++] = (char)o->id;
+            if (o->has_arg == required_argument)
+                shortopts[s++] = ':';
+        }
+    }
+    longopts[n] = (struct option){ NULL, 0, NULL, 0 };
+    shortopts[s] = '\0';
+    return 0;
+}
+
+/* "  -o, --output DIR", "      --red N" */
+static int option_label(const cnp_option *o, char *out, size_t size)
+{
+    char letter[8] = "    ";
+    if (o->id < 128)
+        snprintf(letter, sizeof letter, "-%c, ", o->id);
+    return snprintf(out, size, "  %s--%s%s%s", letter, o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+}
+
+void cnp_options_usage(FILE *f, unsigned cmd)
+{
+    const char *group = NULL;
+    enum { COL = 28 };
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const cnp_option *o = &options[i];
+        if (!(o->cmds & cmd))
+            continue;
+        /* Detect's settings are listed in their own group by the other commands. */
+        const char *g = o->group;
+        if (cmd != CNP_CMD_DETECT && strcmp(g, GROUP_DETECT) == 0)
+            g = o->section ? GROUP_SETTINGS : GROUP_OTHER;
+        if (!group || strcmp(g, group) != 0) {
+            fprintf(f, "%s%s\n", group ? "\n" : "", g);
+            group = g;
+        }
+        char label[96];
+        const int len = option_label(o, label, sizeof label);
+        fputs(label, f);
+        const char *line = o->help;
+        int first = 1;
+        while (*line) {
+            const size_t n = strcspn(line, "\n");
+            if (first && len < COL - 1)
+                fprintf(f, "%*s%.*s\n", COL - len, "", (int)n, line);
+            else
+                fprintf(f, "%s%*s%.*s\n", first ? "\n" : "", COL, "", (int)n, line);
+            first = 0;
+            line += n + (line[n] == '\n');
+        }
+    }
+}
+
+/* roff: a backslash and a leading dot or quote must be escaped. */
+static void roff_text(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\')
+            fputs("\\e", f);
+        else if (s[i] == '-')
+            fputs("\\-", f);
+        else if ((i == 0 || s[i - 1] == '\n') && (s[i] == '.' || s[i] == '\''))
+            fprintf(f, "\\&%c", s[i]);
+        else
+            fputc(s[i], f);
+    }
+}
+
+void cnp_options_man(FILE *f, unsigned cmd)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const cnp_option *o = &options[i];
+        if (!(o->cmds & cmd))
+            continue;
+        fputs(".TP\n", f);
+        if (o->id < 128)
+            fprintf(f, "\\fB\\-%c\\fR, ", o->id);
+        fputs("\\fB", f);
+        roff_text(f, "--", 2);
+        roff_text(f, o->name, strlen(o->name));
+        fputs("\\fR", f);
+        if (o->arg) {
+            fputs(" \\fI", f);
+            roff_text(f, o->arg, strlen(o->arg));
+            fputs("\\fR", f);
+        }
+        fputc('\n', f);
+        const char *line = o->help;
+        while (*line) {
+            const size_t n = strcspn(line, "\n");
+            roff_text(f, line, n);
+            fputc('\n', f);
+            line += n + (line[n] == '\n');
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/* pipeline/core/cnp_losspass.h - detect's pass over a pair of scenes: every
+ * pixel classified, the loss kept as runs, the unobserved area traced.
+ *
+ * Runs on the tile engine (cnp_engine.h). Each worker reads its tiles of both
+ * scenes through its own readers (io/cnp_raster.h), classifies them with the
+ * kernel (kernels/cnp_change.h), keeps the tile's loss runs with their sums,
+ * traces the tile's unobserved pixels, and samples the quicklook. Units are
+ * merged in order: a strip's runs are joined across tile borders
+ * (cnp_runs_merge_tiles) and appended to the scene's runs, which joins them
+ * across strip seams. Memory: one tile per worker plus the loss runs
+ * (16 bytes a run), never a full-scene raster.
+ */
+#ifndef CNP_LOSSPASS_H
+#define CNP_LOSSPASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cnp_change.h"
+#include "cnp_config.h"
+#include "cnp_engine.h"
+#include "cnp_quicklook.h"
+#include "cnp_raster.h"
+#include "cnp_result.h"
+#include "cnp_runs.h"
+
+/* Sums over loss pixels, merged in a fixed order (deterministic). */
+typedef struct cnp_loss_sums {
+    double sum_dndvi, sum_before, sum_after;
+    float  min_dndvi;
+} cnp_loss_sums;
+
+/* The sums of one piece of a component: its runs inside one strip, added in
+ * the strip's run order. A component's sums are its pieces' sums in piece
+ * order (strip by strip), which no split into units or thread count changes.
+ * The scene's runs then keep no sums: 16 bytes a run (row, columns, parent)
+ * instead of 48, which is most of what grows with the scene's alerts. */
+typedef struct cnp_loss_piece {
+    size_t        first;         /* the piece's first run, in the scene's runs */
+    cnp_loss_sums st;
+} cnp_loss_piece;
+
+typedef struct cnp_loss_pass {
+    /* in */
+    const cnp_scene    *scene[2];     /* BEFORE, AFTER on one grid               */
+    const cnp_settings *settings;
+    cnp_tiling          tiling;       /* see cnp_loss_pass_init                 */
+    cnp_overview       *ov;           /* the quicklook to fill, or NULL          */
+    cnp_progress_fn     progress;     /* may be NULL                             */
+    void               *progress_arg;
+    double              progress_to;  /* share of the whole run this pass is     */
+    size_t              runs_budget;  /* bytes the loss runs may take while the
+                                       * workers run (0: no cap; set by
+                                       * cnp_loss_pass_plan)                     */
+    size_t              after_budget; /* bytes left for alerts once they are gone */
+    /* out */
+    cnp_runs            runs;         /* every loss run, scan order, linked       */
+    cnp_loss_piece     *pieces;       /* sums per strip piece of a component     */
+    size_t              npieces, cap_pieces;
+    cnp_change_counts   counts;
+    cnp_unobserved      unobserved;   /* traced tile by tile                     */
+    /* private */
+    cnp_change_params   params;
+    struct strip_acc   *acc;
+} cnp_loss_pass;
+
+/* cnp_loss_pass_init() : the pass over `win` of the scenes' common grid, tiled
+ * along BEFORE's blocks. `ov` may be NULL. */
+void cnp_loss_pass_init(cnp_loss_pass *lp, const cnp_scene *before, const cnp_scene *after,
+                        const cnp_settings *s, const int win[4], cnp_overview *ov);
+
+/* cnp_loss_pass_plan() :
+ * How many threads (at most *nthreads) fit in `max_memory_mb` (0 = no cap),
+ * and the size GDAL's block cache gets; sets the cache and plans the units.
+ * *planned_mb is what the run expects to use, *cache_mb the cache. With a
+ * cap, what is left of it goes to the loss runs during the pass
+ * (runs_budget) and to the alerts after it (after_budget).
+ * @return CNP_OK, or CNP_E_DATA when even one worker does not fit (the
+ *         message says how much is needed). */
+cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthreads,
+                              double *planned_mb, int *cache_mb);
+
+/* cnp_loss_pass_run() : the pass on `nthreads` threads. */
+cnp_status cnp_loss_pass_run(cnp_loss_pass *lp, int nthreads);
+
+/* Free what the pass found (the caller may take `unobserved` first). */
+void cnp_loss_pass_free(cnp_loss_pass *lp);
+
+#endif /* CNP_LOSSPASS_H */

@@ -1,0 +1,90 @@
+/* pipeline/monitor/cnp_monitor_log.c - the one JSON line a `canopy monitor` run
+ * prints on stdout (cron appends it to STATE/monitor.log).
+ *
+ * Inputs' ids, paths and reasons go in as valid UTF-8 (json-c escapes the
+ * control characters but passes any other byte on), so the line stays JSON
+ * whatever lands in the incoming folder.
+ */
+#include "cnp_monitor_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "cnp_version.h"
+
+static json_object *text(const char *v)
+{
+    if (cnp_ident_utf8_valid(v))
+        return json_object_new_string(v);
+    char *u = cnp_ident_utf8_dup(v);
+    json_object *j = json_object_new_string(u ? u : "");
+    free(u);
+    return j;
+}
+
+void mon_log_init(mon_log *l, const char *state_dir, const char *started)
+{
+    memset(l, 0, sizeof *l);
+    l->o = json_object_new_object();
+    json_object_object_add(l->o, "program", json_object_new_string("canopy"));
+    json_object_object_add(l->o, "command", json_object_new_string("monitor"));
+    json_object_object_add(l->o, "version", json_object_new_string(cnp_version));
+    json_object_object_add(l->o, "state", text(state_dir));
+    json_object_object_add(l->o, "started", json_object_new_string(started));
+    l->failures = json_object_new_array();
+    l->skipped = json_object_new_array();
+    l->format_changes = json_object_new_array();
+}
+
+void mon_log_str(mon_log *l, const char *k, const char *v)
+{
+    json_object_object_add(l->o, k, v ? text(v) : NULL);
+}
+
+void mon_log_int(mon_log *l, const char *k, int64_t v)
+{
+    json_object_object_add(l->o, k, json_object_new_int64(v));
+}
+
+void mon_log_entry(struct json_object *arr, const char *id, const char *path, const char *key,
+                   const char *what, const char *why)
+{
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "input", text(id));
+    json_object_object_add(e, "path", text(path));
+    if (key && *key)
+        json_object_object_add(e, "footprint", text(key));
+    json_object_object_add(e, what, text(why));
+    json_object_array_add(arr, e);
+}
+
+int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *error)
+{
+    char finished[32];
+    cnp_utc_now(finished);
+    mon_log_str(l, "finished", finished);
+    mon_log_str(l, "status", status);
+    mon_log_int(l, "exit_status", exit_code);
+    mon_log_str(l, "error", error);
+    mon_log_int(l, "inputs_found", l->found);
+    mon_log_int(l, "inputs_already_seen", l->already_seen);
+    mon_log_int(l, "scenes_processed", l->processed);
+    mon_log_int(l, "scenes_failed", l->failed);
+    mon_log_int(l, "scenes_skipped", l->skipped_n);
+    mon_log_int(l, "alerts_new", l->counts.alerts_new);
+    mon_log_int(l, "alerts_confirmed", l->counts.alerts_confirmed);
+    mon_log_int(l, "alerts_rejected", l->counts.alerts_rejected);
+    mon_log_int(l, "alerts_grown", l->counts.alerts_grown);
+    json_object_object_add(l->o, "failures", l->failures);
+    json_object_object_add(l->o, "skipped", l->skipped);
+    json_object_object_add(l->o, "format_changes", l->format_changes);
+    puts(json_object_to_json_string_ext(l->o, JSON_C_TO_STRING_PLAIN |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+    fflush(stdout);
+    json_object_put(l->o);
+    memset(l, 0, sizeof *l);
+    return exit_code;
+}

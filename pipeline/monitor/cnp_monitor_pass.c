@@ -1,0 +1,791 @@
+/* pipeline/monitor/cnp_monitor_pass.c - one scene applied to a footprint's
+ * state, on the tile engine.
+ *
+ * The footprint's state rasters (tile files on its grid, 256 x 256 blocks)
+ * are streamed tile by tile: each worker reads a tile of the previous state
+ * and of the scene (warped onto the grid by cnp_raster when it is not on it)
+ * through handles of its own, updates it with the kernel
+ * (kernels/cnp_monitor.h) and collects the tile's runs of alert pixels
+ * (PROBABLE or CONFIRMED) split by alert id. Tiles are merged one at a time
+ * in scan order: the updated tile is written to the step's files, what the
+ * scene saw of each alert is added up in pixel order (so the sums do not
+ * depend on threads), and a strip's runs are joined across tile borders
+ * (cnp_runs_merge_tiles). The previous files are never modified.
+ *
+ * Then the runs are labelled into connected components across the grid; a
+ * component with pixels that have no alert id yet takes the id of the oldest
+ * alert it touches, or a new one when it has none and reaches the minimum
+ * mapping unit (cnp_monitor_assign_ids). Only the tiles where pixels got an
+ * id are rewritten. Memory: a tile per worker plus the runs of alert pixels
+ * (proportional to the alerts, not to the scene).
+ */
+#include "cnp_monitor_pass.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnp_area.h"
+#include "cnp_err.h"
+#include "cnp_geom.h"
+#include "cnp_monitor.h"
+#include "cnp_trace.h"
+
+const cnp_tilefile_def mon_state_files[MON_NFILES] = {
+    { "ndvi.tif", 2, MON_P_BASE, CNP_CELL_FLOAT32, { "baseline_ndvi", "loss_dndvi", NULL } },
+    { "date.tif", 1, MON_P_DATE, CNP_CELL_INT32, { "baseline_date_yyyymmdd", NULL, NULL } },
+    { "pixel.tif", 3, MON_P_STATE, CNP_CELL_BYTE, { "state", "n_observations", "n_loss" } },
+    { "alert_id.tif", 1, MON_P_ID, CNP_CELL_UINT32, { "alert_seq", NULL, NULL } },
+};
+#define files mon_state_files
+
+static const size_t plane_size[MON_NPLANES] = { 4, 4, 4, 1, 1, 1, 4 };
+
+/* A run of alert pixels found in one tile; its cnp_run comes first
+ * (cnp_runs_merge_tiles reads it), its id segments are in the tile's list. */
+typedef struct tile_run {
+    cnp_run     run;
+    mon_run_acc a;
+    size_t      first_seg, nseg;
+} tile_run;
+
+/* What a pixel adds to the sums of an existing alert, kept in pixel order so
+ * that the merge adds them up in the same order whatever the threads. */
+typedef struct obs_add { uint32_t id; uint8_t obs, event; float dndvi; } obs_add;
+typedef struct act_add { uint32_t id; uint8_t state; float loss; int32_t x, y; } act_add;
+
+typedef struct worker {
+    cnp_reader   *rd;
+    int           dn_u16;             /* 1: the scene is read as UInt16 DNs  */
+    cnp_tilefile *prev[MON_NFILES];
+    /* one tile */
+    int          x0, y0, tw, th;
+    float       *red, *nir, *ndvi, *base2, *dndvi;
+    uint8_t     *observed, *obs, *pix3, *event;
+    int32_t     *bdate;
+    uint32_t    *id, *idprev;
+    tile_run    *tr;  size_t ntr, tr_cap;
+    mon_id_seg  *ts;  size_t nts, ts_cap;
+    obs_add     *oa;  size_t noa, oa_cap;
+    act_add     *aa;  size_t naa, aa_cap;
+    cnp_monitor_counts counts;
+} worker;
+
+/* The tiles of the strip being merged, in tile order. */
+typedef struct mon_strip {
+    tile_run   *tr;  size_t ntr, tr_cap;
+    mon_id_seg *ts;  size_t nts, ts_cap;
+    size_t     *tile_first, *tile_pos;
+} mon_strip;
+
+static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    return cnp_grow(p, cap, need, elem, "a monitor step");
+}
+
+static int is_active(uint8_t state)
+{
+    return state == CNP_PIX_PROBABLE || state == CNP_PIX_CONFIRMED;
+}
+
+/* ---- workers --------------------------------------------------------------- */
+
+static void worker_free(void *ctx, void *wp)
+{
+    (void)ctx;
+    worker *w = wp;
+    cnp_reader_close(&w->rd);
+    for (int f = 0; f < MON_NFILES; f++)
+        cnp_tilefile_close(&w->prev[f]);
+    free(w->red); free(w->nir); free(w->ndvi); free(w->base2); free(w->dndvi);
+    free(w->observed); free(w->obs); free(w->pix3); free(w->event); free(w->bdate);
+    free(w->id); free(w->idprev);
+    free(w->tr); free(w->ts); free(w->oa); free(w->aa);
+    memset(w, 0, sizeof *w);
+}
+
+static cnp_status worker_init(void *ctx, void *wp)
+{
+    mon_step *s = ctx;
+    worker *w = wp;
+    const size_t tn = (size_t)CNP_TILE * CNP_TILE;
+    cnp_status st;
+
+    w->red = malloc(tn * sizeof(float));
+    w->nir = malloc(tn * sizeof(float));
+    w->ndvi = malloc(tn * sizeof(float));
+    w->base2 = malloc(2 * tn * sizeof(float));
+    w->dndvi = malloc(tn * sizeof(float));
+    w->observed = malloc(tn);
+    w->obs = malloc(tn);
+    w->pix3 = malloc(3 * tn);
+    w->event = malloc(tn);
+    w->bdate = malloc(tn * sizeof(int32_t));
+    w->id = malloc(tn * sizeof(uint32_t));
+    w->idprev = malloc(tn * sizeof(uint32_t));
+    if (!w->red || !w->nir || !w->ndvi || !w->base2 || !w->dndvi || !w->observed || !w->obs ||
+        !w->pix3 || !w->event || !w->bdate || !w->id || !w->idprev)
+        return cnp_err(CNP_E_NOMEM, "out of memory for %dx%d tiles", CNP_TILE, CNP_TILE);
+    if (!s->fp->store && s->fp->dir[0]) {
+        char path[4400], what[160];
+        snprintf(what, sizeof what, "state of footprint %s", s->fp->key);
+        for (int f = 0; f < MON_NFILES; f++) {
+            snprintf(path, sizeof path, "%s/%s", s->fp->dir, files[f].name);
+            if ((st = cnp_tilefile_open(path, s->fp->width, s->fp->height, files[f].bands,
+                                        what, &w->prev[f])) != CNP_OK) {
+                __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
+                return st;
+            }
+        }
+    }
+    if ((st = cnp_reader_open(s->sc, s->c->s, &w->rd)) != CNP_OK) {
+        __atomic_store_n(&s->scene_failed, 1, __ATOMIC_RELAXED);
+        return st;
+    }
+    w->dn_u16 = cnp_reader_dn_u16(w->rd);
+    return CNP_OK;
+}
+
+/* The worker's tile buffers as the store's planes. */
+static void tile_planes(worker *w, size_t n, void *plane[MON_NPLANES])
+{
+    plane[MON_P_BASE] = w->base2;
+    plane[MON_P_LOSS] = w->base2 + n;
+    plane[MON_P_DATE] = w->bdate;
+    plane[MON_P_STATE] = w->pix3;
+    plane[MON_P_NOBS] = w->pix3 + n;
+    plane[MON_P_NLOSS] = w->pix3 + 2 * n;
+    plane[MON_P_ID] = w->id;
+}
+
+/* The tile's previous state: this run's last step, the generation's files,
+ * or a new footprint's empty state. */
+static cnp_status read_state(mon_step *s, worker *w, size_t n)
+{
+    float *base = w->base2, *loss = w->base2 + n;
+    if (s->fp->store) {
+        void *plane[MON_NPLANES];
+        tile_planes(w, n, plane);
+        const int tx = w->x0 / CNP_TILE, ty = w->y0 / CNP_TILE;
+        for (int p = 0; p < MON_NPLANES; p++) {
+            const cnp_status st = cnp_tilestore_read(s->fp->store, tx, ty, p, plane[p]);
+            if (st != CNP_OK) {
+                __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
+                return st;
+            }
+        }
+        return CNP_OK;
+    }
+    if (!w->prev[MON_F_NDVI]) {
+        for (size_t i = 0; i < n; i++)
+            base[i] = loss[i] = NAN;
+        memset(w->bdate, 0, n * sizeof *w->bdate);
+        memset(w->pix3, 0, 3 * n);
+        memset(w->id, 0, n * sizeof *w->id);
+        return CNP_OK;
+    }
+    void *buf[MON_NFILES] = { w->base2, w->bdate, w->pix3, w->id };
+    for (int f = 0; f < MON_NFILES; f++) {
+        const cnp_status st = cnp_tilefile_read(w->prev[f], w->x0, w->y0, w->tw, w->th,
+                                                files[f].type, buf[f]);
+        if (st != CNP_OK) {
+            __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
+            return st;
+        }
+    }
+    return CNP_OK;
+}
+
+/* The scene's NDVI on the tile, or nothing where it does not reach. */
+static cnp_status read_scene(mon_step *s, worker *w, size_t n)
+{
+    const int inside = w->x0 < s->win[0] + s->win[2] && w->x0 + w->tw > s->win[0] &&
+                       w->y0 < s->win[1] + s->win[3] && w->y0 + w->th > s->win[1];
+    if (!inside) {
+        for (size_t i = 0; i < n; i++) {
+            w->ndvi[i] = NAN;
+            w->obs[i] = CNP_OBS_NODATA;
+        }
+        return CNP_OK;
+    }
+    /* UInt16 bands stay UInt16 (in the float buffers' memory): no conversion. */
+    uint16_t *red16 = (uint16_t *)(void *)w->red, *nir16 = (uint16_t *)(void *)w->nir;
+    const cnp_status st =
+        w->dn_u16 ? cnp_reader_read_u16(w->rd, w->x0, w->y0, w->tw, w->th, red16, nir16,
+                                        w->observed)
+                  : cnp_reader_read(w->rd, w->x0, w->y0, w->tw, w->th, w->red, w->nir,
+                                    w->observed);
+    if (st != CNP_OK) {
+        __atomic_store_n(&s->scene_failed, 1, __ATOMIC_RELAXED);
+        return st;
+    }
+    const cnp_status ost =
+        w->dn_u16 ? cnp_monitor_observe_u16(&s->sc->radiometry, red16, nir16, w->observed, n,
+                                            w->ndvi, w->obs)
+                  : cnp_monitor_observe(&s->sc->radiometry, w->red, w->nir, w->observed, n,
+                                        w->ndvi, w->obs);
+    if (ost != CNP_OK)
+        return cnp_err(CNP_E_ARG, "NDVI of a tile failed");
+    return CNP_OK;
+}
+
+/* What the scene saw of each existing alert, in pixel order. */
+static cnp_status note_observations(mon_step *s, worker *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t k = w->idprev[i];
+        if (!k)
+            continue;
+        if (k >= s->nacc)
+            return cnp_err(CNP_E_DATA, "state of footprint %s: alert id %u at %d,%d is beyond "
+                           "the last one issued (%u)", s->fp->key, k,
+                           w->x0 + (int)(i % (size_t)w->tw), w->y0 + (int)(i / (size_t)w->tw),
+                           s->fp->next_seq - 1);
+        cnp_status st = grow((void **)&w->oa, &w->oa_cap, w->noa + 1, sizeof *w->oa);
+        if (st != CNP_OK)
+            return st;
+        w->oa[w->noa++] = (obs_add){ k, w->obs[i], w->event[i], w->dndvi[i] };
+    }
+    return CNP_OK;
+}
+
+/* The tile's runs of alert pixels, split by alert id. */
+static cnp_status collect_runs(worker *w, size_t n)
+{
+    const uint8_t *state = w->pix3;
+    const float *loss = w->base2 + n;
+    cnp_status st;
+    for (int r = 0; r < w->th; r++) {
+        const size_t row = (size_t)r * (size_t)w->tw;
+        const int32_t y = w->y0 + r;
+        for (int x = 0; x < w->tw;) {
+            if (!is_active(state[row + (size_t)x])) {
+                x++;
+                continue;
+            }
+            if ((st = grow((void **)&w->tr, &w->tr_cap, w->ntr + 1, sizeof *w->tr)) != CNP_OK)
+                return st;
+            tile_run *t = &w->tr[w->ntr++];
+            memset(t, 0, sizeof *t);
+            t->run.y = y;
+            t->run.x0 = w->x0 + x;
+            t->first_seg = w->nts;
+            for (; x < w->tw && is_active(state[row + (size_t)x]); x++) {
+                const size_t i = row + (size_t)x;
+                const uint32_t k = w->id[i];
+                if (k) {
+                    if (!t->a.min_id || k < t->a.min_id)
+                        t->a.min_id = k;
+                    if ((st = grow((void **)&w->aa, &w->aa_cap, w->naa + 1, sizeof *w->aa)) !=
+                        CNP_OK)
+                        return st;
+                    w->aa[w->naa++] = (act_add){ k, state[i], loss[i], w->x0 + x, y };
+                } else {
+                    mon_run_acc *u = &t->a;
+                    u->unassigned++;
+                    u->u_prob += state[i] == CNP_PIX_PROBABLE;
+                    u->u_conf += state[i] == CNP_PIX_CONFIRMED;
+                    u->u_clear += w->obs[i] == CNP_OBS_CLEAR;
+                    u->u_cloudy += w->obs[i] == CNP_OBS_CLOUDY;
+                    u->u_nodata += w->obs[i] == CNP_OBS_NODATA;
+                    if (w->obs[i] == CNP_OBS_CLEAR && !isnan(w->dndvi[i]))
+                        u->u_sum_dndvi += w->dndvi[i];
+                    u->u_sum_loss += isnan(loss[i]) ? 0.0 : loss[i];
+                    u->u_sum_x += w->x0 + x + 0.5;
+                    u->u_sum_y += y + 0.5;
+                }
+                if (w->nts > t->first_seg && w->ts[w->nts - 1].id == k &&
+                    w->ts[w->nts - 1].x1 == w->x0 + x) {
+                    w->ts[w->nts - 1].x1++;
+                } else {
+                    if ((st = grow((void **)&w->ts, &w->ts_cap, w->nts + 1, sizeof *w->ts)) !=
+                        CNP_OK)
+                        return st;
+                    w->ts[w->nts++] = (mon_id_seg){ y, w->x0 + x, w->x0 + x + 1, k, 0 };
+                }
+            }
+            t->run.x1 = w->x0 + x;
+            t->nseg = w->nts - t->first_seg;
+        }
+    }
+    return CNP_OK;
+}
+
+/* One tile (a unit is one tile: its state is written when it is merged). */
+static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
+{
+    mon_step *s = ctx;
+    worker *w = wp;
+    w->x0 = u->x0;
+    w->y0 = u->y0;
+    w->tw = u->w;
+    w->th = u->h;
+    const size_t n = (size_t)w->tw * (size_t)w->th;
+    cnp_status st;
+
+    w->ntr = w->nts = w->noa = w->naa = 0;
+    memset(&w->counts, 0, sizeof w->counts);
+    if ((st = read_scene(s, w, n)) != CNP_OK || (st = read_state(s, w, n)) != CNP_OK)
+        return st;
+    memcpy(w->idprev, w->id, n * sizeof *w->id);
+    cnp_monitor_pixels px = { n, w->ndvi, w->obs, w->base2, w->bdate, w->pix3, w->pix3 + n,
+                              w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event };
+    if (cnp_monitor_update(&s->c->rule, s->date, &px, &w->counts) != CNP_OK)
+        return cnp_err(CNP_E_ARG, "monitor update of a tile failed");
+    if ((st = note_observations(s, w, n)) != CNP_OK || (st = collect_runs(w, n)) != CNP_OK)
+        return st;
+    /* The updated tile is the step's state: each worker writes its own tiles. */
+    void *plane[MON_NPLANES];
+    tile_planes(w, n, plane);
+    for (int p = 0; p < MON_NPLANES; p++)
+        if ((st = cnp_tilestore_write(s->store, w->x0 / CNP_TILE, w->y0 / CNP_TILE, p,
+                                      plane[p])) != CNP_OK) {
+            __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
+            return st;
+        }
+    return CNP_OK;
+}
+
+/* ---- merging tiles in scan order ---------------------------------------------- */
+
+static void run_acc_add(mon_run_acc *d, const mon_run_acc *a)
+{
+    if (a->min_id && (!d->min_id || a->min_id < d->min_id))
+        d->min_id = a->min_id;
+    d->unassigned += a->unassigned;
+    d->u_prob += a->u_prob;
+    d->u_conf += a->u_conf;
+    d->u_clear += a->u_clear;
+    d->u_cloudy += a->u_cloudy;
+    d->u_nodata += a->u_nodata;
+    d->u_sum_dndvi += a->u_sum_dndvi;
+    d->u_sum_loss += a->u_sum_loss;
+    d->u_sum_x += a->u_sum_x;
+    d->u_sum_y += a->u_sum_y;
+}
+
+static cnp_status push_seg(mon_step *s, const mon_id_seg *g, uint32_t run)
+{
+    if (s->nsegs) {
+        mon_id_seg *last = &s->segs[s->nsegs - 1];
+        if (last->y == g->y && last->x1 == g->x0 && last->id == g->id &&
+            (g->id != 0 || last->run == run)) {
+            last->x1 = g->x1;
+            return CNP_OK;
+        }
+    }
+    cnp_status st = grow((void **)&s->segs, &s->segs_cap, s->nsegs + 1, sizeof *s->segs);
+    if (st != CNP_OK)
+        return st;
+    s->segs[s->nsegs] = *g;
+    s->segs[s->nsegs].run = run;
+    s->nsegs++;
+    return CNP_OK;
+}
+
+/* A tile run joins the footprint's runs: its sums and its id segments. */
+static cnp_status fold_run(void *arg, size_t i, int extended)
+{
+    mon_step *s = arg;
+    const tile_run *t = &s->strip->tr[i];
+    cnp_status st = grow((void **)&s->ra, &s->ra_cap, s->act.n, sizeof *s->ra);
+    if (st != CNP_OK)
+        return st;
+    if (extended)
+        run_acc_add(&s->ra[s->act.n - 1], &t->a);
+    else
+        s->ra[s->act.n - 1] = t->a;
+    for (size_t j = 0; j < t->nseg; j++)
+        if ((st = push_seg(s, &s->strip->ts[t->first_seg + j], (uint32_t)(s->act.n - 1))) !=
+            CNP_OK)
+            return st;
+    return CNP_OK;
+}
+
+/* The tile's additions to existing alerts, in the order the pixels came. */
+static void add_to_alerts(mon_step *s, const worker *w)
+{
+    for (size_t j = 0; j < w->noa; j++) {
+        const obs_add *o = &w->oa[j];
+        mon_id_acc *a = &s->acc[o->id];
+        switch (o->obs) {
+        case CNP_OBS_CLEAR:
+            a->o_clear++;
+            if (!isnan(o->dndvi))
+                a->o_sum_dndvi += o->dndvi;
+            break;
+        case CNP_OBS_CLOUDY: a->o_cloudy++; break;
+        default:             a->o_nodata++; break;
+        }
+        a->ev_support += o->event == CNP_EV_SUPPORT;
+        a->ev_confirm += o->event == CNP_EV_CONFIRM;
+        a->ev_contradict += o->event == CNP_EV_CONTRADICT;
+        a->ev_reject += o->event == CNP_EV_REJECT;
+    }
+    for (size_t j = 0; j < w->naa; j++) {
+        const act_add *p = &w->aa[j];
+        mon_id_acc *a = &s->acc[p->id];
+        a->prob += p->state == CNP_PIX_PROBABLE;
+        a->conf += p->state == CNP_PIX_CONFIRMED;
+        a->sum_loss += isnan(p->loss) ? 0.0 : p->loss;
+        a->sum_x += p->x + 0.5;
+        a->sum_y += p->y + 0.5;
+    }
+}
+
+static cnp_status strip_add(mon_strip *sp, const worker *w, int k)
+{
+    cnp_status st;
+    if (k == 0)
+        sp->ntr = sp->nts = 0;
+    if ((st = grow((void **)&sp->tr, &sp->tr_cap, sp->ntr + w->ntr, sizeof *sp->tr)) != CNP_OK ||
+        (st = grow((void **)&sp->ts, &sp->ts_cap, sp->nts + w->nts, sizeof *sp->ts)) != CNP_OK)
+        return st;
+    sp->tile_first[k] = sp->ntr;
+    for (size_t i = 0; i < w->ntr; i++) {
+        sp->tr[sp->ntr + i] = w->tr[i];
+        sp->tr[sp->ntr + i].first_seg += sp->nts;
+    }
+    if (w->nts)
+        memcpy(sp->ts + sp->nts, w->ts, w->nts * sizeof *w->ts);
+    sp->ntr += w->ntr;
+    sp->nts += w->nts;
+    sp->tile_first[k + 1] = sp->ntr;
+    return CNP_OK;
+}
+
+static cnp_status merge_tile(void *ctx, void *wp, const cnp_unit *u)
+{
+    mon_step *s = ctx;
+    worker *w = wp;
+    cnp_status st;
+
+    add_to_alerts(s, w);
+    cnp_monitor_counts *c = &s->counts;
+    c->clear += w->counts.clear;
+    c->cloudy += w->counts.cloudy;
+    c->nodata += w->counts.nodata;
+    c->triggered += w->counts.triggered;
+    c->supported += w->counts.supported;
+    c->confirmed += w->counts.confirmed;
+    c->contradicted += w->counts.contradicted;
+    c->rejected += w->counts.rejected;
+    if ((st = strip_add(s->strip, w, u->k0)) != CNP_OK)
+        return st;
+    if (u->k1 < s->tiling.ntiles)
+        return CNP_OK;
+    /* The strip is complete: its runs join the footprint's. */
+    st = cnp_runs_merge_tiles(&s->act, s->strip->tr, sizeof *s->strip->tr,
+                              s->strip->tile_first, s->tiling.ntiles, u->y0, u->h,
+                              s->strip->tile_pos, fold_run, s);
+    if (st != CNP_OK)
+        return cnp_err(st, "out of memory for alert runs");
+    if (u->strip == 0)
+        mon_crash_point("mid-step");
+    return CNP_OK;
+}
+
+/* ---- ids ------------------------------------------------------------------------ */
+
+static cnp_status acc_reserve(mon_step *s, size_t n)
+{
+    if (n <= s->nacc)
+        return CNP_OK;
+    mon_id_acc *p = realloc(s->acc, n * sizeof *p);
+    if (!p)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    memset(p + s->nacc, 0, (n - s->nacc) * sizeof *p);
+    s->acc = p;
+    s->nacc = n;
+    return CNP_OK;
+}
+
+/* The minimum mapping unit on the ellipsoid (core/cnp_area.h), as detect
+ * applies it: eligible[c] = 1 when component c reaches min_area. Its pixel
+ * count decides unless the area is within the grid's scale spread of the
+ * unit; such a component is traced and decided by its outline's area. */
+static cnp_status mmu_eligible(mon_step *s, const uint32_t *label, size_t ncomp,
+                               const int64_t *cpx, uint8_t *eligible)
+{
+    const mon_fp *fp = s->fp;
+    const int grid[4] = { 0, 0, fp->width, fp->height };
+    const double min_m2 = s->c->s->min_area_ha * 1e4;
+    char what[200];
+    cnp_crs *crs = NULL;
+    cnp_geom_ctx *g = NULL;
+    cnp_trace_ws *ws = NULL;
+    cnp_rings rings;
+    cnp_area_scale scale;
+    size_t *start = NULL;
+    uint32_t *order = NULL;
+    cnp_run *tmp = NULL;
+    cnp_status st;
+
+    cnp_rings_init(&rings);
+    snprintf(what, sizeof what, "the CRS of footprint %s", fp->key);
+    if ((st = cnp_crs_open(fp->wkt, fp->gt, what, &crs)) != CNP_OK ||
+        (st = cnp_area_scale_init(crs, grid, &scale)) != CNP_OK)
+        goto done;
+    int unsure = 0;
+    for (size_t c = 0; c < ncomp; c++) {
+        const int v = cnp_area_verdict(&scale, cpx[c], min_m2);
+        eligible[c] = v == CNP_AREA_ABOVE;
+        unsure |= v == CNP_AREA_UNSURE;
+    }
+    if (!unsure)
+        goto done;
+    start = malloc((ncomp + 1) * sizeof *start);
+    order = malloc((s->act.n + 1) * sizeof *order);
+    tmp = malloc((s->act.n + 1) * sizeof *tmp);
+    ws = cnp_trace_ws_create();
+    if (!start || !order || !tmp || !ws) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = cnp_runs_group(label, s->act.n, ncomp, start, order)) != CNP_OK ||
+        (st = cnp_geom_ctx_create(crs, &g)) != CNP_OK) {
+        st = cnp_err(st, "grouping alert pixels failed");
+        goto done;
+    }
+    for (size_t c = 0; c < ncomp && st == CNP_OK; c++) {
+        if (cnp_area_verdict(&scale, cpx[c], min_m2) != CNP_AREA_UNSURE)
+            continue;
+        const size_t nr = start[c + 1] - start[c];
+        for (size_t k = 0; k < nr; k++)
+            tmp[k] = s->act.run[order[start[c] + k]];
+        if ((st = cnp_trace_runs(tmp, nr, ws, &rings)) != CNP_OK) {
+            st = cnp_err(st, "tracing alert pixels failed");
+            break;
+        }
+        double area = 0;
+        for (size_t r = 0; r < rings.n && st == CNP_OK; r++) {
+            double a = 0;
+            st = cnp_geom_ring_area(g, rings.xy + 2 * rings.ring[r].first, rings.ring[r].count,
+                                    &a);
+            area += rings.ring[r].is_hole ? -a : a;
+        }
+        eligible[c] = area >= min_m2;
+    }
+done:
+    free(start);
+    free(order);
+    free(tmp);
+    cnp_rings_free(&rings);
+    cnp_trace_ws_free(ws);
+    cnp_geom_ctx_free(&g);
+    cnp_crs_close(&crs);
+    return st;
+}
+
+/* Pixels that got an id get it in the step's state; only the tiles that
+ * hold one are read and written again. */
+static cnp_status write_new_ids(mon_step *s, const uint32_t *label, const uint32_t *cid)
+{
+    const int ntx = cnp_tilestore_tiles_x(s->store), nty = cnp_tilestore_tiles_y(s->store);
+    uint8_t *dirty = calloc((size_t)ntx * (size_t)nty, 1);
+    uint32_t *tile = malloc((size_t)CNP_TILE * CNP_TILE * sizeof *tile);
+    size_t *row_first = malloc(((size_t)s->fp->height + 1) * sizeof *row_first);
+    cnp_status st = CNP_OK;
+
+    if (!dirty || !tile || !row_first) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    int any = 0;
+    for (size_t i = 0; i < s->act.n; i++) {
+        const cnp_run *r = &s->act.run[i];
+        if (!s->ra[i].unassigned || !cid[label[i]])
+            continue;
+        for (int tx = r->x0 / CNP_TILE; tx <= (r->x1 - 1) / CNP_TILE; tx++)
+            dirty[(size_t)(r->y / CNP_TILE) * (size_t)ntx + (size_t)tx] = any = 1;
+    }
+    if (!any)
+        goto done;
+    size_t j = 0;
+    for (int y = 0; y <= s->fp->height; y++) {
+        while (j < s->act.n && s->act.run[j].y < y)
+            j++;
+        row_first[y] = j;
+    }
+    for (int ty = 0; ty < nty && st == CNP_OK; ty++) {
+        const int y0 = ty * CNP_TILE, th = s->fp->height - y0 < CNP_TILE ? s->fp->height - y0
+                                                                           : CNP_TILE;
+        for (int tx = 0; tx < ntx && st == CNP_OK; tx++) {
+            if (!dirty[(size_t)ty * (size_t)ntx + (size_t)tx])
+                continue;
+            const int x0 = tx * CNP_TILE, tw = s->fp->width - x0 < CNP_TILE ? s->fp->width - x0
+                                                                            : CNP_TILE;
+            if ((st = cnp_tilestore_read(s->store, tx, ty, MON_P_ID, tile)) != CNP_OK)
+                break;
+            /* Alert pixels are exactly the runs' pixels: an unassigned one in
+             * a run takes its component's id. */
+            for (int r = 0; r < th; r++) {
+                for (size_t k = row_first[y0 + r]; k < row_first[y0 + r + 1]; k++) {
+                    const cnp_run *run = &s->act.run[k];
+                    const uint32_t id = cid[label[k]];
+                    if (!id || !s->ra[k].unassigned || run->x1 <= x0 || run->x0 >= x0 + tw)
+                        continue;
+                    const int a = run->x0 > x0 ? run->x0 : x0;
+                    const int b = run->x1 < x0 + tw ? run->x1 : x0 + tw;
+                    uint32_t *px = tile + (size_t)r * (size_t)tw;
+                    for (int x = a; x < b; x++)
+                        if (!px[x - x0])
+                            px[x - x0] = id;
+                }
+            }
+            st = cnp_tilestore_write(s->store, tx, ty, MON_P_ID, tile);
+        }
+    }
+done:
+    free(dirty);
+    free(tile);
+    free(row_first);
+    return st;
+}
+
+/* Components of alert pixels and their ids. */
+static cnp_status assign_ids(mon_step *s, uint32_t *old_next, uint32_t *new_next)
+{
+    mon_fp *fp = s->fp;
+    uint32_t *label = NULL, *cmin = NULL, *cid = NULL;
+    int64_t *cun = NULL, *cpx = NULL;
+    const int64_t min_px = 1;
+    uint8_t *eligible = NULL;
+    size_t ncomp = 0;
+    cnp_status st;
+
+    if ((st = cnp_runs_link(&s->act, s->c->s->connectivity)) != CNP_OK)
+        return cnp_err(st, "labelling alert pixels failed");
+    label = malloc((s->act.n + 1) * sizeof *label);
+    if (!label)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    if ((st = cnp_runs_label(&s->act, label, &ncomp)) != CNP_OK) {
+        st = cnp_err(st, "labelling alert pixels failed");
+        goto done;
+    }
+    cmin = calloc(ncomp + 1, sizeof *cmin);
+    cid = calloc(ncomp + 1, sizeof *cid);
+    cun = calloc(ncomp + 1, sizeof *cun);
+    cpx = calloc(ncomp + 1, sizeof *cpx);
+    if (!cmin || !cid || !cun || !cpx) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < s->act.n; i++) {
+        const uint32_t c = label[i];
+        const mon_run_acc *r = &s->ra[i];
+        if (r->min_id && (!cmin[c] || r->min_id < cmin[c]))
+            cmin[c] = r->min_id;
+        cun[c] += r->unassigned;
+        cpx[c] += s->act.run[i].x1 - s->act.run[i].x0;
+    }
+    /* The kernel hands out ids by a pixel count; it gets 1 for a component
+     * that reaches the unit on the ellipsoid and 0 for one that does not. */
+    eligible = malloc(ncomp + 1);
+    if (!eligible) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = mmu_eligible(s, label, ncomp, cpx, eligible)) != CNP_OK)
+        goto done;
+    for (size_t c = 0; c < ncomp; c++)
+        cpx[c] = eligible[c];
+    *old_next = fp->next_seq;
+    uint32_t next = fp->next_seq;
+    if (cnp_monitor_assign_ids(ncomp, cmin, cun, cpx, min_px, &next, cid) != CNP_OK) {
+        st = cnp_err(CNP_E_DATA, "footprint %s: out of alert ids", fp->key);
+        goto done;
+    }
+    *new_next = next;
+    if ((st = acc_reserve(s, (size_t)next + 1)) != CNP_OK)
+        goto done;
+    for (size_t i = 0; i < s->act.n; i++) {
+        const uint32_t k = cid[label[i]];
+        const mon_run_acc *r = &s->ra[i];
+        if (!k || !r->unassigned)
+            continue;
+        mon_id_acc *a = &s->acc[k];
+        a->grown += r->unassigned;
+        a->prob += r->u_prob;
+        a->conf += r->u_conf;
+        a->o_clear += r->u_clear;
+        a->o_cloudy += r->u_cloudy;
+        a->o_nodata += r->u_nodata;
+        a->o_sum_dndvi += r->u_sum_dndvi;
+        a->sum_loss += r->u_sum_loss;
+        a->sum_x += r->u_sum_x;
+        a->sum_y += r->u_sum_y;
+    }
+    for (size_t j = 0; j < s->nsegs; j++)
+        if (!s->segs[j].id)
+            s->segs[j].id = cid[label[s->segs[j].run]];
+    st = write_new_ids(s, label, cid);
+
+done:
+    free(label);
+    free(cmin);
+    free(cid);
+    free(cun);
+    free(cpx);
+    free(eligible);
+    return st;
+}
+
+/* ---- the pass ---------------------------------------------------------------------- */
+
+cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next)
+{
+    const int grid[4] = { 0, 0, s->fp->width, s->fp->height };
+    mon_strip strip;
+    cnp_status st;
+
+    memset(&strip, 0, sizeof strip);
+    cnp_runs_init(&s->act);
+    cnp_tiling_fixed(&s->tiling, grid, CNP_TILE);
+    /* A unit is one tile, merged (and its state written) as soon as it is
+     * next in order, so a worker holds one tile. */
+    s->tiling.nparts = s->tiling.ntiles;
+    strip.tile_first = malloc(((size_t)s->tiling.ntiles + 1) * sizeof *strip.tile_first);
+    strip.tile_pos = malloc(((size_t)s->tiling.ntiles + 1) * sizeof *strip.tile_pos);
+    if (!strip.tile_first || !strip.tile_pos) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    s->strip = &strip;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/state.tiles", s->dir);
+    if ((st = acc_reserve(s, s->fp->next_seq)) != CNP_OK ||
+        (st = cnp_tilestore_create(path, s->fp->width, s->fp->height, CNP_TILE, MON_NPLANES,
+                                   plane_size, &s->store)) != CNP_OK)
+        goto done;
+    const cnp_engine_ops ops = {
+        .ctx = s, .worker_size = sizeof(worker), .worker_init = worker_init,
+        .worker_free = worker_free, .process = process_tile, .merge = merge_tile,
+    };
+    const int threads = cnp_engine_threads(&s->tiling, s->threads, 0);
+    if ((st = cnp_engine_run(&s->tiling, threads, &ops)) != CNP_OK)
+        goto done;
+    st = assign_ids(s, old_next, new_next);
+
+done:
+    s->strip = NULL;
+    free(strip.tr);
+    free(strip.ts);
+    free(strip.tile_first);
+    free(strip.tile_pos);
+    return st;
+}
+
+void mon_pass_free(mon_step *s)
+{
+    cnp_tilestore_close(&s->store, 1);
+    cnp_runs_free(&s->act);
+    free(s->ra);
+    free(s->segs);
+    free(s->acc);
+    s->ra = NULL;
+    s->segs = NULL;
+    s->acc = NULL;
+    s->ra_cap = s->nsegs = s->segs_cap = s->nacc = 0;
+}

@@ -1,0 +1,95 @@
+/* pipeline/monitor/cnp_monitor_pass.h - one scene applied to a footprint's
+ * state: the pass over the grid and what it leaves for the alert records.
+ *
+ *   cnp_monitor_pass.c    the pass on the tile engine: state tiles and the
+ *                         scene read, updated by the kernel, written; runs of
+ *                         alert pixels labelled; new alert ids assigned
+ *   cnp_monitor_alerts.c  alert records, observation rows, outlines
+ *   cnp_monitor_step.c    which footprint a scene belongs to, its grid, and
+ *                         undoing a failed step
+ */
+#ifndef CNP_MONITOR_PASS_H
+#define CNP_MONITOR_PASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cnp_engine.h"
+#include "cnp_monitor_int.h"
+#include "cnp_raster.h"
+#include "cnp_runs.h"
+#include "cnp_tilefile.h"
+#include "cnp_tilestore.h"
+
+/* The state files of a footprint, and the planes of the tile store a run
+ * keeps them in (in this order: ndvi.tif's two bands are planes 0 and 1...). */
+enum { MON_F_NDVI = 0, MON_F_DATE, MON_F_PIXEL, MON_F_ID, MON_NFILES };
+enum { MON_P_BASE = 0, MON_P_LOSS, MON_P_DATE, MON_P_STATE, MON_P_NOBS, MON_P_NLOSS, MON_P_ID,
+       MON_NPLANES };
+extern const cnp_tilefile_def mon_state_files[MON_NFILES];
+
+/* A run of alert pixels, with what its pixels without an alert id
+ * contribute (they get the id of their component later). */
+typedef struct mon_run_acc {
+    uint32_t min_id;                     /* smallest nonzero id in the run   */
+    int64_t  unassigned, u_prob, u_conf, u_clear, u_cloudy, u_nodata;
+    double   u_sum_dndvi, u_sum_loss, u_sum_x, u_sum_y;
+} mon_run_acc;
+
+/* A piece of a run with one alert id (0 = none yet; `run` then says which
+ * run of the footprint it belongs to). */
+typedef struct mon_id_seg {
+    int32_t  y, x0, x1;
+    uint32_t id;
+    uint32_t run;
+} mon_id_seg;
+
+/* Per alert id: what this scene saw of it and what it holds afterwards. */
+typedef struct mon_id_acc {
+    int64_t o_clear, o_cloudy, o_nodata;
+    double  o_sum_dndvi;
+    int64_t ev_support, ev_confirm, ev_contradict, ev_reject;
+    int64_t prob, conf, grown;
+    double  sum_loss, sum_x, sum_y;
+} mon_id_acc;
+
+typedef struct mon_step {
+    mon_ctx         *c;
+    mon_fp          *fp;
+    const mon_input *in;
+    cnp_scene       *sc;              /* on the footprint's grid              */
+    int              win[4];          /* the part of the grid the scene covers */
+    int32_t          date;            /* YYYYMMDD                             */
+    char             dir[4200];       /* the step's folder                    */
+    int              threads;
+    /* the pass */
+    cnp_tiling       tiling;
+    cnp_tilestore   *store;           /* the state this step writes            */
+    struct mon_strip *strip;          /* the strip being merged               */
+    int              scene_failed, state_failed;
+    /* what it found */
+    cnp_runs         act;             /* runs of alert pixels, scan order      */
+    mon_run_acc     *ra;              /* per run of act                       */
+    size_t           ra_cap;
+    mon_id_seg      *segs;            /* act's runs cut by alert id            */
+    size_t           nsegs, segs_cap;
+    mon_id_acc      *acc;             /* per alert id                          */
+    size_t           nacc;
+    cnp_monitor_counts counts;
+} mon_step;
+
+/* mon_pass_run() : the pass of s->sc over the footprint into s->dir, then the
+ * alert ids: *old_next / *new_next bracket the ids handed out.
+ * On failure s->scene_failed says whether reading the scene failed (the
+ * scene is then one failed input) rather than the state. */
+cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next);
+
+/* mon_pass_free() : what the pass found. */
+void mon_pass_free(mon_step *s);
+
+/* mon_alerts_finish() : update the alert records of ids [1, new_next), write
+ * observation rows and trace what changed (cnp_monitor_alerts.c). */
+cnp_status mon_alerts_finish(mon_step *s, uint32_t old_next, uint32_t new_next,
+                             mon_step_counts *counts);
+
+#endif /* CNP_MONITOR_PASS_H */
