@@ -4,6 +4,9 @@
 #   make demo       run canopy detect on the bundled sample pair
 #   make test       build and run every test (ends with "N passed, N failed")
 #   make check-asan the same tests built with AddressSanitizer + UBSan
+#   make check-ubsan-clang  the same tests built by clang with ASan + UBSan
+#   make fuzz       build the libFuzzer targets (clang) and run each for
+#                   FUZZ_SECONDS (60) on the committed corpus and seeds
 #
 # Missing Debian packages are installed by scripts/setup-deps.sh on first use.
 
@@ -23,6 +26,8 @@ ifdef SAN
 CFLAGS   += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SAN)
 endif
+# `make fuzz` compiles everything with libFuzzer's coverage instrumentation.
+CFLAGS   += $(COVERAGE)
 
 GEO_PKGS   := gdal proj libpng libcrypto inih json-c cairo freetype2
 # Recursive (=) so pkg-config runs after scripts/setup-deps.sh, not at parse time.
@@ -88,7 +93,8 @@ BASE_UNIT_SRC := $(wildcard tests/unit/test_base_*.c)
 BASE_UNIT_BIN := $(BASE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all deps demo test check check-asan bench clean install uninstall print-version
+.PHONY: all deps fuzz-deps demo test check check-asan check-ubsan-clang fuzz fuzz-bin bench clean \
+        install uninstall print-version
 all: $(BIN)/canopy $(BUILD)/canopy-synth
 
 # Re-run when the package list changes.
@@ -101,7 +107,11 @@ deps: $(DEPS_STAMP)
 # most of them scalar. The classification loop also needs GCC free to evaluate
 # both sides of a select, i.e. no FP traps to preserve (results are unchanged:
 # contraction stays off, so every operation rounds as written).
+# (clang has no such cost-model switch; its builds are for sanitizers and fuzzing.)
+CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
+ifneq ($(CC_IS_CLANG),1)
 $(BUILD)/kernels/%.o: CFLAGS += -fvect-cost-model=dynamic
+endif
 $(BUILD)/kernels/cnp_change.o: CFLAGS += -fno-trapping-math
 
 # kernels/ must build without any geo headers: this rule proves it.
@@ -168,15 +178,57 @@ $(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(BASE_OBJ) $(BUILD)/libker
 	$(CC) $(CPPFLAGS) -Ikernels -Ipipeline/base -Itests/unit $(PLAIN_CFLAGS) $(CFLAGS) $< -o $@ \
 	    $(BASE_OBJ) $(BUILD)/libkernels.a $(LDFLAGS) $(PLAIN_LIBS)
 
+# ---- Fuzzing -------------------------------------------------------------------
+# One target per parser of external text (tests/fuzz/fuzz_<target>.c). `make
+# test` builds each with tests/fuzz/cnp_fuzz_replay.c as main() and replays
+# tests/fuzz/corpus/<target>/ through it (tests/e2e/test_fuzz_replay.sh);
+# `make fuzz` builds them with clang and libFuzzer and runs them.
+FUZZ_TARGETS := mtl_txt mtl_xml mtl_json stac_item mtd_msil2a settings_ini profile_ini
+FUZZ_SECONDS ?= 60
+FUZZ_INC      = -Itests/fuzz $(call stage_inc,io) $(GEO_CFLAGS)
+FUZZ_SRC     := tests/fuzz/cnp_fuzz.c
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+FUZZ_LIBS     = $(BUILD)/libpipeline.a $(BUILD)/libkernels.a
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/cnp_fuzz_replay.c $(FUZZ_SRC) \
+                        tests/fuzz/cnp_fuzz.h $(FUZZ_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(CPPFLAGS) $(FUZZ_INC) $(filter-out -MMD -MP,$(CFLAGS)) $(filter %.c,$^) -o $@ \
+	    $(FUZZ_LIBS) $(LDFLAGS) $(GEO_LIBS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) tests/fuzz/cnp_fuzz.h $(FUZZ_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(CPPFLAGS) $(FUZZ_INC) $(filter-out -MMD -MP,$(CFLAGS)) $(filter %.c,$^) -o $@ \
+	    -fsanitize=fuzzer $(FUZZ_LIBS) $(LDFLAGS) $(GEO_LIBS)
+
+fuzz-deps:
+	@scripts/setup-fuzz-deps.sh
+
+# The targets under clang with libFuzzer, ASan and UBSan (in build-fuzz/).
+fuzz-bin: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+fuzz: fuzz-deps all
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz BIN=build-fuzz/bin OPT='-O1 -g' \
+	    SAN=address,undefined COVERAGE=-fsanitize=fuzzer-no-link fuzz-bin
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-fuzz $(FUZZ_TARGETS)
+
 demo: all
 	@scripts/demo.sh
 
-test: all $(UNIT_BIN) $(BASE_UNIT_BIN)
+test: all $(UNIT_BIN) $(BASE_UNIT_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-tests.sh
 check: test
 
 check-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin OPT='-O1 -g' SAN=address,undefined test
+
+# clang's UBSan checks what GCC's does not, e.g. arithmetic on a NULL pointer
+# (NULL + 0, as when a detection strip has no loss).
+check-ubsan-clang: fuzz-deps
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-asan-clang BIN=build-asan-clang/bin OPT='-O1 -g' \
+	    SAN=address,undefined test
 
 bench: all
 	@scripts/bench.sh
@@ -201,6 +253,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -rf build build-asan bin
+	rm -rf build build-asan build-asan-clang build-fuzz bin
 
 -include $(KERNEL_OBJ:.o=.d) $(PIPELINE_OBJ:.o=.d) $(BUILD)/pipeline/cli/cnp_cli.d $(BUILD)/scripts/cnp_synth.d

@@ -2,13 +2,21 @@
 #include "cnp_config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
-
 #include "cnp_err.h"
+#include "cnp_ini.h"
+
+static void limits_defaults(cnp_limits *l)
+{
+    l->metadata_bytes = CNP_LIMIT_METADATA_BYTES;
+    l->metadata_depth = CNP_LIMIT_METADATA_DEPTH;
+    l->metadata_items = CNP_LIMIT_METADATA_ITEMS;
+    l->scene_pixels = CNP_LIMIT_SCENE_PIXELS;
+}
 
 void cnp_settings_defaults(cnp_settings *s)
 {
@@ -35,6 +43,7 @@ void cnp_settings_defaults(cnp_settings *s)
     s->connectivity = 8;
     s->overview_size = 2048;
     s->threads = 0;
+    limits_defaults(&s->limits);
 }
 
 static cnp_status parse_double(const char *v, double lo, double hi, double *out,
@@ -64,6 +73,21 @@ static cnp_status parse_int(const char *v, long lo, long hi, int *out,
         return cnp_err(CNP_E_CONFIG, "%s: %s: %s is out of range [%ld, %ld]",
                        origin, key, v, lo, hi);
     *out = (int)n;
+    return CNP_OK;
+}
+
+static cnp_status parse_int64(const char *v, int64_t lo, int64_t hi, int64_t *out,
+                              const char *origin, const char *key)
+{
+    char *end = NULL;
+    errno = 0;
+    const long long n = strtoll(v, &end, 10);
+    if (end == v || *end != '\0' || errno)
+        return cnp_err(CNP_E_CONFIG, "%s: %s: '%s' is not an integer", origin, key, v);
+    if (n < lo || n > hi)
+        return cnp_err(CNP_E_CONFIG, "%s: %s: %s is out of range [%" PRId64 ", %" PRId64 "]",
+                       origin, key, v, lo, hi);
+    *out = (int64_t)n;
     return CNP_OK;
 }
 
@@ -136,13 +160,32 @@ static cnp_status parse_word(const char *v, const char *const *words, int *out,
     return cnp_err(CNP_E_CONFIG, "%s: %s: '%s' is not one of %s", origin, key, v, list);
 }
 
+/* Free text must come back the same through the settings' INI form (run.json,
+ * batch plans, --print-config; verify --rerun and batch shards read it back):
+ * no control characters, no leading or trailing space, no ';' that inih would
+ * take for a comment, and "key = value" within one INI line. */
 static cnp_status parse_text(const char *v, char *out, size_t size, const char *origin,
                              const char *key)
 {
-    if (strlen(v) >= size)
+    const size_t len = strlen(v);
+    if (len >= size)
         return cnp_err(CNP_E_CONFIG, "%s: %s: value longer than %zu characters", origin, key,
                        size - 1);
-    memcpy(out, v, strlen(v) + 1);
+    const int fit = cnp_ini_max_line() - (int)strlen(key) - 3;
+    if ((int)len > fit)
+        return cnp_err(CNP_E_CONFIG, "%s: %s: value longer than %d characters, which the INI "
+                       "form of the settings (run.json) cannot hold in one line", origin, key,
+                       fit);
+    for (size_t i = 0; i < len; i++) {
+        const unsigned char c = (unsigned char)v[i];
+        const int space = c == ' ' || c == '\t';
+        if (c < 0x20 || c == 0x7f || ((i == 0 || i == len - 1) && space) ||
+            (c == ';' && (i == 0 || v[i - 1] == ' ' || v[i - 1] == '\t')))
+            return cnp_err(CNP_E_CONFIG, "%s: %s: '%s' cannot be written back to an INI file "
+                           "(a control character, a space at either end, or a ';' starting "
+                           "it or following a space)", origin, key, v);
+    }
+    memcpy(out, v, len + 1);
     return CNP_OK;
 }
 
@@ -208,6 +251,18 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
             return parse_int(v, 64, 16384, &s->overview_size, origin, key);
     } else if (is(section, "run")) {
         if (is(key, "threads")) return parse_int(v, 0, 4096, &s->threads, origin, key);
+    } else if (is(section, "limits")) {
+        cnp_limits *l = &s->limits;
+        /* Bounds: what a real file or scene could need, many times over, and
+         * what the parsers stay safe with (the depth bounds their recursion). */
+        if (is(key, "metadata_bytes"))
+            return parse_int64(v, 1024, INT64_C(1) << 30, &l->metadata_bytes, origin, key);
+        if (is(key, "metadata_depth"))
+            return parse_int(v, 4, 256, &l->metadata_depth, origin, key);
+        if (is(key, "metadata_items"))
+            return parse_int64(v, 100, 100000000, &l->metadata_items, origin, key);
+        if (is(key, "scene_pixels"))
+            return parse_int64(v, 1, INT64_C(10000000000000), &l->scene_pixels, origin, key);
     } else {
         return cnp_err(CNP_E_CONFIG, "%s: unknown section [%s]", origin, section);
     }
@@ -216,61 +271,34 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
 
 typedef struct ini_ctx {
     cnp_settings *s;
-    FILE         *f;
-    int           line;      /* lines read so far: the line the handler sees */
-    int           fail_line; /* first line whose value was refused, or 0     */
-    cnp_status    st;
-    char          msg[600];
+    const char   *name;
 } ini_ctx;
 
-/* inih's reader hook: plain fgets that counts lines, so a refused value can be
- * reported with its line (Debian builds inih without INI_HANDLER_LINENO). */
-static char *read_line(char *str, int num, void *stream)
+static cnp_status on_ini_entry(void *user, const char *section, const char *key,
+                               const char *value, int line)
 {
-    ini_ctx *ctx = stream;
-    char *r = fgets(str, num, ctx->f);
-    if (r && strchr(r, '\n'))
-        ctx->line++;
-    return r;
+    const ini_ctx *ctx = user;
+    char origin[1100];
+    snprintf(origin, sizeof origin, "%s:%d", ctx->name, line);
+    return cnp_settings_set(ctx->s, section, key, value, origin);
 }
 
-static int on_ini_entry(void *user, const char *section, const char *key, const char *value)
+cnp_status cnp_settings_load_text(cnp_settings *s, const char *text, size_t len,
+                                  const char *name)
 {
-    ini_ctx *ctx = user;
-    if (ctx->fail_line)
-        return 1;
-    /* The origin is filled in by the caller; "@" marks where it goes. */
-    const cnp_status st = cnp_settings_set(ctx->s, section, key, value, "@");
-    if (st != CNP_OK) {
-        const char *m = cnp_err_msg();
-        snprintf(ctx->msg, sizeof ctx->msg, "%s", strncmp(m, "@: ", 3) == 0 ? m + 3 : m);
-        /* The line being parsed was counted once fgets returned it. */
-        ctx->fail_line = ctx->line + (ctx->line == 0);
-        ctx->st = st;
-        return 0;
-    }
-    return 1;
+    ini_ctx ctx = { s, name };
+    return cnp_ini_parse(text, len, name, on_ini_entry, &ctx);
 }
 
 cnp_status cnp_settings_load(cnp_settings *s, const char *path)
 {
-    ini_ctx ctx = { s, NULL, 0, 0, CNP_OK, "" };
-
-    ctx.f = fopen(path, "r");
-    if (!ctx.f)
-        return cnp_err(CNP_E_CONFIG, "cannot open config file '%s': %s", path, strerror(errno));
-    const int rc = ini_parse_stream(read_line, &ctx, on_ini_entry, &ctx);
-    fclose(ctx.f);
-
-    if (rc == -2)
-        return cnp_err(CNP_E_NOMEM, "out of memory reading config file '%s'", path);
-    if (rc == 0)
-        return CNP_OK;
-    /* inih reports the first bad line, whether a syntax error or a refused value. */
-    if (ctx.fail_line && ctx.fail_line <= rc)
-        return cnp_err(ctx.st, "%s:%d: %s", path, ctx.fail_line, ctx.msg);
-    return cnp_err(CNP_E_CONFIG, "%s:%d: syntax error (expected [section] or key = value)",
-                   path, rc);
+    char *text = NULL;
+    size_t len = 0;
+    cnp_status st = cnp_ini_read(path, "config file", &text, &len);
+    if (st == CNP_OK)
+        st = cnp_settings_load_text(s, text, len, path);
+    free(text);
+    return st;
 }
 
 cnp_status cnp_settings_validate(const cnp_settings *s)
@@ -325,6 +353,21 @@ void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
     fprintf(f, "\n[dates]\nbefore = %s\nafter = %s\n", s->date_before, s->date_after);
     fprintf(f, "\n[output]\noverview_size = %d\n", s->overview_size);
     fprintf(f, "\n[run]\nthreads = %d\n", s->threads);
+    cnp_limits d;
+    limits_defaults(&d);
+    const cnp_limits *l = &s->limits;
+    if (l->metadata_bytes == d.metadata_bytes && l->metadata_depth == d.metadata_depth &&
+        l->metadata_items == d.metadata_items && l->scene_pixels == d.scene_pixels)
+        return;
+    fprintf(f, "\n[limits]\n");
+    if (l->metadata_bytes != d.metadata_bytes)
+        fprintf(f, "metadata_bytes = %" PRId64 "\n", l->metadata_bytes);
+    if (l->metadata_depth != d.metadata_depth)
+        fprintf(f, "metadata_depth = %d\n", l->metadata_depth);
+    if (l->metadata_items != d.metadata_items)
+        fprintf(f, "metadata_items = %" PRId64 "\n", l->metadata_items);
+    if (l->scene_pixels != d.scene_pixels)
+        fprintf(f, "scene_pixels = %" PRId64 "\n", l->scene_pixels);
 }
 
 const cnp_setting_opt *cnp_setting_opt_find(const cnp_setting_opt *table, size_t n, int opt)

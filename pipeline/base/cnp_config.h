@@ -10,11 +10,27 @@
 #ifndef CNP_CONFIG_H
 #define CNP_CONFIG_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cnp_status.h"
 
 #define CNP_DATE_LEN 11 /* "YYYY-MM-DD" + NUL */
+
+/* [limits]: how large an input may be before it is refused as one failed
+ * input (README "Limits"). They guard against hostile or broken files in an
+ * incoming folder; none of them changes a result. */
+typedef struct cnp_limits {
+    int64_t metadata_bytes;   /* largest metadata file: MTL, MTD_MSIL2A.xml, STAC item */
+    int     metadata_depth;   /* deepest nesting of XML elements, JSON or ODL groups   */
+    int64_t metadata_items;   /* most items (elements, values, KEY = VALUE lines)      */
+    int64_t scene_pixels;     /* largest scene, and overlap of the common grid          */
+} cnp_limits;
+
+#define CNP_LIMIT_METADATA_BYTES  (8 << 20)
+#define CNP_LIMIT_METADATA_DEPTH  32
+#define CNP_LIMIT_METADATA_ITEMS  100000
+#define CNP_LIMIT_SCENE_PIXELS    2000000000
 
 /* Which grid both scenes are compared on ([grid] align, --grid). */
 enum { CNP_GRID_BEFORE = 0, CNP_GRID_AFTER = 1, CNP_GRID_FINEST = 2 };
@@ -45,6 +61,8 @@ typedef struct cnp_settings {
     int    overview_size;                   /* longest side of overview.png, px    */
     /* [run] */
     int    threads;                         /* 0 = all cores                       */
+    /* [limits] */
+    cnp_limits limits;
 } cnp_settings;
 
 /* Built-in defaults; they equal configs/default.ini (a test checks it). */
@@ -56,8 +74,14 @@ void cnp_settings_defaults(cnp_settings *s);
 cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *key,
                             const char *value, const char *origin);
 
-/* cnp_settings_load() : apply every key of an INI file. */
+/* cnp_settings_load() : apply every key of an INI file (at most
+ * CNP_INI_MAX_BYTES, base/cnp_ini.h). */
 cnp_status cnp_settings_load(cnp_settings *s, const char *path);
+
+/* cnp_settings_load_text() : the same on `len` bytes of INI text; `name`
+ * stands for the file in messages ("name:line: ..."). */
+cnp_status cnp_settings_load_text(cnp_settings *s, const char *text, size_t len,
+                                  const char *name);
 
 /* Cross-field checks once everything is set (e.g. red != nir). */
 cnp_status cnp_settings_validate(const cnp_settings *s);
@@ -83,7 +107,10 @@ const cnp_setting_opt *cnp_setting_opt_find(const cnp_setting_opt *table, size_t
 cnp_status cnp_settings_resolve(cnp_settings *s, const char *config_path,
                                 const cnp_setting_override *cli, size_t ncli);
 
-/* Write the settings in INI form (what --print-config shows). */
+/* Write the settings in INI form (what --print-config shows). [limits] keys
+ * are written only where they differ from the defaults: they change no
+ * result, so run ids and monitor states of runs with default limits stay
+ * what they were before [limits] existed. */
 void cnp_settings_write_ini(const cnp_settings *s, FILE *f);
 
 /* The mask_invalid list as text ("0,3,8,9,10"), into buf. */

@@ -38,6 +38,7 @@
 #include "cnp_ident.h"
 #include "cnp_tmpfile.h"
 #include "cnp_json.h"
+#include "cnp_meta.h"
 #include "cnp_output.h"
 #include "cnp_product.h"
 #include "cnp_raster.h"
@@ -390,10 +391,16 @@ static int is_metadata_name(const char *name)
 }
 
 /* A .json that says it is a STAC item (its failures are worth reporting);
- * catalogs, collections and other JSON are not scenes. */
-static int looks_like_stac(const char *path)
+ * catalogs, collections and other JSON are not scenes. One over the
+ * [limits] is reported too: it could be an item, and it is refused. */
+static int looks_like_stac(const char *path, const cnp_limits *lim)
 {
-    json_object *o = json_object_from_file(path);
+    char *text = NULL, why[256];
+    size_t len = 0;
+    int rc = cnp_meta_read(path, lim, &text, &len, why, sizeof why);
+    json_object *o = rc == CNP_META_OK ? cnp_meta_json(text, len, lim, &rc, why, sizeof why)
+                                       : NULL;
+    free(text);
     json_object *v = NULL;
     json_object *t = NULL;
     const int yes = o && json_object_is_type(o, json_type_object) &&
@@ -401,7 +408,7 @@ static int looks_like_stac(const char *path)
                     json_object_object_get_ex(o, "type", &t) &&
                     strcmp(json_object_get_string(t), "Feature") == 0;
     json_object_put(o);
-    return yes;
+    return yes || rc == CNP_META_LIMIT;
 }
 
 static int cmp_cstr(const void *a, const void *b)
@@ -548,7 +555,7 @@ static void walk(disc *d, const char *path, int top, int depth)
     if (is_archive_name(name) || is_metadata_name(name)) {
         try_product(d, real, 1);
     } else if (ends_with_ci(name, ".json")) {
-        const int stac = looks_like_stac(real);
+        const int stac = looks_like_stac(real, &d->p->settings.limits);
         const int r = try_product(d, real, stac);
         if (r == 0 || (r < 0 && !stac))
             note_item(d, real, "ignored", "not a STAC item");

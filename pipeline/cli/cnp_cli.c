@@ -131,6 +131,9 @@ static void usage_detect(FILE *f)
           "                            (printable UTF-8, at most 128 and 200 bytes)\n"
           "      --sign-key FILE       sign SHA256SUMS with this Ed25519 private key (PEM,\n"
           "                            no passphrase) into SHA256SUMS.sig\n"
+          "      --max-scene-pixels N  refuse a scene, or a common grid, of more than N\n"
+          "                            pixels [limits] scene_pixels (2000000000); the\n"
+          "                            other [limits] bound metadata files (README)\n"
           "      --print-config        print the settings in force as INI and exit\n"
           "  -q, --quiet               no progress or summary on success\n"
           "  -h, --help                show this help\n"
@@ -152,7 +155,8 @@ enum {
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
     OPT_NO_HASH, OPT_MAX_MEMORY, OPT_MASK_BUFFER, OPT_MASK_SHAPE, OPT_GRID, OPT_T_SRS, OPT_TR,
     OPT_PROFILES, OPT_OUTPUTS, OPT_CASE_ID, OPT_OPERATOR, OPT_SIGN_KEY, OPT_OVERWRITE,
-    OPT_PUBKEY, OPT_JSON
+    OPT_PUBKEY, OPT_JSON,
+    OPT_MAX_PIXELS
 };
 
 static const cnp_setting_opt setting_opts[] = {
@@ -178,6 +182,7 @@ static const cnp_setting_opt setting_opts[] = {
     { OPT_T_SRS, "grid", "t_srs", "--t-srs" },
     { OPT_TR, "grid", "tr", "--tr" },
     { OPT_PROFILES, "products", "profiles", "--profiles" },
+    { OPT_MAX_PIXELS, "limits", "scene_pixels", "--max-scene-pixels" },
 };
 enum { N_SETTING_OPTS = sizeof setting_opts / sizeof setting_opts[0] };
 
@@ -234,6 +239,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "operator", required_argument, NULL, OPT_OPERATOR },
         { "sign-key", required_argument, NULL, OPT_SIGN_KEY },
         { "overwrite", no_argument, NULL, OPT_OVERWRITE },
+        { "max-scene-pixels", required_argument, NULL, OPT_MAX_PIXELS },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -449,6 +455,9 @@ static void usage_info(FILE *f)
           "  -c, --config FILE    settings file (profile folder, mask buffer, bands)\n"
           "      --profiles DIR   product profiles folder [products] profiles\n"
           "      --mask-buffer M  [mask] buffer_m\n"
+          "      --max-scene-pixels N\n"
+          "                       refuse a scene of more than N pixels [limits]\n"
+          "                       scene_pixels (2000000000)\n"
           "  -h, --help           show this help\n", f);
 }
 
@@ -459,11 +468,12 @@ static int cmd_info(int argc, char **argv)
         { "config", required_argument, NULL, 'c' },
         { "profiles", required_argument, NULL, OPT_PROFILES },
         { "mask-buffer", required_argument, NULL, OPT_MASK_BUFFER },
+        { "max-scene-pixels", required_argument, NULL, OPT_MAX_PIXELS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     cnp_settings s;
-    const char *config = NULL, *profiles = NULL, *buffer = NULL;
+    const char *config = NULL, *profiles = NULL, *buffer = NULL, *pixels = NULL;
     int c, json = 0;
     cnp_status st;
 
@@ -474,6 +484,7 @@ static int cmd_info(int argc, char **argv)
         case 'c': config = optarg; break;
         case OPT_PROFILES: profiles = optarg; break;
         case OPT_MASK_BUFFER: buffer = optarg; break;
+        case OPT_MAX_PIXELS: pixels = optarg; break;
         case 'h': usage_info(stdout); return EXIT_OK;
         default:
             fputs("Try 'canopy info --help' for more information.\n", stderr);
@@ -490,7 +501,9 @@ static int cmd_info(int argc, char **argv)
         (profiles && (st = cnp_settings_set(&s, "products", "profiles", profiles,
                                             "--profiles")) != CNP_OK) ||
         (buffer && (st = cnp_settings_set(&s, "mask", "buffer_m", buffer,
-                                          "--mask-buffer")) != CNP_OK)) {
+                                          "--mask-buffer")) != CNP_OK) ||
+        (pixels && (st = cnp_settings_set(&s, "limits", "scene_pixels", pixels,
+                                          "--max-scene-pixels")) != CNP_OK)) {
         fprintf(stderr, "canopy: %s\n", cnp_err_msg());
         return exit_code_for(st);
     }

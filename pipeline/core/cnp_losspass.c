@@ -476,6 +476,8 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
                        "cloud or another place?)", u->y0 + u->h,
                        (double)held / (1024.0 * 1024.0), c->runs.n,
                        (double)c->runs_budget / (1024.0 * 1024.0));
+    if (ncomp == 0)     /* no loss in the strip: c->pieces may still be NULL */
+        return CNP_OK;
     cnp_loss_piece *pc = c->pieces + c->npieces;
     for (size_t k = 0; k < ncomp; k++)
         pc[k] = (cnp_loss_piece){ SIZE_MAX, { 0.0, 0.0, 0.0, INFINITY } };

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,6 +436,29 @@ static cnp_status check_not_all_fill(const cnp_scene *sc)
     return CNP_OK;
 }
 
+/* A scene (or grid window) larger than [limits] scene_pixels: a tiny VRT can
+ * claim 10^12 pixels, which `info` and `detect` would read for days. */
+static cnp_status check_pixels(const cnp_settings *s, int w, int h, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static cnp_status check_pixels(const cnp_settings *s, int w, int h, const char *fmt, ...)
+{
+    cnp_settings d;
+    if (!s) {
+        cnp_settings_defaults(&d);
+        s = &d;
+    }
+    const int64_t max = s->limits.scene_pixels;
+    if ((int64_t)w * h <= max)
+        return CNP_OK;
+    char what[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return cnp_err(CNP_E_DATA, "%s: %d x %d pixels: more than %lld, the limit [limits] "
+                   "scene_pixels (--max-scene-pixels)", what, w, h, (long long)max);
+}
+
 cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
                           const char *mask_path, const cnp_settings *s,
                           const char *date_option)
@@ -480,6 +504,8 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
     sc->width = sc->src_width = GDALGetRasterXSize(ds);
     sc->height = sc->src_height = GDALGetRasterYSize(ds);
     sc->nbands = GDALGetRasterCount(ds);
+    if ((st = check_pixels(s, sc->width, sc->height, "%s scene '%s'", role, path)) != CNP_OK)
+        goto done;
     if (!sc->product) {
         if (sc->nbands < 2) {
             st = cnp_err(CNP_E_DATA, "%s scene '%s': has %d band(s); red and NIR need at "
@@ -850,6 +876,10 @@ cnp_status cnp_scene_align(cnp_scene *after, cnp_scene *before, int win[4])
         goto done;
     }
     win[0] = x0; win[1] = y0; win[2] = x1 - x0; win[3] = y1 - y0;
+    /* Each scene passed on its own grid; a finer common grid can still be huge. */
+    if ((st = check_pixels(s, win[2], win[3], "the common grid's overlap of '%s' and '%s'",
+                           before->path, after->path)) != CNP_OK)
+        goto done;
 
     /* An overlap smaller than one alert could be is a mistake, not a run. */
     const double pm = pixel_metres(g.wkt, g.gt, g.height);

@@ -74,6 +74,7 @@ static char *normalised_settings(const mon_opts *o)
     memcpy(s.date_after, d.date_after, sizeof s.date_after);
     memcpy(s.profiles_dir, d.profiles_dir, sizeof s.profiles_dir);
     s.grid_mode = d.grid_mode;
+    s.limits = d.limits;      /* limits refuse inputs; they change no result */
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
@@ -622,6 +623,9 @@ static void usage(FILE *f)
           "                            are recorded in the state, and a run with other\n"
           "                            settings on the same state is refused\n"
           "      --threads N           worker threads, 0 = all cores\n"
+          "      --max-scene-pixels N  a scene of more than N pixels fails as an input\n"
+          "                            [limits] scene_pixels (2000000000); [limits] are not\n"
+          "                            part of the state's settings\n"
           "      --print-config        print the settings in force as INI and exit\n"
           "  -q, --quiet               no messages on stderr for skipped inputs\n"
           "  -h, --help                show this help\n"
@@ -638,7 +642,7 @@ static void usage(FILE *f)
 enum {
     O_STATE = 2000, O_DB, O_ON_NEW, O_CONFIRM, O_PRINT, O_RED, O_NIR, O_GREEN, O_BLUE, O_SCALE,
     O_OFFSET, O_MASK_INVALID, O_MASK_BUFFER, O_MASK_SHAPE, O_FOREST, O_DROP, O_HIGH, O_MINAREA,
-    O_CONN, O_T_SRS, O_TR, O_PROFILES, O_THREADS
+    O_CONN, O_T_SRS, O_TR, O_PROFILES, O_THREADS, O_MAX_PIXELS
 };
 
 static const cnp_setting_opt setting_opts[] = {
@@ -660,6 +664,7 @@ static const cnp_setting_opt setting_opts[] = {
     { O_TR, "grid", "tr", "--tr" },
     { O_PROFILES, "products", "profiles", "--profiles" },
     { O_THREADS, "run", "threads", "--threads" },
+    { O_MAX_PIXELS, "limits", "scene_pixels", "--max-scene-pixels" },
 };
 enum { N_SETTING_OPTS = sizeof setting_opts / sizeof setting_opts[0] };
 
@@ -697,6 +702,7 @@ int cnp_monitor_main(int argc, char **argv)
         { "tr", required_argument, NULL, O_TR },
         { "profiles", required_argument, NULL, O_PROFILES },
         { "threads", required_argument, NULL, O_THREADS },
+        { "max-scene-pixels", required_argument, NULL, O_MAX_PIXELS },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
