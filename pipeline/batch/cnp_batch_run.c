@@ -591,7 +591,7 @@ cnp_status cnp_batch_merge_alerts(const cnp_batch_plan *p, const cnp_batch_fp *f
 
     /* The same alerts give the same file: pin the GeoPackage's timestamp. */
     char stamp[40];
-    snprintf(stamp, sizeof stamp, "%sT00:00:00Z", latest);
+    cnp_gdal_gpkg_stamp(stamp, sizeof stamp, latest);
     CPLSetConfigOption("OGR_CURRENT_DATE", stamp);
     cnp_err_gdal_reset();
     GDALDriverH drv = GDALGetDriverByName("GPKG");
@@ -622,8 +622,8 @@ cnp_status cnp_batch_merge_alerts(const cnp_batch_plan *p, const cnp_batch_fp *f
         st = cnp_err(CNP_E_IO, "cannot create the pairs table in '%s': %s", tmp, cnp_err_gdal_reason());
     if (st == CNP_OK) {
         static const struct { const char *name; OGRFieldType t; } pf[] = {
-            { "pair", OFTString }, { "before_id", OFTString }, { "before_date", OFTString },
-            { "after_id", OFTString }, { "after_date", OFTString }, { "alerts", OFTInteger64 },
+            { "pair", OFTString }, { "before_id", OFTString }, { "before_date", OFTDate },
+            { "after_id", OFTString }, { "after_date", OFTDate }, { "alerts", OFTInteger64 },
             { "area_ha", OFTReal }, { "observed_share", OFTReal }, { "run_id", OFTString },
         };
         for (size_t i = 0; i < sizeof pf / sizeof pf[0]; i++)

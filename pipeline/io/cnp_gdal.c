@@ -45,3 +45,8 @@ void cnp_err_remove_gdal_handler(void) { CPLSetErrorHandler(previous_handler); }
 void cnp_gdal_cache_set(int64_t bytes) { GDALSetCacheMax64((GIntBig)bytes); }
 int64_t cnp_gdal_cache_get(void) { return (int64_t)GDALGetCacheMax64(); }
 int cnp_gdal_cache_user_set(void) { return getenv("GDAL_CACHEMAX") != NULL; }
+
+void cnp_gdal_gpkg_stamp(char *buf, size_t size, const char *date)
+{
+    snprintf(buf, size, "%.10sT00:00:00.000Z", date);
+}

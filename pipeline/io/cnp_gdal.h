@@ -7,6 +7,7 @@
 #ifndef CNP_GDAL_H
 #define CNP_GDAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cnp_err.h"
@@ -30,5 +31,12 @@ void cnp_err_remove_gdal_handler(void);
 void cnp_gdal_cache_set(int64_t bytes);
 int64_t cnp_gdal_cache_get(void);
 int cnp_gdal_cache_user_set(void);
+
+/* cnp_gdal_gpkg_stamp() :
+ * The OGR_CURRENT_DATE value that pins a GeoPackage's gpkg_contents.last_change
+ * to midnight of `date` (YYYY-MM-DD), so the same alerts give the same file.
+ * The GeoPackage standard (Requirement 15) wants fractional seconds:
+ * YYYY-MM-DDT00:00:00.000Z. */
+void cnp_gdal_gpkg_stamp(char *buf, size_t size, const char *date);
 
 #endif /* CNP_GDAL_H */

@@ -24,7 +24,7 @@ static const field_def fields[] = {
     { "mean_dndvi", OFTReal },    { "min_dndvi", OFTReal },       { "mean_ndvi_before", OFTReal },
     { "mean_ndvi_after", OFTReal }, { "confidence", OFTString },  { "centroid_lon", OFTReal },
     { "centroid_lat", OFTReal },  { "point_lon", OFTReal },       { "point_lat", OFTReal },
-    { "date_before", OFTString },   { "date_after", OFTString },
+    { "date_before", OFTDate },   { "date_after", OFTDate },
     { "before", OFTString },      { "after", OFTString },
 };
 enum { N_FIELDS = sizeof fields / sizeof fields[0] };
@@ -38,11 +38,14 @@ static void set_date(OGRFeatureH f, int i, const char *date)
 }
 
 /* Write the alerts with `driver` to `path`, in the scene CRS or (wgs84) in
- * WGS84 lon/lat. */
+ * WGS84 lon/lat. GeoJSON has no date type: its dates stay the ISO strings
+ * they always were, where the GeoPackage types them Date as the monitor's
+ * database does. */
 static cnp_status write_layer(const char *driver, const char *path, const cnp_result *res,
                               const cnp_scene *before, const cnp_scene *after,
                               OGRSpatialReferenceH srs, int wgs84, char **lco)
 {
+    const int typed_dates = strcmp(driver, "GPKG") == 0;
     GDALDriverH drv = GDALGetDriverByName(driver);
     GDALDatasetH ds = NULL;
     cnp_status st = CNP_OK;
@@ -59,7 +62,9 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         goto done;
     }
     for (int i = 0; i < N_FIELDS; i++) {
-        OGRFieldDefnH fd = OGR_Fld_Create(fields[i].name, fields[i].type);
+        const OGRFieldType t = fields[i].type == OFTDate && !typed_dates ? OFTString
+                                                                        : fields[i].type;
+        OGRFieldDefnH fd = OGR_Fld_Create(fields[i].name, t);
         const OGRErr e = OGR_L_CreateField(lyr, fd, 1);
         OGR_Fld_Destroy(fd);
         if (e != OGRERR_NONE) {
@@ -213,7 +218,7 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
      * thread only: the other products are written beside it) so that the
      * same inputs give the same file. */
     char stamp[40];
-    snprintf(stamp, sizeof stamp, "%sT00:00:00Z", after->date[0] ? after->date : "2000-01-01");
+    cnp_gdal_gpkg_stamp(stamp, sizeof stamp, after->date[0] ? after->date : "2000-01-01");
     CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", stamp);
     char **lco = CSLAddString(NULL, "SPATIAL_INDEX=YES");
     lco = CSLAddString(lco, "FID=fid");
