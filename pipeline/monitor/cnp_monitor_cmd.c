@@ -36,7 +36,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -184,31 +183,12 @@ static cnp_status place_footprint(mon_fp *fp, const char *gen_tmp, int threads)
 
 /* ---- announcing new alerts -------------------------------------------------- */
 
-static int run_hook(const char *cmd, const char *path)
-{
-    fflush(NULL);
-    const pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        /* Our stdout carries the log line: the hook's goes to stderr. */
-        dup2(STDERR_FILENO, STDOUT_FILENO);
-        char script[8192];
-        snprintf(script, sizeof script, "%s \"$1\"", cmd);
-        execl("/bin/sh", "sh", "-c", script, "sh", path, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* new_alerts.geojson of generation `gen` into DIR/runs/<UTC>-gN/, then the
- * hook when something is new, then CURRENT's notified mark. */
+/* new_alerts.geojson of generation `gen` into DIR/runs/<UTC>-gN/, queued for
+ * the hook when something is new, then CURRENT's notified mark. The hook
+ * runs after (mon_notify_deliver), so a failed or interrupted one is retried
+ * by the next run. */
 static cnp_status announce(const mon_opts *o, int64_t gen, const mon_outbox *ob, mon_state *st,
-                           mon_log *l, int *hook_failed)
+                           mon_log *l)
 {
     char stamp[32], dir[4300], path[4400];
     time_t t = time(NULL);
@@ -224,12 +204,8 @@ static cnp_status announce(const mon_opts *o, int64_t gen, const mon_outbox *ob,
         return s;
     mon_log_str(l, "new_alerts_file", path);
     mon_log_int(l, "new_alerts_in_file", (int64_t)ob->nnews);
-    if (o->on_new && ob->nnews > 0) {
-        const int rc = run_hook(o->on_new, path);
-        mon_log_int(l, "on_new_status", rc);
-        if (rc != 0)
-            *hook_failed = 1;
-    }
+    if (o->on_new && ob->nnews > 0 && (s = mon_notify_queue(o->state_dir, dir, gen)) != CNP_OK)
+        return s;
     mon_crash_point("before-notified");
     return mon_current_write(o->state_dir, gen, gen);
 }
@@ -418,12 +394,15 @@ static int monitor_run(const mon_opts *o)
         mon_outbox rec;
         if ((s = mon_outbox_load(gen_dir, &rec)) != CNP_OK)
             goto error;
-        s = announce(o, G, &rec, &st, &l, &hook_failed);
+        s = announce(o, G, &rec, &st, &l);
         mon_outbox_free(&rec);
         if (s != CNP_OK)
             goto error;
         mon_log_int(&l, "announcement_replayed_generation", G);
     }
+    /* What earlier runs could not deliver goes first. */
+    if (o->on_new && (s = mon_notify_deliver(o->state_dir, o->on_new, &l, &hook_failed)) != CNP_OK)
+        goto error;
 
     /* What is there, and what is new. */
     if ((s = mon_scan(o->inputs, o->ninputs, &o->s, o->state_dir, &in)) != CNP_OK)
@@ -516,7 +495,7 @@ static int monitor_run(const mon_opts *o)
     ob.run.alerts_new = l.counts.alerts_new;
     ob.run.alerts_confirmed = l.counts.alerts_confirmed;
     ob.run.alerts_rejected = l.counts.alerts_rejected;
-    ob.run.exit_status = 0;
+    ob.run.exit_status = l.failed > 0 ? CNP_MON_EXIT_SCENES_FAILED : CNP_MON_EXIT_OK;
     snprintf(ob.run.message, sizeof ob.run.message, "%lld processed, %lld failed, %lld skipped",
              (long long)l.processed, (long long)l.failed, (long long)l.skipped_n);
     cnp_utc_now(ob.run.finished);
@@ -553,7 +532,11 @@ static int monitor_run(const mon_opts *o)
         goto error;
     mon_crash_point("after-db");
     mon_db_unlock(db);
-    if ((s = announce(o, G + 1, &ob, &st, &l, &hook_failed)) != CNP_OK)
+    if ((s = announce(o, G + 1, &ob, &st, &l)) != CNP_OK)
+        goto error;
+    /* After a failure this run leaves the queue to the next one, in order. */
+    if (o->on_new && !hook_failed &&
+        (s = mon_notify_deliver(o->state_dir, o->on_new, &l, &hook_failed)) != CNP_OK)
         goto error;
     mon_crash_point("after-announce");
     mon_log_int(&l, "generation", G + 1);
@@ -563,9 +546,15 @@ static int monitor_run(const mon_opts *o)
 done:
     if (hook_failed) {
         cnp_err(CNP_E_IO, "--on-new command failed (see on_new_status); the alerts are in the "
-                "database and in new_alerts.geojson");
+                "database and in new_alerts.geojson, and the next run calls it again");
         fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
         code = mon_log_finish(&l, "error", CNP_MON_EXIT_ERROR, cnp_err_msg());
+    } else if (l.failed > 0) {
+        /* The others were applied; cron should still hear of it. */
+        cnp_err(CNP_E_DATA, "%lld input%s failed (see failures); the others were applied",
+                (long long)l.failed, l.failed == 1 ? "" : "s");
+        fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
+        code = mon_log_finish(&l, "scenes_failed", CNP_MON_EXIT_SCENES_FAILED, cnp_err_msg());
     } else {
         code = mon_log_finish(&l, "ok", CNP_MON_EXIT_OK, NULL);
     }
@@ -611,7 +600,8 @@ static void usage(FILE *f)
           "      --db CONN             database: a GeoPackage path or PG:\"dbname=... host=...\"\n"
           "                            (default DIR/alerts.gpkg)\n"
           "      --on-new CMD          run CMD FILE when a run finds new or newly confirmed\n"
-          "                            alerts; FILE is that run's new_alerts.geojson\n"
+          "                            alerts; FILE is that run's new_alerts.geojson; a CMD\n"
+          "                            that fails is called again by the next run\n"
           "      --confirm N[/M]       confirmed after N observations with loss within M clear\n"
           "                            observations (default 2/2: seen again on the next one)\n"
           "  -c, --config FILE         INI settings file, as for canopy detect\n"
@@ -634,9 +624,11 @@ static void usage(FILE *f)
           "values). Each run prints one JSON line on stdout and writes\n"
           "DIR/runs/<UTC time>-g<generation>/new_alerts.geojson when it changed anything.\n"
           "\n"
-          "Exit status: 0 success (with or without new alerts, also when some inputs failed:\n"
-          "they are recorded and not retried), 1 runtime error, 2 usage or configuration\n"
-          "error (also: other settings than the state's), 3 another run holds DIR/lock.\n", f);
+          "Exit status: 0 success, with or without new alerts; 1 runtime error (also: the\n"
+          "--on-new command failed); 2 usage or configuration error (also: other settings\n"
+          "than the state's); 3 another run holds DIR/lock; 4 some inputs failed (recorded\n"
+          "in the log line and the scenes table, not retried while unchanged), the others\n"
+          "were applied.\n", f);
 }
 
 enum {

@@ -18,9 +18,10 @@
 #ifndef CNP_MONITOR_CMD_H
 #define CNP_MONITOR_CMD_H
 
-/* Exit codes of `canopy monitor`. */
+/* Exit codes of `canopy monitor`. SCENES_FAILED: the run completed, but some
+ * inputs could not be applied (recorded, not retried while unchanged). */
 enum { CNP_MON_EXIT_OK = 0, CNP_MON_EXIT_ERROR = 1, CNP_MON_EXIT_USAGE = 2,
-       CNP_MON_EXIT_LOCKED = 3 };
+       CNP_MON_EXIT_LOCKED = 3, CNP_MON_EXIT_SCENES_FAILED = 4 };
 
 /* cnp_monitor_main() :
  * The `canopy monitor` command: argv[0] is "monitor". Parses its options,

@@ -232,6 +232,17 @@ void mon_log_entry(struct json_object *arr, const char *id, const char *path, co
 /* Print the line (stdout, one line), free it, return exit_code. */
 int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *error);
 
+/* ---- cnp_monitor_notify.c ----------------------------------------------- */
+
+/* Queue run_dir's new_alerts.geojson (generation `gen`) for the --on-new
+ * hook: a marker file, fsync'd; an earlier, interrupted announcement of the
+ * same generation is taken off the queue. */
+cnp_status mon_notify_queue(const char *state_dir, const char *run_dir, int64_t gen);
+/* Run `cmd FILE` for every queued announcement, oldest first, taking each off
+ * the queue when it exits 0. At the first failure *failed = 1 and the rest
+ * stay queued for the next run. Logs on_new_status/_delivered/_pending. */
+cnp_status mon_notify_deliver(const char *state_dir, const char *cmd, mon_log *l, int *failed);
+
 /* ---- cnp_monitor_db.c --------------------------------------------------- */
 
 typedef struct mon_db mon_db;
