@@ -142,6 +142,23 @@ cnp_status cnp_batch_plan_read(cnp_batch_plan *p, const char *path);
 void cnp_batch_pair_settings(const cnp_batch_plan *p, const cnp_batch_fp *fp,
                              const cnp_batch_pair *pr, cnp_settings *out);
 
+/* cnp_batch_row_not_observed() : 1 for a row skipped as "not observed" (no
+ * pixel observed in both scenes, or less than --min-observed). */
+int cnp_batch_row_not_observed(const cnp_batch_row *r);
+
+/* cnp_batch_pair_not_observed() :
+ * 1 when OUTROOT/<fp>/<pair>/not_observed.json records that this pair, from
+ * the same inputs and settings, has no pixel observed in both scenes (so it
+ * is skipped, not failed, and not run again); `why` then holds the reason.
+ * cnp_batch_pair_not_observed_write() records it; _clear() removes the
+ * record (before the pair runs again). */
+int cnp_batch_pair_not_observed(const cnp_batch_plan *p, const cnp_batch_fp *fp,
+                                const cnp_batch_pair *pr, char *why, size_t wsize);
+cnp_status cnp_batch_pair_not_observed_write(const cnp_batch_plan *p, const cnp_batch_fp *fp,
+                                             const cnp_batch_pair *pr, const char *why);
+void cnp_batch_pair_not_observed_clear(const cnp_batch_plan *p, const cnp_batch_fp *fp,
+                                       const cnp_batch_pair *pr);
+
 /* cnp_batch_pair_complete() :
  * 1 when OUTROOT/<fp>/<pair>/run.json exists, was made from the same inputs
  * and settings, and every output it lists has its recorded SHA-256; else 0

@@ -1498,3 +1498,115 @@ void cnp_batch_list(const cnp_batch_plan *p, int shard, FILE *out)
                         "complete, %zu skipped%s", nfp, nfp == 1 ? "" : "s", nscene,
                         nrun + ndone + nskip, nrun, ndone, nskip, inputs);
 }
+
+/* ---- pairs with nothing observed ---------------------------------------------- */
+
+/* "path size mtime" of an input (a new delivery under the same name is
+ * another input). */
+static void input_stamp(const char *path, char *out, size_t size)
+{
+    struct stat sb;
+    if (!path)
+        snprintf(out, size, "-");
+    else if (stat(path, &sb) != 0)
+        snprintf(out, size, "%s missing", path);
+    else
+        snprintf(out, size, "%s %lld %lld.%09ld", path, (long long)sb.st_size,
+                 (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+}
+
+/* What makes a pair's outcome the same outcome: its inputs, config file and
+ * settings (malloc'd text, or NULL). */
+static char *pair_identity(const cnp_batch_plan *p, const cnp_batch_fp *fp,
+                           const cnp_batch_pair *pr)
+{
+    const cnp_batch_scene *b = &fp->scene[pr->before], *a = &fp->scene[pr->after];
+    char in[4][4200];
+    input_stamp(b->path, in[0], sizeof in[0]);
+    input_stamp(a->path, in[1], sizeof in[1]);
+    input_stamp(b->mask, in[2], sizeof in[2]);
+    input_stamp(a->mask, in[3], sizeof in[3]);
+    cnp_settings s;
+    cnp_batch_pair_settings(p, fp, pr, &s);
+    char *ini = settings_ini(&s), *out = NULL;
+    if (ini && asprintf(&out, "before=%s\nafter=%s\nbefore_mask=%s\nafter_mask=%s\nconfig=%s\n%s",
+                        in[0], in[1], in[2], in[3], p->config_path ? p->config_path : "",
+                        ini) < 0)
+        out = NULL;
+    free(ini);
+    return out;
+}
+
+static void not_observed_path(const cnp_batch_plan *p, const cnp_batch_fp *fp,
+                              const cnp_batch_pair *pr, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s/%s/not_observed.json", p->outroot, fp->name, pr->dir);
+}
+
+int cnp_batch_pair_not_observed(const cnp_batch_plan *p, const cnp_batch_fp *fp,
+                                const cnp_batch_pair *pr, char *why, size_t wsize)
+{
+    char path[8400];
+    not_observed_path(p, fp, pr, path, sizeof path);
+    if (access(path, F_OK) != 0)
+        return 0;
+    json_object *rec = json_object_from_file(path);
+    char *want = pair_identity(p, fp, pr);
+    const char *have = jstr(rec, "identity"), *reason = jstr(rec, "reason");
+    const int match = want && have && reason && strcmp(want, have) == 0;
+    if (match)
+        snprintf(why, wsize, "%s", reason);
+    free(want);
+    json_object_put(rec);
+    return match;
+}
+
+cnp_status cnp_batch_pair_not_observed_write(const cnp_batch_plan *p, const cnp_batch_fp *fp,
+                                             const cnp_batch_pair *pr, const char *why)
+{
+    char path[8400], tmp[8500];
+    not_observed_path(p, fp, pr, path, sizeof path);
+    char *id = pair_identity(p, fp, pr);
+    if (!id)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    /* The pair's folder: detect left none behind. */
+    char dir[8400];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        free(id);
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", dir, strerror(errno));
+    }
+    cnp_tmp_path(path, tmp, sizeof tmp);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        free(id);
+        return cnp_err(CNP_E_IO, "cannot write '%s': %s", tmp, strerror(errno));
+    }
+    cnp_json j;
+    cnp_json_begin(&j, f);
+    cnp_json_str(&j, "program", "canopy");
+    cnp_json_str(&j, "kind", "batch-pair-not-observed");
+    cnp_json_str(&j, "reason", why);
+    cnp_json_str(&j, "identity", id);
+    cnp_json_end(&j);
+    free(id);
+    const int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+        const int e = errno;
+        unlink(tmp);
+        return cnp_err(CNP_E_IO, "cannot write '%s': %s", path, strerror(e));
+    }
+    return CNP_OK;
+}
+
+void cnp_batch_pair_not_observed_clear(const cnp_batch_plan *p, const cnp_batch_fp *fp,
+                                       const cnp_batch_pair *pr)
+{
+    char path[8400];
+    not_observed_path(p, fp, pr, path, sizeof path);
+    if (unlink(path) == 0) {
+        *strrchr(path, '/') = '\0';
+        rmdir(path);          /* only when nothing else is in it: detect starts afresh */
+    }
+}

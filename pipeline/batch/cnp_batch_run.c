@@ -81,6 +81,20 @@ static void row_fail(cnp_batch_row *r, const char *msg)
     snprintf(r->message, sizeof r->message, "%s", msg);
 }
 
+/* The child's exit status for a pair with no pixel observed in both scenes. */
+enum { CHILD_NOT_OBSERVED = 3 };
+
+int cnp_batch_row_not_observed(const cnp_batch_row *r)
+{
+    return strcmp(r->status, "skipped") == 0 && strncmp(r->message, "not observed: ", 14) == 0;
+}
+
+static void row_not_observed(cnp_batch_row *r, const char *why)
+{
+    snprintf(r->status, sizeof r->status, "skipped");
+    snprintf(r->message, sizeof r->message, "not observed: %s", why);
+}
+
 /* Numbers of a finished pair from its run.json; applies --min-observed. */
 static void row_from_run(const cnp_batch_plan *p, cnp_batch_row *r)
 {
@@ -106,7 +120,7 @@ static void row_from_run(const cnp_batch_plan *p, cnp_batch_row *r)
     snprintf(r->status, sizeof r->status, "ok");
     if (p->min_observed > 0 && !(r->observed_share >= p->min_observed)) {
         snprintf(r->status, sizeof r->status, "skipped");
-        snprintf(r->message, sizeof r->message, "observed %.1f%% of the overlap, less than "
+        snprintf(r->message, sizeof r->message, "not observed: %.1f%% of the overlap, less than "
                  "--min-observed %g%%: its alerts are left out of the footprint's alerts.gpkg",
                  100 * r->observed_share, 100 * p->min_observed);
     }
@@ -172,7 +186,22 @@ static void child_main(const cnp_batch_plan *p, const cnp_batch_row *r,
     job.max_memory_mb = memory_mb;
     job.argc = o->argc;
     job.argv = o->argv;
-    const cnp_status st = cnp_detect_run(&job);
+    int nothing_observed = 0;
+    job.nothing_observed = &nothing_observed;
+    /* An earlier "not observed" of other inputs or settings goes. */
+    cnp_batch_pair_not_observed_clear(p, r->fp, r->pair);
+    cnp_status st = cnp_detect_run(&job);
+    if (st != CNP_OK && nothing_observed) {
+        /* Not a failure: clouds over both dates. Recorded, so that the next
+         * batch does not run it again for the same answer. */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", cnp_err_msg());
+        if (cnp_batch_pair_not_observed_write(p, r->fp, r->pair, why) == CNP_OK) {
+            dprintf(fd, "%d\n%s", (int)st, why);
+            close(fd);
+            _exit(CHILD_NOT_OBSERVED);
+        }
+    }
     dprintf(fd, "%d\n%s", (int)st, st == CNP_OK ? "" : cnp_err_msg());
     close(fd);
     _exit(st == CNP_OK ? 0 : 1);
@@ -217,6 +246,9 @@ static void finish(const cnp_batch_plan *p, task *t, int wstatus)
     cnp_batch_row *r = t->row;
     if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
         row_from_run(p, r);
+    } else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == CHILD_NOT_OBSERVED) {
+        const char *nl = strchr(buf, '\n');
+        row_not_observed(r, nl && nl[1] ? nl + 1 : "no pixel is observed in both scenes");
     } else if (WIFSIGNALED(wstatus)) {
         char msg[128];
         snprintf(msg, sizeof msg, "%s (signal %d)",
@@ -279,9 +311,9 @@ static void progress_log(progress *pg, const cnp_batch_row *r)
 {
     if (pg->quiet || pg->tty)
         return;
-    if (strcmp(r->status, "failed") == 0)
-        fprintf(stderr, "batch: [%zu/%zu] %s/%s failed: %s\n", pg->done, pg->total, r->fp->name,
-                r->pair->dir, r->message);
+    if (strcmp(r->status, "failed") == 0 || (strcmp(r->status, "skipped") == 0 && r->alerts < 0))
+        fprintf(stderr, "batch: [%zu/%zu] %s/%s %s: %s\n", pg->done, pg->total, r->fp->name,
+                r->pair->dir, r->status, r->message);
     else
         fprintf(stderr, "batch: [%zu/%zu] %s/%s %s: %lld alerts, %.2f ha, %.0f%% observed, "
                 "%.1f s\n", pg->done, pg->total, r->fp->name, r->pair->dir, r->status,
@@ -327,6 +359,9 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
             if (fp->pair[j].action == CNP_PAIR_SKIP) {
                 snprintf(r->status, sizeof r->status, "skipped");
                 snprintf(r->message, sizeof r->message, "%s", fp->pair[j].reason);
+            } else if (!o->force &&
+                       cnp_batch_pair_not_observed(p, fp, &fp->pair[j], why, sizeof why)) {
+                row_not_observed(r, why);
             } else if (!o->force && cnp_batch_pair_complete(p, fp, &fp->pair[j], why, sizeof why)) {
                 row_from_run(p, r);
                 nreused++;
@@ -738,12 +773,13 @@ cnp_status cnp_batch_write_summary(const cnp_batch_plan *p, int shard,
     char *buf = NULL;
     size_t len = 0;
     cnp_status st;
-    size_t nok = 0, nfail = 0, nskip = 0, nin = 0;
+    size_t nok = 0, nfail = 0, nskip = 0, nin = 0, nunobs = 0;
 
     for (size_t i = 0; i < nrows; i++) {
         nok += strcmp(rows[i].status, "ok") == 0;
         nfail += strcmp(rows[i].status, "failed") == 0;
         nskip += strcmp(rows[i].status, "skipped") == 0;
+        nunobs += cnp_batch_row_not_observed(&rows[i]);
     }
     for (size_t i = 0; i < p->nitem && shard < 0; i++)
         nin += strcmp(p->item[i].status, "failed") == 0;
@@ -763,6 +799,7 @@ cnp_status cnp_batch_write_summary(const cnp_batch_plan *p, int shard,
     cnp_json_int(&j, "pairs", (int64_t)nrows);
     cnp_json_int(&j, "ok", (int64_t)nok);
     cnp_json_int(&j, "skipped", (int64_t)nskip);
+    cnp_json_int(&j, "not_observed", (int64_t)nunobs);
     cnp_json_int(&j, "failed", (int64_t)nfail);
     if (shard < 0)
         cnp_json_int(&j, "inputs_failed", (int64_t)nin);

@@ -158,8 +158,9 @@ enum {
 static void report(const cnp_batch_plan *p, const cnp_batch_row *rows, size_t nrows,
                    int quiet, const char *where)
 {
-    size_t ok = 0, skip = 0, fail = 0, bad = 0;
+    size_t ok = 0, skip = 0, fail = 0, bad = 0, unobs = 0;
     for (size_t i = 0; i < nrows; i++) {
+        unobs += cnp_batch_row_not_observed(&rows[i]);
         ok += strcmp(rows[i].status, "ok") == 0;
         skip += strcmp(rows[i].status, "skipped") == 0;
         fail += strcmp(rows[i].status, "failed") == 0;
@@ -167,8 +168,8 @@ static void report(const cnp_batch_plan *p, const cnp_batch_row *rows, size_t nr
     for (size_t i = 0; i < p->nitem; i++)
         bad += strcmp(p->item[i].status, "failed") == 0;
     if (!quiet) {
-        printf("canopy: %zu pair%s: %zu ok, %zu skipped, %zu failed", nrows,
-               nrows == 1 ? "" : "s", ok, skip, fail);
+        printf("canopy: %zu pair%s: %zu ok, %zu skipped (%zu not observed), %zu failed", nrows,
+               nrows == 1 ? "" : "s", ok, skip, unobs, fail);
         if (bad)
             printf("; %zu input%s could not be read", bad, bad == 1 ? "" : "s");
         printf(" -> %s\n", where);

@@ -227,6 +227,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     res.window_pixels = (int64_t)win[2] * win[3];
     t.detect = cnp_now_s() - t0;
     if (res.observed_pixels == 0) {
+        if (job->nothing_observed)
+            *job->nothing_observed = 1;
         st = cnp_err(CNP_E_DATA, "no pixel is observed in both scenes (all nodata, masked or "
                      "invalid): nothing can be compared");
         goto done;

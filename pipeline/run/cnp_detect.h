@@ -41,6 +41,9 @@ typedef struct cnp_job {
                                            * fonts-dejavu-core folder              */
     int          argc;                    /* the command line, for run.json      */
     char       **argv;
+    int         *nothing_observed;        /* when set: 1 when the run failed because
+                                           * no pixel is observed in both scenes
+                                           * (batch skips such a pair)           */
 } cnp_job;
 
 cnp_status cnp_detect_run(const cnp_job *job);
