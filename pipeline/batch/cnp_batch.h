@@ -112,6 +112,7 @@ typedef struct cnp_batch_row {
     int64_t alerts;                /* -1 = unknown                              */
     double  area_ha, observed_share, seconds;   /* NAN = unknown               */
     char    run_id[65];
+    int     unreported;            /* --merge: its shard wrote no summary for it */
 } cnp_batch_row;
 
 /* cnp_batch_plan_init() : an empty plan with default settings. */
@@ -141,6 +142,13 @@ cnp_status cnp_batch_plan_read(cnp_batch_plan *p, const char *path);
  * plus the scenes' dates where they come from file names). */
 void cnp_batch_pair_settings(const cnp_batch_plan *p, const cnp_batch_fp *fp,
                              const cnp_batch_pair *pr, cnp_settings *out);
+
+/* cnp_batch_shard_counts() :
+ * For shard K of merged rows: how many of its pairs it has not reported (its
+ * task failed, timed out, was cancelled or is still running) and how many
+ * failed. A shard with either needs `canopy batch --shard K --plan PLAN`. */
+void cnp_batch_shard_counts(const cnp_batch_row *rows, size_t nrows, int shard,
+                            size_t *unreported, size_t *failed);
 
 /* cnp_batch_row_not_observed() : 1 for a row skipped as "not observed" (no
  * pixel observed in both scenes, or less than --min-observed). */

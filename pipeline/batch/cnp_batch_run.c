@@ -84,6 +84,20 @@ static void row_fail(cnp_batch_row *r, const char *msg)
 /* The child's exit status for a pair with no pixel observed in both scenes. */
 enum { CHILD_NOT_OBSERVED = 3 };
 
+void cnp_batch_shard_counts(const cnp_batch_row *rows, size_t nrows, int shard,
+                            size_t *unreported, size_t *failed)
+{
+    *unreported = *failed = 0;
+    for (size_t i = 0; i < nrows; i++) {
+        if (rows[i].fp->shard != shard)
+            continue;
+        if (rows[i].unreported)
+            ++*unreported;
+        else if (strcmp(rows[i].status, "failed") == 0)
+            ++*failed;
+    }
+}
+
 int cnp_batch_row_not_observed(const cnp_batch_row *r)
 {
     return strcmp(r->status, "skipped") == 0 && strncmp(r->message, "not observed: ", 14) == 0;
@@ -807,6 +821,25 @@ cnp_status cnp_batch_write_summary(const cnp_batch_plan *p, int shard,
     for (size_t i = 0; i < nrows; i++)
         json_row(&j, &rows[i]);
     cnp_json_close(&j, ']');
+    int any_unreported = 0;
+    for (size_t i = 0; i < nrows; i++)
+        any_unreported |= rows[i].unreported;
+    if (shard < 0 && (p->nshards > 1 || any_unreported)) {
+        /* A sharded plan: the shards to run again (not reported, or failed pairs). */
+        cnp_json_array(&j, "shards_to_rerun");
+        for (int k = 0; k < p->nshards; k++) {
+            size_t unrep, nf;
+            cnp_batch_shard_counts(rows, nrows, k, &unrep, &nf);
+            if (!unrep && !nf)
+                continue;
+            cnp_json_object(&j, NULL);
+            cnp_json_int(&j, "shard", k);
+            cnp_json_int(&j, "pairs_not_reported", (int64_t)unrep);
+            cnp_json_int(&j, "pairs_failed", (int64_t)nf);
+            cnp_json_close(&j, '}');
+        }
+        cnp_json_close(&j, ']');
+    }
     if (shard < 0) {
         cnp_json_array(&j, "inputs_not_used");
         for (size_t i = 0; i < p->nitem; i++) {
@@ -927,6 +960,7 @@ cnp_status cnp_batch_read_shards(const cnp_batch_plan *p, cnp_batch_row **rows_o
                 snprintf(msg, sizeof msg, "shard %d has not reported this pair (not run yet, "
                          "still running, or stopped before its end)", fp->shard);
                 row_fail(r, msg);
+                r->unreported = 1;
                 continue;
             }
             json_object *v;

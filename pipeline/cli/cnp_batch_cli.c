@@ -6,8 +6,8 @@
  *      --shard: the shard could not finish (interrupted, cannot write)
  *   2  usage or configuration error
  * A --shard task exits 0 when its pairs fail: the failures are in its shard
- * summary and --merge exits 1 for them, so a Slurm job chained with
- * --dependency=afterok still merges what the shards did.
+ * summary and --merge exits 1 for them (naming the shards to run again); the
+ * Slurm merge job runs after the array in any state (--dependency=afterany).
  */
 #include "cnp_batch.h"
 
@@ -479,8 +479,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             for (size_t i = 0; i < plan.nfp && st == CNP_OK; i++) {
                 int complete = 1, written = 0;
                 for (size_t k = 0; k < nrows; k++)
-                    complete &= rows[k].fp != &plan.fp[i] ||
-                                strstr(rows[k].message, "has not reported") == NULL;
+                    complete &= rows[k].fp != &plan.fp[i] || !rows[k].unreported;
                 char dir[8400];
                 snprintf(dir, sizeof dir, "%s/%s", plan.outroot, plan.fp[i].name);
                 if (complete && cnp_fs_mkdirs(dir) == CNP_OK)
@@ -494,6 +493,15 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             char where[8400];
             snprintf(where, sizeof where, "%s/summary.csv", plan.outroot);
             report(&plan, rows, nrows, ro.quiet, where);
+            for (int k = 0; k < plan.nshards; k++) {
+                size_t unrep, nf;
+                cnp_batch_shard_counts(rows, nrows, k, &unrep, &nf);
+                if (unrep || nf)
+                    fprintf(stderr, "canopy: shard %d: %zu pair%s not reported (its task failed, "
+                            "timed out or was cancelled), %zu failed; rerun it with: canopy "
+                            "batch --shard %d --plan %s\n", k, unrep, unrep == 1 ? "" : "s",
+                            nf, k, plan_path);
+            }
             rc = rows_failed(&plan, rows, nrows) ? EXIT_RUNTIME : EXIT_OK;
             goto out_gdal;
         }

@@ -8,9 +8,14 @@
 #                              shard, balanced by pixels)
 #   2. submits one job array:  sbatch --array=0-(N-1), one shard per task:
 #                              canopy batch --shard $SLURM_ARRAY_TASK_ID --plan ...
-#   3. and a merge job:        sbatch --dependency=afterok:<array job>:
+#   3. and a merge job:        sbatch --dependency=afterany:<array job>:
 #                              canopy batch --merge --plan ...
 #                              (OUTROOT/summary.csv and summary.json)
+#                              It runs once the array has ended in any state
+#                              (a task that failed, timed out or was cancelled
+#                              included), names the shards that did not report
+#                              or had failed pairs with the command to rerun
+#                              them, and exits 1 then.
 # Prints the two job ids ("array JOBID" and "merge JOBID" lines) and writes the
 # batch scripts and logs to OUTROOT/slurm/. Each task writes only inside its own
 # footprints' folders and OUTROOT/shards/shard-K.json; a pair already complete
@@ -105,7 +110,9 @@ cat >"$outroot/slurm/shard.sbatch" <<EOF
 exec $(q "$canopy") batch --shard "\$SLURM_ARRAY_TASK_ID" --plan $(q "$plan") \\
     --threads $cpus --max-memory $((mem * 9 / 10))${jobs:+ --jobs $jobs}
 EOF
-# 3. The merge, once every task succeeded.
+# 3. The merge, once every task has ended, however it ended: with afterok a
+#    task that timed out would leave the merge pending for ever, and nobody
+#    would hear which shard to run again.
 cat >"$outroot/slurm/merge.sbatch" <<EOF
 #!/bin/bash
 #SBATCH --job-name=canopy-merge
@@ -121,7 +128,7 @@ if [ "$dry" -eq 1 ]; then
 fi
 array=$(sbatch --parsable "${opts[@]+"${opts[@]}"}" "$outroot/slurm/shard.sbatch")
 array=${array%%;*}
-merge=$(sbatch --parsable --dependency="afterok:$array" "${opts[@]+"${opts[@]}"}" \
+merge=$(sbatch --parsable --dependency="afterany:$array" "${opts[@]+"${opts[@]}"}" \
     "$outroot/slurm/merge.sbatch")
 merge=${merge%%;*}
 printf 'array %s\nmerge %s\n' "$array" "$merge" | tee "$outroot/slurm/jobs.txt"

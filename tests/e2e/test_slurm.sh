@@ -61,8 +61,8 @@ fi
 array=$(awk '$1 == "array" { print $2 }' <<<"$jobs")
 merge=$(awk '$1 == "merge" { print $2 }' <<<"$jobs")
 [ -n "$array" ] && [ -n "$merge" ] && grep -q "^#SBATCH --array=0-2" "$TMP/cluster/slurm/shard.sbatch" &&
-    scontrol show job "$merge" -o | grep -q "Dependency=afterok:${array}" &&
-    pass "slurm: one job array of 3 shards and a merge job depending on it (afterok)" ||
+    scontrol show job "$merge" -o | grep -q "Dependency=afterany:${array}" &&
+    pass "slurm: one job array of 3 shards and a merge job depending on it (afterany)" ||
     fail "slurm: submission ($jobs; $(scontrol show job "$merge" -o | grep -o 'Dependency=[^ ]*'))"
 state=$(wait_job "$merge")
 t_slurm=$(echo "$EPOCHREALTIME - $t0" | bc)
@@ -105,6 +105,26 @@ after=$(cd "$TMP/cluster" && find . -path ./slurm -prune -o -type f -printf '%p 
     [ "$(cat "$TMP"/cluster/slurm/shard-*.out | grep -c 'nothing to do')" -eq 3 ] &&
     pass "slurm: a resubmitted array skips what is done and changes nothing" ||
     fail "slurm: resubmit ($state; $(diff <(echo "$before") <(echo "$after") | head -3))"
+
+# A task that fails (as one that times out or is cancelled): the merge still
+# runs once the array has ended (afterany), names the shard and exits 1.
+cat >"$TMP/canopy-fails-shard-1" <<EOF
+#!/bin/sh
+case " \$* " in *" --shard 1 "*) echo "canopy-fails-shard-1: this task fails" >&2; exit 1;; esac
+exec $(printf '%q' "$CANOPY") "\$@"
+EOF
+chmod 755 "$TMP/canopy-fails-shard-1"
+jobs=$("$ROOT/scripts/slurm/canopy-slurm-submit.sh" --canopy "$TMP/canopy-fails-shard-1" \
+        -o "$TMP/cluster-fail" --shards 3 --cpus 1 --mem 1500 -- "$A" 2>"$TMP/submit2.err")
+state=$(wait_job "$(awk '$1 == "merge" { print $2 }' <<<"$jobs")")
+if [ "$state" = FAILED ] &&
+   grep -q "shard 1: .* not reported .*rerun it with: canopy batch --shard 1 --plan" \
+       "$TMP/cluster-fail/slurm/merge.out" &&
+   [ -f "$TMP/cluster-fail/summary.csv" ]; then
+    pass "slurm: a failed task: the merge still runs, names the shard to rerun and fails"
+else
+    fail "slurm: failed task: merge $state: $(tail -3 "$TMP/cluster-fail/slurm/merge.out" 2>&1)"
+fi
 
 rate() { echo "scale=1; $npairs * 60 / $1" | bc; }
 echo "INFO: slurm: $npairs pairs of 256x256 on $(nproc) CPUs: one machine ${t_local}s ($(rate "$t_local") pairs/min), local Slurm array of 3x1 CPU ${t_slurm}s ($(rate "$t_slurm") pairs/min, submit to merged)"
