@@ -45,12 +45,15 @@
 #include "cnp_runs.h"
 #include "cnp_trace.h"
 #include "cnp_alerts.h"
+#include "cnp_ident.h"
 #include "cnp_inputs.h"
+#include "cnp_maskcheck.h"
 #include "cnp_losspass.h"
 #include "cnp_num.h"
 #include "cnp_runjson.h"
 #include "cnp_staging.h"
 #include "cnp_version.h"
+#include "cnp_warn.h"
 
 /* ---- the memory cap --------------------------------------------------------- */
 
@@ -146,6 +149,36 @@ static cnp_status write_products(const cnp_staging *sg, const cnp_result *res, c
 
 /* ---- the command -------------------------------------------------------- */
 
+/* Say it on stderr now (one line; a failure later must not hide it) and keep
+ * it for run.json. */
+static void warn_now(const char *text)
+{
+    if (!text)
+        return;
+    fputs("canopy: warning: ", stderr);
+    cnp_ident_write_term(stderr, text);
+    fputc('\n', stderr);
+}
+
+/* What runs, but is probably not what the user meant: dates in the wrong
+ * order, a mask raster that holds image data. */
+static void check_inputs(const cnp_scene sc[2], cnp_warnings *w)
+{
+    if (sc[0].date[0] && sc[1].date[0] && strcmp(sc[0].date, sc[1].date) > 0)
+        warn_now(cnp_warn(w, "BEFORE's date (%s) is later than AFTER's (%s): the loss found "
+                             "is what changed from AFTER to BEFORE; give the older scene first",
+                             sc[0].date, sc[1].date));
+    static const char *const role[2] = { "BEFORE", "AFTER" };
+    static const char *const opt[2] = { "--before-mask", "--after-mask" };
+    for (int i = 0; i < 2; i++) {
+        char why[300];
+        if (sc[i].mask_path && cnp_mask_looks_like_data(sc[i].mask_path, why, sizeof why))
+            warn_now(cnp_warn(w, "%s's mask '%s' does not look like a mask: %s; check %s "
+                                 "(a reflectance band given as a mask decodes into nonsense)",
+                                 role[i], cnp_path_base(sc[i].mask_path), why, opt[i]));
+    }
+}
+
 cnp_status cnp_detect_run(const cnp_job *job)
 {
     const cnp_settings *s = &job->settings;
@@ -159,6 +192,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_timings t = { 0 };
     char started[32], path[4200], run_id[65] = "";
     cnp_evidence_ctx ev;
+    cnp_warnings warn = { 0 };
     cnp_status st;
     double t0 = cnp_now_s();
 
@@ -183,6 +217,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
                              s->date_after)) != CNP_OK ||
         (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK)
         goto done;
+    check_inputs(sc, &warn);
 
     /* Hash the inputs (and the files of products) on threads of their own
      * while the scenes are processed. */
@@ -322,7 +357,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     t.evidence = cnp_now_s() - t0;
 
     cnp_staging_path(&sg, "run.json", path, sizeof path);
-    if ((st = cnp_write_run_json(path, job, sc, win, &res, &t, started, &hj, run_id, &sg, &ev)) !=
+    if ((st = cnp_write_run_json(path, job, sc, win, &res, &t, started, &hj, run_id, &sg, &ev,
+                                 &warn)) !=
         CNP_OK)
         goto done;
     if ((st = cnp_staging_commit(&sg, job->outdir)) != CNP_OK)

@@ -238,7 +238,8 @@ static cnp_status json_checksums(cnp_json *j, const cnp_sign_key *key)
 cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_scene sc[2],
                                  const int win[4], const cnp_result *res, cnp_timings *t,
                                  const char *started, const cnp_inputs *h, const char *run_id,
-                                 const cnp_staging *sg, const cnp_evidence_ctx *ev)
+                                 const cnp_staging *sg, const cnp_evidence_ctx *ev,
+                                 const cnp_warnings *warn)
 {
     FILE *f = NULL;
     cnp_json j;
@@ -318,6 +319,12 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_num(&j, "observed_area_ha", res->observed_area_ha);
     cnp_json_num(&j, "unobserved_area_ha", res->unobserved_area_ha);
     cnp_json_str(&j, "areas", "geodesic (WGS84 ellipsoid), as every alert's area_ha");
+    /* What the run said on stderr and went on: dates in the wrong order, a mask
+     * that looks like image data. */
+    cnp_json_array(&j, "warnings");
+    for (size_t i = 0; warn && i < warn->n; i++)
+        cnp_json_str(&j, NULL, warn->text[i]);
+    cnp_json_close(&j, ']');
 
     if ((st = cnp_staging_json_outputs(&j, sg)) != CNP_OK ||
         (st = json_checksums(&j, key)) != CNP_OK)

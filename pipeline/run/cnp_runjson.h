@@ -3,6 +3,7 @@
 #define CNP_RUNJSON_H
 
 #include "cnp_detect.h"
+#include "cnp_warn.h"
 #include "cnp_evidence.h"
 #include "cnp_inputs.h"
 #include "cnp_raster.h"
@@ -26,7 +27,8 @@ typedef struct cnp_timings {
 cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_scene sc[2],
                                  const int win[4], const cnp_result *res, cnp_timings *t,
                                  const char *started, const cnp_inputs *h, const char *run_id,
-                                 const cnp_staging *sg, const cnp_evidence_ctx *ev);
+                                 const cnp_staging *sg, const cnp_evidence_ctx *ev,
+                                 const cnp_warnings *warn);
 
 /* cnp_runjson_sums() :
  * The text of SHA256SUMS, in `sha256sum -c` format, made from a run's run.json
