@@ -89,7 +89,8 @@ ids_suite() {
 
     run_canopy monitor --state "$S" "$@" -q "${ITEMS_REWRITE[@]}"
     local rc=$RC out=$OUT_TXT
-    if [ "$rc" -eq 0 ] && [ "$(footprint_rows "$conn" mgrs-21LXK)" = "$before" ] &&
+    # Exit 4: some inputs failed (refused), the others were applied.
+    if [ "$rc" -eq 4 ] && [ "$(footprint_rows "$conn" mgrs-21LXK)" = "$before" ] &&
        [ -n "$before" ] && [ "$(field scenes_failed)" = 5 ] &&
        [[ "$out" == *"footprint 'MGRS tile Z'OR'x'<'y', key 'mgrs-Z'OR'x'<'y' is refused"* ]]; then
         pass "$L: a quote in a footprint code rewrites no other footprint's alerts (input refused)"
@@ -102,8 +103,8 @@ ids_suite() {
     run_canopy monitor --state "$S" "$@" -q "${ITEMS_BREAK[@]}"
     local rc1=$RC
     run_canopy monitor --state "$S" "$@" -q "${ITEMS_BREAK[@]}"
-    if [ "$rc1" -eq 0 ] && [ "$RC" -eq 0 ]; then
-        pass "$L: a footprint code that breaks SQL does not make runs fail (input refused)"
+    if [ "$rc1" -eq 4 ] && [ "$RC" -eq 0 ]; then
+        pass "$L: a footprint code that breaks SQL does not make runs fail (input refused: exit 4, then 0)"
     else
         fail "$L: footprint code breaking SQL: exit $rc1 then $RC: $ERR_TXT"
     fi
@@ -112,7 +113,7 @@ ids_suite() {
     run_canopy monitor --state "$S" "$@" -q "${ITEMS_ESCAPE[@]}"
     local left
     left=$(cd "$TMP" && find e -type f 2>/dev/null | head -3)
-    if [ "$RC" -eq 0 ] && [ -z "$left" ] && [ ! -e "$TMP/e" ] && [ "$(field scenes_failed)" = 1 ]; then
+    if [ "$RC" -eq 4 ] && [ -z "$left" ] && [ ! -e "$TMP/e" ] && [ "$(field scenes_failed)" = 1 ]; then
         pass "$L: '/../' in a footprint code writes nothing outside --state (input refused)"
     else
         fail "$L: footprint code with /../: exit $RC, outside --state: ${left:-none}"

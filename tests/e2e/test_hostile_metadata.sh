@@ -171,7 +171,7 @@ run_canopy monitor --state "$TMP/mstate" -q "$L8" "$L9" "$DM" "$DS"
 $PY - "$OUT_TXT" <<'PY' && pass "hostile: monitor: 2 scenes processed, the 2 hostile ones failed with the limit" ||
 import json, sys
 d = json.loads(sys.argv[1])
-assert d["exit_status"] == 0 and d["scenes_processed"] == 2 and d["scenes_failed"] == 2, d
+assert d["exit_status"] == 4 and d["scenes_processed"] == 2 and d["scenes_failed"] == 2, d
 assert all("metadata_depth" in json.dumps(f) for f in d["failures"]), d["failures"]
 PY
     fail "hostile: monitor (exit $RC): $(head -c 600 <<<"$OUT_TXT$ERR_TXT")"
