@@ -8,6 +8,10 @@
 #   make fuzz       build the libFuzzer targets (clang) and run each for
 #                   FUZZ_SECONDS (60) on the committed corpus and seeds
 #
+#   make install    PREFIX=/usr/local DESTDIR=: program, profiles, sample, docs
+#   make uninstall  remove exactly what install put there
+#   make deb        the Debian package, built in $(BUILD)/deb/
+#
 # Missing Debian packages are installed by scripts/setup-deps.sh on first use.
 
 CC       ?= cc
@@ -55,6 +59,8 @@ DOCDIR  ?= $(PREFIX)/share/doc/canopy
 INSTALL ?= install
 CONFIG_FILES := $(wildcard configs/*.ini)
 DOC_FILES    := README.md LICENSE VERSION
+# The demo pair, so an installed Canopy can run the README's first command.
+SAMPLE_FILES := $(wildcard samples/pair/*)
 
 # ---- Layers -------------------------------------------------------------------
 # pipeline/ is a stack of stage folders; each may use the ones below it, never
@@ -94,12 +100,14 @@ BASE_UNIT_BIN := $(BASE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 .PHONY: all deps fuzz-deps demo test check check-asan check-ubsan-clang fuzz fuzz-bin bench clean \
-        install uninstall print-version
+        install uninstall print-version deb
 all: $(BIN)/canopy $(BUILD)/canopy-synth
 
 # Re-run when the package list changes.
+# NO_SETUP=1 (package builds: their build dependencies are declared, and
+# nothing may be fetched) skips the installing.
 $(DEPS_STAMP): scripts/setup-deps.sh
-	@scripts/setup-deps.sh
+	@$(if $(NO_SETUP),true,scripts/setup-deps.sh)
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_STAMP)
 
@@ -240,6 +248,8 @@ install: $(BIN)/canopy
 	$(INSTALL) -m 755 $(BIN)/canopy $(DESTDIR)$(BINDIR)/canopy
 	$(INSTALL) -m 644 $(CONFIG_FILES) $(DESTDIR)$(DATADIR)/
 	$(INSTALL) -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -d $(DESTDIR)$(DATADIR)/samples/pair
+	$(INSTALL) -m 644 $(SAMPLE_FILES) $(DESTDIR)$(DATADIR)/samples/pair/
 
 # The version this tree builds as (the release tests and packaging read it).
 print-version:
@@ -250,7 +260,15 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/canopy
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(notdir $(CONFIG_FILES)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/samples/pair/,$(notdir $(SAMPLE_FILES)))
+	-rmdir $(DESTDIR)$(DATADIR)/samples/pair $(DESTDIR)$(DATADIR)/samples 2>/dev/null
 	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# The Debian package (debian/), built from an export of this tree in
+# $(BUILD)/deb/: canopy_<version>_<arch>.deb lands there. Needs dpkg-dev,
+# debhelper and the build dependencies (scripts/setup-test-deps.sh).
+deb:
+	@scripts/make-deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf build build-asan build-asan-clang build-fuzz bin

@@ -54,7 +54,8 @@ fi
 I="$DEST$PREFIX"
 missing=""
 for f in bin/canopy share/canopy/default.ini share/canopy/landsat_c2l2.ini \
-         share/canopy/sentinel2_l2a.ini share/canopy/stac.ini share/doc/canopy/README.md \
+         share/canopy/sentinel2_l2a.ini share/canopy/stac.ini share/canopy/samples/pair/before.tif \
+         share/doc/canopy/README.md \
          share/doc/canopy/LICENSE share/doc/canopy/VERSION; do
     [ -f "$I/$f" ] || missing="$missing $f"
 done
