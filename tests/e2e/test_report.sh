@@ -31,7 +31,9 @@ out = sys.argv[1]
 gds = gdal.OpenEx(out + "/alerts.gpkg")   # keep the dataset alive while its layer is used
 g = gds.GetLayer("alerts")
 gnames = [g.GetLayerDefn().GetFieldDefn(i).GetName() for i in range(g.GetLayerDefn().GetFieldCount())]
-gpkg = [{k: f.GetField(k) for k in gnames} for f in g]
+# Dates are typed Date in the GeoPackage (OGR gives "YYYY/MM/DD"), ISO text in the CSV.
+iso = lambda v: v.replace("/", "-") if isinstance(v, str) else v
+gpkg = [{k: iso(f.GetField(k)) if k.startswith("date_") else f.GetField(k) for k in gnames} for f in g]
 ds = gdal.OpenEx(out + "/alerts.csv", gdal.OF_VECTOR, allowed_drivers=["CSV"])
 assert ds.GetDriver().ShortName == "CSV"
 c = ds.GetLayer(0)
@@ -69,7 +71,11 @@ out = sys.argv[1]
 # Attributes as alerts.gpkg has them, outlines as alerts.geojson (WGS84) has them.
 gds, jds = gdal.OpenEx(out + "/alerts.gpkg"), gdal.OpenEx(out + "/alerts.geojson")
 geom = {f.GetField("id"): f.GetGeometryRef().Clone() for f in jds.GetLayer(0)}
-gj = {f.GetField("id"): (f.items(), geom[f.GetField("id")]) for f in gds.GetLayer("alerts")}
+# Dates are typed Date in the GeoPackage (OGR gives "YYYY/MM/DD"), ISO text in the KML.
+def items(f):
+    return {k: v.replace("/", "-") if k.startswith("date_") and isinstance(v, str) else v
+            for k, v in f.items().items()}
+gj = {f.GetField("id"): (items(f), geom[f.GetField("id")]) for f in gds.GetLayer("alerts")}
 z = zipfile.ZipFile(out + "/alerts.kmz")
 assert z.testzip() is None
 names = z.namelist()
