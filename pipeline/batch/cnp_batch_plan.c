@@ -1472,6 +1472,10 @@ void cnp_batch_list(const cnp_batch_plan *p, int shard, FILE *out)
                 cnp_ident_term_line(out, "  pair %s/%s  skip: %s", fp->name, pr->dir,
                                     pr->reason);
                 nskip++;
+            } else if (cnp_batch_pair_not_observed(p, fp, pr, why, sizeof why)) {
+                cnp_ident_term_line(out, "  pair %s/%s  skip: not observed: %s", fp->name,
+                                    pr->dir, why);
+                nskip++;
             } else if (cnp_batch_pair_complete(p, fp, pr, why, sizeof why)) {
                 cnp_ident_term_line(out, "  pair %s/%s  complete", fp->name, pr->dir);
                 ndone++;

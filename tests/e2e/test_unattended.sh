@@ -56,6 +56,10 @@ if [ "$RC" -eq 0 ] && [[ "$ERR_TXT" == *"nothing to do"* ]] &&
 else
     fail "unattended: batch rerun: exit $RC: $OUT_TXT / $ERR_TXT"
 fi
+run_canopy batch "$B" -o "$TMP/bout" --no-evidence --list
+grep -q "__$last  skip: not observed: no pixel is observed" <<<"$OUT_TXT" &&
+    pass "unattended: batch --list shows the not-observed pair as skipped" ||
+    fail "unattended: batch --list: $(grep "__$last" <<<"$OUT_TXT")"
 # Its inputs change (the clouds clear): it runs again.
 cp "${TIFS[2]%.tif}_mask.tif" "$B/${last}_mask.tif"
 touch "$B/${last}_mask.tif"
@@ -143,6 +147,10 @@ if [ "$RC" -eq 0 ] && [[ "$ERR_TXT" == *"nothing to do"* ]] &&
 else
     fail "unattended: batch rerun: exit $RC: $OUT_TXT / $ERR_TXT"
 fi
+run_canopy batch "$B" -o "$TMP/bout" --no-evidence --list
+grep -q "__$last  skip: not observed: no pixel is observed" <<<"$OUT_TXT" &&
+    pass "unattended: batch --list shows the not-observed pair as skipped" ||
+    fail "unattended: batch --list: $(grep "__$last" <<<"$OUT_TXT")"
 # Its inputs change (the clouds clear): it runs again.
 cp "${TIFS[2]%.tif}_mask.tif" "$B/${last}_mask.tif"
 touch "$B/${last}_mask.tif"
@@ -227,6 +235,10 @@ if [ "$RC" -eq 0 ] && [[ "$ERR_TXT" == *"nothing to do"* ]] &&
 else
     fail "unattended: batch rerun: exit $RC: $OUT_TXT / $ERR_TXT"
 fi
+run_canopy batch "$B" -o "$TMP/bout" --no-evidence --list
+grep -q "__$last  skip: not observed: no pixel is observed" <<<"$OUT_TXT" &&
+    pass "unattended: batch --list shows the not-observed pair as skipped" ||
+    fail "unattended: batch --list: $(grep "__$last" <<<"$OUT_TXT")"
 # Its inputs change (the clouds clear): it runs again.
 cp "${TIFS[2]%.tif}_mask.tif" "$B/${last}_mask.tif"
 touch "$B/${last}_mask.tif"
@@ -335,6 +347,10 @@ if [ "$RC" -eq 0 ] && [[ "$ERR_TXT" == *"nothing to do"* ]] &&
 else
     fail "unattended: batch rerun: exit $RC: $OUT_TXT / $ERR_TXT"
 fi
+run_canopy batch "$B" -o "$TMP/bout" --no-evidence --list
+grep -q "__$last  skip: not observed: no pixel is observed" <<<"$OUT_TXT" &&
+    pass "unattended: batch --list shows the not-observed pair as skipped" ||
+    fail "unattended: batch --list: $(grep "__$last" <<<"$OUT_TXT")"
 # Its inputs change (the clouds clear): it runs again.
 cp "${TIFS[2]%.tif}_mask.tif" "$B/${last}_mask.tif"
 touch "$B/${last}_mask.tif"
