@@ -13,61 +13,7 @@ export CANOPY_CONFIG_DIR="$ROOT/configs"
 SER="$TMP/series"
 if ! "$PY" "$ROOT/scripts/make-series.py" --synth "$SYNTH" -o "$SER" >"$TMP/gen.log" 2>&1; then
     fail "unattended: series generator ($(tail -2 "$TMP/gen.log"))"
-    
-# ---- batch: a pair under clouds is skipped, not failed, not retried ---------
-TS="$TMP/tif-series"
-if ! "$PY" "$ROOT/scripts/make-series.py" --synth "$SYNTH" -o "$TS" --format tif \
-        >"$TMP/gen2.log" 2>&1; then
-    fail "unattended: tif series generator ($(tail -2 "$TMP/gen2.log"))"
     exit 0
-fi
-B="$TMP/batch-in"
-mkdir -p "$B"
-mapfile -t TIFS < <(ls "$TS"/scene_*.tif | grep -v _mask | sort | head -3)
-for t in "${TIFS[@]}"; do cp "$t" "${t%.tif}_mask.tif" "$B/"; done
-# The last date is cloud (class 9) everywhere: its pair sees nothing.
-last=$(basename "${TIFS[2]}" .tif)
-"$PY" - "$B/${last}_mask.tif" <<'PY'
-import sys
-from osgeo import gdal
-ds = gdal.Open(sys.argv[1], gdal.GA_Update)
-b = ds.GetRasterBand(1)
-b.Fill(9)
-ds = None
-PY
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence
-rc1=$RC out1=$OUT_TXT
-st1=$("$PY" -c 'import csv,sys
-for r in csv.DictReader(open(sys.argv[1])): print(r["pair"], r["status"], r["message"][:40])' \
-    "$TMP/bout/summary.csv" 2>&1)
-if [ "$rc1" -eq 0 ] && grep -q "__$last skipped not observed: no pixel is observed" <<<"$st1" &&
-   grep -q " ok " <<<"$st1" && ! grep -q failed <<<"$st1" &&
-   [[ "$out1" == *"1 skipped (1 not observed), 0 failed"* ]] &&
-   "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["not_observed"] == 1 and d["failed"] == 0, d' \
-       "$TMP/bout/summary.json"; then
-    pass "unattended: batch: a pair with nothing observed is skipped: not observed (exit 0)"
-else
-    fail "unattended: batch not observed: exit $rc1: $out1 / $st1 / $ERR_TXT"
-fi
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence
-if [ "$RC" -eq 0 ] && [[ "$ERR_TXT" == *"nothing to do"* ]] &&
-   [[ "$OUT_TXT" == *"1 skipped (1 not observed), 0 failed"* ]]; then
-    pass "unattended: batch: the next batch does not run the not-observed pair again"
-else
-    fail "unattended: batch rerun: exit $RC: $OUT_TXT / $ERR_TXT"
-fi
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence --list
-grep -q "__$last  skip: not observed: no pixel is observed" <<<"$OUT_TXT" &&
-    pass "unattended: batch --list shows the not-observed pair as skipped" ||
-    fail "unattended: batch --list: $(grep "__$last" <<<"$OUT_TXT")"
-# Its inputs change (the clouds clear): it runs again.
-cp "${TIFS[2]%.tif}_mask.tif" "$B/${last}_mask.tif"
-touch "$B/${last}_mask.tif"
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence
-[ "$RC" -eq 0 ] && [[ "$OUT_TXT" == *"2 ok, 0 skipped"* ]] &&
-    pass "unattended: batch: a not-observed pair whose inputs changed runs again" ||
-    fail "unattended: batch after the clouds cleared: exit $RC: $OUT_TXT / $ERR_TXT"
-exit 0
 fi
 mapfile -t D < <(ls -d "$SER"/S2A_* | sort)
 field() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2]))' "$OUT_TXT" "$1"; }
@@ -104,60 +50,6 @@ echo "$1" >>"$HOOK_LOG"
 [ -f "$1" ] || exit 9
 n=$(cat "$HOOK_FAILS" 2>/dev/null || echo 0)
 if [ "$n" -gt 0 ]; then echo $((n - 1)) >"$HOOK_FAILS"; exit 1; fi
-
-# ---- batch: a pair under clouds is skipped, not failed, not retried ---------
-TS="$TMP/tif-series"
-if ! "$PY" "$ROOT/scripts/make-series.py" --synth "$SYNTH" -o "$TS" --format tif \
-        >"$TMP/gen2.log" 2>&1; then
-    fail "unattended: tif series generator ($(tail -2 "$TMP/gen2.log"))"
-    exit 0
-fi
-B="$TMP/batch-in"
-mkdir -p "$B"
-mapfile -t TIFS < <(ls "$TS"/scene_*.tif | grep -v _mask | sort | head -3)
-for t in "${TIFS[@]}"; do cp "$t" "${t%.tif}_mask.tif" "$B/"; done
-# The last date is cloud (class 9) everywhere: its pair sees nothing.
-last=$(basename "${TIFS[2]}" .tif)
-"$PY" - "$B/${last}_mask.tif" <<'PY'
-import sys
-from osgeo import gdal
-ds = gdal.Open(sys.argv[1], gdal.GA_Update)
-b = ds.GetRasterBand(1)
-b.Fill(9)
-ds = None
-PY
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence
-rc1=$RC out1=$OUT_TXT
-st1=$("$PY" -c 'import csv,sys
-for r in csv.DictReader(open(sys.argv[1])): print(r["pair"], r["status"], r["message"][:40])' \
-    "$TMP/bout/summary.csv" 2>&1)
-if [ "$rc1" -eq 0 ] && grep -q "__$last skipped not observed: no pixel is observed" <<<"$st1" &&
-   grep -q " ok " <<<"$st1" && ! grep -q failed <<<"$st1" &&
-   [[ "$out1" == *"1 skipped (1 not observed), 0 failed"* ]] &&
-   "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["not_observed"] == 1 and d["failed"] == 0, d' \
-       "$TMP/bout/summary.json"; then
-    pass "unattended: batch: a pair with nothing observed is skipped: not observed (exit 0)"
-else
-    fail "unattended: batch not observed: exit $rc1: $out1 / $st1 / $ERR_TXT"
-fi
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence
-if [ "$RC" -eq 0 ] && [[ "$ERR_TXT" == *"nothing to do"* ]] &&
-   [[ "$OUT_TXT" == *"1 skipped (1 not observed), 0 failed"* ]]; then
-    pass "unattended: batch: the next batch does not run the not-observed pair again"
-else
-    fail "unattended: batch rerun: exit $RC: $OUT_TXT / $ERR_TXT"
-fi
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence --list
-grep -q "__$last  skip: not observed: no pixel is observed" <<<"$OUT_TXT" &&
-    pass "unattended: batch --list shows the not-observed pair as skipped" ||
-    fail "unattended: batch --list: $(grep "__$last" <<<"$OUT_TXT")"
-# Its inputs change (the clouds clear): it runs again.
-cp "${TIFS[2]%.tif}_mask.tif" "$B/${last}_mask.tif"
-touch "$B/${last}_mask.tif"
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence
-[ "$RC" -eq 0 ] && [[ "$OUT_TXT" == *"2 ok, 0 skipped"* ]] &&
-    pass "unattended: batch: a not-observed pair whose inputs changed runs again" ||
-    fail "unattended: batch after the clouds cleared: exit $RC: $OUT_TXT / $ERR_TXT"
 exit 0
 EOF
 chmod +x "$TMP/hook.sh"
@@ -192,60 +84,6 @@ cat >"$TMP/slow-hook.sh" <<'EOF'
 #!/bin/sh
 echo "$1" >>"$HOOK_LOG"
 [ -n "$HOOK_SLOW" ] && exec sleep 30
-
-# ---- batch: a pair under clouds is skipped, not failed, not retried ---------
-TS="$TMP/tif-series"
-if ! "$PY" "$ROOT/scripts/make-series.py" --synth "$SYNTH" -o "$TS" --format tif \
-        >"$TMP/gen2.log" 2>&1; then
-    fail "unattended: tif series generator ($(tail -2 "$TMP/gen2.log"))"
-    exit 0
-fi
-B="$TMP/batch-in"
-mkdir -p "$B"
-mapfile -t TIFS < <(ls "$TS"/scene_*.tif | grep -v _mask | sort | head -3)
-for t in "${TIFS[@]}"; do cp "$t" "${t%.tif}_mask.tif" "$B/"; done
-# The last date is cloud (class 9) everywhere: its pair sees nothing.
-last=$(basename "${TIFS[2]}" .tif)
-"$PY" - "$B/${last}_mask.tif" <<'PY'
-import sys
-from osgeo import gdal
-ds = gdal.Open(sys.argv[1], gdal.GA_Update)
-b = ds.GetRasterBand(1)
-b.Fill(9)
-ds = None
-PY
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence
-rc1=$RC out1=$OUT_TXT
-st1=$("$PY" -c 'import csv,sys
-for r in csv.DictReader(open(sys.argv[1])): print(r["pair"], r["status"], r["message"][:40])' \
-    "$TMP/bout/summary.csv" 2>&1)
-if [ "$rc1" -eq 0 ] && grep -q "__$last skipped not observed: no pixel is observed" <<<"$st1" &&
-   grep -q " ok " <<<"$st1" && ! grep -q failed <<<"$st1" &&
-   [[ "$out1" == *"1 skipped (1 not observed), 0 failed"* ]] &&
-   "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["not_observed"] == 1 and d["failed"] == 0, d' \
-       "$TMP/bout/summary.json"; then
-    pass "unattended: batch: a pair with nothing observed is skipped: not observed (exit 0)"
-else
-    fail "unattended: batch not observed: exit $rc1: $out1 / $st1 / $ERR_TXT"
-fi
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence
-if [ "$RC" -eq 0 ] && [[ "$ERR_TXT" == *"nothing to do"* ]] &&
-   [[ "$OUT_TXT" == *"1 skipped (1 not observed), 0 failed"* ]]; then
-    pass "unattended: batch: the next batch does not run the not-observed pair again"
-else
-    fail "unattended: batch rerun: exit $RC: $OUT_TXT / $ERR_TXT"
-fi
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence --list
-grep -q "__$last  skip: not observed: no pixel is observed" <<<"$OUT_TXT" &&
-    pass "unattended: batch --list shows the not-observed pair as skipped" ||
-    fail "unattended: batch --list: $(grep "__$last" <<<"$OUT_TXT")"
-# Its inputs change (the clouds clear): it runs again.
-cp "${TIFS[2]%.tif}_mask.tif" "$B/${last}_mask.tif"
-touch "$B/${last}_mask.tif"
-run_canopy batch "$B" -o "$TMP/bout" --no-evidence
-[ "$RC" -eq 0 ] && [[ "$OUT_TXT" == *"2 ok, 0 skipped"* ]] &&
-    pass "unattended: batch: a not-observed pair whose inputs changed runs again" ||
-    fail "unattended: batch after the clouds cleared: exit $RC: $OUT_TXT / $ERR_TXT"
 exit 0
 EOF
 chmod +x "$TMP/slow-hook.sh"
