@@ -9,8 +9,10 @@
 
 #include "cnp_err.h"
 #include "cnp_gdal.h"
+#include "cnp_haze.h"
 #include "cnp_norm.h"
 #include "cnp_spill.h"
+#include "cnp_swir.h"
 #include "cnp_trace.h"
 
 /* ---- unobserved pieces ---------------------------------------------------- */
@@ -80,8 +82,15 @@ typedef struct worker {
     int         dn_u16[2];                   /* 1: date read as UInt16 into red/nir */
     float      *red[2], *nir[2], *ndvi[2];   /* one tile: tile_w x strip_h */
     float      *dndvi;                       /* normalised dNDVI (second half)   */
+    float      *swir[2], *dnbr;              /* SWIR2 reflectance, NBR change     */
+    uint8_t    *sig;                         /* cnp_swir signals (second half)    */
+    float      *hz[3];                       /* AFTER's blue, red, NIR reflectance */
+    uint8_t    *hflags;                      /* cnp_haze flags                    */
+    cnp_haze_hist *hh;                       /* the unit's clear-line counts      */
+    int64_t     hazy;                        /* pixels the haze test took out     */
     uint8_t    *obs[2], *cls, *rowmask;
     cnp_norm_grid *ng;                       /* the unit's reference pixels (first half) */
+    int64_t     swir_led;                    /* loss found by the SWIR branch alone */
     tile_run   *segs;                        /* runs of every tile of the unit */
     size_t      nsegs, segs_cap;
     size_t     *tile_first;                  /* first seg of each tile of the unit */
@@ -119,6 +128,14 @@ static void worker_free(void *ctx, void *wp)
     }
     free(w->cls);
     free(w->dndvi);
+    free(w->swir[0]);
+    free(w->swir[1]);
+    free(w->dnbr);
+    free(w->sig);
+    for (int b = 0; b < 3; b++)
+        free(w->hz[b]);
+    free(w->hflags);
+    free(w->hh);
     cnp_norm_grid_free(&w->ng);
     free(w->rowmask);
     free(w->segs);
@@ -158,6 +175,22 @@ static cnp_status worker_init(void *ctx, void *wp)
     }
     w->cls = malloc(n);
     w->dndvi = malloc(n * sizeof(float));
+    if (c->haze) {
+        for (int b = 0; b < 3; b++)
+            w->hz[b] = malloc(n * sizeof(float));
+        w->hflags = malloc(n);
+        w->hh = calloc(1, sizeof *w->hh);
+        if (!w->hz[0] || !w->hz[1] || !w->hz[2] || !w->hflags || !w->hh)
+            return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
+    }
+    if (c->swir) {
+        w->swir[0] = malloc(n * sizeof(float));
+        w->swir[1] = malloc(n * sizeof(float));
+        w->dnbr = malloc(n * sizeof(float));
+        w->sig = malloc(n);
+        if (!w->swir[0] || !w->swir[1] || !w->dnbr || !w->sig)
+            return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
+    }
     w->rowmask = malloc((size_t)tile_w);
     w->tile_first = malloc((ntiles + 1) * sizeof *w->tile_first);
     if (!w->cls || !w->dndvi || !w->rowmask || !w->tile_first)
@@ -245,6 +278,9 @@ static cnp_status tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0
         const uint8_t *cls = w->cls + (size_t)r * tw;
         const float *nb = w->ndvi[0] + (size_t)r * tw, *na = w->ndvi[1] + (size_t)r * tw;
         const float *dd = dndvi ? dndvi + (size_t)r * tw : NULL;
+        /* The second index's signals, in the second half with SWIR. */
+        const uint8_t *sg = c->swir && c->stage == 2 ? w->sig + (size_t)r * tw : NULL;
+        const float *db = sg ? w->dnbr + (size_t)r * tw : NULL;
         for (int x = 0; x < tw;) {
             const uint8_t *next = memchr(cls + x, CNP_CLASS_LOSS, (size_t)(tw - x));
             if (!next)
@@ -254,8 +290,7 @@ static cnp_status tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0
                 return st;
             tile_run *seg = &w->segs[w->nsegs++];
             cnp_loss_sums *rs = &seg->st;
-            rs->sum_dndvi = rs->sum_before = rs->sum_after = 0.0;
-            rs->min_dndvi = INFINITY;
+            *rs = (cnp_loss_sums){ 0.0, 0.0, 0.0, INFINITY, 0.0, 0, 0 };
             const int xs = x;
             for (; x < tw && cls[x] == CNP_CLASS_LOSS; x++) {
                 const float d = dndvi ? dd[x] : na[x] - nb[x];
@@ -264,6 +299,15 @@ static cnp_status tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0
                 rs->sum_after += na[x];
                 if (d < rs->min_dndvi)
                     rs->min_dndvi = d;
+                if (sg) {
+                    const float b = db[x];
+                    if (b == b) {
+                        rs->sum_dnbr += b;
+                        rs->n_dnbr++;
+                    }
+                    rs->n_agree += (sg[x] & (CNP_SIG_NDVI | CNP_SIG_NBR)) ==
+                                   (CNP_SIG_NDVI | CNP_SIG_NBR);
+                }
             }
             seg->run = (cnp_run){ y0 + r, x0 + xs, x0 + x };
         }
@@ -272,7 +316,93 @@ static cnp_status tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0
 }
 
 /* The planes the first half of a normalised pass keeps for the second. */
-enum { P_NDVI_B, P_NDVI_A, P_CLS, P_RED_A, P_NIR_A, NPLANES_QUICKLOOK, NPLANES = P_RED_A };
+/* The planes the first half keeps for the second: always these three, then
+ * AFTER's red and NIR for the quicklook and dNBR and AFTER's SWIR2 for the
+ * second index when there are (their numbers in cnp_loss_pass.plane_*). */
+enum { P_NDVI_B, P_NDVI_A, P_CLS, P_FIXED };
+
+/* NBR of date d for one tile (NAN where its NDVI is NAN or SWIR2 is nodata
+ * or saturated); w->swir[d] becomes SWIR2 reflectance. Reflectance as the
+ * kernel computes red's: DN x scale + offset (the reader puts NIR in red's
+ * units; the products' SWIR2 shares red's scale). */
+static cnp_status tile_nbr(worker *w, const cnp_loss_pass *c, int d, int x0, int y0, int tw, int h,
+                           float *nbr)
+{
+    const int nir_u16 = w->dn_u16[d];
+    const cnp_scene *sc = c->scene[d];
+    cnp_status st = cnp_reader_read_band(w->rd[d], sc->swir2, x0, y0, tw, h, w->swir[d]);
+    if (st != CNP_OK)
+        return st;
+    int has = 0;
+    const double nodata = cnp_reader_band_nodata(w->rd[d], sc->swir2, &has);
+    const cnp_date_params *r = &c->params.date[d];
+    const size_t n = (size_t)tw * (size_t)h;
+    const uint16_t *n16 = (const uint16_t *)w->nir[d];
+    for (size_t i = 0; i < n; i++) {
+        const double sdn = w->swir[d][i];
+        if (w->ndvi[d][i] != w->ndvi[d][i] || (has && sdn == nodata) || sdn >= r->saturated_dn) {
+            nbr[i] = w->swir[d][i] = NAN;
+            continue;
+        }
+        const double ndn = nir_u16 ? (double)n16[i] : (double)w->nir[d][i];
+        const double sr = sdn * r->scale + r->offset;
+        nbr[i] = (float)cnp_swir_index(ndn * r->scale + r->offset, sr);
+        w->swir[d][i] = sr >= 0 ? (float)sr : NAN;
+    }
+    return CNP_OK;
+}
+
+/* AFTER's blue, red and NIR reflectance of one tile (NAN where its NDVI is
+ * NAN), counted for the clear line and kept for the haze test. */
+static cnp_status tile_haze_keep(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
+                                 int tw, int h)
+{
+    const cnp_scene *sc = c->scene[1];
+    cnp_status st = cnp_reader_read_band(w->rd[1], sc->blue, x0, y0, tw, h, w->hz[0]);
+    if (st != CNP_OK)
+        return st;
+    int has = 0;
+    const double nodata = cnp_reader_band_nodata(w->rd[1], sc->blue, &has);
+    const cnp_date_params *r = &c->params.date[1];
+    const size_t n = (size_t)tw * (size_t)h;
+    const int u16 = w->dn_u16[1];
+    const uint16_t *r16 = (const uint16_t *)w->red[1], *n16 = (const uint16_t *)w->nir[1];
+    for (size_t i = 0; i < n; i++) {
+        const double bdn = w->hz[0][i];
+        if (w->ndvi[1][i] != w->ndvi[1][i] || (has && bdn == nodata) || bdn >= r->saturated_dn) {
+            w->hz[0][i] = w->hz[1][i] = w->hz[2][i] = NAN;
+            continue;
+        }
+        const double rdn = u16 ? (double)r16[i] : (double)w->red[1][i];
+        const double ndn = u16 ? (double)n16[i] : (double)w->nir[1][i];
+        w->hz[0][i] = (float)(bdn * r->scale + r->offset);
+        w->hz[1][i] = (float)(rdn * r->scale + r->offset);
+        w->hz[2][i] = (float)(ndn * r->scale + r->offset);
+    }
+    const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
+    if ((st = cnp_haze_hist_add(w->hh, &c->haze_params, &hb, NULL, n)) != CNP_OK)
+        return cnp_err(st, "haze: counting the clear line failed");
+    for (int b = 0; b < 3 && st == CNP_OK; b++)
+        st = cnp_spill_write(c->spill, s, k, c->plane_haze + b, w->hz[b]);
+    return st;
+}
+
+/* dNBR and AFTER's SWIR2 of one tile into the spill. */
+static cnp_status tile_swir_keep(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
+                                 int tw, int h)
+{
+    cnp_status st;
+    float *nbr_b = w->dndvi;            /* free until the second half */
+    if ((st = tile_nbr(w, c, 0, x0, y0, tw, h, nbr_b)) != CNP_OK ||
+        (st = tile_nbr(w, c, 1, x0, y0, tw, h, w->dnbr)) != CNP_OK)
+        return st;
+    const size_t n = (size_t)tw * (size_t)h;
+    for (size_t i = 0; i < n; i++)
+        w->dnbr[i] = w->dnbr[i] - nbr_b[i];
+    if ((st = cnp_spill_write(c->spill, s, k, c->plane_dnbr, w->dnbr)) != CNP_OK)
+        return st;
+    return cnp_spill_write(c->spill, s, k, c->plane_swir, w->swir[1]);
+}
 
 /* Single pass: read, classify, keep. */
 static cnp_status tile_single(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h)
@@ -293,21 +423,25 @@ static cnp_status tile_first_half(worker *w, const cnp_loss_pass *c, int s, int 
         return st;
     const cnp_norm_tile nt = { x0 - c->tiling.win[0], y0 - c->tiling.win[1], tw, h, tw,
                                w->ndvi[0], w->ndvi[1] };
-    if (cnp_norm_accumulate(w->ng, &nt) != CNP_OK)
+    if (w->ng && cnp_norm_accumulate(w->ng, &nt) != CNP_OK)
         return cnp_err(CNP_E_ARG, "normalisation: tile %d,%d outside its grid", x0, y0);
     if ((st = cnp_spill_write(c->spill, s, k, P_NDVI_B, w->ndvi[0])) != CNP_OK ||
         (st = cnp_spill_write(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
         (st = cnp_spill_write(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
+        return st;
+    if (c->swir && (st = tile_swir_keep(w, c, s, k, x0, y0, tw, h)) != CNP_OK)
+        return st;
+    if (c->haze && (st = tile_haze_keep(w, c, s, k, x0, y0, tw, h)) != CNP_OK)
         return st;
     if (!c->ov)
         return CNP_OK;
     /* AFTER's bands as the quicklook reads them: UInt16 or float, as read. */
     if ((c->spill_dn_u16 != 0) != (after.red16 != NULL))
         return cnp_err(CNP_E_ARG, "spill: AFTER's data type changed between tiles");
-    if ((st = cnp_spill_write(c->spill, s, k, P_RED_A,
+    if ((st = cnp_spill_write(c->spill, s, k, c->plane_red,
                               after.red16 ? (const void *)after.red16 : after.red)) != CNP_OK)
         return st;
-    return cnp_spill_write(c->spill, s, k, P_NIR_A,
+    return cnp_spill_write(c->spill, s, k, c->plane_nir,
                            after.nir16 ? (const void *)after.nir16 : after.nir);
 }
 
@@ -324,8 +458,8 @@ static cnp_status tile_second_half(worker *w, const cnp_loss_pass *c, int s, int
         return st;
     cnp_dn_rows after = { NULL, NULL, NULL, NULL };
     if (c->ov) {
-        if ((st = cnp_spill_read(c->spill, s, k, P_RED_A, w->red[1])) != CNP_OK ||
-            (st = cnp_spill_read(c->spill, s, k, P_NIR_A, w->nir[1])) != CNP_OK)
+        if ((st = cnp_spill_read(c->spill, s, k, c->plane_red, w->red[1])) != CNP_OK ||
+            (st = cnp_spill_read(c->spill, s, k, c->plane_nir, w->nir[1])) != CNP_OK)
             return st;
         if (c->spill_dn_u16)
             after = (cnp_dn_rows){ NULL, NULL, (const uint16_t *)w->red[1],
@@ -341,12 +475,44 @@ static cnp_status tile_second_half(worker *w, const cnp_loss_pass *c, int s, int
     const size_t n = (size_t)tw * (size_t)h;
     const double loss_at = -c->params.ndvi_drop;
     int64_t nc[4] = { 0, 0, 0, 0 };
-    for (size_t i = 0; i < n; i++) {
-        uint8_t cl = w->cls[i];
-        if (cl >= CNP_CLASS_FOREST)
-            cl = (double)w->dndvi[i] <= loss_at ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
-        w->cls[i] = cl;
-        nc[cl]++;
+    if (c->swir && ((st = cnp_spill_read(c->spill, s, k, c->plane_dnbr, w->dnbr)) != CNP_OK ||
+                    (st = cnp_spill_read(c->spill, s, k, c->plane_swir, w->swir[1])) != CNP_OK))
+        return st;
+    if (c->haze) {
+        /* Haze the quality mask called clear: unobserved, not loss. */
+        for (int b = 0; b < 3; b++)
+            if ((st = cnp_spill_read(c->spill, s, k, c->plane_haze + b, w->hz[b])) != CNP_OK)
+                return st;
+        const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
+        if ((st = cnp_haze_classify(&c->haze_params, &c->haze_line, &hb, n, w->hflags)) != CNP_OK)
+            return cnp_err(st, "haze test failed");
+        for (size_t i = 0; i < n; i++)
+            if ((w->hflags[i] & CNP_HAZE_HAZY) && w->cls[i] != CNP_CLASS_UNOBSERVED) {
+                w->cls[i] = CNP_CLASS_UNOBSERVED;
+                w->hazy++;
+            }
+    }
+    if (c->swir) {
+        for (size_t i = 0; i < n; i++) {
+            uint8_t cl = w->cls[i];
+            if (cl >= CNP_CLASS_FOREST) {
+                const uint8_t sig = cnp_swir_signals(&c->swir_rule, w->ndvi[0][i], w->dndvi[i],
+                                                     w->dnbr[i], w->swir[1][i]);
+                cl = sig & CNP_SIG_LOSS ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
+                w->sig[i] = sig;
+                w->swir_led += (sig & (CNP_SIG_LOSS | CNP_SIG_NDVI)) == CNP_SIG_LOSS;
+            }
+            w->cls[i] = cl;
+            nc[cl]++;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            uint8_t cl = w->cls[i];
+            if (cl >= CNP_CLASS_FOREST)
+                cl = (double)w->dndvi[i] <= loss_at ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
+            w->cls[i] = cl;
+            nc[cl]++;
+        }
     }
     w->counts.unobserved += nc[CNP_CLASS_UNOBSERVED];
     w->counts.other += nc[CNP_CLASS_OTHER];
@@ -364,7 +530,11 @@ static cnp_status process_unit(void *ctx, void *wp, const cnp_unit *u)
     cnp_status st;
 
     memset(&w->counts, 0, sizeof w->counts);
-    if (c->stage == 1) {
+    w->swir_led = 0;
+    w->hazy = 0;
+    if (w->hh)
+        memset(w->hh, 0, sizeof *w->hh);
+    if (c->stage == 1 && c->settings->normalize != CNP_NORMALIZE_OFF) {
         /* The normalisation grid of the cell rows this unit touches. */
         const int64_t cell = c->norm.cell_px, ry = u->y0 - c->tiling.win[1];
         if ((st = cnp_norm_grid_create(&c->norm, c->tiling.win[2], c->tiling.win[3], ry / cell,
@@ -432,6 +602,9 @@ static cnp_status fold_sums(void *arg, size_t i, int extended)
         last->sum_after += s->sum_after;
         if (s->min_dndvi < last->min_dndvi)
             last->min_dndvi = s->min_dndvi;
+        last->sum_dnbr += s->sum_dnbr;
+        last->n_dnbr += s->n_dnbr;
+        last->n_agree += s->n_agree;
     } else {
         a->stats[a->nstats++] = *s;
     }
@@ -506,7 +679,8 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
     size_t mask_blocks[2];
     const size_t once0 = cnp_scene_reads_blocks_once(b, tile_w, strip_h, &mask_blocks[0]);
     const size_t once1 = cnp_scene_reads_blocks_once(a, tile_w, strip_h, &mask_blocks[1]);
-    const double per_worker = (tile * 31.0 + share + 2.0 * tile * nbands * 2.0 +
+    const double per_worker = (tile * (31.0 + (c->swir ? 12.0 : 0.0) + (c->haze ? 13.0 : 0.0)) +
+                               share + 2.0 * tile * nbands * 2.0 +
                                2.0 * halo * 5.0 + (double)(mask_blocks[0] + mask_blocks[1])) /
                               mb + thread_mb;
     /* The quicklook store (10 bytes a pixel) lives throughout; drawing it
@@ -569,6 +743,10 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
     struct strip_acc *acc = c->acc;
     cnp_status st;
     if (c->stage == 1) {
+        if (w->hh && (st = cnp_haze_hist_merge(&c->haze_hist, w->hh)) != CNP_OK)
+            return cnp_err(st, "haze: merging the clear line's counts failed");
+        if (!w->ng)
+            return CNP_OK;
         /* Integer counts: the grid is the same whatever the merge order. */
         st = cnp_norm_merge(c->norm_grid, w->ng);
         cnp_norm_grid_free(&w->ng);
@@ -583,6 +761,8 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
     c->counts.other += w->counts.other;
     c->counts.forest += w->counts.forest;
     c->counts.loss += w->counts.loss;
+    c->swir_led_pixels += w->swir_led;
+    c->hazy_pixels += w->hazy;
     if (u->part < c->tiling.nparts - 1)
         return CNP_OK;
 
@@ -615,7 +795,7 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
         return CNP_OK;
     cnp_loss_piece *pc = c->pieces + c->npieces;
     for (size_t k = 0; k < ncomp; k++)
-        pc[k] = (cnp_loss_piece){ SIZE_MAX, { 0.0, 0.0, 0.0, INFINITY } };
+        pc[k] = (cnp_loss_piece){ SIZE_MAX, { 0.0, 0.0, 0.0, INFINITY, 0.0, 0, 0 } };
     for (size_t i = 0; i < n; i++) {
         cnp_loss_piece *q = &pc[acc->label[i]];
         const cnp_loss_sums *rs = &acc->stats[i];
@@ -626,6 +806,9 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
         q->st.sum_after += rs->sum_after;
         if (rs->min_dndvi < q->st.min_dndvi)
             q->st.min_dndvi = rs->min_dndvi;
+        q->st.sum_dnbr += rs->sum_dnbr;
+        q->st.n_dnbr += rs->n_dnbr;
+        q->st.n_agree += rs->n_agree;
     }
     c->npieces += ncomp;
     return CNP_OK;
@@ -645,6 +828,12 @@ void cnp_loss_pass_init(cnp_loss_pass *lp, const cnp_scene *before, const cnp_sc
     lp->params.date[1] = after->radiometry;
     lp->params.forest_ndvi = s->forest_ndvi;
     lp->params.ndvi_drop = s->ndvi_drop;
+    lp->swir = before->swir2 > 0 && after->swir2 > 0;
+    lp->haze = s->haze && after->blue > 0;
+    cnp_haze_defaults(&lp->haze_params, &lp->haze_line);
+    cnp_swir_defaults(&lp->swir_rule);
+    lp->swir_rule.forest_ndvi = s->forest_ndvi;
+    lp->swir_rule.ndvi_drop = s->ndvi_drop;
 }
 
 /* One run of the engine over the tiling, as stage `stage`, covering
@@ -700,33 +889,66 @@ static cnp_status norm_finish(cnp_loss_pass *lp)
     return CNP_OK;
 }
 
+/* No normalisation (the second index alone needs the two halves): a field
+ * of zeros. */
+static cnp_status norm_zero(cnp_loss_pass *lp)
+{
+    const int64_t ncx = (lp->tiling.win[2] + lp->norm.cell_px - 1) / lp->norm.cell_px;
+    const int64_t ncy = (lp->tiling.win[3] + lp->norm.cell_px - 1) / lp->norm.cell_px;
+    lp->zero_corr = calloc((size_t)(ncx * ncy), sizeof *lp->zero_corr);
+    if (!lp->zero_corr)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    lp->field = (cnp_norm_field){ lp->zero_corr, ncx, ncy, 0, ncy, lp->norm.cell_px };
+    return CNP_OK;
+}
+
 /* Normalised: read and keep (stage 1), correct, classify from what was kept
  * (stage 2). The scenes are decoded once. */
 static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
 {
     cnp_status st;
     cnp_reader *rd = NULL;
+    const int normalise = lp->settings->normalize != CNP_NORMALIZE_OFF;
     if ((st = norm_params(lp, &lp->norm)) != CNP_OK ||
         (st = cnp_reader_open(lp->scene[1], lp->settings, &rd)) != CNP_OK)
         return st;
     lp->spill_dn_u16 = cnp_reader_dn_u16(rd);
     cnp_reader_close(&rd);
     const size_t dn = lp->spill_dn_u16 ? 2 : 4;
-    const size_t esize[NPLANES_QUICKLOOK] = { 4, 4, 1, dn, dn };
+    size_t esize[CNP_SPILL_MAX_PLANES] = { 4, 4, 1 };
+    int nplanes = P_FIXED;
+    lp->plane_red = lp->plane_nir = lp->plane_dnbr = lp->plane_swir = -1;
+    if (lp->ov) {
+        esize[lp->plane_red = nplanes++] = dn;
+        esize[lp->plane_nir = nplanes++] = dn;
+    }
+    if (lp->swir) {
+        esize[lp->plane_dnbr = nplanes++] = 4;
+        esize[lp->plane_swir = nplanes++] = 4;
+    }
+    if (lp->haze) {
+        lp->plane_haze = nplanes;
+        for (int b = 0; b < 3; b++)
+            esize[nplanes++] = 4;
+    }
     const char *dir = lp->spill_dir;
     if (!dir || !*dir)
         dir = getenv("TMPDIR");
     if (!dir || !*dir)
         dir = "/tmp";
-    if ((st = cnp_norm_grid_create(&lp->norm, lp->tiling.win[2], lp->tiling.win[3], 0, -1,
-                                   &lp->norm_grid)) != CNP_OK)
+    if (normalise && (st = cnp_norm_grid_create(&lp->norm, lp->tiling.win[2], lp->tiling.win[3],
+                                                0, -1, &lp->norm_grid)) != CNP_OK)
         return cnp_err(st, "out of memory for the normalisation grid");
-    if ((st = cnp_spill_create(dir, &lp->tiling, lp->ov ? NPLANES_QUICKLOOK : NPLANES, esize,
-                               &lp->spill)) != CNP_OK)
+    if ((st = cnp_spill_create(dir, &lp->tiling, nplanes, esize, &lp->spill)) != CNP_OK)
         return st;
     lp->spill_bytes = cnp_spill_bytes(lp->spill);
-    if ((st = run_stage(lp, nthreads, 1, 0.0, 0.6)) == CNP_OK &&
-        (st = norm_finish(lp)) == CNP_OK)
+    if ((st = run_stage(lp, nthreads, 1, 0.0, 0.6)) == CNP_OK)
+        st = normalise ? norm_finish(lp) : norm_zero(lp);
+    /* The clear line of AFTER's own clear land; the default line when it
+     * has too little to fit one. */
+    if (st == CNP_OK && lp->haze)
+        lp->haze_fitted = cnp_haze_fit(&lp->haze_hist, 50, &lp->haze_line) == CNP_OK;
+    if (st == CNP_OK)
         st = run_stage(lp, nthreads, 2, 0.6, 1.0);
     cnp_spill_close(&lp->spill);
     cnp_norm_grid_free(&lp->norm_grid);
@@ -747,7 +969,7 @@ cnp_status cnp_loss_pass_run(cnp_loss_pass *lp, int nthreads)
         return cnp_err(CNP_E_NOMEM, "out of memory");
     }
     lp->acc = acc;
-    const cnp_status st = lp->settings->normalize == CNP_NORMALIZE_OFF
+    const cnp_status st = lp->settings->normalize == CNP_NORMALIZE_OFF && !lp->swir && !lp->haze
                         ? run_stage(lp, nthreads, 0, 0.0, 1.0) : run_normalised(lp, nthreads);
     strip_acc_free(acc);
     lp->acc = NULL;
@@ -833,6 +1055,8 @@ void cnp_loss_pass_free(cnp_loss_pass *lp)
     free(lp->norm_corr);
     free(lp->norm_level);
     free(lp->norm_count);
+    free(lp->zero_corr);
+    lp->zero_corr = NULL;
     lp->norm_corr = NULL;
     lp->norm_level = NULL;
     lp->norm_count = NULL;
