@@ -26,7 +26,9 @@ void cnp_tmp_path(const char *path, char *out, size_t size);
 void cnp_tmp_remove_dead(const char *path);
 
 /* cnp_tmp_pid_gone() : 1 when no process `pid` runs on this host (so a
- * temporary name of this host carrying it is a leftover), else 0. */
+ * temporary name of this host carrying it is a leftover), else 0. A zombie
+ * (ended, its exit status not yet collected: a child orphaned by a kill -9
+ * of its parent may stay one for long) runs no more and counts as gone. */
 int cnp_tmp_pid_gone(long pid);
 
 /* cnp_tmp_owner_gone() : 1 when the process `pid` that made a temporary
