@@ -326,7 +326,7 @@ void cnp_tmp_crash_point(const char *prefix, const char *name)
     snprintf(var, sizeof var, "%s_CRASH_SIGNAL", prefix);
     const char *s = getenv(var);
     const int sig = !s ? SIGKILL : strcmp(s, "INT") == 0 ? SIGINT : strcmp(s, "TERM") == 0 ? SIGTERM
-                  : strcmp(s, "HUP") == 0 ? SIGHUP : SIGKILL;
+                  : strcmp(s, "HUP") == 0 ? SIGHUP : strcmp(s, "STOP") == 0 ? SIGSTOP : SIGKILL;
     fflush(NULL);
     raise(sig);
 }

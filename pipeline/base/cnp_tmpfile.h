@@ -61,7 +61,8 @@ void cnp_tmp_hold_signals(int hold);
  * cnp_tmp_crash_point() : when $<PREFIX>_CRASH_AT is "name" or "name:K", the
  * process kills itself the K-th time (default 1st) it passes point `name`:
  * with SIGKILL, or with the signal $<PREFIX>_CRASH_SIGNAL names (INT, TERM,
- * HUP). Tests use it to stop a run at each step of a protocol. */
+ * HUP; STOP only stops it there, for a test to kill it, or its parent, when
+ * it likes). Tests use it to stop a run at each step of a protocol. */
 void cnp_tmp_crash_point(const char *prefix, const char *name);
 
 #endif /* CNP_TMPFILE_H */
