@@ -51,7 +51,8 @@ static int wait_state(pid_t pid, char state)
 static void make_leftover(char *dir, size_t dsize, char *out, size_t size, pid_t pid)
 {
     char host[128];
-    snprintf(dir, dsize, "/tmp/cnp-tmpfile-XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, dsize, "%s/cnp-tmpfile-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     CHECK(mkdtemp(dir) != NULL);
     cnp_tmp_host(host, sizeof host);
     snprintf(out, size, "%s/.pair.tmp-%s-%ld", dir, host, (long)pid);
@@ -60,7 +61,7 @@ static void make_leftover(char *dir, size_t dsize, char *out, size_t size, pid_t
 
 static void test_zombie_is_gone(void)
 {
-    char dir[64], left[256], outdir[128];
+    char dir[4096], left[4400], outdir[4200];
     const pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0)
@@ -85,7 +86,7 @@ static void test_zombie_is_gone(void)
 
 static void test_running_is_not_gone(void)
 {
-    char dir[64], left[256], outdir[128];
+    char dir[4096], left[4400], outdir[4200];
     const pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
