@@ -1,6 +1,7 @@
 /* pipeline/core/cnp_losspass.c - detect's pass: classify, keep the loss as
  * runs, trace the unobserved area, sample the quicklook. */
 #include "cnp_losspass.h"
+#include "cnp_losspass_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -69,41 +70,6 @@ static cnp_status unobserved_append(cnp_unobserved *dst, const cnp_unobserved *s
     return CNP_OK;
 }
 
-/* A loss run found in one tile, with its sums; tiles are processed left to
- * right, then their runs are merged row by row into the strip's runs. The
- * cnp_run comes first: cnp_runs_merge_tiles reads it. */
-typedef struct tile_run {
-    cnp_run       run;
-    cnp_loss_sums st;
-} tile_run;
-
-typedef struct worker {
-    cnp_reader *rd[2];
-    int         dn_u16[2];                   /* 1: date read as UInt16 into red/nir */
-    float      *red[2], *nir[2], *ndvi[2];   /* one tile: tile_w x strip_h */
-    float      *dndvi;                       /* normalised dNDVI (second half)   */
-    float      *swir[2], *dnbr;              /* SWIR2 reflectance, NBR change     */
-    uint8_t    *sig;                         /* cnp_swir signals (second half)    */
-    float      *hz[3];                       /* AFTER's blue, red, NIR reflectance */
-    uint8_t    *hflags;                      /* cnp_haze flags                    */
-    cnp_haze_hist *hh;                       /* the unit's clear-line counts      */
-    int64_t     hazy;                        /* pixels the haze test took out     */
-    uint8_t    *obs[2], *cls, *rowmask;
-    cnp_norm_grid *ng;                       /* the unit's reference pixels (first half) */
-    int64_t     swir_led;                    /* loss found by the SWIR branch alone */
-    tile_run   *segs;                        /* runs of every tile of the unit */
-    size_t      nsegs, segs_cap;
-    size_t     *tile_first;                  /* first seg of each tile of the unit */
-    cnp_change_counts counts;
-    cnp_overview_part ovp;                   /* the unit's share of the quicklook */
-    cnp_runs    uruns;                       /* one tile's unobserved runs */
-    cnp_trace_ws *tws;
-    cnp_rings   urings;
-    cnp_unobserved unobs;                    /* the unit's unobserved pieces */
-} worker;
-
-/* One strip's loss runs, gathered from its units in tile order (inside the
- * ordered merge, so by one thread at a time), then merged row by row. */
 struct strip_acc {
     tile_run      *segs;
     size_t         nsegs, segs_cap;
@@ -205,7 +171,7 @@ static cnp_status segs_reserve(worker *w, size_t need)
 
 /* Read both dates of one tile and classify it on the raw dNDVI; *after gets
  * AFTER's bands for the quicklook. */
-static cnp_status read_classify(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h,
+cnp_status cnp_lp_read_classify(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h,
                                 cnp_dn_rows *after)
 {
     cnp_status st;
@@ -244,7 +210,7 @@ static cnp_status read_classify(worker *w, const cnp_loss_pass *c, int x0, int y
 /* What a classified tile leaves: its share of the quicklook, its unobserved
  * pixels traced, its loss runs with their sums (of `dndvi` when given, the
  * normalised change; else of NDVI after - before) appended to w->segs. */
-static cnp_status tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h,
+cnp_status cnp_lp_tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h,
                                const cnp_dn_rows *after, const float *dndvi)
 {
     cnp_status st;
@@ -315,210 +281,12 @@ static cnp_status tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0
     return CNP_OK;
 }
 
-/* The planes the first half of a normalised pass keeps for the second. */
-/* The planes the first half keeps for the second: always these three, then
- * AFTER's red and NIR for the quicklook and dNBR and AFTER's SWIR2 for the
- * second index when there are (their numbers in cnp_loss_pass.plane_*). */
-enum { P_NDVI_B, P_NDVI_A, P_CLS, P_FIXED };
-
-/* NBR of date d for one tile (NAN where its NDVI is NAN or SWIR2 is nodata
- * or saturated); w->swir[d] becomes SWIR2 reflectance. Reflectance as the
- * kernel computes red's: DN x scale + offset (the reader puts NIR in red's
- * units; the products' SWIR2 shares red's scale). */
-static cnp_status tile_nbr(worker *w, const cnp_loss_pass *c, int d, int x0, int y0, int tw, int h,
-                           float *nbr)
-{
-    const int nir_u16 = w->dn_u16[d];
-    const cnp_scene *sc = c->scene[d];
-    cnp_status st = cnp_reader_read_band(w->rd[d], sc->swir2, x0, y0, tw, h, w->swir[d]);
-    if (st != CNP_OK)
-        return st;
-    int has = 0;
-    const double nodata = cnp_reader_band_nodata(w->rd[d], sc->swir2, &has);
-    const cnp_date_params *r = &c->params.date[d];
-    const size_t n = (size_t)tw * (size_t)h;
-    const uint16_t *n16 = (const uint16_t *)w->nir[d];
-    for (size_t i = 0; i < n; i++) {
-        const double sdn = w->swir[d][i];
-        if (w->ndvi[d][i] != w->ndvi[d][i] || (has && sdn == nodata) || sdn >= r->saturated_dn) {
-            nbr[i] = w->swir[d][i] = NAN;
-            continue;
-        }
-        const double ndn = nir_u16 ? (double)n16[i] : (double)w->nir[d][i];
-        const double sr = sdn * r->scale + r->offset;
-        nbr[i] = (float)cnp_swir_index(ndn * r->scale + r->offset, sr);
-        w->swir[d][i] = sr >= 0 ? (float)sr : NAN;
-    }
-    return CNP_OK;
-}
-
-/* AFTER's blue, red and NIR reflectance of one tile (NAN where its NDVI is
- * NAN), counted for the clear line and kept for the haze test. */
-static cnp_status tile_haze_keep(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
-                                 int tw, int h)
-{
-    const cnp_scene *sc = c->scene[1];
-    cnp_status st = cnp_reader_read_band(w->rd[1], sc->blue, x0, y0, tw, h, w->hz[0]);
-    if (st != CNP_OK)
-        return st;
-    int has = 0;
-    const double nodata = cnp_reader_band_nodata(w->rd[1], sc->blue, &has);
-    const cnp_date_params *r = &c->params.date[1];
-    const size_t n = (size_t)tw * (size_t)h;
-    const int u16 = w->dn_u16[1];
-    const uint16_t *r16 = (const uint16_t *)w->red[1], *n16 = (const uint16_t *)w->nir[1];
-    for (size_t i = 0; i < n; i++) {
-        const double bdn = w->hz[0][i];
-        if (w->ndvi[1][i] != w->ndvi[1][i] || (has && bdn == nodata) || bdn >= r->saturated_dn) {
-            w->hz[0][i] = w->hz[1][i] = w->hz[2][i] = NAN;
-            continue;
-        }
-        const double rdn = u16 ? (double)r16[i] : (double)w->red[1][i];
-        const double ndn = u16 ? (double)n16[i] : (double)w->nir[1][i];
-        w->hz[0][i] = (float)(bdn * r->scale + r->offset);
-        w->hz[1][i] = (float)(rdn * r->scale + r->offset);
-        w->hz[2][i] = (float)(ndn * r->scale + r->offset);
-    }
-    const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
-    if ((st = cnp_haze_hist_add(w->hh, &c->haze_params, &hb, NULL, n)) != CNP_OK)
-        return cnp_err(st, "haze: counting the clear line failed");
-    for (int b = 0; b < 3 && st == CNP_OK; b++)
-        st = cnp_spill_write(c->spill, s, k, c->plane_haze + b, w->hz[b]);
-    return st;
-}
-
-/* dNBR and AFTER's SWIR2 of one tile into the spill. */
-static cnp_status tile_swir_keep(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
-                                 int tw, int h)
-{
-    cnp_status st;
-    float *nbr_b = w->dndvi;            /* free until the second half */
-    if ((st = tile_nbr(w, c, 0, x0, y0, tw, h, nbr_b)) != CNP_OK ||
-        (st = tile_nbr(w, c, 1, x0, y0, tw, h, w->dnbr)) != CNP_OK)
-        return st;
-    const size_t n = (size_t)tw * (size_t)h;
-    for (size_t i = 0; i < n; i++)
-        w->dnbr[i] = w->dnbr[i] - nbr_b[i];
-    if ((st = cnp_spill_write(c->spill, s, k, c->plane_dnbr, w->dnbr)) != CNP_OK)
-        return st;
-    return cnp_spill_write(c->spill, s, k, c->plane_swir, w->swir[1]);
-}
-
 /* Single pass: read, classify, keep. */
 static cnp_status tile_single(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h)
 {
     cnp_dn_rows after;
-    cnp_status st = read_classify(w, c, x0, y0, tw, h, &after);
-    return st != CNP_OK ? st : tile_results(w, c, x0, y0, tw, h, &after, NULL);
-}
-
-/* First half: read and classify on the raw dNDVI, keep the planes, add the
- * tile's stable forest to the unit's normalisation grid. */
-static cnp_status tile_first_half(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
-                                  int tw, int h)
-{
-    cnp_dn_rows after;
-    cnp_status st = read_classify(w, c, x0, y0, tw, h, &after);
-    if (st != CNP_OK)
-        return st;
-    const cnp_norm_tile nt = { x0 - c->tiling.win[0], y0 - c->tiling.win[1], tw, h, tw,
-                               w->ndvi[0], w->ndvi[1] };
-    if (w->ng && cnp_norm_accumulate(w->ng, &nt) != CNP_OK)
-        return cnp_err(CNP_E_ARG, "normalisation: tile %d,%d outside its grid", x0, y0);
-    if ((st = cnp_spill_write(c->spill, s, k, P_NDVI_B, w->ndvi[0])) != CNP_OK ||
-        (st = cnp_spill_write(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
-        (st = cnp_spill_write(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
-        return st;
-    if (c->swir && (st = tile_swir_keep(w, c, s, k, x0, y0, tw, h)) != CNP_OK)
-        return st;
-    if (c->haze && (st = tile_haze_keep(w, c, s, k, x0, y0, tw, h)) != CNP_OK)
-        return st;
-    if (!c->ov)
-        return CNP_OK;
-    /* AFTER's bands as the quicklook reads them: UInt16 or float, as read. */
-    if ((c->spill_dn_u16 != 0) != (after.red16 != NULL))
-        return cnp_err(CNP_E_ARG, "spill: AFTER's data type changed between tiles");
-    if ((st = cnp_spill_write(c->spill, s, k, c->plane_red,
-                              after.red16 ? (const void *)after.red16 : after.red)) != CNP_OK)
-        return st;
-    return cnp_spill_write(c->spill, s, k, c->plane_nir,
-                           after.nir16 ? (const void *)after.nir16 : after.nir);
-}
-
-/* Second half: the kept planes back, dNDVI normalised (kernels/cnp_norm.h),
- * forest re-split into loss and no loss on it. Unobserved and non-forest
- * pixels keep their class: normalisation moves only the loss threshold. */
-static cnp_status tile_second_half(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
-                                   int tw, int h)
-{
-    cnp_status st;
-    if ((st = cnp_spill_read(c->spill, s, k, P_NDVI_B, w->ndvi[0])) != CNP_OK ||
-        (st = cnp_spill_read(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
-        (st = cnp_spill_read(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
-        return st;
-    cnp_dn_rows after = { NULL, NULL, NULL, NULL };
-    if (c->ov) {
-        if ((st = cnp_spill_read(c->spill, s, k, c->plane_red, w->red[1])) != CNP_OK ||
-            (st = cnp_spill_read(c->spill, s, k, c->plane_nir, w->nir[1])) != CNP_OK)
-            return st;
-        if (c->spill_dn_u16)
-            after = (cnp_dn_rows){ NULL, NULL, (const uint16_t *)w->red[1],
-                                   (const uint16_t *)w->nir[1] };
-        else
-            after = (cnp_dn_rows){ w->red[1], w->nir[1], NULL, NULL };
-    }
-    const cnp_norm_tile nt = { x0 - c->tiling.win[0], y0 - c->tiling.win[1], tw, h, tw,
-                               w->ndvi[0], w->ndvi[1] };
-    if ((st = cnp_norm_apply(&c->field, &nt, w->dndvi, tw)) != CNP_OK)
-        return st == CNP_E_NOMEM ? cnp_err(st, "out of memory normalising a tile")
-                                 : cnp_err(st, "normalisation: no correction for tile %d,%d", x0, y0);
-    const size_t n = (size_t)tw * (size_t)h;
-    const double loss_at = -c->params.ndvi_drop;
-    int64_t nc[4] = { 0, 0, 0, 0 };
-    if (c->swir && ((st = cnp_spill_read(c->spill, s, k, c->plane_dnbr, w->dnbr)) != CNP_OK ||
-                    (st = cnp_spill_read(c->spill, s, k, c->plane_swir, w->swir[1])) != CNP_OK))
-        return st;
-    if (c->haze) {
-        /* Haze the quality mask called clear: unobserved, not loss. */
-        for (int b = 0; b < 3; b++)
-            if ((st = cnp_spill_read(c->spill, s, k, c->plane_haze + b, w->hz[b])) != CNP_OK)
-                return st;
-        const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
-        if ((st = cnp_haze_classify(&c->haze_params, &c->haze_line, &hb, n, w->hflags)) != CNP_OK)
-            return cnp_err(st, "haze test failed");
-        for (size_t i = 0; i < n; i++)
-            if ((w->hflags[i] & CNP_HAZE_HAZY) && w->cls[i] != CNP_CLASS_UNOBSERVED) {
-                w->cls[i] = CNP_CLASS_UNOBSERVED;
-                w->hazy++;
-            }
-    }
-    if (c->swir) {
-        for (size_t i = 0; i < n; i++) {
-            uint8_t cl = w->cls[i];
-            if (cl >= CNP_CLASS_FOREST) {
-                const uint8_t sig = cnp_swir_signals(&c->swir_rule, w->ndvi[0][i], w->dndvi[i],
-                                                     w->dnbr[i], w->swir[1][i]);
-                cl = sig & CNP_SIG_LOSS ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
-                w->sig[i] = sig;
-                w->swir_led += (sig & (CNP_SIG_LOSS | CNP_SIG_NDVI)) == CNP_SIG_LOSS;
-            }
-            w->cls[i] = cl;
-            nc[cl]++;
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            uint8_t cl = w->cls[i];
-            if (cl >= CNP_CLASS_FOREST)
-                cl = (double)w->dndvi[i] <= loss_at ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
-            w->cls[i] = cl;
-            nc[cl]++;
-        }
-    }
-    w->counts.unobserved += nc[CNP_CLASS_UNOBSERVED];
-    w->counts.other += nc[CNP_CLASS_OTHER];
-    w->counts.forest += nc[CNP_CLASS_FOREST];
-    w->counts.loss += nc[CNP_CLASS_LOSS];
-    return tile_results(w, c, x0, y0, tw, h, &after, w->dndvi);
+    cnp_status st = cnp_lp_read_classify(w, c, x0, y0, tw, h, &after);
+    return st != CNP_OK ? st : cnp_lp_tile_results(w, c, x0, y0, tw, h, &after, NULL);
 }
 
 /* Tiles [k0, k1) of the unit's strip, one by one (each tile one block of the
@@ -550,8 +318,8 @@ static cnp_status process_unit(void *ctx, void *wp, const cnp_unit *u)
         cnp_tiling_tile(&c->tiling, k, &x0, &tw);
         w->tile_first[k - u->k0] = w->nsegs;
         st = c->stage == 0 ? tile_single(w, c, x0, u->y0, tw, u->h)
-           : c->stage == 1 ? tile_first_half(w, c, u->strip, k, x0, u->y0, tw, u->h)
-                           : tile_second_half(w, c, u->strip, k, x0, u->y0, tw, u->h);
+           : c->stage == 1 ? cnp_lp_first_half(w, c, u->strip, k, x0, u->y0, tw, u->h)
+                           : cnp_lp_second_half(w, c, u->strip, k, x0, u->y0, tw, u->h);
         if (st != CNP_OK)
             return st;
     }
@@ -649,14 +417,12 @@ static cnp_status strip_acc_merge(struct strip_acc *a, const cnp_loss_pass *c, i
  * kept larger, a pixel-interleaved GeoTIFF fills the cache with the bands
  * Canopy does not read, copying two of them out of every decoded block for
  * nothing. The memory is better spent elsewhere. */
-static cnp_status norm_params(const cnp_loss_pass *lp, cnp_norm_params *p);
-
 /* The normalisation's scene grid: a histogram per cell (2 bytes a bin) and
  * its counters, held from the first half to the corrections. */
 static double norm_grid_mb(const cnp_loss_pass *lp)
 {
     cnp_norm_params p;
-    if (lp->settings->normalize == CNP_NORMALIZE_OFF || norm_params(lp, &p) != CNP_OK)
+    if (lp->settings->normalize == CNP_NORMALIZE_OFF || cnp_lp_norm_params(lp, &p) != CNP_OK)
         return 0.0;
     const double ncx = ceil((double)lp->tiling.win[2] / p.cell_px);
     const double ncy = ceil((double)lp->tiling.win[3] / p.cell_px);
@@ -850,57 +616,6 @@ static cnp_status run_stage(cnp_loss_pass *lp, int nthreads, int stage, double f
     return cnp_engine_run(&lp->tiling, nthreads, &ops);
 }
 
-/* Normalisation parameters for the run's pixels and mode. In scene mode
- * every cell's window is the whole scene: one median. */
-static cnp_status norm_params(const cnp_loss_pass *lp, cnp_norm_params *p)
-{
-    const cnp_scene *b = lp->scene[0];
-    const double pixel_m = b->pixel_m > 0 && b->pixel_m <= 10000 ? b->pixel_m : 30.0;
-    if (cnp_norm_defaults(pixel_m, p) != CNP_OK)
-        return cnp_err(CNP_E_ARG, "normalisation: bad pixel size %g m", pixel_m);
-    p->forest_ndvi = lp->settings->forest_ndvi;
-    if (lp->settings->normalize == CNP_NORMALIZE_SCENE) {
-        const int w = lp->tiling.win[2], h = lp->tiling.win[3];
-        p->cell_px = 128;
-        const int cells = ((w > h ? w : h) + p->cell_px - 1) / p->cell_px;
-        p->radius_cells = p->wide_cells = cells;
-    }
-    return CNP_OK;
-}
-
-/* The first half's grid turned into corrections per cell. */
-static cnp_status norm_finish(cnp_loss_pass *lp)
-{
-    int64_t ncx, ncy;
-    cnp_norm_grid_cells(lp->norm_grid, &ncx, &ncy);
-    const size_t ncell = (size_t)ncx * (size_t)ncy;
-    lp->norm_corr = malloc(ncell * sizeof *lp->norm_corr);
-    lp->norm_level = malloc(ncell);
-    lp->norm_count = malloc(ncell * sizeof *lp->norm_count);
-    if (!lp->norm_corr || !lp->norm_level || !lp->norm_count)
-        return cnp_err(CNP_E_NOMEM, "out of memory for the normalisation");
-    if (cnp_norm_correct(lp->norm_grid, lp->tiling.win[3], 0, ncy, lp->norm_corr, lp->norm_level,
-                         lp->norm_count) != CNP_OK)
-        return cnp_err(CNP_E_ARG, "normalisation: corrections failed");
-    lp->norm_ncx = ncx;
-    lp->norm_ncy = ncy;
-    lp->field = (cnp_norm_field){ lp->norm_corr, ncx, ncy, 0, ncy, lp->norm.cell_px };
-    cnp_norm_grid_free(&lp->norm_grid);
-    return CNP_OK;
-}
-
-/* No normalisation (the second index alone needs the two halves): a field
- * of zeros. */
-static cnp_status norm_zero(cnp_loss_pass *lp)
-{
-    const int64_t ncx = (lp->tiling.win[2] + lp->norm.cell_px - 1) / lp->norm.cell_px;
-    const int64_t ncy = (lp->tiling.win[3] + lp->norm.cell_px - 1) / lp->norm.cell_px;
-    lp->zero_corr = calloc((size_t)(ncx * ncy), sizeof *lp->zero_corr);
-    if (!lp->zero_corr)
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    lp->field = (cnp_norm_field){ lp->zero_corr, ncx, ncy, 0, ncy, lp->norm.cell_px };
-    return CNP_OK;
-}
 
 /* Normalised: read and keep (stage 1), correct, classify from what was kept
  * (stage 2). The scenes are decoded once. */
@@ -909,7 +624,7 @@ static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
     cnp_status st;
     cnp_reader *rd = NULL;
     const int normalise = lp->settings->normalize != CNP_NORMALIZE_OFF;
-    if ((st = norm_params(lp, &lp->norm)) != CNP_OK ||
+    if ((st = cnp_lp_norm_params(lp, &lp->norm)) != CNP_OK ||
         (st = cnp_reader_open(lp->scene[1], lp->settings, &rd)) != CNP_OK)
         return st;
     lp->spill_dn_u16 = cnp_reader_dn_u16(rd);
@@ -943,7 +658,7 @@ static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
         return st;
     lp->spill_bytes = cnp_spill_bytes(lp->spill);
     if ((st = run_stage(lp, nthreads, 1, 0.0, 0.6)) == CNP_OK)
-        st = normalise ? norm_finish(lp) : norm_zero(lp);
+        st = normalise ? cnp_lp_norm_finish(lp) : cnp_lp_norm_zero(lp);
     /* The clear line of AFTER's own clear land; the default line when it
      * has too little to fit one. */
     if (st == CNP_OK && lp->haze)
@@ -976,74 +691,6 @@ cnp_status cnp_loss_pass_run(cnp_loss_pass *lp, int nthreads)
     return st;
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-    const float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-cnp_status cnp_loss_pass_norm_summary(const cnp_loss_pass *lp, cnp_norm_summary *out)
-{
-    memset(out, 0, sizeof *out);
-    out->mode = lp->settings->normalize;
-    if (!lp->norm_corr)
-        return CNP_OK;
-    const cnp_norm_params *p = &lp->norm;
-    const int64_t ncx = lp->norm_ncx, ncy = lp->norm_ncy, ncell = ncx * ncy;
-    out->cell_px = p->cell_px;
-    out->radius_cells = p->radius_cells;
-    out->wide_cells = p->wide_cells;
-    out->min_count = p->min_count;
-    out->cells = ncell;
-    out->spill_bytes = lp->spill_bytes;
-    float *sorted = malloc((size_t)ncell * sizeof *sorted);
-    if (!sorted)
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    memcpy(sorted, lp->norm_corr, (size_t)ncell * sizeof *sorted);
-    qsort(sorted, (size_t)ncell, sizeof *sorted, cmp_float);
-    out->min = sorted[0];
-    out->max = sorted[ncell - 1];
-    out->median = ncell % 2 ? sorted[ncell / 2]
-                            : 0.5 * ((double)sorted[ncell / 2 - 1] + sorted[ncell / 2]);
-    free(sorted);
-    for (int64_t i = 0; i < ncell; i++)
-        out->cells_by_level[lp->norm_level[i] & 3]++;
-
-    /* Blocks of whole cells, about 1024 pixels a side. */
-    const int cpb = 1024 / p->cell_px > 0 ? 1024 / p->cell_px : 1;
-    const int64_t nbx = (ncx + cpb - 1) / cpb, nby = (ncy + cpb - 1) / cpb;
-    out->block_px = cpb * p->cell_px;
-    out->block = calloc((size_t)(nbx * nby), sizeof *out->block);
-    if (!out->block)
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    out->nblock = (size_t)(nbx * nby);
-    const int W = lp->tiling.win[2], H = lp->tiling.win[3];
-    for (int64_t by = 0; by < nby; by++)
-        for (int64_t bx = 0; bx < nbx; bx++) {
-            cnp_norm_block *b = &out->block[by * nbx + bx];
-            double sum = 0;
-            int64_t n = 0;
-            int lv = 1;
-            for (int64_t cy = by * cpb; cy < ncy && cy < (by + 1) * cpb; cy++)
-                for (int64_t cx = bx * cpb; cx < ncx && cx < (bx + 1) * cpb; cx++) {
-                    const int l = lp->norm_level[cy * ncx + cx];
-                    sum += lp->norm_corr[cy * ncx + cx];
-                    n++;
-                    /* weakest: 0 below 3 below 2 below 1 */
-                    if ((l == 0 ? 4 : l) > (lv == 0 ? 4 : lv))
-                        lv = l;
-                }
-            b->x0 = lp->tiling.win[0] + (int32_t)(bx * out->block_px);
-            b->y0 = lp->tiling.win[1] + (int32_t)(by * out->block_px);
-            b->w = (int32_t)(bx * out->block_px + out->block_px > W ? W - bx * out->block_px
-                                                                      : out->block_px);
-            b->h = (int32_t)(by * out->block_px + out->block_px > H ? H - by * out->block_px
-                                                                      : out->block_px);
-            b->correction = n ? sum / (double)n : 0.0;
-            b->level = lv;
-        }
-    return CNP_OK;
-}
 
 void cnp_loss_pass_free(cnp_loss_pass *lp)
 {

@@ -9,6 +9,12 @@
  * (cnp_runs_merge_tiles) and appended to the scene's runs, which joins them
  * across strip seams. Memory: one tile per worker plus the loss runs
  * (16 bytes a run), never a full-scene raster.
+ *
+ * The relative normalisation, the haze test's clear line and the second
+ * index need the whole scene before a pixel is decided: the pass then runs
+ * the engine twice (cnp_losspass_halves.c): a first half that reads once and
+ * keeps planes in a spill file (cnp_spill.h), a second that decides from
+ * them. With none of the three it is one pass, as before.
  */
 #ifndef CNP_LOSSPASS_H
 #define CNP_LOSSPASS_H
