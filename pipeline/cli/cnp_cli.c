@@ -89,6 +89,8 @@ static void usage_detect(FILE *f)
           "      --nir N               1-based NIR band [bands] nir (default 4)\n"
           "      --green N             green band, for pictures; 0 = none [bands] green (2)\n"
           "      --blue N              blue band, for pictures; 0 = none [bands] blue (1)\n"
+          "      --swir N              SWIR 2.2 um band for the second index (NBR); 0 =\n"
+          "                            none [bands] swir2 (0; products: from the profile)\n"
           "      --scale X             reflectance = DN * scale + offset [bands] scale\n"
           "      --offset X            (default: band metadata, else 1e-4 and 0) [bands] offset\n"
           "      --before-mask FILE    mask raster on BEFORE's grid (e.g. Sentinel-2 SCL)\n"
@@ -99,6 +101,8 @@ static void usage_detect(FILE *f)
           "      --mask-buffer M       clouds and shadows grow by M metres, 0 = off\n"
           "                            [mask] buffer_m (60)\n"
           "      --mask-buffer-shape disk|square   [mask] buffer_shape (disk)\n"
+          "      --haze on|off         haze, smoke, thin cloud the mask calls clear are\n"
+          "                            unobserved in AFTER (needs blue) [mask] haze (on)\n"
           "      --grid before|after|finest\n"
           "                            the common grid: that scene's [grid] align (before)\n"
           "      --t-srs SRS           or an explicit grid: CRS (EPSG:32721, WKT, PROJ)\n"
@@ -153,7 +157,7 @@ static void usage_detect(FILE *f)
 
 enum {
     OPT_RED = 1000, OPT_NIR, OPT_GREEN, OPT_BLUE, OPT_SCALE, OPT_OFFSET, OPT_BMASK, OPT_AMASK,
-    OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_NORMALIZE, OPT_DBEFORE,
+    OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_NORMALIZE, OPT_SWIR, OPT_HAZE, OPT_DBEFORE,
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
     OPT_NO_HASH, OPT_MAX_MEMORY, OPT_MASK_BUFFER, OPT_MASK_SHAPE, OPT_GRID, OPT_T_SRS, OPT_TR,
     OPT_PROFILES, OPT_OUTPUTS, OPT_CASE_ID, OPT_OPERATOR, OPT_SIGN_KEY, OPT_OVERWRITE,
@@ -166,6 +170,8 @@ static const cnp_setting_opt setting_opts[] = {
     { OPT_NIR, "bands", "nir", "--nir" },
     { OPT_GREEN, "bands", "green", "--green" },
     { OPT_BLUE, "bands", "blue", "--blue" },
+    { OPT_SWIR, "bands", "swir2", "--swir" },
+    { OPT_HAZE, "mask", "haze", "--haze" },
     { OPT_SCALE, "bands", "scale", "--scale" },
     { OPT_OFFSET, "bands", "offset", "--offset" },
     { OPT_MASK_INVALID, "mask", "invalid", "--mask-invalid" },
@@ -212,6 +218,8 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "nir", required_argument, NULL, OPT_NIR },
         { "green", required_argument, NULL, OPT_GREEN },
         { "blue", required_argument, NULL, OPT_BLUE },
+        { "swir", required_argument, NULL, OPT_SWIR },
+        { "haze", required_argument, NULL, OPT_HAZE },
         { "scale", required_argument, NULL, OPT_SCALE },
         { "offset", required_argument, NULL, OPT_OFFSET },
         { "before-mask", required_argument, NULL, OPT_BMASK },
