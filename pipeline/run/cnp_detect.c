@@ -144,6 +144,69 @@ static cnp_status write_products(const cnp_staging *sg, const cnp_result *res, c
     return CNP_OK;
 }
 
+/* ---- the summary -------------------------------------------------------- */
+
+void cnp_detect_summary_free(cnp_detect_summary *s)
+{
+    if (!s)
+        return;
+    cnp_fs_free_list(s->outputs, s->noutputs);
+    memset(s, 0, sizeof *s);
+}
+
+/* The committed run, as the CLI reports it: counts from `res`, and OUTDIR's
+ * top-level names that run.json lists or that the run wrote beside it. */
+static cnp_status summarise(cnp_detect_summary *sum, const cnp_result *res,
+                            const cnp_timings *t, const char *run_id, const char *outdir)
+{
+    char **list = NULL;
+    size_t n = 0, k = 0;
+    memset(sum, 0, sizeof *sum);
+    sum->nalerts = res->nalerts;
+    for (size_t i = 0; i < res->nalerts; i++)
+        sum->nhigh += res->alerts[i].high_confidence != 0;
+    sum->area_ha = res->total_area_ha;
+    sum->observed_area_ha = res->observed_area_ha;
+    sum->unobserved_area_ha = res->unobserved_area_ha;
+    sum->loss_pixels = res->loss_pixels;
+    sum->unobserved_pixels = res->unobserved_pixels;
+    sum->window_pixels = res->window_pixels;
+    sum->t = *t;
+    snprintf(sum->run_id, sizeof sum->run_id, "%s", run_id);
+    /* The committed folder may hold the user's own files too (--overwrite
+     * keeps them): only the names of what Canopy writes count. */
+    static const char *const ours[] = {
+        "alerts.gpkg", "alerts.geojson", "alerts.csv", "alerts.kmz", "overview.png",
+        "overview.pgw", "overview.png.aux.xml", "report.html", "report.pdf", "run.json",
+        CNP_SUMS_FILE, CNP_SUMS_SIG,
+    };
+    cnp_status st = cnp_fs_list_files(outdir, &list, &n);
+    if (st != CNP_OK)
+        return st;
+    sum->outputs = calloc(sizeof ours / sizeof ours[0] + 2, sizeof *sum->outputs);
+    if (!sum->outputs) {
+        cnp_fs_free_list(list, n);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    int evidence = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(list[i], "evidence/", 9) == 0) {
+            evidence = 1;
+            continue;
+        }
+        for (size_t o = 0; o < sizeof ours / sizeof ours[0]; o++)
+            if (strcmp(list[i], ours[o]) == 0 && !(sum->outputs[k++] = strdup(list[i])))
+                st = cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    if (evidence && st == CNP_OK && !(sum->outputs[k++] = strdup("evidence/")))
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+    sum->noutputs = k;
+    cnp_fs_free_list(list, n);
+    if (st != CNP_OK)
+        cnp_detect_summary_free(sum);
+    return st;
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 cnp_status cnp_detect_run(const cnp_job *job)
@@ -327,12 +390,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
         goto done;
     staged = 0;
 
-    if (!job->quiet)
-        printf("canopy: %zu alert%s, %.2f ha (%lld loss pixels, %.1f%% of the window "
-               "unobserved) -> %s/\n",
-               res.nalerts, res.nalerts == 1 ? "" : "s", res.total_area_ha,
-               (long long)res.loss_pixels,
-               100.0 * (double)res.unobserved_pixels / (double)res.window_pixels, job->outdir);
+    if (job->summary)
+        st = summarise(job->summary, &res, &t, run_id, job->outdir);
 
 done:
     if (hashing)
