@@ -148,3 +148,76 @@ done
 grep -rnE "enum *\{[^}]*EXIT_|CNP_MON_EXIT" "$ROOT/pipeline" >"$TMP/enums"
 [ ! -s "$TMP/enums" ] && pass "exit codes: no exit-code enum but the table's" \
     || fail "exit codes: other exit-code enums: $(head -3 "$TMP/enums")"
+
+# ---- --json, --quiet, --verbose ------------------------------------------------------------
+P=$TMP/pair
+if synth "$P" --size 300x240 --seed 3 --scenario sample --tile 64; then
+    # An OUTDIR name that needs escaping in JSON and on a terminal.
+    OUT="$TMP/out \"q\" \\ x"
+    detect_pair "$P" "$OUT" --no-evidence --json
+    printf '%s' "$OUT_TXT" >"$TMP/d.json"
+    check "json: detect --json is one object: alerts, area, outputs, run.json, warnings" \
+        "$PY" -c '
+import json, os, subprocess, sys
+subprocess.run([sys.executable, "-m", "json.tool", sys.argv[1]], check=True, stdout=subprocess.DEVNULL)
+d = json.load(open(sys.argv[1])); out = sys.argv[2]
+assert d["status"] == "ok" and d["exit_status"] == 0, d
+assert d["outdir"] == out, (d["outdir"], out)
+assert d["run_json"] == out + "/run.json" and os.path.isfile(d["run_json"]), d
+run = json.load(open(d["run_json"]))
+assert d["alerts"] == len(json.load(open(out + "/alerts.geojson"))["features"]) > 0, d
+assert abs(d["area_ha"] - sum(a["properties"]["area_ha"] for a in json.load(open(out + "/alerts.geojson"))["features"])) < 1e-3
+assert set(d["outputs"]) == {"alerts.gpkg", "alerts.geojson", "alerts.csv", "overview.png",
+    "overview.pgw", "overview.png.aux.xml", "run.json", "SHA256SUMS"}, d["outputs"]
+assert isinstance(d["warnings"], list) and d["seconds"]["total"] >= 0, d
+' "$TMP/d.json" "$OUT"
+    [ -z "$ERR_TXT" ] && pass "json: detect --json writes nothing else" || fail "json: detect --json stderr: $ERR_TXT"
+
+    detect_pair "$P" "$TMP/bad" --json --outputs csv
+    printf '%s' "$OUT_TXT" >"$TMP/e.json"
+    [ "$RC" -eq 2 ] && { [ -z "$OUT_TXT" ] || "$PY" -c '
+import json, sys
+assert json.load(open(sys.argv[1]))["exit_status"] == 2' "$TMP/e.json"; } \
+        && pass "json: a usage error under --json leaves stdout empty or JSON" \
+        || fail "json: usage error under --json ($RC): $OUT_TXT"
+    run_canopy detect "$TMP/none.tif" "$TMP/none.tif" -o "$TMP/none" --json
+    printf '%s' "$OUT_TXT" >"$TMP/f.json"
+    check "json: a failed detect --json says so in JSON (status, exit_status, error)" "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["status"] == "error" and d["exit_status"] == 1 and "none.tif" in d["error"], d
+' "$TMP/f.json"
+
+    run_canopy info --json "$P/after.tif"
+    printf '%s' "$OUT_TXT" >"$TMP/i.json"
+    check "json: info --json is valid JSON" "$PY" -m json.tool "$TMP/i.json"
+    run_canopy verify --json "$OUT"
+    printf '%s' "$OUT_TXT" >"$TMP/v.json"
+    [ "$RC" -eq 0 ] && "$PY" -m json.tool "$TMP/v.json" >/dev/null \
+        && pass "json: verify --json is valid JSON" || fail "json: verify --json ($RC)"
+
+    # --quiet: errors only, on every command.
+    quiet_ok=1
+    detect_pair "$P" "$TMP/q1" --no-evidence;               [ -z "$OUT_TXT$ERR_TXT" ] || quiet_ok=0
+    run_canopy info -q "$P/after.tif";                       [ $RC -eq 0 ] && [ -z "$OUT_TXT$ERR_TXT" ] || quiet_ok=0
+    run_canopy verify -q "$OUT";                             [ $RC -eq 0 ] && [ -z "$OUT_TXT$ERR_TXT" ] || quiet_ok=0
+    run_canopy batch -q "$P/before.tif" "$P/after.tif" -o "$TMP/qb" --no-evidence
+    [ $RC -eq 0 ] && [ -z "$OUT_TXT$ERR_TXT" ] || quiet_ok=0
+    run_canopy info -q "$TMP/none.tif";                      [ $RC -eq 1 ] && [ -n "$ERR_TXT" ] || quiet_ok=0
+    [ $quiet_ok -eq 1 ] && pass "quiet: detect, info, verify and batch print nothing on success, errors still" \
+        || fail "quiet: something printed ($RC: $OUT_TXT $ERR_TXT)"
+    rm -f "$OUT/alerts.csv"
+    run_canopy verify -q "$OUT"
+    [ $RC -eq 1 ] && grep -q "alerts.csv" <<<"$OUT_TXT" && ! grep -q "^ok " <<<"$OUT_TXT" \
+        && pass "quiet: verify -q lists only what is not intact" || fail "quiet: verify -q ($RC: $OUT_TXT)"
+
+    # --verbose: each stage's time.
+    detect_pair "$P" "$TMP/v1" --no-evidence --verbose
+    grep -qE "^canopy: open [0-9.]+ s, detect [0-9.]+ s, .*total [0-9.]+ s$" <<<"$ERR_TXT" \
+        && pass "verbose: detect --verbose prints each stage's time" || fail "verbose: detect ($ERR_TXT)"
+    run_canopy info --verbose "$P/after.tif"
+    grep -qE "^canopy: info [0-9.]+ s$" <<<"$ERR_TXT" && pass "verbose: info --verbose prints its time" \
+        || fail "verbose: info ($ERR_TXT)"
+else
+    fail "json: generator"
+fi
