@@ -88,6 +88,10 @@ static const cnp_option options[] = {
       GROUP_DETECT, "minimum mapping unit, hectares [detect] min_area (0.5)" },
     { OPT_CONN, "connectivity", required_argument, D | B | M, "detect", "connectivity", "4|8",
       GROUP_DETECT, "pixel connectivity of alerts [detect] connectivity (8)" },
+    { OPT_NORMALIZE, "normalize", required_argument, D | B, "detect", "normalize",
+      "local|scene|off", GROUP_DETECT,
+      "dNDVI relative to stable forest around each pixel\n(local), to the scene (scene) or "
+      "raw (off)\n[detect] normalize (local)" },
     /* ---- [dates], [output], [run], [limits] --------------------------------------------- */
     { OPT_DBEFORE, "date-before", required_argument, D, "dates", "before", "DATE", GROUP_DETECT,
       "YYYY-MM-DD when BEFORE carries no date [dates] before" },
