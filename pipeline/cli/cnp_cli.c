@@ -242,8 +242,9 @@ static int cmd_verify(int argc, char **argv)
             if (cnp_cli_count(optarg, 0, 4096, &n)) {
                 cnp_cli_error(&c, "--threads: expected a count 0-4096");
                 rc = CNP_EXIT_USAGE;
+            } else {
+                vo.threads = (int)n;
             }
-            vo.threads = (int)n;
             break;
         default:
             rc = cnp_cli_usage_error(&c, "--%s is not an option of verify", o->name);

@@ -46,7 +46,7 @@ typedef struct cnp_job {
     const char  *outdir;
     const char  *config_path;             /* NULL when built-in defaults         */
     cnp_settings settings;
-    int          quiet;
+    int          quiet;                   /* unused by the library: the CLI prints */
     int          no_evidence;             /* skip chips, report.html, alerts.kmz */
     unsigned     skip_outputs;            /* CNP_OUT_* (cnp_output.h): products not
                                            * written; 0 = all four                 */
