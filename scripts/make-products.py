@@ -390,6 +390,15 @@ def s2_safe(out, tile, sensing, scene_tif, scl10, factor=1, baseline="05.10", of
         files.append(rel)
     scl = scl_20m(scl10)
     gt20 = (gt10[0], gt10[1] * 2, 0, gt10[3], 0, gt10[5] * 2)
+    # B12 (SWIR 2.2 um) exists at 20 m only: a plausible SWIR from red, on the
+    # 20 m grid (the reader resamples it onto the 10 m red's).
+    red = bands["B04"].astype(np.float64)
+    h2, w2 = (red.shape[0] + 1) // 2, (red.shape[1] + 1) // 2
+    pad = np.pad(red, ((0, h2 * 2 - red.shape[0]), (0, w2 * 2 - red.shape[1])), mode="edge")
+    b12 = (pad.reshape(h2, 2, w2, 2).mean(axis=(1, 3)) * 0.8).astype(np.uint16)
+    rel = "GRANULE/%s/IMG_DATA/R20m/T%s_%s_B12_20m" % (granule, tile, sensing)
+    write_jp2(os.path.join(safe, rel + ".jp2"), b12, gt20, wkt, 0)
+    files.append(rel)
     rel = "GRANULE/%s/IMG_DATA/R20m/T%s_%s_SCL_20m" % (granule, tile, sensing)
     write_jp2(os.path.join(safe, rel + ".jp2"), scl, gt20, wkt, 0)
     files.append(rel)

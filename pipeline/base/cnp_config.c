@@ -35,6 +35,7 @@ void cnp_settings_defaults(cnp_settings *s)
         s->mask_invalid[scl_invalid[i]] = 1;
     s->mask_buffer_m = 60.0;
     s->mask_buffer_square = 0;
+    s->haze = 1;
     s->grid_mode = CNP_GRID_BEFORE;
     s->forest_ndvi = 0.65;
     s->ndvi_drop = 0.25;
@@ -192,6 +193,7 @@ static cnp_status parse_text(const char *v, char *out, size_t size, const char *
 
 static const char *const grid_words[] = { "before", "after", "finest", NULL };
 static const char *const shape_words[] = { "disk", "square", NULL };
+static const char *const onoff_words[] = { "off", "on", NULL };
 static const char *const normalize_words[] = { "local", "scene", "off", NULL };
 
 cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *key,
@@ -202,6 +204,7 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
         if (is(key, "nir"))   return parse_int(v, 1, 65535, &s->nir_band, origin, key);
         if (is(key, "green")) return parse_int(v, 0, 65535, &s->green_band, origin, key);
         if (is(key, "blue"))  return parse_int(v, 0, 65535, &s->blue_band, origin, key);
+        if (is(key, "swir2")) return parse_int(v, 0, 65535, &s->swir2_band, origin, key);
         if (is(key, "scale")) {
             if (*v == '\0') { s->have_scale = 0; return CNP_OK; }
             s->have_scale = 1;
@@ -221,6 +224,8 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
             return parse_double(v, 0, 100000, &s->mask_buffer_m, origin, key);
         if (is(key, "buffer_shape"))
             return parse_word(v, shape_words, &s->mask_buffer_square, origin, key);
+        if (is(key, "haze"))
+            return parse_word(v, onoff_words, &s->haze, origin, key);
     } else if (is(section, "grid")) {
         if (is(key, "align"))
             return parse_word(v, grid_words, &s->grid_mode, origin, key);
@@ -338,6 +343,7 @@ void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
     fprintf(f, "[bands]\n");
     fprintf(f, "red = %d\nnir = %d\ngreen = %d\nblue = %d\n", s->red_band, s->nir_band,
             s->green_band, s->blue_band);
+    fprintf(f, "swir2 = %d\n", s->swir2_band);
     if (s->have_scale)  fprintf(f, "scale = %.17g\n", s->scale);
     else                fprintf(f, "scale =\n");
     if (s->have_offset) fprintf(f, "offset = %.17g\n", s->offset);
@@ -346,6 +352,7 @@ void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
     fprintf(f, "\n[mask]\ninvalid = %s\n", list);
     fprintf(f, "buffer_m = %.17g\nbuffer_shape = %s\n", s->mask_buffer_m,
             shape_words[s->mask_buffer_square]);
+    fprintf(f, "haze = %s\n", onoff_words[s->haze]);
     fprintf(f, "\n[grid]\nalign = %s\nt_srs = %s\n", grid_words[s->grid_mode], s->grid_t_srs);
     if (s->grid_tr > 0) fprintf(f, "tr = %.17g\n", s->grid_tr);
     else                fprintf(f, "tr =\n");

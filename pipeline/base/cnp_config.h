@@ -41,6 +41,7 @@ typedef struct cnp_settings {
     /* [bands] */
     int    red_band, nir_band;              /* 1-based                              */
     int    green_band, blue_band;           /* for pictures only; 0 = none          */
+    int    swir2_band;                      /* SWIR 2.2 um, second index; 0 = none  */
     int    have_scale, have_offset;         /* 0: from band metadata, else default */
     double scale, offset;
     double saturated_dn;                    /* 0 = the data type's maximum         */
@@ -48,6 +49,7 @@ typedef struct cnp_settings {
     unsigned char mask_invalid[256];        /* 1 = this mask value means "not observed" */
     double mask_buffer_m;                   /* clouds and shadows grow by this, metres */
     int    mask_buffer_square;              /* 0: disk, 1: square                  */
+    int    haze;                            /* 1: AFTER's unflagged haze unobserved */
     /* [grid] */
     int    grid_mode;                       /* CNP_GRID_*                          */
     char   grid_t_srs[512];                 /* "" = the chosen scene's CRS         */

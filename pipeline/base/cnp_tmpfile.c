@@ -53,37 +53,67 @@ void cnp_tmp_path(const char *path, char *out, size_t size)
     snprintf(out, size, "%s/.%s.tmp-%s-%ld", dir, name, host, (long)getpid());
 }
 
-int cnp_tmp_pid_gone(long pid)
-{
-    /* Still running (or not ours to signal): not a leftover. */
-    if (pid <= 0 || pid > INT_MAX || pid == (long)getpid())
-        return 0;
-    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-}
-
-/* When process `pid` started, in seconds since the epoch (0: unknown). */
-static double process_start(long pid)
+/* What /proc/PID/stat says of process `pid`: its state letter, its number
+ * of threads and when it started, in clock ticks after boot. @return 0, or
+ * -1 when it cannot be read (no such process, no /proc). */
+static int proc_stat(long pid, char *state, long *threads, unsigned long long *ticks)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "re");
     if (!f)
-        return 0;
+        return -1;
     const size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
-    /* Field 22 (starttime, clock ticks after boot) counts from after the
-     * command name, which may hold spaces and parentheses: from the last ')'. */
+    /* Fields 3 (state), 20 (num_threads) and 22 (starttime) count from after
+     * the command name, which may hold spaces and parentheses: from the last ')'. */
     const char *p = strrchr(buf, ')');
+    if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                     "%*d %ld %*d %llu", state, threads, ticks) != 3)
+        return -1;
+    return 0;
+}
+
+/* A zombie: the process has ended and waits for its parent to collect its
+ * exit status. Its pid stays taken (kill(pid, 0) succeeds) until then, and a
+ * child orphaned by a kill -9 of its parent waits on whichever process
+ * adopts it (init, or a subreaper), which may take its time or never
+ * collect it. A zombie runs no more code: its files are leftovers. A group
+ * leader that ended before its other threads also shows as a zombie; the
+ * process still runs while those threads do (num_threads counts the leader
+ * until it is collected). */
+static int zombie(long pid)
+{
+    char state = 0;
+    long threads = 0;
     unsigned long long ticks = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-                     "%*d %*d %*d %llu", &ticks) != 1)
+    return proc_stat(pid, &state, &threads, &ticks) == 0 && (state == 'Z' || state == 'X') &&
+           threads <= 1;
+}
+
+int cnp_tmp_pid_gone(long pid)
+{
+    /* Still running (or not ours to signal): not a leftover. */
+    if (pid <= 0 || pid > INT_MAX || pid == (long)getpid())
         return 0;
-    f = fopen("/proc/stat", "re");
+    if (kill((pid_t)pid, 0) != 0)
+        return errno == ESRCH;
+    return zombie(pid);
+}
+
+/* When process `pid` started, in seconds since the epoch (0: unknown). */
+static double process_start(long pid)
+{
+    char state = 0, line[256];
+    long threads = 0;
+    unsigned long long ticks = 0;
+    if (proc_stat(pid, &state, &threads, &ticks) != 0)
+        return 0;
+    FILE *f = fopen("/proc/stat", "re");
     if (!f)
         return 0;
     unsigned long long btime = 0;
-    char line[256];
     while (fgets(line, sizeof line, f))
         if (sscanf(line, "btime %llu", &btime) == 1)
             break;
@@ -296,7 +326,7 @@ void cnp_tmp_crash_point(const char *prefix, const char *name)
     snprintf(var, sizeof var, "%s_CRASH_SIGNAL", prefix);
     const char *s = getenv(var);
     const int sig = !s ? SIGKILL : strcmp(s, "INT") == 0 ? SIGINT : strcmp(s, "TERM") == 0 ? SIGTERM
-                  : strcmp(s, "HUP") == 0 ? SIGHUP : SIGKILL;
+                  : strcmp(s, "HUP") == 0 ? SIGHUP : strcmp(s, "STOP") == 0 ? SIGSTOP : SIGKILL;
     fflush(NULL);
     raise(sig);
 }

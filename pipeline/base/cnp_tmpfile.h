@@ -26,7 +26,9 @@ void cnp_tmp_path(const char *path, char *out, size_t size);
 void cnp_tmp_remove_dead(const char *path);
 
 /* cnp_tmp_pid_gone() : 1 when no process `pid` runs on this host (so a
- * temporary name of this host carrying it is a leftover), else 0. */
+ * temporary name of this host carrying it is a leftover), else 0. A zombie
+ * (ended, its exit status not yet collected: a child orphaned by a kill -9
+ * of its parent may stay one for long) runs no more and counts as gone. */
 int cnp_tmp_pid_gone(long pid);
 
 /* cnp_tmp_owner_gone() : 1 when the process `pid` that made a temporary
@@ -59,7 +61,8 @@ void cnp_tmp_hold_signals(int hold);
  * cnp_tmp_crash_point() : when $<PREFIX>_CRASH_AT is "name" or "name:K", the
  * process kills itself the K-th time (default 1st) it passes point `name`:
  * with SIGKILL, or with the signal $<PREFIX>_CRASH_SIGNAL names (INT, TERM,
- * HUP). Tests use it to stop a run at each step of a protocol. */
+ * HUP; STOP only stops it there, for a test to kill it, or its parent, when
+ * it likes). Tests use it to stop a run at each step of a protocol. */
 void cnp_tmp_crash_point(const char *prefix, const char *name);
 
 #endif /* CNP_TMPFILE_H */

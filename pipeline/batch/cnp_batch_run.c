@@ -8,8 +8,10 @@
  * own pair. Children die with the parent (PR_SET_PDEATHSIG), so a killed batch
  * leaves no writer behind. A pair's folder is replaced whole by detect's
  * commit (cnp_staging.h): a pair killed half-way left its earlier run or none,
- * and a staging folder the next run of that pair removes; a pair run again
- * replaces its run (overwrite) and keeps the user's files in its folder.
+ * and a staging folder (or a commit cut short) the next batch removes (or
+ * finishes) for every pair before it decides what to run, whether the pair
+ * runs again or not; a pair run again replaces its run (overwrite) and keeps
+ * the user's files in its folder.
  */
 #include "cnp_batch.h"
 
@@ -40,8 +42,9 @@
 #include "cnp_ident.h"
 #include "cnp_fs.h"
 #include "cnp_gdal.h"
-#include "cnp_tmpfile.h"
 #include "cnp_json.h"
+#include "cnp_staging.h"
+#include "cnp_tmpfile.h"
 
 static int make_dir(const char *path)
 {
@@ -228,6 +231,13 @@ static void finish(const cnp_batch_plan *p, task *t, int wstatus)
     }
     if (strcmp(r->status, "failed") == 0)
         r->seconds = secs;
+    /* A child that crashed or was killed left its staging folder (or a
+     * commit half-done): it has been collected, so that is a leftover now. */
+    if (!WIFEXITED(wstatus)) {
+        char dir[8400];
+        pair_dir(p, r, dir, sizeof dir);
+        cnp_staging_clean(dir);
+    }
     t->pid = 0;
 }
 
@@ -296,7 +306,9 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
         return cnp_err(CNP_E_IO, "cannot create '%s': %s", p->outroot, strerror(errno));
     }
 
-    /* What is there to do? */
+    /* What is there to do? First what killed runs left in each pair's
+     * folder (a run may have been killed in a pair that is complete now, or
+     * is skipped now, and will not run again to clean up), then the pairs. */
     size_t k = 0;
     for (size_t i = 0; i < p->nfp; i++) {
         const cnp_batch_fp *fp = &p->fp[i];
@@ -305,10 +317,15 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
         for (size_t j = 0; j < fp->npair; j++) {
             cnp_batch_row *r = &rows[k++];
             row_init(r, fp, &fp->pair[j]);
+            pair_dir(p, r, path, sizeof path);
+            const int clean = cnp_staging_clean(path) == CNP_OK;
+            if (!clean)
+                snprintf(why, sizeof why, "%s", cnp_err_msg());
             if (fp->pair[j].action == CNP_PAIR_SKIP) {
                 snprintf(r->status, sizeof r->status, "skipped");
                 snprintf(r->message, sizeof r->message, "%s", fp->pair[j].reason);
-            } else if (!o->force && cnp_batch_pair_complete(p, fp, &fp->pair[j], why, sizeof why)) {
+            } else if (!o->force && clean &&
+                       cnp_batch_pair_complete(p, fp, &fp->pair[j], why, sizeof why)) {
                 row_from_run(p, r);
                 nreused++;
             } else {

@@ -47,6 +47,9 @@ static const cnp_option options[] = {
       "green band, for pictures; 0 = none [bands] green (2)" },
     { OPT_BLUE, "blue", required_argument, D | B | M, "bands", "blue", "N", GROUP_DETECT,
       "blue band, for pictures; 0 = none [bands] blue (1)" },
+    { OPT_SWIR, "swir", required_argument, D | B, "bands", "swir2", "N", GROUP_DETECT,
+      "SWIR 2.2 um band for the second index (NBR); 0 =\nnone [bands] swir2 (0; products: "
+      "from the profile)" },
     { OPT_SCALE, "scale", required_argument, D | B | M, "bands", "scale", "X", GROUP_DETECT,
       "reflectance = DN * scale + offset [bands] scale" },
     { OPT_OFFSET, "offset", required_argument, D | B | M, "bands", "offset", "X", GROUP_DETECT,
@@ -64,6 +67,9 @@ static const cnp_option options[] = {
       GROUP_DETECT, "clouds and shadows grow by M metres, 0 = off\n[mask] buffer_m (60)" },
     { OPT_MASK_SHAPE, "mask-buffer-shape", required_argument, D | B | M, "mask", "buffer_shape",
       "disk|square", GROUP_DETECT, "[mask] buffer_shape (disk)" },
+    { OPT_HAZE, "haze", required_argument, D | B, "mask", "haze", "on|off", GROUP_DETECT,
+      "haze, smoke, thin cloud the mask calls clear are\nunobserved in AFTER (needs blue) "
+      "[mask] haze (on)" },
     /* ---- [grid] ----------------------------------------------------------------------- */
     { OPT_GRID, "grid", required_argument, D | B, "grid", "align", "before|after|finest",
       GROUP_DETECT, "the common grid: that scene's [grid] align (before)" },

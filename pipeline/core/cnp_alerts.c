@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "cnp_area.h"
+#include "cnp_confidence.h"
 #include "cnp_err.h"
 #include "cnp_geom.h"
 #include "cnp_inside.h"
@@ -34,7 +35,8 @@ static void alert_id(const cnp_settings *s, const cnp_scene *before, const cnp_s
 
 typedef struct comp_acc {
     int64_t pixels;
-    double  sum_dndvi, sum_before, sum_after, sum_x, sum_y;
+    double  sum_dndvi, sum_before, sum_after, sum_x, sum_y, sum_dnbr;
+    int64_t n_dnbr, n_agree;
     float   min_dndvi;
     int32_t first_x, first_y;
     int32_t min_x, max_x, last_y;   /* bounding box: x in [min_x, max_x), y in [first_y, last_y] */
@@ -82,6 +84,59 @@ static void trace_scratch_free(trace_scratch *t)
 }
 
 /* Trace one component (its nr runs, listed by `idx`) into alert *al. */
+/* The weakest normalisation level over the cells of the alert's bounding
+ * box (-1: none ran): 0 below 3 below 2 below 1. */
+static int norm_level_of(const cnp_alert_signals *sig, const comp_acc *a, const int win[4])
+{
+    if (!sig || !sig->norm_level)
+        return -1;
+    const int64_t c = sig->cell_px;
+    const int64_t cx0 = (a->min_x - win[0]) / c, cx1 = (a->max_x - 1 - win[0]) / c;
+    const int64_t cy0 = (a->first_y - win[1]) / c, cy1 = (a->last_y - win[1]) / c;
+    int worst = 1;
+    for (int64_t cy = cy0; cy <= cy1 && cy < sig->ncy; cy++)
+        for (int64_t cx = cx0; cx <= cx1 && cx < sig->ncx; cx++) {
+            const int l = sig->norm_level[cy * sig->ncx + cx];
+            if ((l == 0 ? 4 : l) > (worst == 0 ? 4 : worst))
+                worst = l;
+        }
+    return worst;
+}
+
+/* The alert's confidence from its signals (kernels/cnp_confidence.h). */
+static cnp_status set_confidence(const cnp_alert_signals *sig, const comp_acc *a,
+                                 const int win[4], const cnp_settings *s, cnp_alert *al)
+{
+    const double n = (double)a->pixels;
+    cnp_swir_rule rule;
+    if (sig)
+        rule = sig->rule;
+    else {
+        cnp_swir_defaults(&rule);
+        rule.forest_ndvi = s->forest_ndvi;
+        rule.ndvi_drop = s->ndvi_drop;
+    }
+    const int swir = sig && sig->swir;
+    const cnp_conf_input in = {
+        .mean_dndvi = a->sum_dndvi / n,
+        .mean_dnbr = swir && a->n_dnbr ? a->sum_dnbr / (double)a->n_dnbr : NAN,
+        .agree_share = swir ? (double)a->n_agree / n : NAN,
+        .norm_level = norm_level_of(sig, a, win),
+        .n_obs = 1,
+        .partially_observed = 0,
+    };
+    cnp_conf conf;
+    if (cnp_confidence(&rule, &in, &conf) != CNP_OK)
+        return cnp_err(CNP_E_ARG, "confidence: bad inputs for alert %s", al->id);
+    al->confidence = conf.level;
+    al->confidence_score = cnp_round_to(conf.score, 100);
+    al->high_confidence = conf.level == CNP_CONF_HIGH;
+    al->mean_dnbr = in.mean_dnbr == in.mean_dnbr ? cnp_round_to(in.mean_dnbr, 1e4) : NAN;
+    al->agree_share = in.agree_share == in.agree_share ? cnp_round_to(in.agree_share, 1e4) : NAN;
+    al->norm_level = in.norm_level;
+    return CNP_OK;
+}
+
 static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp_scene *before,
                               const cnp_scene *after, const cnp_runs *runs, const uint32_t *idx,
                               size_t nr, const comp_acc *a, size_t geom_budget,
@@ -125,7 +180,6 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
     al->min_dndvi = cnp_round_to(a->min_dndvi, 1e4);
     al->mean_ndvi_before = cnp_round_to(a->sum_before / n, 1e4);
     al->mean_ndvi_after = cnp_round_to(a->sum_after / n, 1e4);
-    al->high_confidence = -(a->sum_dndvi / n) >= s->high_confidence_drop;
     const double px = a->sum_x / n, py = a->sum_y / n;
     al->centroid_x = before->gt[0] + px * before->gt[1];
     al->centroid_y = before->gt[3] + py * before->gt[5];
@@ -174,8 +228,9 @@ static cnp_status observed_areas(cnp_crs *crs, const int win[4], int nthreads, c
 
 cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
                             const cnp_scene *after, const int win[4], cnp_runs *runs,
-                            const cnp_loss_piece *pieces, size_t npieces, int nthreads,
-                            size_t budget, cnp_result *res)
+                            const cnp_loss_piece *pieces, size_t npieces,
+                            const cnp_alert_signals *sig, int nthreads, size_t budget,
+                            cnp_result *res)
 {
     cnp_status st = CNP_OK;
     uint32_t *label = NULL, *order = NULL;
@@ -246,6 +301,9 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
         a->sum_after += ps->sum_after;
         if (ps->min_dndvi < a->min_dndvi)
             a->min_dndvi = ps->min_dndvi;
+        a->sum_dnbr += ps->sum_dnbr;
+        a->n_dnbr += ps->n_dnbr;
+        a->n_agree += ps->n_agree;
     }
     if ((st = cnp_runs_group(label, runs->n, ncomp, start, order)) != CNP_OK) {
         st = cnp_err(st, "grouping runs failed");
@@ -297,7 +355,7 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
     char fail_msg[1024] = "";
     #pragma omp parallel num_threads(nthreads) default(none) \
         shared(res, kept, nkeep, acc, start, order, runs, crs, s, before, after, failed, \
-               fail_msg, st, geom_budget, geom_used, area)
+               fail_msg, st, geom_budget, geom_used, area, sig, win)
     {
         trace_scratch ts;
         cnp_status tst = trace_scratch_init(&ts, crs);
@@ -312,6 +370,8 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
                 tst = build_alert(&ts, s, before, after, runs, order + start[kept[k]],
                                   start[kept[k] + 1] - start[kept[k]], &acc[kept[k]],
                                   geom_budget, &geom_used, &area[k], &res->alerts[k]);
+            if (tst == CNP_OK)
+                tst = set_confidence(sig, &acc[kept[k]], win, s, &res->alerts[k]);
 
             if (tst != CNP_OK) {
                 #pragma omp critical(build_alerts_fail)

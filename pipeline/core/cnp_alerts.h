@@ -13,9 +13,21 @@
 
 #include "cnp_config.h"
 #include "cnp_losspass.h"
+#include "cnp_swir.h"
 #include "cnp_raster.h"
 #include "cnp_result.h"
 #include "cnp_runs.h"
+
+/* What an alert's confidence rests on besides its own sums
+ * (kernels/cnp_confidence.h): whether the second index ran, the rule's
+ * thresholds, and the normalisation's level per cell (NULL: none ran). */
+typedef struct cnp_alert_signals {
+    int            swir;
+    cnp_swir_rule  rule;
+    const uint8_t *norm_level;       /* per cell, row-major, ncx x ncy          */
+    int64_t        ncx, ncy;
+    int            cell_px;          /* cells from the window's corner          */
+} cnp_alert_signals;
 
 /* cnp_alerts_build() :
  * Fill res->alerts (and pixel_area_m2, min_pixels, components,
@@ -28,7 +40,8 @@
  *         transformed to WGS84 or the budget cannot be met. */
 cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
                             const cnp_scene *after, const int win[4], cnp_runs *runs,
-                            const cnp_loss_piece *pieces, size_t npieces, int nthreads,
-                            size_t budget, cnp_result *res);
+                            const cnp_loss_piece *pieces, size_t npieces,
+                            const cnp_alert_signals *sig, int nthreads, size_t budget,
+                            cnp_result *res);
 
 #endif /* CNP_ALERTS_H */

@@ -9,6 +9,12 @@
  * (cnp_runs_merge_tiles) and appended to the scene's runs, which joins them
  * across strip seams. Memory: one tile per worker plus the loss runs
  * (16 bytes a run), never a full-scene raster.
+ *
+ * The relative normalisation, the haze test's clear line and the second
+ * index need the whole scene before a pixel is decided: the pass then runs
+ * the engine twice (cnp_losspass_halves.c): a first half that reads once and
+ * keeps planes in a spill file (cnp_spill.h), a second that decides from
+ * them. With none of the three it is one pass, as before.
  */
 #ifndef CNP_LOSSPASS_H
 #define CNP_LOSSPASS_H
@@ -19,16 +25,20 @@
 #include "cnp_change.h"
 #include "cnp_config.h"
 #include "cnp_engine.h"
+#include "cnp_haze.h"
 #include "cnp_norm.h"
 #include "cnp_quicklook.h"
 #include "cnp_raster.h"
 #include "cnp_result.h"
 #include "cnp_runs.h"
+#include "cnp_swir.h"
 
 /* Sums over loss pixels, merged in a fixed order (deterministic). */
 typedef struct cnp_loss_sums {
-    double sum_dndvi, sum_before, sum_after;
-    float  min_dndvi;
+    double  sum_dndvi, sum_before, sum_after;
+    float   min_dndvi;
+    double  sum_dnbr;            /* over the pixels with a dNBR (SWIR)         */
+    int64_t n_dnbr, n_agree;     /* ... and those where NDVI and NBR both fired */
 } cnp_loss_sums;
 
 /* The sums of one piece of a component: its runs inside one strip, added in
@@ -69,9 +79,22 @@ typedef struct cnp_loss_pass {
     uint32_t           *norm_count;   /* per cell: reference pixels used          */
     int64_t             norm_ncx, norm_ncy;
     uint64_t            spill_bytes;  /* the spill file's size                    */
+    /* the second index (kernels/cnp_swir.h), when both scenes have SWIR2 */
+    int                 swir;
+    cnp_swir_rule       swir_rule;
+    int64_t             swir_led_pixels; /* loss the SWIR branch alone found     */
+    /* the haze test on AFTER (kernels/cnp_haze.h), when it has a blue band */
+    int                 haze, haze_fitted;
+    cnp_haze_params     haze_params;
+    cnp_haze_line       haze_line;    /* fitted from AFTER's clear land, or the default */
+    cnp_haze_hist       haze_hist;
+    int64_t             hazy_pixels;  /* observed by the mask, taken out as haze  */
     /* private */
     int                 stage;        /* 0 single pass; 1, 2 the normalised halves */
     int                 spill_dn_u16; /* AFTER's bands kept as UInt16             */
+    int                 plane_red, plane_nir, plane_dnbr, plane_swir; /* -1: none */
+    int                 plane_haze;   /* the first of AFTER's blue, red, NIR      */
+    float              *zero_corr;    /* the field without normalisation          */
     struct cnp_spill   *spill;
     cnp_norm_grid      *norm_grid;
     cnp_norm_field      field;

@@ -20,7 +20,12 @@ typedef struct cnp_alert {
      * of a ring or an L lies outside it. */
     double  point_x, point_y;             /* scene CRS                           */
     double  point_lon, point_lat;         /* WGS84                               */
-    int     high_confidence;
+    int     high_confidence;              /* confidence == CNP_CONF_HIGH         */
+    int     confidence;                   /* CNP_CONF_* (kernels/cnp_confidence.h) */
+    double  confidence_score;             /* 0..1, two decimals                  */
+    double  mean_dnbr;                    /* NAN without SWIR                    */
+    double  agree_share;                  /* NDVI and NBR both fired, NAN without */
+    int     norm_level;                   /* weakest normalisation level, -1 none */
     struct cnp_geometry *geom;            /* MultiPolygon, scene CRS (io/cnp_geom.h) */
     struct cnp_geometry *geom_wgs84;      /* the same in WGS84 (lon, lat), built from the
                                            * points the geodesic area was computed on */
@@ -85,6 +90,14 @@ typedef struct cnp_result {
     size_t     geometry_bytes;            /* what the alerts' geometries take,
                                            * counted under --max-memory          */
     cnp_norm_summary norm;
+    /* the second index (kernels/cnp_swir.h) */
+    int        swir_used;                 /* both scenes had SWIR2               */
+    double     nbr_drop, ndvi_support, swir2_open;
+    int64_t    swir_led_pixels;           /* loss found by the SWIR branch alone */
+    /* the haze test on AFTER (kernels/cnp_haze.h) */
+    int        haze_used, haze_fitted;
+    double     haze_slope, haze_intercept;
+    int64_t    hazy_pixels;
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

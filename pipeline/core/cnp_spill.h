@@ -28,7 +28,7 @@
 #include "cnp_engine.h"
 #include "cnp_status.h"
 
-enum { CNP_SPILL_MAX_PLANES = 8 };
+enum { CNP_SPILL_MAX_PLANES = 12 };
 
 typedef struct cnp_spill cnp_spill;
 

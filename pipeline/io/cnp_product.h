@@ -22,7 +22,10 @@
 #include "cnp_mask.h"
 #include "cnp_status.h"
 
-enum { CNP_BAND_RED = 0, CNP_BAND_NIR, CNP_BAND_GREEN, CNP_BAND_BLUE, CNP_NBANDS };
+/* Band roles of a product. Red and NIR are required; green and blue are for
+ * pictures, SWIR2 (2.2 um) feeds the second index (kernels/cnp_swir.h): the
+ * optional ones are left out when a product lacks them. */
+enum { CNP_BAND_RED = 0, CNP_BAND_NIR, CNP_BAND_GREEN, CNP_BAND_BLUE, CNP_BAND_SWIR2, CNP_NBANDS };
 
 typedef struct cnp_product_band {
     char  *path;            /* GDAL path of the file holding it; NULL = none    */

@@ -148,7 +148,7 @@ static inline void join(char *out, size_t size, const char *dir, const char *nam
 
 static inline const char *band_role(int b)
 {
-    static const char *const r[] = { "red", "nir", "green", "blue" };
+    static const char *const r[] = { "red", "nir", "green", "blue", "swir2" };
     return r[b];
 }
 

@@ -139,8 +139,13 @@ cnp_status cnp_product_resolve_s2_safe(rctx *c, const cnp_profile *pr, const cha
         }
         tctx tc = { meta, p->id, 0, spec[0] };
         char pat[256];
+        /* A band of another resolution names its own pattern (swir2_safe_file:
+         * B12 exists at 20 m, not 10 m). */
+        char own_key[64];
+        sfmt(own_key, sizeof own_key, "%s_safe_file", is_mask ? "" : band_role(b));
+        const char *own = is_mask ? NULL : cnp_profile_get(pr, "bands", own_key);
         const char *ptmpl = is_mask ? cnp_profile_get(pr, "mask", "safe_file")
-                                    : cnp_profile_get(pr, "bands", "safe_file");
+                                    : own ? own : cnp_profile_get(pr, "bands", "safe_file");
         if (!ptmpl || cnp_product_expand(ptmpl, &tc, pat, sizeof pat, NULL, 0) != 0)
             return cnp_err(CNP_E_CONFIG, "%s: [%s] safe_file is missing or bad", pr->path,
                            is_mask ? "mask" : "bands");

@@ -277,9 +277,11 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
     GDALDatasetH vrt = NULL;
     cnp_status st = CNP_OK;
     double gt[6] = { 0 };
-    int w = 0, h = 0, n = 0, *slot[CNP_NBANDS] = { &sc->red, &sc->nir, &sc->green, &sc->blue };
+    int w = 0, h = 0, n = 0, *slot[CNP_NBANDS] = { &sc->red, &sc->nir, &sc->green, &sc->blue,
+                                                    &sc->swir2 };
     char vpath[200];
-    static const char *const names[CNP_NBANDS] = { "red", "NIR", "green", "blue" };
+    static const char *const names[CNP_NBANDS] = { "red", "NIR", "green", "blue", "SWIR2" };
+    int coarse[CNP_NBANDS] = { 0 };   /* an optional band on a coarser grid */
 
     for (int b = 0; b < CNP_NBANDS; b++) {
         const cnp_product_band *pb = &p->band[b];
@@ -306,6 +308,16 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
             memcpy(gt, bgt, sizeof gt);
         } else if (GDALGetRasterXSize(src[b]) != w || GDALGetRasterYSize(src[b]) != h ||
                    !same_gt(bgt, gt, 1e-6)) {
+            /* SWIR2 of a coarser grid over the same extent (Sentinel-2's
+             * 20 m B12 beside its 10 m red) is resampled onto red's grid. */
+            const double ew = GDALGetRasterXSize(src[b]) * bgt[1] - w * gt[1];
+            const double eh = GDALGetRasterYSize(src[b]) * bgt[5] - h * gt[5];
+            if (b == CNP_BAND_SWIR2 && fabs(bgt[0] - gt[0]) < 1e-6 * fabs(gt[1]) + 1e-9 &&
+                fabs(bgt[3] - gt[3]) < 1e-6 * fabs(gt[5]) + 1e-9 && fabs(ew) < fabs(gt[1]) &&
+                fabs(eh) < fabs(gt[5]) && bgt[2] == 0 && bgt[4] == 0 && gt[2] == 0 && gt[4] == 0) {
+                coarse[b] = 1;
+                continue;
+            }
             if (b >= CNP_BAND_GREEN) {      /* pictures only: drop it */
                 GDALClose(src[b]);
                 src[b] = NULL;
@@ -347,8 +359,13 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
         }
         if (has)
             GDALSetRasterNoDataValue(vb, nd);
-        VRTAddSimpleSource((VRTSourcedRasterBandH)vb, sb, 0, 0, w, h, 0, 0, w, h, NULL,
-                           VRT_NODATA_UNSET);
+        if (coarse[b])
+            VRTAddSimpleSource((VRTSourcedRasterBandH)vb, sb, 0, 0, GDALGetRasterXSize(src[b]),
+                               GDALGetRasterYSize(src[b]), 0, 0, w, h, "bilinear",
+                               VRT_NODATA_UNSET);
+        else
+            VRTAddSimpleSource((VRTSourcedRasterBandH)vb, sb, 0, 0, w, h, 0, 0, w, h, NULL,
+                               VRT_NODATA_UNSET);
         *slot[b] = n;
     }
     GDALClose(vrt);
@@ -522,6 +539,12 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
         sc->nir = s->nir_band;
         sc->green = s->green_band <= sc->nbands ? s->green_band : 0;
         sc->blue = s->blue_band <= sc->nbands ? s->blue_band : 0;
+        if (s->swir2_band > sc->nbands) {
+            st = cnp_err(CNP_E_CONFIG, "%s scene '%s': SWIR2 band %d out of range (it has %d "
+                         "bands)", role, path, s->swir2_band, sc->nbands);
+            goto done;
+        }
+        sc->swir2 = s->swir2_band;
     }
 
     if (GDALGetGeoTransform(ds, sc->gt) != CE_None) {
@@ -1427,7 +1450,7 @@ cnp_status cnp_scene_open_grid(cnp_scene *sc, const char *name, const char *wkt,
     *gs = *s;
     gs->red_band = 1;
     gs->nir_band = 2;
-    gs->green_band = gs->blue_band = 0;
+    gs->green_band = gs->blue_band = gs->swir2_band = 0;
     gs->grid_mode = CNP_GRID_BEFORE;
     gs->grid_t_srs[0] = '\0';
     gs->grid_tr = 0;

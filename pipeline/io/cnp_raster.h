@@ -30,6 +30,7 @@ typedef struct cnp_scene {
     char  *wkt;                  /* CRS of read_path                               */
     int    block_w, block_h;     /* natural block size of the red band            */
     int    red, nir, green, blue;/* 1-based bands; green/blue 0 = none             */
+    int    swir2;                /* SWIR 2.2 um band, 0 = none (cnp_swir.h)       */
     int    read_mask_band;       /* 1: GDAL mask band (alpha/per-dataset) must be read */
     int    warped;               /* 1 when read_path is a warped VRT               */
     const char *scale_source;    /* "option", "metadata" or "default"            */

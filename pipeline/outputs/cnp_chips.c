@@ -79,6 +79,7 @@
 #include "cnp_change.h"
 #include "cnp_draw.h"
 #include "cnp_err.h"
+#include "cnp_haze.h"
 #include "cnp_mapframe.h"
 #include "cnp_png.h"
 #include "cnp_ident.h"
@@ -214,6 +215,8 @@ typedef struct chip_data {
     /* one chunk of scene rows as read: red, NIR, the displayed bands, flags */
     float   *red, *nir, *show[3];
     uint8_t *observed, *inside;
+    float   *hz[4];        /* AFTER's blue, red, NIR, SWIR2 reflectance (haze) */
+    uint8_t *hflags;
     size_t   chunk_cap;
 } chip_data;
 
@@ -226,8 +229,9 @@ static cnp_status chunk_reserve(chip_data *cd, size_t n)
 {
     if (n <= cd->chunk_cap)
         return CNP_OK;
-    float **f[5] = { &cd->red, &cd->nir, &cd->show[0], &cd->show[1], &cd->show[2] };
-    for (int i = 0; i < 5; i++) {
+    float **f[9] = { &cd->red, &cd->nir, &cd->show[0], &cd->show[1], &cd->show[2],
+                     &cd->hz[0], &cd->hz[1], &cd->hz[2], &cd->hz[3] };
+    for (int i = 0; i < 9; i++) {
         float *p = realloc(*f[i], n * sizeof *p);
         if (!p)
             return cnp_err(CNP_E_NOMEM, "out of memory for a chip");
@@ -239,6 +243,10 @@ static cnp_status chunk_reserve(chip_data *cd, size_t n)
     if (!o || !in)
         return cnp_err(CNP_E_NOMEM, "out of memory for a chip");
     cd->inside = in;
+    uint8_t *hf = realloc(cd->hflags, n);
+    if (!hf)
+        return cnp_err(CNP_E_NOMEM, "out of memory for a chip");
+    cd->hflags = hf;
     cd->chunk_cap = n;
     return CNP_OK;
 }
@@ -269,10 +277,61 @@ static void sample(const date_src *d, const chip_data *cd, size_t cw, int px, in
     *state = nodata ? NODATA : !cd->observed[c] ? MASKED : OBSERVED;
 }
 
+/* A band's DNs as reflectance into out, NAN where nodata or saturated. */
+static cnp_status band_reflectance(const date_src *d, int band, int x0, int y0, int cw, int ch,
+                                   float *out)
+{
+    cnp_status st = cnp_reader_read_band(d->rd, band, x0, y0, cw, ch, out);
+    if (st != CNP_OK)
+        return st;
+    int has = 0;
+    const double nd = cnp_reader_band_nodata(d->rd, band, &has);
+    const cnp_date_params *r = &d->sc->radiometry;
+    for (size_t i = 0, n = (size_t)cw * (size_t)ch; i < n; i++) {
+        const double v = out[i];
+        out[i] = (has && v == nd) || v >= r->saturated_dn ? NAN : (float)(v * r->scale + r->offset);
+    }
+    return CNP_OK;
+}
+
+/* Detection's haze test on AFTER (kernels/cnp_haze.h, with the clear line
+ * the run fitted): the pixels it took out are hatched like masked ones, so
+ * the chips show what detection saw. */
+static cnp_status haze_unobserve(const date_src *d, const cnp_result *res, chip_data *cd,
+                                 int x0, int y0, int cw, int ch)
+{
+    const size_t n = (size_t)cw * (size_t)ch;
+    const cnp_date_params *r = &d->sc->radiometry;
+    const int swir = res->swir_used && d->sc->swir2 > 0;
+    cnp_status st = band_reflectance(d, d->sc->blue, x0, y0, cw, ch, cd->hz[0]);
+    if (st == CNP_OK && swir)
+        st = band_reflectance(d, d->sc->swir2, x0, y0, cw, ch, cd->hz[3]);
+    if (st != CNP_OK)
+        return cnp_err(st, "evidence chips: %s", cnp_err_msg());
+    for (size_t i = 0; i < n; i++) {
+        const int valid = cd->observed[i] && !isnan(cnp_ndvi_dn(cd->red[i], cd->nir[i], r));
+        cd->hz[1][i] = valid ? (float)(cd->red[i] * r->scale + r->offset) : NAN;
+        cd->hz[2][i] = valid ? (float)(cd->nir[i] * r->scale + r->offset) : NAN;
+        if (!valid)
+            cd->hz[0][i] = NAN;
+    }
+    cnp_haze_params p;
+    cnp_haze_defaults(&p, NULL);
+    const cnp_haze_line line = { res->haze_slope, res->haze_intercept };
+    const cnp_haze_bands hb = { cd->hz[0], cd->hz[1], cd->hz[2], swir ? cd->hz[3] : NULL };
+    if ((st = cnp_haze_classify(&p, &line, &hb, n, cd->hflags)) != CNP_OK)
+        return cnp_err(st, "evidence chips: the haze test failed");
+    for (size_t i = 0; i < n; i++)
+        if (cd->hflags[i] & CNP_HAZE_HAZY)
+            cd->observed[i] = 0;
+    return CNP_OK;
+}
+
 /* Fill val[k][*] and state[k] for one date. Samples that are not wholly
  * inside the scene stay NODATA. Scene rows are read in chunks of at least
  * 256 rows (the reader reads a mask halo around each). */
-static cnp_status read_date(const date_src *d, const chip_geom *g, chip_data *cd, int k)
+static cnp_status read_date(const date_src *d, const chip_geom *g, chip_data *cd, int k,
+                            const cnp_result *haze)
 {
     const size_t nn = (size_t)g->n * (size_t)g->n;
     const int W = d->sc->width, H = d->sc->height, D = g->dec;
@@ -301,6 +360,8 @@ static cnp_status read_date(const date_src *d, const chip_geom *g, chip_data *cd
             (st = cnp_reader_read_ex(d->rd, x0, y0, cw, ch, cd->red, cd->nir, cd->observed,
                                      cd->inside)) != CNP_OK)
             return cnp_err(st, "evidence chips: %s", cnp_err_msg());
+        if (haze && (st = haze_unobserve(d, haze, cd, x0, y0, cw, ch)) != CNP_OK)
+            return st;
         for (int b = 0; b < 3; b++)
             if ((st = cnp_reader_read_band(d->rd, d->band[b], x0, y0, cw, ch, cd->show[b])) !=
                 CNP_OK)
@@ -615,7 +676,8 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
         goto done;
     }
     for (int k = 0; k < 2; k++)
-        if ((st = read_date(&src[k], &g, &cd, k)) != CNP_OK)
+        if ((st = read_date(&src[k], &g, &cd, k,
+                            k == 1 && ctx->res->haze_used ? ctx->res : NULL)) != CNP_OK)
             goto done;
     float lo[3], hi[3];
     if ((st = shared_stretch(&cd, nn, lo, hi)) != CNP_OK)
@@ -796,6 +858,9 @@ done:
     for (int b = 0; b < 3; b++)
         free(cd.show[b]);
     free(cd.observed);
+    for (int b = 0; b < 4; b++)
+        free(cd.hz[b]);
+    free(cd.hflags);
     free(cd.inside);
     free(cd.pool);
     free(cd.scratch);

@@ -18,6 +18,7 @@
 #include "cnp_err.h"
 #include "cnp_gdal.h"
 #include "cnp_product.h"
+#include "cnp_confidence.h"
 #include "cnp_ident.h"
 
 const cnp_attr_def cnp_attrs[CNP_NATTRS] = {
@@ -29,6 +30,7 @@ const cnp_attr_def cnp_attrs[CNP_NATTRS] = {
     { "mean_ndvi_before", CNP_ATTR_REAL, 4, "Mean NDVI before", "double" },
     { "mean_ndvi_after", CNP_ATTR_REAL, 4, "Mean NDVI after", "double" },
     { "confidence", CNP_ATTR_STR, 0, "Confidence", "string" },
+    { "confidence_score", CNP_ATTR_REAL, 2, "Confidence score (0-1)", "double" },
     { "centroid_lon", CNP_ATTR_REAL, 7, "Centroid longitude (WGS84)", "double" },
     { "centroid_lat", CNP_ATTR_REAL, 7, "Centroid latitude (WGS84)", "double" },
     { "point_lon", CNP_ATTR_REAL, 7, "Point inside, longitude (WGS84)", "double" },
@@ -51,15 +53,16 @@ cnp_attr_val cnp_attr_get(const cnp_evidence_ctx *ctx, const cnp_alert *a, int k
     case 4: v.d = a->min_dndvi; break;
     case 5: v.d = a->mean_ndvi_before; break;
     case 6: v.d = a->mean_ndvi_after; break;
-    case 7: v.s = a->high_confidence ? "high" : "low"; break;
-    case 8: v.d = a->centroid_lon; break;
-    case 9: v.d = a->centroid_lat; break;
-    case 10: v.d = a->point_lon; break;
-    case 11: v.d = a->point_lat; break;
-    case 12: v.s = b->date[0] ? b->date : NULL; break;
-    case 13: v.s = f->date[0] ? f->date : NULL; break;
-    case 14: v.s = cnp_path_base(b->path); break;
-    case 15: v.s = cnp_path_base(f->path); break;
+    case 7: v.s = cnp_confidence_name(a->confidence); break;
+    case 8: v.d = a->confidence_score; break;
+    case 9: v.d = a->centroid_lon; break;
+    case 10: v.d = a->centroid_lat; break;
+    case 11: v.d = a->point_lon; break;
+    case 12: v.d = a->point_lat; break;
+    case 13: v.s = b->date[0] ? b->date : NULL; break;
+    case 14: v.s = f->date[0] ? f->date : NULL; break;
+    case 15: v.s = cnp_path_base(b->path); break;
+    case 16: v.s = cnp_path_base(f->path); break;
     default: break;
     }
     return v;
@@ -212,10 +215,13 @@ static void method(const cnp_evidence_ctx *ctx, cnp_evidence_facts *f)
         "A pixel was forest when its NDVI before was at least %g, and is lost when its NDVI "
         "fell by at least %g. Lost pixels that touch (%d-connected) form one candidate; "
         "candidates of at least %g ha on the WGS 84 ellipsoid (about %lld pixels of %.2f m2 or "
-        "more) are alerts. An alert's "
-        "confidence is high when its mean NDVI drop is at least %g.",
+        "more) are alerts. An alert's confidence score (0 to 1) weighs how far its mean "
+        "drop passes the threshold (0.40), whether NDVI and the SWIR index agree on its "
+        "pixels (0.25), how well the normalisation was supported where it lies (0.15) and "
+        "how many clear observations stand behind BEFORE (0.20); 0.70 or more is high, "
+        "0.45 or more medium.",
         s->forest_ndvi, s->ndvi_drop, s->connectivity, s->min_area_ha, (long long)r->min_pixels,
-        r->pixel_area_m2, s->high_confidence_drop);
+        r->pixel_area_m2);
     if (r->norm.mode == CNP_NORMALIZE_OFF || !r->norm.block)
         ADD(f->method, f->nmethod,
             "The NDVI drop is the raw difference of the two dates (no normalisation).");

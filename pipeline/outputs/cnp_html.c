@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnp_confidence.h"
 #include "cnp_err.h"
 #include "cnp_evidence.h"
 #include "cnp_evidence_text.h"
@@ -329,8 +330,8 @@ static cnp_status html_alert(FILE *f, const cnp_evidence_ctx *ctx, const cnp_ale
     fprintf(f, "<section class=\"alert\" id=\"alert-%s\">\n<h2><span class=\"rank\">#%zu</span> "
                "Alert <code>%s</code> &middot; %.4f ha <span class=\"badge %s\">%s confidence"
                "</span></h2>\n<div class=\"cols\">\n",
-            a->id, rank, a->id, a->area_ha, a->high_confidence ? "high" : "low",
-            a->high_confidence ? "high" : "low");
+            a->id, rank, a->id, a->area_ha, cnp_confidence_name(a->confidence),
+            cnp_confidence_name(a->confidence));
     if (cnp_evidence_has_chip(ctx, i)) {
         int w = 0, h = 0;
         snprintf(png, sizeof png, "%s/evidence/%s/pair.png", dir, a->id);
@@ -400,7 +401,7 @@ static cnp_status html_alerts(FILE *f, const cnp_evidence_ctx *ctx, const char *
                    "</td><td>%.4f</td><td>%.4f</td><td class=\"l\">%s</td><td>%.7f</td>"
                    "<td>%.7f</td></tr>\n",
                 r + 1, a->id, a->id, a->area_ha, a->mean_dndvi,
-                a->high_confidence ? "high" : "low", a->point_lat, a->point_lon);
+                cnp_confidence_name(a->confidence), a->point_lat, a->point_lon);
     }
     fputs("</table></div>\n<p>Latitude and longitude: the alert's point (WGS 84), inside "
           "it.</p>\n</section>\n", f);

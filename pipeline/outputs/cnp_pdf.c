@@ -13,6 +13,7 @@
  * writes no document id, and nothing else varies. Pages are laid out twice:
  * once to count them (for "page n of N"), once to draw.
  */
+#include "cnp_confidence.h"
 #include "cnp_evidence.h"
 
 #include <errno.h>
@@ -417,7 +418,7 @@ static void overview_page(pdf *p, const size_t *order)
         snprintf(area, sizeof area, "%.4f", a->area_ha);
         snprintf(lat, sizeof lat, "%.7f", a->point_lat);
         snprintf(lon, sizeof lon, "%.7f", a->point_lon);
-        const char *cell[6] = { n, a->id, area, a->high_confidence ? "high" : "low", lat, lon };
+        const char *cell[6] = { n, a->id, area, cnp_confidence_name(a->confidence), lat, lon };
         p->y += 12;
         row(p, col, 6, cell, F_MONO, 8);
     }
@@ -481,7 +482,7 @@ static void alert_pages(pdf *p, const cnp_alert *a, size_t rank, int geographic)
 
     new_page(p);
     snprintf(buf, sizeof buf, "Alert %zu  \xC2\xB7  %s  \xC2\xB7  %.4f ha  \xC2\xB7  %s confidence",
-             rank, a->id, a->area_ha, a->high_confidence ? "high" : "low");
+             rank, a->id, a->area_ha, cnp_confidence_name(a->confidence));
     heading(p, buf, 13);
     p->y += 6;
     if (cnp_evidence_has_chip(ctx, i)) {

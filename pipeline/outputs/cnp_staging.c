@@ -442,6 +442,33 @@ static void remove_dead(const cnp_staging *sg)
         closedir(d);
 }
 
+cnp_status cnp_staging_clean(const char *outdir)
+{
+    cnp_staging sg;
+    char parent[PATH_MAX];
+    struct stat sb;
+    size_t n = strlen(outdir);
+    if (n == 0 || n >= sizeof parent)
+        return CNP_OK;
+    memcpy(parent, outdir, n + 1);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *(slash == parent ? slash + 1 : slash) = '\0';
+    if (stat(slash ? parent : ".", &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return CNP_OK;                         /* nothing can have been left there */
+    memset(&sg, 0, sizeof sg);
+    cnp_status st = resolve(&sg, outdir);
+    if (st != CNP_OK)
+        return st;
+    const int lk = lock_parent(&sg);
+    st = stg_journal_recover(&sg, lk >= 0);
+    unlock_parent(lk);
+    remove_dead(&sg);
+    return st;
+}
+
 /* ---- open, abort ------------------------------------------------------------------------ */
 
 /* Stage beside OUTDIR when the parent is writable and on OUTDIR's mount (a

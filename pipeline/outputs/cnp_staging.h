@@ -71,6 +71,16 @@ cnp_status cnp_staging_check(const char *outdir, const cnp_staging_opts *o);
  * removed, and the staging folder made. @return as cnp_staging_check(). */
 cnp_status cnp_staging_open(cnp_staging *sg, const char *outdir, const cnp_staging_opts *o);
 
+/* cnp_staging_clean() : what dead processes of this host left for `outdir`,
+ * without a run: an interrupted journalled commit finished or undone (under
+ * the parent's lock), and their staging folders beside and inside OUTDIR
+ * removed, as cnp_staging_open() does. Those of running processes, and of
+ * other hosts, stay. For a caller that looks at OUTDIR to decide whether to
+ * run at all (a batch resuming). Nothing to do when OUTDIR's parent does not
+ * exist. @return CNP_OK, or CNP_E_IO when an interrupted commit there cannot
+ * be recovered (another host's, a running one's, an unreadable journal). */
+cnp_status cnp_staging_clean(const char *outdir);
+
 /* The staged path of output `name` ("alerts.gpkg", "evidence/..."). */
 void cnp_staging_path(const cnp_staging *sg, const char *name, char *out, size_t size);
 

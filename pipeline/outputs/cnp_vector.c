@@ -10,6 +10,7 @@
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
+#include "cnp_confidence.h"
 #include "cnp_err.h"
 #include "cnp_ident.h"
 #include "cnp_gdal.h"
@@ -22,7 +23,8 @@ typedef struct field_def { const char *name; OGRFieldType type; } field_def;
 static const field_def fields[] = {
     { "id", OFTString },          { "area_ha", OFTReal },         { "pixels", OFTInteger64 },
     { "mean_dndvi", OFTReal },    { "min_dndvi", OFTReal },       { "mean_ndvi_before", OFTReal },
-    { "mean_ndvi_after", OFTReal }, { "confidence", OFTString },  { "centroid_lon", OFTReal },
+    { "mean_ndvi_after", OFTReal }, { "confidence", OFTString },  { "confidence_score", OFTReal },
+    { "centroid_lon", OFTReal },
     { "centroid_lat", OFTReal },  { "point_lon", OFTReal },       { "point_lat", OFTReal },
     { "date_before", OFTString },   { "date_after", OFTString },
     { "before", OFTString },      { "after", OFTString },
@@ -86,7 +88,8 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         OGR_F_SetFieldDouble(f, i++, a->min_dndvi);
         OGR_F_SetFieldDouble(f, i++, a->mean_ndvi_before);
         OGR_F_SetFieldDouble(f, i++, a->mean_ndvi_after);
-        OGR_F_SetFieldString(f, i++, a->high_confidence ? "high" : "low");
+        OGR_F_SetFieldString(f, i++, cnp_confidence_name(a->confidence));
+        OGR_F_SetFieldDouble(f, i++, a->confidence_score);
         OGR_F_SetFieldDouble(f, i++, a->centroid_lon);
         OGR_F_SetFieldDouble(f, i++, a->centroid_lat);
         OGR_F_SetFieldDouble(f, i++, a->point_lon);

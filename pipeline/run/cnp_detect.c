@@ -281,6 +281,16 @@ cnp_status cnp_detect_run(const cnp_job *job)
         goto done;
     if ((st = cnp_loss_pass_norm_summary(&lp, &res.norm)) != CNP_OK)
         goto done;
+    res.swir_used = lp.swir;
+    res.nbr_drop = lp.swir_rule.nbr_drop;
+    res.ndvi_support = lp.swir_rule.ndvi_support;
+    res.swir2_open = lp.swir_rule.swir2_open;
+    res.swir_led_pixels = lp.swir_led_pixels;
+    res.haze_used = lp.haze;
+    res.haze_fitted = lp.haze_fitted;
+    res.haze_slope = lp.haze_line.slope;
+    res.haze_intercept = lp.haze_line.intercept;
+    res.hazy_pixels = lp.hazy_pixels;
     const cnp_change_counts counts = lp.counts;
     res.unobserved = lp.unobserved;
     memset(&lp.unobserved, 0, sizeof lp.unobserved);
@@ -305,7 +315,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
         const size_t held = lp.runs.cap * 24 + lp.cap_pieces * sizeof *lp.pieces;
         budget = budget > held ? budget - held : 1;
     }
-    if ((st = cnp_alerts_build(s, &sc[0], &sc[1], win, &lp.runs, lp.pieces, lp.npieces,
+    const cnp_alert_signals sig = { lp.swir, lp.swir_rule, lp.norm_level, lp.norm_ncx,
+                                    lp.norm_ncy, lp.norm.cell_px };
+    if ((st = cnp_alerts_build(s, &sc[0], &sc[1], win, &lp.runs, lp.pieces, lp.npieces, &sig,
                                nthreads, budget, &res)) != CNP_OK ||
         (st = check_geojson_fits(&res, job->skip_outputs, budget)) != CNP_OK)
         goto done;

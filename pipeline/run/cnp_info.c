@@ -80,7 +80,7 @@ static cnp_status count_observed(const cnp_scene *sc, const cnp_settings *s, int
 
 static const char *role_name(int b)
 {
-    static const char *const n[CNP_NBANDS] = { "red", "nir", "green", "blue" };
+    static const char *const n[CNP_NBANDS] = { "red", "nir", "green", "blue", "swir2" };
     return n[b];
 }
 
@@ -103,7 +103,7 @@ cnp_status cnp_info_run(const char *path, const cnp_settings *s, int json, FILE 
     const double share = ntot ? (double)nobs / (double)ntot : 0;
     const char *band_path[CNP_NBANDS];
     int band_index[CNP_NBANDS];
-    const int stack[CNP_NBANDS] = { sc.red, sc.nir, sc.green, sc.blue };
+    const int stack[CNP_NBANDS] = { sc.red, sc.nir, sc.green, sc.blue, sc.swir2 };
     for (int b = 0; b < CNP_NBANDS; b++) {
         band_path[b] = p ? p->band[b].path : (stack[b] > 0 ? path : NULL);
         band_index[b] = p ? p->band[b].index : stack[b];
@@ -218,7 +218,9 @@ cnp_status cnp_info_run(const char *path, const cnp_settings *s, int json, FILE 
                             sc.width, sc.height, sc.gt[1], -sc.gt[5], ci.unit, ci.name,
                             ci.epsg[0] ? " (" : "", ci.epsg, ci.epsg[0] ? ")" : "");
         for (int b = 0; b < CNP_NBANDS; b++) {
-            const char *role = b == 0 ? "red:" : b == 1 ? "nir:" : b == 2 ? "green:" : "blue:";
+            static const char *const labels[CNP_NBANDS] = { "red:", "nir:", "green:", "blue:",
+                                                             "swir2:" };
+            const char *role = labels[b];
             if (!band_path[b] || band_index[b] <= 0)
                 cnp_ident_term_line(out, "%-11s none", role);
             else

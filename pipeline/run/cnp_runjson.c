@@ -79,10 +79,12 @@ static void json_settings(cnp_json *j, const cnp_job *job)
     cnp_json_int(j, "nir", s->nir_band);
     cnp_json_int(j, "green", s->green_band);
     cnp_json_int(j, "blue", s->blue_band);
+    cnp_json_int(j, "swir2", s->swir2_band);
     if (s->have_scale) cnp_json_num(j, "scale", s->scale); else cnp_json_str(j, "scale", NULL);
     if (s->have_offset) cnp_json_num(j, "offset", s->offset); else cnp_json_str(j, "offset", NULL);
     cnp_json_num(j, "saturated_dn", s->saturated_dn);
     cnp_json_str(j, "mask_invalid", list);
+    cnp_json_str(j, "haze", s->haze ? "on" : "off");
     cnp_json_num(j, "forest_ndvi", s->forest_ndvi);
     cnp_json_num(j, "ndvi_drop", s->ndvi_drop);
     cnp_json_num(j, "high_confidence_drop", s->high_confidence_drop);
@@ -360,6 +362,31 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_num(&j, "unobserved_area_ha", res->unobserved_area_ha);
     cnp_json_str(&j, "areas", "geodesic (WGS84 ellipsoid), as every alert's area_ha");
     json_normalization(&j, &res->norm);
+    cnp_json_object(&j, "haze");
+    cnp_json_bool(&j, "used", res->haze_used);
+    if (res->haze_used) {
+        cnp_json_str(&j, "clear_line", res->haze_fitted ? "fitted on AFTER's clear land"
+                                                        : "default (too little clear land)");
+        cnp_json_num(&j, "slope", cnp_round_to(res->haze_slope, 1e4));
+        cnp_json_num(&j, "intercept", cnp_round_to(res->haze_intercept, 1e4));
+        cnp_json_int(&j, "hazy_pixels", res->hazy_pixels);
+    } else {
+        cnp_json_str(&j, "why_not", "[mask] haze = off, or AFTER has no blue band");
+    }
+    cnp_json_close(&j, '}');
+    cnp_json_object(&j, "second_index");
+    cnp_json_str(&j, "index", "NBR = (NIR - SWIR2) / (NIR + SWIR2)");
+    cnp_json_bool(&j, "used", res->swir_used);
+    if (res->swir_used) {
+        cnp_json_num(&j, "nbr_drop", res->nbr_drop);
+        cnp_json_num(&j, "ndvi_support", res->ndvi_support);
+        cnp_json_num(&j, "swir2_open", res->swir2_open);
+        cnp_json_int(&j, "loss_pixels_swir_led", res->swir_led_pixels);
+    } else {
+        cnp_json_str(&j, "why_not", "a scene has no SWIR2 band ([bands] swir2, --swir N; "
+                     "product profiles name it)");
+    }
+    cnp_json_close(&j, '}');
 
     if ((st = cnp_staging_json_outputs(&j, sg)) != CNP_OK ||
         (st = json_checksums(&j, key)) != CNP_OK)

@@ -94,7 +94,7 @@ def main():
     report(all(a["geom"].IsValid() for a in alerts), prefix + ": every polygon is valid (OGR IsValid)")
     ids = [a["id"] for a in alerts]
     report(len(set(ids)) == len(ids), prefix + ": alert ids are unique")
-    report(all(a["confidence"] in ("high", "low") and a["mean_dndvi"] <= -0.25 and a["min_dndvi"] <= a["mean_dndvi"]
+    report(all(a["confidence"] in ("high", "medium", "low") and 0 <= a["confidence_score"] <= 1 and a["mean_dndvi"] <= -0.25 and a["min_dndvi"] <= a["mean_dndvi"]
                and a["mean_ndvi_before"] >= 0.65 for a in alerts), prefix + ": attributes consistent with thresholds")
 
     # GeoJSON: WGS84, RFC 7946 ring orientation, same ids.

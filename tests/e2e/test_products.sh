@@ -49,7 +49,8 @@ assert "fill(0)" in d["mask"]["rule"] and "cloud_shadow(4)" in d["mask"]["rule"]
 assert d["grid"]["epsg"] == "EPSG:32721" and d["grid"]["pixel_x"] == 30 and d["grid"]["width"] == 240
 assert 0.5 < d["observed_share"] < 1, d["observed_share"]
 roles = sorted(f["role"] for f in d["files"])
-assert roles == ["blue", "green", "mask", "metadata", "nir", "red"], roles'
+assert roles == ["blue", "green", "mask", "metadata", "nir", "red", "swir2"], roles
+assert d["bands"]["swir2"]["file"].endswith("_SR_B7.TIF"), d["bands"]["swir2"]'
 info_is "Landsat 8 C2 L2 folder" "$L8" "$LC"
 info_is "Landsat 8 C2 L2 _MTL.txt" "$L8/$(basename "$L8")_MTL.txt" "$LC"
 info_is "Landsat 8 C2 L2 _MTL.xml" "$L8/$(basename "$L8")_MTL.xml" "$LC"
@@ -197,6 +198,9 @@ for k in ("before", "after", "before:metadata", "before:red", "before:nir", "bef
 assert roles["before"]["sha256"] is None            # a folder: its files carry the hashes
 assert len(roles["before:red"]["sha256"]) == 64 and len(roles["after"]["sha256"]) == 64
 assert r["unobserved_area_ha"] > 0
+# SR_B7 is SWIR2: the second index ran, and its file is an input on the record
+assert r["second_index"]["used"] is True, r["second_index"]
+assert "before:swir2" in roles and roles["before:swir2"]["path"].endswith("_SR_B7.TIF"), sorted(roles)
 PY
     run_canopy verify "$TMP/l89"
     [ "$RC" -eq 0 ] && pass "products: canopy verify accepts a run on product folders" \
@@ -206,6 +210,18 @@ fi
 if detect_ok "Landsat 5 TM -> Sentinel-2 .zip (mixed sensors, 30 m and 10 m)" "$TMP/mix" "$L5" "$S2ZIP"; then
     check "products: mixed Landsat 5 / Sentinel-2 pair: every clearing within a pixel, areas within 2%" \
         compare "$TMP/mix" "$FX/truth_mixed.csv" 30 0.02
+    # Sentinel-2's B12 exists at 20 m only: it is resampled onto the 10 m
+    # red's grid, then warped with the rest onto Landsat's.
+    check "products: the SAFE's 20 m B12 serves as SWIR2 beside Landsat 5's band 7" \
+        "$PY" - "$TMP/mix/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+roles = {i["role"]: i for i in r["inputs"]}
+assert r["second_index"]["used"] is True, r["second_index"]
+assert roles["before:swir2"]["path"].endswith("_SR_B7.TIF"), roles.get("before:swir2")
+PY
+    info_is "Sentinel-2 SAFE names its 20 m B12 as SWIR2" "$SAFE" '
+assert d["bands"]["swir2"]["file"].endswith("_B12_20m.jp2"), d["bands"]["swir2"]'
 fi
 for a in "$SAFE" "$SAFE/MTD_MSIL2A.xml" "$COG" "$COG/$(basename "$COG").json"; do
     if detect_ok "Landsat 5 -> $(basename "$a")" "$TMP/mix2" "$L5" "$a" --overwrite; then
@@ -262,8 +278,9 @@ wait "$HTTP_PID" 2>/dev/null
 
 FB="$FX/fringe/LC08_L2SP_227065_20240601_20240608_02_T1"
 FA="$FX/fringe/LC08_L2SP_227065_20240703_20240710_02_T1"
-if detect_ok "fringe pair, no buffer" "$TMP/fr0" "$FB" "$FA" --mask-buffer 0 &&
-   detect_ok "fringe pair, default buffer" "$TMP/fr60" "$FB" "$FA"; then
+# The buffer alone (--haze off): the haze test would take the fringe too.
+if detect_ok "fringe pair, no buffer" "$TMP/fr0" "$FB" "$FA" --mask-buffer 0 --haze off &&
+   detect_ok "fringe pair, default buffer" "$TMP/fr60" "$FB" "$FA" --haze off; then
     check "products: a cloud fringe alerts without the buffer and not with the default 60 m" \
         "$PY" -c "
 import json
@@ -271,6 +288,12 @@ a = json.load(open('$TMP/fr0/run.json')); b = json.load(open('$TMP/fr60/run.json
 print('no buffer:', a['counts']['alerts'], 'alerts; 60 m:', b['counts']['alerts'])
 assert a['counts']['alerts'] >= 1 and b['counts']['alerts'] == 0
 assert b['after']['mask_buffer_px'] == 2 and b['unobserved_area_ha'] > a['unobserved_area_ha']"
+    if detect_ok "fringe pair, no buffer, haze test" "$TMP/frh" "$FB" "$FA" --mask-buffer 0; then
+        check "products: without a buffer the haze test takes the unflagged fringe" "$PY" -c "
+import json
+r = json.load(open('$TMP/frh/run.json'))
+assert r['counts']['alerts'] == 0 and r['haze']['hazy_pixels'] > 0, (r['counts'], r['haze'])"
+    fi
 fi
 
 # ---- bad products: one line, exit 1 or 2, nothing written ----------------
