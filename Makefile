@@ -2,6 +2,7 @@
 #
 #   make            build bin/canopy (and the scene generator)
 #   make demo       run canopy detect on the bundled sample pair
+#   make man        the man pages (build/man/) and bash completion (build/canopy.bash)
 #   make test       build and run every test (ends with "N passed, N failed")
 #   make check-asan the same tests built with AddressSanitizer + UBSan
 #   make check-ubsan-clang  the same tests built by clang with ASan + UBSan
@@ -90,7 +91,9 @@ PLAIN_PKGS  := libcrypto inih json-c
 PLAIN_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PLAIN_PKGS)))
 
 KERNEL_SRC   := $(wildcard kernels/*.c)
-PIPELINE_SRC := $(filter-out pipeline/cli/cnp_cli.c,$(foreach s,$(STAGES),$(wildcard pipeline/$(s)/*.c)))
+# The two main()s of cli/: canopy itself and the generator of its man pages.
+CLI_MAINS    := pipeline/cli/cnp_cli.c pipeline/cli/cnp_doc_main.c
+PIPELINE_SRC := $(filter-out $(CLI_MAINS),$(foreach s,$(STAGES),$(wildcard pipeline/$(s)/*.c)))
 KERNEL_OBJ   := $(KERNEL_SRC:%.c=$(BUILD)/%.o)
 PIPELINE_OBJ := $(PIPELINE_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC     := $(filter-out tests/unit/test_base_%,$(wildcard tests/unit/test_*.c))
@@ -100,8 +103,8 @@ BASE_UNIT_BIN := $(BASE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 .PHONY: all deps fuzz-deps demo test check check-asan check-ubsan-clang fuzz fuzz-bin bench clean \
-        install uninstall print-version deb
-all: $(BIN)/canopy $(BUILD)/canopy-synth
+        install uninstall print-version deb man check-prints
+all: $(BIN)/canopy $(BUILD)/canopy-synth $(BUILD)/canopy-doc
 
 # Re-run when the package list changes.
 # NO_SETUP=1 (package builds: their build dependencies are declared, and
@@ -164,6 +167,34 @@ $(BIN)/canopy: $(BUILD)/pipeline/cli/cnp_cli.o $(BUILD)/libpipeline.a $(BUILD)/l
 	@mkdir -p $(@D)
 	$(CC) $^ -o $@ $(LDFLAGS) $(GEO_LIBS)
 
+$(BUILD)/canopy-doc: $(BUILD)/pipeline/cli/cnp_doc_main.o $(BUILD)/libpipeline.a $(BUILD)/libkernels.a
+	$(CC) $^ -o $@ $(LDFLAGS) $(GEO_LIBS)
+
+# ---- Man pages and bash completion ------------------------------------------------
+# Written by build/canopy-doc from the option and exit-code tables that
+# --help prints, so the three cannot drift apart (tests/e2e/test_options.sh).
+MAN_CMDS  := detect batch monitor info verify
+MAN_PAGES := $(BUILD)/man/canopy.1 $(MAN_CMDS:%=$(BUILD)/man/canopy-%.1)
+man: $(MAN_PAGES) $(BUILD)/canopy.bash
+
+$(BUILD)/man/canopy.1: $(BUILD)/canopy-doc
+	@mkdir -p $(@D)
+	$(Q)$(BUILD)/canopy-doc man > $@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/man/canopy-%.1: $(BUILD)/canopy-doc
+	@mkdir -p $(@D)
+	$(Q)$(BUILD)/canopy-doc man $* > $@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/canopy.bash: $(BUILD)/canopy-doc
+	$(Q)$(BUILD)/canopy-doc bash > $@.tmp && mv -f $@.tmp $@
+
+# For `make install` (not on this branch yet), beside the binary:
+# MANDIR      ?= $(PREFIX)/share/man/man1
+# BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+#	install -d $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR)
+#	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/
+#	install -m 644 $(BUILD)/canopy.bash $(DESTDIR)$(BASHCOMPDIR)/canopy
+
 $(BUILD)/canopy-synth: $(BUILD)/scripts/cnp_synth.o $(BUILD)/libkernels.a
 	$(CC) $^ -o $@ $(LDFLAGS) $(GEO_LIBS)
 
@@ -222,10 +253,21 @@ fuzz: fuzz-deps all
 	    SAN=address,undefined COVERAGE=-fsanitize=fuzzer-no-link fuzz-bin
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-fuzz $(FUZZ_TARGETS)
 
+# Only cli/ writes to the terminal: library code returns results or reports
+# through the callbacks the CLI passes down (a stream the CLI hands over, as
+# for info's report, is fine). This check fails on a call that prints.
+PRINT_CALLS := (^|[^_a-zA-Z0-9])(v?printf|puts|putchar|perror|GDALTermProgress)[[:space:]]*\(
+PRINT_TO    := (v?fprintf|fputs|fputc|putc|fwrite)[[:space:]]*\(.*(stderr|stdout)|[(,][[:space:]]*(stderr|stdout)[[:space:]]*\)
+check-prints:
+	@bad=$$(grep -nE '$(PRINT_CALLS)|$(PRINT_TO)' $(filter-out pipeline/cli/%,$(PIPELINE_SRC)) \
+	        $(KERNEL_SRC) | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/?\*|//)'); \
+	if [ -n "$$bad" ]; then \
+	    echo "Library code prints (only pipeline/cli/ may):"; echo "$$bad"; exit 1; fi
+
 demo: all
 	@scripts/demo.sh
 
-test: all $(UNIT_BIN) $(BASE_UNIT_BIN) $(FUZZ_REPLAY)
+test: all man check-prints $(UNIT_BIN) $(BASE_UNIT_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-tests.sh
 check: test
 
@@ -273,4 +315,4 @@ deb:
 clean:
 	rm -rf build build-asan build-asan-clang build-fuzz bin
 
--include $(KERNEL_OBJ:.o=.d) $(PIPELINE_OBJ:.o=.d) $(BUILD)/pipeline/cli/cnp_cli.d $(BUILD)/scripts/cnp_synth.d
+-include $(KERNEL_OBJ:.o=.d) $(PIPELINE_OBJ:.o=.d) $(CLI_MAINS:%.c=$(BUILD)/%.d) $(BUILD)/scripts/cnp_synth.d

@@ -92,15 +92,36 @@ typedef struct cnp_batch_plan {
     char   plan_id[17];            /* of a plan read from a file, "" otherwise  */
 } cnp_batch_plan;
 
+/* Where a run stands, for progress reports. */
+typedef struct cnp_batch_progress {
+    size_t total, done, failed;    /* pairs to run, finished, failed of those   */
+    int    running;
+    double elapsed_s;
+} cnp_batch_progress;
+
+struct cnp_batch_row;
+
+/* What a run tells its caller as it goes; the CLI prints it (library code
+ * writes no terminal). Every member may be NULL. */
+typedef struct cnp_batch_events {
+    void *arg;
+    /* A note of one line ("batch: 3 pairs to run ..."). */
+    void (*note)(void *arg, const char *line);
+    /* A pair finished (ok, skipped or failed: r->status). */
+    void (*pair_done)(void *arg, const cnp_batch_progress *pg, const struct cnp_batch_row *r);
+    /* About once a second while pairs run, and once at the end (final). */
+    void (*progress)(void *arg, const cnp_batch_progress *pg, int final);
+} cnp_batch_events;
+
 /* Runtime options: how much of the machine to use, not what to compute. */
 typedef struct cnp_batch_run_opts {
     int jobs;                      /* pairs at once; 0 = threads / 4, at least 1 */
     int threads;                   /* total; 0 = all cores                      */
     int max_memory_mb;             /* total; 0 = no cap                         */
     int force;                     /* redo complete pairs too                   */
-    int quiet;
     int argc;                      /* the command line, for run.json            */
     char **argv;
+    cnp_batch_events ev;
 } cnp_batch_run_opts;
 
 /* One line of the summary. */
@@ -205,13 +226,5 @@ cnp_status cnp_batch_write_summary(const cnp_batch_plan *p, int shard,
 /* cnp_batch_read_shards() : the rows of every shard summary of the plan, in
  * plan order; a footprint whose shard has not reported gets failed rows. */
 cnp_status cnp_batch_read_shards(const cnp_batch_plan *p, cnp_batch_row **rows, size_t *nrows);
-
-/* Setting options shared with `canopy detect`, handed over by cnp_cli.c. */
-typedef struct cnp_batch_setting_opt { const char *section, *key, *name; } cnp_batch_setting_opt;
-
-/* cnp_batch_main() : `canopy batch ...` with the whole command line
- * (argv[0] = "canopy", argv[1] = "batch"); returns the exit code. */
-int cnp_batch_main(int argc, char **argv, const cnp_batch_setting_opt *setting_opts,
-                   size_t nsetting_opts);
 
 #endif /* CNP_BATCH_H */

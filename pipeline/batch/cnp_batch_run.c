@@ -21,6 +21,7 @@
 #include <math.h>
 #include <omp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -230,8 +231,7 @@ static int launch(const cnp_batch_plan *p, task *t, const cnp_batch_run_opts *o,
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
-    fflush(stdout);
-    fflush(stderr);
+    fflush(NULL);     /* what the CLI printed must not be printed again by the child */
     const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
@@ -290,58 +290,39 @@ static void finish(const cnp_batch_plan *p, task *t, int wstatus)
 /* ---- progress ------------------------------------------------------------------- */
 
 typedef struct progress {
-    int    tty, quiet;
-    size_t total, done, failed;
-    int    running;
-    double t0, last;
+    const cnp_batch_events *ev;
+    cnp_batch_progress      pg;
+    double                  t0, last;
 } progress;
 
-static void fmt_time(double s, char *out, size_t size)
+static void progress_tick(progress *p, int final)
 {
-    if (!isfinite(s) || s < 0) {
-        snprintf(out, size, "--:--");
-        return;
-    }
-    const long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(out, size, "%ld:%02ld", t / 60, t % 60);
+    p->pg.elapsed_s = cnp_now_s() - p->t0;
+    if (p->ev->progress)
+        p->ev->progress(p->ev->arg, &p->pg, final);
+    p->last = cnp_now_s();
 }
 
-static void progress_draw(progress *pg, int final)
+static void progress_log(progress *p, const cnp_batch_row *r)
 {
-    if (!pg->tty || pg->quiet)
-        return;
-    const double el = cnp_now_s() - pg->t0;
-    const double rate = el > 0 ? (double)pg->done / el : 0;
-    char eta[32], spent[32], bar[31];
-    fmt_time(rate > 0 ? (double)(pg->total - pg->done) / rate : NAN, eta, sizeof eta);
-    fmt_time(el, spent, sizeof spent);
-    const size_t fill = pg->total ? 30 * pg->done / pg->total : 30;
-    for (size_t i = 0; i < 30; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[30] = '\0';
-    fprintf(stderr, "\r\033[K[%s] %zu/%zu pairs  %d running  %zu failed  %.1f pairs/min  "
-            "%s  ETA %s", bar, pg->done, pg->total, pg->running, pg->failed, 60 * rate, spent,
-            final ? "0:00" : eta);
-    if (final)
-        fputc('\n', stderr);
-    fflush(stderr);
-    pg->last = cnp_now_s();
+    p->pg.elapsed_s = cnp_now_s() - p->t0;
+    if (p->ev->pair_done)
+        p->ev->pair_done(p->ev->arg, &p->pg, r);
 }
 
-static void progress_log(progress *pg, const cnp_batch_row *r)
+static void note(const cnp_batch_events *ev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void note(const cnp_batch_events *ev, const char *fmt, ...)
 {
-    if (pg->quiet || pg->tty)
+    char line[9000];
+    va_list ap;
+    if (!ev->note)
         return;
-    if (strcmp(r->status, "failed") == 0 || (strcmp(r->status, "skipped") == 0 && r->alerts < 0))
-        fprintf(stderr, "batch: [%zu/%zu] %s/%s %s: %s\n", pg->done, pg->total, r->fp->name,
-                r->pair->dir, r->status, r->message);
-    else
-        fprintf(stderr, "batch: [%zu/%zu] %s/%s %s: %lld alerts, %.2f ha, %.0f%% observed, "
-                "%.1f s\n", pg->done, pg->total, r->fp->name, r->pair->dir, r->status,
-                (long long)r->alerts, r->area_ha, 100 * r->observed_share, r->seconds);
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ev->note(ev->arg, line);
 }
 
 /* ---- the run ------------------------------------------------------------------ */
@@ -398,9 +379,8 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
                 nreused++;
             } else {
                 pending[npending++].row = r;
-                if (!o->quiet && !o->force && strcmp(why, "not run yet") != 0)
-                    fprintf(stderr, "batch: %s/%s: run again: %s\n", fp->name, fp->pair[j].dir,
-                            why);
+                if (!o->force && strcmp(why, "not run yet") != 0)
+                    note(&o->ev, "batch: %s/%s: run again: %s", fp->name, fp->pair[j].dir, why);
             }
         }
     }
@@ -412,18 +392,14 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
     const int per_threads = threads / jobs > 0 ? threads / jobs : 1;
     const int per_memory = o->max_memory_mb > 0 ? o->max_memory_mb / jobs : 0;
 
-    progress pg = { isatty(STDERR_FILENO), o->quiet, npending, 0, 0, 0, cnp_now_s(), 0 };
-    if (!o->quiet) {
-        if (npending == 0)
-            fprintf(stderr, "batch: nothing to do: %zu pair%s complete, %zu skipped%s\n",
-                    nreused, nreused == 1 ? "" : "s", nrows - nreused,
-                    nrows ? "" : " (no pairs)");
-        else
-            fprintf(stderr, "batch: %zu pair%s to run (%zu complete already, %zu skipped), "
-                    "%d at a time with %d thread%s each\n", npending,
-                    npending == 1 ? "" : "s", nreused, nrows - nreused - npending, jobs,
-                    per_threads, per_threads == 1 ? "" : "s");
-    }
+    progress pg = { &o->ev, { npending, 0, 0, 0, 0 }, cnp_now_s(), 0 };
+    if (npending == 0)
+        note(&o->ev, "batch: nothing to do: %zu pair%s complete, %zu skipped%s", nreused,
+             nreused == 1 ? "" : "s", nrows - nreused, nrows ? "" : " (no pairs)");
+    else
+        note(&o->ev, "batch: %zu pair%s to run (%zu complete already, %zu skipped), "
+             "%d at a time with %d thread%s each", npending, npending == 1 ? "" : "s", nreused,
+             nrows - nreused - npending, jobs, per_threads, per_threads == 1 ? "" : "s");
 
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -437,7 +413,7 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
     size_t next = 0;
     if (!run)
         st = cnp_err(CNP_E_NOMEM, "out of memory");
-    while (st == CNP_OK && (next < npending || pg.running > 0)) {
+    while (st == CNP_OK && (next < npending || pg.pg.running > 0)) {
         /* Start what fits. */
         for (int s = 0; s < jobs && next < npending && !g_stop; s++) {
             if (run[s].pid)
@@ -446,11 +422,11 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
             if (launch(p, &run[s], o, per_threads, per_memory) != 0) {
                 row_fail(run[s].row, "cannot start a process for it");
                 run[s].pid = 0;
-                pg.done++;
-                pg.failed++;
+                pg.pg.done++;
+                pg.pg.failed++;
                 progress_log(&pg, pending[next].row);
             } else {
-                pg.running++;
+                pg.pg.running++;
             }
             next++;
         }
@@ -470,22 +446,22 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
             struct timespec ts = { 0, 50 * 1000 * 1000 };
             nanosleep(&ts, NULL);
             if (cnp_now_s() - pg.last >= 1.0)
-                progress_draw(&pg, 0);
+                progress_tick(&pg, 0);
             continue;
         }
         for (int s = 0; s < jobs; s++) {
             if (run[s].pid != pid)
                 continue;
             finish(p, &run[s], wstatus);
-            pg.running--;
-            pg.done++;
-            pg.failed += strcmp(run[s].row->status, "failed") == 0;
+            pg.pg.running--;
+            pg.pg.done++;
+            pg.pg.failed += strcmp(run[s].row->status, "failed") == 0;
             progress_log(&pg, run[s].row);
-            progress_draw(&pg, 0);
+            progress_tick(&pg, 0);
         }
     }
     if (npending)
-        progress_draw(&pg, 1);
+        progress_tick(&pg, 1);
     free(run);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
@@ -502,8 +478,8 @@ cnp_status cnp_batch_run(const cnp_batch_plan *p, int shard, const cnp_batch_run
             break;
         }
         st = cnp_batch_merge_alerts(p, fp, rows, nrows, o->force, &written);
-        if (st == CNP_OK && written && !o->quiet)
-            fprintf(stderr, "batch: wrote %s/%s/alerts.gpkg\n", p->outroot, fp->name);
+        if (st == CNP_OK && written)
+            note(&o->ev, "batch: wrote %s/%s/alerts.gpkg", p->outroot, fp->name);
     }
     if (st == CNP_OK && g_stop)
         st = cnp_err(CNP_E_CANCELLED, "interrupted (signal %d)", (int)g_stop);

@@ -1,10 +1,6 @@
-/* pipeline/cli/cnp_batch_cli.c - `canopy batch`: options, modes and exit codes.
+/* pipeline/cli/cnp_batch_cli.c - `canopy batch`: options, modes, what it prints
+ * and its exit code (the meanings: cnp_help.c's exit uses).
  *
- * Exit codes:
- *   0  every pair ok or skipped (and, for --shard, the shard ran to its end)
- *   1  some pair failed or some input could not be read (the rest ran);
- *      --shard: the shard could not finish (interrupted, cannot write)
- *   2  usage or configuration error
  * A --shard task exits 0 when its pairs fail: the failures are in its shard
  * summary and --merge exits 1 for them (naming the shards to run again); the
  * Slurm merge job runs after the array in any state (--dependency=afterany).
@@ -24,103 +20,17 @@
 #include <gdal.h>
 #include <omp.h>
 
+#include "cnp_cli.h"
+#include "cnp_cli_cmds.h"
 #include "cnp_err.h"
+#include "cnp_exit.h"
 #include "cnp_fs.h"
-#include "cnp_gdal.h"
+#include "cnp_ident.h"
 #include "cnp_output.h"
-#include "cnp_version.h"
 
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-
-static void usage_batch(FILE *f, const cnp_batch_setting_opt *so, size_t nso)
-{
-    fputs("Usage: canopy batch INPUT... -o OUTROOT [OPTIONS]\n"
-          "       canopy batch --plan-only --shards N -o OUTROOT INPUT... [OPTIONS]\n"
-          "       canopy batch --shard K --plan FILE [--jobs N --threads N --max-memory MB]\n"
-          "       canopy batch --merge --plan FILE\n"
-          "\n"
-          "Runs `canopy detect` over scene archives: finds every scene under the INPUTs\n"
-          "(folders, searched recursively; .tar/.zip products; STAC items; product metadata\n"
-          "files; GeoTIFFs and other rasters; or text files listing any of these, one per\n"
-          "line), groups them by footprint (Landsat path/row, Sentinel-2 tile, or overlap\n"
-          "for other rasters), sorts them by date, pairs them and writes\n"
-          "OUTROOT/<footprint>/<before-id>__<after-id>/ (what detect writes),\n"
-          "OUTROOT/<footprint>/alerts.gpkg (every pair's alerts) and OUTROOT/summary.csv\n"
-          "and summary.json. Pairs whose outputs are complete are not run again.\n"
-          "A raster STEM.tif with a STEM_mask.tif beside it uses that file as its mask.\n"
-          "\n"
-          "Pairing:\n"
-          "      --pairs consecutive|baseline\n"
-          "                            each scene against the previous one (default), or\n"
-          "                            every later scene against the one nearest\n"
-          "      --baseline-date DATE  (YYYY-MM-DD; needed by --pairs baseline)\n"
-          "      --max-gap DAYS        skip pairs more than DAYS apart\n"
-          "      --min-observed SHARE  0-1: a pair that observed less of its overlap (read\n"
-          "                            from its run.json after the run) is reported as\n"
-          "                            skipped and left out of the footprint's alerts.gpkg\n"
-          "Running:\n"
-          "  -o, --output DIR          OUTROOT (created if missing)\n"
-          "  -j, --jobs N              pairs at once (default: threads / 4, at least 1)\n"
-          "      --threads N           threads in all, shared by the jobs (default: all cores)\n"
-          "      --max-memory MB       memory in all; each job gets MB / jobs\n"
-          "      --force               run every pair again, complete or not\n"
-          "      --list                print the plan (footprints, scenes, pairs and what a\n"
-          "                            run would do with each, inputs not used) and exit\n"
-          "  -q, --quiet               no progress or summary line\n"
-          "Cluster (scripts/slurm/canopy-slurm-submit.sh uses these):\n"
-          "      --plan-only           write the plan (default OUTROOT/plan.json) and exit\n"
-          "      --shards N            split the footprints into N shards (with --plan-only)\n"
-          "      --plan FILE           the plan file to write or to read\n"
-          "      --shard K             run shard K (0-based) of --plan FILE\n"
-          "      --merge               gather the shard summaries of --plan FILE into\n"
-          "                            OUTROOT/summary.csv and summary.json\n"
-          "Detect settings, applied to every pair (as for canopy detect; see its --help):\n"
-          "  -c, --config FILE         INI file with settings\n"
-          "      --no-evidence, --outputs LIST (gpkg and others), --max-chips N,\n"
-          "      --no-hash, --print-config\n", f);
-    size_t col = 0;
-    for (size_t i = 0; i < nso; i++) {
-        if (strcmp(so[i].section, "dates") == 0 || strcmp(so[i].key, "threads") == 0)
-            continue;
-        const size_t w = strlen(so[i].name) + 4;
-        if (col == 0 || col + w > 76) {
-            fputs(col ? "\n      " : "      ", f);
-            col = 6;
-        }
-        fprintf(f, "%s%s X", col > 6 ? "  " : "", so[i].name);
-        col += w + 2;
-    }
-    fputs("\n"
-          "\n"
-          "Exit status: 0 every pair ok or skipped, 1 some pair failed or an input could\n"
-          "not be read (the others still ran), 2 usage or configuration error.\n"
-          "With --shard: 0 the shard ran to its end (failed pairs are in its summary and\n"
-          "make --merge exit 1), 1 it could not finish.\n", f);
-}
-
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("canopy: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'canopy batch --help' for more information.\n", stderr);
-    return EXIT_USAGE;
-}
-
-static int parse_count(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    const long n = strtol(s, &end, 10);
-    if (end == s || *end || errno || n < lo || n > hi)
-        return -1;
-    *out = n;
-    return 0;
-}
+#define EXIT_OK CNP_EXIT_OK
+#define EXIT_RUNTIME CNP_EXIT_RUNTIME
+#define EXIT_USAGE CNP_EXIT_USAGE
 
 static int valid_date(const char *s)
 {
@@ -148,12 +58,6 @@ static void absolute(const char *in, char *out, size_t size)
     while (n > 1 && out[n - 1] == '/')
         out[--n] = '\0';
 }
-
-enum {
-    B_PAIRS = 3000, B_BASELINE, B_MAXGAP, B_MINOBS, B_THREADS, B_MAXMEM, B_FORCE, B_LIST,
-    B_PLAN_ONLY, B_SHARDS, B_PLAN, B_SHARD, B_MERGE, B_NO_EVIDENCE, B_MAX_CHIPS, B_NO_HASH,
-    B_PRINT_CONFIG, B_OUTPUTS, B_SETTING = 4000
-};
 
 static void report(const cnp_batch_plan *p, const cnp_batch_row *rows, size_t nrows,
                    int quiet, const char *where)
@@ -191,255 +95,270 @@ static int rows_failed(const cnp_batch_plan *p, const cnp_batch_row *rows, size_
     return 0;
 }
 
-static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting_opt *so,
-                     size_t nso)
+/* What the command line asks for. */
+typedef struct batch_args {
+    const char *outroot, *plan_path;
+    int         list, plan_only, merge, print_config, no_evidence, no_hash;
+    unsigned    skip_outputs;
+    long        shards, shard, max_chips, max_gap;
+    double      min_observed;
+    int         pairs_mode;
+    char        baseline[CNP_DATE_LEN];
+} batch_args;
+
+/* One of batch's own options. @return -1 to go on, else the exit code. */
+static int batch_option(cnp_cli *c, const cnp_option *o, batch_args *a, cnp_batch_run_opts *ro)
 {
-    struct option *opts = calloc(nso + 32, sizeof *opts);
-    cnp_setting_override *cli = calloc((size_t)argc + 1, sizeof *cli);
-    int nopt = 0, ncli = 0, c, rc = EXIT_OK;
-    const char *outroot = NULL, *config = NULL, *plan_path = NULL;
-    int list = 0, plan_only = 0, merge = 0, print_config = 0, no_evidence = 0, no_hash = 0;
-    unsigned skip_outputs = 0;
-    long shards = 0, shard = -1, max_chips = 0, max_gap = 0;
-    double min_observed = 0;
-    int pairs_mode = CNP_PAIRS_CONSECUTIVE;
-    char baseline[CNP_DATE_LEN] = "";
+    long n;
+    switch (o->id) {
+    case 'o': a->outroot = optarg; break;
+    case 'j':
+        if (cnp_cli_count(optarg, 1, 4096, &n))
+            return cnp_cli_usage_error(c, "--jobs: expected a count 1-4096, not '%s'", optarg);
+        ro->jobs = (int)n;
+        break;
+    case OPT_TOTAL_THREADS:
+        if (cnp_cli_count(optarg, 0, 4096, &n))
+            return cnp_cli_usage_error(c, "--threads: expected a count 0-4096, not '%s'", optarg);
+        ro->threads = (int)n;
+        break;
+    case OPT_TOTAL_MEMORY:
+        if (cnp_cli_count(optarg, 64, 1L << 24, &n))
+            return cnp_cli_usage_error(c, "--max-memory: expected megabytes, 64 or more, not "
+                                       "'%s'", optarg);
+        ro->max_memory_mb = (int)n;
+        break;
+    case OPT_PAIRS:
+        if (strcmp(optarg, "consecutive") == 0)
+            a->pairs_mode = CNP_PAIRS_CONSECUTIVE;
+        else if (strcmp(optarg, "baseline") == 0)
+            a->pairs_mode = CNP_PAIRS_BASELINE;
+        else
+            return cnp_cli_usage_error(c, "--pairs: expected consecutive or baseline, not '%s'",
+                                       optarg);
+        break;
+    case OPT_BASELINE_DATE:
+        if (!valid_date(optarg))
+            return cnp_cli_usage_error(c, "--baseline-date: expected YYYY-MM-DD, not '%s'",
+                                       optarg);
+        snprintf(a->baseline, sizeof a->baseline, "%s", optarg);
+        break;
+    case OPT_MAX_GAP:
+        if (cnp_cli_count(optarg, 1, 100000, &a->max_gap))
+            return cnp_cli_usage_error(c, "--max-gap: expected days, 1 or more, not '%s'", optarg);
+        break;
+    case OPT_MIN_OBSERVED: {
+        char *end = NULL;
+        a->min_observed = strtod(optarg, &end);
+        if (end == optarg || *end || !(a->min_observed >= 0 && a->min_observed <= 1))
+            return cnp_cli_usage_error(c, "--min-observed: expected a share 0-1, not '%s'",
+                                       optarg);
+        break;
+    }
+    case OPT_FORCE: ro->force = 1; break;
+    case OPT_LIST: a->list = 1; break;
+    case OPT_PLAN_ONLY: a->plan_only = 1; break;
+    case OPT_SHARDS:
+        if (cnp_cli_count(optarg, 1, 100000, &a->shards))
+            return cnp_cli_usage_error(c, "--shards: expected a count 1-100000, not '%s'", optarg);
+        break;
+    case OPT_PLAN: a->plan_path = optarg; break;
+    case OPT_SHARD:
+        if (cnp_cli_count(optarg, 0, 99999, &a->shard))
+            return cnp_cli_usage_error(c, "--shard: expected a shard number 0-99999, not '%s'",
+                                       optarg);
+        break;
+    case OPT_MERGE: a->merge = 1; break;
+    case OPT_NO_EVIDENCE: a->no_evidence = 1; break;
+    case OPT_OUTPUTS: {
+        unsigned keep;
+        if (cnp_outputs_parse(optarg, "--outputs", &keep) != CNP_OK)
+            return cnp_cli_usage_error(c, "%s", cnp_err_msg());
+        /* The footprint's alerts.gpkg is merged from the pairs' own. */
+        if (!(keep & CNP_OUT_GPKG))
+            return cnp_cli_usage_error(c, "%s", "--outputs: batch needs gpkg (each footprint's "
+                                       "alerts.gpkg gathers its pairs')");
+        a->skip_outputs = CNP_OUT_ALL & ~keep;
+        break;
+    }
+    case OPT_NO_HASH: a->no_hash = 1; break;
+    case OPT_PRINT_CONFIG: a->print_config = 1; break;
+    case OPT_MAX_CHIPS:
+        if (cnp_cli_count(optarg, 0, 1L << 30, &a->max_chips))
+            return cnp_cli_usage_error(c, "--max-chips: expected a count >= 0, not '%s'", optarg);
+        break;
+    default:
+        return cnp_cli_usage_error(c, "--%s is not an option of batch", o->name);
+    }
+    return -1;
+}
+
+/* ---- what batch prints: its events (cnp_batch_events) ------------------------------- */
+
+typedef struct batch_view {
+    const cnp_cli *c;
+    int            tty;
+} batch_view;
+
+static void on_note(void *arg, const char *line)
+{
+    const batch_view *v = arg;
+    if (v->c->quiet)
+        return;
+    cnp_ident_write_term(stderr, line);
+    fputc('\n', stderr);
+}
+
+static void fmt_time(double s, char *out, size_t size)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(out, size, "--:--");
+        return;
+    }
+    const long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(out, size, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* On a terminal: one line redrawn, with a bar and the time left. */
+static void on_progress(void *arg, const cnp_batch_progress *pg, int final)
+{
+    const batch_view *v = arg;
+    if (!v->tty || v->c->quiet)
+        return;
+    const double el = pg->elapsed_s;
+    const double rate = el > 0 ? (double)pg->done / el : 0;
+    char eta[32], spent[32], bar[31];
+    fmt_time(rate > 0 ? (double)(pg->total - pg->done) / rate : NAN, eta, sizeof eta);
+    fmt_time(el, spent, sizeof spent);
+    const size_t fill = pg->total ? 30 * pg->done / pg->total : 30;
+    for (size_t i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r\033[K[%s] %zu/%zu pairs  %d running  %zu failed  %.1f pairs/min  "
+            "%s  ETA %s", bar, pg->done, pg->total, pg->running, pg->failed, 60 * rate, spent,
+            final ? "0:00" : eta);
+    if (final)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* Not on a terminal (a log): a line per pair. */
+static void on_pair(void *arg, const cnp_batch_progress *pg, const cnp_batch_row *r)
+{
+    const batch_view *v = arg;
+    char line[2048];
+    if (v->c->quiet || v->tty)
+        return;
+    /* A failure, or a pair skipped without a run (not observed): its reason. */
+    if (strcmp(r->status, "failed") == 0 || (strcmp(r->status, "skipped") == 0 && r->alerts < 0))
+        snprintf(line, sizeof line, "batch: [%zu/%zu] %s/%s %s: %s", pg->done, pg->total,
+                 r->fp->name, r->pair->dir, r->status, r->message);
+    else
+        snprintf(line, sizeof line, "batch: [%zu/%zu] %s/%s %s: %lld alerts, %.2f ha, %.0f%% "
+                 "observed, %.1f s", pg->done, pg->total, r->fp->name, r->pair->dir, r->status,
+                 (long long)r->alerts, r->area_ha, 100 * r->observed_share, r->seconds);
+    on_note(arg, line);
+}
+
+static int run_modes(int argc, char **argv, char **args)
+{
+    cnp_cli cli;
+    batch_args a;
+    batch_view view;
+    const cnp_option *o;
+    int rc = -1;
     cnp_batch_run_opts ro;
     cnp_batch_plan plan;
     cnp_batch_row *rows = NULL;
     size_t nrows = 0;
     cnp_status st = CNP_OK;
 
+    memset(&a, 0, sizeof a);
+    a.shard = -1;
+    a.pairs_mode = CNP_PAIRS_CONSECUTIVE;
     memset(&ro, 0, sizeof ro);
     ro.argc = argc;
     ro.argv = argv;
     cnp_batch_plan_init(&plan);
-    if (!opts || !cli) {
-        free(opts);
-        free(cli);
-        fputs("canopy: out of memory\n", stderr);
-        return EXIT_RUNTIME;
-    }
-    static const struct option own[] = {
-        { "output", required_argument, NULL, 'o' },
-        { "config", required_argument, NULL, 'c' },
-        { "jobs", required_argument, NULL, 'j' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { "pairs", required_argument, NULL, B_PAIRS },
-        { "baseline-date", required_argument, NULL, B_BASELINE },
-        { "max-gap", required_argument, NULL, B_MAXGAP },
-        { "min-observed", required_argument, NULL, B_MINOBS },
-        { "threads", required_argument, NULL, B_THREADS },
-        { "max-memory", required_argument, NULL, B_MAXMEM },
-        { "force", no_argument, NULL, B_FORCE },
-        { "list", no_argument, NULL, B_LIST },
-        { "plan-only", no_argument, NULL, B_PLAN_ONLY },
-        { "shards", required_argument, NULL, B_SHARDS },
-        { "plan", required_argument, NULL, B_PLAN },
-        { "shard", required_argument, NULL, B_SHARD },
-        { "merge", no_argument, NULL, B_MERGE },
-        { "no-evidence", no_argument, NULL, B_NO_EVIDENCE },
-        { "outputs", required_argument, NULL, B_OUTPUTS },
-        { "max-chips", required_argument, NULL, B_MAX_CHIPS },
-        { "no-hash", no_argument, NULL, B_NO_HASH },
-        { "print-config", no_argument, NULL, B_PRINT_CONFIG },
-    };
-    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-        opts[nopt++] = own[i];
-    /* detect's setting options (cnp_cli.c's table), but --threads, which is
-     * batch's own (a total shared by the jobs). */
-    for (size_t i = 0; i < nso; i++) {
-        const char *name = so[i].name + 2;
-        int taken = 0;
-        for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
-            taken |= strcmp(own[k].name, name) == 0;
-        if (!taken)
-            opts[nopt++] = (struct option){ name, required_argument, NULL, B_SETTING + (int)i };
-    }
-    opts[nopt] = (struct option){ NULL, 0, NULL, 0 };
+    cnp_cli_init(&cli, CNP_CMD_BATCH, "batch");
+    view.c = &cli;
+    view.tty = isatty(STDERR_FILENO);
+    ro.ev = (cnp_batch_events){ &view, on_note, on_pair, on_progress };
 
     optind = 1;
-    while ((c = getopt_long(argc - 1, args, "o:c:j:qhV", opts, NULL)) != -1) {
-        long n;
-        switch (c) {
-        case 'o': outroot = optarg; break;
-        case 'c': config = optarg; break;
-        case 'q': ro.quiet = 1; break;
-        case 'h': usage_batch(stdout, so, nso); goto out;
-        case 'V': printf("canopy %s\n", cnp_version); goto out;
-        case 'j':
-            if (parse_count(optarg, 1, 4096, &n)) {
-                rc = usage_error("--jobs: expected a count 1-4096, not '%s'", optarg);
-                goto out;
-            }
-            ro.jobs = (int)n;
-            break;
-        case B_THREADS:
-            if (parse_count(optarg, 0, 4096, &n)) {
-                rc = usage_error("--threads: expected a count 0-4096, not '%s'", optarg);
-                goto out;
-            }
-            ro.threads = (int)n;
-            break;
-        case B_MAXMEM:
-            if (parse_count(optarg, 64, 1L << 24, &n)) {
-                rc = usage_error("--max-memory: expected megabytes, 64 or more, not '%s'",
-                                 optarg);
-                goto out;
-            }
-            ro.max_memory_mb = (int)n;
-            break;
-        case B_PAIRS:
-            if (strcmp(optarg, "consecutive") == 0) {
-                pairs_mode = CNP_PAIRS_CONSECUTIVE;
-            } else if (strcmp(optarg, "baseline") == 0) {
-                pairs_mode = CNP_PAIRS_BASELINE;
-            } else {
-                rc = usage_error("--pairs: expected consecutive or baseline, not '%s'", optarg);
-                goto out;
-            }
-            break;
-        case B_BASELINE:
-            if (!valid_date(optarg)) {
-                rc = usage_error("--baseline-date: expected YYYY-MM-DD, not '%s'", optarg);
-                goto out;
-            }
-            snprintf(baseline, sizeof baseline, "%s", optarg);
-            break;
-        case B_MAXGAP:
-            if (parse_count(optarg, 1, 100000, &max_gap)) {
-                rc = usage_error("--max-gap: expected days, 1 or more, not '%s'", optarg);
-                goto out;
-            }
-            break;
-        case B_MINOBS: {
-            char *end = NULL;
-            min_observed = strtod(optarg, &end);
-            if (end == optarg || *end || !(min_observed >= 0 && min_observed <= 1)) {
-                rc = usage_error("--min-observed: expected a share 0-1, not '%s'", optarg);
-                goto out;
-            }
-            break;
-        }
-        case B_FORCE: ro.force = 1; break;
-        case B_LIST: list = 1; break;
-        case B_PLAN_ONLY: plan_only = 1; break;
-        case B_SHARDS:
-            if (parse_count(optarg, 1, 100000, &shards)) {
-                rc = usage_error("--shards: expected a count 1-100000, not '%s'", optarg);
-                goto out;
-            }
-            break;
-        case B_PLAN: plan_path = optarg; break;
-        case B_SHARD:
-            if (parse_count(optarg, 0, 99999, &shard)) {
-                rc = usage_error("--shard: expected a shard number 0-99999, not '%s'", optarg);
-                goto out;
-            }
-            break;
-        case B_MERGE: merge = 1; break;
-        case B_NO_EVIDENCE: no_evidence = 1; break;
-        case B_OUTPUTS: {
-            unsigned keep;
-            if (cnp_outputs_parse(optarg, "--outputs", &keep) != CNP_OK) {
-                rc = usage_error("%s", cnp_err_msg());
-                goto out;
-            }
-            /* The footprint's alerts.gpkg is merged from the pairs' own. */
-            if (!(keep & CNP_OUT_GPKG)) {
-                rc = usage_error("%s", "--outputs: batch needs gpkg (each footprint's "
-                                 "alerts.gpkg gathers its pairs')");
-                goto out;
-            }
-            skip_outputs = CNP_OUT_ALL & ~keep;
-            break;
-        }
-        case B_NO_HASH: no_hash = 1; break;
-        case B_PRINT_CONFIG: print_config = 1; break;
-        case B_MAX_CHIPS:
-            if (parse_count(optarg, 0, 1L << 30, &max_chips)) {
-                rc = usage_error("--max-chips: expected a count >= 0, not '%s'", optarg);
-                goto out;
-            }
-            break;
-        default:
-            if (c >= B_SETTING && (size_t)(c - B_SETTING) < nso) {
-                const cnp_batch_setting_opt *o = &so[c - B_SETTING];
-                if (strcmp(o->section, "dates") == 0) {
-                    rc = usage_error("%s does not apply to batch: each scene's date comes from "
-                                     "its metadata or its file name", o->name);
-                    goto out;
-                }
-                cli[ncli++] = (cnp_setting_override){ o->section, o->key, optarg, o->name };
-                break;
-            }
-            fputs("Try 'canopy batch --help' for more information.\n", stderr);
-            rc = EXIT_USAGE;
-            goto out;
-        }
-    }
+    while (rc < 0 && (o = cnp_cli_next(&cli, argc - 1, args, &rc)) != NULL)
+        rc = batch_option(&cli, o, &a, &ro);
+    if (rc >= 0)
+        goto out;
+    rc = EXIT_OK;
+    const char *outroot = a.outroot, *config = cli.config, *plan_path = a.plan_path;
+    const int list = a.list, plan_only = a.plan_only, merge = a.merge, no_evidence = a.no_evidence;
+    const long shards = a.shards, shard = a.shard;
+    const int quiet = cli.quiet;
+    const size_t ncli = cli.nset;
     const int ninputs = argc - 1 - optind;
     char **inputs = args + optind;
     const int from_plan = shard >= 0 || merge || (plan_path && !plan_only && ninputs == 0);
 
     /* Which mode, and do the options fit it? */
     if (shard >= 0 && merge) {
-        rc = usage_error("%s", "--shard and --merge are separate steps");
+        rc = cnp_cli_usage_error(&cli, "%s", "--shard and --merge are separate steps");
         goto out;
     }
     if (shards && !plan_only) {
-        rc = usage_error("%s", "--shards goes with --plan-only");
+        rc = cnp_cli_usage_error(&cli, "%s", "--shards goes with --plan-only");
         goto out;
     }
-    if (pairs_mode == CNP_PAIRS_BASELINE && !baseline[0] && !from_plan) {
-        rc = usage_error("%s", "--pairs baseline needs --baseline-date DATE");
+    if (a.pairs_mode == CNP_PAIRS_BASELINE && !a.baseline[0] && !from_plan) {
+        rc = cnp_cli_usage_error(&cli, "%s", "--pairs baseline needs --baseline-date DATE");
         goto out;
     }
     if (from_plan) {
         if (!plan_path) {
-            rc = usage_error("%s", "--shard and --merge need --plan FILE");
+            rc = cnp_cli_usage_error(&cli, "%s", "--shard and --merge need --plan FILE");
             goto out;
         }
         if (ninputs > 0 || ncli > 0 || config || outroot || plan_only || no_evidence ||
-            skip_outputs || no_hash || max_chips || max_gap || min_observed > 0 || baseline[0] ||
-            pairs_mode != CNP_PAIRS_CONSECUTIVE) {
-            rc = usage_error("%s", "with --plan FILE, the inputs, OUTROOT, pairing rules and "
+            a.skip_outputs || a.no_hash || a.max_chips || a.max_gap || a.min_observed > 0 ||
+            a.baseline[0] || a.pairs_mode != CNP_PAIRS_CONSECUTIVE) {
+            rc = cnp_cli_usage_error(&cli, "%s", "with --plan FILE, the inputs, OUTROOT, pairing rules and "
                              "detect settings come from the plan: give only --shard K or "
                              "--merge, --list, --jobs, --threads, --max-memory, --force, -q");
             goto out;
         }
     } else {
-        if ((st = cnp_settings_resolve(&plan.settings, config, cli, (size_t)ncli)) != CNP_OK)
-            goto fail;
-        if (print_config) {
+        if ((rc = cnp_cli_settings(&cli, &plan.settings)) != EXIT_OK)
+            goto out;
+        if (a.print_config) {
             cnp_settings_write_ini(&plan.settings, stdout);
             goto out;
         }
         if (ninputs < 1) {
-            rc = usage_error("%s", "batch needs at least one INPUT (folder, archive, STAC "
+            rc = cnp_cli_usage_error(&cli, "%s", "batch needs at least one INPUT (folder, archive, STAC "
                              "item, raster or list file)");
             goto out;
         }
         if (!outroot) {
-            rc = usage_error("%s", "missing -o OUTROOT");
+            rc = cnp_cli_usage_error(&cli, "%s", "missing -o OUTROOT");
             goto out;
         }
-        if (cnp_outputs_check(skip_outputs, no_evidence) != CNP_OK) {
-            rc = usage_error("%s", cnp_err_msg());
+        if (cnp_outputs_check(a.skip_outputs, no_evidence) != CNP_OK) {
+            rc = cnp_cli_usage_error(&cli, "%s", cnp_err_msg());
             goto out;
         }
         absolute(outroot, plan.outroot, sizeof plan.outroot);
         plan.config_path = config ? strdup(config) : NULL;
         plan.no_evidence = no_evidence;
-        plan.skip_outputs = skip_outputs;
-        plan.no_hash = no_hash;
-        plan.max_chips = (size_t)max_chips;
-        plan.pairs_mode = pairs_mode;
-        snprintf(plan.baseline_date, sizeof plan.baseline_date, "%s", baseline);
-        plan.max_gap_days = (int)max_gap;
-        plan.min_observed = min_observed;
+        plan.skip_outputs = a.skip_outputs;
+        plan.no_hash = a.no_hash;
+        plan.max_chips = (size_t)a.max_chips;
+        plan.pairs_mode = a.pairs_mode;
+        snprintf(plan.baseline_date, sizeof plan.baseline_date, "%s", a.baseline);
+        plan.max_gap_days = (int)a.max_gap;
+        plan.min_observed = a.min_observed;
         /* The threads setting of a config file is the batch's budget. */
         if (!ro.threads)
             ro.threads = plan.settings.threads;
@@ -451,13 +370,12 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             char msg[160];
             snprintf(msg, sizeof msg, "--max-memory %d MB over %d jobs leaves %d MB a job; "
                      "detect needs at least 64", ro.max_memory_mb, jobs, ro.max_memory_mb / jobs);
-            rc = usage_error("%s", msg);
+            rc = cnp_cli_usage_error(&cli, "%s", msg);
             goto out;
         }
     }
 
-    GDALAllRegister();
-    cnp_err_install_gdal_handler(0);
+    cnp_cli_gdal_begin(&cli);
 
     if (from_plan) {
         if ((st = cnp_batch_plan_read(&plan, plan_path)) != CNP_OK)
@@ -466,7 +384,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             char msg[160];
             snprintf(msg, sizeof msg, "--shard %ld: the plan has shards 0 to %d", shard,
                      plan.nshards - 1);
-            rc = usage_error("%s", msg);
+            rc = cnp_cli_usage_error(&cli, "%s", msg);
             goto out_gdal;
         }
         if (list) {
@@ -492,7 +410,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
                 goto fail_gdal;
             char where[8400];
             snprintf(where, sizeof where, "%s/summary.csv", plan.outroot);
-            report(&plan, rows, nrows, ro.quiet, where);
+            report(&plan, rows, nrows, quiet, where);
             for (int k = 0; k < plan.nshards; k++) {
                 size_t unrep, nf;
                 cnp_batch_shard_counts(rows, nrows, k, &unrep, &nf);
@@ -514,25 +432,25 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
         char where[8400];
         if (shard >= 0) {
             snprintf(where, sizeof where, "%s/shards/shard-%ld.json", plan.outroot, shard);
-            report(&plan, rows, nrows, ro.quiet, where);
+            report(&plan, rows, nrows, quiet, where);
             rc = EXIT_OK;
         } else {
             snprintf(where, sizeof where, "%s/summary.csv", plan.outroot);
-            report(&plan, rows, nrows, ro.quiet, where);
+            report(&plan, rows, nrows, quiet, where);
             rc = rows_failed(&plan, rows, nrows) ? EXIT_RUNTIME : EXIT_OK;
         }
         goto out_gdal;
     }
 
     /* A plan from the inputs. */
-    if (!ro.quiet)
+    if (!quiet)
         fprintf(stderr, "batch: looking for scenes in %d input%s\n", ninputs,
                 ninputs == 1 ? "" : "s");
-    if ((st = cnp_batch_discover(&plan, inputs, (size_t)ninputs, ro.quiet ? NULL : stderr)) !=
+    if ((st = cnp_batch_discover(&plan, inputs, (size_t)ninputs, quiet ? NULL : stderr)) !=
         CNP_OK)
         goto fail_gdal;
     cnp_batch_shard(&plan, plan_only ? (int)(shards ? shards : 1) : 1);
-    if (!ro.quiet) {
+    if (!quiet) {
         size_t nscene = 0, npair = 0;
         for (size_t i = 0; i < plan.nfp; i++) {
             nscene += plan.fp[i].nscene;
@@ -556,7 +474,7 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
             goto fail_gdal;
         if (list)
             cnp_batch_list(&plan, -1, stdout);
-        if (!ro.quiet) {
+        if (!quiet) {
             size_t npairs = 0;
             for (size_t i = 0; i < plan.nfp; i++)
                 for (size_t k = 0; k < plan.fp[i].npair; k++)
@@ -586,41 +504,25 @@ static int run_modes(int argc, char **argv, char **args, const cnp_batch_setting
     {
         char where[8400];
         snprintf(where, sizeof where, "%s/summary.csv", plan.outroot);
-        report(&plan, rows, nrows, ro.quiet, where);
+        report(&plan, rows, nrows, quiet, where);
     }
     rc = rows_failed(&plan, rows, nrows) ? EXIT_RUNTIME : EXIT_OK;
     goto out_gdal;
 
 fail_gdal:
-    fprintf(stderr, "canopy: %s\n", cnp_err_msg());
-    rc = st == CNP_E_ARG || st == CNP_E_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+    cnp_cli_error(&cli, cnp_err_msg());
+    rc = cnp_exit_for_status(st);
 out_gdal:
-    cnp_err_remove_gdal_handler();
-    GDALDestroy();
-    goto out;
-fail:
-    fprintf(stderr, "canopy: %s\n", cnp_err_msg());
-    rc = st == CNP_E_ARG || st == CNP_E_CONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+    cnp_cli_timing(&cli, "batch", cnp_now_s() - cli.t0);
+    cnp_cli_gdal_end(&cli);
 out:
     free(rows);
     cnp_batch_plan_free(&plan);
-    free(opts);
-    free(cli);
+    cnp_cli_free(&cli);
     return rc;
 }
 
-int cnp_batch_main(int argc, char **argv, const cnp_batch_setting_opt *setting_opts,
-                   size_t nsetting_opts)
+int cnp_batch_main(int argc, char **argv, char **args)
 {
-    /* getopt_long permutes what it parses; run.json records the command line
-     * as typed, so parse a copy (argv[1] = "batch" onwards). */
-    char **args = calloc((size_t)argc + 1, sizeof *args);
-    if (!args) {
-        fputs("canopy: out of memory\n", stderr);
-        return EXIT_RUNTIME;
-    }
-    memcpy(args, argv + 1, (size_t)(argc - 1) * sizeof *args);
-    const int rc = run_modes(argc, argv, args, setting_opts, nsetting_opts);
-    free(args);
-    return rc;
+    return run_modes(argc, argv, args);
 }

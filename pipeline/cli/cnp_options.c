@@ -10,7 +10,7 @@ enum {
 };
 
 #define GROUP_DETECT "Options (each setting also a key of the --config file, in brackets):"
-#define GROUP_SETTINGS "Detect settings, as for canopy detect:"
+#define GROUP_SETTINGS "Detect settings (as for canopy detect; each also a --config key):"
 #define GROUP_PAIRING "Pairing:"
 #define GROUP_RUNNING "Running:"
 #define GROUP_CLUSTER "Cluster (scripts/slurm/canopy-slurm-submit.sh uses these):"
@@ -18,11 +18,13 @@ enum {
 #define GROUP_OTHER "Options:"
 
 static const cnp_option options[] = {
-    /* ---- the run ------------------------------------------------------------------ */
+    /* ---- where the run goes --------------------------------------------------------- */
     { 'o', "output", required_argument, D, NULL, NULL, "DIR", GROUP_DETECT,
-      "output folder (created if missing)" },
+      "output folder: new, empty, or a Canopy run to\nreplace with --overwrite" },
     { 'o', "output", required_argument, B, NULL, NULL, "DIR", GROUP_RUNNING,
       "OUTROOT (created if missing)" },
+    { OPT_OVERWRITE, "overwrite", no_argument, D, NULL, NULL, NULL, GROUP_DETECT,
+      "replace the Canopy run in OUTDIR (its files go, files\nCanopy did not write stay)" },
     { OPT_STATE, "state", required_argument, M, NULL, NULL, "DIR", GROUP_MONITOR,
       "the state folder (created on first use)" },
     { OPT_DB, "db", required_argument, M, NULL, NULL, "CONN", GROUP_MONITOR,
@@ -45,10 +47,9 @@ static const cnp_option options[] = {
       "green band, for pictures; 0 = none [bands] green (2)" },
     { OPT_BLUE, "blue", required_argument, D | B | M, "bands", "blue", "N", GROUP_DETECT,
       "blue band, for pictures; 0 = none [bands] blue (1)" },
-    { OPT_HAZE, "haze", required_argument, D, "mask", "haze", "on|off", GROUP_DETECT,
-      "haze, smoke, thin cloud the mask calls clear are\nunobserved in AFTER (needs blue) [mask] haze (on)" },
-    { OPT_SWIR, "swir", required_argument, D, "bands", "swir2", "N", GROUP_DETECT,
-      "SWIR 2.2 um band for the second index (NBR); 0 =\nnone [bands] swir2 (0; products: from the profile)" },
+    { OPT_SWIR, "swir", required_argument, D | B, "bands", "swir2", "N", GROUP_DETECT,
+      "SWIR 2.2 um band for the second index (NBR); 0 =\nnone [bands] swir2 (0; products: "
+      "from the profile)" },
     { OPT_SCALE, "scale", required_argument, D | B | M, "bands", "scale", "X", GROUP_DETECT,
       "reflectance = DN * scale + offset [bands] scale" },
     { OPT_OFFSET, "offset", required_argument, D | B | M, "bands", "offset", "X", GROUP_DETECT,
@@ -66,8 +67,11 @@ static const cnp_option options[] = {
       GROUP_DETECT, "clouds and shadows grow by M metres, 0 = off\n[mask] buffer_m (60)" },
     { OPT_MASK_SHAPE, "mask-buffer-shape", required_argument, D | B | M, "mask", "buffer_shape",
       "disk|square", GROUP_DETECT, "[mask] buffer_shape (disk)" },
+    { OPT_HAZE, "haze", required_argument, D | B, "mask", "haze", "on|off", GROUP_DETECT,
+      "haze, smoke, thin cloud the mask calls clear are\nunobserved in AFTER (needs blue) "
+      "[mask] haze (on)" },
     /* ---- [grid] ----------------------------------------------------------------------- */
-    { OPT_GRID, "grid", required_argument, D, "grid", "align", "before|after|finest",
+    { OPT_GRID, "grid", required_argument, D | B, "grid", "align", "before|after|finest",
       GROUP_DETECT, "the common grid: that scene's [grid] align (before)" },
     { OPT_T_SRS, "t-srs", required_argument, D | B | M, "grid", "t_srs", "SRS", GROUP_DETECT,
       "or an explicit grid: CRS (EPSG:32721, WKT, PROJ)" },
@@ -76,45 +80,43 @@ static const cnp_option options[] = {
     /* ---- [products] -------------------------------------------------------------------- */
     { OPT_PROFILES, "profiles", required_argument, D | B | M | I, "products", "profiles", "DIR",
       GROUP_DETECT,
-      "product profiles folder [products] profiles\n(default $CANOPY_CONFIG_DIR, else the "
-      "installed ones)" },
+      "product profiles folder [products] profiles\n(default $CANOPY_CONFIG_DIR, else "
+      "bin/../configs)" },
     /* ---- [detect] ------------------------------------------------------------------------ */
     { OPT_FOREST, "forest-ndvi", required_argument, D | B | M, "detect", "forest_ndvi", "X",
       GROUP_DETECT, "forest when NDVI before >= X [detect] forest_ndvi (0.65)" },
     { OPT_DROP, "ndvi-drop", required_argument, D | B | M, "detect", "ndvi_drop", "X",
-      GROUP_DETECT, "loss when NDVI after - before <= -X [detect] ndvi_drop (0.25)" },
+      GROUP_DETECT, "loss when NDVI after - before <= -X\n[detect] ndvi_drop (0.25)" },
     { OPT_HIGH, "high-confidence-drop", required_argument, D | B | M, "detect",
       "high_confidence_drop", "X", GROUP_DETECT,
       "confidence 'high' when the mean drop >= X\n[detect] high_confidence_drop (0.40)" },
     { OPT_MINAREA, "min-area", required_argument, D | B | M, "detect", "min_area", "HA",
-      GROUP_DETECT, "minimum mapping unit, hectares on the ellipsoid\n[detect] min_area (0.5)" },
+      GROUP_DETECT, "minimum mapping unit, hectares [detect] min_area (0.5)" },
     { OPT_CONN, "connectivity", required_argument, D | B | M, "detect", "connectivity", "4|8",
       GROUP_DETECT, "pixel connectivity of alerts [detect] connectivity (8)" },
-    { OPT_NORMALIZE, "normalize", required_argument, D, "detect", "normalize",
-      "MODE", GROUP_DETECT, "local|scene|off: dNDVI relative to stable forest\naround each pixel [detect] normalize (local)" },
+    { OPT_NORMALIZE, "normalize", required_argument, D | B, "detect", "normalize",
+      "local|scene|off", GROUP_DETECT,
+      "dNDVI relative to stable forest around each pixel\n(local), to the scene (scene) or "
+      "raw (off)\n[detect] normalize (local)" },
     /* ---- [dates], [output], [run], [limits] --------------------------------------------- */
     { OPT_DBEFORE, "date-before", required_argument, D, "dates", "before", "DATE", GROUP_DETECT,
       "YYYY-MM-DD when BEFORE carries no date [dates] before" },
     { OPT_DAFTER, "date-after", required_argument, D, "dates", "after", "DATE", GROUP_DETECT,
       "YYYY-MM-DD when AFTER carries no date [dates] after" },
     { OPT_OVSIZE, "overview-size", required_argument, D | B, "output", "overview_size", "N",
-      GROUP_DETECT, "longest side of overview.png [output] overview_size (2048)" },
+      GROUP_DETECT, "longest side of overview.png [output] overview_size\n(2048)" },
     { OPT_THREADS, "threads", required_argument, D | M, "run", "threads", "N", GROUP_DETECT,
       "worker threads, 0 = all cores [run] threads (0)" },
     { OPT_THREADS, "threads", required_argument, V, NULL, NULL, "N", GROUP_OTHER,
-      "threads of the rerun, 0 = all cores" },
+      "threads for the rerun (0 = all cores)" },
     { OPT_TOTAL_THREADS, "threads", required_argument, B, NULL, NULL, "N", GROUP_RUNNING,
       "threads in all, shared by the jobs (default: all cores)" },
     { 'j', "jobs", required_argument, B, NULL, NULL, "N", GROUP_RUNNING,
       "pairs at once (default: threads / 4, at least 1)" },
     { OPT_MAX_MEMORY, "max-memory", required_argument, D, NULL, NULL, "MB", GROUP_DETECT,
-      "memory cap: fewer workers and a smaller GDAL cache\nwhen needed; a run that cannot fit "
-      "stops early and\nsays what to change (recorded in run.json)" },
+      "memory cap: fewer workers and a smaller GDAL cache\nwhen needed (recorded in run.json)" },
     { OPT_TOTAL_MEMORY, "max-memory", required_argument, B, NULL, NULL, "MB", GROUP_RUNNING,
       "memory in all; each job gets MB / jobs" },
-    { OPT_SCENE_PIXELS, "max-scene-pixels", required_argument, D | B | M | I, "limits",
-      "scene_pixels", "N", GROUP_DETECT,
-      "refuse scenes of more pixels [limits] scene_pixels\n(2000000000)" },
 
     /* ---- what detect writes ---------------------------------------------------------------- */
     { OPT_NO_EVIDENCE, "no-evidence", no_argument, D | B, NULL, NULL, NULL, GROUP_DETECT,
@@ -126,14 +128,17 @@ static const cnp_option options[] = {
       "chips for the N largest alerts only (0 = all)" },
     { OPT_NO_HASH, "no-hash", no_argument, D | B, NULL, NULL, NULL, GROUP_DETECT,
       "do not hash the inputs (run.json records size and time)" },
-    { OPT_OVERWRITE, "overwrite", no_argument, D, NULL, NULL, NULL, GROUP_DETECT,
-      "replace an earlier Canopy run in OUTDIR (files Canopy\ndid not write are kept)" },
-    { OPT_SIGN_KEY, "sign-key", required_argument, D, NULL, NULL, "FILE", GROUP_DETECT,
-      "sign SHA256SUMS with this Ed25519 private key (PEM)" },
     { OPT_CASE_ID, "case-id", required_argument, D, NULL, NULL, "TEXT", GROUP_DETECT,
-      "the case this run is evidence for (every report and\nrun.json)" },
+      "the case these outputs are for, on report.html,\nreport.pdf, alerts.kmz and in run.json "
+      "(printable\nUTF-8, at most 128 bytes)" },
     { OPT_OPERATOR, "operator", required_argument, D, NULL, NULL, "TEXT", GROUP_DETECT,
-      "who ran it (every report and run.json)" },
+      "who ran the analysis, likewise (at most 200 bytes)" },
+    { OPT_SIGN_KEY, "sign-key", required_argument, D, NULL, NULL, "FILE", GROUP_DETECT,
+      "sign SHA256SUMS with this Ed25519 private key (PEM,\nno passphrase) into SHA256SUMS.sig" },
+    { OPT_SCENE_PIXELS, "max-scene-pixels", required_argument, D | B | M | I, "limits",
+      "scene_pixels", "N", GROUP_DETECT,
+      "refuse a scene, or a common grid, of more than N\npixels [limits] scene_pixels "
+      "(2000000000); the\nother [limits] bound metadata files (README)" },
     { OPT_PRINT_CONFIG, "print-config", no_argument, D | B | M, NULL, NULL, NULL, GROUP_DETECT,
       "print the settings in force as INI and exit" },
 
@@ -148,8 +153,8 @@ static const cnp_option options[] = {
       "skip pairs more than DAYS apart" },
     { OPT_MIN_OBSERVED, "min-observed", required_argument, B, NULL, NULL, "SHARE",
       GROUP_PAIRING,
-      "0-1: a pair that observed less of its overlap is\nreported as skipped: not observed, "
-      "and left out of\nthe footprint's alerts.gpkg" },
+      "0-1: a pair that observed less of its overlap (read\nfrom its run.json after the run) "
+      "is reported as\nskipped and left out of the footprint's alerts.gpkg" },
     { OPT_FORCE, "force", no_argument, B, NULL, NULL, NULL, GROUP_RUNNING,
       "run every pair again, complete or not" },
     { OPT_LIST, "list", no_argument, B, NULL, NULL, NULL, GROUP_RUNNING,
@@ -166,19 +171,20 @@ static const cnp_option options[] = {
     { OPT_MERGE, "merge", no_argument, B, NULL, NULL, NULL, GROUP_CLUSTER,
       "gather the shard summaries of --plan FILE into\nOUTROOT/summary.csv and summary.json" },
 
-    /* ---- info, verify --------------------------------------------------------------------- */
-    { OPT_JSON, "json", no_argument, D | I | V, NULL, NULL, NULL, GROUP_OTHER,
-      "one JSON object on stdout instead of text" },
+    /* ---- verify --------------------------------------------------------------------------- */
     { OPT_RERUN, "rerun", no_argument, V, NULL, NULL, NULL, GROUP_OTHER,
-      "also run the detection again and compare every output" },
+      "also run the detection again and check that every\noutput is reproduced" },
     { OPT_PUBKEY, "pubkey", required_argument, V, NULL, NULL, "FILE", GROUP_OTHER,
-      "check SHA256SUMS.sig with this Ed25519 public key (PEM)" },
+      "the Ed25519 public key (PEM) the run must be signed\nwith (without it, the key recorded "
+      "in run.json)" },
 
     /* ---- every command ---------------------------------------------------------------------- */
+    { OPT_JSON, "json", no_argument, D | I | V, NULL, NULL, NULL, GROUP_OTHER,
+      "one JSON object on stdout instead of text" },
     { 'q', "quiet", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
-      "no progress or summary on success" },
+      "errors only: no progress, notes or summary" },
     { OPT_VERBOSE, "verbose", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
-      "also GDAL's warnings and each stage's time on stderr" },
+      "also each stage's time and GDAL's warnings on stderr" },
     { 'h', "help", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
       "show this help" },
     { 'V', "version", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
@@ -218,6 +224,27 @@ int cnp_options_getopt(unsigned cmd, struct option *longopts, size_t cap, char *
     return 0;
 }
 
+const cnp_option *cnp_option_at(unsigned cmd, size_t *i)
+{
+    for (; *i < NOPTIONS; (*i)++)
+        if (options[*i].cmds & cmd)
+            return &options[(*i)++];
+    return NULL;
+}
+
+/* The heading `o` is listed under in `cmd`'s --help: detect lists its
+ * settings with its other options; the other commands list them apart. */
+static const char *group_of(const cnp_option *o, unsigned cmd)
+{
+    if (cmd == CNP_CMD_DETECT)
+        return GROUP_DETECT;
+    if (strcmp(o->group, GROUP_DETECT) != 0)
+        return o->group;
+    if (o->section || cmd == CNP_CMD_BATCH)
+        return o->id == 'c' ? GROUP_OTHER : GROUP_SETTINGS;
+    return GROUP_OTHER;
+}
+
 /* "  -o, --output DIR", "      --red N" */
 static int option_label(const cnp_option *o, char *out, size_t size)
 {
@@ -225,44 +252,65 @@ static int option_label(const cnp_option *o, char *out, size_t size)
     if (o->id < 128)
         snprintf(letter, sizeof letter, "-%c, ", o->id);
     return snprintf(out, size, "  %s--%s%s%s", letter, o->name, o->arg ? " " : "",
-                     o->arg ? o->arg : "");
+                    o->arg ? o->arg : "");
+}
+
+static void usage_one(FILE *f, const cnp_option *o)
+{
+    enum { COL = 28 };
+    char label[96];
+    const int len = option_label(o, label, sizeof label);
+    fputs(label, f);
+    const char *line = o->help;
+    int first = 1;
+    while (*line) {
+        const size_t n = strcspn(line, "\n");
+        if (first && len < COL - 1)
+            fprintf(f, "%*s%.*s\n", COL - len, "", (int)n, line);
+        else
+            fprintf(f, "%s%*s%.*s\n", first ? "\n" : "", COL, "", (int)n, line);
+        first = 0;
+        line += n + (line[n] == '\n');
+    }
+}
+
+/* The headings of `cmd`'s --help in order: batch's own first; else in the
+ * order their first option comes in the table. @return how many. */
+static size_t group_order(unsigned cmd, const char *out[8])
+{
+    static const char *const batch[] = { GROUP_PAIRING, GROUP_RUNNING, GROUP_CLUSTER,
+                                         GROUP_SETTINGS, GROUP_OTHER };
+    size_t n = 0;
+    if (cmd == CNP_CMD_BATCH)
+        for (; n < sizeof batch / sizeof batch[0]; n++)
+            out[n] = batch[n];
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (!(options[i].cmds & cmd))
+            continue;
+        const char *g = group_of(&options[i], cmd);
+        int seen = 0;
+        for (size_t k = 0; k < n; k++)
+            seen |= strcmp(out[k], g) == 0;
+        if (!seen && n < 8)
+            out[n++] = g;
+    }
+    return n;
 }
 
 void cnp_options_usage(FILE *f, unsigned cmd)
 {
-    const char *group = NULL;
-    enum { COL = 28 };
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const cnp_option *o = &options[i];
-        if (!(o->cmds & cmd))
-            continue;
-        /* Detect's settings are listed in their own group by the other commands. */
-        const char *g = o->group;
-        if (cmd != CNP_CMD_DETECT && strcmp(g, GROUP_DETECT) == 0)
-            g = o->section ? GROUP_SETTINGS : GROUP_OTHER;
-        if (!group || strcmp(g, group) != 0) {
-            fprintf(f, "%s%s\n", group ? "\n" : "", g);
-            group = g;
-        }
-        char label[96];
-        const int len = option_label(o, label, sizeof label);
-        fputs(label, f);
-        const char *line = o->help;
-        int first = 1;
-        while (*line) {
-            const size_t n = strcspn(line, "\n");
-            if (first && len < COL - 1)
-                fprintf(f, "%*s%.*s\n", COL - len, "", (int)n, line);
-            else
-                fprintf(f, "%s%*s%.*s\n", first ? "\n" : "", COL, "", (int)n, line);
-            first = 0;
-            line += n + (line[n] == '\n');
-        }
+    const char *groups[8];
+    const size_t ngroups = group_order(cmd, groups);
+    for (size_t g = 0; g < ngroups; g++) {
+        fprintf(f, "%s%s\n", g ? "\n" : "", groups[g]);
+        for (size_t k = 0; k < NOPTIONS; k++)
+            if ((options[k].cmds & cmd) && strcmp(group_of(&options[k], cmd), groups[g]) == 0)
+                usage_one(f, &options[k]);
     }
 }
 
-/* roff: a backslash and a leading dot or quote must be escaped. */
-static void roff_text(FILE *f, const char *s, size_t n)
+/* roff: a backslash, a hyphen and a leading dot or quote must be escaped. */
+void cnp_roff_text(FILE *f, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\\')
@@ -278,29 +326,23 @@ static void roff_text(FILE *f, const char *s, size_t n)
 
 void cnp_options_man(FILE *f, unsigned cmd)
 {
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const cnp_option *o = &options[i];
-        if (!(o->cmds & cmd))
-            continue;
+    size_t i = 0;
+    for (const cnp_option *o; (o = cnp_option_at(cmd, &i)) != NULL;) {
         fputs(".TP\n", f);
         if (o->id < 128)
             fprintf(f, "\\fB\\-%c\\fR, ", o->id);
         fputs("\\fB", f);
-        roff_text(f, "--", 2);
-        roff_text(f, o->name, strlen(o->name));
+        cnp_roff_text(f, "--", 2);
+        cnp_roff_text(f, o->name, strlen(o->name));
         fputs("\\fR", f);
         if (o->arg) {
             fputs(" \\fI", f);
-            roff_text(f, o->arg, strlen(o->arg));
+            cnp_roff_text(f, o->arg, strlen(o->arg));
             fputs("\\fR", f);
         }
         fputc('\n', f);
-        const char *line = o->help;
-        while (*line) {
-            const size_t n = strcspn(line, "\n");
-            roff_text(f, line, n);
-            fputc('\n', f);
-            line += n + (line[n] == '\n');
-        }
+        /* One paragraph: the --help lines joined, roff fills them. */
+        cnp_roff_text(f, o->help, strlen(o->help));
+        fputc('\n', f);
     }
 }

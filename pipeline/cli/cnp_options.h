@@ -66,10 +66,18 @@ const cnp_option *cnp_option_find(unsigned cmd, int id);
 int cnp_options_getopt(unsigned cmd, struct option *longopts, size_t cap, char *shortopts,
                        size_t scap);
 
+/* cnp_option_at() : the next option of `cmd` from table index *i on (start
+ * with *i = 0), or NULL at the end; *i moves past it. */
+const cnp_option *cnp_option_at(unsigned cmd, size_t *i);
+
 /* The options section of `cmd`'s --help, grouped under their headings. */
 void cnp_options_usage(FILE *f, unsigned cmd);
 
 /* The same as man page source (roff), for the OPTIONS section. */
 void cnp_options_man(FILE *f, unsigned cmd);
+
+/* `n` bytes of text for roff: backslashes, hyphens and a leading '.' or '\''
+ * escaped. */
+void cnp_roff_text(FILE *f, const char *s, size_t n);
 
 #endif /* CNP_OPTIONS_H */

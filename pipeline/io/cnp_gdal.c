@@ -9,7 +9,8 @@
 #include <gdal.h>
 
 static _Thread_local char gdal_msg[512];
-static int gdal_verbose;
+static cnp_gdal_note_fn gdal_note;
+static void *gdal_note_arg;
 static CPLErrorHandler previous_handler;
 
 const char *cnp_err_gdal_msg(void) { return gdal_msg; }
@@ -28,15 +29,16 @@ static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum no, const char *msg
     (void)no;
     if (cls >= CE_Failure)
         snprintf(gdal_msg, sizeof gdal_msg, "%s", msg);
-    else if (cls == CE_Warning && gdal_verbose)
-        fprintf(stderr, "canopy: GDAL warning: %s\n", msg);
+    else if ((cls == CE_Warning || cls == CE_Debug) && gdal_note)
+        gdal_note(gdal_note_arg, cls == CE_Debug, msg);
 }
 
 /* CPLSetErrorHandler, not CPLPushErrorHandler: the pushed stack is per thread,
  * and worker threads that read tiles must report through us too. */
-void cnp_err_install_gdal_handler(int verbose)
+void cnp_err_install_gdal_handler(cnp_gdal_note_fn note, void *arg)
 {
-    gdal_verbose = verbose;
+    gdal_note = note;
+    gdal_note_arg = arg;
     previous_handler = CPLSetErrorHandler(gdal_handler);
 }
 

@@ -21,9 +21,15 @@ void cnp_err_gdal_reset(void);
  * thread (our handler's copy, else CPLGetLastErrorMsg()), or "unknown reason". */
 const char *cnp_err_gdal_reason(void);
 
-/* Route GDAL/CPL errors into cnp_err_gdal_msg(); warnings go to stderr only when
- * verbose. Install once from the main thread; remove before GDALDestroy(). */
-void cnp_err_install_gdal_handler(int verbose);
+/* A GDAL warning (debug 0) or debug message (debug 1: only with CPL_DEBUG set)
+ * for the CLI to show or collect. Called from whichever thread GDAL reports
+ * on, worker threads included: it must be thread-safe. */
+typedef void (*cnp_gdal_note_fn)(void *arg, int debug, const char *msg);
+
+/* Route GDAL/CPL errors into cnp_err_gdal_msg(), and warnings and debug
+ * messages to `note` (NULL: dropped). Install once from the main thread;
+ * remove before GDALDestroy(). */
+void cnp_err_install_gdal_handler(cnp_gdal_note_fn note, void *arg);
 void cnp_err_remove_gdal_handler(void);
 
 /* GDAL's block cache: its size in bytes, and whether the user set it

@@ -1,4 +1,4 @@
-/* pipeline/monitor/cnp_monitor_cmd.c - `canopy monitor`: options, the lock, the
+/* pipeline/monitor/cnp_monitor_cmd.c - `canopy monitor`: the run, the lock, the
  * commit protocol and the log line.
  *
  * One run:
@@ -29,7 +29,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,13 +51,7 @@
 #include "cnp_monitor_pass.h"
 #include "cnp_version.h"
 
-typedef struct mon_opts {
-    const char  *state_dir, *db, *on_new, *config_path;
-    char       **inputs;
-    int          ninputs, quiet;
-    cnp_settings s;
-    int          confirm_n, confirm_m;
-} mon_opts;
+typedef cnp_monitor_opts mon_opts;
 
 /* ---- settings and the database name as the state records them ---------------- */
 
@@ -231,15 +224,21 @@ static cnp_status db_ahead(const mon_opts *o, int64_t G, int64_t dbgen, int duri
                    (long long)G);
 }
 
-static int fail_run(mon_log *l, const char *status, int code)
+static void report_error(const mon_opts *o, const char *msg)
+{
+    if (o->ev.error)
+        o->ev.error(o->ev.arg, msg);
+}
+
+static int fail_run(const mon_opts *o, mon_log *l, const char *status, int code)
 {
     char msg[1100];
     snprintf(msg, sizeof msg, "%s", cnp_err_msg());
-    fprintf(stderr, "canopy: monitor: %s\n", msg);
+    report_error(o, msg);
     return mon_log_finish(l, status, code, msg);
 }
 
-static int monitor_run(const mon_opts *o)
+int cnp_monitor_run(const mon_opts *o)
 {
     char started[32], lock_path[4200], db_conn[4200], db_desc[1024], gen_dir[4200];
     char gen_tmp[4300], work[3800], msg[2048];
@@ -249,7 +248,7 @@ static int monitor_run(const mon_opts *o)
     mon_db *db = NULL;
     mon_log l;
     int64_t G = 0, notified = 0, dbgen = 0;
-    int lock_fd = -1, code = CNP_MON_EXIT_OK, hook_failed = 0;
+    int lock_fd = -1, code = CNP_EXIT_OK, hook_failed = 0;
     char *ini = NULL;
     cnp_status s;
 
@@ -258,17 +257,18 @@ static int monitor_run(const mon_opts *o)
     memset(&in, 0, sizeof in);
     cnp_utc_now(started);
     mon_log_init(&l, o->state_dir, started);
+    l.ev = &o->ev;
     work[0] = '\0';
 
     if ((s = cnp_fs_mkdirs(o->state_dir)) != CNP_OK)
-        return fail_run(&l, "error", CNP_MON_EXIT_ERROR);
+        return fail_run(o, &l, "error", CNP_EXIT_RUNTIME);
 
     /* One run at a time. */
     snprintf(lock_path, sizeof lock_path, "%s/lock", o->state_dir);
     lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (lock_fd < 0) {
         cnp_err(CNP_E_IO, "cannot open '%s': %s", lock_path, strerror(errno));
-        return fail_run(&l, "error", CNP_MON_EXIT_ERROR);
+        return fail_run(o, &l, "error", CNP_EXIT_RUNTIME);
     }
     if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
         const int e = errno;
@@ -280,10 +280,10 @@ static int monitor_run(const mon_opts *o)
         if (e == EWOULDBLOCK) {
             cnp_err(CNP_E_IO, "another run holds the lock on '%s'%s%s%s; exiting without doing "
                     "anything", lock_path, holder[0] ? " (" : "", holder, holder[0] ? ")" : "");
-            return fail_run(&l, "locked", CNP_MON_EXIT_LOCKED);
+            return fail_run(o, &l, "locked", CNP_EXIT_LOCKED);
         }
         cnp_err(CNP_E_IO, "cannot lock '%s': %s", lock_path, strerror(e));
-        return fail_run(&l, "error", CNP_MON_EXIT_ERROR);
+        return fail_run(o, &l, "error", CNP_EXIT_RUNTIME);
     }
     {
         char holder[128];
@@ -411,7 +411,7 @@ static int monitor_run(const mon_opts *o)
     if ((s = cnp_fs_mkdirs(work)) != CNP_OK)
         goto error;
     mon_ctx c = { &o->s, { o->s.forest_ndvi, o->s.ndvi_drop, o->confirm_n, o->confirm_m },
-                  o->state_dir, "", &st, &ob, o->quiet };
+                  o->state_dir, "", &st, &ob, 0 };
     snprintf(c.work_dir, sizeof c.work_dir, "%s", work);
     ob.run.generation = G + 1;
     snprintf(ob.run.started, sizeof ob.run.started, "%s", started);
@@ -426,6 +426,7 @@ static int monitor_run(const mon_opts *o)
             l.already_seen++;
             continue;
         }
+        const double t_scene = cnp_now_s();
         const char *outcome = "failed";
         char reason[2048] = "", key[64] = "";
         if (x->error) {
@@ -446,6 +447,8 @@ static int monitor_run(const mon_opts *o)
         mon_seen_free(&rec);
         if (s != CNP_OK)
             goto error;
+        if (o->ev.scene)
+            o->ev.scene(o->ev.arg, x->id, outcome, reason, cnp_now_s() - t_scene);
         if (strcmp(outcome, "processed") == 0) {
             l.processed++;
             if (reason[0])
@@ -456,13 +459,6 @@ static int monitor_run(const mon_opts *o)
         } else {
             l.failed++;
             mon_log_entry(l.failures, x->id, x->path, key, "reason", reason);
-            if (!o->quiet) {
-                fputs("canopy: monitor: ", stderr);
-                cnp_ident_write_term(stderr, x->id);
-                fputs(": failed, skipped: ", stderr);
-                cnp_ident_write_term(stderr, reason);
-                fputc('\n', stderr);
-            }
         }
         nscene++;
         mon_crash_point("after-scene");
@@ -495,7 +491,7 @@ static int monitor_run(const mon_opts *o)
     ob.run.alerts_new = l.counts.alerts_new;
     ob.run.alerts_confirmed = l.counts.alerts_confirmed;
     ob.run.alerts_rejected = l.counts.alerts_rejected;
-    ob.run.exit_status = l.failed > 0 ? CNP_MON_EXIT_SCENES_FAILED : CNP_MON_EXIT_OK;
+    ob.run.exit_status = l.failed > 0 ? CNP_EXIT_PARTIAL : CNP_EXIT_OK;
     snprintf(ob.run.message, sizeof ob.run.message, "%lld processed, %lld failed, %lld skipped",
              (long long)l.processed, (long long)l.failed, (long long)l.skipped_n);
     cnp_utc_now(ob.run.finished);
@@ -547,16 +543,16 @@ done:
     if (hook_failed) {
         cnp_err(CNP_E_IO, "--on-new command failed (see on_new_status); the alerts are in the "
                 "database and in new_alerts.geojson, and the next run calls it again");
-        fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
-        code = mon_log_finish(&l, "error", CNP_MON_EXIT_ERROR, cnp_err_msg());
+        report_error(o, cnp_err_msg());
+        code = mon_log_finish(&l, "error", CNP_EXIT_RUNTIME, cnp_err_msg());
     } else if (l.failed > 0) {
         /* The others were applied; cron should still hear of it. */
         cnp_err(CNP_E_DATA, "%lld input%s failed (see failures); the others were applied",
                 (long long)l.failed, l.failed == 1 ? "" : "s");
-        fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
-        code = mon_log_finish(&l, "scenes_failed", CNP_MON_EXIT_SCENES_FAILED, cnp_err_msg());
+        report_error(o, cnp_err_msg());
+        code = mon_log_finish(&l, "scenes_failed", CNP_EXIT_PARTIAL, cnp_err_msg());
     } else {
-        code = mon_log_finish(&l, "ok", CNP_MON_EXIT_OK, NULL);
+        code = mon_log_finish(&l, "ok", CNP_EXIT_OK, NULL);
     }
     goto cleanup;
 
@@ -565,7 +561,7 @@ error:
         cnp_fs_remove_tree(work);
     {
         const int usage = s == CNP_E_CONFIG || s == CNP_E_ARG;
-        code = fail_run(&l, "error", usage ? CNP_MON_EXIT_USAGE : CNP_MON_EXIT_ERROR);
+        code = fail_run(o, &l, "error", usage ? CNP_EXIT_USAGE : CNP_EXIT_RUNTIME);
     }
 
 cleanup:
@@ -577,194 +573,4 @@ cleanup:
     if (lock_fd >= 0)
         close(lock_fd);
     return code;
-}
-
-/* ---- options --------------------------------------------------------------------- */
-
-static void usage(FILE *f)
-{
-    fputs("Usage: canopy monitor --state DIR [--db CONN] [OPTIONS] INPUT...\n"
-          "\n"
-          "Applies every scene under INPUT not seen before to the monitoring state in DIR,\n"
-          "in acquisition-date order, footprint by footprint, and keeps the alerts in a\n"
-          "database. INPUT: product folders, .tar/.zip archives, STAC items, GeoTIFFs with an\n"
-          "ACQUISITION_DATE, or folders searched recursively. Meant to run from cron.\n"
-          "\n"
-          "A pixel is probable when its NDVI drops by ndvi_drop below its forest baseline\n"
-          "(the most recent clear observation), confirmed when the loss is seen again on\n"
-          "the next clear observation (--confirm), rejected when NDVI recovers. Alerts keep\n"
-          "their id from first detection on.\n"
-          "\n"
-          "Options:\n"
-          "      --state DIR           the state folder (created on first use)\n"
-          "      --db CONN             database: a GeoPackage path or PG:\"dbname=... host=...\"\n"
-          "                            (default DIR/alerts.gpkg)\n"
-          "      --on-new CMD          run CMD FILE when a run finds new or newly confirmed\n"
-          "                            alerts; FILE is that run's new_alerts.geojson; a CMD\n"
-          "                            that fails is called again by the next run\n"
-          "      --confirm N[/M]       confirmed after N observations with loss within M clear\n"
-          "                            observations (default 2/2: seen again on the next one)\n"
-          "  -c, --config FILE         INI settings file, as for canopy detect\n"
-          "      --red N, --nir N, --green N, --blue N, --scale X, --offset X,\n"
-          "      --mask-invalid LIST, --mask-buffer M, --mask-buffer-shape disk|square,\n"
-          "      --forest-ndvi X, --ndvi-drop X, --high-confidence-drop X, --min-area HA,\n"
-          "      --connectivity 4|8, --t-srs CRS, --tr RES, --profiles DIR\n"
-          "                            as for canopy detect (see canopy detect --help); they\n"
-          "                            are recorded in the state, and a run with other\n"
-          "                            settings on the same state is refused\n"
-          "      --threads N           worker threads, 0 = all cores\n"
-          "      --max-scene-pixels N  a scene of more than N pixels fails as an input\n"
-          "                            [limits] scene_pixels (2000000000); [limits] are not\n"
-          "                            part of the state's settings\n"
-          "      --print-config        print the settings in force as INI and exit\n"
-          "  -q, --quiet               no messages on stderr for skipped inputs\n"
-          "  -h, --help                show this help\n"
-          "\n"
-          "A plain raster's mask is NAME_mask.tif beside NAME.tif when present ([mask] invalid\n"
-          "values). Each run prints one JSON line on stdout and writes\n"
-          "DIR/runs/<UTC time>-g<generation>/new_alerts.geojson when it changed anything.\n"
-          "\n"
-          "Exit status: 0 success, with or without new alerts; 1 runtime error (also: the\n"
-          "--on-new command failed); 2 usage or configuration error (also: other settings\n"
-          "than the state's); 3 another run holds DIR/lock; 4 some inputs failed (recorded\n"
-          "in the log line and the scenes table, not retried while unchanged), the others\n"
-          "were applied.\n", f);
-}
-
-enum {
-    O_STATE = 2000, O_DB, O_ON_NEW, O_CONFIRM, O_PRINT, O_RED, O_NIR, O_GREEN, O_BLUE, O_SCALE,
-    O_OFFSET, O_MASK_INVALID, O_MASK_BUFFER, O_MASK_SHAPE, O_FOREST, O_DROP, O_HIGH, O_MINAREA,
-    O_CONN, O_T_SRS, O_TR, O_PROFILES, O_THREADS, O_MAX_PIXELS
-};
-
-static const cnp_setting_opt setting_opts[] = {
-    { O_RED, "bands", "red", "--red" },
-    { O_NIR, "bands", "nir", "--nir" },
-    { O_GREEN, "bands", "green", "--green" },
-    { O_BLUE, "bands", "blue", "--blue" },
-    { O_SCALE, "bands", "scale", "--scale" },
-    { O_OFFSET, "bands", "offset", "--offset" },
-    { O_MASK_INVALID, "mask", "invalid", "--mask-invalid" },
-    { O_MASK_BUFFER, "mask", "buffer_m", "--mask-buffer" },
-    { O_MASK_SHAPE, "mask", "buffer_shape", "--mask-buffer-shape" },
-    { O_FOREST, "detect", "forest_ndvi", "--forest-ndvi" },
-    { O_DROP, "detect", "ndvi_drop", "--ndvi-drop" },
-    { O_HIGH, "detect", "high_confidence_drop", "--high-confidence-drop" },
-    { O_MINAREA, "detect", "min_area", "--min-area" },
-    { O_CONN, "detect", "connectivity", "--connectivity" },
-    { O_T_SRS, "grid", "t_srs", "--t-srs" },
-    { O_TR, "grid", "tr", "--tr" },
-    { O_PROFILES, "products", "profiles", "--profiles" },
-    { O_THREADS, "run", "threads", "--threads" },
-    { O_MAX_PIXELS, "limits", "scene_pixels", "--max-scene-pixels" },
-};
-enum { N_SETTING_OPTS = sizeof setting_opts / sizeof setting_opts[0] };
-
-static int usage_error(const char *msg)
-{
-    fprintf(stderr, "canopy: monitor: %s\nTry 'canopy monitor --help' for more information.\n",
-            msg);
-    return CNP_MON_EXIT_USAGE;
-}
-
-int cnp_monitor_main(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        { "state", required_argument, NULL, O_STATE },
-        { "db", required_argument, NULL, O_DB },
-        { "on-new", required_argument, NULL, O_ON_NEW },
-        { "confirm", required_argument, NULL, O_CONFIRM },
-        { "config", required_argument, NULL, 'c' },
-        { "print-config", no_argument, NULL, O_PRINT },
-        { "red", required_argument, NULL, O_RED },
-        { "nir", required_argument, NULL, O_NIR },
-        { "green", required_argument, NULL, O_GREEN },
-        { "blue", required_argument, NULL, O_BLUE },
-        { "scale", required_argument, NULL, O_SCALE },
-        { "offset", required_argument, NULL, O_OFFSET },
-        { "mask-invalid", required_argument, NULL, O_MASK_INVALID },
-        { "mask-buffer", required_argument, NULL, O_MASK_BUFFER },
-        { "mask-buffer-shape", required_argument, NULL, O_MASK_SHAPE },
-        { "forest-ndvi", required_argument, NULL, O_FOREST },
-        { "ndvi-drop", required_argument, NULL, O_DROP },
-        { "high-confidence-drop", required_argument, NULL, O_HIGH },
-        { "min-area", required_argument, NULL, O_MINAREA },
-        { "connectivity", required_argument, NULL, O_CONN },
-        { "t-srs", required_argument, NULL, O_T_SRS },
-        { "tr", required_argument, NULL, O_TR },
-        { "profiles", required_argument, NULL, O_PROFILES },
-        { "threads", required_argument, NULL, O_THREADS },
-        { "max-scene-pixels", required_argument, NULL, O_MAX_PIXELS },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    cnp_setting_override cli[64];   /* applied after the config file, so they win */
-    int ncli = 0, c, print_config = 0;
-    mon_opts o;
-    cnp_status st;
-
-    memset(&o, 0, sizeof o);
-    o.confirm_n = o.confirm_m = 2;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case O_STATE: o.state_dir = optarg; break;
-        case O_DB: o.db = optarg; break;
-        case O_ON_NEW: o.on_new = optarg; break;
-        case 'c': o.config_path = optarg; break;
-        case 'q': o.quiet = 1; break;
-        case O_PRINT: print_config = 1; break;
-        case 'h': usage(stdout); return CNP_MON_EXIT_OK;
-        case O_CONFIRM: {
-            int n = 0, m = 0, used = 0;
-            if (sscanf(optarg, "%d%n", &n, &used) == 1 && optarg[used] == '\0')
-                m = n;
-            else if (!(sscanf(optarg, "%d/%d%n", &n, &m, &used) == 2 && optarg[used] == '\0'))
-                n = 0;
-            if (n < 1 || m < n || m > 255)
-                return usage_error("--confirm: expected N or N/M with 1 <= N <= M <= 255");
-            o.confirm_n = n;
-            o.confirm_m = m;
-            break;
-        }
-        default: {
-            const cnp_setting_opt *so = cnp_setting_opt_find(setting_opts, N_SETTING_OPTS, c);
-            if (!so) {
-                fputs("Try 'canopy monitor --help' for more information.\n", stderr);
-                return CNP_MON_EXIT_USAGE;
-            }
-            if (ncli >= (int)(sizeof cli / sizeof cli[0]))
-                return usage_error("too many options");
-            cli[ncli++] = (cnp_setting_override){ so->section, so->key, optarg, so->name };
-        }
-        }
-    }
-
-    if ((st = cnp_settings_resolve(&o.s, o.config_path, cli, (size_t)ncli)) != CNP_OK) {
-        fprintf(stderr, "canopy: monitor: %s\n", cnp_err_msg());
-        return st == CNP_E_CONFIG || st == CNP_E_ARG ? CNP_MON_EXIT_USAGE : CNP_MON_EXIT_ERROR;
-    }
-    if (print_config) {
-        cnp_settings_write_ini(&o.s, stdout);
-        printf("\n[monitor]\nconfirm = %d/%d\n", o.confirm_n, o.confirm_m);
-        return CNP_MON_EXIT_OK;
-    }
-    if (!o.state_dir)
-        return usage_error("missing --state DIR");
-    if (optind >= argc)
-        return usage_error("no INPUT: give product folders, archives, STAC items, rasters or "
-                           "folders to search");
-    o.inputs = argv + optind;
-    o.ninputs = argc - optind;
-    GDALAllRegister();
-    /* Tiles are read and written once each: a small block cache is enough
-     * (a user's own GDAL_CACHEMAX stands). */
-    if (!getenv("GDAL_CACHEMAX"))
-        GDALSetCacheMax64((GIntBig)64 * 1024 * 1024);
-    cnp_err_install_gdal_handler(0);
-    const int rc = monitor_run(&o);
-    cnp_err_remove_gdal_handler();
-    GDALDestroy();
-    return rc;
 }

@@ -18,15 +18,39 @@
 #ifndef CNP_MONITOR_CMD_H
 #define CNP_MONITOR_CMD_H
 
-/* Exit codes of `canopy monitor`. SCENES_FAILED: the run completed, but some
- * inputs could not be applied (recorded, not retried while unchanged). */
-enum { CNP_MON_EXIT_OK = 0, CNP_MON_EXIT_ERROR = 1, CNP_MON_EXIT_USAGE = 2,
-       CNP_MON_EXIT_LOCKED = 3, CNP_MON_EXIT_SCENES_FAILED = 4 };
+#include "cnp_config.h"
+#include "cnp_exit.h"
 
-/* cnp_monitor_main() :
- * The `canopy monitor` command: argv[0] is "monitor". Parses its options,
- * runs, prints one JSON log line on stdout (and errors on stderr).
- * @return the exit code (CNP_MON_EXIT_*). */
-int cnp_monitor_main(int argc, char **argv);
+/* What a run tells its caller as it goes; the CLI prints it. Every member
+ * may be NULL. Called from the thread that called cnp_monitor_run(). */
+typedef struct cnp_monitor_events {
+    void *arg;
+    /* The reason a run stops (or a --on-new hook failed), one line. */
+    void (*error)(void *arg, const char *msg);
+    /* A scene applied: outcome "processed", "skipped" or "failed" with its
+     * reason ("" when none); id and reason come from inputs (not escaped). */
+    void (*scene)(void *arg, const char *id, const char *outcome, const char *reason,
+                  double seconds);
+    /* The run's one log line (JSON, no newline): cron appends it to a log. */
+    void (*log_line)(void *arg, const char *json);
+} cnp_monitor_events;
+
+typedef struct cnp_monitor_opts {
+    const char  *state_dir;       /* --state DIR                                  */
+    const char  *db;              /* --db CONN; NULL = DIR/alerts.gpkg             */
+    const char  *on_new;          /* --on-new CMD; NULL = none                    */
+    char *const *inputs;
+    int          ninputs;
+    cnp_settings s;               /* resolved (cnp_settings_resolve)              */
+    int          confirm_n, confirm_m;
+    cnp_monitor_events ev;
+} cnp_monitor_opts;
+
+/* cnp_monitor_run() :
+ * One monitoring run over o->inputs (GDAL registered and its error handler
+ * installed by the caller). Reports through o->ev; writes no terminal.
+ * @return the exit code (cnp_exit.h): CNP_EXIT_OK, _RUNTIME, _USAGE or
+ *         _LOCKED; the same code is in the log line. */
+int cnp_monitor_run(const cnp_monitor_opts *o);
 
 #endif /* CNP_MONITOR_CMD_H */

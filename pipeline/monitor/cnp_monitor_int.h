@@ -218,6 +218,7 @@ struct json_object;
 /* The run's JSON line: counts, and per input what failed, was skipped or
  * changed format. */
 typedef struct mon_log {
+    const struct cnp_monitor_events *ev;   /* where the line goes (cnp_monitor_cmd.h) */
     struct json_object *o, *failures, *skipped, *format_changes;
     int64_t found, already_seen, processed, failed, skipped_n;
     mon_step_counts counts;
@@ -229,7 +230,7 @@ void mon_log_int(mon_log *l, const char *k, int64_t v);
 /* An entry {input, path, footprint, <what>: why} appended to `arr`. */
 void mon_log_entry(struct json_object *arr, const char *id, const char *path, const char *key,
                    const char *what, const char *why);
-/* Print the line (stdout, one line), free it, return exit_code. */
+/* Hand the line to l->ev->log_line, free it, return exit_code. */
 int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *error);
 
 /* ---- cnp_monitor_notify.c ----------------------------------------------- */

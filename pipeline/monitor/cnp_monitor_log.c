@@ -1,10 +1,12 @@
 /* pipeline/monitor/cnp_monitor_log.c - the one JSON line a `canopy monitor` run
- * prints on stdout (cron appends it to STATE/monitor.log).
+ * hands to the CLI, which prints it on stdout (cron appends it to
+ * STATE/monitor.log).
  *
  * Inputs' ids, paths and reasons go in as valid UTF-8 (json-c escapes the
  * control characters but passes any other byte on), so the line stays JSON
  * whatever lands in the incoming folder.
  */
+#include "cnp_monitor_cmd.h"
 #include "cnp_monitor_int.h"
 
 #include <stdio.h>
@@ -81,9 +83,10 @@ int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *er
     json_object_object_add(l->o, "failures", l->failures);
     json_object_object_add(l->o, "skipped", l->skipped);
     json_object_object_add(l->o, "format_changes", l->format_changes);
-    puts(json_object_to_json_string_ext(l->o, JSON_C_TO_STRING_PLAIN |
+    if (l->ev && l->ev->log_line)
+        l->ev->log_line(l->ev->arg, json_object_to_json_string_ext(
+                                        l->o, JSON_C_TO_STRING_PLAIN |
                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
-    fflush(stdout);
     json_object_put(l->o);
     memset(l, 0, sizeof *l);
     return exit_code;

@@ -147,25 +147,85 @@ static cnp_status write_products(const cnp_staging *sg, const cnp_result *res, c
     return CNP_OK;
 }
 
+/* ---- the summary -------------------------------------------------------- */
+
+void cnp_detect_summary_free(cnp_detect_summary *s)
+{
+    if (!s)
+        return;
+    cnp_fs_free_list(s->outputs, s->noutputs);
+    memset(s, 0, sizeof *s);
+}
+
+/* The committed run, as the CLI reports it: counts from `res`, and OUTDIR's
+ * top-level names that run.json lists or that the run wrote beside it. */
+static cnp_status summarise(cnp_detect_summary *sum, const cnp_result *res,
+                            const cnp_timings *t, const char *run_id, const char *outdir)
+{
+    char **list = NULL;
+    size_t n = 0, k = 0;
+    memset(sum, 0, sizeof *sum);
+    sum->nalerts = res->nalerts;
+    for (size_t i = 0; i < res->nalerts; i++)
+        sum->nhigh += res->alerts[i].high_confidence != 0;
+    sum->area_ha = res->total_area_ha;
+    sum->observed_area_ha = res->observed_area_ha;
+    sum->unobserved_area_ha = res->unobserved_area_ha;
+    sum->loss_pixels = res->loss_pixels;
+    sum->unobserved_pixels = res->unobserved_pixels;
+    sum->window_pixels = res->window_pixels;
+    sum->t = *t;
+    snprintf(sum->run_id, sizeof sum->run_id, "%s", run_id);
+    /* The committed folder may hold the user's own files too (--overwrite
+     * keeps them): only the names of what Canopy writes count. */
+    static const char *const ours[] = {
+        "alerts.gpkg", "alerts.geojson", "alerts.csv", "alerts.kmz", "overview.png",
+        "overview.pgw", "overview.png.aux.xml", "report.html", "report.pdf", "run.json",
+        CNP_SUMS_FILE, CNP_SUMS_SIG,
+    };
+    cnp_status st = cnp_fs_list_files(outdir, &list, &n);
+    if (st != CNP_OK)
+        return st;
+    sum->outputs = calloc(sizeof ours / sizeof ours[0] + 2, sizeof *sum->outputs);
+    if (!sum->outputs) {
+        cnp_fs_free_list(list, n);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    int evidence = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(list[i], "evidence/", 9) == 0) {
+            evidence = 1;
+            continue;
+        }
+        for (size_t o = 0; o < sizeof ours / sizeof ours[0]; o++)
+            if (strcmp(list[i], ours[o]) == 0 && !(sum->outputs[k++] = strdup(list[i])))
+                st = cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    if (evidence && st == CNP_OK && !(sum->outputs[k++] = strdup("evidence/")))
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+    sum->noutputs = k;
+    cnp_fs_free_list(list, n);
+    if (st != CNP_OK)
+        cnp_detect_summary_free(sum);
+    return st;
+}
+
 /* ---- the command -------------------------------------------------------- */
 
-/* Say it on stderr now (one line; a failure later must not hide it) and keep
- * it for run.json. */
-static void warn_now(const char *text)
+/* Tell the caller now (a failure later must not hide it); cnp_warn keeps it
+ * for run.json. */
+static void warn_now(const cnp_job *job, const char *text)
 {
-    if (!text)
-        return;
-    fputs("canopy: warning: ", stderr);
-    cnp_ident_write_term(stderr, text);
-    fputc('\n', stderr);
+    if (text && job->warn)
+        job->warn(job->warn_arg, text);
 }
 
 /* What runs, but is probably not what the user meant: dates in the wrong
  * order, a mask raster that holds image data. */
-static void check_inputs(const cnp_scene sc[2], cnp_warnings *w)
+static void check_inputs(const cnp_job *job, const cnp_scene sc[2], cnp_warnings *w)
 {
     if (sc[0].date[0] && sc[1].date[0] && strcmp(sc[0].date, sc[1].date) > 0)
-        warn_now(cnp_warn(w, "BEFORE's date (%s) is later than AFTER's (%s): the loss found "
+        warn_now(job, cnp_warn(w, "BEFORE's date (%s) is later than AFTER's (%s): the loss found "
                              "is what changed from AFTER to BEFORE; give the older scene first",
                              sc[0].date, sc[1].date));
     static const char *const role[2] = { "BEFORE", "AFTER" };
@@ -173,7 +233,7 @@ static void check_inputs(const cnp_scene sc[2], cnp_warnings *w)
     for (int i = 0; i < 2; i++) {
         char why[300];
         if (sc[i].mask_path && cnp_mask_looks_like_data(sc[i].mask_path, why, sizeof why))
-            warn_now(cnp_warn(w, "%s's mask '%s' does not look like a mask: %s; check %s "
+            warn_now(job, cnp_warn(w, "%s's mask '%s' does not look like a mask: %s; check %s "
                                  "(a reflectance band given as a mask decodes into nonsense)",
                                  role[i], cnp_path_base(sc[i].mask_path), why, opt[i]));
     }
@@ -217,7 +277,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
                              s->date_after)) != CNP_OK ||
         (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK)
         goto done;
-    check_inputs(sc, &warn);
+    check_inputs(job, sc, &warn);
 
     /* Hash the inputs (and the files of products) on threads of their own
      * while the scenes are processed. */
@@ -379,12 +439,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
         goto done;
     staged = 0;
 
-    if (!job->quiet)
-        printf("canopy: %zu alert%s, %.2f ha (%lld loss pixels, %.1f%% of the window "
-               "unobserved) -> %s/\n",
-               res.nalerts, res.nalerts == 1 ? "" : "s", res.total_area_ha,
-               (long long)res.loss_pixels,
-               100.0 * (double)res.unobserved_pixels / (double)res.window_pixels, job->outdir);
+    if (job->summary)
+        st = summarise(job->summary, &res, &t, run_id, job->outdir);
 
 done:
     if (hashing)

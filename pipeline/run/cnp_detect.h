@@ -16,13 +16,37 @@
 #include "cnp_result.h"
 #include "cnp_status.h"
 
+/* Seconds spent in each stage of a run. */
+typedef struct cnp_timings {
+    double open, detect, polygons, write, evidence, hash_wait, total;
+    double gpkg, geojson, csv, overview;   /* parts of write */
+    double chips, kmz, html, pdf;          /* parts of evidence */
+} cnp_timings;
+
+/* What a finished run found and wrote, for the CLI to report (the library
+ * prints nothing). */
+typedef struct cnp_detect_summary {
+    size_t      nalerts, nhigh;           /* alerts, of them high confidence      */
+    double      area_ha;                  /* total alert area                     */
+    double      observed_area_ha, unobserved_area_ha;
+    int64_t     loss_pixels, unobserved_pixels, window_pixels;
+    cnp_timings t;
+    char        run_id[65];
+    char      **outputs;                  /* OUTDIR's top-level names the run
+                                           * wrote ("evidence/" for the folder) */
+    size_t      noutputs;
+} cnp_detect_summary;
+
+/* Free what cnp_detect_run put in *s (and zero it). */
+void cnp_detect_summary_free(cnp_detect_summary *s);
+
 typedef struct cnp_job {
     const char  *before, *after;          /* scene paths                         */
     const char  *before_mask, *after_mask;/* optional mask rasters               */
     const char  *outdir;
     const char  *config_path;             /* NULL when built-in defaults         */
     cnp_settings settings;
-    int          quiet;
+    int          quiet;                   /* unused by the library: the CLI prints */
     int          no_evidence;             /* skip chips, report.html, alerts.kmz */
     unsigned     skip_outputs;            /* CNP_OUT_* (cnp_output.h): products not
                                            * written; 0 = all four                 */
@@ -44,6 +68,11 @@ typedef struct cnp_job {
     int         *nothing_observed;        /* when set: 1 when the run failed because
                                            * no pixel is observed in both scenes
                                            * (batch skips such a pair)           */
+    cnp_detect_summary *summary;          /* filled on success; NULL: not wanted */
+    /* A warning (one line, from inputs: not escaped) as it is found, for the
+     * CLI to print; run.json keeps them all. NULL: run.json only. */
+    void       (*warn)(void *arg, const char *text);
+    void        *warn_arg;
 } cnp_job;
 
 cnp_status cnp_detect_run(const cnp_job *job);

@@ -9,13 +9,6 @@
 #include "cnp_raster.h"
 #include "cnp_staging.h"
 
-/* Seconds spent in each stage of a run. */
-typedef struct cnp_timings {
-    double open, detect, polygons, write, evidence, hash_wait, total;
-    double gpkg, geojson, csv, overview;   /* parts of write */
-    double chips, kmz, html, pdf;          /* parts of evidence */
-} cnp_timings;
-
 /* The checksum file of a run and its detached signature, in OUTDIR. */
 #define CNP_SUMS_FILE "SHA256SUMS"
 #define CNP_SUMS_SIG  "SHA256SUMS.sig"

@@ -69,6 +69,7 @@ typedef struct report {
     FILE        *f;
     json_object *files;        /* --json: the files' states; NULL: text lines */
     int          good, nfiles;
+    int          quiet;        /* text: only what is not intact                */
 } report;
 
 /* A name from run.json on a terminal: control characters as \xNN. */
@@ -85,7 +86,7 @@ static void put_label(FILE *f, const char *s)
 /* A heading of the text report (none in JSON). */
 static void heading(report *r, const char *text, const char *arg)
 {
-    if (r->files)
+    if (r->files || r->quiet)
         return;
     fputs(text, r->f);
     if (arg)
@@ -110,6 +111,8 @@ static void note(report *r, const char *kind, const char *state, const char *lab
         json_object_array_add(r->files, o);
         return;
     }
+    if (fine && r->quiet)
+        return;
     fprintf(r->f, "%-8s ", state);
     put_label(r->f, label);
     if (strcmp(kind, "rerun") == 0)
@@ -444,6 +447,8 @@ static void report_signature(report *r, const sig_result *sr, int pubkey_given, 
         json_object_object_add(root, "signature", o);
         return;
     }
+    if (fine && r->quiet)
+        return;
     fprintf(r->f, "signature %s (%s)\n", strcmp(sr->state, "invalid") == 0 ? "INVALID"
             : strcmp(sr->state, "another-key") == 0 ? "by another key" : sr->state, sr->text);
 }
@@ -458,7 +463,7 @@ cnp_status cnp_verify(const cnp_verify_opts *o, int *intact)
     json_object *run = NULL, *root = NULL;
     cnp_sign_key *given = NULL;
     cnp_status st = CNP_OK;
-    report r = { o->report, NULL, 1, 0 };
+    report r = { o->report, NULL, 1, 0, o->quiet };
     const char *why = NULL;
     sig_result sr;
 
@@ -526,6 +531,8 @@ cnp_status cnp_verify(const cnp_verify_opts *o, int *intact)
                 JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
         goto done;
     }
+    if (r.good && o->quiet)
+        goto done;
     fprintf(r.f, "%s: %d files checked%s\n", r.good ? "intact" : "NOT intact", r.nfiles,
             o->rerun ? (r.good ? ", outputs reproduced byte for byte" : "") : "");
     if (o->rerun && !r.good)

@@ -26,6 +26,7 @@ typedef struct cnp_verify_opts {
     int         threads;      /* for the rerun; 0 = all cores                    */
     FILE       *report;       /* one line per file, then a summary               */
     int         json;         /* the report as one JSON object instead           */
+    int         quiet;        /* text report: only what is not intact            */
     const char *pubkey;       /* Ed25519 public key (PEM) the signature must be
                                * made with; NULL = the key run.json records      */
 } cnp_verify_opts;

@@ -23,7 +23,7 @@ const cnp_settings *cnp_fuzz_settings(void)
     static int ready;
     if (!ready) {
         GDALAllRegister();
-        cnp_err_install_gdal_handler(0);
+        cnp_err_install_gdal_handler(NULL, NULL);
         cnp_settings_defaults(&s);
         ready = 1;
     }
