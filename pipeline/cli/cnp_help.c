@@ -53,8 +53,8 @@ static const command commands[] = {
       "Detect settings apply to every pair; --date-before and --date-after do not\n"
       "apply: each scene's date comes from its metadata or its file name.\n"
       "A --shard task exits 0 when its pairs fail: the failures are in its shard\n"
-      "summary and --merge exits 1 for them, so a Slurm job chained with\n"
-      "--dependency=afterok still merges what the shards did." },
+      "summary and --merge exits 1 for them, naming the shards to run again; the\n"
+      "Slurm merge job runs after the array in any state (--dependency=afterany)." },
     { "monitor", CNP_CMD_MONITOR, "monitor footprints through time, from cron",
       "canopy monitor --state DIR [--db CONN] [OPTIONS] INPUT...",
       "Applies every scene under INPUT not seen before to the monitoring state in DIR,\n"
@@ -106,15 +106,15 @@ static const exit_use exit_uses[] = {
     { CNP_CMD_DETECT | CNP_CMD_INFO, CNP_EXIT_OK, NULL },
     { CNP_CMD_BATCH, CNP_EXIT_OK, "every pair ok or skipped; with --shard: the shard ran to its\n"
       "end (failed pairs are in its summary and make --merge exit 1)" },
-    { CNP_CMD_MONITOR, CNP_EXIT_OK, "with or without new alerts, also when some inputs failed:\n"
-      "they are recorded and not retried" },
+    { CNP_CMD_MONITOR, CNP_EXIT_OK, "with or without new alerts" },
     { CNP_CMD_VERIFY, CNP_EXIT_OK, "everything intact (and reproduced)" },
     { CNP_CMD_DETECT, CNP_EXIT_RUNTIME, "an input cannot be read or used, OUTDIR cannot be\n"
       "written; OUTDIR is then untouched" },
     { CNP_CMD_BATCH, CNP_EXIT_RUNTIME, "some pair failed or an input could not be read (the\n"
       "others still ran); with --shard: the shard could not finish" },
     { CNP_CMD_MONITOR, CNP_EXIT_RUNTIME, "an INPUT path missing, the database unreachable, the\n"
-      "state unwritable, a failed --on-new command" },
+      "state unwritable, a failed --on-new command (called again by the\n"
+      "next run)" },
     { CNP_CMD_INFO, CNP_EXIT_RUNTIME, "PATH cannot be read or is not a scene" },
     { CNP_CMD_VERIFY, CNP_EXIT_RUNTIME, "something changed, missing or not reproduced, a bad\n"
       "signature, or run.json unreadable" },
@@ -127,6 +127,8 @@ static const exit_use exit_uses[] = {
       "a database that belongs to another state" },
     { CNP_CMD_VERIFY, CNP_EXIT_USAGE, "also a --pubkey that is not an Ed25519 key" },
     { CNP_CMD_MONITOR, CNP_EXIT_LOCKED, "(DIR/lock)" },
+    { CNP_CMD_MONITOR, CNP_EXIT_PARTIAL, "some inputs could not be applied (recorded in the log\n"
+      "line's failures, not retried while unchanged); the others were" },
 };
 
 static const command *command_of(unsigned cmd)

@@ -36,7 +36,7 @@ run_canopy monitor --state "$TMP/st-bad" -q "$IN"
     pass "unattended: the unchanged failed scene is not retried, the next run exits 0" ||
     fail "unattended: rerun after a failed scene: exit $RC $OUT_TXT"
 check "unattended: monitor --help documents exit 4" sh -c \
-    '"$1" monitor --help | tr "\n" " " | grep -q "4 some inputs failed"' sh "$CANOPY"
+    '"$1" monitor --help | tr "\n" " " | grep -Eq "4 +some inputs failed"' sh "$CANOPY"
 
 # ---- --on-new: retried until it succeeds -----------------------------------
 # Dates 1-4 make the first alerts (probable at date 4); the hook fails twice.
