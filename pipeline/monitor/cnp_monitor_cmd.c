@@ -51,6 +51,7 @@
 #include "cnp_gdal.h"
 #include "cnp_ident.h"
 #include "cnp_monitor_pass.h"
+#include "cnp_product.h"
 #include "cnp_version.h"
 
 typedef struct mon_opts {
@@ -271,6 +272,7 @@ static int monitor_run(const mon_opts *o)
     mon_outbox ob;
     mon_inputs in;
     mon_db *db = NULL;
+    cnp_product_session *products = NULL;      /* the run's: each product recognised once */
     mon_log l;
     int64_t G = 0, notified = 0, dbgen = 0;
     int lock_fd = -1, code = CNP_MON_EXIT_OK, hook_failed = 0;
@@ -426,7 +428,8 @@ static int monitor_run(const mon_opts *o)
     }
 
     /* What is there, and what is new. */
-    if ((s = mon_scan(o->inputs, o->ninputs, &o->s, o->state_dir, &in)) != CNP_OK)
+    if ((s = cnp_product_session_begin(&o->s, &products)) != CNP_OK ||
+        (s = mon_scan(o->inputs, o->ninputs, &o->s, o->state_dir, products, &in)) != CNP_OK)
         goto error;
     snprintf(work, sizeof work, "%s/state/work-%ld", o->state_dir, (long)getpid());
     if ((s = cnp_fs_mkdirs(work)) != CNP_OK)
@@ -580,6 +583,14 @@ error:
     }
 
 cleanup:
+    if (products && getenv("CANOPY_DEBUG_COUNTS")) {
+        /* For tests: each product recognised once, the profiles loaded once. */
+        size_t nrec = 0, nload = 0;
+        cnp_product_session_counts(products, &nrec, &nload);
+        fprintf(stderr, "canopy: debug: discovery: %zu products recognised, profiles loaded "
+                "%zu time%s\n", nrec, nload, nload == 1 ? "" : "s");
+    }
+    cnp_product_session_end(&products);
     free(ini);
     mon_db_close(&db);
     mon_inputs_free(&in);
