@@ -8,8 +8,8 @@
  *          tile, or overlap for other rasters), sort them by date and pair them;
  *          optionally split the footprints into shards balanced by pixels;
  *   run    run the pairs of all footprints or of one shard, each in a forked
- *          child process (cnp_detect_run keeps process-wide state: GDAL's
- *          cache size and config options, a staging folder named by the pid),
+ *          child process for isolation (a crash or a memory blow-up ends
+ *          its pair, not the batch; cnp_batch_run.c says what else),
  *          skipping pairs whose outputs are complete, then merge each
  *          footprint's alerts into OUTROOT/<footprint>/alerts.gpkg;
  *   merge  gather the per-shard summaries into OUTROOT/summary.csv and .json.
