@@ -146,6 +146,8 @@ static cnp_status write_products(const cnp_staging *sg, const cnp_result *res, c
 
 /* ---- the command -------------------------------------------------------- */
 
+/* Long: the whole command in its order (open, align, pass, alerts, outputs,
+ * commit), with one clean-up for every exit. */
 cnp_status cnp_detect_run(const cnp_job *job)
 {
     const cnp_settings *s = &job->settings;
