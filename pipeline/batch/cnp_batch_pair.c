@@ -59,11 +59,14 @@ static int cmp_scene(const void *a, const void *b)
 
 void cnp_batch_unique_ids(cnp_batch_fp *fp)
 {
-    for (size_t i = 0; i < fp->nscene; i++) {
-        int dup = 0;
+    /* Which stems clash, decided before any is renamed: renaming the first
+     * of two must not hide the clash from the second. */
+    unsigned char *dup = calloc(fp->nscene + 1, 1);
+    for (size_t i = 0; dup && i < fp->nscene; i++)
         for (size_t j = 0; j < fp->nscene; j++)
-            dup |= j != i && strcmp(fp->scene[i].id, fp->scene[j].id) == 0;
-        if (!dup || strcmp(fp->scene[i].kind, "raster") != 0)
+            dup[i] |= j != i && strcmp(fp->scene[i].id, fp->scene[j].id) == 0;
+    for (size_t i = 0; dup && i < fp->nscene; i++) {
+        if (!dup[i] || strcmp(fp->scene[i].kind, "raster") != 0)
             continue;
         /* Same stem in two folders: prefix the folder name. */
         char parent[PATH_MAX], clean[200], id[200];
@@ -75,6 +78,8 @@ void cnp_batch_unique_ids(cnp_batch_fp *fp)
         snprintf(id, sizeof id, "%.59s_%.60s", clean, fp->scene[i].id);
         memcpy(fp->scene[i].id, id, sizeof id);
     }
+    free(dup);
+    /* Still the same (or no memory to tell): -2, -3 ... */
     for (size_t i = 1; i < fp->nscene; i++) {
         int k = 2;
         for (size_t j = 0; j < i; j++) {
