@@ -139,6 +139,37 @@ static cnp_status take_failed(mon_inputs *out, cnp_discover_item *it)
     return CNP_OK;
 }
 
+/* Rasters are named by their file stem; two in different folders with one
+ * stem (placeA/scene_20240615.tif, placeB/scene_20240615.tif) would be one
+ * input to the state, and the second never applied. Each of a clashing set
+ * gets its folder's name in front, as batch names them. Decided before any
+ * is renamed. */
+static cnp_status unique_raster_ids(mon_inputs *in)
+{
+    unsigned char *dup = calloc(in->n + 1, 1);
+    if (!dup)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < in->n; i++)
+        for (size_t j = 0; j < in->n && !in->v[i].is_product; j++)
+            dup[i] |= j != i && strcmp(in->v[i].id, in->v[j].id) == 0;
+    for (size_t i = 0; i < in->n; i++) {
+        mon_input *x = &in->v[i];
+        if (!dup[i] || x->is_product || x->error)
+            continue;
+        char parent[PATH_MAX], clean[MON_SCENE_LEN], id[MON_SCENE_LEN];
+        copy_str(parent, sizeof parent, x->path);
+        char *slash = strrchr(parent, '/');
+        if (slash)
+            *slash = '\0';
+        cnp_ident_from_name(base_of(parent), clean, sizeof clean);
+        snprintf(id, sizeof id, "%.59s_%.60s", clean, x->id);
+        copy_str(x->id, sizeof x->id, id);
+        check_id(x);
+    }
+    free(dup);
+    return CNP_OK;
+}
+
 static int cmp_input(const void *a, const void *b)
 {
     const mon_input *x = a, *y = b;
@@ -172,6 +203,8 @@ cnp_status mon_scan(char *const *paths, int npaths, const cnp_settings *s, const
         if (strcmp(found.item[i].status, "failed") == 0)
             st = take_failed(out, &found.item[i]);
     cnp_discovery_free(&found);
+    if (st == CNP_OK)
+        st = unique_raster_ids(out);
     if (st != CNP_OK) {
         mon_inputs_free(out);
         return st;

@@ -17,10 +17,6 @@ printf '{"stac_version": "1.0.0", "type": "Catalog", "id": "c", "description": "
 # A raster dated by its file name only (no date in its metadata).
 gdal_translate -q -mo ACQUISITION_DATE= "$A/rasters/placeA/scene_20240615.tif" "$A/junk/plot_20240701.tif" ||
     { fail "discover: file-name-dated raster"; exit 0; }
-# placeB's rasters have placeA's file names: monitor names a raster input by
-# its file stem and would take them for placeA's (seen already). Renamed, so
-# this test compares discovery, not that (see the closing note of issue 14).
-for f in "$A"/rasters/placeB/scene_*; do mv "$f" "${f%/*}/plotB_${f##*/scene_}"; done
 A=$(cd "$A" && pwd -P)
 
 export CANOPY_DEBUG_COUNTS=1
@@ -70,6 +66,11 @@ used() { awk '$3 == "used" {print $1, $2}' <<<"$1"; }
 grep -q "/junk/plot_20240701.tif .* used$" <<<"$B" &&
     pass "discover: a raster dated by its file name is a scene" ||
     fail "discover: plot_20240701.tif: $(grep plot_ <<<"$B")"
+# placeB's rasters have placeA's file names: monitor, which names a raster
+# by its file stem, took them for placeA's (seen already) and never applied them.
+[ "$(grep -c "/rasters/placeB/scene_.* used$" <<<"$M")" -eq 3 ] &&
+    pass "discover: monitor applies rasters whose file names clash with another folder's" ||
+    fail "discover: placeB in monitor: $(grep placeB <<<"$M" | tr '\n' ';')"
 ! grep -q "catalog.json" <<<"$B$M" && pass "discover: a STAC catalog is not an input" ||
     fail "discover: catalog.json taken as an input"
 
