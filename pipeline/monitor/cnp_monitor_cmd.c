@@ -445,6 +445,12 @@ static int monitor_run(const mon_opts *o)
     for (size_t i = 0; i < in.n; i++) {
         const mon_input *x = &in.v[i];
         const mon_seen *prev = mon_state_find_seen(&st, x->id);
+        if (!prev && x->old_id[0]) {
+            /* Applied before its name got its folder's: the same file. */
+            const mon_seen *old = mon_state_find_seen(&st, x->old_id);
+            if (old && strcmp(old->path, x->path) == 0)
+                prev = old;
+        }
         if (prev && (strcmp(prev->status, "failed") != 0 ||
                      strcmp(prev->signature, x->signature) == 0)) {
             l.already_seen++;

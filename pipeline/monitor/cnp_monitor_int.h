@@ -166,6 +166,8 @@ typedef struct mon_input {
     char *mask;                 /* sidecar mask of a plain raster, or NULL */
     int   is_product;
     char  id[MON_SCENE_LEN];
+    char  old_id[MON_SCENE_LEN];  /* a raster's bare stem when its id got its
+                                     folder's name (a clash); else ""          */
     char  date[CNP_DATE_LEN];
     char  date_option[CNP_DATE_LEN]; /* the date when only its file name gives it */
     char  fp_name[128];         /* product footprint ("MGRS tile 21LXK"), "" = by overlap */

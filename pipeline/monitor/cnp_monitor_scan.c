@@ -143,7 +143,8 @@ static cnp_status take_failed(mon_inputs *out, cnp_discover_item *it)
  * stem (placeA/scene_20240615.tif, placeB/scene_20240615.tif) would be one
  * input to the state, and the second never applied. Each of a clashing set
  * gets its folder's name in front, as batch names them. Decided before any
- * is renamed. */
+ * is renamed; the bare stem is kept (old_id), so a state that applied the
+ * file under it does not apply it again. */
 static cnp_status unique_raster_ids(mon_inputs *in)
 {
     unsigned char *dup = calloc(in->n + 1, 1);
@@ -163,6 +164,7 @@ static cnp_status unique_raster_ids(mon_inputs *in)
             *slash = '\0';
         cnp_ident_from_name(base_of(parent), clean, sizeof clean);
         snprintf(id, sizeof id, "%.59s_%.60s", clean, x->id);
+        copy_str(x->old_id, sizeof x->old_id, x->id);
         copy_str(x->id, sizeof x->id, id);
         check_id(x);
     }

@@ -88,3 +88,18 @@ for who in batch monitor; do
         fail "discover: $who counts: '${line:-no count line}' (want $NPROD products, 1 load)"
     fi
 done
+
+# A clash that appears later: placeA's rasters were applied under their bare
+# stems; once placeB's arrive, placeA's get their folder's name but are the
+# same files, seen already: not applied twice.
+mkdir -p "$TMP/later"
+cp -r "$A/rasters/placeA" "$TMP/later/"
+unset CANOPY_DEBUG_COUNTS
+run_canopy monitor --state "$TMP/state2" "$TMP/later" -q
+run1=$RC
+cp -r "$A/rasters/placeB" "$TMP/later/"
+run_canopy monitor --state "$TMP/state2" "$TMP/later" -q
+seen=$($PY -c 'import json,sys; j=json.loads(sys.argv[1]); print(j["inputs_already_seen"], j["scenes_processed"])' "$OUT_TXT" 2>/dev/null)
+[ "$run1" -eq 0 ] && [ "$RC" -eq 0 ] && [ "$seen" = "3 3" ] &&
+    pass "discover: monitor does not apply a raster again when a clash renames it" ||
+    fail "discover: later clash: exit $run1/$RC, already_seen/processed '$seen' (want '3 3')"
