@@ -137,7 +137,8 @@ typedef struct cnp_norm_field {
  * between cell centres and held constant beyond the outer centres. The
  * field must hold the cell rows around every row of the tile (cy - 1 ..
  * cy + 1 where the scene has them).
- * @return CNP_OK, or CNP_E_ARG for NULL pointers, shapes, or missing rows
+ * @return CNP_OK, CNP_E_NOMEM (a column table of 16 bytes a column), or
+ *         CNP_E_ARG for NULL pointers, shapes, or missing rows
  *         (out untouched). */
 cnp_status cnp_norm_apply(const cnp_norm_field *f, const cnp_norm_tile *t, float *out,
                           ptrdiff_t out_stride);

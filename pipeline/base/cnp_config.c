@@ -41,6 +41,7 @@ void cnp_settings_defaults(cnp_settings *s)
     s->high_confidence_drop = 0.40;
     s->min_area_ha = 0.5;
     s->connectivity = 8;
+    s->normalize = CNP_NORMALIZE_LOCAL;
     s->overview_size = 2048;
     s->threads = 0;
     limits_defaults(&s->limits);
@@ -191,6 +192,7 @@ static cnp_status parse_text(const char *v, char *out, size_t size, const char *
 
 static const char *const grid_words[] = { "before", "after", "finest", NULL };
 static const char *const shape_words[] = { "disk", "square", NULL };
+static const char *const normalize_words[] = { "local", "scene", "off", NULL };
 
 cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *key,
                             const char *v, const char *origin)
@@ -243,6 +245,8 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
                 return cnp_err(CNP_E_CONFIG, "%s: connectivity: must be 4 or 8, not %s", origin, v);
             return st;
         }
+        if (is(key, "normalize"))
+            return parse_word(v, normalize_words, &s->normalize, origin, key);
     } else if (is(section, "dates")) {
         if (is(key, "before")) return parse_date(v, s->date_before, origin, "date_before");
         if (is(key, "after"))  return parse_date(v, s->date_after, origin, "date_after");
@@ -350,6 +354,7 @@ void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
     fprintf(f, "forest_ndvi = %.17g\nndvi_drop = %.17g\nhigh_confidence_drop = %.17g\n",
             s->forest_ndvi, s->ndvi_drop, s->high_confidence_drop);
     fprintf(f, "min_area = %.17g\nconnectivity = %d\n", s->min_area_ha, s->connectivity);
+    fprintf(f, "normalize = %s\n", normalize_words[s->normalize]);
     fprintf(f, "\n[dates]\nbefore = %s\nafter = %s\n", s->date_before, s->date_after);
     fprintf(f, "\n[output]\noverview_size = %d\n", s->overview_size);
     fprintf(f, "\n[run]\nthreads = %d\n", s->threads);

@@ -34,6 +34,8 @@ typedef struct cnp_limits {
 
 /* Which grid both scenes are compared on ([grid] align, --grid). */
 enum { CNP_GRID_BEFORE = 0, CNP_GRID_AFTER = 1, CNP_GRID_FINEST = 2 };
+/* [detect] normalize: how dNDVI is made relative to stable forest (docs/method.md). */
+enum { CNP_NORMALIZE_LOCAL = 0, CNP_NORMALIZE_SCENE = 1, CNP_NORMALIZE_OFF = 2 };
 
 typedef struct cnp_settings {
     /* [bands] */
@@ -55,6 +57,7 @@ typedef struct cnp_settings {
     /* [detect] */
     double forest_ndvi, ndvi_drop, high_confidence_drop, min_area_ha;
     int    connectivity;
+    int    normalize;                       /* CNP_NORMALIZE_*                     */
     /* [dates] */
     char   date_before[CNP_DATE_LEN], date_after[CNP_DATE_LEN];
     /* [output] */

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cnp_fs.h"
@@ -59,6 +61,50 @@ int cnp_tmp_pid_gone(long pid)
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
+/* When process `pid` started, in seconds since the epoch (0: unknown). */
+static double process_start(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    const size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Field 22 (starttime, clock ticks after boot) counts from after the
+     * command name, which may hold spaces and parentheses: from the last ')'. */
+    const char *p = strrchr(buf, ')');
+    unsigned long long ticks = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                     "%*d %*d %*d %llu", &ticks) != 1)
+        return 0;
+    f = fopen("/proc/stat", "re");
+    if (!f)
+        return 0;
+    unsigned long long btime = 0;
+    char line[256];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "btime %llu", &btime) == 1)
+            break;
+    fclose(f);
+    const long hz = sysconf(_SC_CLK_TCK);
+    return btime && hz > 0 ? (double)btime + (double)ticks / (double)hz : 0;
+}
+
+int cnp_tmp_owner_gone(long pid, time_t changed)
+{
+    if (cnp_tmp_pid_gone(pid))
+        return 1;
+    if (pid <= 0 || pid == (long)getpid())
+        return 0;
+    /* The pid is taken, but by a process started after its folder last
+     * changed: the pid was reused (they wrap within minutes on a busy host),
+     * and the owner is gone. */
+    const double start = process_start(pid);
+    return start > 0 && start > (double)changed + 1.0;
+}
+
 void cnp_tmp_remove_dead(const char *path)
 {
     char dir[4096], host[128], prefix[600];
@@ -78,10 +124,13 @@ void cnp_tmp_remove_dead(const char *path)
         char *end;
         errno = 0;
         const long pid = strtol(e->d_name + plen, &end, 10);
-        if (errno || end == e->d_name + plen || (*end && *end != '-') || !cnp_tmp_pid_gone(pid))
+        if (errno || end == e->d_name + plen || (*end && *end != '-'))
             continue;
         char p[4700];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (lstat(p, &sb) != 0 || !cnp_tmp_owner_gone(pid, sb.st_mtime))
+            continue;
         cnp_fs_remove_tree(p);
     }
     closedir(d);

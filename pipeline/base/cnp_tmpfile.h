@@ -14,6 +14,7 @@
 #ifndef CNP_TMPFILE_H
 #define CNP_TMPFILE_H
 #include <stddef.h>
+#include <time.h>
 
 /* "DIR/.NAME.tmp-HOST-PID" for path "DIR/NAME", into out. */
 void cnp_tmp_path(const char *path, char *out, size_t size);
@@ -27,6 +28,11 @@ void cnp_tmp_remove_dead(const char *path);
 /* cnp_tmp_pid_gone() : 1 when no process `pid` runs on this host (so a
  * temporary name of this host carrying it is a leftover), else 0. */
 int cnp_tmp_pid_gone(long pid);
+
+/* cnp_tmp_owner_gone() : 1 when the process `pid` that made a temporary
+ * file or folder last changed at `changed` is gone: no such process, or the
+ * pid now belongs to a process started after that change (pids are reused). */
+int cnp_tmp_owner_gone(long pid, time_t changed);
 
 /* cnp_tmp_host() : this host's name as temporary names carry it (cut at the
  * first dot, characters other than [A-Za-z0-9_] made '_'). */

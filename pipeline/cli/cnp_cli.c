@@ -112,6 +112,8 @@ static void usage_detect(FILE *f)
           "                            [detect] high_confidence_drop (0.40)\n"
           "      --min-area HA         minimum mapping unit, hectares [detect] min_area (0.5)\n"
           "      --connectivity 4|8    pixel connectivity of alerts [detect] connectivity (8)\n"
+          "      --normalize MODE      local|scene|off: dNDVI relative to stable forest\n"
+          "                            around each pixel [detect] normalize (local)\n"
           "      --date-before DATE    YYYY-MM-DD when BEFORE carries no date [dates] before\n"
           "      --date-after DATE     YYYY-MM-DD when AFTER carries no date [dates] after\n"
           "      --overview-size N     longest side of overview.png [output] overview_size (2048)\n"
@@ -151,7 +153,7 @@ static void usage_detect(FILE *f)
 
 enum {
     OPT_RED = 1000, OPT_NIR, OPT_GREEN, OPT_BLUE, OPT_SCALE, OPT_OFFSET, OPT_BMASK, OPT_AMASK,
-    OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_DBEFORE,
+    OPT_MASK_INVALID, OPT_FOREST, OPT_DROP, OPT_HIGH, OPT_MINAREA, OPT_CONN, OPT_NORMALIZE, OPT_DBEFORE,
     OPT_DAFTER, OPT_OVSIZE, OPT_THREADS, OPT_PRINT_CONFIG, OPT_NO_EVIDENCE, OPT_MAX_CHIPS,
     OPT_NO_HASH, OPT_MAX_MEMORY, OPT_MASK_BUFFER, OPT_MASK_SHAPE, OPT_GRID, OPT_T_SRS, OPT_TR,
     OPT_PROFILES, OPT_OUTPUTS, OPT_CASE_ID, OPT_OPERATOR, OPT_SIGN_KEY, OPT_OVERWRITE,
@@ -172,6 +174,7 @@ static const cnp_setting_opt setting_opts[] = {
     { OPT_HIGH, "detect", "high_confidence_drop", "--high-confidence-drop" },
     { OPT_MINAREA, "detect", "min_area", "--min-area" },
     { OPT_CONN, "detect", "connectivity", "--connectivity" },
+    { OPT_NORMALIZE, "detect", "normalize", "--normalize" },
     { OPT_DBEFORE, "dates", "before", "--date-before" },
     { OPT_DAFTER, "dates", "after", "--date-after" },
     { OPT_OVSIZE, "output", "overview_size", "--overview-size" },
@@ -219,6 +222,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
         { "high-confidence-drop", required_argument, NULL, OPT_HIGH },
         { "min-area", required_argument, NULL, OPT_MINAREA },
         { "connectivity", required_argument, NULL, OPT_CONN },
+        { "normalize", required_argument, NULL, OPT_NORMALIZE },
         { "date-before", required_argument, NULL, OPT_DBEFORE },
         { "date-after", required_argument, NULL, OPT_DAFTER },
         { "overview-size", required_argument, NULL, OPT_OVSIZE },

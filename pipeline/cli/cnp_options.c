@@ -86,6 +86,8 @@ static const cnp_option options[] = {
       GROUP_DETECT, "minimum mapping unit, hectares on the ellipsoid\n[detect] min_area (0.5)" },
     { OPT_CONN, "connectivity", required_argument, D | B | M, "detect", "connectivity", "4|8",
       GROUP_DETECT, "pixel connectivity of alerts [detect] connectivity (8)" },
+    { OPT_NORMALIZE, "normalize", required_argument, D, "detect", "normalize",
+      "MODE", GROUP_DETECT, "local|scene|off: dNDVI relative to stable forest\naround each pixel [detect] normalize (local)" },
     /* ---- [dates], [output], [run], [limits] --------------------------------------------- */
     { OPT_DBEFORE, "date-before", required_argument, D, "dates", "before", "DATE", GROUP_DETECT,
       "YYYY-MM-DD when BEFORE carries no date [dates] before" },

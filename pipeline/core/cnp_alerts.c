@@ -376,5 +376,6 @@ void cnp_result_free(cnp_result *res)
         cnp_geometry_free(res->alerts[i].geom_wgs84);
     }
     free(res->alerts);
+    free(res->norm.block);
     memset(res, 0, sizeof *res);
 }

@@ -9,6 +9,8 @@
 
 #include "cnp_err.h"
 #include "cnp_gdal.h"
+#include "cnp_norm.h"
+#include "cnp_spill.h"
 #include "cnp_trace.h"
 
 /* ---- unobserved pieces ---------------------------------------------------- */
@@ -77,7 +79,9 @@ typedef struct worker {
     cnp_reader *rd[2];
     int         dn_u16[2];                   /* 1: date read as UInt16 into red/nir */
     float      *red[2], *nir[2], *ndvi[2];   /* one tile: tile_w x strip_h */
+    float      *dndvi;                       /* normalised dNDVI (second half)   */
     uint8_t    *obs[2], *cls, *rowmask;
+    cnp_norm_grid *ng;                       /* the unit's reference pixels (first half) */
     tile_run   *segs;                        /* runs of every tile of the unit */
     size_t      nsegs, segs_cap;
     size_t     *tile_first;                  /* first seg of each tile of the unit */
@@ -114,6 +118,8 @@ static void worker_free(void *ctx, void *wp)
         free(w->obs[d]);
     }
     free(w->cls);
+    free(w->dndvi);
+    cnp_norm_grid_free(&w->ng);
     free(w->rowmask);
     free(w->segs);
     free(w->tile_first);
@@ -151,9 +157,10 @@ static cnp_status worker_init(void *ctx, void *wp)
             return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     }
     w->cls = malloc(n);
+    w->dndvi = malloc(n * sizeof(float));
     w->rowmask = malloc((size_t)tile_w);
     w->tile_first = malloc((ntiles + 1) * sizeof *w->tile_first);
-    if (!w->cls || !w->rowmask || !w->tile_first)
+    if (!w->cls || !w->dndvi || !w->rowmask || !w->tile_first)
         return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     return c->ov ? cnp_overview_part_init(&w->ovp, c->ov, strip_h) : CNP_OK;
 }
@@ -163,8 +170,10 @@ static cnp_status segs_reserve(worker *w, size_t need)
     return cnp_grow((void **)&w->segs, &w->segs_cap, need, sizeof *w->segs, "loss runs");
 }
 
-/* Read and classify one tile; append its loss runs (with sums) to w->segs. */
-static cnp_status process_tile(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h)
+/* Read both dates of one tile and classify it on the raw dNDVI; *after gets
+ * AFTER's bands for the quicklook. */
+static cnp_status read_classify(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h,
+                                cnp_dn_rows *after)
 {
     cnp_status st;
 
@@ -195,9 +204,19 @@ static cnp_status process_tile(worker *w, const cnp_loss_pass *c, int x0, int y0
     };
     if ((st = cnp_change_classify(&c->params, &t, &w->counts)) != CNP_OK)
         return cnp_err(st, "change classification failed");
-    const cnp_dn_rows after = { red[1], nir[1], red16[1], nir16[1] };
+    *after = (cnp_dn_rows){ red[1], nir[1], red16[1], nir16[1] };
+    return CNP_OK;
+}
+
+/* What a classified tile leaves: its share of the quicklook, its unobserved
+ * pixels traced, its loss runs with their sums (of `dndvi` when given, the
+ * normalised change; else of NDVI after - before) appended to w->segs. */
+static cnp_status tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h,
+                               const cnp_dn_rows *after, const float *dndvi)
+{
+    cnp_status st;
     if (c->ov)
-        cnp_overview_part_add(&w->ovp, x0, y0, tw, h, w->cls, &after, w->ndvi[1]);
+        cnp_overview_part_add(&w->ovp, x0, y0, tw, h, w->cls, after, w->ndvi[1]);
 
     /* The tile's unobserved pixels, traced here while they are at hand. */
     cnp_runs_clear(&w->uruns);
@@ -225,6 +244,7 @@ static cnp_status process_tile(worker *w, const cnp_loss_pass *c, int x0, int y0
     for (int r = 0; r < h; r++) {
         const uint8_t *cls = w->cls + (size_t)r * tw;
         const float *nb = w->ndvi[0] + (size_t)r * tw, *na = w->ndvi[1] + (size_t)r * tw;
+        const float *dd = dndvi ? dndvi + (size_t)r * tw : NULL;
         for (int x = 0; x < tw;) {
             const uint8_t *next = memchr(cls + x, CNP_CLASS_LOSS, (size_t)(tw - x));
             if (!next)
@@ -238,7 +258,7 @@ static cnp_status process_tile(worker *w, const cnp_loss_pass *c, int x0, int y0
             rs->min_dndvi = INFINITY;
             const int xs = x;
             for (; x < tw && cls[x] == CNP_CLASS_LOSS; x++) {
-                const float d = na[x] - nb[x];
+                const float d = dndvi ? dd[x] : na[x] - nb[x];
                 rs->sum_dndvi += d;
                 rs->sum_before += nb[x];
                 rs->sum_after += na[x];
@@ -251,6 +271,90 @@ static cnp_status process_tile(worker *w, const cnp_loss_pass *c, int x0, int y0
     return CNP_OK;
 }
 
+/* The planes the first half of a normalised pass keeps for the second. */
+enum { P_NDVI_B, P_NDVI_A, P_CLS, P_RED_A, P_NIR_A, NPLANES_QUICKLOOK, NPLANES = P_RED_A };
+
+/* Single pass: read, classify, keep. */
+static cnp_status tile_single(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h)
+{
+    cnp_dn_rows after;
+    cnp_status st = read_classify(w, c, x0, y0, tw, h, &after);
+    return st != CNP_OK ? st : tile_results(w, c, x0, y0, tw, h, &after, NULL);
+}
+
+/* First half: read and classify on the raw dNDVI, keep the planes, add the
+ * tile's stable forest to the unit's normalisation grid. */
+static cnp_status tile_first_half(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
+                                  int tw, int h)
+{
+    cnp_dn_rows after;
+    cnp_status st = read_classify(w, c, x0, y0, tw, h, &after);
+    if (st != CNP_OK)
+        return st;
+    const cnp_norm_tile nt = { x0 - c->tiling.win[0], y0 - c->tiling.win[1], tw, h, tw,
+                               w->ndvi[0], w->ndvi[1] };
+    if (cnp_norm_accumulate(w->ng, &nt) != CNP_OK)
+        return cnp_err(CNP_E_ARG, "normalisation: tile %d,%d outside its grid", x0, y0);
+    if ((st = cnp_spill_write(c->spill, s, k, P_NDVI_B, w->ndvi[0])) != CNP_OK ||
+        (st = cnp_spill_write(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
+        (st = cnp_spill_write(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
+        return st;
+    if (!c->ov)
+        return CNP_OK;
+    /* AFTER's bands as the quicklook reads them: UInt16 or float, as read. */
+    if ((c->spill_dn_u16 != 0) != (after.red16 != NULL))
+        return cnp_err(CNP_E_ARG, "spill: AFTER's data type changed between tiles");
+    if ((st = cnp_spill_write(c->spill, s, k, P_RED_A,
+                              after.red16 ? (const void *)after.red16 : after.red)) != CNP_OK)
+        return st;
+    return cnp_spill_write(c->spill, s, k, P_NIR_A,
+                           after.nir16 ? (const void *)after.nir16 : after.nir);
+}
+
+/* Second half: the kept planes back, dNDVI normalised (kernels/cnp_norm.h),
+ * forest re-split into loss and no loss on it. Unobserved and non-forest
+ * pixels keep their class: normalisation moves only the loss threshold. */
+static cnp_status tile_second_half(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
+                                   int tw, int h)
+{
+    cnp_status st;
+    if ((st = cnp_spill_read(c->spill, s, k, P_NDVI_B, w->ndvi[0])) != CNP_OK ||
+        (st = cnp_spill_read(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
+        (st = cnp_spill_read(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
+        return st;
+    cnp_dn_rows after = { NULL, NULL, NULL, NULL };
+    if (c->ov) {
+        if ((st = cnp_spill_read(c->spill, s, k, P_RED_A, w->red[1])) != CNP_OK ||
+            (st = cnp_spill_read(c->spill, s, k, P_NIR_A, w->nir[1])) != CNP_OK)
+            return st;
+        if (c->spill_dn_u16)
+            after = (cnp_dn_rows){ NULL, NULL, (const uint16_t *)w->red[1],
+                                   (const uint16_t *)w->nir[1] };
+        else
+            after = (cnp_dn_rows){ w->red[1], w->nir[1], NULL, NULL };
+    }
+    const cnp_norm_tile nt = { x0 - c->tiling.win[0], y0 - c->tiling.win[1], tw, h, tw,
+                               w->ndvi[0], w->ndvi[1] };
+    if ((st = cnp_norm_apply(&c->field, &nt, w->dndvi, tw)) != CNP_OK)
+        return st == CNP_E_NOMEM ? cnp_err(st, "out of memory normalising a tile")
+                                 : cnp_err(st, "normalisation: no correction for tile %d,%d", x0, y0);
+    const size_t n = (size_t)tw * (size_t)h;
+    const double loss_at = -c->params.ndvi_drop;
+    int64_t nc[4] = { 0, 0, 0, 0 };
+    for (size_t i = 0; i < n; i++) {
+        uint8_t cl = w->cls[i];
+        if (cl >= CNP_CLASS_FOREST)
+            cl = (double)w->dndvi[i] <= loss_at ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
+        w->cls[i] = cl;
+        nc[cl]++;
+    }
+    w->counts.unobserved += nc[CNP_CLASS_UNOBSERVED];
+    w->counts.other += nc[CNP_CLASS_OTHER];
+    w->counts.forest += nc[CNP_CLASS_FOREST];
+    w->counts.loss += nc[CNP_CLASS_LOSS];
+    return tile_results(w, c, x0, y0, tw, h, &after, w->dndvi);
+}
+
 /* Tiles [k0, k1) of the unit's strip, one by one (each tile one block of the
  * BEFORE raster, so every block is decoded once and buffers stay tile-sized). */
 static cnp_status process_unit(void *ctx, void *wp, const cnp_unit *u)
@@ -260,7 +364,14 @@ static cnp_status process_unit(void *ctx, void *wp, const cnp_unit *u)
     cnp_status st;
 
     memset(&w->counts, 0, sizeof w->counts);
-    if (c->ov)
+    if (c->stage == 1) {
+        /* The normalisation grid of the cell rows this unit touches. */
+        const int64_t cell = c->norm.cell_px, ry = u->y0 - c->tiling.win[1];
+        if ((st = cnp_norm_grid_create(&c->norm, c->tiling.win[2], c->tiling.win[3], ry / cell,
+                                       (ry + u->h - 1) / cell + 1, &w->ng)) != CNP_OK)
+            return cnp_err(st, "out of memory for the normalisation");
+    }
+    if (c->ov && c->stage != 1)
         cnp_overview_part_reset(&w->ovp, u->x0, u->w, u->y0, u->h);
     unobserved_clear(&w->unobs);
     w->nsegs = 0;
@@ -268,7 +379,10 @@ static cnp_status process_unit(void *ctx, void *wp, const cnp_unit *u)
         int x0, tw;
         cnp_tiling_tile(&c->tiling, k, &x0, &tw);
         w->tile_first[k - u->k0] = w->nsegs;
-        if ((st = process_tile(w, c, x0, u->y0, tw, u->h)) != CNP_OK)
+        st = c->stage == 0 ? tile_single(w, c, x0, u->y0, tw, u->h)
+           : c->stage == 1 ? tile_first_half(w, c, u->strip, k, x0, u->y0, tw, u->h)
+                           : tile_second_half(w, c, u->strip, k, x0, u->y0, tw, u->h);
+        if (st != CNP_OK)
             return st;
     }
     w->tile_first[u->k1 - u->k0] = w->nsegs;
@@ -362,6 +476,20 @@ static cnp_status strip_acc_merge(struct strip_acc *a, const cnp_loss_pass *c, i
  * kept larger, a pixel-interleaved GeoTIFF fills the cache with the bands
  * Canopy does not read, copying two of them out of every decoded block for
  * nothing. The memory is better spent elsewhere. */
+static cnp_status norm_params(const cnp_loss_pass *lp, cnp_norm_params *p);
+
+/* The normalisation's scene grid: a histogram per cell (2 bytes a bin) and
+ * its counters, held from the first half to the corrections. */
+static double norm_grid_mb(const cnp_loss_pass *lp)
+{
+    cnp_norm_params p;
+    if (lp->settings->normalize == CNP_NORMALIZE_OFF || norm_params(lp, &p) != CNP_OK)
+        return 0.0;
+    const double ncx = ceil((double)lp->tiling.win[2] / p.cell_px);
+    const double ncy = ceil((double)lp->tiling.win[3] / p.cell_px);
+    return ncx * ncy * (p.nbins * 2.0 + 16.0) / (1024.0 * 1024.0);
+}
+
 cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthreads,
                               double *planned_mb, int *cache_mb)
 {
@@ -378,13 +506,14 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
     size_t mask_blocks[2];
     const size_t once0 = cnp_scene_reads_blocks_once(b, tile_w, strip_h, &mask_blocks[0]);
     const size_t once1 = cnp_scene_reads_blocks_once(a, tile_w, strip_h, &mask_blocks[1]);
-    const double per_worker = (tile * 27.0 + share + 2.0 * tile * nbands * 2.0 +
+    const double per_worker = (tile * 31.0 + share + 2.0 * tile * nbands * 2.0 +
                                2.0 * halo * 5.0 + (double)(mask_blocks[0] + mask_blocks[1])) /
                               mb + thread_mb;
     /* The quicklook store (10 bytes a pixel) lives throughout; drawing it
      * (3 + 1 bytes a pixel, and two copies of at most 2 x 262144 stretch
      * samples: 4 MB) happens after the workers are gone. */
-    const double overview = ov ? (double)ov->width * ov->height * 10.0 / mb : 0.0;
+    const double overview = (ov ? (double)ov->width * ov->height * 10.0 / mb : 0.0) +
+                            norm_grid_mb(lp);
     const double drawing = ov ? (double)ov->width * ov->height * 4.0 / mb + 4.0 : 0.0;
     const size_t once = once0 && once1 ? (once0 > once1 ? once0 : once1) : 0;
     int cache = once ? (int)((once + mb - 1) / mb) : 32;
@@ -436,9 +565,15 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
 static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
 {
     cnp_loss_pass *c = ctx;
-    const worker *w = wp;
+    worker *w = wp;
     struct strip_acc *acc = c->acc;
     cnp_status st;
+    if (c->stage == 1) {
+        /* Integer counts: the grid is the same whatever the merge order. */
+        st = cnp_norm_merge(c->norm_grid, w->ng);
+        cnp_norm_grid_free(&w->ng);
+        return st == CNP_OK ? CNP_OK : cnp_err(st, "merging the normalisation grid failed");
+    }
     if ((st = strip_acc_add(acc, w, u->k0, u->k1)) != CNP_OK ||
         (st = unobserved_append(&c->unobserved, &w->unobs)) != CNP_OK)
         return st;
@@ -512,6 +647,92 @@ void cnp_loss_pass_init(cnp_loss_pass *lp, const cnp_scene *before, const cnp_sc
     lp->params.ndvi_drop = s->ndvi_drop;
 }
 
+/* One run of the engine over the tiling, as stage `stage`, covering
+ * [from, to) of the pass's progress. */
+static cnp_status run_stage(cnp_loss_pass *lp, int nthreads, int stage, double from, double to)
+{
+    lp->stage = stage;
+    const cnp_engine_ops ops = {
+        .ctx = lp, .worker_size = sizeof(worker), .worker_init = worker_init,
+        .worker_free = worker_free, .process = process_unit, .merge = merge_unit,
+        .progress = lp->progress, .progress_arg = lp->progress_arg,
+        .progress_from = from * lp->progress_to, .progress_to = to * lp->progress_to,
+    };
+    return cnp_engine_run(&lp->tiling, nthreads, &ops);
+}
+
+/* Normalisation parameters for the run's pixels and mode. In scene mode
+ * every cell's window is the whole scene: one median. */
+static cnp_status norm_params(const cnp_loss_pass *lp, cnp_norm_params *p)
+{
+    const cnp_scene *b = lp->scene[0];
+    const double pixel_m = b->pixel_m > 0 && b->pixel_m <= 10000 ? b->pixel_m : 30.0;
+    if (cnp_norm_defaults(pixel_m, p) != CNP_OK)
+        return cnp_err(CNP_E_ARG, "normalisation: bad pixel size %g m", pixel_m);
+    p->forest_ndvi = lp->settings->forest_ndvi;
+    if (lp->settings->normalize == CNP_NORMALIZE_SCENE) {
+        const int w = lp->tiling.win[2], h = lp->tiling.win[3];
+        p->cell_px = 128;
+        const int cells = ((w > h ? w : h) + p->cell_px - 1) / p->cell_px;
+        p->radius_cells = p->wide_cells = cells;
+    }
+    return CNP_OK;
+}
+
+/* The first half's grid turned into corrections per cell. */
+static cnp_status norm_finish(cnp_loss_pass *lp)
+{
+    int64_t ncx, ncy;
+    cnp_norm_grid_cells(lp->norm_grid, &ncx, &ncy);
+    const size_t ncell = (size_t)ncx * (size_t)ncy;
+    lp->norm_corr = malloc(ncell * sizeof *lp->norm_corr);
+    lp->norm_level = malloc(ncell);
+    lp->norm_count = malloc(ncell * sizeof *lp->norm_count);
+    if (!lp->norm_corr || !lp->norm_level || !lp->norm_count)
+        return cnp_err(CNP_E_NOMEM, "out of memory for the normalisation");
+    if (cnp_norm_correct(lp->norm_grid, lp->tiling.win[3], 0, ncy, lp->norm_corr, lp->norm_level,
+                         lp->norm_count) != CNP_OK)
+        return cnp_err(CNP_E_ARG, "normalisation: corrections failed");
+    lp->norm_ncx = ncx;
+    lp->norm_ncy = ncy;
+    lp->field = (cnp_norm_field){ lp->norm_corr, ncx, ncy, 0, ncy, lp->norm.cell_px };
+    cnp_norm_grid_free(&lp->norm_grid);
+    return CNP_OK;
+}
+
+/* Normalised: read and keep (stage 1), correct, classify from what was kept
+ * (stage 2). The scenes are decoded once. */
+static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
+{
+    cnp_status st;
+    cnp_reader *rd = NULL;
+    if ((st = norm_params(lp, &lp->norm)) != CNP_OK ||
+        (st = cnp_reader_open(lp->scene[1], lp->settings, &rd)) != CNP_OK)
+        return st;
+    lp->spill_dn_u16 = cnp_reader_dn_u16(rd);
+    cnp_reader_close(&rd);
+    const size_t dn = lp->spill_dn_u16 ? 2 : 4;
+    const size_t esize[NPLANES_QUICKLOOK] = { 4, 4, 1, dn, dn };
+    const char *dir = lp->spill_dir;
+    if (!dir || !*dir)
+        dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    if ((st = cnp_norm_grid_create(&lp->norm, lp->tiling.win[2], lp->tiling.win[3], 0, -1,
+                                   &lp->norm_grid)) != CNP_OK)
+        return cnp_err(st, "out of memory for the normalisation grid");
+    if ((st = cnp_spill_create(dir, &lp->tiling, lp->ov ? NPLANES_QUICKLOOK : NPLANES, esize,
+                               &lp->spill)) != CNP_OK)
+        return st;
+    lp->spill_bytes = cnp_spill_bytes(lp->spill);
+    if ((st = run_stage(lp, nthreads, 1, 0.0, 0.6)) == CNP_OK &&
+        (st = norm_finish(lp)) == CNP_OK)
+        st = run_stage(lp, nthreads, 2, 0.6, 1.0);
+    cnp_spill_close(&lp->spill);
+    cnp_norm_grid_free(&lp->norm_grid);
+    return st;
+}
+
 cnp_status cnp_loss_pass_run(cnp_loss_pass *lp, int nthreads)
 {
     const size_t ntiles = (size_t)lp->tiling.ntiles;
@@ -526,16 +747,80 @@ cnp_status cnp_loss_pass_run(cnp_loss_pass *lp, int nthreads)
         return cnp_err(CNP_E_NOMEM, "out of memory");
     }
     lp->acc = acc;
-    const cnp_engine_ops ops = {
-        .ctx = lp, .worker_size = sizeof(worker), .worker_init = worker_init,
-        .worker_free = worker_free, .process = process_unit, .merge = merge_unit,
-        .progress = lp->progress, .progress_arg = lp->progress_arg,
-        .progress_to = lp->progress_to,
-    };
-    const cnp_status st = cnp_engine_run(&lp->tiling, nthreads, &ops);
+    const cnp_status st = lp->settings->normalize == CNP_NORMALIZE_OFF
+                        ? run_stage(lp, nthreads, 0, 0.0, 1.0) : run_normalised(lp, nthreads);
     strip_acc_free(acc);
     lp->acc = NULL;
     return st;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+cnp_status cnp_loss_pass_norm_summary(const cnp_loss_pass *lp, cnp_norm_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    out->mode = lp->settings->normalize;
+    if (!lp->norm_corr)
+        return CNP_OK;
+    const cnp_norm_params *p = &lp->norm;
+    const int64_t ncx = lp->norm_ncx, ncy = lp->norm_ncy, ncell = ncx * ncy;
+    out->cell_px = p->cell_px;
+    out->radius_cells = p->radius_cells;
+    out->wide_cells = p->wide_cells;
+    out->min_count = p->min_count;
+    out->cells = ncell;
+    out->spill_bytes = lp->spill_bytes;
+    float *sorted = malloc((size_t)ncell * sizeof *sorted);
+    if (!sorted)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    memcpy(sorted, lp->norm_corr, (size_t)ncell * sizeof *sorted);
+    qsort(sorted, (size_t)ncell, sizeof *sorted, cmp_float);
+    out->min = sorted[0];
+    out->max = sorted[ncell - 1];
+    out->median = ncell % 2 ? sorted[ncell / 2]
+                            : 0.5 * ((double)sorted[ncell / 2 - 1] + sorted[ncell / 2]);
+    free(sorted);
+    for (int64_t i = 0; i < ncell; i++)
+        out->cells_by_level[lp->norm_level[i] & 3]++;
+
+    /* Blocks of whole cells, about 1024 pixels a side. */
+    const int cpb = 1024 / p->cell_px > 0 ? 1024 / p->cell_px : 1;
+    const int64_t nbx = (ncx + cpb - 1) / cpb, nby = (ncy + cpb - 1) / cpb;
+    out->block_px = cpb * p->cell_px;
+    out->block = calloc((size_t)(nbx * nby), sizeof *out->block);
+    if (!out->block)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    out->nblock = (size_t)(nbx * nby);
+    const int W = lp->tiling.win[2], H = lp->tiling.win[3];
+    for (int64_t by = 0; by < nby; by++)
+        for (int64_t bx = 0; bx < nbx; bx++) {
+            cnp_norm_block *b = &out->block[by * nbx + bx];
+            double sum = 0;
+            int64_t n = 0;
+            int lv = 1;
+            for (int64_t cy = by * cpb; cy < ncy && cy < (by + 1) * cpb; cy++)
+                for (int64_t cx = bx * cpb; cx < ncx && cx < (bx + 1) * cpb; cx++) {
+                    const int l = lp->norm_level[cy * ncx + cx];
+                    sum += lp->norm_corr[cy * ncx + cx];
+                    n++;
+                    /* weakest: 0 below 3 below 2 below 1 */
+                    if ((l == 0 ? 4 : l) > (lv == 0 ? 4 : lv))
+                        lv = l;
+                }
+            b->x0 = lp->tiling.win[0] + (int32_t)(bx * out->block_px);
+            b->y0 = lp->tiling.win[1] + (int32_t)(by * out->block_px);
+            b->w = (int32_t)(bx * out->block_px + out->block_px > W ? W - bx * out->block_px
+                                                                      : out->block_px);
+            b->h = (int32_t)(by * out->block_px + out->block_px > H ? H - by * out->block_px
+                                                                      : out->block_px);
+            b->correction = n ? sum / (double)n : 0.0;
+            b->level = lv;
+        }
+    return CNP_OK;
 }
 
 void cnp_loss_pass_free(cnp_loss_pass *lp)
@@ -545,4 +830,10 @@ void cnp_loss_pass_free(cnp_loss_pass *lp)
     lp->pieces = NULL;
     lp->npieces = lp->cap_pieces = 0;
     cnp_unobserved_free(&lp->unobserved);
+    free(lp->norm_corr);
+    free(lp->norm_level);
+    free(lp->norm_count);
+    lp->norm_corr = NULL;
+    lp->norm_level = NULL;
+    lp->norm_count = NULL;
 }

@@ -19,6 +19,7 @@
 #include "cnp_change.h"
 #include "cnp_config.h"
 #include "cnp_engine.h"
+#include "cnp_norm.h"
 #include "cnp_quicklook.h"
 #include "cnp_raster.h"
 #include "cnp_result.h"
@@ -53,13 +54,27 @@ typedef struct cnp_loss_pass {
                                        * workers run (0: no cap; set by
                                        * cnp_loss_pass_plan)                     */
     size_t              after_budget; /* bytes left for alerts once they are gone */
+    const char         *spill_dir;    /* folder of the spill file of a normalised
+                                       * pass (NULL: $TMPDIR, else /tmp)         */
     /* out */
     cnp_runs            runs;         /* every loss run, scan order, linked       */
     cnp_loss_piece     *pieces;       /* sums per strip piece of a component     */
     size_t              npieces, cap_pieces;
     cnp_change_counts   counts;
     cnp_unobserved      unobserved;   /* traced tile by tile                     */
+    /* out, when normalised ([detect] normalize local or scene) */
+    cnp_norm_params     norm;         /* the cells and windows used              */
+    float              *norm_corr;    /* per cell, row-major: the correction     */
+    uint8_t            *norm_level;   /* per cell: window level (cnp_norm.h)      */
+    uint32_t           *norm_count;   /* per cell: reference pixels used          */
+    int64_t             norm_ncx, norm_ncy;
+    uint64_t            spill_bytes;  /* the spill file's size                    */
     /* private */
+    int                 stage;        /* 0 single pass; 1, 2 the normalised halves */
+    int                 spill_dn_u16; /* AFTER's bands kept as UInt16             */
+    struct cnp_spill   *spill;
+    cnp_norm_grid      *norm_grid;
+    cnp_norm_field      field;
     cnp_change_params   params;
     struct strip_acc   *acc;
 } cnp_loss_pass;
@@ -82,6 +97,12 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
 
 /* cnp_loss_pass_run() : the pass on `nthreads` threads. */
 cnp_status cnp_loss_pass_run(cnp_loss_pass *lp, int nthreads);
+
+/* cnp_loss_pass_norm_summary() :
+ * What the normalisation did, for run.json: the settings' mode, and for a
+ * normalised pass its cells summed up in blocks of about 1024 pixels.
+ * @return CNP_OK or CNP_E_NOMEM. */
+cnp_status cnp_loss_pass_norm_summary(const cnp_loss_pass *lp, cnp_norm_summary *out);
 
 /* Free what the pass found (the caller may take `unobserved` first). */
 void cnp_loss_pass_free(cnp_loss_pass *lp);

@@ -45,6 +45,28 @@ typedef struct cnp_unobserved {
     size_t   npiece, cap_piece;
 } cnp_unobserved;
 
+/* The relative normalisation a run applied (kernels/cnp_norm.h), summed up
+ * per block of cells for run.json: what was subtracted where, and how sure
+ * it was (level: 1 the local window, 2 the wide one, 3 the band of rows, 0
+ * none possible). */
+typedef struct cnp_norm_block {
+    int32_t x0, y0, w, h;        /* window pixels the block covers            */
+    double  correction;          /* mean of its cells' corrections, dNDVI     */
+    int     level;               /* the weakest of its cells                  */
+} cnp_norm_block;
+
+typedef struct cnp_norm_summary {
+    int      mode;               /* CNP_NORMALIZE_* ([detect] normalize)      */
+    int      cell_px, radius_cells, wide_cells;
+    int64_t  min_count;
+    int64_t  cells, cells_by_level[4];
+    double   median, min, max;   /* over the cells' corrections               */
+    cnp_norm_block *block;       /* row-major blocks of block_px pixels       */
+    size_t   nblock;
+    int      block_px;
+    uint64_t spill_bytes;        /* the spill file the pass used              */
+} cnp_norm_summary;
+
 /* Everything the writers need to know about the run. */
 typedef struct cnp_result {
     cnp_alert *alerts;
@@ -62,6 +84,7 @@ typedef struct cnp_result {
     int        gdal_cache_mb;
     size_t     geometry_bytes;            /* what the alerts' geometries take,
                                            * counted under --max-memory          */
+    cnp_norm_summary norm;
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

@@ -216,6 +216,18 @@ static void method(const cnp_evidence_ctx *ctx, cnp_evidence_facts *f)
         "confidence is high when its mean NDVI drop is at least %g.",
         s->forest_ndvi, s->ndvi_drop, s->connectivity, s->min_area_ha, (long long)r->min_pixels,
         r->pixel_area_m2, s->high_confidence_drop);
+    if (r->norm.mode == CNP_NORMALIZE_OFF || !r->norm.block)
+        ADD(f->method, f->nmethod,
+            "The NDVI drop is the raw difference of the two dates (no normalisation).");
+    else
+        ADD(f->method, f->nmethod,
+            "Two dates differ in sensor, sun angle and haze, which shifts the NDVI of unchanged "
+            "forest; the drop is therefore measured against the median change of stable forest "
+            "%s (the correction subtracted ranged from %.3f to %.3f, median %.3f; run.json, "
+            "\"normalization\", gives it per block of about %d pixels).",
+            r->norm.mode == CNP_NORMALIZE_SCENE ? "in the whole scene"
+                                                : "within about 1.5 km of each pixel",
+            r->norm.min, r->norm.max, r->norm.median, r->norm.block_px);
     ADD(f->method, f->nmethod,
         "Outlines follow the edges of the lost pixels in the grid's CRS; areas are geodesic "
         "(on the WGS 84 ellipsoid). An alert's point, used for map links and coordinates, is "

@@ -429,9 +429,12 @@ static void remove_dead(const cnp_staging *sg)
             if (strncmp(e->d_name, legacy[i], n) != 0)
                 continue;
             const long pid = strtol(e->d_name + n, &end, 10);
-            if (end == e->d_name + n || (*end && strcmp(end, ".ini") != 0) || !cnp_tmp_pid_gone(pid))
+            if (end == e->d_name + n || (*end && strcmp(end, ".ini") != 0))
                 continue;
             stg_path(p, sg->outdir, e->d_name);
+            struct stat sb;
+            if (lstat(p, &sb) != 0 || !cnp_tmp_owner_gone(pid, sb.st_mtime))
+                continue;
             cnp_fs_remove_tree(p);
         }
     }

@@ -218,6 +218,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     t0 = cnp_now_s();
     if ((st = cnp_loss_pass_run(&lp, nthreads)) != CNP_OK)
         goto done;
+    if ((st = cnp_loss_pass_norm_summary(&lp, &res.norm)) != CNP_OK)
+        goto done;
     const cnp_change_counts counts = lp.counts;
     res.unobserved = lp.unobserved;
     memset(&lp.unobserved, 0, sizeof lp.unobserved);

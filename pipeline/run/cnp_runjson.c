@@ -88,6 +88,8 @@ static void json_settings(cnp_json *j, const cnp_job *job)
     cnp_json_num(j, "high_confidence_drop", s->high_confidence_drop);
     cnp_json_num(j, "min_area_ha", s->min_area_ha);
     cnp_json_int(j, "connectivity", s->connectivity);
+    static const char *const norm_words[] = { "local", "scene", "off" };
+    cnp_json_str(j, "normalize", norm_words[s->normalize]);
     cnp_json_str(j, "date_before", s->date_before[0] ? s->date_before : NULL);
     cnp_json_str(j, "date_after", s->date_after[0] ? s->date_after : NULL);
     cnp_json_int(j, "overview_size", s->overview_size);
@@ -112,6 +114,45 @@ static void json_settings(cnp_json *j, const cnp_job *job)
 /* One line of SHA256SUMS: "HASH  NAME". A name holding a backslash or a
  * newline is written as GNU sha256sum writes it: a backslash before HASH, and
  * "\\\\" and "\\n" in NAME. */
+/* What was subtracted from dNDVI where (docs/method.md, "Relative
+ * normalisation"). */
+static void json_normalization(cnp_json *j, const cnp_norm_summary *n)
+{
+    static const char *const modes[] = { "local", "scene", "off" };
+    cnp_json_object(j, "normalization");
+    cnp_json_str(j, "mode", modes[n->mode]);
+    if (n->mode != CNP_NORMALIZE_OFF && n->block) {
+        cnp_json_int(j, "cell_px", n->cell_px);
+        cnp_json_int(j, "radius_cells", n->radius_cells);
+        cnp_json_int(j, "wide_cells", n->wide_cells);
+        cnp_json_int(j, "min_reference_pixels", n->min_count);
+        cnp_json_int(j, "cells", n->cells);
+        cnp_json_array(j, "cells_by_level");
+        for (int l = 0; l < 4; l++)
+            cnp_json_int(j, NULL, n->cells_by_level[l]);
+        cnp_json_close(j, ']');
+        cnp_json_num(j, "median_correction", cnp_round_to(n->median, 1e4));
+        cnp_json_num(j, "min_correction", cnp_round_to(n->min, 1e4));
+        cnp_json_num(j, "max_correction", cnp_round_to(n->max, 1e4));
+        cnp_json_num(j, "spill_mb", cnp_round_to((double)n->spill_bytes / 1048576.0, 10));
+        cnp_json_int(j, "block_px", n->block_px);
+        cnp_json_array(j, "blocks");
+        for (size_t i = 0; i < n->nblock; i++) {
+            const cnp_norm_block *b = &n->block[i];
+            cnp_json_object(j, NULL);
+            cnp_json_int(j, "x0", b->x0);
+            cnp_json_int(j, "y0", b->y0);
+            cnp_json_int(j, "w", b->w);
+            cnp_json_int(j, "h", b->h);
+            cnp_json_num(j, "correction", cnp_round_to(b->correction, 1e4));
+            cnp_json_int(j, "level", b->level);
+            cnp_json_close(j, '}');
+        }
+        cnp_json_close(j, ']');
+    }
+    cnp_json_close(j, '}');
+}
+
 static void sums_line(FILE *f, const char *hex, const char *name)
 {
     if (!strpbrk(name, "\\\n")) {
@@ -319,6 +360,7 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_num(&j, "observed_area_ha", res->observed_area_ha);
     cnp_json_num(&j, "unobserved_area_ha", res->unobserved_area_ha);
     cnp_json_str(&j, "areas", "geodesic (WGS84 ellipsoid), as every alert's area_ha");
+    json_normalization(&j, &res->norm);
 
     if ((st = cnp_staging_json_outputs(&j, sg)) != CNP_OK ||
         (st = json_checksums(&j, key)) != CNP_OK)

@@ -12,10 +12,10 @@ synth "$P" --size 400x400 --seed 3 --scenario sample || { fail "oracle: generato
 # region into its neighbour) while canopy keeps a forest island as a hole, so
 # the minimum area here (35 px) is set below this pair's smallest island (45 px)
 # and above its small clearings (28 px).
-detect_pair "$P" "$TMP/out" --min-area 0.35
+detect_pair "$P" "$TMP/out" --min-area 0.35 --normalize off
 [ "$RC" -eq 0 ] || { fail "oracle: canopy detect ($RC: $ERR_TXT)"; exit 0; }
 
-# The default rules: nodata 0, saturation at 65535, mask classes 0,1,3,8,9,10
+# The raw rule (--normalize off; normalisation has its own test): nodata 0, saturation at 65535, mask classes 0,1,3,8,9,10
 # invalid, reflectance = DN * 1e-4, forest NDVI >= 0.65, loss dNDVI <= -0.25.
 valid='(R!=0)&(N!=0)&(R<65535)&(N<65535)&~isin(M,[0,1,3,8,9,10])'
 vb=${valid//R/A}; vb=${vb//N/B}; vb=${vb//M/E}
