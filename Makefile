@@ -96,10 +96,12 @@ CLI_MAINS    := pipeline/cli/cnp_cli.c pipeline/cli/cnp_doc_main.c
 PIPELINE_SRC := $(filter-out $(CLI_MAINS),$(foreach s,$(STAGES),$(wildcard pipeline/$(s)/*.c)))
 KERNEL_OBJ   := $(KERNEL_SRC:%.c=$(BUILD)/%.o)
 PIPELINE_OBJ := $(PIPELINE_SRC:%.c=$(BUILD)/%.o)
-UNIT_SRC     := $(filter-out tests/unit/test_base_%,$(wildcard tests/unit/test_*.c))
+UNIT_SRC     := $(filter-out tests/unit/test_base_% tests/unit/test_plain_%,$(wildcard tests/unit/test_*.c))
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BASE_UNIT_SRC := $(wildcard tests/unit/test_base_*.c)
 BASE_UNIT_BIN := $(BASE_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+PLAIN_UNIT_SRC := $(wildcard tests/unit/test_plain_*.c)
+PLAIN_UNIT_BIN := $(PLAIN_UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 .PHONY: all deps fuzz-deps demo test check check-asan check-ubsan-clang fuzz fuzz-bin bench clean \
@@ -217,6 +219,15 @@ $(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(BASE_OBJ) $(BUILD)/libker
 	$(CC) $(CPPFLAGS) -Ikernels -Ipipeline/base -Itests/unit $(PLAIN_CFLAGS) $(CFLAGS) $< -o $@ \
 	    $(BASE_OBJ) $(BUILD)/libkernels.a $(LDFLAGS) $(PLAIN_LIBS)
 
+# Unit tests of the GDAL-free modules above base/ (tests/unit/test_plain_*.c):
+# base/ and the modules listed here, linked as for base/ (no GDAL library),
+# so a GDAL call slipping into one of them fails the link.
+PLAIN_MODULES := $(BUILD)/pipeline/batch/cnp_batch_pair.o
+$(BUILD)/tests/test_plain_%: tests/unit/test_plain_%.c $(BASE_OBJ) $(PLAIN_MODULES) $(BUILD)/libkernels.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ikernels -Ipipeline/base -Ipipeline/batch -Itests/unit $(PLAIN_CFLAGS) $(CFLAGS) $< -o $@ \
+	    $(PLAIN_MODULES) $(BASE_OBJ) $(BUILD)/libkernels.a $(LDFLAGS) $(PLAIN_LIBS)
+
 # ---- Fuzzing -------------------------------------------------------------------
 # One target per parser of external text (tests/fuzz/fuzz_<target>.c). `make
 # test` builds each with tests/fuzz/cnp_fuzz_replay.c as main() and replays
@@ -267,7 +278,7 @@ check-prints:
 demo: all
 	@scripts/demo.sh
 
-test: all man check-prints $(UNIT_BIN) $(BASE_UNIT_BIN) $(FUZZ_REPLAY)
+test: all man check-prints $(UNIT_BIN) $(BASE_UNIT_BIN) $(PLAIN_UNIT_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run-tests.sh
 check: test
 

@@ -168,7 +168,10 @@ void cnp_tmp_remove_dead(const char *path)
 
 /* ---- signals ---------------------------------------------------------------------- */
 
-enum { N_GUARDS = 4 };
+/* Process-wide by nature (a signal ends the whole process), and safe for
+ * runs on several threads: a slot is claimed atomically (0 free, 2 being
+ * filled, 1 guarded: the handler reads only whole paths), and holds nest. */
+enum { N_GUARDS = 16 };
 static char g_guard[N_GUARDS][PATH_MAX];
 static volatile sig_atomic_t g_guard_on[N_GUARDS];
 static volatile sig_atomic_t g_hold, g_held;
@@ -217,7 +220,7 @@ static void remove_at(int parent, const char *name, int depth)
 static void clean_up_and_end(int sig)
 {
     for (int i = 0; i < N_GUARDS; i++)
-        if (g_guard_on[i])
+        if (g_guard_on[i] == 1)
             remove_at(AT_FDCWD, g_guard[i], 0);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -277,10 +280,12 @@ int cnp_tmp_guard(const char *dir)
     if (absolute(dir, abs) != 0)
         return -1;
     for (int i = 0; i < N_GUARDS; i++) {
-        if (g_guard_on[i])
+        sig_atomic_t free_slot = 0;
+        if (!__atomic_compare_exchange_n(&g_guard_on[i], &free_slot, 2, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_RELAXED))
             continue;
         memcpy(g_guard[i], abs, sizeof abs);
-        g_guard_on[i] = 1;             /* only once the path is whole */
+        __atomic_store_n(&g_guard_on[i], 1, __ATOMIC_RELEASE);   /* only once whole */
         return 0;
     }
     return -1;
@@ -292,14 +297,21 @@ void cnp_tmp_unguard(const char *dir)
     if (absolute(dir, abs) != 0)
         return;
     for (int i = 0; i < N_GUARDS; i++)
-        if (g_guard_on[i] && strcmp(g_guard[i], abs) == 0)
-            g_guard_on[i] = 0;
+        if (__atomic_load_n(&g_guard_on[i], __ATOMIC_ACQUIRE) == 1 &&
+            strcmp(g_guard[i], abs) == 0) {
+            __atomic_store_n(&g_guard_on[i], 0, __ATOMIC_RELEASE);
+            break;
+        }
 }
 
 void cnp_tmp_hold_signals(int hold)
 {
-    g_hold = hold;
-    if (!hold && g_held) {
+    /* Counted: a signal waits while any thread's commit holds it. */
+    if (hold) {
+        __atomic_add_fetch(&g_hold, 1, __ATOMIC_ACQ_REL);
+        return;
+    }
+    if (__atomic_sub_fetch(&g_hold, 1, __ATOMIC_ACQ_REL) == 0 && g_held) {
         const int sig = g_held;
         g_held = 0;
         clean_up_and_end(sig);

@@ -48,13 +48,15 @@ void cnp_tmp_signals_install(void);
 
 /* cnp_tmp_guard() / cnp_tmp_unguard() : add or drop a folder (an absolute
  * path, or relative to the current folder at the time of the call) to remove
- * when a signal ends the process. Main thread only; up to 4 at a time.
- * @return 0, or -1 when 4 are guarded already. */
+ * when a signal ends the process. Any thread; up to 16 at a time (runs on
+ * several threads each guard their own).
+ * @return 0, or -1 when 16 are guarded already. */
 int cnp_tmp_guard(const char *dir);
 void cnp_tmp_unguard(const char *dir);
 
 /* cnp_tmp_hold_signals() : with 1, a signal that arrives waits (a commit must
- * not be cut in half); with 0, one that arrived meanwhile runs its course now. */
+ * not be cut in half); with 0, one that arrived meanwhile runs its course once
+ * no other thread holds it. Calls pair up: each 1 with one 0. */
 void cnp_tmp_hold_signals(int hold);
 
 /* ---- test hook -------------------------------------------------------------------

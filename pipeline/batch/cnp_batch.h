@@ -8,8 +8,8 @@
  *          tile, or overlap for other rasters), sort them by date and pair them;
  *          optionally split the footprints into shards balanced by pixels;
  *   run    run the pairs of all footprints or of one shard, each in a forked
- *          child process (cnp_detect_run keeps process-wide state: GDAL's
- *          cache size and config options, a staging folder named by the pid),
+ *          child process for isolation (a crash or a memory blow-up ends
+ *          its pair, not the batch; cnp_batch_run.c says what else),
  *          skipping pairs whose outputs are complete, then merge each
  *          footprint's alerts into OUTROOT/<footprint>/alerts.gpkg;
  *   merge  gather the per-shard summaries into OUTROOT/summary.csv and .json.
@@ -68,6 +68,8 @@ typedef struct cnp_batch_item {
 
 enum { CNP_PAIRS_CONSECUTIVE = 0, CNP_PAIRS_BASELINE = 1 };
 
+struct cnp_product_session;
+
 typedef struct cnp_batch_plan {
     char   outroot[4096];          /* absolute                                  */
     /* detect settings applied to every pair */
@@ -90,6 +92,9 @@ typedef struct cnp_batch_plan {
     size_t nitem;
     int    nshards;                /* 1 for a plan run on one machine           */
     char   plan_id[17];            /* of a plan read from a file, "" otherwise  */
+    /* the run's products (io/cnp_product.h), begun by discovery: each product
+     * recognised once, also by the pairs' children, which inherit it */
+    struct cnp_product_session *products;
 } cnp_batch_plan;
 
 /* Where a run stands, for progress reports. */
@@ -150,6 +155,26 @@ void cnp_batch_plan_free(cnp_batch_plan *p);
  *         (the product profiles cannot be read), CNP_E_NOMEM. */
 cnp_status cnp_batch_discover(cnp_batch_plan *p, char *const *inputs, size_t ninputs,
                               FILE *log);
+
+/* cnp_batch_discover_counts() : products recognised and profile folders
+ * loaded since discovery began (what CANOPY_DEBUG_COUNTS prints). */
+void cnp_batch_discover_counts(const cnp_batch_plan *p, size_t *recognised,
+                               size_t *profile_loads);
+
+/* ---- pairing (cnp_batch_pair.c: no GDAL) ---- */
+
+/* Days since 1970-01-01 of a YYYY-MM-DD date (0 when it is not one). */
+long cnp_batch_days(const char *date);
+/* Sort a footprint's scenes by date, then id. */
+void cnp_batch_sort_scenes(cnp_batch_fp *fp);
+/* Make the ids of a footprint's scenes unique: a raster's stem found in two
+ * folders gets its folder's name in front, then "-2", "-3" ... */
+void cnp_batch_unique_ids(cnp_batch_fp *fp);
+/* The pairs of a footprint whose scenes are sorted, by the plan's rules
+ * (consecutive, or every later scene against the baseline's nearest; same
+ * date and --max-gap pairs are kept as skipped); fp->work is summed.
+ * @return 0, or -1 out of memory. */
+int cnp_batch_pair_up(const cnp_batch_plan *p, cnp_batch_fp *fp);
 
 /* cnp_batch_shard() : assign whole footprints to n shards, largest first to
  * the least loaded (by pixels to process). */

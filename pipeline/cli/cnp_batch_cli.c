@@ -449,6 +449,13 @@ static int run_modes(int argc, char **argv, char **args)
     if ((st = cnp_batch_discover(&plan, inputs, (size_t)ninputs, quiet ? NULL : stderr)) !=
         CNP_OK)
         goto fail_gdal;
+    if (getenv("CANOPY_DEBUG_COUNTS")) {
+        /* For tests: each product recognised once, the profiles loaded once. */
+        size_t nrec = 0, nload = 0;
+        cnp_batch_discover_counts(&plan, &nrec, &nload);
+        fprintf(stderr, "canopy: debug: discovery: %zu products recognised, profiles loaded "
+                "%zu time%s\n", nrec, nload, nload == 1 ? "" : "s");
+    }
     cnp_batch_shard(&plan, plan_only ? (int)(shards ? shards : 1) : 1);
     if (!quiet) {
         size_t nscene = 0, npair = 0;

@@ -13,6 +13,13 @@
 #include "cnp_ident.h"
 #include "cnp_monitor_cmd.h"
 
+static void on_counts(void *arg, size_t recognised, size_t loads)
+{
+    (void)arg;
+    fprintf(stderr, "canopy: debug: discovery: %zu products recognised, profiles loaded "
+            "%zu time%s\n", recognised, loads, loads == 1 ? "" : "s");
+}
+
 static void on_error(void *arg, const char *msg)
 {
     cnp_cli_error(arg, msg);
@@ -105,7 +112,8 @@ int cnp_monitor_main(int argc, char **argv)
     }
     o.inputs = argv + optind;
     o.ninputs = argc - optind;
-    o.ev = (cnp_monitor_events){ &c, on_error, on_scene, on_log_line };
+    o.ev = (cnp_monitor_events){ &c, on_error, on_scene, on_log_line,
+                                 getenv("CANOPY_DEBUG_COUNTS") ? on_counts : NULL };
     cnp_cli_gdal_begin(&c);
     /* Tiles are read and written once each: a small block cache is enough
      * (a user's own GDAL_CACHEMAX stands). */

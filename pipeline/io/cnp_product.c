@@ -187,6 +187,9 @@ const char *cnp_product_first_meta(const cnp_meta *meta, const char *keys, const
 
 /* ---- Landsat MTL ------------------------------------------------------- */
 
+/* Long: the MTL items in the order the profile names them (id, date,
+ * footprint, bands, scale, mask); its steps share the metadata and the
+ * profile, and read best top to bottom. */
 static cnp_status resolve_mtl(rctx *c, const cnp_profile *pr, const char *mfile, const cnp_meta *meta,
                               cnp_product *p)
 {
@@ -439,11 +442,14 @@ static int classify(rctx *c, char *why, size_t wsize)
     return 1;
 }
 
+/* Long: one recognition read top to bottom: what the path is, the run's
+ * memory of it, the profiles tried in order, then what the match gives. */
 cnp_status cnp_product_resolve(const char *path, const cnp_settings *s, const char *role,
                                cnp_product *p, int *is_product)
 {
     rctx c;
-    cnp_profile_set ps;
+    cnp_profile_set own;
+    const cnp_profile_set *ps = NULL;
     cnp_limits def_lim;
     char why[1024] = "", miss[512] = "";
     cnp_status st = CNP_OK;
@@ -464,8 +470,19 @@ cnp_status cnp_product_resolve(const char *path, const cnp_settings *s, const ch
     if (c.hint[0] && !c.stac_url && !ends_with_ci(c.hint, ".txt") &&
         !ends_with_ci(c.hint, ".xml") && !ends_with_ci(c.hint, ".json"))
         return CNP_OK;
-    if ((st = cnp_profiles_load(s, &ps)) != CNP_OK)
-        return st;
+    /* Recognised already in this run? */
+    const int known = cnp_product_session_find(path, s, p);
+    if (known != 0) {
+        *is_product = known > 0;
+        return known > 0 ? CNP_OK : cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    memset(&own, 0, sizeof own);
+    if (!(ps = cnp_product_session_profiles(s))) {
+        if ((st = cnp_profiles_load(s, &own)) != CNP_OK)
+            return st;
+        cnp_product_session_count_load();
+        ps = &own;
+    }
     if (!c.hint[0])
         c.entries = VSIReadDir(c.dir);
 
@@ -474,8 +491,8 @@ cnp_status cnp_product_resolve(const char *path, const cnp_settings *s, const ch
     json_object *item = NULL;
     const cnp_profile *match = NULL;
 
-    for (size_t i = 0; i < ps.n && !match && st == CNP_OK; i++) {
-        const cnp_profile *pr = &ps.p[i];
+    for (size_t i = 0; i < ps->n && !match && st == CNP_OK; i++) {
+        const cnp_profile *pr = &ps->p[i];
         const char *fmt = cnp_profile_get(pr, "product", "format");
         const char *mf = find_entry(&c, cnp_profile_get(pr, "product", "metadata"), fmt);
         if (strcmp(fmt, "s2") == 0 && !mf && !c.hint[0]) {
@@ -514,7 +531,7 @@ cnp_status cnp_product_resolve(const char *path, const cnp_settings *s, const ch
             }
             match = pr;
             copy_str(meta_file, sizeof meta_file, mpath);
-            st = cnp_product_resolve_stac(&c, pr, &ps, item, p);
+            st = cnp_product_resolve_stac(&c, pr, ps, item, p);
             continue;
         }
         if (strcmp(meta_file, mpath) != 0) {
@@ -540,7 +557,7 @@ cnp_status cnp_product_resolve(const char *path, const cnp_settings *s, const ch
 
     if (st == CNP_OK && !match) {
         if (miss[0])
-            st = cnp_product_err(&c, CNP_E_DATA, "matches no product profile in %s (%s)", ps.dir, miss);
+            st = cnp_product_err(&c, CNP_E_DATA, "matches no product profile in %s (%s)", ps->dir, miss);
         else if (c.hint[0])
             st = CNP_OK;            /* some other .txt/.xml/.json: let GDAL try it */
         else if (strcmp(c.layout, "zip") == 0)
@@ -582,12 +599,37 @@ cnp_status cnp_product_resolve(const char *path, const cnp_settings *s, const ch
         cnp_product_free(p);
         *is_product = 0;
     }
+    if (st == CNP_OK && *is_product)
+        cnp_product_session_keep(path, s, p);
     if (item)
         json_object_put(item);
     cnp_meta_free(&meta);
     CSLDestroy(c.entries);
-    cnp_profiles_free(&ps);
+    cnp_profiles_free(&own);
     return st;
+}
+
+cnp_status cnp_product_copy(cnp_product *dst, const cnp_product *src)
+{
+    *dst = *src;
+    for (int b = 0; b < CNP_NBANDS; b++)
+        dst->band[b].path = NULL;
+    dst->mask_path = NULL;
+    dst->files = NULL;
+    dst->nfiles = 0;
+    int fail = 0;
+    for (int b = 0; b < CNP_NBANDS; b++)
+        if (src->band[b].path && !(dst->band[b].path = strdup(src->band[b].path)))
+            fail = 1;
+    if (src->mask_path && !(dst->mask_path = strdup(src->mask_path)))
+        fail = 1;
+    for (size_t i = 0; i < src->nfiles && !fail; i++)
+        fail = cnp_product_add_file(dst, src->files[i].role, src->files[i].path) != 0;
+    if (fail) {
+        cnp_product_free(dst);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    return CNP_OK;
 }
 
 void cnp_product_free(cnp_product *p)

@@ -92,4 +92,30 @@ cnp_status cnp_product_resolve(const char *path, const cnp_settings *s, const ch
 /* Free what *p owns and zero it. NULL-safe. */
 void cnp_product_free(cnp_product *p);
 
+/* cnp_product_copy() : a deep copy of `src` into *dst (zeroed first).
+ * @return CNP_OK or CNP_E_NOMEM (*dst then empty). */
+cnp_status cnp_product_copy(cnp_product *dst, const cnp_product *src);
+
+/* ---- one run's products ------------------------------------------------------
+ * A run (a batch, a monitor run) recognises each product once and loads the
+ * profiles once: it begins a session, which keeps the profiles and becomes
+ * the session of the calling thread. While it is, cnp_product_resolve() uses
+ * its profiles (when the settings name the same profile folder and limits)
+ * and remembers every product it recognises by path, so that the scene
+ * opens that follow (cnp_scene_open resolves its path again) get a copy
+ * instead of a second recognition. Other threads are not affected. A child
+ * forked by the thread inherits the session and what it holds.
+ * The session is handed down explicitly where a caller can take it
+ * (io/cnp_discover.h); the thread's copy serves the scene opens that cannot. */
+typedef struct cnp_product_session cnp_product_session;
+
+/* The profiles are read on the first product looked at. @return CNP_OK or CNP_E_NOMEM. */
+cnp_status cnp_product_session_begin(const cnp_settings *s, cnp_product_session **out);
+/* Ends it (it stops being the thread's) and frees it; NULL-safe. */
+void cnp_product_session_end(cnp_product_session **ss);
+/* Products recognised (by their metadata, not from the session's memory) and
+ * profile folders loaded on this thread since the session began. */
+void cnp_product_session_counts(const cnp_product_session *ss, size_t *recognised,
+                                size_t *profile_loads);
+
 #endif /* CNP_PRODUCT_H */

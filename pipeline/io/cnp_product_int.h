@@ -231,4 +231,16 @@ cnp_status cnp_product_resolve_s2_cog(rctx *c, const cnp_profile *pr, cnp_produc
 cnp_status cnp_product_resolve_stac(rctx *c, const cnp_profile *pr, const cnp_profile_set *ps,
                                     json_object *item, cnp_product *p);
 
+/* ---- the thread's session (cnp_product_session.c) ---- */
+
+/* The session's profiles when it serves settings `s`, else NULL. */
+const cnp_profile_set *cnp_product_session_profiles(const cnp_settings *s);
+/* A copy of the product the session recognised at `path` for `s`: 1 when
+ * found (*p filled), 0 when not, -1 out of memory. */
+int cnp_product_session_find(const char *path, const cnp_settings *s, cnp_product *p);
+/* Remember a product just recognised (counted; kept when a session serves `s`). */
+void cnp_product_session_keep(const char *path, const cnp_settings *s, const cnp_product *p);
+/* Count a load of the profile folder on this thread. */
+void cnp_product_session_count_load(void);
+
 #endif /* CNP_PRODUCT_INT_H */

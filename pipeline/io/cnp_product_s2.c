@@ -194,7 +194,10 @@ cnp_status cnp_product_resolve_s2_safe(rctx *c, const cnp_profile *pr, const cha
 }
 
 /* A folder of per-band COGs (B04.tif, B08.tif, SCL.tif), maybe with a STAC
- * item beside them for the date, tile, baseline and scale. */
+ * item beside them for the date, tile, baseline and scale.
+ * Long: the folder's files, then its item's fields, in the order a reader
+ * checks them; the steps share the item and the profile.
+ */
 cnp_status cnp_product_resolve_s2_cog(rctx *c, const cnp_profile *pr, cnp_product *p)
 {
     json_object *item = NULL;

@@ -72,7 +72,10 @@ static void effect_add(char *buf, size_t size, const char *w)
     strncat(buf, w, size - strlen(buf) - 1);
 }
 
-/* Update the alert records, write observation rows and trace what changed. */
+/* Update the alert records, write observation rows and trace what changed.
+ * Long: each alert's record, its observation row and its trace are
+ * updated together, alert by alert.
+ */
 cnp_status mon_alerts_finish(mon_step *s, uint32_t old_next, uint32_t new_next,
                              mon_step_counts *counts)
 {

@@ -49,6 +49,7 @@
 #include "cnp_gdal.h"
 #include "cnp_ident.h"
 #include "cnp_monitor_pass.h"
+#include "cnp_product.h"
 #include "cnp_version.h"
 
 typedef cnp_monitor_opts mon_opts;
@@ -246,6 +247,7 @@ int cnp_monitor_run(const mon_opts *o)
     mon_outbox ob;
     mon_inputs in;
     mon_db *db = NULL;
+    cnp_product_session *products = NULL;      /* the run's: each product recognised once */
     mon_log l;
     int64_t G = 0, notified = 0, dbgen = 0;
     int lock_fd = -1, code = CNP_EXIT_OK, hook_failed = 0;
@@ -405,7 +407,8 @@ int cnp_monitor_run(const mon_opts *o)
         goto error;
 
     /* What is there, and what is new. */
-    if ((s = mon_scan(o->inputs, o->ninputs, &o->s, o->state_dir, &in)) != CNP_OK)
+    if ((s = cnp_product_session_begin(&o->s, &products)) != CNP_OK ||
+        (s = mon_scan(o->inputs, o->ninputs, &o->s, o->state_dir, products, &in)) != CNP_OK)
         goto error;
     snprintf(work, sizeof work, "%s/state/work-%ld", o->state_dir, (long)getpid());
     if ((s = cnp_fs_mkdirs(work)) != CNP_OK)
@@ -421,6 +424,12 @@ int cnp_monitor_run(const mon_opts *o)
     for (size_t i = 0; i < in.n; i++) {
         const mon_input *x = &in.v[i];
         const mon_seen *prev = mon_state_find_seen(&st, x->id);
+        if (!prev && x->old_id[0]) {
+            /* Applied before its name got its folder's: the same file. */
+            const mon_seen *old = mon_state_find_seen(&st, x->old_id);
+            if (old && strcmp(old->path, x->path) == 0)
+                prev = old;
+        }
         if (prev && (strcmp(prev->status, "failed") != 0 ||
                      strcmp(prev->signature, x->signature) == 0)) {
             l.already_seen++;
@@ -565,6 +574,13 @@ error:
     }
 
 cleanup:
+    if (products && o->ev.counts) {
+        /* For tests: each product recognised once, the profiles loaded once. */
+        size_t nrec = 0, nload = 0;
+        cnp_product_session_counts(products, &nrec, &nload);
+        o->ev.counts(o->ev.arg, nrec, nload);
+    }
+    cnp_product_session_end(&products);
     free(ini);
     mon_db_close(&db);
     mon_inputs_free(&in);

@@ -33,6 +33,8 @@ typedef struct cnp_monitor_events {
                   double seconds);
     /* The run's one log line (JSON, no newline): cron appends it to a log. */
     void (*log_line)(void *arg, const char *json);
+    /* For tests (CANOPY_DEBUG_COUNTS): products recognised, profile loads. */
+    void (*counts)(void *arg, size_t recognised, size_t profile_loads);
 } cnp_monitor_events;
 
 typedef struct cnp_monitor_opts {

@@ -166,7 +166,10 @@ typedef struct mon_input {
     char *mask;                 /* sidecar mask of a plain raster, or NULL */
     int   is_product;
     char  id[MON_SCENE_LEN];
+    char  old_id[MON_SCENE_LEN];  /* a raster's bare stem when its id got its
+                                     folder's name (a clash); else ""          */
     char  date[CNP_DATE_LEN];
+    char  date_option[CNP_DATE_LEN]; /* the date when only its file name gives it */
     char  fp_name[128];         /* product footprint ("MGRS tile 21LXK"), "" = by overlap */
     char  fp_key[64];           /* its key (cnp_ident_footprint_key), "" = by overlap */
     char  product[160];         /* "Sentinel-2 Level-2A", "GeoTIFF"        */
@@ -180,12 +183,14 @@ typedef struct mon_inputs {
     size_t     n, cap;
 } mon_inputs;
 
-/* Find every input under `paths` (folders searched recursively; `skip_dir`,
- * the state folder, is not entered). An input that cannot be resolved is
- * kept with its reason in ->error. A path that does not exist is an error.
- * Sorted by (date, id). */
+struct cnp_product_session;
+
+/* Find every input under `paths` by the one input discovery (io/cnp_discover.h;
+ * `skip_dir`, the state folder, is not entered) in the run's product session.
+ * An input that cannot be used is kept with its reason in ->error. A path
+ * that does not exist is an error. Sorted by (date, id). */
 cnp_status mon_scan(char *const *paths, int npaths, const cnp_settings *s, const char *skip_dir,
-                    mon_inputs *out);
+                    struct cnp_product_session *products, mon_inputs *out);
 void mon_inputs_free(mon_inputs *in);
 
 /* ---- cnp_monitor_step.c ------------------------------------------------- */

@@ -12,27 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "cnp_err.h"
+#include "cnp_footprint.h"
 #include "cnp_geom.h"
 
 static int32_t date_num(const char *d)
 {
     int y, m, dd;
     return sscanf(d, "%4d-%2d-%2d", &y, &m, &dd) == 3 ? y * 10000 + m * 100 + dd : 0;
-}
-
-static void grid_key(const cnp_scene *sc, char *out, size_t size)
-{
-    char buf[8192];
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    const int n = snprintf(buf, sizeof buf, "%s|%.17g|%.17g|%.17g|%.17g|%d|%d", sc->wkt,
-                           sc->gt[0], sc->gt[1], sc->gt[3], sc->gt[5], sc->width, sc->height);
-    EVP_Digest(buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1), md, &len,
-               EVP_sha256(), NULL);
-    snprintf(out, size, "grid-%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
 }
 
 /* The footprint grid of a first scene: its own, or [grid] t_srs / tr. */
@@ -46,7 +33,8 @@ static cnp_status first_grid(mon_ctx *c, const mon_input *in, cnp_scene *sc, mon
 
     memset(&tmp, 0, sizeof tmp);
     if (s->grid_t_srs[0] || s->grid_tr > 0) {
-        if ((st = cnp_scene_open(&tmp, "SCENE", in->path, in->mask, s, "")) != CNP_OK ||
+        if ((st = cnp_scene_open(&tmp, "SCENE", in->path, in->mask, s, in->date_option)) !=
+                CNP_OK ||
             (st = cnp_scene_align(&tmp, sc, win)) != CNP_OK)
             goto done;
     }
@@ -61,6 +49,8 @@ done:
     return st;
 }
 
+/* Long: one scene's step with its undo: every exit goes through the same
+ * clean-up, which a split would have to hand around. */
 cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome, char *reason,
                           size_t rsize, char *fp_key, size_t ksize, mon_step_counts *counts)
 {
@@ -78,7 +68,8 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     reason[0] = '\0';
     fp_key[0] = '\0';
 
-    if ((st = cnp_scene_open(&sc, "SCENE", in->path, in->mask, c->s, "")) != CNP_OK) {
+    if ((st = cnp_scene_open(&sc, "SCENE", in->path, in->mask, c->s, in->date_option)) !=
+        CNP_OK) {
         snprintf(reason, rsize, "%s", cnp_err_msg());
         st = CNP_OK;
         goto out;
@@ -118,12 +109,15 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
             snprintf(fp->key, sizeof fp->key, "%s", in->fp_key);
             snprintf(fp->name, sizeof fp->name, "%s", in->fp_name);
         } else {
-            grid_key(&sc, fp->key, sizeof fp->key);
+            if ((st = cnp_footprint_key(NULL, sc.wkt, sc.gt, sc.width, sc.height, fp->key,
+                                        sizeof fp->key, in->path)) != CNP_OK)
+                goto out;
             snprintf(fp->name, sizeof fp->name, "rasters overlapping %.100s", in->id);
         }
         /* Re-open: first_grid may have warped it. */
         cnp_scene_free(&sc);
-        if ((st = cnp_scene_open(&sc, "SCENE", in->path, in->mask, c->s, "")) != CNP_OK) {
+        if ((st = cnp_scene_open(&sc, "SCENE", in->path, in->mask, c->s, in->date_option)) !=
+            CNP_OK) {
             snprintf(reason, rsize, "%s", cnp_err_msg());
             st = CNP_OK;
             goto out;

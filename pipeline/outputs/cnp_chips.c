@@ -63,7 +63,7 @@
  * Output bytes depend only on the inputs: integer drawing, exact percentiles,
  * no clocks.
  */
-#include "cnp_evidence.h"
+#include "cnp_chips_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -72,36 +72,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cpl_conv.h>
-#include <ogr_api.h>
-#include <ogr_srs_api.h>
-
-#include "cnp_change.h"
-#include "cnp_draw.h"
 #include "cnp_err.h"
-#include "cnp_haze.h"
-#include "cnp_mapframe.h"
-#include "cnp_png.h"
 #include "cnp_ident.h"
-
-#define CHIP_TARGET   512   /* chips aim for this width, px                   */
-#define CHIP_MAX      1024  /* and never exceed this one                      */
-#define CHIP_MIN_MARGIN 8   /* scene pixels of context around the alert       */
-#define PAIR_GAP      16    /* px of white between the two chips of pair.png  */
-#define HATCH_PERIOD  8
-#define HATCH_WIDTH   2
-#define NOTE_MIN_DEG  1.0   /* convergence above this gets the note           */
-
-enum { OBSERVED = 0, MASKED = 1, NODATA = 2 };   /* per-sample state */
-
-static const cnp_color C_OUTLINE = { 255, 230, 0 };
-static const cnp_color C_HATCH = { 0, 200, 255 };
-static const cnp_color C_PAD = { 112, 112, 112 };
-static const cnp_color C_BAND = { 24, 24, 24 };
-static const cnp_color C_TEXT = { 235, 235, 235 };
-static const cnp_color C_TITLE = { 255, 230, 0 };
-static const cnp_color C_BAR = { 255, 255, 255 };
-static const cnp_color C_GAP = { 255, 255, 255 };
+#include "cnp_mapframe.h"
 
 /* ---- one date's reader ---------------------------------------------------- */
 
@@ -139,12 +112,7 @@ static void src_close(date_src *d)
 
 /* ---- chip geometry --------------------------------------------------------- */
 
-typedef struct chip_geom {
-    int x0, y0, side;   /* window in BEFORE pixels; side is a multiple of dec   */
-    int zoom, dec;      /* chip px per scene px / scene px per chip px; one is 1 */
-    int n;              /* samples per side: side / dec                       */
-    int size;           /* image side in chip px: n * zoom                    */
-} chip_geom;
+
 
 /* Shift [*x0, *x0 + side) towards the inside of [0, extent) while keeping at
  * least `keep` pixels between it and the alert's [b0, b1). */
@@ -208,17 +176,7 @@ static void chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g)
 
 /* ---- reading a window ------------------------------------------------------ */
 
-typedef struct chip_data {
-    float   *val[2][3];    /* reflectance of the displayed bands, n x n       */
-    uint8_t *state[2];     /* OBSERVED, MASKED or NODATA, n x n               */
-    float   *pool, *scratch; /* percentile input and its scratch, 2 n x n each */
-    /* one chunk of scene rows as read: red, NIR, the displayed bands, flags */
-    float   *red, *nir, *show[3];
-    uint8_t *observed, *inside;
-    float   *hz[4];        /* AFTER's blue, red, NIR, SWIR2 reflectance (haze) */
-    uint8_t *hflags;
-    size_t   chunk_cap;
-} chip_data;
+
 
 static int is_nodata(float v, int has, double nd)
 {
@@ -277,56 +235,6 @@ static void sample(const date_src *d, const chip_data *cd, size_t cw, int px, in
     *state = nodata ? NODATA : !cd->observed[c] ? MASKED : OBSERVED;
 }
 
-/* A band's DNs as reflectance into out, NAN where nodata or saturated. */
-static cnp_status band_reflectance(const date_src *d, int band, int x0, int y0, int cw, int ch,
-                                   float *out)
-{
-    cnp_status st = cnp_reader_read_band(d->rd, band, x0, y0, cw, ch, out);
-    if (st != CNP_OK)
-        return st;
-    int has = 0;
-    const double nd = cnp_reader_band_nodata(d->rd, band, &has);
-    const cnp_date_params *r = &d->sc->radiometry;
-    for (size_t i = 0, n = (size_t)cw * (size_t)ch; i < n; i++) {
-        const double v = out[i];
-        out[i] = (has && v == nd) || v >= r->saturated_dn ? NAN : (float)(v * r->scale + r->offset);
-    }
-    return CNP_OK;
-}
-
-/* Detection's haze test on AFTER (kernels/cnp_haze.h, with the clear line
- * the run fitted): the pixels it took out are hatched like masked ones, so
- * the chips show what detection saw. */
-static cnp_status haze_unobserve(const date_src *d, const cnp_result *res, chip_data *cd,
-                                 int x0, int y0, int cw, int ch)
-{
-    const size_t n = (size_t)cw * (size_t)ch;
-    const cnp_date_params *r = &d->sc->radiometry;
-    const int swir = res->swir_used && d->sc->swir2 > 0;
-    cnp_status st = band_reflectance(d, d->sc->blue, x0, y0, cw, ch, cd->hz[0]);
-    if (st == CNP_OK && swir)
-        st = band_reflectance(d, d->sc->swir2, x0, y0, cw, ch, cd->hz[3]);
-    if (st != CNP_OK)
-        return cnp_err(st, "evidence chips: %s", cnp_err_msg());
-    for (size_t i = 0; i < n; i++) {
-        const int valid = cd->observed[i] && !isnan(cnp_ndvi_dn(cd->red[i], cd->nir[i], r));
-        cd->hz[1][i] = valid ? (float)(cd->red[i] * r->scale + r->offset) : NAN;
-        cd->hz[2][i] = valid ? (float)(cd->nir[i] * r->scale + r->offset) : NAN;
-        if (!valid)
-            cd->hz[0][i] = NAN;
-    }
-    cnp_haze_params p;
-    cnp_haze_defaults(&p, NULL);
-    const cnp_haze_line line = { res->haze_slope, res->haze_intercept };
-    const cnp_haze_bands hb = { cd->hz[0], cd->hz[1], cd->hz[2], swir ? cd->hz[3] : NULL };
-    if ((st = cnp_haze_classify(&p, &line, &hb, n, cd->hflags)) != CNP_OK)
-        return cnp_err(st, "evidence chips: the haze test failed");
-    for (size_t i = 0; i < n; i++)
-        if (cd->hflags[i] & CNP_HAZE_HAZY)
-            cd->observed[i] = 0;
-    return CNP_OK;
-}
-
 /* Fill val[k][*] and state[k] for one date. Samples that are not wholly
  * inside the scene stay NODATA. Scene rows are read in chunks of at least
  * 256 rows (the reader reads a mask halo around each). */
@@ -360,7 +268,7 @@ static cnp_status read_date(const date_src *d, const chip_geom *g, chip_data *cd
             (st = cnp_reader_read_ex(d->rd, x0, y0, cw, ch, cd->red, cd->nir, cd->observed,
                                      cd->inside)) != CNP_OK)
             return cnp_err(st, "evidence chips: %s", cnp_err_msg());
-        if (haze && (st = haze_unobserve(d, haze, cd, x0, y0, cw, ch)) != CNP_OK)
+        if (haze && (st = cnp_chips_haze(d->rd, d->sc, haze, cd, x0, y0, cw, ch)) != CNP_OK)
             return st;
         for (int b = 0; b < 3; b++)
             if ((st = cnp_reader_read_band(d->rd, d->band[b], x0, y0, cw, ch, cd->show[b])) !=
@@ -420,190 +328,6 @@ static void grid_convergence(const cnp_scene *sc, OGRCoordinateTransformationH c
                                        &f->convergence);
 }
 
-/* ---- drawing ----------------------------------------------------------------- */
-
-typedef struct caption {
-    char   lines[8][160];
-    int    nlines;
-    int    ts;             /* text scale */
-    char   bar_label[32];
-    int    bar_px;
-    double arrow_deg;      /* 0 = straight up */
-} caption;
-
-static int line_h(int ts) { return cnp_text_height(ts) + 3 * ts; }
-
-/* Greedy word wrap of s into cap->lines, each at most `avail` px wide (a
- * single word wider than that gets a line of its own). */
-static void add_wrapped(caption *cap, const char *s, int avail)
-{
-    enum { L = sizeof cap->lines[0] };
-    char line[L];
-    size_t len = 0;
-    const char *p = s;
-    while (*p && cap->nlines < 8) {
-        while (*p == ' ')
-            p++;
-        const char *q = p;
-        while (*q && *q != ' ')
-            q++;
-        size_t wl = (size_t)(q - p);
-        if (wl == 0)
-            break;
-        if (wl > L - 2)
-            wl = L - 2;
-        char trial[2 * L];
-        size_t tl = len;
-        memcpy(trial, line, len);
-        if (len)
-            trial[tl++] = ' ';
-        memcpy(trial + tl, p, wl);
-        tl += wl;
-        trial[tl] = '\0';
-        if (len && (tl >= L || cnp_text_width(trial, cap->ts) > avail)) {
-            memcpy(cap->lines[cap->nlines], line, len);
-            cap->lines[cap->nlines++][len] = '\0';
-            memcpy(line, p, wl);
-            len = wl;
-        } else {
-            memcpy(line, trial, tl);
-            len = tl;
-        }
-        p = q;
-    }
-    if (len && cap->nlines < 8) {
-        memcpy(cap->lines[cap->nlines], line, len);
-        cap->lines[cap->nlines++][len] = '\0';
-    }
-}
-
-/* Like add_wrapped(), with the words spread evenly over the lines it needs
- * ("a b c d" / "e f" rather than "a b c d e" / "f"). */
-static void add_balanced(caption *cap, const char *s, int avail)
-{
-    const int tw = cnp_text_width(s, cap->ts);
-    const int need = avail > 0 ? (tw + avail - 1) / avail : 1;
-    if (need > 1) {
-        for (int w = tw / need; w < avail; w += 3 * cap->ts) {
-            caption trial = *cap;
-            add_wrapped(&trial, s, w);
-            if (trial.nlines - cap->nlines <= need) {
-                *cap = trial;
-                return;
-            }
-        }
-    }
-    add_wrapped(cap, s, avail);
-}
-
-static int arrow_col(int ts) { return 26 * ts; }
-static int pad_px(int ts) { return 6 * ts; }
-static int bar_row_h(int ts) { return cnp_text_height(ts) + 4 * ts; }
-
-static int caption_height(const caption *cap)
-{
-    const int ts = cap->ts;
-    const int text = bar_row_h(ts) + (cap->nlines + 1) * line_h(ts);   /* + legend */
-    const int arrow = 2 * cnp_text_height(ts) + 24 * ts;
-    return 2 * pad_px(ts) + (text > arrow ? text : arrow);
-}
-
-static void draw_caption(cnp_rgb8 *img, int top, const caption *cap)
-{
-    const int ts = cap->ts, pad = pad_px(ts);
-    cnp_draw_rect_fill(img, 0, top, img->width, img->height - top, C_BAND);
-
-    cnp_draw_scale_bar(img, pad, top + pad + ts, cap->bar_px, cap->bar_label, C_BAR, C_TEXT, ts);
-
-    int y = top + pad + bar_row_h(ts);
-    for (int i = 0; i < cap->nlines; i++, y += line_h(ts))
-        cnp_draw_text(img, pad, y, cap->lines[i], i == 0 ? C_TITLE : C_TEXT, ts);
-
-    /* Legend: the outline's colour and a hatched swatch, as drawn above. */
-    const int th = cnp_text_height(ts), sw = 12 * ts, sh = th - ts;
-    int x = pad;
-    cnp_draw_line(img, x, y + th / 2 - 1.5, x + sw, y + th / 2 - 1.5, C_OUTLINE, 2);
-    x += sw + 4 * ts;
-    cnp_draw_text(img, x, y, "alert", C_TEXT, ts);
-    x += cnp_text_width("alert", ts) + 8 * ts;
-    cnp_draw_rect_fill(img, x, y, sw, sh, C_PAD);
-    uint8_t ones[32 * 32];
-    memset(ones, 1, sizeof ones);
-    if (sw <= 32 && sh <= 32 && x + sw <= img->width && y + sh <= img->height) {
-        cnp_rgb8 swatch = { img->px + (size_t)y * (size_t)img->stride + (size_t)x * 3, sw, sh,
-                            img->stride };
-        cnp_draw_mask_overlay(&swatch, ones, 32, C_HATCH, 1.0, HATCH_PERIOD, HATCH_WIDTH);
-    }
-    x += sw + 4 * ts;
-    cnp_draw_text(img, x, y, "not observed", C_TEXT, ts);
-
-    const double cx = img->width - pad - arrow_col(ts) / 2.0;
-    const double cy = top + pad + cnp_text_height(ts) + 14.0 * ts;
-    cnp_draw_north_arrow(img, cx, cy, cap->arrow_deg, C_TEXT, ts);
-}
-
-/* Outline of every ring of the alert, in chip pixels (see the file header). */
-static cnp_status draw_outline(cnp_rgb8 *view, OGRGeometryH multi, const cnp_scene *sc,
-                               const chip_geom *g, double **xy, size_t *cap)
-{
-    const double f = g->dec > 1 ? 1.0 / g->dec : (double)g->zoom;
-    /* A MultiPolygon as promised, but a bare Polygon is drawn too. */
-    const int single = wkbFlatten(OGR_G_GetGeometryType(multi)) == wkbPolygon;
-    const int np = single ? 1 : OGR_G_GetGeometryCount(multi);
-    for (int p = 0; p < np; p++) {
-        OGRGeometryH poly = single ? multi : OGR_G_GetGeometryRef(multi, p);
-        for (int r = 0; r < OGR_G_GetGeometryCount(poly); r++) {
-            OGRGeometryH ring = OGR_G_GetGeometryRef(poly, r);
-            const int n = OGR_G_GetPointCount(ring);
-            if (n <= 0)
-                continue;
-            if ((size_t)n * 2 > *cap) {
-                double *q = realloc(*xy, (size_t)n * 2 * sizeof *q);
-                if (!q)
-                    return cnp_err(CNP_E_NOMEM, "out of memory for an alert outline");
-                *xy = q;
-                *cap = (size_t)n * 2;
-            }
-            for (int i = 0; i < n; i++) {
-                const double px = (OGR_G_GetX(ring, i) - sc->gt[0]) / sc->gt[1] - g->x0;
-                const double py = (OGR_G_GetY(ring, i) - sc->gt[3]) / sc->gt[5] - g->y0;
-                (*xy)[2 * i] = px * f - 0.5;
-                (*xy)[2 * i + 1] = py * f - 0.5;
-            }
-            cnp_draw_polyline(view, *xy, (size_t)n, C_OUTLINE, 2);
-        }
-    }
-    return CNP_OK;
-}
-
-/* Image part of one date's chip: imagery (or grey where there is no data)
- * and the hatching of unobserved pixels; `hatch` is scratch of size^2 bytes. */
-static void render_image(cnp_rgb8 *img, const chip_geom *g, const chip_data *cd, int k,
-                         const float lo[3], const float hi[3], uint8_t *hatch)
-{
-    const int z = g->zoom, S = g->size;
-    for (int y = 0; y < S; y++) {
-        uint8_t *row = img->px + (size_t)y * (size_t)img->stride;
-        uint8_t *hrow = hatch + (size_t)y * (size_t)S;
-        const size_t base = (size_t)(y / z) * (size_t)g->n;
-        for (int x = 0; x < S; x++) {
-            const size_t i = base + (size_t)(x / z);
-            const uint8_t s = cd->state[k][i];
-            if (s == NODATA) {
-                row[3 * x] = C_PAD.r;
-                row[3 * x + 1] = C_PAD.g;
-                row[3 * x + 2] = C_PAD.b;
-            } else {
-                for (int b = 0; b < 3; b++)
-                    row[3 * x + b] = cnp_stretch_u8(cd->val[k][b][i], lo[b], hi[b]);
-            }
-            hrow[x] = s != OBSERVED;
-        }
-    }
-    cnp_rgb8 view = { img->px, S, S, img->stride };
-    cnp_draw_mask_overlay(&view, hatch, S, C_HATCH, 1.0, HATCH_PERIOD, HATCH_WIDTH);
-}
-
 /* ---- writing ------------------------------------------------------------------ */
 
 static cnp_status write_png(const char *path, const cnp_rgb8 *img, const cnp_png_text *t,
@@ -641,232 +365,290 @@ typedef struct run_info {
 
 static const char *date_or(const cnp_scene *sc) { return sc->date[0] ? sc->date : "unknown"; }
 
-/* All three PNGs of one alert. */
-static cnp_status write_chip(const char *dir, const run_info *ri, const date_src src[2],
-                             const cnp_alert *a)
+/* One alert's chips on their way: the window, its samples, the frame, the
+ * captions and the two images. */
+typedef struct chip_job {
+    const run_info *ri;
+    const cnp_alert *a;
+    chip_geom  g;
+    chip_data  cd;
+    chip_frame fr;
+    caption    cap[2];
+    float      lo[3], hi[3];
+    double     bar_m;
+    int        bar_px, note;
+    char       note_txt[96];
+    int        W, H;
+    size_t     stride;
+    uint8_t   *px[2], *hatch;
+    cnp_rgb8   img[2];
+} chip_job;
+
+static void job_free(chip_job *j)
 {
-    const cnp_evidence_ctx *ctx = ri->ctx;
-    const cnp_scene *sc = ctx->scene[0];
-    chip_geom g;
-    chip_data cd;
-    chip_frame fr = { 0.0, 0.0, 0 };
-    caption cap[2];
-    uint8_t *px[2] = { NULL, NULL }, *hatch = NULL, *pair = NULL;
-    double *xy = NULL;
-    size_t xy_cap = 0;
-    cnp_status st = CNP_OK;
-    char path[4200];
-
-    memset(&cd, 0, sizeof cd);
-    chip_window(sc, a->geom, &g);
-    const size_t nn = (size_t)g.n * (size_t)g.n;
+    chip_data *cd = &j->cd;
     for (int k = 0; k < 2; k++) {
-        cd.state[k] = malloc(nn);
+        free(cd->state[k]);
         for (int b = 0; b < 3; b++)
-            cd.val[k][b] = malloc(nn * sizeof(float));
+            free(cd->val[k][b]);
+        free(j->px[k]);
     }
-    cd.pool = malloc(2 * nn * sizeof(float));
-    cd.scratch = malloc(2 * nn * sizeof(float));
-    int ok = cd.pool && cd.scratch;
+    free(cd->red);
+    free(cd->nir);
+    for (int b = 0; b < 3; b++)
+        free(cd->show[b]);
+    free(cd->observed);
+    free(cd->inside);
+    for (int b = 0; b < 4; b++)
+        free(cd->hz[b]);
+    free(cd->hflags);
+    free(cd->pool);
+    free(cd->scratch);
+    free(j->hatch);
+}
+
+/* The window of both dates, read and stretched alike. */
+static cnp_status job_read(chip_job *j, const date_src src[2])
+{
+    const cnp_scene *sc = j->ri->ctx->scene[0];
+    chip_data *cd = &j->cd;
+    cnp_status st;
+    chip_window(sc, j->a->geom, &j->g);
+    const size_t nn = (size_t)j->g.n * (size_t)j->g.n;
+    for (int k = 0; k < 2; k++) {
+        cd->state[k] = malloc(nn);
+        for (int b = 0; b < 3; b++)
+            cd->val[k][b] = malloc(nn * sizeof(float));
+    }
+    cd->pool = malloc(2 * nn * sizeof(float));
+    cd->scratch = malloc(2 * nn * sizeof(float));
+    int ok = cd->pool && cd->scratch;
     for (int k = 0; k < 2; k++)
         for (int b = 0; b < 3; b++)
-            ok = ok && cd.state[k] && cd.val[k][b];
-    if (!ok) {
-        st = cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", a->id);
-        goto done;
-    }
+            ok = ok && cd->state[k] && cd->val[k][b];
+    if (!ok)
+        return cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", j->a->id);
     for (int k = 0; k < 2; k++)
-        if ((st = read_date(&src[k], &g, &cd, k,
-                            k == 1 && ctx->res->haze_used ? ctx->res : NULL)) != CNP_OK)
-            goto done;
-    float lo[3], hi[3];
-    if ((st = shared_stretch(&cd, nn, lo, hi)) != CNP_OK)
-        goto done;
+        if ((st = read_date(&src[k], &j->g, cd, k,
+                            k == 1 && j->ri->ctx->res->haze_used ? j->ri->ctx->res : NULL)) != CNP_OK)
+            return st;
+    return shared_stretch(cd, nn, j->lo, j->hi);
+}
 
-    /* Scale bar and north. */
-    if ((st = cnp_map_pixel_metres(sc, ri->srs, a->centroid_y, &fr.pixel_m)) != CNP_OK) {
-        st = cnp_err(st, "evidence chips: %s", cnp_err_msg());
-        goto done;
-    }
-    grid_convergence(sc, ri->to_scene, a, &fr);
-    const double chip_px_m = fr.pixel_m * (g.dec > 1 ? (double)g.dec : 1.0 / g.zoom);
-    const double bar_m = cnp_scale_bar_metres(chip_px_m * g.size);
-    const int bar_px = (int)lround(bar_m / chip_px_m);
-    const int note = fr.have_conv && fabs(fr.convergence) > NOTE_MIN_DEG;
-    char note_txt[96] = "";
-    if (note)
-        snprintf(note_txt, sizeof note_txt, "grid north differs from true north by %.1f\xC2\xB0",
-                 fabs(fr.convergence));
+/* Scale bar, north and the captions; both get the larger height (*cap_h)
+ * so before and after stay the same size. */
+static cnp_status job_captions(chip_job *j, int *cap_h)
+{
+    const cnp_evidence_ctx *ctx = j->ri->ctx;
+    const cnp_scene *sc = ctx->scene[0];
+    const cnp_alert *a = j->a;
+    const chip_geom *g = &j->g;
+    const cnp_status st = cnp_map_pixel_metres(sc, j->ri->srs, a->centroid_y, &j->fr.pixel_m);
+    if (st != CNP_OK)
+        return cnp_err(st, "evidence chips: %s", cnp_err_msg());
+    grid_convergence(sc, j->ri->to_scene, a, &j->fr);
+    const double chip_px_m = j->fr.pixel_m * (g->dec > 1 ? (double)g->dec : 1.0 / g->zoom);
+    j->bar_m = cnp_scale_bar_metres(chip_px_m * g->size);
+    j->bar_px = (int)lround(j->bar_m / chip_px_m);
+    j->note = j->fr.have_conv && fabs(j->fr.convergence) > NOTE_MIN_DEG;
+    if (j->note)
+        snprintf(j->note_txt, sizeof j->note_txt,
+                 "grid north differs from true north by %.1f\xC2\xB0", fabs(j->fr.convergence));
 
-    /* Captions; both get the larger height so before/after stay the same size. */
     char ll[64], area[32], dates[64];
     lat_lon_text(ll, sizeof ll, a->point_lat, a->point_lon);
     snprintf(area, sizeof area, "%.2f ha", a->area_ha);
     snprintf(dates, sizeof dates, "%s -> %s", date_or(ctx->scene[0]), date_or(ctx->scene[1]));
-    int cap_h = 0;
+    *cap_h = 0;
     for (int k = 0; k < 2; k++) {
-        caption *c = &cap[k];
+        caption *c = &j->cap[k];
         memset(c, 0, sizeof *c);
-        c->ts = g.size >= 400 ? 2 : 1;
-        c->bar_px = bar_px;
-        c->arrow_deg = note ? fr.convergence : 0.0;
-        cnp_format_metres(c->bar_label, sizeof c->bar_label, bar_m);
-        const int avail = g.size - 2 * pad_px(c->ts) - arrow_col(c->ts);
+        c->ts = g->size >= 400 ? 2 : 1;
+        c->bar_px = j->bar_px;
+        c->arrow_deg = j->note ? j->fr.convergence : 0.0;
+        cnp_format_metres(c->bar_label, sizeof c->bar_label, j->bar_m);
+        const int avail = g->size - 2 * pad_px(c->ts) - arrow_col(c->ts);
         char t[200];
         snprintf(t, sizeof t, "%s %s", k == 0 ? "BEFORE" : "AFTER", date_or(ctx->scene[k]));
-        add_wrapped(c, t, avail);
+        cnp_chip_add_wrapped(c, t, avail);
         snprintf(t, sizeof t, "Alert %s  %s", a->id, area);
-        add_wrapped(c, t, avail);
-        add_wrapped(c, dates, avail);
-        add_wrapped(c, ll, avail);
-        if (note)
-            add_balanced(c, note_txt, g.size - 2 * pad_px(c->ts));
-        const int h = caption_height(c);
-        if (h > cap_h)
-            cap_h = h;
+        cnp_chip_add_wrapped(c, t, avail);
+        cnp_chip_add_wrapped(c, dates, avail);
+        cnp_chip_add_wrapped(c, ll, avail);
+        if (j->note)
+            cnp_chip_add_balanced(c, j->note_txt, g->size - 2 * pad_px(c->ts));
+        const int h = cnp_chip_caption_height(c);
+        if (h > *cap_h)
+            *cap_h = h;
     }
+    return CNP_OK;
+}
 
-    const int W = g.size, H = g.size + cap_h;
-    const size_t stride = (size_t)W * 3;
-    px[0] = malloc(stride * (size_t)H);
-    px[1] = malloc(stride * (size_t)H);
-    hatch = malloc((size_t)W * (size_t)W);
-    if (!px[0] || !px[1] || !hatch) {
-        st = cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", a->id);
-        goto done;
+/* Both dates' images: window, outline, caption. */
+static cnp_status job_draw(chip_job *j, int cap_h)
+{
+    const cnp_scene *sc = j->ri->ctx->scene[0];
+    double *xy = NULL;
+    size_t xy_cap = 0;
+    cnp_status st = CNP_OK;
+    j->W = j->g.size;
+    j->H = j->g.size + cap_h;
+    j->stride = (size_t)j->W * 3;
+    j->px[0] = malloc(j->stride * (size_t)j->H);
+    j->px[1] = malloc(j->stride * (size_t)j->H);
+    j->hatch = malloc((size_t)j->W * (size_t)j->W);
+    if (!j->px[0] || !j->px[1] || !j->hatch)
+        return cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", j->a->id);
+    for (int k = 0; k < 2 && st == CNP_OK; k++) {
+        j->img[k] = (cnp_rgb8){ j->px[k], j->W, j->H, (ptrdiff_t)j->stride };
+        cnp_chip_render_image(&j->img[k], &j->g, &j->cd, k, j->lo, j->hi, j->hatch);
+        cnp_rgb8 view = { j->px[k], j->W, j->W, (ptrdiff_t)j->stride };
+        st = cnp_chip_draw_outline(&view, j->a->geom, sc, &j->g, &xy, &xy_cap);
+        if (st == CNP_OK)
+            cnp_chip_draw_caption(&j->img[k], j->W, &j->cap[k]);
     }
-    cnp_rgb8 img[2];
-    for (int k = 0; k < 2; k++) {
-        img[k] = (cnp_rgb8){ px[k], W, H, (ptrdiff_t)stride };
-        render_image(&img[k], &g, &cd, k, lo, hi, hatch);
-        cnp_rgb8 view = { px[k], W, W, (ptrdiff_t)stride };
-        if ((st = draw_outline(&view, a->geom, sc, &g, &xy, &xy_cap)) != CNP_OK)
-            goto done;
-        draw_caption(&img[k], W, &cap[k]);
-    }
+    free(xy);
+    return st;
+}
 
-    /* Text chunks. */
-    char software[128], area_t[32], cent[64], point[64], window[96], stretch[256], scale_t[64], pix[48],
-        conv[32], title[3][128];
-    snprintf(software, sizeof software, "canopy %s", ctx->program_version);
-    snprintf(area_t, sizeof area_t, "%.4f", a->area_ha);
-    snprintf(cent, sizeof cent, "%.7f %.7f", a->centroid_lat, a->centroid_lon);
-    snprintf(point, sizeof point, "%.7f %.7f", a->point_lat, a->point_lon);
-    if (g.dec > 1)
-        snprintf(window, sizeof window, "%d %d %d %d 1/%d", g.x0, g.y0, g.side, g.side, g.dec);
+/* The text chunks every PNG of the alert carries (see the head of this file). */
+typedef struct chip_text {
+    char software[128], area[32], cent[64], point[64], window[96], stretch[256], scale[64];
+    char pix[48], conv[32], title[3][128], src[2][4200];
+    const char *desc;
+} chip_text;
+
+static void job_text(const chip_job *j, chip_text *x)
+{
+    const cnp_evidence_ctx *ctx = j->ri->ctx;
+    const cnp_alert *a = j->a;
+    const chip_geom *g = &j->g;
+    snprintf(x->software, sizeof x->software, "canopy %s", ctx->program_version);
+    snprintf(x->area, sizeof x->area, "%.4f", a->area_ha);
+    snprintf(x->cent, sizeof x->cent, "%.7f %.7f", a->centroid_lat, a->centroid_lon);
+    snprintf(x->point, sizeof x->point, "%.7f %.7f", a->point_lat, a->point_lon);
+    if (g->dec > 1)
+        snprintf(x->window, sizeof x->window, "%d %d %d %d 1/%d", g->x0, g->y0, g->side,
+                 g->side, g->dec);
     else
-        snprintf(window, sizeof window, "%d %d %d %d %d", g.x0, g.y0, g.side, g.side, g.zoom);
-    snprintf(stretch, sizeof stretch, "%.9g %.9g %.9g %.9g %.9g %.9g", (double)lo[0],
-             (double)hi[0], (double)lo[1], (double)hi[1], (double)lo[2], (double)hi[2]);
-    snprintf(scale_t, sizeof scale_t, "%.15g m %d px", bar_m, bar_px);
-    snprintf(pix, sizeof pix, "%.6f m", fr.pixel_m);
-    if (fr.have_conv)
-        snprintf(conv, sizeof conv, "%.3f deg", fr.convergence);
+        snprintf(x->window, sizeof x->window, "%d %d %d %d %d", g->x0, g->y0, g->side,
+                 g->side, g->zoom);
+    snprintf(x->stretch, sizeof x->stretch, "%.9g %.9g %.9g %.9g %.9g %.9g", (double)j->lo[0],
+             (double)j->hi[0], (double)j->lo[1], (double)j->hi[1], (double)j->lo[2],
+             (double)j->hi[2]);
+    snprintf(x->scale, sizeof x->scale, "%.15g m %d px", j->bar_m, j->bar_px);
+    snprintf(x->pix, sizeof x->pix, "%.6f m", j->fr.pixel_m);
+    if (j->fr.have_conv)
+        snprintf(x->conv, sizeof x->conv, "%.3f deg", j->fr.convergence);
     else
-        snprintf(conv, sizeof conv, "unknown");
+        snprintf(x->conv, sizeof x->conv, "unknown");
     static const char *const role[3] = { "BEFORE", "AFTER", "BEFORE | AFTER" };
     for (int k = 0; k < 3; k++)
-        snprintf(title[k], sizeof title[k], "Canopy evidence: alert %s, %s", a->id, role[k]);
-    const char *desc = ri->true_colour
+        snprintf(x->title[k], sizeof x->title[k], "Canopy evidence: alert %s, %s", a->id,
+                 role[k]);
+    x->desc = j->ri->true_colour
         ? "True colour (red, green, blue), 2-98 % stretch shared by both dates. Yellow: alert "
           "outline, one chip pixel each side of the boundary. Cyan hatching: not observed "
           "(cloud, shadow, nodata or outside the scene)."
         : "False colour (NIR, red, green): vegetation red. 2-98 % stretch shared by both dates. "
           "Yellow: alert outline, one chip pixel each side of the boundary. Cyan hatching: not "
           "observed (cloud, shadow, nodata or outside the scene).";
-
-    cnp_png_text t[24];
-    size_t nt;
     /* Input paths as given may be in any encoding; PNG text is UTF-8. */
-    char src_text[2][4200];
     for (int k = 0; k < 2; k++)
-        cnp_ident_printable(src_text[k], sizeof src_text[k], ctx->scene[k]->path);
-#define ADD(k, v) (t[nt].key = (k), t[nt].value = (v), nt++)
-    for (int k = 0; k < 3; k++) {
-        nt = 0;
-        ADD("Title", title[k]);
-        ADD("Software", software);
-        ADD("Alert-Id", a->id);
-        ADD("Date-Before", ctx->scene[0]->date);
-        ADD("Date-After", ctx->scene[1]->date);
-        ADD("Area-ha", area_t);
-        ADD("Centroid", cent);
-        ADD("Point", point);
-        ADD("Run-Id", ctx->run_id);
-        if (k < 2) {
-            ADD("Source", src_text[k]);
-        } else {
-            ADD("Source-Before", src_text[0]);
-            ADD("Source-After", src_text[1]);
-        }
-        ADD("Window", window);
-        ADD("Bands", ri->band_names);
-        ADD("Stretch", stretch);
-        ADD("Pixel-Size", pix);
-        ADD("Scale-Bar", scale_t);
-        ADD("True-North", conv);
-        if (note)
-            ADD("North-Note", note_txt);
-        ADD("Description", desc);
-        static const char *const name[3] = { "before.png", "after.png", "pair.png" };
-        if (snprintf(path, sizeof path, "%s/evidence/%s/%s", dir, a->id, name[k]) >=
-            (int)sizeof path) {
-            st = cnp_err(CNP_E_IO, "evidence chips: path too long under '%s'", dir);
-            goto done;
-        }
-        if (k < 2) {
-            /* GDAL and QGIS place the single chips on their window (their
-             * image part; the caption hangs below it); pair.png shows two
-             * windows side by side and has no one place. */
-            const double *sg = sc->gt, f = g.dec > 1 ? (double)g.dec : 1.0 / g.zoom;
-            const double cgt[6] = { sg[0] + g.x0 * sg[1] + g.y0 * sg[2], f * sg[1], f * sg[2],
-                                    sg[3] + g.x0 * sg[4] + g.y0 * sg[5], f * sg[4], f * sg[5] };
-            st = write_png(path, &img[k], t, nt, g.zoom);
-            if (st == CNP_OK)
-                st = cnp_map_georef(path, cgt, sc->wkt);
-        } else {
-            const int PW = 2 * W + PAIR_GAP;
-            const size_t pstride = (size_t)PW * 3;
-            pair = malloc(pstride * (size_t)H);
-            if (!pair) {
-                st = cnp_err(CNP_E_NOMEM, "out of memory for the pair of alert %s", a->id);
-                goto done;
-            }
-            cnp_rgb8 pimg = { pair, PW, H, (ptrdiff_t)pstride };
-            cnp_draw_rect_fill(&pimg, W, 0, PAIR_GAP, H, C_GAP);
-            for (int y = 0; y < H; y++) {
-                memcpy(pair + (size_t)y * pstride, px[0] + (size_t)y * stride, stride);
-                memcpy(pair + (size_t)y * pstride + stride + PAIR_GAP * 3,
-                       px[1] + (size_t)y * stride, stride);
-            }
-            st = write_png(path, &pimg, t, nt, g.zoom);
-        }
-        if (st != CNP_OK)
-            goto done;
-    }
-#undef ADD
+        cnp_ident_printable(x->src[k], sizeof x->src[k], ctx->scene[k]->path);
+}
 
-done:
-    for (int k = 0; k < 2; k++) {
-        free(cd.state[k]);
-        for (int b = 0; b < 3; b++)
-            free(cd.val[k][b]);
-        free(px[k]);
+/* PNG k (before.png, after.png, pair.png) of the alert into `path`. */
+static cnp_status job_write(const chip_job *j, const chip_text *x, int k, const char *path)
+{
+    const cnp_evidence_ctx *ctx = j->ri->ctx;
+    const cnp_scene *sc = ctx->scene[0];
+    const chip_geom *g = &j->g;
+    cnp_png_text t[24];
+    size_t nt = 0;
+#define ADD(kk, v) (t[nt].key = (kk), t[nt].value = (v), nt++)
+    ADD("Title", x->title[k]);
+    ADD("Software", x->software);
+    ADD("Alert-Id", j->a->id);
+    ADD("Date-Before", ctx->scene[0]->date);
+    ADD("Date-After", ctx->scene[1]->date);
+    ADD("Area-ha", x->area);
+    ADD("Centroid", x->cent);
+    ADD("Point", x->point);
+    ADD("Run-Id", ctx->run_id);
+    if (k < 2) {
+        ADD("Source", x->src[k]);
+    } else {
+        ADD("Source-Before", x->src[0]);
+        ADD("Source-After", x->src[1]);
     }
-    free(cd.red);
-    free(cd.nir);
-    for (int b = 0; b < 3; b++)
-        free(cd.show[b]);
-    free(cd.observed);
-    for (int b = 0; b < 4; b++)
-        free(cd.hz[b]);
-    free(cd.hflags);
-    free(cd.inside);
-    free(cd.pool);
-    free(cd.scratch);
-    free(hatch);
+    ADD("Window", x->window);
+    ADD("Bands", j->ri->band_names);
+    ADD("Stretch", x->stretch);
+    ADD("Pixel-Size", x->pix);
+    ADD("Scale-Bar", x->scale);
+    ADD("True-North", x->conv);
+    if (j->note)
+        ADD("North-Note", j->note_txt);
+    ADD("Description", x->desc);
+#undef ADD
+    if (k < 2) {
+        /* GDAL and QGIS place the single chips on their window (their
+         * image part; the caption hangs below it); pair.png shows two
+         * windows side by side and has no one place. */
+        const double *sg = sc->gt, f = g->dec > 1 ? (double)g->dec : 1.0 / g->zoom;
+        const double cgt[6] = { sg[0] + g->x0 * sg[1] + g->y0 * sg[2], f * sg[1], f * sg[2],
+                                sg[3] + g->x0 * sg[4] + g->y0 * sg[5], f * sg[4], f * sg[5] };
+        cnp_status st = write_png(path, &j->img[k], t, nt, g->zoom);
+        return st == CNP_OK ? cnp_map_georef(path, cgt, sc->wkt) : st;
+    }
+    const int PW = 2 * j->W + PAIR_GAP;
+    const size_t pstride = (size_t)PW * 3;
+    uint8_t *pair = malloc(pstride * (size_t)j->H);
+    if (!pair)
+        return cnp_err(CNP_E_NOMEM, "out of memory for the pair of alert %s", j->a->id);
+    cnp_rgb8 pimg = { pair, PW, j->H, (ptrdiff_t)pstride };
+    cnp_draw_rect_fill(&pimg, j->W, 0, PAIR_GAP, j->H, C_GAP);
+    for (int y = 0; y < j->H; y++) {
+        memcpy(pair + (size_t)y * pstride, j->px[0] + (size_t)y * j->stride, j->stride);
+        memcpy(pair + (size_t)y * pstride + j->stride + PAIR_GAP * 3,
+               j->px[1] + (size_t)y * j->stride, j->stride);
+    }
+    const cnp_status st = write_png(path, &pimg, t, nt, g->zoom);
     free(pair);
-    free(xy);
+    return st;
+}
+
+/* All three PNGs of one alert. */
+static cnp_status write_chip(const char *dir, const run_info *ri, const date_src src[2],
+                             const cnp_alert *a)
+{
+    chip_job j;
+    memset(&j, 0, sizeof j);
+    j.ri = ri;
+    j.a = a;
+    int cap_h = 0;
+    cnp_status st = job_read(&j, src);
+    if (st == CNP_OK)
+        st = job_captions(&j, &cap_h);
+    if (st == CNP_OK)
+        st = job_draw(&j, cap_h);
+    chip_text *x = st == CNP_OK ? malloc(sizeof *x) : NULL;
+    if (st == CNP_OK && !x)
+        st = cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", a->id);
+    if (x)
+        job_text(&j, x);
+    static const char *const name[3] = { "before.png", "after.png", "pair.png" };
+    for (int k = 0; k < 3 && st == CNP_OK; k++) {
+        char path[4200];
+        if (snprintf(path, sizeof path, "%s/evidence/%s/%s", dir, a->id, name[k]) >=
+            (int)sizeof path)
+            st = cnp_err(CNP_E_IO, "evidence chips: path too long under '%s'", dir);
+        else
+            st = job_write(&j, x, k, path);
+    }
+    free(x);
+    job_free(&j);
     return st;
 }
 

@@ -239,6 +239,8 @@ static void check_inputs(const cnp_job *job, const cnp_scene sc[2], cnp_warnings
     }
 }
 
+/* Long: the whole command in its order (open, align, pass, alerts, outputs,
+ * commit), with one clean-up for every exit. */
 cnp_status cnp_detect_run(const cnp_job *job)
 {
     const cnp_settings *s = &job->settings;

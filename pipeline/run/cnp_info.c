@@ -84,6 +84,7 @@ static const char *role_name(int b)
     return n[b];
 }
 
+/* Long: `canopy info` prints one report, field by field, in text or JSON. */
 cnp_status cnp_info_run(const char *path, const cnp_settings *s, int json, FILE *out)
 {
     cnp_scene sc;

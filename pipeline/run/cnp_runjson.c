@@ -278,6 +278,7 @@ static cnp_status json_checksums(cnp_json *j, const cnp_sign_key *key)
     return CNP_OK;
 }
 
+/* Long: run.json written field by field in its documented order. */
 cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_scene sc[2],
                                  const int win[4], const cnp_result *res, cnp_timings *t,
                                  const char *started, const cnp_inputs *h, const char *run_id,

@@ -33,10 +33,10 @@ same_outputs() {
 run_canopy batch "$A" -o "$TMP/out" --list
 LIST=$OUT_TXT
 [ "$RC" -eq 0 ] && pass "batch: --list exits 0" || fail "batch: --list ($RC: $ERR_TXT)"
-grep -q '^footprint WRS-2_path_row_001_062 ' <<<"$LIST" &&
-    grep -q '^footprint MGRS_tile_29RKH ' <<<"$LIST" &&
-    [ "$(grep -c '^footprint scene_20240615-' <<<"$LIST")" -eq 2 ] &&
-    grep -q '^footprint WRS-2_path_row_002_063 ' <<<"$LIST" &&
+grep -q '^footprint wrs2-001-062 ' <<<"$LIST" &&
+    grep -q '^footprint mgrs-29RKH ' <<<"$LIST" &&
+    [ "$(grep -c '^footprint grid-' <<<"$LIST")" -eq 2 ] &&
+    grep -q '^footprint wrs2-002-063 ' <<<"$LIST" &&
     pass "batch: footprints by path/row, MGRS tile and overlap" ||
     fail "batch: footprints: $(grep '^footprint' <<<"$LIST")"
 grep -q 'LC08_L2SP_001062_20240820_20240820_02_T1  \[landsat_c2l2\]  .*\.tar$' <<<"$LIST" &&
@@ -63,7 +63,7 @@ run_canopy batch "$A" -o "$TMP/out" --jobs 2 --threads 2
 [ "$RC" -eq 1 ] && pass "batch: exit 1 when a pair failed" || fail "batch: run exit $RC: $ERR_TXT"
 S=$(pairs_of "$TMP/out/summary.csv")
 [ "$(grep -c ' ok$' <<<"$S")" -eq 9 ] &&
-    [ "$(grep ' failed$' <<<"$S")" = "WRS-2_path_row_002_063/LC08_L2SP_002063_20240615_20240615_02_T1__LC08_L2SP_002063_20240820_20240820_02_T1 failed" ] &&
+    [ "$(grep ' failed$' <<<"$S")" = "wrs2-002-063/LC08_L2SP_002063_20240615_20240615_02_T1__LC08_L2SP_002063_20240820_20240820_02_T1 failed" ] &&
     pass "batch: the unreadable product's pair failed, the 9 others ran" ||
     fail "batch: statuses: $S"
 grep -q 'cannot open its red band' "$TMP/out/summary.csv" &&
@@ -88,7 +88,7 @@ for fp in {r["footprint"] for r in rows}:
         assert f.GetField("pair") in pairs and f.GetField("before_id") and f.GetField("date_after")
     assert ds.GetLayerByName("pairs").GetFeatureCount() == len(pairs)
 PY
-ls "$TMP/out/MGRS_tile_29RKH/S2A_29RKH_20240615_0_L2A__S2B_29RKH_20240820_0_L2A/" | tr '\n' ' ' |
+ls "$TMP/out/mgrs-29RKH/S2A_29RKH_20240615_0_L2A__S2B_29RKH_20240820_0_L2A/" | tr '\n' ' ' |
     grep -q 'alerts.csv alerts.geojson alerts.gpkg alerts.kmz evidence overview.pgw overview.png overview.png.aux.xml report.html report.pdf run.json' &&
     pass "batch: each pair folder has everything detect writes" || fail "batch: pair folder contents"
 $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["pairs"]==10 and j["ok"]==9 and j["failed"]==1 and j["inputs_failed"]==1 and len(j["inputs_not_used"])==4' \
@@ -106,7 +106,7 @@ after=$(cd "$TMP/r1" && find . -type f -printf '%p %T@\n' | sort)
     fail "batch: rerun ($RC: $ERR_TXT; changed: $(diff <(echo "$before") <(echo "$after") | head -3))"
 
 # A changed output makes that pair run again; other settings make all run again.
-P1=$(ls -d "$TMP"/r1/scene_*/scene_20240615__scene_20240820 | head -1)
+P1=$(ls -d "$TMP"/r1/grid-*/scene_20240615__scene_20240820 | head -1)
 echo "x" >>"$P1/alerts.csv"
 echo "my notes on this pair" >"$P1/notes.txt"
 run_canopy batch "$R" -o "$TMP/r1" --no-evidence
@@ -191,7 +191,7 @@ S=$(pairs_of "$TMP/p/summary.csv")
 run_canopy batch "$PA" -o "$TMP/p" --max-gap 50 --no-evidence --min-observed 0.95 -q
 S=$(pairs_of "$TMP/p/summary.csv")
 n=$($PY -c 'from osgeo import ogr; import sys,glob
-ds = ogr.Open(glob.glob(sys.argv[1] + "/scene_*/alerts.gpkg")[0])
+ds = ogr.Open(glob.glob(sys.argv[1] + "/grid-*/alerts.gpkg")[0])
 print(ds.GetLayerByName("alerts").GetFeatureCount())' "$TMP/p")
 [ "$RC" -eq 0 ] && grep -q 'scene_20240820__scene_20241001 skipped' <<<"$S" &&
     grep -q 'less than --min-observed 95%' "$TMP/p/summary.csv" && [ "$n" = 0 ] &&
@@ -248,7 +248,7 @@ shutil.copy(os.path.join(p, "truth.csv"), os.path.join(out, "truth.csv"))
 shutil.rmtree(src)
 PY
 run_canopy batch "$TMP/safe" -o "$TMP/safe-out" --list
-grep -q '^footprint MGRS_tile_21LXH ' <<<"$OUT_TXT$ERR_TXT" && grep -q 'sentinel2_l2a.*\.zip' <<<"$OUT_TXT$ERR_TXT" \
+grep -q '^footprint mgrs-21LXH ' <<<"$OUT_TXT$ERR_TXT" && grep -q 'sentinel2_l2a.*\.zip' <<<"$OUT_TXT$ERR_TXT" \
     && pass "batch: a Sentinel-2 .SAFE .zip is identified and grouped with the COG folder of its tile" \
     || fail "batch: SAFE zip discovery ($RC: $OUT_TXT $ERR_TXT)"
 run_canopy batch "$TMP/safe" -o "$TMP/safe-out" -q
