@@ -139,9 +139,9 @@ static cnp_status take_failed(mon_inputs *out, cnp_discover_item *it)
     return CNP_OK;
 }
 
-/* Rasters are named by their file stem; two in different folders with one
- * stem (placeA/scene_20240615.tif, placeB/scene_20240615.tif) would be one
- * input to the state, and the second never applied. Each of a clashing set
+/* Rasters and failed inputs are named by their file stem; two in different
+ * folders with one stem (placeA/scene_20240615.tif, placeB/scene_20240615.tif)
+ * would be one input to the state, and the second never applied. Each of a clashing set
  * gets its folder's name in front, as batch names them. Decided before any
  * is renamed; the bare stem is kept (old_id), so a state that applied the
  * file under it does not apply it again. */
@@ -155,7 +155,9 @@ static cnp_status unique_raster_ids(mon_inputs *in)
             dup[i] |= j != i && strcmp(in->v[i].id, in->v[j].id) == 0;
     for (size_t i = 0; i < in->n; i++) {
         mon_input *x = &in->v[i];
-        if (!dup[i] || x->is_product || x->error)
+        /* Failed inputs too (five STAC items all called item.json): each is
+         * recorded under its own id, so none is retried while unchanged. */
+        if (!dup[i] || x->is_product)
             continue;
         char parent[PATH_MAX], clean[MON_SCENE_LEN], id[MON_SCENE_LEN];
         copy_str(parent, sizeof parent, x->path);
