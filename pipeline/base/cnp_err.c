@@ -51,3 +51,12 @@ cnp_status cnp_grow(void **p, size_t *cap, size_t need, size_t elem, const char 
     *cap = c;
     return CNP_OK;
 }
+
+cnp_status cnp_grow_zeroed(void **p, size_t *cap, size_t need, size_t elem, const char *what)
+{
+    const size_t old = *cap;
+    const cnp_status st = cnp_grow(p, cap, need, elem, what);
+    if (st == CNP_OK && *cap > old)
+        memset((char *)*p + old * elem, 0, (*cap - old) * elem);
+    return st;
+}

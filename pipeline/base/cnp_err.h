@@ -31,4 +31,8 @@ const char *cnp_path_base(const char *path);
  * (*p and *cap untouched). */
 cnp_status cnp_grow(void **p, size_t *cap, size_t need, size_t elem, const char *what);
 
+/* cnp_grow_zeroed() : cnp_grow(), the new elements set to zero bytes (for
+ * arrays of structs whose members start empty). */
+cnp_status cnp_grow_zeroed(void **p, size_t *cap, size_t need, size_t elem, const char *what);
+
 #endif /* CNP_ERR_H */

@@ -29,20 +29,11 @@ static int ends_with_ci(const char *s, const char *suffix)
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
+/* 0, or -1 out of memory (the message set): cnp_grow_zeroed as the callers
+ * here test it. */
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 16;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*arr, c * elem);
-    if (!q)
-        return -1;
-    memset((char *)q + *cap * elem, 0, (c - *cap) * elem);
-    *arr = q;
-    *cap = c;
-    return 0;
+    return cnp_grow_zeroed(arr, cap, need, elem, "the inputs") == CNP_OK ? 0 : -1;
 }
 
 /* ---- the plan ----------------------------------------------------------- */
