@@ -54,9 +54,9 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/canopy
 DOCDIR  ?= $(PREFIX)/share/doc/canopy
-# Reserved for the man pages and bash completion generated from the option table:
-# MANDIR      ?= $(PREFIX)/share/man
-# BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# The man pages and bash completion generated from the option table (make man):
+MANDIR      ?= $(PREFIX)/share/man/man1
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 CONFIG_FILES := $(wildcard configs/*.ini)
 DOC_FILES    := README.md LICENSE VERSION
@@ -190,13 +190,6 @@ $(BUILD)/man/canopy-%.1: $(BUILD)/canopy-doc
 $(BUILD)/canopy.bash: $(BUILD)/canopy-doc
 	$(Q)$(BUILD)/canopy-doc bash > $@.tmp && mv -f $@.tmp $@
 
-# For `make install` (not on this branch yet), beside the binary:
-# MANDIR      ?= $(PREFIX)/share/man/man1
-# BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-#	install -d $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR)
-#	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/
-#	install -m 644 $(BUILD)/canopy.bash $(DESTDIR)$(BASHCOMPDIR)/canopy
-
 $(BUILD)/canopy-synth: $(BUILD)/scripts/cnp_synth.o $(BUILD)/libkernels.a
 	$(CC) $^ -o $@ $(LDFLAGS) $(GEO_LIBS)
 
@@ -296,8 +289,11 @@ bench: all
 
 # DATADIR must be a folder the program finds: BINDIR/../share/canopy, else
 # CANOPY_CONFIG_DIR at run time.
-install: $(BIN)/canopy
+install: $(BIN)/canopy man
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -d $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/
+	$(INSTALL) -m 644 $(BUILD)/canopy.bash $(DESTDIR)$(BASHCOMPDIR)/canopy
 	$(INSTALL) -m 755 $(BIN)/canopy $(DESTDIR)$(BINDIR)/canopy
 	$(INSTALL) -m 644 $(CONFIG_FILES) $(DESTDIR)$(DATADIR)/
 	$(INSTALL) -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
@@ -311,11 +307,14 @@ print-version:
 # Exactly what install put there: shared folders (bin/, share/) stay.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/canopy
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(MAN_PAGES))) $(DESTDIR)$(BASHCOMPDIR)/canopy
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(notdir $(CONFIG_FILES)))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES)))
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/samples/pair/,$(notdir $(SAMPLE_FILES)))
 	-rmdir $(DESTDIR)$(DATADIR)/samples/pair $(DESTDIR)$(DATADIR)/samples 2>/dev/null
 	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) 2>/dev/null
+	-rmdir $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) 2>/dev/null
+	-rmdir $(DESTDIR)$(PREFIX)/share/man $(DESTDIR)$(PREFIX)/share/bash-completion 2>/dev/null
 
 # The Debian package (debian/), built from an export of this tree in
 # $(BUILD)/deb/: canopy_<version>_<arch>.deb lands there. Needs dpkg-dev,

@@ -62,6 +62,16 @@ done
 [ -z "$missing" ] && [ -x "$I/bin/canopy" ] && pass "install: files in PREFIX under DESTDIR" \
     || fail "install: files missing:$missing"
 
+# The man pages (one per command) render with man -l; bash completion is there.
+bad=""
+for c in "" -detect -batch -monitor -info -verify; do
+    page="$I/share/man/man1/canopy$c.1"
+    [ -f "$page" ] && MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q "canopy" || bad="$bad canopy$c.1"
+done
+[ -z "$bad" ] && [ -f "$I/share/bash-completion/completions/canopy" ] &&
+    pass "install: man -l renders every installed page; bash completion installed" ||
+    fail "install: man pages or completion:$bad"
+
 # The installed program, run from another folder (with a decoy configs/ there).
 (cd "$TMP/elsewhere" && "$I/bin/canopy" detect "$L8" "$L9" -o "$TMP/inst-out" -q \
     >"$TMP/inst.out" 2>"$TMP/inst.err")
