@@ -97,6 +97,10 @@ static void detect_json(cnp_cli *c, const cnp_job *job, const cnp_detect_summary
 static int detect_option(cnp_cli *c, const cnp_option *o, cnp_job *job, int *print_config)
 {
     long n;
+    int taken;
+    const int rc = cnp_cli_context_option(c, o, &taken);
+    if (taken)
+        return rc;
     switch (o->id) {
     case 'o': job->outdir = optarg; break;
     case OPT_BMASK: job->before_mask = optarg; break;
@@ -163,6 +167,13 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
     if (rc >= 0)
         goto out;
     job.quiet = c.quiet;
+    job.zones = c.zones;
+    job.nzones = c.nzones;
+    job.zone_field = c.zone_field;
+    if (job.zone_field && !job.nzones) {
+        rc = cnp_cli_usage_error(&c, "--zone-field needs --zones");
+        goto out;
+    }
     if ((rc = cnp_cli_settings(&c, &job.settings)) != CNP_EXIT_OK)
         goto out;
     if (print_config) {

@@ -180,3 +180,25 @@ int cnp_cli_count(const char *s, long lo, long hi, long *out)
     *out = n;
     return 0;
 }
+
+int cnp_cli_context_option(cnp_cli *c, const cnp_option *o, int *taken)
+{
+    *taken = 1;
+    switch (o->id) {
+    case OPT_ZONES:
+        if (c->nzones == CNP_CLI_MAX_ZONES)
+            return cnp_cli_usage_error(c, "--zones: at most %d layers", CNP_CLI_MAX_ZONES);
+        if (!*optarg)
+            return cnp_cli_usage_error(c, "--zones: expected FILE or FILE:LAYER");
+        c->zones[c->nzones++] = optarg;
+        return -1;
+    case OPT_ZONE_FIELD:
+        if (!*optarg)
+            return cnp_cli_usage_error(c, "--zone-field: expected a field name");
+        c->zone_field = optarg;
+        return -1;
+    default:
+        *taken = 0;
+        return -1;
+    }
+}

@@ -142,6 +142,13 @@ static const cnp_option options[] = {
     { OPT_PRINT_CONFIG, "print-config", no_argument, D | B | M, NULL, NULL, NULL, GROUP_DETECT,
       "print the settings in force as INI and exit" },
 
+    /* ---- context layers: where the loss happened ------------------------------------------- */
+    { OPT_ZONES, "zones", required_argument, D, NULL, NULL, "FILE[:LAYER]", GROUP_DETECT,
+      "zones (properties, protected areas; any OGR vector,\nany CRS): each alert gets the "
+      "zones it overlaps,\nwith the overlap in ha; zones.csv sums them per\nzone (repeatable)" },
+    { OPT_ZONE_FIELD, "zone-field", required_argument, D, NULL, NULL, "NAME", GROUP_DETECT,
+      "the field naming the zones (default: the first text\nfield of each layer)" },
+
     /* ---- batch --------------------------------------------------------------------------- */
     { OPT_PAIRS, "pairs", required_argument, B, NULL, NULL, "consecutive|baseline",
       GROUP_PAIRING,

@@ -43,6 +43,8 @@ enum {
     OPT_STATE, OPT_DB, OPT_ON_NEW, OPT_CONFIRM,
     /* verify */
     OPT_RERUN, OPT_PUBKEY,
+    /* context layers: zones, masks, area of interest */
+    OPT_ZONES, OPT_ZONE_FIELD,
 };
 
 typedef struct cnp_option {

@@ -437,5 +437,6 @@ void cnp_result_free(cnp_result *res)
     }
     free(res->alerts);
     free(res->norm.block);
+    cnp_zone_match_free(&res->zones);
     memset(res, 0, sizeof *res);
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cnp_zones.h"
+
 /* One alert, as written to every output. */
 typedef struct cnp_alert {
     char    id[20];
@@ -98,6 +100,8 @@ typedef struct cnp_result {
     int        haze_used, haze_fitted;
     double     haze_slope, haze_intercept;
     int64_t    hazy_pixels;
+    /* --zones: which alerts lie in which zones (io/cnp_zones.h) */
+    cnp_zone_match zones;
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

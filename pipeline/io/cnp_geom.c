@@ -285,6 +285,81 @@ cnp_status cnp_geom_ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, 
     return ring_area(g, xy, count, 0, area_m2, NULL);
 }
 
+/* The same measure for a ring of any vertices in the grid's CRS (an
+ * intersection's): in pixel coordinates, edges densified every STEP pixels
+ * as ring_area() does, so a ring on pixel corners measures as it does there. */
+static cnp_status crs_ring_area(cnp_geom_ctx *g, OGRGeometryH ring, double *area_m2)
+{
+    enum { STEP = 32 };
+    const double *gt = g->crs->gt;
+    const int count = OGR_G_GetPointCount(ring);
+    size_t n = 0;
+    *area_m2 = 0;
+    if (count < 4)
+        return CNP_OK;
+    for (int i = 0; i + 1 < count; i++) {
+        const double dx = fabs((OGR_G_GetX(ring, i + 1) - OGR_G_GetX(ring, i)) / gt[1]);
+        const double dy = fabs((OGR_G_GetY(ring, i + 1) - OGR_G_GetY(ring, i)) / gt[5]);
+        n += (size_t)fmax(1, ceil(fmax(dx, dy) / STEP));
+    }
+    if (g->cap < 3 * n + 1) {
+        double *p = realloc(g->buf, (3 * n + 1) * sizeof *p);
+        if (!p)
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+        g->buf = p;
+        g->cap = 3 * n + 1;
+    }
+    double *lon = g->buf, *lat = g->buf + n;
+    size_t k = 0;
+    for (int i = 0; i + 1 < count; i++) {
+        const double ax = (OGR_G_GetX(ring, i) - gt[0]) / gt[1];
+        const double ay = (OGR_G_GetY(ring, i) - gt[3]) / gt[5];
+        const double bx = (OGR_G_GetX(ring, i + 1) - gt[0]) / gt[1];
+        const double by = (OGR_G_GetY(ring, i + 1) - gt[3]) / gt[5];
+        const int steps = (int)fmax(1, ceil(fmax(fabs(bx - ax), fabs(by - ay)) / STEP));
+        for (int s = 0; s < steps; s++) {
+            const double t = (double)s / steps;
+            lon[k] = gt[0] + (ax + t * (bx - ax)) * gt[1];
+            lat[k] = gt[3] + (ay + t * (by - ay)) * gt[5];
+            k++;
+        }
+    }
+    if (!cnp_crs_to_wgs84(g->crs, (int)k, lon, lat))
+        return cnp_err(CNP_E_DATA, "cannot transform a polygon to WGS84");
+    double area = 0;
+    geod_polygonarea(&g->geod, lat, lon, (int)k, &area, NULL);
+    *area_m2 = fabs(area);
+    return CNP_OK;
+}
+
+/* Polygons add up (shells minus holes); points and lines have no area. */
+static cnp_status geometry_area(cnp_geom_ctx *g, OGRGeometryH geom, double *sum)
+{
+    const OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(geom));
+    cnp_status st = CNP_OK;
+    if (t == wkbPolygon) {
+        const int nr = OGR_G_GetGeometryCount(geom);
+        for (int r = 0; r < nr && st == CNP_OK; r++) {
+            double a = 0;
+            st = crs_ring_area(g, OGR_G_GetGeometryRef(geom, r), &a);
+            *sum += r == 0 ? a : -a;
+        }
+    } else if (t == wkbMultiPolygon || t == wkbGeometryCollection) {
+        const int np = OGR_G_GetGeometryCount(geom);
+        for (int p = 0; p < np && st == CNP_OK; p++)
+            st = geometry_area(g, OGR_G_GetGeometryRef(geom, p), sum);
+    }
+    return st;
+}
+
+cnp_status cnp_geom_area_m2(cnp_geom_ctx *g, const cnp_geometry *geom, double *area_m2)
+{
+    double sum = 0;
+    const cnp_status st = geometry_area(g, (OGRGeometryH)(uintptr_t)geom, &sum);
+    *area_m2 = st == CNP_OK ? sum : 0;
+    return st;
+}
+
 cnp_status cnp_geom_alert(cnp_geom_ctx *g, const cnp_rings *rings, cnp_geometry **scene,
                           cnp_geometry **wgs84, double *area_m2)
 {

@@ -79,6 +79,13 @@ cnp_geometry *cnp_geom_multipolygon(const double *gt, const int32_t *xy, const c
  * pixel-corner coordinates. */
 cnp_status cnp_geom_ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, double *area_m2);
 
+/* cnp_geom_area_m2() :
+ * Geodesic area (m^2) of a (Multi)Polygon, or of the polygons of a geometry
+ * collection, in the grid's CRS with vertices anywhere (an intersection of an
+ * alert with a zone): the measure of cnp_geom_ring_area, so an outline on
+ * pixel corners gets the area its alert has. */
+cnp_status cnp_geom_area_m2(cnp_geom_ctx *g, const cnp_geometry *geom, double *area_m2);
+
 /* cnp_geom_alert() :
  * An alert's MultiPolygon in the grid's CRS (*scene; skipped when scene is
  * NULL), in WGS84 (*wgs84, its vertices the very points its area was computed

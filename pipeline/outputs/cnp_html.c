@@ -360,6 +360,8 @@ static cnp_status html_alert(FILE *f, const cnp_evidence_ctx *ctx, const cnp_ale
     fputs("<div class=\"attrs\"><table class=\"kv attrs\">\n", f);
     for (int k = 0; k < CNP_NATTRS; k++) {
         const char *t = cnp_attr_text(ctx, a, k, buf, sizeof buf);
+        if (!cnp_attr_shown(ctx, k))
+            continue;
         fprintf(f, "<tr><th>%s<small>%s</small></th><td class=\"mono\">", cnp_attrs[k].label,
                 cnp_attrs[k].name);
         if (t)

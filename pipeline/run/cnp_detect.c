@@ -54,6 +54,7 @@
 #include "cnp_staging.h"
 #include "cnp_version.h"
 #include "cnp_warn.h"
+#include "cnp_zoneset.h"
 
 /* ---- the memory cap --------------------------------------------------------- */
 
@@ -179,7 +180,7 @@ static cnp_status summarise(cnp_detect_summary *sum, const cnp_result *res,
     /* The committed folder may hold the user's own files too (--overwrite
      * keeps them): only the names of what Canopy writes count. */
     static const char *const ours[] = {
-        "alerts.gpkg", "alerts.geojson", "alerts.csv", "alerts.kmz", "overview.png",
+        "alerts.gpkg", "alerts.geojson", "alerts.csv", "zones.csv", "alerts.kmz", "overview.png",
         "overview.pgw", "overview.png.aux.xml", "report.html", "report.pdf", "run.json",
         CNP_SUMS_FILE, CNP_SUMS_SIG,
     };
@@ -239,6 +240,19 @@ static void check_inputs(const cnp_job *job, const cnp_scene sc[2], cnp_warnings
     }
 }
 
+/* Zones' polygons that were repaired or are not polygons: the overlaps are
+ * of the repaired outline, or not counted. */
+static void warn_zones(const cnp_job *job, const cnp_zone_match *m, cnp_warnings *w)
+{
+    if (m->repaired)
+        warn_now(job, cnp_warn(w, "zones: %lld invalid polygon%s repaired with OGR's MakeValid "
+                               "(overlaps are measured on the repaired outlines)",
+                               (long long)m->repaired, m->repaired == 1 ? "" : "s"));
+    if (m->not_areal)
+        warn_now(job, cnp_warn(w, "zones: %lld feature%s without an area (points or lines) "
+                               "left out", (long long)m->not_areal, m->not_areal == 1 ? "" : "s"));
+}
+
 /* Long: the whole command in its order (open, align, pass, alerts, outputs,
  * commit), with one clean-up for every exit. */
 cnp_status cnp_detect_run(const cnp_job *job)
@@ -255,6 +269,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     char started[32], path[4200], run_id[65] = "";
     cnp_evidence_ctx ev;
     cnp_warnings warn = { 0 };
+    cnp_zone_set zones = { 0 };
     cnp_status st;
     double t0 = cnp_now_s();
 
@@ -262,7 +277,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
         return st;
     if (!job->no_evidence && (st = cnp_pdf_check_fonts(job->font_dir)) != CNP_OK)
         return st;
-    const cnp_staging_opts so = { job->overwrite, !job->no_evidence, job->skip_outputs };
+    const cnp_staging_opts so = { job->overwrite, !job->no_evidence, job->skip_outputs,
+                                  job->nzones > 0 };
     if ((st = cnp_staging_check(job->outdir, &so)) != CNP_OK)
         return st;
     memset(sc, 0, sizeof sc);
@@ -277,7 +293,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
                              s->date_before)) != CNP_OK ||
         (st = cnp_scene_open(&sc[1], "AFTER", job->after, job->after_mask, s,
                              s->date_after)) != CNP_OK ||
-        (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK)
+        (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK ||
+        (st = cnp_zone_set_open(&zones, job->zones, job->nzones, job->zone_field, &sc[0],
+                                win)) != CNP_OK)
         goto done;
     check_inputs(job, sc, &warn);
 
@@ -355,8 +373,10 @@ cnp_status cnp_detect_run(const cnp_job *job)
                                     lp.norm_ncy, lp.norm.cell_px };
     if ((st = cnp_alerts_build(s, &sc[0], &sc[1], win, &lp.runs, lp.pieces, lp.npieces, &sig,
                                nthreads, budget, &res)) != CNP_OK ||
-        (st = check_geojson_fits(&res, job->skip_outputs, budget)) != CNP_OK)
+        (st = check_geojson_fits(&res, job->skip_outputs, budget)) != CNP_OK ||
+        (st = cnp_zone_set_apply(&zones, &sc[0], &res)) != CNP_OK)
         goto done;
+    warn_zones(job, &res.zones, &warn);
     t.polygons = cnp_now_s() - t0;
 
     t0 = cnp_now_s();
@@ -401,6 +421,11 @@ cnp_status cnp_detect_run(const cnp_job *job)
     }
     if ((st = write_products(&sg, &res, sc, &ev, &ov, nthreads, &t)) != CNP_OK)
         goto done;
+    if (res.zones.given) {
+        cnp_staging_path(&sg, "zones.csv", path, sizeof path);
+        if ((st = cnp_write_zones_csv(path, &ev)) != CNP_OK)
+            goto done;
+    }
     t.write = cnp_now_s() - t0;
 
     t0 = cnp_now_s();
@@ -455,5 +480,6 @@ done:
     cnp_loss_pass_free(&lp);
     cnp_scene_free(&sc[0]);
     cnp_scene_free(&sc[1]);
+    cnp_zone_set_close(&zones);
     return st;
 }

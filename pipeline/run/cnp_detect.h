@@ -73,6 +73,11 @@ typedef struct cnp_job {
      * CLI to print; run.json keeps them all. NULL: run.json only. */
     void       (*warn)(void *arg, const char *text);
     void        *warn_arg;
+    /* --zones FILE[:LAYER] (repeatable) and --zone-field NAME (NULL: each
+     * layer's first text field): the zones every alert is placed in. */
+    const char *const *zones;
+    size_t       nzones;
+    const char  *zone_field;
 } cnp_job;
 
 cnp_status cnp_detect_run(const cnp_job *job);

@@ -1,0 +1,99 @@
+#!/bin/bash
+# --zones: each alert gets the zones it overlaps with the overlap in hectares
+# (geodesic, as the alerts' areas), in alerts.gpkg (a zones field and the
+# alert_zones table), alerts.geojson, alerts.csv, and zones.csv per zone.
+# Zones of known overlap (tests/e2e/zones_fixture.py) in the scene's CRS and in
+# EPSG:4326; the overlaps are checked against OGR's intersections; bad layers
+# stop the run before anything is written.
+source "$(dirname "$0")/lib.sh"
+
+P="$TMP/pair"
+synth "$P" || { fail "zones: canopy-synth"; exit 0; }
+$PY "$ROOT/tests/e2e/zones_fixture.py" "$TMP/z.gpkg" 32721 GPKG
+$PY "$ROOT/tests/e2e/zones_fixture.py" "$TMP/z4326.shp" 4326 "ESRI Shapefile"
+
+detect_pair "$P" "$TMP/plain" --no-evidence
+check "zones: without --zones the outputs are as before (no zones column, no zones.csv)" \
+    bash -c "[ $RC -eq 0 ] && [ ! -e '$TMP/plain/zones.csv' ] && ! head -1 '$TMP/plain/alerts.csv' | grep -q zones"
+
+detect_pair "$P" "$TMP/utm" --zones "$TMP/z.gpkg" --zone-field name
+if [ "$RC" -ne 0 ]; then
+    fail "zones: detect --zones (exit $RC: $ERR_TXT)"
+    exit 0
+fi
+check "zones: overlaps in alerts.gpkg, alerts.geojson, alerts.csv and zones.csv are OGR's" \
+    $PY "$ROOT/tests/e2e/check_zones.py" "$TMP/utm" "$TMP/z.gpkg"
+check "zones: an alert inside a zone overlaps it by exactly its own area" $PY - "$TMP/utm" <<'PY'
+import sys
+from osgeo import ogr
+ds = ogr.Open(sys.argv[1] + "/alerts.gpkg")
+area = {f["id"]: f["area_ha"] for f in ds.GetLayer("alerts")}
+whole = {f["alert_id"]: f["overlap_ha"] for f in ds.GetLayer("alert_zones") if f["zone"] == "all"}
+assert area and whole == area, (whole, area)
+PY
+check "zones: zones.csv lists a zone without alerts, and the date" \
+    grep -qx 'zones,empty,2024-08-20,0,0' "$TMP/utm/zones.csv"
+check "zones: the repaired polygon is said in a warning" \
+    grep -q "zones: 1 invalid polygon repaired with OGR's MakeValid" <<<"$ERR_TXT"
+check "zones: report.html and alerts.kmz carry them (evidence run)" bash -c "
+    '$CANOPY' detect '$P/before.tif' '$P/after.tif' --before-mask '$P/before_mask.tif' \
+        --after-mask '$P/after_mask.tif' -o '$TMP/ev' -q --zones '$TMP/z.gpkg' 2>/dev/null &&
+    grep -q 'cut\\\\; x:' '$TMP/ev/report.html' && unzip -p '$TMP/ev/alerts.kmz' doc.kml | grep -q '<SimpleData name=\"zones\">'"
+check "zones: run.json lists zones.csv with its hash" \
+    $PY -c "import json,sys; r=json.load(open('$TMP/utm/run.json')); assert any(o['path']=='zones.csv' for o in r['outputs'])"
+
+# The same zones in EPSG:4326 (a Shapefile, its first text field): the same overlaps.
+detect_pair "$P" "$TMP/geo" --zones "$TMP/z4326.shp" --no-evidence
+check "zones: zones in EPSG:4326 give the overlaps OGR finds" \
+    $PY "$ROOT/tests/e2e/check_zones.py" "$TMP/geo" "$TMP/z4326.shp"
+check "zones: and the same hectares as in the scene's CRS (within 0.001 ha)" $PY - "$TMP" <<'PY'
+import csv, sys
+def rows(d):
+    return {r["zone"]: float(r["area_ha"]) for r in csv.DictReader(open(f"{sys.argv[1]}/{d}/zones.csv"))}
+a, b = rows("utm"), rows("geo")
+assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1e-3 for k in a), (a, b)
+PY
+
+# Two layers: the list names each zone's layer.
+detect_pair "$P" "$TMP/two" --zones "$TMP/z.gpkg" --zones "$TMP/z4326.shp" --no-evidence
+check "zones: with two layers the list says layer/name" \
+    bash -c "[ $RC -eq 0 ] && grep -q 'zones/all:.*z4326/all:' '$TMP/two/alerts.csv'"
+
+# Bad layers: one line naming the file, exit 2 (usage) or 1, nothing written.
+$PY - "$TMP" <<'PY'
+import sys
+from osgeo import ogr, osr
+d = sys.argv[1]
+s = osr.SpatialReference(); s.ImportFromEPSG(4326)
+ds = ogr.GetDriverByName("GeoJSON").CreateDataSource(d + "/far.geojson")
+l = ds.CreateLayer("far", s, ogr.wkbPolygon); l.CreateField(ogr.FieldDefn("n", ogr.OFTString))
+f = ogr.Feature(l.GetLayerDefn()); f["n"] = "x"
+f.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON((10 10,11 10,11 11,10 11,10 10))")); l.CreateFeature(f)
+ds = None
+ds = ogr.GetDriverByName("ESRI Shapefile").CreateDataSource(d + "/nocrs.shp")
+l = ds.CreateLayer("nocrs", None, ogr.wkbPolygon); l.CreateField(ogr.FieldDefn("n", ogr.OFTString))
+f = ogr.Feature(l.GetLayerDefn()); f["n"] = "x"
+f.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON((600000 8897000,601000 8897000,601000 8898000,600000 8897000))"))
+l.CreateFeature(f)
+ds = ogr.GetDriverByName("GeoJSON").CreateDataSource(d + "/nofield.geojson")
+l = ds.CreateLayer("nofield", s, ogr.wkbPolygon); l.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
+f = ogr.Feature(l.GetLayerDefn()); f["n"] = 1
+f.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON((-58 -10,-57 -10,-57 -11,-58 -11,-58 -10))")); l.CreateFeature(f)
+PY
+bad() {
+    local name=$1 want=$2 pattern=$3; shift 3
+    detect_pair "$P" "$TMP/bad" --no-evidence "$@"
+    if [ "$RC" -eq "$want" ] && [ ! -e "$TMP/bad" ] && [ "$(grep -vc "^Try 'canopy" "$TMP/stderr")" -eq 1 ] &&
+       grep -q -- "$pattern" "$TMP/stderr"; then
+        pass "zones: $name: exit $want, one line, nothing written"
+    else
+        fail "zones: $name: exit $RC (want $want), stderr: $ERR_TXT"
+    fi
+}
+bad "a file that does not open" 1 "zones '$TMP/missing.gpkg': cannot open" --zones "$TMP/missing.gpkg"
+bad "a layer it does not hold" 2 "no layer 'nope'" --zones "$TMP/z.gpkg:nope"
+bad "a field it does not have" 2 "has no field 'owner'" --zones "$TMP/z.gpkg" --zone-field owner
+bad "no text field to name by" 2 "no text field" --zones "$TMP/nofield.geojson"
+bad "no overlap with the scene" 1 "does not overlap the scene" --zones "$TMP/far.geojson"
+bad "no CRS" 1 "has no CRS" --zones "$TMP/nocrs.shp"
+bad "--zone-field alone" 2 "needs --zones" --zone-field name
