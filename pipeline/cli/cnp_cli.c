@@ -170,10 +170,9 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
     job.zones = c.zones;
     job.nzones = c.nzones;
     job.zone_field = c.zone_field;
-    if (job.zone_field && !job.nzones) {
-        rc = cnp_cli_usage_error(&c, "--zone-field needs --zones");
+    if ((rc = cnp_cli_context_check(&c)) >= 0)
         goto out;
-    }
+    job.ctx = c.ctx;
     if ((rc = cnp_cli_settings(&c, &job.settings)) != CNP_EXIT_OK)
         goto out;
     if (print_config) {

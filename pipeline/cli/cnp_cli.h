@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "cnp_config.h"
+#include "cnp_ctxmask.h"
 #include "cnp_options.h"
 
 enum { CNP_CLI_MAX_SETTINGS = 128, CNP_CLI_MAX_WARNINGS = 32, CNP_CLI_MAX_ZONES = 16 };
@@ -36,6 +37,9 @@ typedef struct cnp_cli {
     const char *zones[CNP_CLI_MAX_ZONES];
     size_t      nzones;
     const char *zone_field;
+    /* --forest-mask, --exclude and their rules */
+    cnp_ctxmask_spec ctx;
+    int         forest_min_given;
 } cnp_cli;
 
 /* Set up *c for command `cmd` named `name`. @return 0, or -1 (table too big). */
@@ -76,9 +80,13 @@ void cnp_cli_gdal_end(cnp_cli *c);
 void cnp_cli_timing(const cnp_cli *c, const char *what, double seconds);
 
 /* cnp_cli_context_option() :
- * --zones and --zone-field into *c. @return -1 when `o` is not one of them
+ * --zones, --zone-field, --forest-mask, --exclude and their rules into *c. @return -1 when `o` is not one of them
  * or was taken, else the exit code of a usage error. */
 int cnp_cli_context_option(cnp_cli *c, const cnp_option *o, int *taken);
+
+/* cnp_cli_context_check() : the context options go together (a rule needs
+ * its mask, one rule each). @return -1, or the exit code of a usage error. */
+int cnp_cli_context_check(cnp_cli *c);
 
 /* A count argument lo..hi. @return 0, or -1 (not such a number). */
 int cnp_cli_count(const char *s, long lo, long hi, long *out);

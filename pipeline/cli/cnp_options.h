@@ -44,7 +44,8 @@ enum {
     /* verify */
     OPT_RERUN, OPT_PUBKEY,
     /* context layers: zones, masks, area of interest */
-    OPT_ZONES, OPT_ZONE_FIELD,
+    OPT_ZONES, OPT_ZONE_FIELD, OPT_FOREST_MASK, OPT_FOREST_MIN, OPT_FOREST_CLASSES, OPT_EXCLUDE,
+    OPT_EXCLUDE_CLASSES, OPT_EXCLUDE_BEFORE,
 };
 
 typedef struct cnp_option {

@@ -102,6 +102,8 @@ typedef struct cnp_result {
     int64_t    hazy_pixels;
     /* --zones: which alerts lie in which zones (io/cnp_zones.h) */
     cnp_zone_match zones;
+    /* --forest-mask, --exclude: forest (or loss) pixels they made "other" */
+    int64_t    ctx_not_forest, ctx_excluded;
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

@@ -270,6 +270,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_evidence_ctx ev;
     cnp_warnings warn = { 0 };
     cnp_zone_set zones = { 0 };
+    cnp_ctxmask *ctxm = NULL;
     cnp_status st;
     double t0 = cnp_now_s();
 
@@ -295,7 +296,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
                              s->date_after)) != CNP_OK ||
         (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK ||
         (st = cnp_zone_set_open(&zones, job->zones, job->nzones, job->zone_field, &sc[0],
-                                win)) != CNP_OK)
+                                win)) != CNP_OK ||
+        (st = cnp_ctxmask_open(&job->ctx, sc[0].wkt, sc[0].gt, sc[0].width, sc[0].height,
+                               &ctxm)) != CNP_OK)
         goto done;
     check_inputs(job, sc, &warn);
 
@@ -315,6 +318,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     if (quicklook && (st = cnp_overview_init(&ov, win, s->overview_size)) != CNP_OK)
         goto done;
     cnp_loss_pass_init(&lp, &sc[0], &sc[1], s, win, quicklook ? &ov : NULL);
+    lp.ctxmask = ctxm;
     lp.progress = job->progress;
     lp.progress_arg = job->progress_arg;
     lp.progress_to = 1.0;
@@ -343,6 +347,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     res.haze_slope = lp.haze_line.slope;
     res.haze_intercept = lp.haze_line.intercept;
     res.hazy_pixels = lp.hazy_pixels;
+    cnp_ctxmask_counts(ctxm, &res.ctx_not_forest, &res.ctx_excluded);
     const cnp_change_counts counts = lp.counts;
     res.unobserved = lp.unobserved;
     memset(&lp.unobserved, 0, sizeof lp.unobserved);
@@ -481,5 +486,6 @@ done:
     cnp_scene_free(&sc[0]);
     cnp_scene_free(&sc[1]);
     cnp_zone_set_close(&zones);
+    cnp_ctxmask_close(&ctxm);
     return st;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cnp_config.h"
+#include "cnp_ctxmask.h"
 #include "cnp_engine.h"
 #include "cnp_result.h"
 #include "cnp_status.h"
@@ -78,6 +79,8 @@ typedef struct cnp_job {
     const char *const *zones;
     size_t       nzones;
     const char  *zone_field;
+    /* --forest-mask, --exclude and their rules (no file: none) */
+    cnp_ctxmask_spec ctx;
 } cnp_job;
 
 cnp_status cnp_detect_run(const cnp_job *job);
