@@ -70,7 +70,8 @@ static cnp_status pick_layer(cnp_zone_source *z, const char *want)
     return z->layer ? CNP_OK : cnp_err(CNP_E_NOMEM, "out of memory");
 }
 
-/* The named field, else the first string field. */
+/* The named field, else the first string field, else none (-1: the zones
+ * are named by their feature ids). */
 static cnp_status pick_field(cnp_zone_source *z, const char *want)
 {
     OGRFeatureDefnH fd = OGR_L_GetLayerDefn(z->lyr);
@@ -81,7 +82,7 @@ static cnp_status pick_field(cnp_zone_source *z, const char *want)
         if (want ? strcmp(OGR_Fld_GetNameRef(f), want) == 0 : OGR_Fld_GetType(f) == OFTString)
             z->field = i;
     }
-    if (z->field >= 0)
+    if (z->field >= 0 || !want)
         return CNP_OK;
     char names[400] = "";
     for (int i = 0; i < n && strlen(names) < sizeof names - 80; i++) {
@@ -89,11 +90,8 @@ static cnp_status pick_field(cnp_zone_source *z, const char *want)
         cnp_ident_utf8_str(one, sizeof one, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(fd, i)));
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", one);
     }
-    if (want)
-        return cnp_err(CNP_E_ARG, "zones '%s': layer '%s' has no field '%s' (--zone-field; its "
-                       "fields: %s)", z->file, z->layer, want, n ? names : "none");
-    return cnp_err(CNP_E_ARG, "zones '%s': layer '%s' has no text field to name the zones by: "
-                   "give --zone-field (its fields: %s)", z->file, z->layer, n ? names : "none");
+    return cnp_err(CNP_E_ARG, "zones '%s': layer '%s' has no field '%s' (--zone-field; its "
+                   "fields: %s)", z->file, z->layer, want, n ? names : "none");
 }
 
 /* The transformations between the layer's CRS and the grid's, the window in
@@ -206,8 +204,12 @@ cnp_status cnp_zone_source_about(cnp_zone_source *z, cnp_zone_about *a)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->layer, sizeof a->layer, "%s", z->layer);
-    cnp_ident_utf8_str(a->field, sizeof a->field,
-                       OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(z->lyr), z->field)));
+    if (z->field >= 0)
+        cnp_ident_utf8_str(a->field, sizeof a->field,
+                           OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(OGR_L_GetLayerDefn(z->lyr),
+                                                                  z->field)));
+    else
+        snprintf(a->field, sizeof a->field, "(feature ids)");
     OGRSpatialReferenceH s = OGR_L_GetSpatialRef(z->lyr);
     const char *name = s ? OSRGetName(s) : NULL, *auth = s ? OSRGetAuthorityName(s, NULL) : NULL;
     const char *code = s ? OSRGetAuthorityCode(s, NULL) : NULL;
@@ -338,7 +340,7 @@ static cnp_status add_zone(gather *gt, const cnp_zone_source *z, OGRFeatureH f)
         gt->capzone = cap;
     }
     char fid[32];
-    const char *label = OGR_F_IsFieldSetAndNotNull(f, z->field)
+    const char *label = z->field >= 0 && OGR_F_IsFieldSetAndNotNull(f, z->field)
                             ? OGR_F_GetFieldAsString(f, z->field) : "";
     if (!*label) {
         snprintf(fid, sizeof fid, "#%lld", (long long)OGR_F_GetFID(f));

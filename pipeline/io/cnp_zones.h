@@ -57,11 +57,12 @@ typedef struct cnp_zone_source cnp_zone_source;
 
 /* cnp_zone_source_open() :
  * `spec` is FILE or FILE:LAYER (the first layer when none is named), `field`
- * the label field (NULL: the first string field). The grid (its CRS `wkt`,
+ * the label field (NULL: the first string field; with none, zones are named
+ * by their feature ids, "#12"; so is a feature whose label is empty). The grid (its CRS `wkt`,
  * geotransform `gt`) and the processed window `win` (x, y, w, h in pixels)
  * give the CRS the zones are reprojected to and the extent they must meet.
  * @return CNP_OK; CNP_E_IO when the file does not open; CNP_E_ARG for a
- * missing layer or field, or no string field to label by; CNP_E_DATA for a
+ * missing layer or field; CNP_E_DATA for a
  * layer without a CRS, with one PROJ cannot transform, or whose extent does
  * not meet the window. The message names the file. */
 cnp_status cnp_zone_source_open(const char *spec, const char *field, const char *wkt,

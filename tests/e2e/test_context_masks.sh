@@ -90,6 +90,20 @@ else
     check "masks: Hansen loss year before 2020-12-31 excluded (years 1-20)" \
         $PY "$ROOT/tests/e2e/check_masks.py" "$HP/before.tif" "$TMP/h2" \
         "$H/Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif" not:1-20 "$TMP/h0"
+    # Both, with GFW's sample area of interest (no fields: zone "#1") as zones.
+    detect_pair "$HP" "$TMP/h3" --no-evidence \
+        --forest-mask "$H/Hansen_GFC-2023-v1.11_treecover2000_20N_080W.tif" --forest-min 30 \
+        --exclude "$H/Hansen_GFC-2023-v1.11_lossyear_20N_080W.tif" --exclude-before 2020-12-31 \
+        --zones "$H/gfw_sample_aoi.gpkg"
+    check "masks: both Hansen masks and the GFW sample area as zones" $PY - "$TMP/h3" <<'PY'
+import csv, json, sys
+r = json.load(open(sys.argv[1] + "/run.json"))
+rows = list(csv.DictReader(open(sys.argv[1] + "/zones.csv")))
+assert len(rows) == 1 and rows[0]["zone"] == "#1", rows
+assert 0 < int(rows[0]["alerts"]) <= r["counts"]["alerts"], rows
+assert 0 < float(rows[0]["area_ha"]) <= r["total_alert_area_ha"], rows
+print(r["counts"]["alerts"], r["total_alert_area_ha"], rows[0])
+PY
 fi
 if [ ! -f "$R/PRODES_LANDSAT_AMZ_2000-08-01_2020-07-31_class_v20220606.tif" ]; then
     skip "masks: PRODES prior deforestation (no $R)"

@@ -78,7 +78,7 @@ l.CreateFeature(f)
 ds = ogr.GetDriverByName("GeoJSON").CreateDataSource(d + "/nofield.geojson")
 l = ds.CreateLayer("nofield", s, ogr.wkbPolygon); l.CreateField(ogr.FieldDefn("n", ogr.OFTInteger))
 f = ogr.Feature(l.GetLayerDefn()); f["n"] = 1
-f.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON((-58 -10,-57 -10,-57 -11,-58 -11,-58 -10))")); l.CreateFeature(f)
+f.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON((-56.2 -9.9,-56.0 -9.9,-56.0 -10.1,-56.2 -10.1,-56.2 -9.9))")); l.CreateFeature(f)
 PY
 bad() {
     local name=$1 want=$2 pattern=$3; shift 3
@@ -93,7 +93,9 @@ bad() {
 bad "a file that does not open" 1 "zones '$TMP/missing.gpkg': cannot open" --zones "$TMP/missing.gpkg"
 bad "a layer it does not hold" 2 "no layer 'nope'" --zones "$TMP/z.gpkg:nope"
 bad "a field it does not have" 2 "has no field 'owner'" --zones "$TMP/z.gpkg" --zone-field owner
-bad "no text field to name by" 2 "no text field" --zones "$TMP/nofield.geojson"
+detect_pair "$P" "$TMP/fid" --no-evidence --zones "$TMP/nofield.geojson"
+check "zones: a layer without a text field names its zones by feature id" \
+    bash -c "[ $RC -eq 0 ] && grep -q '^nofield,#0,' '$TMP/fid/zones.csv'"
 bad "no overlap with the scene" 1 "does not overlap the scene" --zones "$TMP/far.geojson"
 bad "no CRS" 1 "has no CRS" --zones "$TMP/nocrs.shp"
 bad "--zone-field alone" 2 "needs --zones" --zone-field name
