@@ -173,6 +173,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
     if ((rc = cnp_cli_context_check(&c)) >= 0)
         goto out;
     job.ctx = c.ctx;
+    job.aoi = c.aoi;
     if ((rc = cnp_cli_settings(&c, &job.settings)) != CNP_EXIT_OK)
         goto out;
     if (print_config) {

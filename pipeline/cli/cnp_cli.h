@@ -40,6 +40,7 @@ typedef struct cnp_cli {
     /* --forest-mask, --exclude and their rules */
     cnp_ctxmask_spec ctx;
     int         forest_min_given;
+    const char *aoi;           /* --aoi                                            */
 } cnp_cli;
 
 /* Set up *c for command `cmd` named `name`. @return 0, or -1 (table too big). */

@@ -199,6 +199,7 @@ int cnp_cli_context_option(cnp_cli *c, const cnp_option *o, int *taken)
         c->zone_field = optarg;
         return -1;
     case OPT_FOREST_MASK: c->ctx.forest = optarg; return -1;
+    case OPT_AOI: c->aoi = optarg; return -1;
     case OPT_EXCLUDE: c->ctx.exclude = optarg; return -1;
     case OPT_FOREST_MIN: {
         char *end = NULL;

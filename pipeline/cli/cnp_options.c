@@ -163,6 +163,9 @@ static const cnp_option options[] = {
     { OPT_EXCLUDE_BEFORE, "exclude-before", required_argument, D, NULL, NULL, "DATE",
       GROUP_DETECT, "or, for a loss-year raster (years since 2000), the\nyears cleared "
       "before DATE (e.g. 2020-12-31, EUDR)" },
+    { OPT_AOI, "aoi", required_argument, D, NULL, NULL, "FILE[:LAYER]", GROUP_DETECT,
+      "area of interest (any OGR vector, any CRS): only its\nblocks are read, alerts and "
+      "the unobserved area are\ninside it only" },
 
     /* ---- batch --------------------------------------------------------------------------- */
     { OPT_PAIRS, "pairs", required_argument, B, NULL, NULL, "consecutive|baseline",

@@ -45,7 +45,7 @@ enum {
     OPT_RERUN, OPT_PUBKEY,
     /* context layers: zones, masks, area of interest */
     OPT_ZONES, OPT_ZONE_FIELD, OPT_FOREST_MASK, OPT_FOREST_MIN, OPT_FOREST_CLASSES, OPT_EXCLUDE,
-    OPT_EXCLUDE_CLASSES, OPT_EXCLUDE_BEFORE,
+    OPT_EXCLUDE_CLASSES, OPT_EXCLUDE_BEFORE, OPT_AOI,
 };
 
 typedef struct cnp_option {

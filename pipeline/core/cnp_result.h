@@ -104,6 +104,10 @@ typedef struct cnp_result {
     cnp_zone_match zones;
     /* --forest-mask, --exclude: forest (or loss) pixels they made "other" */
     int64_t    ctx_not_forest, ctx_excluded;
+    /* --aoi: the area of interest (grid CRS), and its part outside the
+     * processed window (unobserved; NULL when none); NULL without --aoi */
+    struct cnp_geometry *aoi, *aoi_outside;
+    double     aoi_area_ha;
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

@@ -14,6 +14,7 @@
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
+#include <gdal_alg.h>
 #include <gdal_utils.h>
 
 #include "cnp_err.h"
@@ -23,21 +24,22 @@
 /* What a warped pixel holds where the source has no value. */
 #define NO_VALUE (-2147483647)
 
-enum { FOREST = 0, EXCLUDE = 1 };
+enum { FOREST = 0, EXCLUDE = 1, AOI = 2, NMASK = 3 };
 
 struct cnp_ctxmask {
     cnp_ctxmask_spec spec;
-    char             vrt[2][160];       /* "" where that mask is not given     */
-    _Atomic int64_t  not_forest, excluded;
+    char             vrt[NMASK][160];   /* "" where that mask is not given     */
+    int              aoi_x0, aoi_y0;    /* the AOI raster's origin in the grid */
+    _Atomic int64_t  not_forest, excluded, outside;
 };
 
 struct cnp_ctxmask_reader {
     cnp_ctxmask *m;
-    GDALDatasetH ds[2];
-    int32_t     *buf[2];
+    GDALDatasetH ds[NMASK];
+    int32_t     *buf[NMASK];
 };
 
-static const char *const role[2] = { "--forest-mask", "--exclude" };
+static const char *const role[NMASK] = { "--forest-mask", "--exclude", "--aoi" };
 
 cnp_status cnp_ctxmask_classes(const char *list, const char *what, int *out, int *n)
 {
@@ -159,7 +161,7 @@ void cnp_ctxmask_close(cnp_ctxmask **pm)
 {
     if (!pm || !*pm)
         return;
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < NMASK; k++)
         if ((*pm)->vrt[k][0])
             VSIUnlink((*pm)->vrt[k]);
     free(*pm);
@@ -180,7 +182,7 @@ cnp_status cnp_ctxmask_reader_open(cnp_ctxmask *m, size_t max_pixels, cnp_ctxmas
     if (!r)
         return cnp_err(CNP_E_NOMEM, "out of memory");
     r->m = m;
-    for (int k = 0; k < 2 && st == CNP_OK; k++) {
+    for (int k = 0; k < NMASK && st == CNP_OK; k++) {
         if (!m->vrt[k][0])
             continue;
         cnp_err_gdal_reset();
@@ -204,7 +206,7 @@ void cnp_ctxmask_reader_close(cnp_ctxmask_reader **pr)
 {
     if (!pr || !*pr)
         return;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < NMASK; k++) {
         if ((*pr)->ds[k])
             GDALClose((*pr)->ds[k]);
         free((*pr)->buf[k]);
@@ -243,19 +245,28 @@ static int is_excluded(const cnp_ctxmask_spec *s, int32_t v)
 cnp_status cnp_ctxmask_restrict(cnp_ctxmask_reader *r, int x0, int y0, int w, int h,
                                 uint8_t *cls, cnp_change_counts *counts)
 {
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < NMASK; k++) {
         if (!r->ds[k])
             continue;
         cnp_err_gdal_reset();
-        if (GDALRasterIO(GDALGetRasterBand(r->ds[k], 1), GF_Read, x0, y0, w, h, r->buf[k], w, h,
-                         GDT_Int32, 0, 0) != CE_None)
+        const int ox = k == AOI ? r->m->aoi_x0 : 0, oy = k == AOI ? r->m->aoi_y0 : 0;
+        if (GDALRasterIO(GDALGetRasterBand(r->ds[k], 1), GF_Read, x0 - ox, y0 - oy, w, h,
+                         r->buf[k], w, h, GDT_Int32, 0, 0) != CE_None)
             return cnp_err(CNP_E_IO, "%s: cannot read pixels %d,%d (%dx%d) of its warped copy: %s",
                            role[k], x0, y0, w, h, cnp_err_gdal_reason());
     }
     const cnp_ctxmask_spec *s = &r->m->spec;
     const size_t n = (size_t)w * (size_t)h;
-    int64_t not_forest = 0, excluded = 0;
+    int64_t not_forest = 0, excluded = 0, outside = 0;
+    int64_t *const by_class[4] = { &counts->unobserved, &counts->other, &counts->forest,
+                                   &counts->loss };
     for (size_t i = 0; i < n; i++) {
+        if (r->buf[AOI] && !r->buf[AOI][i]) {
+            (*by_class[cls[i] & 3])--;
+            cls[i] = CNP_CLASS_OTHER;
+            outside++;
+            continue;
+        }
         if (cls[i] != CNP_CLASS_FOREST && cls[i] != CNP_CLASS_LOSS)
             continue;
         const int out_f = r->buf[FOREST] && !is_forest(s, r->buf[FOREST][i]);
@@ -273,5 +284,46 @@ cnp_status cnp_ctxmask_restrict(cnp_ctxmask_reader *r, int x0, int y0, int w, in
     }
     atomic_fetch_add(&r->m->not_forest, not_forest);
     atomic_fetch_add(&r->m->excluded, excluded);
+    atomic_fetch_add(&r->m->outside, outside);
+    return CNP_OK;
+}
+
+int64_t cnp_ctxmask_outside(const cnp_ctxmask *m)
+{
+    return m ? atomic_load(&m->outside) : 0;
+}
+
+cnp_status cnp_ctxmask_add_aoi(cnp_ctxmask **pm, const cnp_geometry *aoi, const char *wkt,
+                               const double gt[6], const int win[4])
+{
+    if (!*pm && !(*pm = calloc(1, sizeof **pm)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    cnp_ctxmask *m = *pm;
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    char **co = CSLAddString(NULL, "TILED=YES");
+    co = CSLAddString(co, "COMPRESS=DEFLATE");
+    co = CSLAddString(co, "NBITS=1");
+    snprintf(m->vrt[AOI], sizeof m->vrt[AOI], "/vsimem/canopy-ctx-%ld-%p-aoi.tif", (long)getpid(),
+             (void *)m);
+    cnp_err_gdal_reset();
+    GDALDatasetH ds = drv ? GDALCreate(drv, m->vrt[AOI], win[2], win[3], 1, GDT_Byte, co) : NULL;
+    CSLDestroy(co);
+    if (!ds) {
+        m->vrt[AOI][0] = '\0';
+        return cnp_err(CNP_E_IO, "--aoi: cannot make its raster: %s", cnp_err_gdal_reason());
+    }
+    double agt[6] = { gt[0] + win[0] * gt[1], gt[1], 0, gt[3] + win[1] * gt[5], 0, gt[5] };
+    GDALSetGeoTransform(ds, agt);
+    GDALSetProjection(ds, wkt);
+    int band = 1;
+    double burn = 1;
+    OGRGeometryH g = (OGRGeometryH)(uintptr_t)aoi;
+    const CPLErr e = GDALRasterizeGeometries(ds, 1, &band, 1, &g, NULL, NULL, &burn, NULL, NULL,
+                                             NULL);
+    GDALClose(ds);
+    m->aoi_x0 = win[0];
+    m->aoi_y0 = win[1];
+    if (e != CE_None)
+        return cnp_err(CNP_E_IO, "--aoi: cannot rasterise it: %s", cnp_err_gdal_reason());
     return CNP_OK;
 }

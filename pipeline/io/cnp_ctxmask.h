@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "cnp_change.h"
+#include "cnp_geom.h"
 #include "cnp_status.h"
 
 enum { CNP_CTX_MAX_CLASSES = 64 };
@@ -57,6 +58,17 @@ cnp_status cnp_ctxmask_open(const cnp_ctxmask_spec *spec, const char *wkt, const
                             int width, int height, cnp_ctxmask **out);
 void cnp_ctxmask_close(cnp_ctxmask **m);
 
+/* cnp_ctxmask_add_aoi() :
+ * An area of interest (--aoi; grid CRS): pixels of window `win` whose centre
+ * lies outside it are left out of the run altogether (neither observed nor
+ * unobserved, never loss), rasterised once into a compressed /vsimem raster
+ * of the window. Makes *m when it is NULL. */
+cnp_status cnp_ctxmask_add_aoi(cnp_ctxmask **m, const cnp_geometry *aoi, const char *wkt,
+                               const double gt[6], const int win[4]);
+
+/* Pixels of the window outside the area of interest (after the pass). */
+int64_t cnp_ctxmask_outside(const cnp_ctxmask *m);
+
 /* Pixels the masks took out of the forest, over the whole pass (summed
  * atomically by the workers): not forest by the forest mask, and excluded. */
 void cnp_ctxmask_counts(const cnp_ctxmask *m, int64_t *not_forest, int64_t *excluded);
@@ -69,7 +81,8 @@ void cnp_ctxmask_reader_close(cnp_ctxmask_reader **r);
 /* cnp_ctxmask_restrict() :
  * Tile (x0, y0, w, h) of the grid, classes `cls` (kernels/cnp_change.h, row
  * stride w): forest and loss pixels the masks rule out become "other", and
- * `counts` follows. */
+ * `counts` follows; pixels outside the area of interest become "other" too
+ * but leave the counts. */
 cnp_status cnp_ctxmask_restrict(cnp_ctxmask_reader *r, int x0, int y0, int w, int h,
                                 uint8_t *cls, cnp_change_counts *counts);
 

@@ -453,3 +453,51 @@ done:
     OSRDestroySpatialReference(b);
     return frac;
 }
+
+int cnp_geom_window_in(const cnp_geometry *cg, const double gt[6], int win[4])
+{
+    OGREnvelope e;
+    OGR_G_GetEnvelope((OGRGeometryH)(uintptr_t)cg, &e);
+    const double px0 = (e.MinX - gt[0]) / gt[1], px1 = (e.MaxX - gt[0]) / gt[1];
+    const double py0 = (e.MaxY - gt[3]) / gt[5], py1 = (e.MinY - gt[3]) / gt[5];
+    const double lo_x = fmax(win[0], floor(fmin(px0, px1))), hi_x = fmin(win[0] + win[2], ceil(fmax(px0, px1)));
+    const double lo_y = fmax(win[1], floor(fmin(py0, py1))), hi_y = fmin(win[1] + win[3], ceil(fmax(py0, py1)));
+    if (!(hi_x > lo_x) || !(hi_y > lo_y))
+        return 0;
+    win[0] = (int)lo_x, win[1] = (int)lo_y, win[2] = (int)(hi_x - lo_x), win[3] = (int)(hi_y - lo_y);
+    return 1;
+}
+
+cnp_status cnp_geom_aoi_split(cnp_geom_ctx *g, const cnp_geometry *aoi, const int win[4],
+                              double *inside_m2, double *outside_m2, cnp_geometry **outside)
+{
+    const double *gt = g->crs->gt;
+    const double x0 = gt[0] + win[0] * gt[1], x1 = gt[0] + (win[0] + win[2]) * gt[1];
+    const double y0 = gt[3] + win[1] * gt[5], y1 = gt[3] + (win[1] + win[3]) * gt[5];
+    OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing), rect = OGR_G_CreateGeometry(wkbPolygon);
+    OGR_G_AddPoint_2D(ring, x0, y0);
+    OGR_G_AddPoint_2D(ring, x1, y0);
+    OGR_G_AddPoint_2D(ring, x1, y1);
+    OGR_G_AddPoint_2D(ring, x0, y1);
+    OGR_G_AddPoint_2D(ring, x0, y0);
+    OGR_G_AddGeometryDirectly(rect, ring);
+    OGRGeometryH a = (OGRGeometryH)(uintptr_t)aoi;
+    OGRGeometryH in = OGR_G_Intersection(a, rect), out = OGR_G_Difference(a, rect);
+    OGR_G_DestroyGeometry(rect);
+    cnp_status st = CNP_OK;
+    *inside_m2 = *outside_m2 = 0;
+    if (in)
+        st = cnp_geom_area_m2(g, ours(in), inside_m2);
+    if (st == CNP_OK && out)
+        st = cnp_geom_area_m2(g, ours(out), outside_m2);
+    OGR_G_DestroyGeometry(in);
+    if (outside) {
+        *outside = NULL;
+        if (st == CNP_OK && out && *outside_m2 > 0) {
+            *outside = ours(OGR_G_ForceToMultiPolygon(out));
+            out = NULL;
+        }
+    }
+    OGR_G_DestroyGeometry(out);
+    return st;
+}

@@ -21,6 +21,7 @@ struct cnp_zone_source {
     GDALDatasetH ds;
     OGRLayerH    lyr;
     char        *file;                  /* as given, for messages               */
+    const char  *what;                  /* "zones", "--aoi": for messages       */
     char        *layer;                 /* the layer's name (UTF-8)             */
     int          field;                 /* label field index                    */
     OGRCoordinateTransformationH to_grid;
@@ -60,11 +61,11 @@ static cnp_status pick_layer(cnp_zone_source *z, const char *want)
     z->lyr = want ? GDALDatasetGetLayerByName(z->ds, want)
                   : GDALDatasetGetLayerCount(z->ds) > 0 ? GDALDatasetGetLayer(z->ds, 0) : NULL;
     if (!z->lyr && want)
-        return cnp_err(CNP_E_ARG, "zones '%s': no layer '%s' in it", z->file, want);
+        return cnp_err(CNP_E_ARG, "%s '%s': no layer '%s' in it", z->what, z->file, want);
     if (!z->lyr)
-        return cnp_err(CNP_E_DATA, "zones '%s': holds no vector layer", z->file);
+        return cnp_err(CNP_E_DATA, "%s '%s': holds no vector layer", z->what, z->file);
     if (OGR_L_GetGeomType(z->lyr) == wkbNone)
-        return cnp_err(CNP_E_DATA, "zones '%s': layer '%s' has no geometry", z->file,
+        return cnp_err(CNP_E_DATA, "%s '%s': layer '%s' has no geometry", z->what, z->file,
                        OGR_L_GetName(z->lyr));
     z->layer = cnp_ident_utf8_dup(want ? want : OGR_L_GetName(z->lyr));
     return z->layer ? CNP_OK : cnp_err(CNP_E_NOMEM, "out of memory");
@@ -90,8 +91,8 @@ static cnp_status pick_field(cnp_zone_source *z, const char *want)
         cnp_ident_utf8_str(one, sizeof one, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(fd, i)));
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", one);
     }
-    return cnp_err(CNP_E_ARG, "zones '%s': layer '%s' has no field '%s' (--zone-field; its "
-                   "fields: %s)", z->file, z->layer, want, n ? names : "none");
+    return cnp_err(CNP_E_ARG, "%s '%s': layer '%s' has no field '%s' (--zone-field; its "
+                   "fields: %s)", z->what, z->file, z->layer, want, n ? names : "none");
 }
 
 /* The transformations between the layer's CRS and the grid's, the window in
@@ -101,8 +102,8 @@ static cnp_status set_up_crs(cnp_zone_source *z, const char *wkt, const double g
 {
     OGRSpatialReferenceH own = OGR_L_GetSpatialRef(z->lyr);
     if (!own)
-        return cnp_err(CNP_E_DATA, "zones '%s': layer '%s' has no CRS (a Shapefile needs its "
-                       ".prj): say which with ogr2ogr -a_srs", z->file, z->layer);
+        return cnp_err(CNP_E_DATA, "%s '%s': layer '%s' has no CRS (a Shapefile needs its "
+                       ".prj): say which with ogr2ogr -a_srs", z->what, z->file, z->layer);
     OGRSpatialReferenceH ls = OSRClone(own), gs = OSRNewSpatialReference(wkt);
     OGRCoordinateTransformationH back = NULL;
     cnp_status st = CNP_OK;
@@ -117,12 +118,12 @@ static cnp_status set_up_crs(cnp_zone_source *z, const char *wkt, const double g
     const double x0 = gt[0] + win[0] * gt[1], x1 = gt[0] + (win[0] + win[2]) * gt[1];
     const double y0 = gt[3] + win[1] * gt[5], y1 = gt[3] + (win[1] + win[3]) * gt[5];
     if (!z->to_grid || !back)
-        st = cnp_err(CNP_E_DATA, "zones '%s': its CRS cannot be transformed to the scene's "
-                     "(unknown to PROJ?)", z->file);
+        st = cnp_err(CNP_E_DATA, "%s '%s': its CRS cannot be transformed to the scene's "
+                     "(unknown to PROJ?)", z->what, z->file);
     else if (!OCTTransformBounds(back, fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1),
                                  &z->filt[0], &z->filt[1], &z->filt[2], &z->filt[3], 21))
-        st = cnp_err(CNP_E_DATA, "zones '%s': the scene's extent cannot be transformed to the "
-                     "layer's CRS", z->file);
+        st = cnp_err(CNP_E_DATA, "%s '%s': the scene's extent cannot be transformed to the "
+                     "layer's CRS", z->what, z->file);
     if (back)
         OCTDestroyCoordinateTransformation(back);
     OSRDestroySpatialReference(ls);
@@ -131,17 +132,18 @@ static cnp_status set_up_crs(cnp_zone_source *z, const char *wkt, const double g
         return st;
     OGREnvelope e;
     if (OGR_L_GetExtent(z->lyr, &e, 1) != OGRERR_NONE)
-        return cnp_err(CNP_E_DATA, "zones '%s': layer '%s' is empty", z->file, z->layer);
+        return cnp_err(CNP_E_DATA, "%s '%s': layer '%s' is empty", z->what, z->file, z->layer);
     z->ext[0] = e.MinX, z->ext[1] = e.MinY, z->ext[2] = e.MaxX, z->ext[3] = e.MaxY;
     if (e.MaxX < z->filt[0] || e.MinX > z->filt[2] || e.MaxY < z->filt[1] || e.MinY > z->filt[3])
-        return cnp_err(CNP_E_DATA, "zones '%s': layer '%s' does not overlap the scene (its "
+        return cnp_err(CNP_E_DATA, "%s '%s': layer '%s' does not overlap the scene (its "
                        "extent %.6g,%.6g - %.6g,%.6g lies outside the scene's in its CRS)",
-                       z->file, z->layer, e.MinX, e.MinY, e.MaxX, e.MaxY);
+                       z->what, z->file, z->layer, e.MinX, e.MinY, e.MaxX, e.MaxY);
     return CNP_OK;
 }
 
-cnp_status cnp_zone_source_open(const char *spec, const char *field, const char *wkt,
-                                const double gt[6], const int win[4], cnp_zone_source **out)
+cnp_status cnp_zone_source_open(const char *what, const char *spec, const char *field,
+                                const char *wkt, const double gt[6], const int win[4],
+                                cnp_zone_source **out)
 {
     cnp_zone_source *z = calloc(1, sizeof *z);
     char *want = NULL;
@@ -149,12 +151,13 @@ cnp_status cnp_zone_source_open(const char *spec, const char *field, const char 
     *out = NULL;
     if (!z)
         return cnp_err(CNP_E_NOMEM, "out of memory");
+    z->what = what;
     cnp_err_gdal_reset();
     z->ds = open_spec(spec, &z->file, &want);
     if (!z->file)
         st = cnp_err(CNP_E_NOMEM, "out of memory");
     else if (!z->ds)
-        st = cnp_err(CNP_E_IO, "zones '%s': cannot open it as a vector layer: %s", spec,
+        st = cnp_err(CNP_E_IO, "%s '%s': cannot open it as a vector layer: %s", what, spec,
                      cnp_err_gdal_reason());
     if (st == CNP_OK && (st = pick_layer(z, want)) == CNP_OK &&
         (st = pick_field(z, field)) == CNP_OK)
@@ -392,8 +395,8 @@ static cnp_status zone_geometry(const cnp_zone_source *z, OGRFeatureH f, cnp_zon
     }
     if (OGR_G_Transform(g, z->to_grid) != OGRERR_NONE) {
         OGR_G_DestroyGeometry(g);
-        return cnp_err(CNP_E_DATA, "zones '%s': feature %lld cannot be transformed to the "
-                       "scene's CRS", z->file, (long long)OGR_F_GetFID(f));
+        return cnp_err(CNP_E_DATA, "%s '%s': feature %lld cannot be transformed to the "
+                       "scene's CRS", z->what, z->file, (long long)OGR_F_GetFID(f));
     }
     CPLPushErrorHandler(CPLQuietErrorHandler);
     const int valid = OGR_G_IsValid(g);
@@ -402,8 +405,8 @@ static cnp_status zone_geometry(const cnp_zone_source *z, OGRFeatureH f, cnp_zon
         OGRGeometryH fixed = OGR_G_MakeValid(g);
         OGR_G_DestroyGeometry(g);
         if (!fixed)
-            return cnp_err(CNP_E_DATA, "zones '%s': feature %lld is an invalid polygon that "
-                           "OGR_G_MakeValid cannot repair", z->file, (long long)OGR_F_GetFID(f));
+            return cnp_err(CNP_E_DATA, "%s '%s': feature %lld is an invalid polygon that "
+                           "OGR_G_MakeValid cannot repair", z->what, z->file, (long long)OGR_F_GetFID(f));
         g = fixed;
         m->repaired++;
     }
@@ -462,6 +465,44 @@ static cnp_status stream_layer(cnp_zone_source *z, alert_index *ix,
         OGR_F_Destroy(f);
     }
     OGR_L_SetSpatialFilter(z->lyr, NULL);
+    return st;
+}
+
+cnp_status cnp_zone_source_union(cnp_zone_source *z, cnp_geometry **out, int64_t *repaired)
+{
+    cnp_zone_match m;
+    cnp_status st = CNP_OK;
+    OGRFeatureH f;
+    OGRGeometryH all = OGR_G_CreateGeometry(wkbMultiPolygon);
+    memset(&m, 0, sizeof m);
+    *out = NULL;
+    OGR_L_SetSpatialFilterRect(z->lyr, z->filt[0], z->filt[1], z->filt[2], z->filt[3]);
+    OGR_L_ResetReading(z->lyr);
+    while (st == CNP_OK && (f = OGR_L_GetNextFeature(z->lyr)) != NULL) {
+        OGRGeometryH g = NULL;
+        if ((st = zone_geometry(z, f, &m, &g)) == CNP_OK && g) {
+            const OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+            for (int i = 0, n = t == wkbPolygon ? 1 : OGR_G_GetGeometryCount(g); i < n; i++) {
+                OGRGeometryH part = t == wkbPolygon ? g : OGR_G_GetGeometryRef(g, i);
+                if (wkbFlatten(OGR_G_GetGeometryType(part)) == wkbPolygon)
+                    OGR_G_AddGeometry(all, part);
+                else if (wkbFlatten(OGR_G_GetGeometryType(part)) == wkbMultiPolygon)
+                    for (int k = 0; k < OGR_G_GetGeometryCount(part); k++)
+                        OGR_G_AddGeometry(all, OGR_G_GetGeometryRef(part, k));
+            }
+        }
+        OGR_G_DestroyGeometry(g);
+        OGR_F_Destroy(f);
+    }
+    OGR_L_SetSpatialFilter(z->lyr, NULL);
+    *repaired = m.repaired;
+    /* Overlapping parts would count twice: their union, once. */
+    OGRGeometryH u = st == CNP_OK && !OGR_G_IsEmpty(all) ? OGR_G_UnionCascaded(all) : NULL;
+    OGR_G_DestroyGeometry(all);
+    if (st == CNP_OK && u && !OGR_G_IsEmpty(u))
+        *out = (cnp_geometry *)u;
+    else
+        OGR_G_DestroyGeometry(u);
     return st;
 }
 

@@ -64,15 +64,22 @@ typedef struct cnp_zone_source cnp_zone_source;
  * @return CNP_OK; CNP_E_IO when the file does not open; CNP_E_ARG for a
  * missing layer or field; CNP_E_DATA for a
  * layer without a CRS, with one PROJ cannot transform, or whose extent does
- * not meet the window. The message names the file. */
-cnp_status cnp_zone_source_open(const char *spec, const char *field, const char *wkt,
-                                const double gt[6], const int win[4], cnp_zone_source **out);
+ * not meet the window. The message starts "<what> '<file>'" ("zones"). */
+cnp_status cnp_zone_source_open(const char *what, const char *spec, const char *field,
+                                const char *wkt, const double gt[6], const int win[4],
+                                cnp_zone_source **out);
 void cnp_zone_source_close(cnp_zone_source **z);
 
 /* The layer's name as the outputs give it; cnp_zone_source_qualify() makes
  * it "FILE:LAYER" (FILE without its folder), for two layers of one name. */
 const char *cnp_zone_source_layer(const cnp_zone_source *z);
 cnp_status cnp_zone_source_qualify(cnp_zone_source *z);
+
+/* cnp_zone_source_union() :
+ * The layer's polygons met inside the window, in the grid's CRS, repaired,
+ * as one geometry (an area of interest, --aoi). *out is NULL when none is.
+ * *repaired counts the polygons MakeValid repaired. */
+cnp_status cnp_zone_source_union(cnp_zone_source *z, cnp_geometry **out, int64_t *repaired);
 
 /* What `canopy info` says about an opened layer. */
 typedef struct cnp_zone_about {

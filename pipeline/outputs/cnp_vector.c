@@ -222,6 +222,13 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
             why = "not observed";
             col = pc->tile_x0;
             row = pc->tile_y0;
+        } else if (res->aoi) {
+            /* --aoi: what of the area of interest lies outside the window. */
+            if (!res->aoi_outside)
+                break;
+            multi = OGR_G_Clone((OGRGeometryH)res->aoi_outside);
+            area_ha = res->outside_area_ha;
+            why = "outside the overlap";
         } else {
             /* BEFORE's grid minus the processed window (GEOS does the difference). */
             const int *w = res->window;

@@ -240,6 +240,29 @@ static void check_inputs(const cnp_job *job, const cnp_scene sc[2], cnp_warnings
     }
 }
 
+/* --aoi: its polygons as one geometry in res->aoi, the window shrunk to
+ * its envelope (only those blocks are read), and its pixels as a mask. */
+static cnp_status open_aoi(const cnp_job *job, const cnp_scene *grid, int win[4],
+                           cnp_result *res, cnp_ctxmask **ctxm)
+{
+    cnp_zone_source *z = NULL;
+    int64_t repaired = 0;
+    if (!job->aoi)
+        return CNP_OK;
+    cnp_status st = cnp_zone_source_open("--aoi", job->aoi, NULL, grid->wkt, grid->gt, win, &z);
+    if (st == CNP_OK)
+        st = cnp_zone_source_union(z, &res->aoi, &repaired);
+    cnp_zone_source_close(&z);
+    if (st != CNP_OK)
+        return st;
+    if (!res->aoi || !cnp_geom_window_in(res->aoi, grid->gt, win))
+        return cnp_err(CNP_E_DATA, "--aoi '%s': none of its polygons overlaps the scenes' "
+                       "overlap", job->aoi);
+    if (repaired && job->warn)
+        job->warn(job->warn_arg, "--aoi: invalid polygons repaired with OGR's MakeValid");
+    return cnp_ctxmask_add_aoi(ctxm, res->aoi, grid->wkt, grid->gt, win);
+}
+
 /* Zones' polygons that were repaired or are not polygons: the overlaps are
  * of the repaired outline, or not counted. */
 static void warn_zones(const cnp_job *job, const cnp_zone_match *m, cnp_warnings *w)
@@ -295,10 +318,11 @@ cnp_status cnp_detect_run(const cnp_job *job)
         (st = cnp_scene_open(&sc[1], "AFTER", job->after, job->after_mask, s,
                              s->date_after)) != CNP_OK ||
         (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK ||
-        (st = cnp_zone_set_open(&zones, job->zones, job->nzones, job->zone_field, &sc[0],
-                                win)) != CNP_OK ||
         (st = cnp_ctxmask_open(&job->ctx, sc[0].wkt, sc[0].gt, sc[0].width, sc[0].height,
-                               &ctxm)) != CNP_OK)
+                               &ctxm)) != CNP_OK ||
+        (st = open_aoi(job, &sc[0], win, &res, &ctxm)) != CNP_OK ||
+        (st = cnp_zone_set_open(&zones, job->zones, job->nzones, job->zone_field, &sc[0],
+                                win)) != CNP_OK)
         goto done;
     check_inputs(job, sc, &warn);
 
@@ -352,11 +376,11 @@ cnp_status cnp_detect_run(const cnp_job *job)
     res.unobserved = lp.unobserved;
     memset(&lp.unobserved, 0, sizeof lp.unobserved);
     res.loss_pixels = counts.loss;
-    res.unobserved_pixels = counts.unobserved + (int64_t)sc[0].width * sc[0].height
-                            - (int64_t)win[2] * win[3];
+    res.unobserved_pixels = counts.unobserved + (res.aoi ? 0 : (int64_t)sc[0].width * sc[0].height
+                                                               - (int64_t)win[2] * win[3]);
     res.observed_pixels = counts.other + counts.forest + counts.loss;
     res.forest_pixels = counts.forest + counts.loss;
-    res.window_pixels = (int64_t)win[2] * win[3];
+    res.window_pixels = (int64_t)win[2] * win[3] - cnp_ctxmask_outside(ctxm);
     t.detect = cnp_now_s() - t0;
     if (res.observed_pixels == 0) {
         if (job->nothing_observed)

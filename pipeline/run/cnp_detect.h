@@ -81,6 +81,8 @@ typedef struct cnp_job {
     const char  *zone_field;
     /* --forest-mask, --exclude and their rules (no file: none) */
     cnp_ctxmask_spec ctx;
+    const char  *aoi;                     /* --aoi FILE[:LAYER]: the run is limited
+                                           * to it (NULL: the whole overlap)     */
 } cnp_job;
 
 cnp_status cnp_detect_run(const cnp_job *job);

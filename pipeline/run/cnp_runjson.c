@@ -196,9 +196,16 @@ static const char *jstr(json_object *o, const char *key)
 static void json_context(cnp_json *j, const cnp_job *job, const cnp_result *res)
 {
     const cnp_ctxmask_spec *c = &job->ctx;
-    if (!job->nzones && !c->forest && !c->exclude)
+    if (!job->nzones && !c->forest && !c->exclude && !job->aoi)
         return;
     cnp_json_object(j, "context");
+    if (job->aoi) {
+        cnp_json_object(j, "aoi");
+        cnp_json_str(j, "path", job->aoi);
+        cnp_json_num(j, "area_ha", res->aoi_area_ha);
+        cnp_json_num(j, "area_outside_the_overlap_ha", res->aoi_outside ? res->outside_area_ha : 0);
+        cnp_json_close(j, '}');
+    }
     if (job->nzones) {
         cnp_json_object(j, "zones");
         cnp_json_array(j, "layers");

@@ -17,7 +17,7 @@ cnp_status cnp_zone_set_open(cnp_zone_set *zs, const char *const *specs, size_t 
         return cnp_err(CNP_E_NOMEM, "out of memory");
     cnp_status st = CNP_OK;
     for (size_t i = 0; i < n && st == CNP_OK; i++) {
-        st = cnp_zone_source_open(specs[i], field, grid->wkt, grid->gt, win, &zs->src[i]);
+        st = cnp_zone_source_open("zones", specs[i], field, grid->wkt, grid->gt, win, &zs->src[i]);
         zs->n += st == CNP_OK;
     }
     /* Two layers of one name (zones.gpkg and zones.shp: "zones") are told
