@@ -74,3 +74,24 @@ PY
 detect_pair "$P" "$TMP/bad" --no-evidence --aoi "$TMP/none.gpkg"
 check "aoi: a file that does not open: exit 1, nothing written" \
     bash -c "[ $RC -eq 1 ] && [ ! -e '$TMP/bad' ] && grep -q \"^canopy: --aoi '$TMP/none.gpkg': cannot open\" '$TMP/stderr'"
+
+# Every context layer at once is recorded (inputs with their hashes, rules in
+# run.json's context) so that verify --rerun reproduces the run byte for byte.
+$PY "$ROOT/tests/e2e/zones_fixture.py" "$TMP/z.gpkg" 4326 GPKG
+$PY -c "
+from osgeo import gdal
+src = gdal.Open('$P/before.tif')
+r = gdal.GetDriverByName('GTiff').Create('$TMP/excl.tif', 40, 40, 1, gdal.GDT_Byte)
+gt = src.GetGeoTransform(); r.SetGeoTransform([gt[0], 100, 0, gt[3], 0, -100]); r.SetProjection(src.GetProjection())
+import numpy as np; a = np.zeros((40, 40), np.uint8); a[20:30, :] = 3; r.GetRasterBand(1).WriteArray(a)"
+detect_pair "$P" "$TMP/all" --no-evidence --aoi "$TMP/aoi.geojson" --zones "$TMP/z.gpkg" \
+    --zone-field name --exclude "$TMP/excl.tif" --forest-mask "$TMP/excl.tif" --forest-classes 0
+check "aoi: with zones and masks too, run.json records every layer" $PY - "$TMP/all/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+roles = {i["role"] for i in r["inputs"] if i["sha256"]}
+assert {"zones", "forest_mask", "aoi"} <= roles, roles      # excl.tif twice: once
+assert set(r["context"]) == {"aoi", "zones", "forest_mask", "exclude"}, r["context"]
+PY
+check "aoi: verify --rerun reproduces a run with every context layer" \
+    "$CANOPY" verify "$TMP/all" --rerun -q
