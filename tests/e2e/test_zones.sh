@@ -99,3 +99,23 @@ check "zones: a layer without a text field names its zones by feature id" \
 bad "no overlap with the scene" 1 "does not overlap the scene" --zones "$TMP/far.geojson"
 bad "no CRS" 1 "has no CRS" --zones "$TMP/nocrs.shp"
 bad "--zone-field alone" 2 "needs --zones" --zone-field name
+
+# ---- batch: the same options for every pair, in the plan, and in resuming ------------
+B="$TMP/batch-in"
+mkdir -p "$B" && cp "$P/before.tif" "$B/a.tif" && cp "$P/after.tif" "$B/b.tif"
+run_canopy batch "$B" -o "$TMP/batch" --no-evidence -q --zones "$TMP/z.gpkg" --zone-field name
+check "zones: batch gives each pair zones.csv and the footprint's alerts.gpkg the zones field" bash -c "
+    [ $RC -eq 0 ] && grep -q '^zones,all,' '$TMP'/batch/*/a__b/zones.csv &&
+    ogrinfo -so '$TMP'/batch/*/alerts.gpkg alerts | grep -q '^zones: String'"
+run_canopy batch "$B" -o "$TMP/batch" --no-evidence --zones "$TMP/z.gpkg" --zone-field name
+check "zones: batch again with the same zones: nothing to do" grep -q "nothing to do" <<<"$ERR_TXT$OUT_TXT"
+run_canopy batch "$B" -o "$TMP/batch" --no-evidence -q --zones "$TMP/z.gpkg" --zone-field code
+check "zones: batch with another zone field runs the pair again" \
+    bash -c "[ $RC -eq 0 ] && grep -q '^zones,7,' '$TMP'/batch/*/a__b/zones.csv"
+run_canopy batch "$B" -o "$TMP/shards" --no-evidence -q --zones "$TMP/z.gpkg" --zone-field name \
+    --plan-only --plan "$TMP/plan.json"
+run_canopy batch --plan "$TMP/plan.json" --shard 0 -q
+check "zones: a plan file carries them to its shards" \
+    bash -c "[ $RC -eq 0 ] && grep -q '^zones,all,' '$TMP'/shards/*/a__b/zones.csv"
+run_canopy batch --plan "$TMP/plan.json" --shard 0 -q --zones "$TMP/z.gpkg"
+check "zones: with --plan, --zones is the plan's: a usage error" test "$RC" -eq 2
