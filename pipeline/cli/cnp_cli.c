@@ -298,9 +298,13 @@ static int cmd_info(int argc, char **argv)
 
     cnp_cli_init(&c, CNP_CMD_INFO, "info");
     optind = 1;
-    while (rc < 0 && (o = cnp_cli_next(&c, argc, argv, &rc)) != NULL)
-        rc = cnp_cli_usage_error(&c, "--%s is not an option of info", o->name);
-    if (rc >= 0)
+    while (rc < 0 && (o = cnp_cli_next(&c, argc, argv, &rc)) != NULL) {
+        int taken;
+        rc = cnp_cli_context_option(&c, o, &taken);
+        if (!taken)
+            rc = cnp_cli_usage_error(&c, "--%s is not an option of info", o->name);
+    }
+    if (rc >= 0 || (rc = cnp_cli_context_check(&c)) >= 0)
         goto out;
     if (argc - optind != 1) {
         rc = cnp_cli_usage_error(&c, "info takes one PATH");
@@ -326,7 +330,8 @@ static int cmd_info(int argc, char **argv)
     FILE *null = c.quiet && !c.json ? fopen("/dev/null", "w") : NULL;
     if (null)
         out = null;
-    st = cnp_info_run(argv[optind], &s, c.json, out);
+    const cnp_info_layers layers = { c.zones, c.nzones, c.zone_field, c.aoi, c.ctx };
+    st = cnp_info_run(argv[optind], &s, &layers, c.json, out);
     if (null)
         fclose(null);
     if (st != CNP_OK)

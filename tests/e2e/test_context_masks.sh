@@ -70,6 +70,32 @@ r = gdal.GetDriverByName('GTiff').Create('$TMP/far.tif', 10, 10, 1, gdal.GDT_Byt
 r.SetGeoTransform([10, 0.01, 0, 10, 0, -0.01]); r.SetProjection('EPSG:4326')"
 bad "a mask that does not overlap the scene" 1 "does not overlap the scene" --forest-mask "$TMP/far.tif"
 
+# canopy info on the pair with the layers: what each makes of its grid.
+$PY -c "
+from osgeo import ogr, osr
+s = osr.SpatialReference(); s.ImportFromEPSG(32721)
+ds = ogr.GetDriverByName('GeoJSON').CreateDataSource('$TMP/aoi.geojson')
+l = ds.CreateLayer('aoi', s, ogr.wkbPolygon); f = ogr.Feature(l.GetLayerDefn())
+f.SetGeometry(ogr.CreateGeometryFromWkt('POLYGON((600000 8900000,601000 8900000,601000 8899000,600000 8899000,600000 8900000))'))
+l.CreateFeature(f)"
+run_canopy info "$P/before.tif" --json --forest-mask "$TMP/treecover.tif" \
+    --exclude "$TMP/classes.tif" --exclude-classes 5 --aoi "$TMP/aoi.geojson" --zones "$TMP/aoi.geojson"
+check "masks: canopy info counts what each layer takes out of the grid" $PY - "$TMP/stdout" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["context"]
+# The area: 1 km x 1 km (100 x 100 pixels of 10 m) in the scene's corner, all west
+# of x = 602000 (80 % tree cover) and north of the class-5 band.
+assert c["aoi"]["pixels_inside"] == 10000 and abs(c["aoi"]["area_inside_the_scene_ha"] - 100) < 0.5, c
+assert c["aoi"]["area_outside_the_scene_ha"] == 0, c
+assert c["forest_mask"]["pixels_forest"] == 10000 and c["forest_mask"]["pixels_not_forest"] == 0, c
+assert c["exclude"]["pixels_excluded"] == 0, c
+z = c["zones"][0]
+assert z["features"] == 1 and z["features_meeting_the_scene"] == 1 and z["crs"].endswith("(EPSG:32721)"), z
+PY
+run_canopy info "$P/before.tif" --forest-mask "$TMP/treecover.tif"
+check "masks: canopy info says the forest share of the grid" \
+    grep -q "^forest: .*treecover.tif: 49\.[0-9][0-9]% of the grid forest by its rule" "$TMP/stdout"
+
 # ---- real data: Hansen GFC and PRODES crops ----------------------------------------
 H="$SHARED_DATA/mapme-gfc-lossyear-dr"
 R="$SHARED_DATA/sits-rondonia-prodes"
