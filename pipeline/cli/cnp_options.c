@@ -143,10 +143,10 @@ static const cnp_option options[] = {
       "print the settings in force as INI and exit" },
 
     /* ---- context layers: where the loss happened ------------------------------------------- */
-    { OPT_ZONES, "zones", required_argument, D | B | I, NULL, NULL, "FILE[:LAYER]", GROUP_DETECT,
+    { OPT_ZONES, "zones", required_argument, D | B | M | I, NULL, NULL, "FILE[:LAYER]", GROUP_DETECT,
       "zones (properties, protected areas; any OGR vector,\nany CRS): each alert gets the "
       "zones it overlaps,\nwith the overlap in ha; zones.csv sums them per\nzone (repeatable)" },
-    { OPT_ZONE_FIELD, "zone-field", required_argument, D | B | I, NULL, NULL, "NAME", GROUP_DETECT,
+    { OPT_ZONE_FIELD, "zone-field", required_argument, D | B | M | I, NULL, NULL, "NAME", GROUP_DETECT,
       "the field naming the zones (default: the first text\nfield of each layer)" },
     { OPT_FOREST_MASK, "forest-mask", required_argument, D | B | I, NULL, NULL, "FILE", GROUP_DETECT,
       "forest only where this raster (any grid, warped onto\nthe scene's) says forest, and "

@@ -22,6 +22,8 @@ struct cnp_zone_source {
     OGRLayerH    lyr;
     char        *file;                  /* as given, for messages               */
     const char  *what;                  /* "zones", "--aoi": for messages       */
+    int          may_miss, misses;      /* a window it misses is no error: it
+                                         * then meets nothing                   */
     char        *layer;                 /* the layer's name (UTF-8)             */
     int          field;                 /* label field index                    */
     OGRCoordinateTransformationH to_grid;
@@ -121,7 +123,8 @@ static cnp_status set_up_crs(cnp_zone_source *z, const char *wkt, const double g
         st = cnp_err(CNP_E_DATA, "%s '%s': its CRS cannot be transformed to the scene's "
                      "(unknown to PROJ?)", z->what, z->file);
     else if (!OCTTransformBounds(back, fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1),
-                                 &z->filt[0], &z->filt[1], &z->filt[2], &z->filt[3], 21))
+                                 &z->filt[0], &z->filt[1], &z->filt[2], &z->filt[3], 21) &&
+             (z->misses = z->may_miss) == 0)
         st = cnp_err(CNP_E_DATA, "%s '%s': the scene's extent cannot be transformed to the "
                      "layer's CRS", z->what, z->file);
     if (back)
@@ -134,16 +137,17 @@ static cnp_status set_up_crs(cnp_zone_source *z, const char *wkt, const double g
     if (OGR_L_GetExtent(z->lyr, &e, 1) != OGRERR_NONE)
         return cnp_err(CNP_E_DATA, "%s '%s': layer '%s' is empty", z->what, z->file, z->layer);
     z->ext[0] = e.MinX, z->ext[1] = e.MinY, z->ext[2] = e.MaxX, z->ext[3] = e.MaxY;
-    if (e.MaxX < z->filt[0] || e.MinX > z->filt[2] || e.MaxY < z->filt[1] || e.MinY > z->filt[3])
+    if ((e.MaxX < z->filt[0] || e.MinX > z->filt[2] || e.MaxY < z->filt[1] || e.MinY > z->filt[3]) &&
+        (z->misses = z->may_miss) == 0)
         return cnp_err(CNP_E_DATA, "%s '%s': layer '%s' does not overlap the scene (its "
                        "extent %.6g,%.6g - %.6g,%.6g lies outside the scene's in its CRS)",
                        z->what, z->file, z->layer, e.MinX, e.MinY, e.MaxX, e.MaxY);
     return CNP_OK;
 }
 
-cnp_status cnp_zone_source_open(const char *what, const char *spec, const char *field,
-                                const char *wkt, const double gt[6], const int win[4],
-                                cnp_zone_source **out)
+static cnp_status source_open(const char *what, const char *spec, const char *field,
+                              const char *wkt, const double gt[6], const int win[4],
+                              int may_miss, cnp_zone_source **out)
 {
     cnp_zone_source *z = calloc(1, sizeof *z);
     char *want = NULL;
@@ -152,6 +156,7 @@ cnp_status cnp_zone_source_open(const char *what, const char *spec, const char *
     if (!z)
         return cnp_err(CNP_E_NOMEM, "out of memory");
     z->what = what;
+    z->may_miss = may_miss;
     cnp_err_gdal_reset();
     z->ds = open_spec(spec, &z->file, &want);
     if (!z->file)
@@ -169,6 +174,20 @@ cnp_status cnp_zone_source_open(const char *what, const char *spec, const char *
     }
     *out = z;
     return CNP_OK;
+}
+
+cnp_status cnp_zone_source_open(const char *what, const char *spec, const char *field,
+                                const char *wkt, const double gt[6], const int win[4],
+                                cnp_zone_source **out)
+{
+    return source_open(what, spec, field, wkt, gt, win, 0, out);
+}
+
+cnp_status cnp_zone_source_open_any(const char *what, const char *spec, const char *field,
+                                    const char *wkt, const double gt[6], const int win[4],
+                                    cnp_zone_source **out)
+{
+    return source_open(what, spec, field, wkt, gt, win, 1, out);
 }
 
 void cnp_zone_source_close(cnp_zone_source **pz)
@@ -453,6 +472,8 @@ static cnp_status stream_layer(cnp_zone_source *z, alert_index *ix,
 {
     cnp_status st = CNP_OK;
     OGRFeatureH f;
+    if (z->misses)
+        return CNP_OK;
     OGR_L_SetSpatialFilterRect(z->lyr, z->filt[0], z->filt[1], z->filt[2], z->filt[3]);
     OGR_L_ResetReading(z->lyr);
     while (st == CNP_OK && (f = OGR_L_GetNextFeature(z->lyr)) != NULL) {

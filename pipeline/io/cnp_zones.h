@@ -68,6 +68,12 @@ typedef struct cnp_zone_source cnp_zone_source;
 cnp_status cnp_zone_source_open(const char *what, const char *spec, const char *field,
                                 const char *wkt, const double gt[6], const int win[4],
                                 cnp_zone_source **out);
+
+/* The same for a layer that may miss the window (a monitor's footprints:
+ * a cadastre covers some of them): then it opens, meeting no alert. */
+cnp_status cnp_zone_source_open_any(const char *what, const char *spec, const char *field,
+                                    const char *wkt, const double gt[6], const int win[4],
+                                    cnp_zone_source **out);
 void cnp_zone_source_close(cnp_zone_source **z);
 
 /* The layer's name as the outputs give it; cnp_zone_source_qualify() makes

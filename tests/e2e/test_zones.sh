@@ -119,3 +119,39 @@ check "zones: a plan file carries them to its shards" \
     bash -c "[ $RC -eq 0 ] && grep -q '^zones,all,' '$TMP'/shards/*/a__b/zones.csv"
 run_canopy batch --plan "$TMP/plan.json" --shard 0 -q --zones "$TMP/z.gpkg"
 check "zones: with --plan, --zones is the plan's: a usage error" test "$RC" -eq 2
+
+# ---- monitor: each alert's zones in the database and in new_alerts.geojson --------
+SERIES="$TMP/series"
+if ! $PY "$ROOT/scripts/make-series.py" --synth "$SYNTH" -o "$SERIES" >"$TMP/gen.log" 2>&1; then
+    fail "zones: monitor series generator"
+else
+    run_canopy monitor --state "$TMP/mon" -q --zones "$TMP/z.gpkg" --zone-field name \
+        --on-new "cp -t '$TMP'" "$SERIES"
+    check "zones: monitor stores each alert's zones (an alert inside 'all' by its whole area)" \
+        $PY - "$TMP/mon/alerts.gpkg" "$TMP/z.gpkg" <<'PY'
+import sys
+from osgeo import ogr, osr
+ds = ogr.Open(sys.argv[1])
+zs = ogr.Open(sys.argv[2]); zl = zs.GetLayer(0)
+wgs = osr.SpatialReference(); wgs.ImportFromEPSG(4326)
+for s in (wgs, zl.GetSpatialRef()):
+    s.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+ct = osr.CoordinateTransformation(zl.GetSpatialRef(), wgs)
+west = [f.GetGeometryRef().Clone() for f in zl if f["name"] == "west"][0]
+west.Transform(ct)
+rows = [(f["id"], f["area_ha"], f["zones"], f.GetGeometryRef().Clone()) for f in ds.GetLayer("alerts")]
+assert rows, "no alerts"
+for aid, ha, zones, g in rows:
+    parts = dict(p.rsplit(":", 1) for p in zones.split(";"))
+    assert parts["all"] == f"{ha:.4f}", (aid, ha, zones)
+    assert ("west" in parts) == g.Intersects(west), (aid, zones)
+PY
+    check "zones: --on-new's new_alerts.geojson names the zones" $PY - "$TMP/new_alerts.geojson" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["features"]
+assert f and all(x["properties"]["zones"].startswith("all:") for x in f), f
+PY
+    run_canopy monitor --state "$TMP/mon2" -q --zones "$TMP/missing.gpkg" "$SERIES"
+    check "zones: monitor with a zones file that does not open: exit 1, no state written" \
+        bash -c "[ $RC -eq 1 ] && [ ! -e '$TMP/mon2' ] && grep -q \"zones '$TMP/missing.gpkg'\" '$TMP/stderr'"
+fi
