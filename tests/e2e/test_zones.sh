@@ -35,10 +35,11 @@ check "zones: zones.csv lists a zone without alerts, and the date" \
     grep -qx 'zones,empty,2024-08-20,0,0' "$TMP/utm/zones.csv"
 check "zones: the repaired polygon is said in a warning" \
     grep -q "zones: 1 invalid polygon repaired with OGR's MakeValid" <<<"$ERR_TXT"
-check "zones: report.html and alerts.kmz carry them (evidence run)" bash -c "
+check "zones: report.html (with alerts by zone) and alerts.kmz carry them (evidence run)" bash -c "
     '$CANOPY' detect '$P/before.tif' '$P/after.tif' --before-mask '$P/before_mask.tif' \
         --after-mask '$P/after_mask.tif' -o '$TMP/ev' -q --zones '$TMP/z.gpkg' 2>/dev/null &&
-    grep -q 'cut\\\\; x:' '$TMP/ev/report.html' && unzip -p '$TMP/ev/alerts.kmz' doc.kml | grep -q '<SimpleData name=\"zones\">'"
+    grep -q 'cut\\\\; x:' '$TMP/ev/report.html' &&
+    grep -q '<td class=\"l\">cut; x</td><td>1</td>' '$TMP/ev/report.html' && unzip -p '$TMP/ev/alerts.kmz' doc.kml | grep -q '<SimpleData name=\"zones\">'"
 check "zones: run.json lists zones.csv with its hash" \
     $PY -c "import json,sys; r=json.load(open('$TMP/utm/run.json')); assert any(o['path']=='zones.csv' for o in r['outputs'])"
 
