@@ -481,6 +481,29 @@ done
 
 # ---- hashing ---------------------------------------------------------------------------
 
+# ---- zones: 10,000 zones against ~5,000 alerts --------------------------------------------
+# --zones streams the layer once through a spatial filter and meets each zone
+# with the alerts its envelope touches: the cost is the detect with --zones
+# minus the detect without, on the same pair.
+
+dataset zones --size 3000 --scenario bench --clearings 5000
+P_ZONES=$DS
+ZGRID=$WORK/zones-10k.gpkg
+rm -f "$ZGRID"
+"$PY" tests/e2e/zones_fixture.py "$ZGRID" grid 100 30000
+warm "$P_ZONES"
+canopy zones-none "$WORK/zones-none" 0 0 "$P_ZONES" && keep zones-none
+canopy zones-10k "$WORK/zones-10k" 0 0 "$P_ZONES" --zones "$ZGRID" && keep zones-10k
+emit "" "## Zones: 10 000 zones (100 x 100 squares, GeoPackage) against the alerts of a 3000² pair" "" \
+     "| run | alerts | wall (s) | CPU (s) | peak RSS (MB) | zone rows in zones.csv |" \
+     "|---|---:|---:|---:|---:|---:|"
+for id in zones-none zones-10k; do
+    [ -n "${WALL[$id]:-}" ] || continue
+    rows=$([ "$id" = zones-10k ] && echo $(($(wc -l < "$WORK/zones-10k/zones.csv") - 1)) || echo -)
+    emit "| $([ "$id" = zones-10k ] && echo "--zones (10 000)" || echo "no zones") | $(tmed $id alerts) | $(f2 "${WALL[$id]}") | $(f2 "${CPU[$id]}") | $(printf '%.0f' "${RSS[$id]}") | $rows |"
+done
+emit "" "Cost of the zones: wall $(diff2 "${WALL[zones-10k]:-}" "${WALL[zones-none]:-}") s, CPU $(diff2 "${CPU[zones-10k]:-}" "${CPU[zones-none]:-}") s, peak RSS $(diff2 "${RSS[zones-10k]:-}" "${RSS[zones-none]:-}") MB."
+
 BT=$P_DEFL/before.tif
 BYTES=$(stat -c %s "$BT")
 warm "$P_DEFL"

@@ -95,6 +95,9 @@ typedef struct cnp_batch_plan {
     /* the run's products (io/cnp_product.h), begun by discovery: each product
      * recognised once, also by the pairs' children, which inherit it */
     struct cnp_product_session *products;
+    /* zones, forest and exclusion masks, area of interest (every pair;
+     * cnp_batch_context.h; NULL: none) */
+    struct cnp_batch_context *context;
 } cnp_batch_plan;
 
 /* Where a run stands, for progress reports. */

@@ -9,6 +9,7 @@
  * ids made from product ids or file stems (cnp_ident_from_name).
  */
 #include "cnp_batch.h"
+#include "cnp_batch_context.h"
 
 #include <limits.h>
 #include <math.h>
@@ -72,6 +73,9 @@ void cnp_batch_plan_free(cnp_batch_plan *p)
         free(p->input[i]);
     free(p->input);
     free(p->config_path);
+    if (p->context)
+        cnp_batch_context_free(p->context);
+    free(p->context);
     cnp_product_session_end(&p->products);
     memset(p, 0, sizeof *p);
 }

@@ -8,6 +8,7 @@
  */
 #include "cnp_batch.h"
 #include "cnp_batch_int.h"
+#include "cnp_batch_context.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -162,6 +163,11 @@ int cnp_batch_pair_complete(const cnp_batch_plan *p, const cnp_batch_fp *fp,
         snprintf(why, wsize, "made with other settings");
         goto done;
     }
+    static const cnp_batch_context none;
+    if (!cnp_batch_context_same(run, p->context ? p->context : &none)) {
+        snprintf(why, wsize, "made with other zones, masks or area of interest");
+        goto done;
+    }
 
     /* ... and every output as recorded (what `canopy verify` checks). */
     for (size_t i = 0; i < json_object_array_length(outputs); i++) {
@@ -283,6 +289,8 @@ cnp_status cnp_batch_plan_write(const cnp_batch_plan *p, const char *path)
     cnp_json_int(&j, "max_chips", (int64_t)p->max_chips);
     cnp_json_bool(&j, "hash_inputs", !p->no_hash);
     cnp_json_close(&j, '}');
+    if (p->context)
+        cnp_batch_context_write(&j, p->context);
 
     cnp_json_object(&j, "pairing");
     cnp_json_str(&j, "mode", p->pairs_mode == CNP_PAIRS_BASELINE ? "baseline" : "consecutive");
@@ -470,6 +478,12 @@ cnp_status cnp_batch_plan_read(cnp_batch_plan *p, const char *path)
     if (cnp_outputs_skip_from_settings(s, &p->skip_outputs) != CNP_OK) {
         snprintf(bad, sizeof bad, "%s", cnp_err_msg());
         goto bad;
+    }
+
+    if (!(p->context = calloc(1, sizeof *p->context)) ||
+        (st = cnp_batch_context_read(root, p->context)) != CNP_OK) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
     }
 
     json_object *pa = jget(root, "pairing", json_type_object);

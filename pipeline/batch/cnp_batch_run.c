@@ -15,6 +15,7 @@
  * runs again or not; a pair run again replaces its run (overwrite) and keeps
  * the user's files in its folder.
  */
+#include "cnp_batch_context.h"
 #include "cnp_batch_int.h"
 
 #include <errno.h>
@@ -205,6 +206,8 @@ static void child_main(const cnp_batch_plan *p, const cnp_batch_row *r,
     job.overwrite = 1;
     job.max_chips = p->max_chips;
     job.max_memory_mb = memory_mb;
+    if (p->context)
+        cnp_batch_context_job(p->context, &job);
     job.argc = o->argc;
     job.argv = o->argv;
     int nothing_observed = 0;

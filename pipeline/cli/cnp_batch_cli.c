@@ -6,6 +6,7 @@
  * Slurm merge job runs after the array in any state (--dependency=afterany).
  */
 #include "cnp_batch.h"
+#include "cnp_batch_context.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -110,6 +111,10 @@ typedef struct batch_args {
 static int batch_option(cnp_cli *c, const cnp_option *o, batch_args *a, cnp_batch_run_opts *ro)
 {
     long n;
+    int taken;
+    const int rc = cnp_cli_context_option(c, o, &taken);
+    if (taken)
+        return rc;
     switch (o->id) {
     case 'o': a->outroot = optarg; break;
     case 'j':
@@ -323,7 +328,8 @@ static int run_modes(int argc, char **argv, char **args)
         }
         if (ninputs > 0 || ncli > 0 || config || outroot || plan_only || no_evidence ||
             a.skip_outputs || a.no_hash || a.max_chips || a.max_gap || a.min_observed > 0 ||
-            a.baseline[0] || a.pairs_mode != CNP_PAIRS_CONSECUTIVE) {
+            a.baseline[0] || a.pairs_mode != CNP_PAIRS_CONSECUTIVE || cli.nzones || cli.aoi ||
+            cli.ctx.forest || cli.ctx.exclude) {
             rc = cnp_cli_usage_error(&cli, "%s", "with --plan FILE, the inputs, OUTROOT, pairing rules and "
                              "detect settings come from the plan: give only --shard K or "
                              "--merge, --list, --jobs, --threads, --max-memory, --force, -q");
@@ -347,6 +353,17 @@ static int run_modes(int argc, char **argv, char **args)
         }
         if (cnp_outputs_check(a.skip_outputs, no_evidence) != CNP_OK) {
             rc = cnp_cli_usage_error(&cli, "%s", cnp_err_msg());
+            goto out;
+        }
+        if ((rc = cnp_cli_context_check(&cli)) >= 0)
+            goto out;
+        rc = EXIT_OK;
+        if ((cli.nzones || cli.aoi || cli.ctx.forest || cli.ctx.exclude) &&
+            (!(plan.context = calloc(1, sizeof *plan.context)) ||
+             cnp_batch_context_set(plan.context, cli.zones, cli.nzones, cli.zone_field, &cli.ctx,
+                                   cli.aoi) != CNP_OK)) {
+            cnp_cli_error(&cli, "out of memory");
+            rc = EXIT_RUNTIME;
             goto out;
         }
         absolute(outroot, plan.outroot, sizeof plan.outroot);

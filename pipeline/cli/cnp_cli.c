@@ -97,6 +97,10 @@ static void detect_json(cnp_cli *c, const cnp_job *job, const cnp_detect_summary
 static int detect_option(cnp_cli *c, const cnp_option *o, cnp_job *job, int *print_config)
 {
     long n;
+    int taken;
+    const int rc = cnp_cli_context_option(c, o, &taken);
+    if (taken)
+        return rc;
     switch (o->id) {
     case 'o': job->outdir = optarg; break;
     case OPT_BMASK: job->before_mask = optarg; break;
@@ -172,6 +176,13 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
     if (rc >= 0)
         goto out;
     job.quiet = c.quiet;
+    job.zones = c.zones;
+    job.nzones = c.nzones;
+    job.zone_field = c.zone_field;
+    if ((rc = cnp_cli_context_check(&c)) >= 0)
+        goto out;
+    job.ctx = c.ctx;
+    job.aoi = c.aoi;
     if ((rc = cnp_cli_settings(&c, &job.settings)) != CNP_EXIT_OK)
         goto out;
     if (print_config) {
@@ -302,9 +313,13 @@ static int cmd_info(int argc, char **argv)
 
     cnp_cli_init(&c, CNP_CMD_INFO, "info");
     optind = 1;
-    while (rc < 0 && (o = cnp_cli_next(&c, argc, argv, &rc)) != NULL)
-        rc = cnp_cli_usage_error(&c, "--%s is not an option of info", o->name);
-    if (rc >= 0)
+    while (rc < 0 && (o = cnp_cli_next(&c, argc, argv, &rc)) != NULL) {
+        int taken;
+        rc = cnp_cli_context_option(&c, o, &taken);
+        if (!taken)
+            rc = cnp_cli_usage_error(&c, "--%s is not an option of info", o->name);
+    }
+    if (rc >= 0 || (rc = cnp_cli_context_check(&c)) >= 0)
         goto out;
     if (argc - optind != 1) {
         rc = cnp_cli_usage_error(&c, "info takes one PATH");
@@ -330,7 +345,8 @@ static int cmd_info(int argc, char **argv)
     FILE *null = c.quiet && !c.json ? fopen("/dev/null", "w") : NULL;
     if (null)
         out = null;
-    st = cnp_info_run(argv[optind], &s, c.json, out);
+    const cnp_info_layers layers = { c.zones, c.nzones, c.zone_field, c.aoi, c.ctx };
+    st = cnp_info_run(argv[optind], &s, &layers, c.json, out);
     if (null)
         fclose(null);
     if (st != CNP_OK)

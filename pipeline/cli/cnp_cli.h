@@ -11,9 +11,10 @@
 #include <stdio.h>
 
 #include "cnp_config.h"
+#include "cnp_ctxmask.h"
 #include "cnp_options.h"
 
-enum { CNP_CLI_MAX_SETTINGS = 128, CNP_CLI_MAX_WARNINGS = 32 };
+enum { CNP_CLI_MAX_SETTINGS = 128, CNP_CLI_MAX_WARNINGS = 32, CNP_CLI_MAX_ZONES = 16 };
 
 typedef struct cnp_cli {
     const char *name;          /* "detect"                                         */
@@ -32,6 +33,14 @@ typedef struct cnp_cli {
     char       *warning[CNP_CLI_MAX_WARNINGS];
     size_t      nwarning, nwarning_dropped;
     double      t0;
+    /* --zones (in the order given) and --zone-field */
+    const char *zones[CNP_CLI_MAX_ZONES];
+    size_t      nzones;
+    const char *zone_field;
+    /* --forest-mask, --exclude and their rules */
+    cnp_ctxmask_spec ctx;
+    int         forest_min_given;
+    const char *aoi;           /* --aoi                                            */
 } cnp_cli;
 
 /* Set up *c for command `cmd` named `name`. @return 0, or -1 (table too big). */
@@ -70,6 +79,15 @@ void cnp_cli_gdal_end(cnp_cli *c);
 
 /* --verbose: "canopy: <what> <seconds> s" on stderr. */
 void cnp_cli_timing(const cnp_cli *c, const char *what, double seconds);
+
+/* cnp_cli_context_option() :
+ * --zones, --zone-field, --forest-mask, --exclude and their rules into *c. @return -1 when `o` is not one of them
+ * or was taken, else the exit code of a usage error. */
+int cnp_cli_context_option(cnp_cli *c, const cnp_option *o, int *taken);
+
+/* cnp_cli_context_check() : the context options go together (a rule needs
+ * its mask, one rule each). @return -1, or the exit code of a usage error. */
+int cnp_cli_context_check(cnp_cli *c);
 
 /* A count argument lo..hi. @return 0, or -1 (not such a number). */
 int cnp_cli_count(const char *s, long lo, long hi, long *out);

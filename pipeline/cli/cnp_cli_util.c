@@ -2,6 +2,7 @@
 #include "cnp_cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,4 +201,69 @@ int cnp_cli_count(const char *s, long lo, long hi, long *out)
         return -1;
     *out = n;
     return 0;
+}
+
+int cnp_cli_context_option(cnp_cli *c, const cnp_option *o, int *taken)
+{
+    *taken = 1;
+    switch (o->id) {
+    case OPT_ZONES:
+        if (c->nzones == CNP_CLI_MAX_ZONES)
+            return cnp_cli_usage_error(c, "--zones: at most %d layers", CNP_CLI_MAX_ZONES);
+        if (!*optarg)
+            return cnp_cli_usage_error(c, "--zones: expected FILE or FILE:LAYER");
+        c->zones[c->nzones++] = optarg;
+        return -1;
+    case OPT_ZONE_FIELD:
+        if (!*optarg)
+            return cnp_cli_usage_error(c, "--zone-field: expected a field name");
+        c->zone_field = optarg;
+        return -1;
+    case OPT_FOREST_MASK: c->ctx.forest = optarg; return -1;
+    case OPT_AOI: c->aoi = optarg; return -1;
+    case OPT_EXCLUDE: c->ctx.exclude = optarg; return -1;
+    case OPT_FOREST_MIN: {
+        char *end = NULL;
+        c->ctx.forest_min = strtod(optarg, &end);
+        if (end == optarg || *end || !isfinite(c->ctx.forest_min))
+            return cnp_cli_usage_error(c, "--forest-min: expected a number");
+        c->forest_min_given = 1;
+        return -1;
+    }
+    case OPT_FOREST_CLASSES:
+        if (cnp_ctxmask_classes(optarg, "--forest-classes", c->ctx.forest_classes,
+                                &c->ctx.nforest_classes) != CNP_OK)
+            return cnp_cli_usage_error(c, "%s", cnp_err_msg());
+        return -1;
+    case OPT_EXCLUDE_CLASSES:
+        if (cnp_ctxmask_classes(optarg, "--exclude-classes", c->ctx.exclude_classes,
+                                &c->ctx.nexclude_classes) != CNP_OK)
+            return cnp_cli_usage_error(c, "%s", cnp_err_msg());
+        return -1;
+    case OPT_EXCLUDE_BEFORE:
+        if (cnp_ctxmask_before_year(optarg, &c->ctx.exclude_last_year) != CNP_OK)
+            return cnp_cli_usage_error(c, "%s", cnp_err_msg());
+        return -1;
+    default:
+        *taken = 0;
+        return -1;
+    }
+}
+
+int cnp_cli_context_check(cnp_cli *c)
+{
+    const cnp_ctxmask_spec *x = &c->ctx;
+    if (c->zone_field && !c->nzones)
+        return cnp_cli_usage_error(c, "--zone-field needs --zones");
+    if ((c->forest_min_given || x->nforest_classes) && !x->forest)
+        return cnp_cli_usage_error(c, "--forest-min and --forest-classes need --forest-mask");
+    if (c->forest_min_given && x->nforest_classes)
+        return cnp_cli_usage_error(c, "--forest-min or --forest-classes: one rule, not both");
+    if ((x->nexclude_classes || x->exclude_last_year) && !x->exclude)
+        return cnp_cli_usage_error(c, "--exclude-classes and --exclude-before need --exclude");
+    if (x->nexclude_classes && x->exclude_last_year)
+        return cnp_cli_usage_error(c, "--exclude-classes or --exclude-before: one rule, not both");
+    if (x->forest && !c->forest_min_given && !x->nforest_classes)
+        c->ctx.forest_min = 30;
+    return -1;
 }

@@ -78,6 +78,9 @@ int cnp_monitor_main(int argc, char **argv)
     c.prefix = "canopy: monitor: ";
     optind = 1;
     while (rc < 0 && (opt = cnp_cli_next(&c, argc, argv, &rc)) != NULL) {
+        int taken;
+        if ((rc = cnp_cli_context_option(&c, opt, &taken)), taken)
+            continue;
         switch (opt->id) {
         case OPT_STATE: o.state_dir = optarg; break;
         case OPT_DB: o.db = optarg; break;
@@ -92,8 +95,11 @@ int cnp_monitor_main(int argc, char **argv)
             rc = cnp_cli_usage_error(&c, "--%s is not an option of monitor", opt->name);
         }
     }
-    if (rc >= 0)
+    if (rc >= 0 || (rc = cnp_cli_context_check(&c)) >= 0)
         goto out;
+    o.zones = c.zones;
+    o.nzones = c.nzones;
+    o.zone_field = c.zone_field;
     if ((rc = cnp_cli_settings(&c, &o.s)) != CNP_EXIT_OK)
         goto out;
     if (print_config) {
@@ -119,7 +125,13 @@ int cnp_monitor_main(int argc, char **argv)
      * (a user's own GDAL_CACHEMAX stands). */
     if (!cnp_gdal_cache_user_set())
         cnp_gdal_cache_set((int64_t)64 * 1024 * 1024);
-    rc = cnp_monitor_run(&o);
+    const cnp_status zst = cnp_monitor_zones_check(&o);
+    if (zst != CNP_OK) {
+        cnp_cli_error(&c, cnp_err_msg());
+        rc = cnp_exit_for_status(zst);
+    } else {
+        rc = cnp_monitor_run(&o);
+    }
     cnp_cli_timing(&c, "monitor", cnp_now_s() - c.t0);
     cnp_cli_gdal_end(&c);
 out:

@@ -43,6 +43,9 @@ enum {
     OPT_STATE, OPT_DB, OPT_ON_NEW, OPT_CONFIRM,
     /* verify */
     OPT_RERUN, OPT_PUBKEY,
+    /* context layers: zones, masks, area of interest */
+    OPT_ZONES, OPT_ZONE_FIELD, OPT_FOREST_MASK, OPT_FOREST_MIN, OPT_FOREST_CLASSES, OPT_EXCLUDE,
+    OPT_EXCLUDE_CLASSES, OPT_EXCLUDE_BEFORE, OPT_AOI,
 };
 
 typedef struct cnp_option {

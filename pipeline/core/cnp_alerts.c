@@ -237,12 +237,18 @@ static cnp_status observed_areas(cnp_crs *crs, const int win[4], int nthreads, c
         st = cnp_area_rect_m2(g, win[0], win[1], win[2], win[3], &window);
     if (st == CNP_OK)
         st = cnp_area_rect_m2(g, 0, 0, res->grid_width, res->grid_height, &grid);
+    /* With an area of interest, the window holds only its inside; what of it
+     * lies outside the window was not observed. */
+    double outside = grid > window ? grid - window : 0;
+    if (st == CNP_OK && res->aoi) {
+        st = cnp_geom_aoi_split(g, res->aoi, win, &window, &outside, &res->aoi_outside);
+        res->aoi_area_ha = cnp_round_to((window + outside) / 1e4, 1e4);
+    }
     cnp_geom_ctx_free(&g);
     if (st == CNP_OK)
         st = cnp_area_unobserved(crs, &res->unobserved, nthreads, &unobs);
     if (st != CNP_OK)
         return st;
-    const double outside = grid > window ? grid - window : 0;
     res->observed_area_ha = cnp_round_to((window - unobs) / 1e4, 1e4);
     res->unobserved_area_ha = cnp_round_to((unobs + outside) / 1e4, 1e4);
     res->outside_area_ha = cnp_round_to(outside / 1e4, 1e4);
@@ -468,5 +474,8 @@ void cnp_result_free(cnp_result *res)
     }
     free(res->alerts);
     free(res->norm.block);
+    cnp_zone_match_free(&res->zones);
+    cnp_geometry_free(res->aoi);
+    cnp_geometry_free(res->aoi_outside);
     memset(res, 0, sizeof *res);
 }

@@ -122,6 +122,7 @@ static void worker_free(void *ctx, void *wp)
     cnp_trace_ws_free(w->tws);
     cnp_rings_free(&w->urings);
     cnp_unobserved_free(&w->unobs);
+    cnp_ctxmask_reader_close(&w->ctxr);
     memset(w, 0, sizeof *w);
 }
 
@@ -181,6 +182,8 @@ static cnp_status worker_init(void *ctx, void *wp)
         if (!w->swir[0] || !w->swir[1] || !w->dnbr || !w->sig)
             return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     }
+    if (c->ctxmask && (st = cnp_ctxmask_reader_open(c->ctxmask, n, &w->ctxr)) != CNP_OK)
+        return st;
     w->rowmask = malloc((size_t)tile_w);
     w->tile_first = malloc((ntiles + 1) * sizeof *w->tile_first);
     w->utile_first = malloc((ntiles + 1) * sizeof *w->utile_first);
@@ -239,6 +242,10 @@ cnp_status cnp_lp_tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0
                                const cnp_dn_rows *after, const float *dndvi)
 {
     cnp_status st;
+    /* External forest and exclusion masks: the final classes, whichever way
+     * they were decided (one pass or two halves). */
+    if (w->ctxr && (st = cnp_ctxmask_restrict(w->ctxr, x0, y0, tw, h, w->cls, &w->counts)) != CNP_OK)
+        return st;
     if (c->ov)
         cnp_overview_part_add(&w->ovp, x0, y0, tw, h, w->cls, after, w->ndvi[1]);
 

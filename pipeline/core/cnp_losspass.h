@@ -24,6 +24,7 @@
 
 #include "cnp_change.h"
 #include "cnp_config.h"
+#include "cnp_ctxmask.h"
 #include "cnp_engine.h"
 #include "cnp_baseline.h"
 #include "cnp_haze.h"
@@ -68,6 +69,7 @@ typedef struct cnp_loss_pass {
     size_t              after_budget; /* bytes left for alerts once they are gone */
     const char         *spill_dir;    /* folder of the spill file of a normalised
                                        * pass (NULL: $TMPDIR, else /tmp)         */
+    cnp_ctxmask        *ctxmask;      /* --forest-mask, --exclude (NULL: none)   */
     /* out */
     cnp_runs            runs;         /* every loss run, scan order, linked       */
     cnp_loss_piece     *pieces;       /* sums per strip piece of a component     */

@@ -57,6 +57,7 @@ typedef struct worker {
     cnp_trace_ws *tws;
     cnp_rings   urings;
     cnp_unobserved unobs;                    /* the unit's unobserved pieces */
+    cnp_ctxmask_reader *ctxr;                /* forest/exclusion masks (NULL: none) */
 } worker;
 
 /* One strip's loss runs, gathered from its units in tile order (inside the

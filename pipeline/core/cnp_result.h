@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cnp_zones.h"
+
 /* One alert, as written to every output. */
 typedef struct cnp_alert {
     char    id[20];
@@ -109,6 +111,14 @@ typedef struct cnp_result {
     int        bridge_gap_px;             /* [detect] bridge_gap_m on this grid  */
     int64_t    bridges;                   /* joins made (before the minimum area) */
     int64_t    partially_observed_alerts;
+    /* --zones: which alerts lie in which zones (io/cnp_zones.h) */
+    cnp_zone_match zones;
+    /* --forest-mask, --exclude: forest (or loss) pixels they made "other" */
+    int64_t    ctx_not_forest, ctx_excluded;
+    /* --aoi: the area of interest (grid CRS), and its part outside the
+     * processed window (unobserved; NULL when none); NULL without --aoi */
+    struct cnp_geometry *aoi, *aoi_outside;
+    double     aoi_area_ha;
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

@@ -285,6 +285,81 @@ cnp_status cnp_geom_ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, 
     return ring_area(g, xy, count, 0, area_m2, NULL);
 }
 
+/* The same measure for a ring of any vertices in the grid's CRS (an
+ * intersection's): in pixel coordinates, edges densified every STEP pixels
+ * as ring_area() does, so a ring on pixel corners measures as it does there. */
+static cnp_status crs_ring_area(cnp_geom_ctx *g, OGRGeometryH ring, double *area_m2)
+{
+    enum { STEP = 32 };
+    const double *gt = g->crs->gt;
+    const int count = OGR_G_GetPointCount(ring);
+    size_t n = 0;
+    *area_m2 = 0;
+    if (count < 4)
+        return CNP_OK;
+    for (int i = 0; i + 1 < count; i++) {
+        const double dx = fabs((OGR_G_GetX(ring, i + 1) - OGR_G_GetX(ring, i)) / gt[1]);
+        const double dy = fabs((OGR_G_GetY(ring, i + 1) - OGR_G_GetY(ring, i)) / gt[5]);
+        n += (size_t)fmax(1, ceil(fmax(dx, dy) / STEP));
+    }
+    if (g->cap < 3 * n + 1) {
+        double *p = realloc(g->buf, (3 * n + 1) * sizeof *p);
+        if (!p)
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+        g->buf = p;
+        g->cap = 3 * n + 1;
+    }
+    double *lon = g->buf, *lat = g->buf + n;
+    size_t k = 0;
+    for (int i = 0; i + 1 < count; i++) {
+        const double ax = (OGR_G_GetX(ring, i) - gt[0]) / gt[1];
+        const double ay = (OGR_G_GetY(ring, i) - gt[3]) / gt[5];
+        const double bx = (OGR_G_GetX(ring, i + 1) - gt[0]) / gt[1];
+        const double by = (OGR_G_GetY(ring, i + 1) - gt[3]) / gt[5];
+        const int steps = (int)fmax(1, ceil(fmax(fabs(bx - ax), fabs(by - ay)) / STEP));
+        for (int s = 0; s < steps; s++) {
+            const double t = (double)s / steps;
+            lon[k] = gt[0] + (ax + t * (bx - ax)) * gt[1];
+            lat[k] = gt[3] + (ay + t * (by - ay)) * gt[5];
+            k++;
+        }
+    }
+    if (!cnp_crs_to_wgs84(g->crs, (int)k, lon, lat))
+        return cnp_err(CNP_E_DATA, "cannot transform a polygon to WGS84");
+    double area = 0;
+    geod_polygonarea(&g->geod, lat, lon, (int)k, &area, NULL);
+    *area_m2 = fabs(area);
+    return CNP_OK;
+}
+
+/* Polygons add up (shells minus holes); points and lines have no area. */
+static cnp_status geometry_area(cnp_geom_ctx *g, OGRGeometryH geom, double *sum)
+{
+    const OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(geom));
+    cnp_status st = CNP_OK;
+    if (t == wkbPolygon) {
+        const int nr = OGR_G_GetGeometryCount(geom);
+        for (int r = 0; r < nr && st == CNP_OK; r++) {
+            double a = 0;
+            st = crs_ring_area(g, OGR_G_GetGeometryRef(geom, r), &a);
+            *sum += r == 0 ? a : -a;
+        }
+    } else if (t == wkbMultiPolygon || t == wkbGeometryCollection) {
+        const int np = OGR_G_GetGeometryCount(geom);
+        for (int p = 0; p < np && st == CNP_OK; p++)
+            st = geometry_area(g, OGR_G_GetGeometryRef(geom, p), sum);
+    }
+    return st;
+}
+
+cnp_status cnp_geom_area_m2(cnp_geom_ctx *g, const cnp_geometry *geom, double *area_m2)
+{
+    double sum = 0;
+    const cnp_status st = geometry_area(g, (OGRGeometryH)(uintptr_t)geom, &sum);
+    *area_m2 = st == CNP_OK ? sum : 0;
+    return st;
+}
+
 cnp_status cnp_geom_alert(cnp_geom_ctx *g, const cnp_rings *rings, cnp_geometry **scene,
                           cnp_geometry **wgs84, double *area_m2)
 {
@@ -377,4 +452,52 @@ done:
     OSRDestroySpatialReference(a);
     OSRDestroySpatialReference(b);
     return frac;
+}
+
+int cnp_geom_window_in(const cnp_geometry *cg, const double gt[6], int win[4])
+{
+    OGREnvelope e;
+    OGR_G_GetEnvelope((OGRGeometryH)(uintptr_t)cg, &e);
+    const double px0 = (e.MinX - gt[0]) / gt[1], px1 = (e.MaxX - gt[0]) / gt[1];
+    const double py0 = (e.MaxY - gt[3]) / gt[5], py1 = (e.MinY - gt[3]) / gt[5];
+    const double lo_x = fmax(win[0], floor(fmin(px0, px1))), hi_x = fmin(win[0] + win[2], ceil(fmax(px0, px1)));
+    const double lo_y = fmax(win[1], floor(fmin(py0, py1))), hi_y = fmin(win[1] + win[3], ceil(fmax(py0, py1)));
+    if (!(hi_x > lo_x) || !(hi_y > lo_y))
+        return 0;
+    win[0] = (int)lo_x, win[1] = (int)lo_y, win[2] = (int)(hi_x - lo_x), win[3] = (int)(hi_y - lo_y);
+    return 1;
+}
+
+cnp_status cnp_geom_aoi_split(cnp_geom_ctx *g, const cnp_geometry *aoi, const int win[4],
+                              double *inside_m2, double *outside_m2, cnp_geometry **outside)
+{
+    const double *gt = g->crs->gt;
+    const double x0 = gt[0] + win[0] * gt[1], x1 = gt[0] + (win[0] + win[2]) * gt[1];
+    const double y0 = gt[3] + win[1] * gt[5], y1 = gt[3] + (win[1] + win[3]) * gt[5];
+    OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing), rect = OGR_G_CreateGeometry(wkbPolygon);
+    OGR_G_AddPoint_2D(ring, x0, y0);
+    OGR_G_AddPoint_2D(ring, x1, y0);
+    OGR_G_AddPoint_2D(ring, x1, y1);
+    OGR_G_AddPoint_2D(ring, x0, y1);
+    OGR_G_AddPoint_2D(ring, x0, y0);
+    OGR_G_AddGeometryDirectly(rect, ring);
+    OGRGeometryH a = (OGRGeometryH)(uintptr_t)aoi;
+    OGRGeometryH in = OGR_G_Intersection(a, rect), out = OGR_G_Difference(a, rect);
+    OGR_G_DestroyGeometry(rect);
+    cnp_status st = CNP_OK;
+    *inside_m2 = *outside_m2 = 0;
+    if (in)
+        st = cnp_geom_area_m2(g, ours(in), inside_m2);
+    if (st == CNP_OK && out)
+        st = cnp_geom_area_m2(g, ours(out), outside_m2);
+    OGR_G_DestroyGeometry(in);
+    if (outside) {
+        *outside = NULL;
+        if (st == CNP_OK && out && *outside_m2 > 0) {
+            *outside = ours(OGR_G_ForceToMultiPolygon(out));
+            out = NULL;
+        }
+    }
+    OGR_G_DestroyGeometry(out);
+    return st;
 }

@@ -79,6 +79,26 @@ cnp_geometry *cnp_geom_multipolygon(const double *gt, const int32_t *xy, const c
  * pixel-corner coordinates. */
 cnp_status cnp_geom_ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, double *area_m2);
 
+/* cnp_geom_area_m2() :
+ * Geodesic area (m^2) of a (Multi)Polygon, or of the polygons of a geometry
+ * collection, in the grid's CRS with vertices anywhere (an intersection of an
+ * alert with a zone): the measure of cnp_geom_ring_area, so an outline on
+ * pixel corners gets the area its alert has. */
+cnp_status cnp_geom_area_m2(cnp_geom_ctx *g, const cnp_geometry *geom, double *area_m2);
+
+/* cnp_geom_window_in() :
+ * Shrink window `win` (pixels of the grid `gt`) to the pixels that the
+ * envelope of `g` (grid CRS) touches. @return 0 when none is left. */
+int cnp_geom_window_in(const cnp_geometry *g, const double gt[6], int win[4]);
+
+/* cnp_geom_aoi_split() :
+ * An area of interest against the processed window: the geodesic areas of
+ * its parts inside and outside the window, and the outside part itself
+ * (*outside: a MultiPolygon in the grid's CRS, NULL when empty; may be NULL
+ * when not wanted). */
+cnp_status cnp_geom_aoi_split(cnp_geom_ctx *g, const cnp_geometry *aoi, const int win[4],
+                              double *inside_m2, double *outside_m2, cnp_geometry **outside);
+
 /* cnp_geom_alert() :
  * An alert's MultiPolygon in the grid's CRS (*scene; skipped when scene is
  * NULL), in WGS84 (*wgs84, its vertices the very points its area was computed

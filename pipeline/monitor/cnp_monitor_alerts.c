@@ -13,15 +13,17 @@
 #include "cnp_monitor.h"
 #include "cnp_num.h"
 #include "cnp_trace.h"
+#include "cnp_zones.h"
 
 static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     return cnp_grow(p, cap, need, elem, "a monitor step");
 }
 
-/* Trace runs (one alert, scan order) into a WGS84 MultiPolygon as WKB hex. */
+/* Trace runs (one alert, scan order) into a WGS84 MultiPolygon as WKB hex;
+ * with `scene`, the outline in the grid's CRS too (for the zones). */
 static cnp_status trace_alert(cnp_geom_ctx *g, const cnp_run *runs, size_t n, cnp_trace_ws *ws,
-                              cnp_rings *rings, char **hex, double *area_m2)
+                              cnp_rings *rings, char **hex, double *area_m2, cnp_geometry **scene)
 {
     cnp_status st;
     if ((st = cnp_trace_runs(runs, n, ws, rings)) != CNP_OK)
@@ -29,7 +31,7 @@ static cnp_status trace_alert(cnp_geom_ctx *g, const cnp_run *runs, size_t n, cn
     /* In WGS84 from the same transformation as the area (io/cnp_geom.h). */
     cnp_geometry *multi = NULL;
     double area = 0;
-    st = cnp_geom_alert(g, rings, NULL, &multi, &area);
+    st = cnp_geom_alert(g, rings, scene, &multi, &area);
     if (st == CNP_OK) {
         char *h = cnp_geometry_wkb_hex(multi);
         if (!h) {
@@ -52,6 +54,76 @@ static cnp_status geo_init(const mon_fp *fp, cnp_crs **crs, cnp_geom_ctx **g)
     cnp_status st = cnp_crs_open(fp->wkt, fp->gt, what, crs);
     if (st == CNP_OK && g)
         st = cnp_geom_ctx_create(*crs, g);
+    return st;
+}
+
+/* The outlines traced again in this step (grid CRS), by alert number, for
+ * --zones. */
+typedef struct traced {
+    uint32_t     *seq;
+    cnp_geometry **geom;
+    size_t        n, cap;
+} traced;
+
+static cnp_status traced_add(traced *t, uint32_t seq, cnp_geometry *g)
+{
+    if (t->n == t->cap) {
+        const size_t cap = t->cap ? 2 * t->cap : 64;
+        uint32_t *s = realloc(t->seq, cap * sizeof *s);
+        if (s)
+            t->seq = s;
+        cnp_geometry **gg = s ? realloc(t->geom, cap * sizeof *gg) : NULL;
+        if (!gg) {
+            cnp_geometry_free(g);
+            return cnp_err(CNP_E_NOMEM, "out of memory");
+        }
+        t->geom = gg;
+        t->cap = cap;
+    }
+    t->seq[t->n] = seq;
+    t->geom[t->n++] = g;
+    return CNP_OK;
+}
+
+static void traced_free(traced *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        cnp_geometry_free(t->geom[i]);
+    free(t->seq);
+    free(t->geom);
+}
+
+/* --zones: each outline traced again gets its zones, on the footprint's
+ * grid (a layer that misses the footprint gives none). */
+static cnp_status zones_of_traced(const mon_ctx *c, mon_fp *fp, cnp_geom_ctx *g, traced *t)
+{
+    cnp_zone_source *src[CNP_MON_MAX_ZONES] = { NULL };
+    cnp_zone_match m;
+    const int win[4] = { 0, 0, fp->width, fp->height };
+    size_t n = 0;
+    cnp_status st = CNP_OK;
+    memset(&m, 0, sizeof m);
+    if (!c->nzones || !t->n)
+        return CNP_OK;
+    for (size_t i = 0; i < c->nzones && i < CNP_MON_MAX_ZONES && st == CNP_OK; i++) {
+        st = cnp_zone_source_open_any("zones", c->zones[i], c->zone_field, fp->wkt, fp->gt, win,
+                                      &src[i]);
+        n += st == CNP_OK;
+    }
+    if (st == CNP_OK)
+        st = cnp_zones_match(src, n, g, (const cnp_geometry *const *)t->geom, t->n, &m);
+    for (size_t i = 0; i < t->n && st == CNP_OK; i++) {
+        mon_alert *a = mon_fp_alert(fp, t->seq[i]);
+        if (!a)
+            continue;
+        free(a->zones);
+        a->zones = m.text[i][0] ? strdup(m.text[i]) : NULL;
+        if (m.text[i][0] && !a->zones)
+            st = cnp_err(CNP_E_NOMEM, "out of memory");
+    }
+    cnp_zone_match_free(&m);
+    for (size_t i = 0; i < n; i++)
+        cnp_zone_source_close(&src[i]);
     return st;
 }
 
@@ -86,11 +158,13 @@ cnp_status mon_alerts_finish(mon_step *s, uint32_t old_next, uint32_t new_next,
     cnp_rings rings;
     cnp_run *tmp = NULL;
     size_t tmp_cap = 0, *first = NULL;
+    traced tr = { 0 };
     cnp_status st;
 
     cnp_rings_init(&rings);
     if (!ws)
         return cnp_err(CNP_E_NOMEM, "out of memory");
+    /* (tr is freed at done) */
     if ((st = geo_init(fp, &crs, &g)) != CNP_OK)
         goto done;
 
@@ -208,7 +282,10 @@ cnp_status mon_alerts_finish(mon_step *s, uint32_t old_next, uint32_t new_next,
             tmp[nr++] = (cnp_run){ q->y, q->x0, q->x1 };
         }
         double area = 0;
-        if ((st = trace_alert(g, tmp, nr, ws, &rings, &a->geom_hex, &area)) != CNP_OK)
+        cnp_geometry *outline = NULL;
+        if ((st = trace_alert(g, tmp, nr, ws, &rings, &a->geom_hex, &area,
+                              s->c->nzones ? &outline : NULL)) != CNP_OK ||
+            (outline && (st = traced_add(&tr, k, outline)) != CNP_OK))
             goto done;
         a->area_ha = cnp_round_to(area / 1e4, 1e4);
         double lon, lat;
@@ -222,8 +299,10 @@ cnp_status mon_alerts_finish(mon_step *s, uint32_t old_next, uint32_t new_next,
         a->centroid_lat = cnp_round_to(lat, 1e7);
     }
     fp->next_seq = new_next;
+    st = zones_of_traced(s->c, fp, g, &tr);
 
 done:
+    traced_free(&tr);
     free(first);
     free(tmp);
     cnp_geom_ctx_free(&g);

@@ -24,6 +24,7 @@
  * reaches.
  */
 #include "cnp_monitor_cmd.h"
+#include "cnp_zones.h"
 #include "cnp_monitor_int.h"
 
 #include <dirent.h>
@@ -414,7 +415,7 @@ int cnp_monitor_run(const mon_opts *o)
     if ((s = cnp_fs_mkdirs(work)) != CNP_OK)
         goto error;
     mon_ctx c = { &o->s, { o->s.forest_ndvi, o->s.ndvi_drop, o->confirm_n, o->confirm_m },
-                  o->state_dir, "", &st, &ob, 0 };
+                  o->state_dir, "", &st, &ob, 0, o->zones, o->nzones, o->zone_field };
     snprintf(c.work_dir, sizeof c.work_dir, "%s", work);
     ob.run.generation = G + 1;
     snprintf(ob.run.started, sizeof ob.run.started, "%s", started);
@@ -589,4 +590,21 @@ cleanup:
     if (lock_fd >= 0)
         close(lock_fd);
     return code;
+}
+
+cnp_status cnp_monitor_zones_check(const cnp_monitor_opts *o)
+{
+    static const char wgs84[] =
+        "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],"
+        "PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],AUTHORITY[\"EPSG\",\"4326\"]]";
+    static const double world_gt[6] = { -180, 1, 0, 90, 0, -1 };
+    static const int world[4] = { 0, 0, 360, 180 };
+    cnp_status st = CNP_OK;
+    for (size_t i = 0; i < o->nzones && st == CNP_OK; i++) {
+        cnp_zone_source *z = NULL;
+        st = cnp_zone_source_open_any("zones", o->zones[i], o->zone_field, wgs84, world_gt, world,
+                                      &z);
+        cnp_zone_source_close(&z);
+    }
+    return st;
 }

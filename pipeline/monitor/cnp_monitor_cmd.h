@@ -46,6 +46,11 @@ typedef struct cnp_monitor_opts {
     cnp_settings s;               /* resolved (cnp_settings_resolve)              */
     int          confirm_n, confirm_m;
     cnp_monitor_events ev;
+    /* --zones, --zone-field: each alert's zones (io/cnp_zones.h) in the
+     * database and new_alerts.geojson */
+    const char *const *zones;
+    size_t       nzones;
+    const char  *zone_field;
 } cnp_monitor_opts;
 
 /* cnp_monitor_run() :
@@ -54,5 +59,10 @@ typedef struct cnp_monitor_opts {
  * @return the exit code (cnp_exit.h): CNP_EXIT_OK, _RUNTIME, _USAGE or
  *         _LOCKED; the same code is in the log line. */
 int cnp_monitor_run(const cnp_monitor_opts *o);
+
+/* cnp_monitor_zones_check() : each --zones layer opens, has the field and a
+ * CRS PROJ knows, before a run starts (each footprint meets them later,
+ * those a layer misses without zones). @return as cnp_zone_source_open(). */
+cnp_status cnp_monitor_zones_check(const cnp_monitor_opts *o);
 
 #endif /* CNP_MONITOR_CMD_H */

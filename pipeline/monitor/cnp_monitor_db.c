@@ -68,6 +68,7 @@ static const field_def alert_fields[] = {
     { "area_ha", OFTReal, 0 }, { "pixels", OFTInteger64, 0 },
     { "probable_pixels", OFTInteger64, 0 }, { "confirmed_pixels", OFTInteger64, 0 },
     { "mean_dndvi", OFTReal, 0 }, { "centroid_lon", OFTReal, 0 }, { "centroid_lat", OFTReal, 0 },
+    { "zones", OFTString, 0 },          /* --zones: "name:ha;..." (null without) */
     { NULL, 0, 0 }
 };
 static const field_def obs_fields[] = {
@@ -407,6 +408,7 @@ static void fill_alert(OGRFeatureH f, const mon_alert *a, const char *footprint)
     set_num(f, "mean_dndvi", a->mean_dndvi);
     set_num(f, "centroid_lon", a->centroid_lon);
     set_num(f, "centroid_lat", a->centroid_lat);
+    set_str(f, "zones", a->zones);
     OGRGeometryH g = geom_from_hex(a->geom_hex);
     if (g)
         OGR_F_SetGeometryDirectly(f, g);

@@ -46,6 +46,8 @@ typedef struct mon_alert {
     double   area_ha, mean_dndvi, centroid_lon, centroid_lat;
     char    *geom_hex;                  /* WKB (little endian) as hex: a
                                            MultiPolygon in WGS84 lon/lat      */
+    char    *zones;                     /* --zones: "name:ha;..." of its outline
+                                           when last traced; NULL: none       */
     /* this run only (not saved) */
     int      touched, new_in_run, confirmed_in_run, rejected_in_run;
 } mon_alert;
@@ -195,6 +197,8 @@ void mon_inputs_free(mon_inputs *in);
 
 /* ---- cnp_monitor_step.c ------------------------------------------------- */
 
+enum { CNP_MON_MAX_ZONES = 16 };
+
 typedef struct mon_ctx {
     const cnp_settings *s;
     cnp_monitor_rule    rule;
@@ -203,6 +207,9 @@ typedef struct mon_ctx {
     mon_state          *st;
     mon_outbox         *ob;
     int                 quiet;
+    const char *const  *zones;           /* --zones, --zone-field                */
+    size_t              nzones;
+    const char         *zone_field;
 } mon_ctx;
 
 typedef struct mon_step_counts {

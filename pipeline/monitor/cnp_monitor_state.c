@@ -120,8 +120,10 @@ cnp_status mon_seen_copy(mon_seen *d, const mon_seen *s)
 
 static void fp_free(mon_fp *fp)
 {
-    for (size_t i = 0; i < fp->nalerts; i++)
+    for (size_t i = 0; i < fp->nalerts; i++) {
         free(fp->alerts[i].geom_hex);
+        free(fp->alerts[i].zones);
+    }
     free(fp->alerts);
     free(fp->wkt);
     cnp_tilestore_close(&fp->store, 1);
@@ -422,6 +424,8 @@ static json_object *alert_json(const mon_alert *a)
     jadd_num(o, "centroid_lon", a->centroid_lon);
     jadd_num(o, "centroid_lat", a->centroid_lat);
     jadd_str(o, "geometry_wkb", a->geom_hex);
+    if (a->zones)
+        jadd_str(o, "zones", a->zones);
     return o;
 }
 
@@ -447,6 +451,9 @@ static cnp_status alert_from_json(json_object *o, mon_fp *fp)
     a->centroid_lat = jget_num(o, "centroid_lat");
     const char *g = jget_str(o, "geometry_wkb");
     if (*g && !(a->geom_hex = strdup(g)))
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    const char *z = jget_str(o, "zones");
+    if (*z && !(a->zones = strdup(z)))
         return cnp_err(CNP_E_NOMEM, "out of memory");
     return CNP_OK;
 }

@@ -165,9 +165,10 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     if (nalerts0)
         memcpy(saved, fp->alerts, nalerts0 * sizeof *saved);
     for (size_t i = 0; i < nalerts0; i++)
-        saved[i].geom_hex = NULL;
+        saved[i].geom_hex = saved[i].zones = NULL;
     for (size_t i = 0; i < nalerts0 && st == CNP_OK; i++)
-        if (fp->alerts[i].geom_hex && !(saved[i].geom_hex = strdup(fp->alerts[i].geom_hex)))
+        if ((fp->alerts[i].geom_hex && !(saved[i].geom_hex = strdup(fp->alerts[i].geom_hex))) ||
+            (fp->alerts[i].zones && !(saved[i].zones = strdup(fp->alerts[i].zones))))
             st = cnp_err(CNP_E_NOMEM, "out of memory");
 
     uint32_t old_next = 0, new_next = 0;
@@ -185,8 +186,10 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     memset(&s, 0, sizeof s);
     if (st != CNP_OK) {
         /* Undo: the alert records, the outbox rows, the step folder. */
-        for (size_t i = 0; i < fp->nalerts; i++)
+        for (size_t i = 0; i < fp->nalerts; i++) {
             free(fp->alerts[i].geom_hex);
+            free(fp->alerts[i].zones);
+        }
         if (nalerts0)
             memcpy(fp->alerts, saved, nalerts0 * sizeof *saved);
         fp->nalerts = nalerts0;
@@ -203,8 +206,10 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
         }
         goto out;
     }
-    for (size_t i = 0; i < nalerts0; i++)
+    for (size_t i = 0; i < nalerts0; i++) {
         free(saved[i].geom_hex);
+        free(saved[i].zones);
+    }
     free(saved);
 
     /* The step's state is now the footprint's; an earlier step's goes. */

@@ -64,4 +64,7 @@ cnp_status cnp_write_report(const char *path, const cnp_evidence_ctx *ctx);
 cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_ctx *ctx);
 cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx);
 
+/* zones.csv (--zones): per zone its alerts and their overlap, by date. */
+cnp_status cnp_write_zones_csv(const char *path, const cnp_evidence_ctx *ctx);
+
 #endif /* CNP_EVIDENCE_H */

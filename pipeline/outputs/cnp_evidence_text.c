@@ -40,7 +40,13 @@ const cnp_attr_def cnp_attrs[CNP_NATTRS] = {
     { "before", CNP_ATTR_STR, 0, "Before scene", "string" },
     { "after", CNP_ATTR_STR, 0, "After scene", "string" },
     { "partially_observed", CNP_ATTR_INT, 0, "Borders unobserved area (1 = yes)", "int" },
+    { "zones", CNP_ATTR_STR, 0, "Zones (name:overlap ha)", "string" },
 };
+
+int cnp_attr_shown(const cnp_evidence_ctx *ctx, int k)
+{
+    return k < CNP_NATTRS - 1 || ctx->res->zones.given;
+}
 
 cnp_attr_val cnp_attr_get(const cnp_evidence_ctx *ctx, const cnp_alert *a, int k)
 {
@@ -65,6 +71,7 @@ cnp_attr_val cnp_attr_get(const cnp_evidence_ctx *ctx, const cnp_alert *a, int k
     case 15: v.s = cnp_path_base(b->path); break;
     case 16: v.s = cnp_path_base(f->path); break;
     case 17: v.i = a->partially_observed; break;
+    case 18: v.s = ctx->res->zones.given ? ctx->res->zones.text[a - ctx->res->alerts] : NULL; break;
     default: break;
     }
     return v;

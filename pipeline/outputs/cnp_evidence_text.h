@@ -24,7 +24,7 @@ typedef struct cnp_attr_def {
     const char   *kml_type;  /* KML SimpleField type                   */
 } cnp_attr_def;
 
-enum { CNP_NATTRS = 18 };
+enum { CNP_NATTRS = 19 };
 extern const cnp_attr_def cnp_attrs[CNP_NATTRS];
 
 typedef struct cnp_attr_val {
@@ -32,6 +32,9 @@ typedef struct cnp_attr_val {
     double      d;
     int64_t     i;
 } cnp_attr_val;
+
+/* Attribute k is in this run's outputs: `zones` (the last) only with --zones. */
+int cnp_attr_shown(const cnp_evidence_ctx *ctx, int k);
 
 cnp_attr_val cnp_attr_get(const cnp_evidence_ctx *ctx, const cnp_alert *a, int k);
 

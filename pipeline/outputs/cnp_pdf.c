@@ -507,6 +507,8 @@ static void alert_pages(pdf *p, const cnp_alert *a, size_t rank, int geographic)
     heading(p, "Attributes", 11);
     for (int k = 0; k < CNP_NATTRS; k++) {
         const char *t = cnp_attr_text(ctx, a, k, buf, sizeof buf);
+        if (!cnp_attr_shown(ctx, k))
+            continue;
         kv(p, cnp_attrs[k].label, t ? t : "unknown",
            cnp_attrs[k].kind == CNP_ATTR_STR ? F_REGULAR : F_MONO, 180);
     }

@@ -57,11 +57,14 @@ cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx)
     if (!f)
         return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, strerror(errno));
     for (int k = 0; k < CNP_NATTRS; k++)
-        fprintf(f, "%s%s", k ? "," : "", cnp_attrs[k].name);
+        if (cnp_attr_shown(ctx, k))
+            fprintf(f, "%s%s", k ? "," : "", cnp_attrs[k].name);
     fputc('\n', f);
     for (size_t i = 0; i < res->nalerts; i++) {
         for (int k = 0; k < CNP_NATTRS; k++) {
             const cnp_attr_val v = cnp_attr_get(ctx, &res->alerts[i], k);
+            if (!cnp_attr_shown(ctx, k))
+                continue;
             if (k)
                 fputc(',', f);
             if (cnp_attrs[k].kind == CNP_ATTR_REAL && isfinite(v.d))
@@ -72,6 +75,30 @@ cnp_status cnp_write_csv(const char *path, const cnp_evidence_ctx *ctx)
                 cnp_ident_write_csv(f, v.s);
         }
         fputc('\n', f);
+    }
+    if (ferror(f) | fclose(f))
+        return cnp_err(CNP_E_IO, "writing '%s': %s", path, strerror(errno));
+    return CNP_OK;
+}
+
+/* ---- zones.csv ------------------------------------------------------------- */
+
+cnp_status cnp_write_zones_csv(const char *path, const cnp_evidence_ctx *ctx)
+{
+    /* One row per zone met inside the window, those without alerts too (an
+     * area of interest with none is an answer), by layer (in --zones order)
+     * and name; the date is AFTER's, the date the loss was seen by. */
+    const cnp_zone_match *m = &ctx->res->zones;
+    const char *date = ctx->scene[1]->date;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return cnp_err(CNP_E_IO, "cannot create '%s': %s", path, strerror(errno));
+    fputs("layer,zone,date,alerts,area_ha\n", f);
+    for (size_t z = 0; z < m->nzone; z++) {
+        cnp_ident_write_csv(f, m->zone[z].layer);
+        fputc(',', f);
+        cnp_ident_write_csv(f, m->zone[z].name);
+        fprintf(f, ",%s,%lld,%.15g\n", date, (long long)m->zone[z].alerts, m->zone[z].area_ha);
     }
     if (ferror(f) | fclose(f))
         return cnp_err(CNP_E_IO, "writing '%s': %s", path, strerror(errno));
@@ -162,6 +189,8 @@ static void kml_balloon(FILE *f, const cnp_evidence_ctx *ctx, size_t i, const ch
     fputs("<table border=\"1\" cellpadding=\"3\" style=\"border-collapse:collapse\">", f);
     for (int k = 0; k < CNP_NATTRS; k++) {
         const char *t = cnp_attr_text(ctx, a, k, buf, sizeof buf);
+        if (!cnp_attr_shown(ctx, k))
+            continue;
         fprintf(f, "<tr><th align=\"left\">%s</th><td>", cnp_attrs[k].label);
         cnp_ident_write_xml(f, t ? t : "unknown");
         fputs("</td></tr>", f);
@@ -293,7 +322,8 @@ static void kml_document(FILE *f, const cnp_evidence_ctx *ctx, const char *dir,
     fputs("<Document>\n<name>alerts</name>\n<open>1</open>\n"
           "<Schema name=\"alerts\" id=\"alerts\">\n", f);
     for (int k = 0; k < CNP_NATTRS; k++)
-        fprintf(f, "<SimpleField name=\"%s\" type=\"%s\"><displayName>%s</displayName>"
+        if (cnp_attr_shown(ctx, k))
+            fprintf(f, "<SimpleField name=\"%s\" type=\"%s\"><displayName>%s</displayName>"
                    "</SimpleField>\n", cnp_attrs[k].name, cnp_attrs[k].kml_type, cnp_attrs[k].label);
     fputs("</Schema>\n", f);
 
@@ -304,7 +334,7 @@ static void kml_document(FILE *f, const cnp_evidence_ctx *ctx, const char *dir,
         fputs("<styleUrl>#alert</styleUrl>\n<ExtendedData><SchemaData schemaUrl=\"#alerts\">", f);
         for (int k = 0; k < CNP_NATTRS; k++) {
             const char *t = cnp_attr_text(ctx, a, k, buf, sizeof buf);
-            if (!t)
+            if (!t || !cnp_attr_shown(ctx, k))
                 continue;   /* null: unknown date */
             fprintf(f, "<SimpleData name=\"%s\">", cnp_attrs[k].name);
             cnp_ident_write_xml(f, t);

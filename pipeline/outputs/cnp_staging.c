@@ -299,6 +299,8 @@ static int fixed_names(const cnp_staging *o, const char *names[MAX_FIXED_NAMES])
         names[n++] = "report.pdf";
         names[n++] = "evidence";
     }
+    if (o->zones)
+        names[n++] = "zones.csv";
     names[n++] = "SHA256SUMS";
     names[n++] = "run.json";
     return n;
@@ -520,6 +522,7 @@ cnp_status cnp_staging_open(cnp_staging *sg, const char *outdir, const cnp_stagi
     sg->overwrite = o->overwrite;
     sg->evidence = o->evidence;
     sg->skip = o->skip;
+    sg->zones = o->zones;
     cnp_status st = resolve(sg, outdir);
     if (st == CNP_OK && (st = inspect(sg, &state, &old)) == CNP_OK &&
         (st = admit(sg, state, &old)) == CNP_OK) {

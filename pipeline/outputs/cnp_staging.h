@@ -44,6 +44,7 @@ typedef struct cnp_staging_opts {
     int      overwrite;    /* OUTDIR may hold a Canopy run to replace       */
     int      evidence;     /* the run writes alerts.kmz, report.html, evidence/ */
     unsigned skip;         /* CNP_OUT_* products it does not write          */
+    int      zones;        /* the run writes zones.csv (--zones)            */
 } cnp_staging_opts;
 
 typedef struct cnp_staging cnp_staging;
@@ -57,6 +58,7 @@ struct cnp_staging {
     int      overwrite;    /* as in cnp_staging_opts                        */
     int      evidence;
     unsigned skip;
+    int      zones;
 };
 
 /* cnp_staging_check() : may a run with these options write `outdir`? Made

@@ -40,6 +40,61 @@ static void set_date(OGRFeatureH f, int i, const char *date)
         OGR_F_SetFieldNull(f, i);
 }
 
+/* --zones: each alert's zones and overlaps as one text field, after the
+ * others (the GeoPackage has them row by row in alert_zones too). */
+static cnp_status add_zones_field(OGRLayerH lyr, const char *path)
+{
+    OGRFieldDefnH fd = OGR_Fld_Create("zones", OFTString);
+    const OGRErr e = OGR_L_CreateField(lyr, fd, 1);
+    OGR_Fld_Destroy(fd);
+    if (e != OGRERR_NONE)
+        return cnp_err(CNP_E_IO, "cannot create field zones in '%s': %s", path, cnp_err_gdal_reason());
+    return CNP_OK;
+}
+
+/* alert_zones: one row per alert and zone it overlaps (a child table of
+ * alerts by alert_id), for joins in GIS and SQL. */
+static cnp_status write_alert_zones(GDALDatasetH ds, const char *path, const cnp_result *res)
+{
+    static const field_def zf[] = {
+        { "alert_id", OFTString }, { "layer", OFTString }, { "zone", OFTString },
+        { "overlap_ha", OFTReal },
+    };
+    char **lco = CSLAddString(NULL, "FID=fid");
+    lco = CSLAddString(lco, "DESCRIPTION=The zones (--zones) each alert overlaps, with the "
+                            "overlap in hectares (geodesic); alert_id refers to alerts.id");
+    OGRLayerH lyr = GDALDatasetCreateLayer(ds, "alert_zones", NULL, wkbNone, lco);
+    CSLDestroy(lco);
+    if (!lyr)
+        return cnp_err(CNP_E_IO, "cannot create table alert_zones in '%s': %s", path,
+                       cnp_err_gdal_reason());
+    for (size_t i = 0; i < sizeof zf / sizeof zf[0]; i++) {
+        OGRFieldDefnH fd = OGR_Fld_Create(zf[i].name, zf[i].type);
+        const OGRErr e = OGR_L_CreateField(lyr, fd, 1);
+        OGR_Fld_Destroy(fd);
+        if (e != OGRERR_NONE)
+            return cnp_err(CNP_E_IO, "cannot create field %s in '%s': %s", zf[i].name, path,
+                           cnp_err_gdal_reason());
+    }
+    cnp_status st = CNP_OK;
+    GDALDatasetStartTransaction(ds, 0);
+    for (size_t h = 0; h < res->zones.nhit && st == CNP_OK; h++) {
+        const cnp_zone_hit *hit = &res->zones.hit[h];
+        const cnp_zone *z = &res->zones.zone[hit->zone];
+        OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+        OGR_F_SetFieldString(f, 0, res->alerts[hit->alert].id);
+        OGR_F_SetFieldString(f, 1, z->layer);
+        OGR_F_SetFieldString(f, 2, z->name);
+        OGR_F_SetFieldDouble(f, 3, hit->area_ha);
+        if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
+            st = cnp_err(CNP_E_IO, "cannot write to alert_zones in '%s': %s", path,
+                         cnp_err_gdal_reason());
+        OGR_F_Destroy(f);
+    }
+    GDALDatasetCommitTransaction(ds);
+    return st;
+}
+
 /* Write the alerts with `driver` to `path`, in the scene CRS or (wgs84) in
  * WGS84 lon/lat. GeoJSON has no date type: its dates stay the ISO strings
  * they always were, where the GeoPackage types them Date as the monitor's
@@ -76,6 +131,8 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
             goto done;
         }
     }
+    if (res->zones.given && (st = add_zones_field(lyr, path)) != CNP_OK)
+        goto done;
     if (GDALDatasetStartTransaction(ds, 0) != OGRERR_NONE)
         CPLErrorReset();   /* drivers without transactions just write directly */
     /* File names are bytes; GeoJSON and GeoPackage text must be UTF-8 (a file
@@ -105,6 +162,8 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         OGR_F_SetFieldString(f, i++, bname);
         OGR_F_SetFieldString(f, i++, aname);
         OGR_F_SetFieldInteger(f, i++, a->partially_observed);
+        if (res->zones.given)
+            OGR_F_SetFieldString(f, i++, res->zones.text[k]);
         /* Set (copied), not handed over: the result keeps its geometries. */
         OGR_F_SetGeometry(f, wgs84 ? a->geom_wgs84 : a->geom);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)
@@ -165,6 +224,13 @@ static cnp_status write_unobserved(GDALDatasetH ds, const char *path, const cnp_
             why = "not observed";
             col = pc->tile_x0;
             row = pc->tile_y0;
+        } else if (res->aoi) {
+            /* --aoi: what of the area of interest lies outside the window. */
+            if (!res->aoi_outside)
+                break;
+            multi = OGR_G_Clone((OGRGeometryH)res->aoi_outside);
+            area_ha = res->outside_area_ha;
+            why = "outside the overlap";
         } else {
             /* BEFORE's grid minus the processed window (GEOS does the difference). */
             const int *w = res->window;
@@ -238,6 +304,8 @@ cnp_status cnp_write_gpkg(const char *path, const cnp_result *res, const cnp_sce
             st = cnp_err(CNP_E_IO, "cannot reopen '%s': %s", path, cnp_err_gdal_reason());
         } else {
             st = write_unobserved(ds, path, res, before, srs);
+            if (st == CNP_OK && res->zones.given)
+                st = write_alert_zones(ds, path, res);
             CPLErrorReset();
             GDALClose(ds);
             if (st == CNP_OK && CPLGetLastErrorType() >= CE_Failure)

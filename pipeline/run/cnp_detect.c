@@ -55,6 +55,7 @@
 #include "cnp_staging.h"
 #include "cnp_version.h"
 #include "cnp_warn.h"
+#include "cnp_zoneset.h"
 
 /* ---- the memory cap --------------------------------------------------------- */
 
@@ -180,7 +181,7 @@ static cnp_status summarise(cnp_detect_summary *sum, const cnp_result *res,
     /* The committed folder may hold the user's own files too (--overwrite
      * keeps them): only the names of what Canopy writes count. */
     static const char *const ours[] = {
-        "alerts.gpkg", "alerts.geojson", "alerts.csv", "alerts.kmz", "overview.png",
+        "alerts.gpkg", "alerts.geojson", "alerts.csv", "zones.csv", "alerts.kmz", "overview.png",
         "overview.pgw", "overview.png.aux.xml", "report.html", "report.pdf", "run.json",
         CNP_SUMS_FILE, CNP_SUMS_SIG,
     };
@@ -247,6 +248,42 @@ static void check_inputs(const cnp_job *job, const cnp_scene sc[2], const cnp_ba
     }
 }
 
+/* --aoi: its polygons as one geometry in res->aoi, the window shrunk to
+ * its envelope (only those blocks are read), and its pixels as a mask. */
+static cnp_status open_aoi(const cnp_job *job, const cnp_scene *grid, int win[4],
+                           cnp_result *res, cnp_ctxmask **ctxm)
+{
+    cnp_zone_source *z = NULL;
+    int64_t repaired = 0;
+    if (!job->aoi)
+        return CNP_OK;
+    cnp_status st = cnp_zone_source_open("--aoi", job->aoi, NULL, grid->wkt, grid->gt, win, &z);
+    if (st == CNP_OK)
+        st = cnp_zone_source_union(z, &res->aoi, &repaired);
+    cnp_zone_source_close(&z);
+    if (st != CNP_OK)
+        return st;
+    if (!res->aoi || !cnp_geom_window_in(res->aoi, grid->gt, win))
+        return cnp_err(CNP_E_DATA, "--aoi '%s': none of its polygons overlaps the scenes' "
+                       "overlap", job->aoi);
+    if (repaired && job->warn)
+        job->warn(job->warn_arg, "--aoi: invalid polygons repaired with OGR's MakeValid");
+    return cnp_ctxmask_add_aoi(ctxm, res->aoi, grid->wkt, grid->gt, win);
+}
+
+/* Zones' polygons that were repaired or are not polygons: the overlaps are
+ * of the repaired outline, or not counted. */
+static void warn_zones(const cnp_job *job, const cnp_zone_match *m, cnp_warnings *w)
+{
+    if (m->repaired)
+        warn_now(job, cnp_warn(w, "zones: %lld invalid polygon%s repaired with OGR's MakeValid "
+                               "(overlaps are measured on the repaired outlines)",
+                               (long long)m->repaired, m->repaired == 1 ? "" : "s"));
+    if (m->not_areal)
+        warn_now(job, cnp_warn(w, "zones: %lld feature%s without an area (points or lines) "
+                               "left out", (long long)m->not_areal, m->not_areal == 1 ? "" : "s"));
+}
+
 /* Long: the whole command in its order (open, align, pass, alerts, outputs,
  * commit), with one clean-up for every exit. */
 cnp_status cnp_detect_run(const cnp_job *job)
@@ -264,6 +301,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     char started[32], path[4200], run_id[65] = "";
     cnp_evidence_ctx ev;
     cnp_warnings warn = { 0 };
+    cnp_zone_set zones = { 0 };
+    cnp_ctxmask *ctxm = NULL;
     cnp_status st;
     double t0 = cnp_now_s();
 
@@ -271,7 +310,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
         return st;
     if (!job->no_evidence && (st = cnp_pdf_check_fonts(job->font_dir)) != CNP_OK)
         return st;
-    const cnp_staging_opts so = { job->overwrite, !job->no_evidence, job->skip_outputs };
+    const cnp_staging_opts so = { job->overwrite, !job->no_evidence, job->skip_outputs,
+                                  job->nzones > 0 };
     if ((st = cnp_staging_check(job->outdir, &so)) != CNP_OK)
         return st;
     memset(sc, 0, sizeof sc);
@@ -288,7 +328,12 @@ cnp_status cnp_detect_run(const cnp_job *job)
         (st = cnp_scene_open(&sc[1], "AFTER", job->after, job->after_mask, s,
                              s->date_after)) != CNP_OK ||
         (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK ||
-        (st = cnp_baselines_open(&base, job, &sc[0])) != CNP_OK)
+        (st = cnp_baselines_open(&base, job, &sc[0])) != CNP_OK ||
+        (st = cnp_ctxmask_open(&job->ctx, sc[0].wkt, sc[0].gt, sc[0].width, sc[0].height,
+                               &ctxm)) != CNP_OK ||
+        (st = open_aoi(job, &sc[0], win, &res, &ctxm)) != CNP_OK ||
+        (st = cnp_zone_set_open(&zones, job->zones, job->nzones, job->zone_field, &sc[0],
+                                win)) != CNP_OK)
         goto done;
     check_inputs(job, sc, &base, &warn);
 
@@ -310,6 +355,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_loss_pass_init(&lp, &sc[0], &sc[1], s, win, quicklook ? &ov : NULL);
     lp.baseline = base.sc;
     lp.nbaseline = base.n;
+    lp.ctxmask = ctxm;
     lp.progress = job->progress;
     lp.progress_arg = job->progress_arg;
     lp.progress_to = 1.0;
@@ -340,15 +386,16 @@ cnp_status cnp_detect_run(const cnp_job *job)
     res.hazy_pixels = lp.hazy_pixels;
     res.baseline_pixels = lp.baseline_px;
     res.baseline_fallback_pixels = lp.fallback_px;
+    cnp_ctxmask_counts(ctxm, &res.ctx_not_forest, &res.ctx_excluded);
     const cnp_change_counts counts = lp.counts;
     res.unobserved = lp.unobserved;
     memset(&lp.unobserved, 0, sizeof lp.unobserved);
     res.loss_pixels = counts.loss;
-    res.unobserved_pixels = counts.unobserved + (int64_t)sc[0].width * sc[0].height
-                            - (int64_t)win[2] * win[3];
+    res.unobserved_pixels = counts.unobserved + (res.aoi ? 0 : (int64_t)sc[0].width * sc[0].height
+                                                               - (int64_t)win[2] * win[3]);
     res.observed_pixels = counts.other + counts.forest + counts.loss;
     res.forest_pixels = counts.forest + counts.loss;
-    res.window_pixels = (int64_t)win[2] * win[3];
+    res.window_pixels = (int64_t)win[2] * win[3] - cnp_ctxmask_outside(ctxm);
     t.detect = cnp_now_s() - t0;
     if (res.observed_pixels == 0) {
         if (job->nothing_observed)
@@ -371,8 +418,10 @@ cnp_status cnp_detect_run(const cnp_job *job)
                                     lp.norm_ncy, lp.norm.cell_px, &lp.unobserved_runs };
     if ((st = cnp_alerts_build(s, &sc[0], &sc[1], win, &lp.runs, lp.pieces, lp.npieces, &sig,
                                nthreads, budget, &res)) != CNP_OK ||
-        (st = check_geojson_fits(&res, job->skip_outputs, budget)) != CNP_OK)
+        (st = check_geojson_fits(&res, job->skip_outputs, budget)) != CNP_OK ||
+        (st = cnp_zone_set_apply(&zones, &sc[0], &res)) != CNP_OK)
         goto done;
+    warn_zones(job, &res.zones, &warn);
     t.polygons = cnp_now_s() - t0;
 
     t0 = cnp_now_s();
@@ -419,6 +468,11 @@ cnp_status cnp_detect_run(const cnp_job *job)
     }
     if ((st = write_products(&sg, &res, sc, &ev, &ov, nthreads, &t)) != CNP_OK)
         goto done;
+    if (res.zones.given) {
+        cnp_staging_path(&sg, "zones.csv", path, sizeof path);
+        if ((st = cnp_write_zones_csv(path, &ev)) != CNP_OK)
+            goto done;
+    }
     t.write = cnp_now_s() - t0;
 
     t0 = cnp_now_s();
@@ -474,5 +528,7 @@ done:
     cnp_scene_free(&sc[0]);
     cnp_scene_free(&sc[1]);
     cnp_baselines_free(&base);
+    cnp_zone_set_close(&zones);
+    cnp_ctxmask_close(&ctxm);
     return st;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cnp_config.h"
+#include "cnp_ctxmask.h"
 #include "cnp_engine.h"
 #include "cnp_result.h"
 #include "cnp_status.h"
@@ -81,6 +82,15 @@ typedef struct cnp_job {
      * CLI to print; run.json keeps them all. NULL: run.json only. */
     void       (*warn)(void *arg, const char *text);
     void        *warn_arg;
+    /* --zones FILE[:LAYER] (repeatable) and --zone-field NAME (NULL: each
+     * layer's first text field): the zones every alert is placed in. */
+    const char *const *zones;
+    size_t       nzones;
+    const char  *zone_field;
+    /* --forest-mask, --exclude and their rules (no file: none) */
+    cnp_ctxmask_spec ctx;
+    const char  *aoi;                     /* --aoi FILE[:LAYER]: the run is limited
+                                           * to it (NULL: the whole overlap)     */
 } cnp_job;
 
 cnp_status cnp_detect_run(const cnp_job *job);

@@ -85,7 +85,8 @@ static const char *role_name(int b)
 }
 
 /* Long: `canopy info` prints one report, field by field, in text or JSON. */
-cnp_status cnp_info_run(const char *path, const cnp_settings *s, int json, FILE *out)
+cnp_status cnp_info_run(const char *path, const cnp_settings *s, const cnp_info_layers *layers,
+                        int json, FILE *out)
 {
     cnp_scene sc;
     cnp_status st = cnp_scene_open(&sc, "input", path, NULL, s, "");
@@ -195,6 +196,7 @@ cnp_status cnp_info_run(const char *path, const cnp_settings *s, int json, FILE 
             cnp_json_close(&j, '}');
         }
         cnp_json_close(&j, ']');
+        st = cnp_info_layers_run(layers, &sc, &j, out);
         cnp_json_end(&j);
     } else {
         /* Each line through cnp_ident_term_line: the values come from
@@ -246,7 +248,8 @@ cnp_status cnp_info_run(const char *path, const cnp_settings *s, int json, FILE 
                             (long long)nobs, (long long)ntot);
         for (size_t i = 0; p && i < p->nfiles; i++)
             cnp_ident_term_line(out, "file:       %s %s", p->files[i].role, p->files[i].path);
+        st = cnp_info_layers_run(layers, &sc, NULL, out);
     }
     cnp_scene_free(&sc);
-    return CNP_OK;
+    return st;
 }

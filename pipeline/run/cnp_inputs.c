@@ -115,6 +115,16 @@ void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2],
     for (int i = 0; i < 4; i++)
         if (paths[i])
             add_input(h, roles[i], paths[i]);
+    /* The context layers: evidence as much as the scenes (a FILE:LAYER is
+     * recorded as given, not hashed). */
+    for (size_t i = 0; i < job->nzones; i++)
+        add_input(h, "zones", job->zones[i]);
+    if (job->ctx.forest)
+        add_input(h, "forest_mask", job->ctx.forest);
+    if (job->ctx.exclude)
+        add_input(h, "exclude", job->ctx.exclude);
+    if (job->aoi)
+        add_input(h, "aoi", job->aoi);
     for (int d = 0; d < 2; d++)
         add_product_files(h, roles[d], &sc[d]);
     for (int k = 0; k < nbase && k < job->nbaseline; k++) {
@@ -149,6 +159,17 @@ void cnp_inputs_run_id(const cnp_inputs *h, const cnp_job *job, char out[65])
     cnp_settings s = job->settings;
     s.threads = 0;
     cnp_settings_write_ini(&s, m);
+    /* The context layers' rules are settings too (a run without them keeps
+     * the id it always had). */
+    const cnp_ctxmask_spec *c = &job->ctx;
+    if (job->nzones || c->forest || c->exclude || job->aoi)
+        fprintf(m, "zone_field %s\nforest_min %.17g\nexclude_last_year %d\n",
+            job->zone_field ? job->zone_field : "", c->forest ? c->forest_min : 0,
+            c->exclude_last_year);
+    for (int i = 0; i < c->nforest_classes; i++)
+        fprintf(m, "forest_class %d\n", c->forest_classes[i]);
+    for (int i = 0; i < c->nexclude_classes; i++)
+        fprintf(m, "exclude_class %d\n", c->exclude_classes[i]);
     fclose(m);
     EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
     free(buf);

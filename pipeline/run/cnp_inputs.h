@@ -13,12 +13,16 @@
 #include "cnp_detect.h"
 #include "cnp_raster.h"
 
+/* the scenes and their products' files, up to 8 baselines and theirs, and
+ * the context layers (16 zones layers, a forest mask, an exclusion mask, an
+ * area of interest). */
 enum { CNP_MAX_INPUTS = 120 };
 
 typedef struct cnp_input_file {
     char        role[40];      /* before, after, before_mask, after_mask, or
                                 * before:red, after:metadata, ... for the
-                                * files of a product                     */
+                                * files of a product; zones, forest_mask,
+                                * exclude, aoi for the context layers    */
     const char *path;
     char        sha256[65];    /* "" when hashing is off                 */
     int64_t     size;

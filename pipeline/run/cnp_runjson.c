@@ -213,6 +213,66 @@ static const char *jstr(json_object *o, const char *key)
     return json_object_get_string(v);
 }
 
+/* "context": the zones layers and the forest and exclusion masks the run
+ * was given, with what they did (only when given). */
+static void json_context(cnp_json *j, const cnp_job *job, const cnp_result *res)
+{
+    const cnp_ctxmask_spec *c = &job->ctx;
+    if (!job->nzones && !c->forest && !c->exclude && !job->aoi)
+        return;
+    cnp_json_object(j, "context");
+    if (job->aoi) {
+        cnp_json_object(j, "aoi");
+        cnp_json_str(j, "path", job->aoi);
+        cnp_json_num(j, "area_ha", res->aoi_area_ha);
+        cnp_json_num(j, "area_outside_the_overlap_ha", res->aoi_outside ? res->outside_area_ha : 0);
+        cnp_json_close(j, '}');
+    }
+    if (job->nzones) {
+        cnp_json_object(j, "zones");
+        cnp_json_array(j, "layers");
+        for (size_t i = 0; i < job->nzones; i++)
+            cnp_json_str(j, NULL, job->zones[i]);
+        cnp_json_close(j, ']');
+        cnp_json_str(j, "field", job->zone_field);
+        cnp_json_int(j, "features_in_window", res->zones.features);
+        cnp_json_int(j, "zones", (int64_t)res->zones.nzone);
+        cnp_json_int(j, "alert_zone_overlaps", (int64_t)res->zones.nhit);
+        cnp_json_int(j, "polygons_repaired", res->zones.repaired);
+        cnp_json_int(j, "features_without_area", res->zones.not_areal);
+        cnp_json_close(j, '}');
+    }
+    if (c->forest) {
+        cnp_json_object(j, "forest_mask");
+        cnp_json_str(j, "path", c->forest);
+        if (c->nforest_classes) {
+            cnp_json_array(j, "classes");
+            for (int i = 0; i < c->nforest_classes; i++)
+                cnp_json_int(j, NULL, c->forest_classes[i]);
+            cnp_json_close(j, ']');
+        } else {
+            cnp_json_num(j, "min", c->forest_min);
+        }
+        cnp_json_int(j, "pixels_not_forest", res->ctx_not_forest);
+        cnp_json_close(j, '}');
+    }
+    if (c->exclude) {
+        cnp_json_object(j, "exclude");
+        cnp_json_str(j, "path", c->exclude);
+        if (c->nexclude_classes) {
+            cnp_json_array(j, "classes");
+            for (int i = 0; i < c->nexclude_classes; i++)
+                cnp_json_int(j, NULL, c->exclude_classes[i]);
+            cnp_json_close(j, ']');
+        } else if (c->exclude_last_year) {
+            cnp_json_int(j, "loss_years_through", 2000 + c->exclude_last_year);
+        }
+        cnp_json_int(j, "pixels_excluded", res->ctx_excluded);
+        cnp_json_close(j, '}');
+    }
+    cnp_json_close(j, '}');
+}
+
 cnp_status cnp_runjson_sums(json_object *run, const char run_sha256[65], char **text, size_t *len)
 {
     json_object *outputs = NULL, *inputs = NULL;
@@ -382,6 +442,7 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_int(&j, "chips", (int64_t)ev->chips_written);
     cnp_json_int(&j, "chips_left_out", (int64_t)ev->chips_left_out);
     cnp_json_close(&j, '}');
+    json_context(&j, job, res);
     cnp_json_num(&j, "total_alert_area_ha", cnp_round_to(res->total_area_ha, 1e4));
     cnp_json_num(&j, "observed_area_ha", res->observed_area_ha);
     cnp_json_num(&j, "unobserved_area_ha", res->unobserved_area_ha);

@@ -205,6 +205,38 @@ static void check_input(report *r, json_object *f, const char *wd)
 
 /* ---- the rerun --------------------------------------------------------------- */
 
+/* The context layers (zones, masks, area of interest) and their rules, as
+ * run.json's "context" recorded them (paths verbatim, as the inputs'). */
+static void rerun_context(json_object *run, cnp_job *job)
+{
+    static const char *zones[16];
+    json_object *ctx = get(run, "context", json_type_object);
+    json_object *z = get(ctx, "zones", json_type_object);
+    json_object *f = get(ctx, "forest_mask", json_type_object);
+    json_object *x = get(ctx, "exclude", json_type_object);
+    json_object *layers = get(z, "layers", json_type_array);
+    size_t nz = 0;
+    for (size_t i = 0; layers && i < json_object_array_length(layers) && nz < 16; i++)
+        zones[nz++] = json_object_get_string(json_object_array_get_idx(layers, i));
+    job->zones = zones;
+    job->nzones = nz;
+    job->zone_field = str_of(z, "field");
+    job->aoi = str_of(get(ctx, "aoi", json_type_object), "path");
+    job->ctx.forest = str_of(f, "path");
+    job->ctx.exclude = str_of(x, "path");
+    json_object *min = get(f, "min", json_type_double), *mini = get(f, "min", json_type_int);
+    job->ctx.forest_min = min ? json_object_get_double(min) : mini ? json_object_get_double(mini) : 30;
+    json_object *fc = get(f, "classes", json_type_array), *xc = get(x, "classes", json_type_array);
+    for (size_t i = 0; fc && i < json_object_array_length(fc) && i < CNP_CTX_MAX_CLASSES; i++)
+        job->ctx.forest_classes[job->ctx.nforest_classes++] =
+            json_object_get_int(json_object_array_get_idx(fc, i));
+    for (size_t i = 0; xc && i < json_object_array_length(xc) && i < CNP_CTX_MAX_CLASSES; i++)
+        job->ctx.exclude_classes[job->ctx.nexclude_classes++] =
+            json_object_get_int(json_object_array_get_idx(xc, i));
+    json_object *ly = get(x, "loss_years_through", json_type_int);
+    job->ctx.exclude_last_year = ly ? json_object_get_int(ly) - 2000 : 0;
+}
+
 /* Run detection again from run.json's inputs and settings into `tmp`. */
 static cnp_status rerun(json_object *run, const char *outdir, int threads, const char *tmp,
                         const char *ini_path)
@@ -239,6 +271,7 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
     if (!job.before || !job.after)
         return cnp_err(CNP_E_DATA, "%s/run.json: the BEFORE and AFTER inputs are not recorded",
                        outdir);
+    rerun_context(run, &job);
 
     FILE *f = fopen(ini_path, "w");
     if (!f)
