@@ -237,6 +237,24 @@ static void rerun_context(json_object *run, cnp_job *job)
     job->ctx.exclude_last_year = ly ? json_object_get_int(ly) - 2000 : 0;
 }
 
+/* A --baseline scene (role "baselineK") or its mask ("baselineK_mask"), in
+ * the order they were given (K counts from 1, without gaps). */
+static void rerun_baseline(const char *role, const char *path, cnp_job *job,
+                           char paths[2][CNP_JOB_MAX_BASELINES][PATH_MAX])
+{
+    int k = 0, end = 0;
+    if (sscanf(role, "baseline%d%n", &k, &end) != 1 || k < 1 || k > CNP_JOB_MAX_BASELINES)
+        return;
+    const int mask = strcmp(role + end, "_mask") == 0;
+    if (role[end] != '\0' && !mask)
+        return;                                 /* a product's file: "baseline1:red" */
+    int *n = mask ? &job->nbaseline_mask : &job->nbaseline;
+    if (k != *n + 1)
+        return;
+    snprintf(paths[mask][k - 1], PATH_MAX, "%s", path);
+    (mask ? job->baseline_mask : job->baseline)[(*n)++] = paths[mask][k - 1];
+}
+
 /* Run detection again from run.json's inputs and settings into `tmp`. */
 static cnp_status rerun(json_object *run, const char *outdir, int threads, const char *tmp,
                         const char *ini_path)
@@ -245,6 +263,7 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
     json_object *inputs = get(run, "inputs", json_type_array);
     const char *ini = str_of(settings, "ini");
     static char paths[4][PATH_MAX];
+    static char base_paths[2][CNP_JOB_MAX_BASELINES][PATH_MAX];
     cnp_job job;
     cnp_status st;
 
@@ -267,7 +286,11 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
             const char **slot[4] = { &job.before, &job.after, &job.before_mask, &job.after_mask };
             *slot[k] = paths[k];
         }
+        rerun_baseline(role, path, &job, base_paths);
     }
+    if (job.nbaseline_mask && job.nbaseline_mask != job.nbaseline)
+        return cnp_err(CNP_E_DATA, "%s/run.json: the baselines and their masks do not match",
+                       outdir);
     if (!job.before || !job.after)
         return cnp_err(CNP_E_DATA, "%s/run.json: the BEFORE and AFTER inputs are not recorded",
                        outdir);

@@ -64,6 +64,12 @@ detect_pair "$P" "$TMP/t1" --normalize off "${BASE[@]}" --threads 1
 [ "$RC" -eq 0 ] && cmp -s "$TMP/t1/alerts.gpkg" "$TMP/base/alerts.gpkg" &&
     pass "baseline: byte-identical alerts with 1 and all threads" || fail "baseline: threads differ"
 
+# The record: verify --rerun reads the baselines back from run.json's inputs
+# and reproduces the run byte for byte.
+run_canopy verify "$TMP/base" --rerun
+[ "$RC" -eq 0 ] && pass "baseline: verify --rerun reproduces a run with baselines" ||
+    fail "baseline: verify --rerun ($RC: $OUT_TXT $ERR_TXT)"
+
 # Bad input: one clear line, nothing written.
 run_canopy detect "$P/before.tif" "$P/after.tif" -o "$TMP/bad1" --baseline "$TMP/none.tif"
 [ "$RC" -eq 1 ] && grep -q "BASELINE 1" <<< "$ERR_TXT" && [ ! -e "$TMP/bad1" ] &&
