@@ -33,6 +33,7 @@
 #include <proj.h>
 
 #include "cnp_change.h"
+#include "cnp_coreg_scene.h"
 #include "cnp_err.h"
 #include "cnp_fs.h"
 #include "cnp_hash.h"
@@ -280,6 +281,13 @@ cnp_status cnp_detect_run(const cnp_job *job)
         (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK)
         goto done;
     check_inputs(job, sc, &warn);
+    /* Co-registration: AFTER put on BEFORE (or the run refused) before
+     * anything else reads it. */
+    if ((st = cnp_coreg_scene(&sc[0], &sc[1], s, win, &res.coreg)) != CNP_OK)
+        goto done;
+    char coreg_msg[400];
+    if (cnp_coreg_scene_warning(&res.coreg, coreg_msg, sizeof coreg_msg))
+        warn_now(job, cnp_warn(&warn, "%s", coreg_msg));
 
     /* Hash the inputs (and the files of products) on threads of their own
      * while the scenes are processed. */
