@@ -176,6 +176,7 @@ static cnp_status summarise(cnp_detect_summary *sum, const cnp_result *res,
     sum->unobserved_pixels = res->unobserved_pixels;
     sum->window_pixels = res->window_pixels;
     sum->t = *t;
+    sum->coreg = res->coreg;
     snprintf(sum->run_id, sizeof sum->run_id, "%s", run_id);
     /* The committed folder may hold the user's own files too (--overwrite
      * keeps them): only the names of what Canopy writes count. */

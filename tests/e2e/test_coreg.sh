@@ -99,3 +99,14 @@ detect_pair "$F" "$TMP/five-max" --coreg-max-shift 6 --no-evidence
 [ "$RC" -eq 0 ] && near "$(coreg "$TMP/five-max/run.json" dx)" 5 0.25 &&
     [ "$(coreg "$TMP/five-max/run.json" applied)" = True ] &&
     pass "coreg: --coreg-max-shift 6 corrects it" || fail "coreg: --coreg-max-shift 6 ($RC: $ERR_TXT)"
+
+# --json and the report say what was measured and done.
+run_canopy detect "$TMP/s10/before.tif" "$TMP/s10/after.tif" --before-mask "$TMP/s10/before_mask.tif" \
+    --after-mask "$TMP/s10/after_mask.tif" -o "$TMP/s10-json" --json
+[ "$RC" -eq 0 ] && $PY -c "
+import json, sys
+c = json.loads(sys.argv[1])['coregistration']
+sys.exit(not (c['applied'] is True and abs(c['dx'] - 1) <= 0.1))" "$OUT_TXT" &&
+    grep -q "AFTER was shifted against BEFORE by 0.99, 0.00 pixels" "$TMP/s10-json/report.html" &&
+    pass "coreg: --json and report.html give the shift and the correction" ||
+    fail "coreg: --json / report ($RC: $ERR_TXT)"
