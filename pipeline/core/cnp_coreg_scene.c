@@ -185,7 +185,10 @@ cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_
 
 const char *cnp_coreg_scene_warning(const cnp_coreg_summary *c, char *buf, size_t size)
 {
-    if (!c->measured)
+    /* A scene with fewer than 2 x 2 windows (under 256 px on a side) has
+     * too little to measure on for a failure to mean anything: run.json
+     * says so, stderr stays for what does. */
+    if (!c->measured || c->windows < 4)
         return NULL;
     if (!c->ok)
         snprintf(buf, size, "co-registration: the shift between the dates could not be "

@@ -39,7 +39,8 @@ cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_
  * What the user should hear about a measured estimate that changes nothing:
  * too few textured blocks agreed (no correction), or, in mode check, a shift
  * beyond max_shift. Written into buf; @return buf, or NULL when there is
- * nothing to say. */
+ * nothing to say (also for a window under 256 px on a side: fewer than
+ * 2 x 2 windows to measure on, run.json only). */
 const char *cnp_coreg_scene_warning(const cnp_coreg_summary *c, char *buf, size_t size);
 
 /* cnp_coreg_cache_mb() :

@@ -88,6 +88,10 @@ static void json_coreg(cnp_json *j, const cnp_coreg_summary *c)
         cnp_json_int(j, "blocks", c->blocks);
         cnp_json_int(j, "blocks_used", c->used);
         cnp_json_bool(j, "ok", c->ok);
+        if (!c->ok)
+            cnp_json_str(j, "why_not", c->windows ? "too few textured blocks agree (cloud, "
+                         "water, no texture): AFTER used as it is"
+                         : "the window is smaller than one 128 px window");
         cnp_json_num(j, "cpu_seconds", cnp_round_to(c->cpu_s, 1e3));
     }
     cnp_json_bool(j, "applied", c->applied);
