@@ -110,3 +110,16 @@ sys.exit(not (c['applied'] is True and abs(c['dx'] - 1) <= 0.1))" "$OUT_TXT" &&
     grep -q "AFTER was shifted against BEFORE by 0.99, 0.00 pixels" "$TMP/s10-json/report.html" &&
     pass "coreg: --json and report.html give the shift and the correction" ||
     fail "coreg: --json / report ($RC: $ERR_TXT)"
+
+# 40 px: beyond what 64 px blocks can find; the blocks disagree, the estimate
+# is not ok: a warning, run.json says why, nothing is corrected or refused.
+X="$TMP/forty"
+synth "$X" --size 400x400 --seed 1 --scenario misregistration --shift 0,0 &&
+    $PY "$ROOT/tests/e2e/roll_after.py" "$X" 40 0 || fail "coreg: generator (40,0)"
+detect_pair "$X" "$TMP/forty-out" --no-evidence
+[ "$RC" -eq 0 ] && [ "$(coreg "$TMP/forty-out/run.json" ok)" = False ] &&
+    [ "$(coreg "$TMP/forty-out/run.json" applied)" = False ] &&
+    [[ "$(coreg "$TMP/forty-out/run.json" why_not)" == "too few textured blocks agree"* ]] &&
+    [[ "$ERR_TXT" == *"co-registration: the shift between the dates could not be measured"* ]] &&
+    pass "coreg: an estimate that is not ok gives a warning and no correction" ||
+    fail "coreg: 40 px ($RC: $ERR_TXT; $(coreg "$TMP/forty-out/run.json" used 2>&1))"
