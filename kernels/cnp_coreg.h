@@ -117,4 +117,43 @@ cnp_status cnp_coreg_estimate(cnp_coreg_ws *ws, const cnp_coreg_params *p, const
                               ptrdiff_t stride, cnp_coreg_block *blocks, size_t cap,
                               cnp_coreg_result *out);
 
+/* ---- resampling AFTER onto BEFORE ------------------------------------------ */
+
+/* A plane to resample from: w x h values, row stride in elements; a value
+ * is invalid when NaN, equal to `nodata` (when has_nodata) or >= `saturated`
+ * (INFINITY: no saturation). */
+typedef struct cnp_coreg_src {
+    const float *data;
+    int64_t      width, height;
+    ptrdiff_t    stride;
+    int          has_nodata;
+    double       nodata, saturated;
+} cnp_coreg_src;
+
+/* cnp_coreg_shift_plane() :
+ * out(i, j) = src at (i + ox, j + oy), bilinear, for i < w, j < h (row
+ * stride ostride). The offset is the same for every pixel, so are the
+ * weights: a pixel's value depends only on its (up to four) source pixels,
+ * and any cutting of the scene into tiles gives the same bits. A pixel
+ * whose source pixels with a non-zero weight include one outside src or an
+ * invalid one gets `fill`, and valid (may be NULL; stride ostride) 0 there;
+ * valid is left alone elsewhere, so several planes can clear one flag
+ * plane. An offset with no fraction copies.
+ * To align AFTER (convention above): ox = x0 - dx - sx0, oy = y0 - dy - sy0
+ * for the output tile at (x0, y0) and a source read at (sx0, sy0).
+ * @return CNP_OK, CNP_E_ARG for NULL pointers, strides below the widths or
+ *         an offset that is not finite. */
+cnp_status cnp_coreg_shift_plane(const cnp_coreg_src *src, double ox, double oy, float fill,
+                                 float *out, int64_t w, int64_t h, ptrdiff_t ostride,
+                                 uint8_t *valid);
+
+/* cnp_coreg_shift_mask() :
+ * The same for a 0/1 flag plane (observed, inside): out(i, j) is 1 when every
+ * source pixel with a non-zero weight lies inside src and is non-zero, else
+ * 0 (a pixel half seen is not seen).
+ * @return CNP_OK or CNP_E_ARG, as cnp_coreg_shift_plane(). */
+cnp_status cnp_coreg_shift_mask(const uint8_t *src, int64_t sw, int64_t sh, ptrdiff_t sstride,
+                                double ox, double oy, uint8_t *out, int64_t w, int64_t h,
+                                ptrdiff_t ostride);
+
 #endif /* CNP_COREG_H */

@@ -44,6 +44,9 @@ void cnp_settings_defaults(cnp_settings *s)
     s->connectivity = 8;
     s->bridge_gap_m = 150.0;
     s->normalize = CNP_NORMALIZE_LOCAL;
+    s->coreg = CNP_COREG_AUTO;
+    s->coreg_max_shift = 2.0;
+    s->coreg_min_shift = 0.2;
     s->overview_size = 2048;
     s->threads = 0;
     limits_defaults(&s->limits);
@@ -196,6 +199,7 @@ static const char *const grid_words[] = { "before", "after", "finest", NULL };
 static const char *const shape_words[] = { "disk", "square", NULL };
 static const char *const onoff_words[] = { "off", "on", NULL };
 static const char *const normalize_words[] = { "local", "scene", "off", NULL };
+static const char *const coreg_words[] = { "auto", "check", "off", NULL };
 
 cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *key,
                             const char *v, const char *origin)
@@ -255,6 +259,14 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
             return parse_double(v, 0, 100000, &s->bridge_gap_m, origin, key);
         if (is(key, "normalize"))
             return parse_word(v, normalize_words, &s->normalize, origin, key);
+    } else if (is(section, "coreg")) {
+        /* 8 px: phase correlation on 64 px blocks finds up to ~16 px. */
+        if (is(key, "mode"))
+            return parse_word(v, coreg_words, &s->coreg, origin, key);
+        if (is(key, "max_shift"))
+            return parse_double(v, 0, 8, &s->coreg_max_shift, origin, key);
+        if (is(key, "min_shift"))
+            return parse_double(v, 0, 8, &s->coreg_min_shift, origin, key);
     } else if (is(section, "dates")) {
         if (is(key, "before")) return parse_date(v, s->date_before, origin, "date_before");
         if (is(key, "after"))  return parse_date(v, s->date_after, origin, "date_after");
@@ -318,6 +330,9 @@ cnp_status cnp_settings_validate(const cnp_settings *s)
     if (s->red_band == s->nir_band)
         return cnp_err(CNP_E_CONFIG, "red and NIR must be different bands (both are %d)",
                        s->red_band);
+    if (s->coreg_min_shift > s->coreg_max_shift)
+        return cnp_err(CNP_E_CONFIG, "[coreg] min_shift (%g) must be <= max_shift (%g)",
+                       s->coreg_min_shift, s->coreg_max_shift);
     if (s->high_confidence_drop < s->ndvi_drop)
         return cnp_err(CNP_E_CONFIG, "high_confidence_drop (%g) must be >= ndvi_drop (%g)",
                        s->high_confidence_drop, s->ndvi_drop);
@@ -366,6 +381,8 @@ void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
     fprintf(f, "min_area = %.17g\nconnectivity = %d\n", s->min_area_ha, s->connectivity);
     fprintf(f, "bridge_gap_m = %.17g\n", s->bridge_gap_m);
     fprintf(f, "normalize = %s\n", normalize_words[s->normalize]);
+    fprintf(f, "\n[coreg]\nmode = %s\nmax_shift = %.17g\nmin_shift = %.17g\n",
+            coreg_words[s->coreg], s->coreg_max_shift, s->coreg_min_shift);
     fprintf(f, "\n[dates]\nbefore = %s\nafter = %s\n", s->date_before, s->date_after);
     fprintf(f, "\n[output]\noverview_size = %d\n", s->overview_size);
     fprintf(f, "\n[run]\nthreads = %d\n", s->threads);

@@ -36,6 +36,10 @@ typedef struct cnp_limits {
 enum { CNP_GRID_BEFORE = 0, CNP_GRID_AFTER = 1, CNP_GRID_FINEST = 2 };
 /* [detect] normalize: how dNDVI is made relative to stable forest (docs/method.md). */
 enum { CNP_NORMALIZE_LOCAL = 0, CNP_NORMALIZE_SCENE = 1, CNP_NORMALIZE_OFF = 2 };
+/* [coreg] mode: co-registration of AFTER on BEFORE (docs/method.md 3.2):
+ * measure and correct (refusing a shift beyond max_shift), measure only, or
+ * neither. */
+enum { CNP_COREG_AUTO = 0, CNP_COREG_CHECK = 1, CNP_COREG_OFF = 2 };
 
 typedef struct cnp_settings {
     /* [bands] */
@@ -62,6 +66,10 @@ typedef struct cnp_settings {
     double bridge_gap_m;                    /* loss pieces join across unobserved gaps
                                                up to this wide (kernels/cnp_gaps.h)  */
     int    normalize;                       /* CNP_NORMALIZE_*                     */
+    /* [coreg] */
+    int    coreg;                           /* CNP_COREG_*                         */
+    double coreg_max_shift;                 /* px: larger shifts are refused (auto) */
+    double coreg_min_shift;                 /* px: smaller ones are left alone     */
     /* [dates] */
     char   date_before[CNP_DATE_LEN], date_after[CNP_DATE_LEN];
     /* [output] */

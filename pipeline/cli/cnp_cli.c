@@ -74,6 +74,13 @@ static void detect_json(cnp_cli *c, const cnp_job *job, const cnp_detect_summary
         cnp_json_num(&j, "unobserved_share_of_window",
                      sum->window_pixels ? (double)sum->unobserved_pixels /
                                           (double)sum->window_pixels : 0);
+        cnp_json_object(&j, "coregistration");   /* run.json has the rest */
+        cnp_json_bool(&j, "measured", sum->coreg.measured);
+        cnp_json_bool(&j, "ok", sum->coreg.ok);
+        cnp_json_num(&j, "dx", round(sum->coreg.dx * 1e3) / 1e3);
+        cnp_json_num(&j, "dy", round(sum->coreg.dy * 1e3) / 1e3);
+        cnp_json_bool(&j, "applied", sum->coreg.applied);
+        cnp_json_close(&j, '}');
         cnp_json_array(&j, "outputs");
         for (size_t i = 0; i < sum->noutputs; i++)
             cnp_json_str(&j, NULL, sum->outputs[i]);

@@ -106,6 +106,14 @@ static const cnp_option options[] = {
       "local|scene|off", GROUP_DETECT,
       "dNDVI relative to stable forest around each pixel\n(local), to the scene (scene) or "
       "raw (off)\n[detect] normalize (local)" },
+    /* ---- [coreg] ------------------------------------------------------------------------- */
+    { OPT_COREG, "coreg", required_argument, D | B, "coreg", "mode", "auto|check|off",
+      GROUP_DETECT,
+      "co-registration: measure the shift of AFTER and\nresample it onto BEFORE (auto), "
+      "measure only\n(check), or neither (off) [coreg] mode (auto)" },
+    { OPT_COREG_MAX, "coreg-max-shift", required_argument, D | B, "coreg", "max_shift", "PX",
+      GROUP_DETECT,
+      "refuse (exit 1) a larger shift [coreg] max_shift (2)" },
     /* ---- [dates], [output], [run], [limits] --------------------------------------------- */
     { OPT_DBEFORE, "date-before", required_argument, D, "dates", "before", "DATE", GROUP_DETECT,
       "YYYY-MM-DD when BEFORE carries no date [dates] before" },

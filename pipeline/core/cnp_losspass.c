@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnp_coreg_scene.h"
 #include "cnp_err.h"
 #include "cnp_gdal.h"
 #include "cnp_haze.h"
@@ -551,6 +552,8 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
         if (*nthreads > fit)
             *nthreads = fit;
     }
+    if (a->shifted && max_memory_mb <= 0)
+        cache = cnp_coreg_cache_mb(a, strip_h, *nthreads, cache);
     /* A user's own GDAL_CACHEMAX stands unless --max-memory asks for a cap. */
     if (max_memory_mb > 0 || !cnp_gdal_cache_user_set())
         cnp_gdal_cache_set(once ? (int64_t)once : (int64_t)cache * 1024 * 1024);

@@ -78,6 +78,22 @@ typedef struct cnp_norm_summary {
     uint64_t spill_bytes;        /* the spill file the pass used              */
 } cnp_norm_summary;
 
+/* The co-registration of AFTER on BEFORE (core/cnp_coreg_scene.h): what was
+ * measured, over what, and whether AFTER was resampled. */
+typedef struct cnp_coreg_summary {
+    int      mode;               /* CNP_COREG_* ([coreg] mode)                */
+    int      measured;           /* the estimate ran (mode auto or check)     */
+    int      ok;                 /* enough textured blocks agreed             */
+    int      applied;            /* AFTER was resampled by (dx, dy)           */
+    int      beyond;             /* |dx| or |dy| > max_shift (check mode)     */
+    double   dx, dy;             /* AFTER's (x, y) shows BEFORE at (x+dx, y+dy) */
+    double   mad_x, mad_y, peak; /* agreement of the blocks, median peak      */
+    int64_t  blocks, used;       /* blocks looked at, blocks used             */
+    int      windows, window_px, block_px;
+    double   max_shift, min_shift;
+    double   cpu_s;              /* thread CPU time the estimate took         */
+} cnp_coreg_summary;
+
 /* Everything the writers need to know about the run. */
 typedef struct cnp_result {
     cnp_alert *alerts;
@@ -119,6 +135,8 @@ typedef struct cnp_result {
      * processed window (unobserved; NULL when none); NULL without --aoi */
     struct cnp_geometry *aoi, *aoi_outside;
     double     aoi_area_ha;
+    /* co-registration (core/cnp_coreg_scene.h) */
+    cnp_coreg_summary coreg;
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

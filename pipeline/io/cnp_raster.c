@@ -22,6 +22,7 @@
 #include "cnp_err.h"
 #include "cnp_gdal.h"
 #include "cnp_product.h"
+#include "cnp_raster_shift.h"
 
 static char *dup_str(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -988,6 +989,7 @@ struct cnp_reader {
     uint64_t        clock;
     int             band_bw, band_bh; /* red/NIR blocks read whole (0: through RasterIO) */
     uint16_t       *band_buf;   /* one block, for windows that are a partial block */
+    cnp_shift_bufs  shift;      /* source windows of a shifted scene */
 };
 
 /* Red and NIR are read with GDALReadBlock, straight into the caller's buffer,
@@ -1067,6 +1069,7 @@ void cnp_reader_close(cnp_reader **prd)
     free(rd->codes);
     free(rd->scratch);
     free(rd->band_buf);
+    cnp_shift_bufs_free(&rd->shift);
     for (size_t i = 0; i < rd->nblocks; i++)
         free(rd->blocks[i].px);
     free(rd->blocks);
@@ -1303,15 +1306,35 @@ static cnp_status reader_read(cnp_reader *rd, int x0, int y0, int w, int h, GDAL
     return CNP_OK;
 }
 
+/* A scene put on BEFORE by co-registration (sc->shifted): the window its
+ * pixels come from, read as it is and resampled (cnp_raster_shift.h). */
+static cnp_status read_shifted(cnp_reader *rd, int x0, int y0, int w, int h, float *red,
+                               float *nir, uint8_t *observed, uint8_t *inside)
+{
+    cnp_shift_win sw;
+    cnp_shift_window(rd->sc, GDALGetRasterXSize(rd->ds), GDALGetRasterYSize(rd->ds), x0, y0, w,
+                     h, &sw);
+    cnp_shift_bufs *b = &rd->shift;
+    cnp_status st = cnp_shift_reserve(b, (size_t)sw.w * (size_t)sw.h + 1);
+    if (st == CNP_OK && sw.w > 0 && sw.h > 0)
+        st = reader_read(rd, sw.x0, sw.y0, sw.w, sw.h, GDT_Float32, b->plane[0], b->plane[1],
+                         b->flag[0], inside ? b->flag[1] : NULL);
+    return st != CNP_OK ? st : cnp_shift_pair(rd->sc, &sw, b, w, h, red, nir, observed, inside);
+}
+
 cnp_status cnp_reader_read(cnp_reader *rd, int x0, int y0, int w, int h,
                            float *red, float *nir, uint8_t *observed)
 {
+    if (rd->sc->shifted)
+        return read_shifted(rd, x0, y0, w, h, red, nir, observed, NULL);
     return reader_read(rd, x0, y0, w, h, GDT_Float32, red, nir, observed, NULL);
 }
 
 cnp_status cnp_reader_read_ex(cnp_reader *rd, int x0, int y0, int w, int h, float *red,
                               float *nir, uint8_t *observed, uint8_t *inside)
 {
+    if (rd->sc->shifted)
+        return read_shifted(rd, x0, y0, w, h, red, nir, observed, inside);
     return reader_read(rd, x0, y0, w, h, GDT_Float32, red, nir, observed, inside);
 }
 
@@ -1323,7 +1346,18 @@ cnp_status cnp_reader_read_band(cnp_reader *rd, int band, int x0, int y0, int w,
     if (!b)
         return cnp_err(CNP_E_DATA, "%s scene '%s': no band %d", rd->sc->role, rd->sc->path,
                        band);
-    return read_band(b, x0, y0, w, h, GDT_Float32, out, rd->sc, "scene");
+    if (!rd->sc->shifted)
+        return read_band(b, x0, y0, w, h, GDT_Float32, out, rd->sc, "scene");
+    cnp_shift_win sw;
+    cnp_shift_window(rd->sc, GDALGetRasterXSize(rd->ds), GDALGetRasterYSize(rd->ds), x0, y0, w,
+                     h, &sw);
+    cnp_status st = cnp_shift_reserve(&rd->shift, (size_t)sw.w * (size_t)sw.h + 1);
+    if (st == CNP_OK && sw.w > 0 && sw.h > 0)
+        st = read_band(b, sw.x0, sw.y0, sw.w, sw.h, GDT_Float32, rd->shift.plane[0], rd->sc,
+                       "scene");
+    int has = 0;
+    const double nodata = GDALGetRasterNoDataValue(b, &has);
+    return st != CNP_OK ? st : cnp_shift_band(rd->sc, &sw, &rd->shift, has, nodata, w, h, out);
 }
 
 double cnp_reader_band_nodata(const cnp_reader *rd, int band, int *has)
@@ -1336,6 +1370,8 @@ double cnp_reader_band_nodata(const cnp_reader *rd, int band, int *has)
 
 int cnp_reader_dn_u16(const cnp_reader *rd)
 {
+    if (rd->sc->shifted)       /* resampled DNs are not integers */
+        return 0;
     const GDALDataType r = GDALGetRasterDataType(rd->red), n = GDALGetRasterDataType(rd->nir);
     return !rd->sc->nir_rescale && (r == GDT_UInt16 || r == GDT_Byte) &&
            (n == GDT_UInt16 || n == GDT_Byte);
@@ -1355,7 +1391,8 @@ size_t cnp_scene_reads_blocks_once(const cnp_scene *sc, int tile_w, int tile_h,
 {
     size_t need = 0;
     *mask_bytes = 0;
-    if (sc->warped || sc->read_mask_band || sc->nir_rescale)
+    /* A shifted scene's windows reach into the blocks around them. */
+    if (sc->warped || sc->read_mask_band || sc->nir_rescale || sc->shifted)
         return 0;
     GDALDatasetH ds = open_raster(sc->read_path), mds = NULL;
     GDALDriverH drv = ds ? GDALGetDatasetDriver(ds) : NULL;

@@ -50,6 +50,12 @@ typedef struct cnp_scene {
     cnp_settings *own_settings;  /* settings the scene owns (a grid scene's)     */
     char  *vsimem[6];            /* /vsimem files this scene owns                 */
     int    nvsimem;
+    /* Co-registration (pipeline/core/cnp_coreg_scene.h): when `shifted`, every
+     * reader of the scene returns it resampled (bilinear) at (x - shift_dx,
+     * y - shift_dy), i.e. put on BEFORE (kernels/cnp_coreg.h's convention);
+     * pixels whose sources fall outside it, or are invalid, are not observed. */
+    int    shifted;
+    double shift_dx, shift_dy;
 } cnp_scene;
 
 /* cnp_scene_open() :

@@ -250,6 +250,33 @@ static void method(const cnp_evidence_ctx *ctx, cnp_evidence_facts *f)
         "or L-shaped clearing lies outside it. Vertex coordinates are the pixel corners.");
 }
 
+/* The co-registration of the dates: what was measured and done. */
+static void coreg_limit(const cnp_result *r, cnp_evidence_facts *f)
+{
+    const cnp_coreg_summary *c = &r->coreg;
+    if (!c->measured)
+        ADD(f->limits, f->nlimits,
+            "The shift between the two dates was not measured (co-registration off): a "
+            "shift of a pixel makes forest edges look like loss.");
+    else if (!c->ok)
+        ADD(f->limits, f->nlimits,
+            "The shift between the two dates could not be measured (too few textured "
+            "blocks agreed: %lld of %lld); AFTER was used as it is.",
+            (long long)c->used, (long long)c->blocks);
+    else if (c->applied)
+        ADD(f->limits, f->nlimits,
+            "AFTER was shifted against BEFORE by %.2f, %.2f pixels (measured by phase "
+            "correlation on %lld blocks) and was resampled (bilinear) onto BEFORE's pixels "
+            "before comparing; run.json, \"coregistration\", gives the figures.",
+            c->dx, c->dy, (long long)c->used);
+    else
+        ADD(f->limits, f->nlimits,
+            "The shift between the two dates was measured by phase correlation on %lld "
+            "blocks: %.2f, %.2f pixels, %s.", (long long)c->used, c->dx, c->dy,
+            c->beyond ? "more than co-registration corrects; it was not corrected, and "
+                        "edges may show as loss" : "too small to correct");
+}
+
 static void limits(const cnp_evidence_ctx *ctx, cnp_evidence_facts *f)
 {
     const cnp_result *r = ctx->res;
@@ -271,11 +298,12 @@ static void limits(const cnp_evidence_ctx *ctx, cnp_evidence_facts *f)
         "Clearings smaller than %g ha and thinning that lowers NDVI by less than %g "
         "(selective logging, degradation) are not reported.",
         ctx->settings->min_area_ha, ctx->settings->ndvi_drop);
+    coreg_limit(r, f);
     ADD(f->limits, f->nlimits,
-        "Positions are as accurate as the inputs' geolocation and their co-registration: "
-        "Canopy does not correct either. The inputs' metadata as read states no geolocation "
-        "accuracy; for Landsat Collection 2 see GEOMETRIC_RMSE_MODEL in the MTL, for "
-        "Sentinel-2 the product's geometric quality report.");
+        "Positions are as accurate as the inputs' geolocation: Canopy does not correct it. "
+        "The inputs' metadata as read states no geolocation accuracy; for Landsat "
+        "Collection 2 see GEOMETRIC_RMSE_MODEL in the MTL, for Sentinel-2 the product's "
+        "geometric quality report.");
     if (a->warped)
         ADD(f->limits, f->nlimits,
             "The AFTER scene was resampled onto the BEFORE grid (nearest neighbour), which can "

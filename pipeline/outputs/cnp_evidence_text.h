@@ -66,7 +66,7 @@ typedef struct cnp_evidence_facts {
     size_t ncredits;
     char   method[5][CNP_FACT_LEN];
     size_t nmethod;
-    char   limits[7][CNP_FACT_LEN];
+    char   limits[8][CNP_FACT_LEN];
     size_t nlimits;
     char   software[6][96];          /* "canopy 1.2", "GDAL 3.6.2", ...        */
     size_t nsoftware;

@@ -33,6 +33,7 @@
 #include <proj.h>
 
 #include "cnp_change.h"
+#include "cnp_coreg_scene.h"
 #include "cnp_err.h"
 #include "cnp_fs.h"
 #include "cnp_hash.h"
@@ -177,6 +178,7 @@ static cnp_status summarise(cnp_detect_summary *sum, const cnp_result *res,
     sum->unobserved_pixels = res->unobserved_pixels;
     sum->window_pixels = res->window_pixels;
     sum->t = *t;
+    sum->coreg = res->coreg;
     snprintf(sum->run_id, sizeof sum->run_id, "%s", run_id);
     /* The committed folder may hold the user's own files too (--overwrite
      * keeps them): only the names of what Canopy writes count. */
@@ -336,6 +338,13 @@ cnp_status cnp_detect_run(const cnp_job *job)
                                 win)) != CNP_OK)
         goto done;
     check_inputs(job, sc, &base, &warn);
+    /* Co-registration: AFTER put on BEFORE (or the run refused) before
+     * anything else reads it. */
+    if ((st = cnp_coreg_scene(&sc[0], &sc[1], s, win, &res.coreg)) != CNP_OK)
+        goto done;
+    char coreg_msg[400];
+    if (cnp_coreg_scene_warning(&res.coreg, coreg_msg, sizeof coreg_msg))
+        warn_now(job, cnp_warn(&warn, "%s", coreg_msg));
 
     /* Hash the inputs (and the files of products) on threads of their own
      * while the scenes are processed. */

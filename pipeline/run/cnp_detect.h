@@ -36,6 +36,7 @@ typedef struct cnp_detect_summary {
     int64_t     loss_pixels, unobserved_pixels, window_pixels;
     cnp_timings t;
     char        run_id[65];
+    cnp_coreg_summary coreg;              /* AFTER's measured shift (run.json)    */
     char      **outputs;                  /* OUTDIR's top-level names the run
                                            * wrote ("evidence/" for the folder) */
     size_t      noutputs;

@@ -88,6 +88,39 @@ static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
     cnp_json_close(j, '}');
 }
 
+/* The co-registration: what was measured, and whether AFTER was resampled. */
+static void json_coreg(cnp_json *j, const cnp_coreg_summary *c)
+{
+    static const char *const mode[] = { "auto", "check", "off" };
+    cnp_json_object(j, "coregistration");
+    cnp_json_str(j, "mode", mode[c->mode]);
+    cnp_json_str(j, "convention", "AFTER's pixel (x, y) shows BEFORE at (x + dx, y + dy); "
+                 "applied: AFTER resampled (bilinear) at (x - dx, y - dy)");
+    cnp_json_bool(j, "measured", c->measured);
+    if (c->measured) {
+        cnp_json_num(j, "dx", cnp_round_to(c->dx, 1e3));
+        cnp_json_num(j, "dy", cnp_round_to(c->dy, 1e3));
+        cnp_json_num(j, "mad_x", cnp_round_to(c->mad_x, 1e3));
+        cnp_json_num(j, "mad_y", cnp_round_to(c->mad_y, 1e3));
+        cnp_json_num(j, "peak", cnp_round_to(c->peak, 1e3));
+        cnp_json_int(j, "windows", c->windows);
+        cnp_json_int(j, "window_px", c->window_px);
+        cnp_json_int(j, "block_px", c->block_px);
+        cnp_json_int(j, "blocks", c->blocks);
+        cnp_json_int(j, "blocks_used", c->used);
+        cnp_json_bool(j, "ok", c->ok);
+        if (!c->ok)
+            cnp_json_str(j, "why_not", c->windows ? "too few textured blocks agree (cloud, "
+                         "water, no texture): AFTER used as it is"
+                         : "the window is smaller than one 128 px window");
+        cnp_json_num(j, "cpu_seconds", cnp_round_to(c->cpu_s, 1e3));
+    }
+    cnp_json_bool(j, "applied", c->applied);
+    cnp_json_num(j, "min_shift", c->min_shift);
+    cnp_json_num(j, "max_shift", c->max_shift);
+    cnp_json_close(j, '}');
+}
+
 static void json_settings(cnp_json *j, const cnp_job *job)
 {
     const cnp_settings *s = &job->settings;
@@ -114,6 +147,10 @@ static void json_settings(cnp_json *j, const cnp_job *job)
     cnp_json_num(j, "bridge_gap_m", s->bridge_gap_m);
     static const char *const norm_words[] = { "local", "scene", "off" };
     cnp_json_str(j, "normalize", norm_words[s->normalize]);
+    static const char *const coreg_words[] = { "auto", "check", "off" };
+    cnp_json_str(j, "coreg", coreg_words[s->coreg]);
+    cnp_json_num(j, "coreg_max_shift", s->coreg_max_shift);
+    cnp_json_num(j, "coreg_min_shift", s->coreg_min_shift);
     cnp_json_str(j, "date_before", s->date_before[0] ? s->date_before : NULL);
     cnp_json_str(j, "date_after", s->date_after[0] ? s->date_after : NULL);
     cnp_json_int(j, "overview_size", s->overview_size);
@@ -466,6 +503,7 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
         cnp_json_str(&j, "why_not", "[mask] haze = off, or AFTER has no blue band");
     }
     cnp_json_close(&j, '}');
+    json_coreg(&j, &res->coreg);
     cnp_json_object(&j, "second_index");
     cnp_json_str(&j, "index", "NBR = (NIR - SWIR2) / (NIR + SWIR2)");
     cnp_json_bool(&j, "used", res->swir_used);
