@@ -125,7 +125,7 @@ CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
 ifneq ($(CC_IS_CLANG),1)
 $(BUILD)/kernels/%.o: CFLAGS += -fvect-cost-model=dynamic
 endif
-$(BUILD)/kernels/cnp_change.o: CFLAGS += -fno-trapping-math
+$(BUILD)/kernels/cnp_change.o $(BUILD)/kernels/cnp_haze.o $(BUILD)/kernels/cnp_norm.o: CFLAGS += -fno-trapping-math
 
 # kernels/ must build without any geo headers: this rule proves it.
 $(BUILD)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)
