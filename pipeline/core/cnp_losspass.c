@@ -109,6 +109,8 @@ static void worker_free(void *ctx, void *wp)
     free(w->sig);
     for (int b = 0; b < 3; b++)
         free(w->hz[b]);
+    free(w->bdn);
+    free(w->bdn16);
     free(w->hflags);
     free(w->hh);
     cnp_norm_grid_free(&w->ng);
@@ -168,9 +170,11 @@ static cnp_status worker_init(void *ctx, void *wp)
     if (c->haze) {
         for (int b = 0; b < 3; b++)
             w->hz[b] = malloc(n * sizeof(float));
+        w->bdn = malloc(n * sizeof(float));
+        w->bdn16 = malloc(n * sizeof(uint16_t));
         w->hflags = malloc(n);
         w->hh = calloc(1, sizeof *w->hh);
-        if (!w->hz[0] || !w->hz[1] || !w->hz[2] || !w->hflags || !w->hh)
+        if (!w->hz[0] || !w->hz[1] || !w->hz[2] || !w->bdn || !w->bdn16 || !w->hflags || !w->hh)
             return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     }
     if (c->swir) {
@@ -506,7 +510,7 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
      * median and the observation counts. */
     const double baselines = c->nbaseline ? c->nbaseline * (4.0 * tile + halo * 5.0 + tile * 2.0) +
                                             5.0 * tile : 0.0;
-    const double per_worker = (tile * (31.0 + (c->swir ? 12.0 : 0.0) + (c->haze ? 13.0 : 0.0)) +
+    const double per_worker = (tile * (31.0 + (c->swir ? 12.0 : 0.0) + (c->haze ? 19.0 : 0.0)) +
                                baselines +
                                share + 2.0 * tile * nbands * 2.0 +
                                2.0 * halo * 5.0 + (double)(mask_blocks[0] + mask_blocks[1])) /
@@ -696,12 +700,16 @@ static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
         (st = cnp_reader_open(lp->scene[1], lp->settings, &rd)) != CNP_OK)
         return st;
     lp->spill_dn_u16 = cnp_reader_dn_u16(rd);
+    lp->spill_blue_u16 = lp->spill_dn_u16 && cnp_reader_band_u16(rd, lp->scene[1]->blue);
     cnp_reader_close(&rd);
     const size_t dn = lp->spill_dn_u16 ? 2 : 4;
     size_t esize[CNP_SPILL_MAX_PLANES] = { 4, 4, 1 };
     int nplanes = P_FIXED;
     lp->plane_red = lp->plane_nir = lp->plane_dnbr = lp->plane_swir = lp->plane_obs = -1;
-    if (lp->ov) {
+    lp->plane_blue = -1;
+    /* The haze test keeps DNs, not reflectances: 2 bytes a band, not 4, and
+     * red and NIR are those the quicklook keeps anyway. */
+    if (lp->ov || lp->haze) {
         esize[lp->plane_red = nplanes++] = dn;
         esize[lp->plane_nir = nplanes++] = dn;
     }
@@ -709,11 +717,8 @@ static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
         esize[lp->plane_dnbr = nplanes++] = 4;
         esize[lp->plane_swir = nplanes++] = 4;
     }
-    if (lp->haze) {
-        lp->plane_haze = nplanes;
-        for (int b = 0; b < 3; b++)
-            esize[nplanes++] = 4;
-    }
+    if (lp->haze)
+        esize[lp->plane_blue = nplanes++] = lp->spill_blue_u16 ? 2 : 4;
     if (lp->nbaseline)
         esize[lp->plane_obs = nplanes++] = 1;
     const char *dir = lp->spill_dir;

@@ -46,39 +46,55 @@ static cnp_status tile_nbr(worker *w, const cnp_loss_pass *c, int d, int x0, int
     return CNP_OK;
 }
 
-/* AFTER's blue, red and NIR reflectance of one tile (NAN where its NDVI is
- * NAN), counted for the clear line and kept for the haze test. */
+/* AFTER's blue, red and NIR reflectance of one tile into w->hz (NAN where
+ * its NDVI is NAN or blue is nodata or saturated), from the DNs in
+ * w->bdn or w->bdn16 (blue16) and AFTER's band buffers. The first half and
+ * the second compute the same floats from the same DNs. */
+static cnp_status haze_reflectance(worker *w, const cnp_loss_pass *c, int blue16, size_t n)
+{
+    const cnp_scene *sc = c->scene[1];
+    const cnp_date_params *r = &c->params.date[1];
+    const int u16 = w->dn_u16[1];
+    cnp_haze_dn d = { .ndvi = w->ndvi[1], .scale = r->scale, .offset = r->offset,
+                      .saturated_dn = r->saturated_dn };
+    d.nodata = cnp_reader_band_nodata(w->rd[1], sc->blue, &d.has_nodata);
+    if (blue16)
+        d.blue16 = w->bdn16;
+    else
+        d.blue = w->bdn;
+    if (u16) {
+        d.red16 = (const uint16_t *)w->red[1];
+        d.nir16 = (const uint16_t *)w->nir[1];
+    } else {
+        d.red = w->red[1];
+        d.nir = w->nir[1];
+    }
+    const cnp_status st = cnp_haze_reflect(&d, n, w->hz[0], w->hz[1], w->hz[2]);
+    return st == CNP_OK ? CNP_OK : cnp_err(st, "haze: reflectance failed");
+}
+
+/* AFTER's blue DN kept, its reflectances counted for the clear line. */
 static cnp_status tile_haze_keep(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
                                  int tw, int h)
 {
-    const cnp_scene *sc = c->scene[1];
-    cnp_status st = cnp_reader_read_band(w->rd[1], sc->blue, x0, y0, tw, h, w->hz[0]);
+    cnp_status st = cnp_reader_read_band(w->rd[1], c->scene[1]->blue, x0, y0, tw, h, w->bdn);
     if (st != CNP_OK)
         return st;
-    int has = 0;
-    const double nodata = cnp_reader_band_nodata(w->rd[1], sc->blue, &has);
-    const cnp_date_params *r = &c->params.date[1];
     const size_t n = (size_t)tw * (size_t)h;
-    const int u16 = w->dn_u16[1];
-    const uint16_t *r16 = (const uint16_t *)w->red[1], *n16 = (const uint16_t *)w->nir[1];
-    for (size_t i = 0; i < n; i++) {
-        const double bdn = w->hz[0][i];
-        if (w->ndvi[1][i] != w->ndvi[1][i] || (has && bdn == nodata) || bdn >= r->saturated_dn) {
-            w->hz[0][i] = w->hz[1][i] = w->hz[2][i] = NAN;
-            continue;
-        }
-        const double rdn = u16 ? (double)r16[i] : (double)w->red[1][i];
-        const double ndn = u16 ? (double)n16[i] : (double)w->nir[1][i];
-        w->hz[0][i] = (float)(bdn * r->scale + r->offset);
-        w->hz[1][i] = (float)(rdn * r->scale + r->offset);
-        w->hz[2][i] = (float)(ndn * r->scale + r->offset);
+    if (c->spill_blue_u16) {
+        /* UInt16 or Byte DNs read as floats: whole numbers, kept exactly. */
+        for (size_t i = 0; i < n; i++)
+            w->bdn16[i] = (uint16_t)w->bdn[i];
+        st = cnp_spill_write(c->spill, s, k, c->plane_blue, w->bdn16);
+    } else {
+        st = cnp_spill_write(c->spill, s, k, c->plane_blue, w->bdn);
     }
+    if (st != CNP_OK || (st = haze_reflectance(w, c, 0, n)) != CNP_OK)
+        return st;
     const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
     if ((st = cnp_haze_hist_add(w->hh, &c->haze_params, &hb, NULL, n)) != CNP_OK)
         return cnp_err(st, "haze: counting the clear line failed");
-    for (int b = 0; b < 3 && st == CNP_OK; b++)
-        st = cnp_spill_write(c->spill, s, k, c->plane_haze + b, w->hz[b]);
-    return st;
+    return CNP_OK;
 }
 
 /* dNBR and AFTER's SWIR2 of one tile into the spill. */
@@ -180,9 +196,10 @@ cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, in
         (st = cnp_spill_write(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
         (st = cnp_spill_write(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
         return st;
-    if (!c->ov)
+    if (c->plane_red < 0)
         return CNP_OK;
-    /* AFTER's bands as the quicklook reads them: UInt16 or float, as read. */
+    /* AFTER's bands as read, UInt16 or float: the quicklook's and the haze
+     * test's. */
     if ((c->spill_dn_u16 != 0) != (after.red16 != NULL))
         return cnp_err(CNP_E_ARG, "spill: AFTER's data type changed between tiles");
     if ((st = cnp_spill_write(c->spill, s, k, c->plane_red,
@@ -204,10 +221,11 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
         (st = cnp_spill_read(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
         return st;
     cnp_dn_rows after = { NULL, NULL, NULL, NULL };
+    if (c->plane_red >= 0 &&
+        ((st = cnp_spill_read(c->spill, s, k, c->plane_red, w->red[1])) != CNP_OK ||
+         (st = cnp_spill_read(c->spill, s, k, c->plane_nir, w->nir[1])) != CNP_OK))
+        return st;
     if (c->ov) {
-        if ((st = cnp_spill_read(c->spill, s, k, c->plane_red, w->red[1])) != CNP_OK ||
-            (st = cnp_spill_read(c->spill, s, k, c->plane_nir, w->nir[1])) != CNP_OK)
-            return st;
         if (c->spill_dn_u16)
             after = (cnp_dn_rows){ NULL, NULL, (const uint16_t *)w->red[1],
                                    (const uint16_t *)w->nir[1] };
@@ -229,9 +247,10 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
         return st;
     if (c->haze) {
         /* Haze the quality mask called clear: unobserved, not loss. */
-        for (int b = 0; b < 3; b++)
-            if ((st = cnp_spill_read(c->spill, s, k, c->plane_haze + b, w->hz[b])) != CNP_OK)
-                return st;
+        void *blue = c->spill_blue_u16 ? (void *)w->bdn16 : (void *)w->bdn;
+        if ((st = cnp_spill_read(c->spill, s, k, c->plane_blue, blue)) != CNP_OK ||
+            (st = haze_reflectance(w, c, c->spill_blue_u16, n)) != CNP_OK)
+            return st;
         const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
         if ((st = cnp_haze_classify(&c->haze_params, &c->haze_line, &hb, n, w->hflags)) != CNP_OK)
             return cnp_err(st, "haze test failed");

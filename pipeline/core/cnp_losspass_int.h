@@ -33,6 +33,8 @@ typedef struct worker {
     float      *swir[2], *dnbr;              /* SWIR2 reflectance, NBR change     */
     uint8_t    *sig;                         /* cnp_swir signals (second half)    */
     float      *hz[3];                       /* AFTER's blue, red, NIR reflectance */
+    float      *bdn;                         /* AFTER's blue DN ...                */
+    uint16_t   *bdn16;                       /* ... as the spill keeps it, UInt16  */
     uint8_t    *hflags;                      /* cnp_haze flags                    */
     cnp_haze_hist *hh;                       /* the unit's clear-line counts      */
     int64_t     hazy;                        /* pixels the haze test took out     */
@@ -63,8 +65,9 @@ typedef struct worker {
  * ordered merge, so by one thread at a time), then merged row by row. */
 
 /* The planes the first half keeps for the second: always these three, then
- * AFTER's red and NIR for the quicklook and dNBR and AFTER's SWIR2 for the
- * second index when there are (their numbers in cnp_loss_pass.plane_*). */
+ * AFTER's red and NIR DNs for the quicklook and the haze test, dNBR and
+ * AFTER's SWIR2 for the second index, AFTER's blue DN for the haze test
+ * when there are (their numbers in cnp_loss_pass.plane_*). */
 enum { P_NDVI_B, P_NDVI_A, P_CLS, P_FIXED };
 
 /* Read both dates of one tile and classify it on the raw dNDVI. */
