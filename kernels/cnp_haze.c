@@ -109,14 +109,22 @@ cnp_status cnp_haze_classify(const cnp_haze_params *p, const cnp_haze_line *line
 
 /* The clear line's bin of each pixel, -1 for one not counted. Invalid
  * values are replaced before the conversion to int, which would be
- * undefined for them. */
+ * undefined for them. x / CNP_HAZE_BIN is computed as x x 250, without a
+ * division, and both give the same bin and the same range tests: for a
+ * float x, 250 x is exact in double and the quotient by the double 0.004
+ * (a hair above 0.004) rounds to 250 x or to the double just below it,
+ * which differ in floor() and in "< 64" only where 250 x is a whole number
+ * in (0, 64] - and no float x in (0, 0.256] is one (k / 250 needs the
+ * factor 5^3 in the denominator). test_haze checks the floats around
+ * every bin edge. */
+#define HAZE_BINS_PER_UNIT 250.0
 CNP_VECTOR_CLONES static void bins_chunk(const float *restrict blue, const float *restrict red,
                                          const float *restrict nir, const float *restrict swir,
                                          const uint8_t *restrict clear, double nir_min,
                                          double swir_hazy, ptrdiff_t n, int32_t *restrict bin)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
-        const double bl = blue[i] / CNP_HAZE_BIN, rd = red[i] / CNP_HAZE_BIN;
+        const double bl = blue[i] * HAZE_BINS_PER_UNIT, rd = red[i] * HAZE_BINS_PER_UNIT;
         const int ok = (clear[i] != 0) & (nir[i] >= nir_min) & (bl >= 0.0) & (rd >= 0.0) &
                        (bl < CNP_HAZE_NBIN) & (rd < CNP_HAZE_NBIN) &
                        ((double)swir[i] >= swir_hazy * (double)red[i]);
@@ -205,6 +213,23 @@ CNP_VECTOR_CLONES static void load_u16(const uint16_t *restrict in, ptrdiff_t n,
         out[i] = in[i];
 }
 
+/* reflect_chunk() straight from UInt16 DNs, the common case: no pass
+ * through doubles in memory. */
+CNP_VECTOR_CLONES static void reflect_u16(const uint16_t *restrict b, const uint16_t *restrict r,
+                                          const uint16_t *restrict v, const float *restrict ndvi,
+                                          double nodata, double saturated, double scale,
+                                          double offset, ptrdiff_t n, float *restrict ob,
+                                          float *restrict orr, float *restrict ov)
+{
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const double bd = b[i];
+        const int ok = (ndvi[i] == ndvi[i]) & !(bd == nodata) & !(bd >= saturated);
+        ob[i] = ok ? (float)(bd * scale + offset) : NAN;
+        orr[i] = ok ? (float)((double)r[i] * scale + offset) : NAN;
+        ov[i] = ok ? (float)((double)v[i] * scale + offset) : NAN;
+    }
+}
+
 static void load(const float *f, const uint16_t *u, ptrdiff_t n, double *out)
 {
     if (u)
@@ -219,6 +244,11 @@ cnp_status cnp_haze_reflect(const cnp_haze_dn *d, size_t n, float *blue, float *
                          (!d->red && !d->red16) || (!d->nir && !d->nir16))))
         return CNP_E_ARG;
     const double nodata = d->has_nodata ? d->nodata : NAN;
+    if (d->blue16 && d->red16 && d->nir16) {
+        reflect_u16(d->blue16, d->red16, d->nir16, d->ndvi, nodata, d->saturated_dn, d->scale,
+                    d->offset, (ptrdiff_t)n, blue, red, nir);
+        return CNP_OK;
+    }
     double b[CHUNK], r[CHUNK], v[CHUNK];
     for (size_t i = 0; i < n; i += CHUNK) {
         const ptrdiff_t m = (ptrdiff_t)(n - i < CHUNK ? n - i : CHUNK);

@@ -694,44 +694,16 @@ static cnp_status run_stage(cnp_loss_pass *lp, int nthreads, int stage, double f
 static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
 {
     cnp_status st;
-    cnp_reader *rd = NULL;
     const int normalise = lp->settings->normalize != CNP_NORMALIZE_OFF;
-    if ((st = cnp_lp_norm_params(lp, &lp->norm)) != CNP_OK ||
-        (st = cnp_reader_open(lp->scene[1], lp->settings, &rd)) != CNP_OK)
+    if ((st = cnp_lp_norm_params(lp, &lp->norm)) != CNP_OK)
         return st;
-    lp->spill_dn_u16 = cnp_reader_dn_u16(rd);
-    lp->spill_blue_u16 = lp->spill_dn_u16 && cnp_reader_band_u16(rd, lp->scene[1]->blue);
-    cnp_reader_close(&rd);
-    const size_t dn = lp->spill_dn_u16 ? 2 : 4;
-    size_t esize[CNP_SPILL_MAX_PLANES] = { 4, 4, 1 };
-    int nplanes = P_FIXED;
-    lp->plane_red = lp->plane_nir = lp->plane_dnbr = lp->plane_swir = lp->plane_obs = -1;
-    lp->plane_blue = -1;
-    /* The haze test keeps DNs, not reflectances: 2 bytes a band, not 4, and
-     * red and NIR are those the quicklook keeps anyway. */
-    if (lp->ov || lp->haze) {
-        esize[lp->plane_red = nplanes++] = dn;
-        esize[lp->plane_nir = nplanes++] = dn;
-    }
-    if (lp->swir) {
-        esize[lp->plane_dnbr = nplanes++] = 4;
-        esize[lp->plane_swir = nplanes++] = 4;
-    }
-    if (lp->haze)
-        esize[lp->plane_blue = nplanes++] = lp->spill_blue_u16 ? 2 : 4;
-    if (lp->nbaseline)
-        esize[lp->plane_obs = nplanes++] = 1;
-    const char *dir = lp->spill_dir;
-    if (!dir || !*dir)
-        dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
     if (normalise && (st = cnp_norm_grid_create(&lp->norm, lp->tiling.win[2], lp->tiling.win[3],
                                                 0, -1, &lp->norm_grid)) != CNP_OK)
         return cnp_err(st, "out of memory for the normalisation grid");
-    if ((st = cnp_spill_create(dir, &lp->tiling, nplanes, esize, &lp->spill)) != CNP_OK)
+    if ((st = cnp_lp_spill_open(lp)) != CNP_OK) {
+        cnp_norm_grid_free(&lp->norm_grid);
         return st;
-    lp->spill_bytes = cnp_spill_bytes(lp->spill);
+    }
     if ((st = run_stage(lp, nthreads, 1, 0.0, 0.6)) == CNP_OK)
         st = normalise ? cnp_lp_norm_finish(lp) : cnp_lp_norm_zero(lp);
     /* The clear line of AFTER's own clear land; the default line when it

@@ -6,6 +6,7 @@
 #include "cnp_losspass_int.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cnp_baseline.h"
@@ -290,4 +291,45 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
     w->counts.forest += nc[CNP_CLASS_FOREST];
     w->counts.loss += nc[CNP_CLASS_LOSS];
     return cnp_lp_tile_results(w, c, x0, y0, tw, h, &after, w->dndvi);
+}
+
+/* The spill file and its planes (cnp_losspass_int.h says which), in
+ * lp->spill_dir, else $TMPDIR, else /tmp. */
+cnp_status cnp_lp_spill_open(cnp_loss_pass *lp)
+{
+    cnp_reader *rd = NULL;
+    cnp_status st = cnp_reader_open(lp->scene[1], lp->settings, &rd);
+    if (st != CNP_OK)
+        return st;
+    lp->spill_dn_u16 = cnp_reader_dn_u16(rd);
+    lp->spill_blue_u16 = lp->spill_dn_u16 && cnp_reader_band_u16(rd, lp->scene[1]->blue);
+    cnp_reader_close(&rd);
+    const size_t dn = lp->spill_dn_u16 ? 2 : 4;
+    size_t esize[CNP_SPILL_MAX_PLANES] = { 4, 4, 1 };
+    int nplanes = P_FIXED;
+    lp->plane_red = lp->plane_nir = lp->plane_dnbr = lp->plane_swir = lp->plane_obs = -1;
+    lp->plane_blue = -1;
+    /* The haze test keeps DNs, not reflectances: 2 bytes a band, not 4, and
+     * red and NIR are those the quicklook keeps anyway. */
+    if (lp->ov || lp->haze) {
+        esize[lp->plane_red = nplanes++] = dn;
+        esize[lp->plane_nir = nplanes++] = dn;
+    }
+    if (lp->swir) {
+        esize[lp->plane_dnbr = nplanes++] = 4;
+        esize[lp->plane_swir = nplanes++] = 4;
+    }
+    if (lp->haze)
+        esize[lp->plane_blue = nplanes++] = lp->spill_blue_u16 ? 2 : 4;
+    if (lp->nbaseline)
+        esize[lp->plane_obs = nplanes++] = 1;
+    const char *dir = lp->spill_dir;
+    if (!dir || !*dir)
+        dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    if ((st = cnp_spill_create(dir, &lp->tiling, nplanes, esize, &lp->spill)) != CNP_OK)
+        return st;
+    lp->spill_bytes = cnp_spill_bytes(lp->spill);
+    return CNP_OK;
 }

@@ -4,7 +4,8 @@
  *
  *   cnp_losspass.c        workers, units, merges, the plan, the run
  *   cnp_losspass_halves.c the two halves of a pass that needs the whole
- *                         scene first (normalisation, haze line, dNBR)
+ *                         scene first (normalisation, haze line, dNBR),
+ *                         and the spill file between them
  *   cnp_losspass_norm.c   the normalisation's parameters, corrections and
  *                         their summary for run.json
  */
@@ -87,5 +88,7 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
 cnp_status cnp_lp_norm_params(const cnp_loss_pass *lp, cnp_norm_params *p);
 cnp_status cnp_lp_norm_finish(cnp_loss_pass *lp);
 cnp_status cnp_lp_norm_zero(cnp_loss_pass *lp);
+/* The spill file with the planes this pass keeps (cnp_losspass_halves.c). */
+cnp_status cnp_lp_spill_open(cnp_loss_pass *lp);
 
 #endif /* CNP_LOSSPASS_INT_H */

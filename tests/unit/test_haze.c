@@ -335,6 +335,38 @@ static void test_pixel_rules(void)
     }
 }
 
+/* The clear line's bins at every bin edge: the floats nearest k x 0.004
+ * (k = 0..64) counted as the header's division puts them. */
+static void test_bin_edges(void)
+{
+    enum { SIDE = 300, PER = 2 * SIDE, NE = (CNP_HAZE_NBIN + 1) * PER };
+    static float blue[NE], red[NE], nir[NE];
+    for (int k = 0; k <= CNP_HAZE_NBIN; k++) {
+        float lo = (float)(k * CNP_HAZE_BIN), hi = lo;
+        for (int j = 0; j < SIDE; j++) {
+            lo = nextafterf(lo, -1.0f);
+            blue[k * PER + j] = lo;
+            blue[k * PER + SIDE + j] = hi;
+            hi = nextafterf(hi, 1.0f);
+        }
+    }
+    cnp_haze_params p;
+    cnp_haze_defaults(&p, NULL);
+    for (int i = 0; i < NE; i++) {
+        red[NE - 1 - i] = blue[i];
+        nir[i] = 0.3f;
+    }
+    cnp_haze_hist got = { { { 0 } } }, want = { { { 0 } } };
+    const cnp_haze_bands b = { blue, red, nir, NULL };
+    CHECK(cnp_haze_hist_add(&got, &p, &b, NULL, NE) == CNP_OK);
+    for (int i = 0; i < NE; i++) {
+        const double bb = blue[i] / CNP_HAZE_BIN, rb = red[i] / CNP_HAZE_BIN;
+        if (bb >= 0.0 && rb >= 0.0 && bb < CNP_HAZE_NBIN && rb < CNP_HAZE_NBIN)
+            want.n[(int)bb][(int)rb]++;
+    }
+    CHECK(memcmp(&got, &want, sizeof got) == 0);
+}
+
 /* cnp_haze_reflect(): the same floats from UInt16 and from float DNs, NaN
  * for an invalid NDVI, a nodata or saturated blue; a NaN blue DN leaves red
  * and NIR. */
@@ -377,6 +409,7 @@ static void test_reflect(void)
 
 CNP_TEST_MAIN("haze",
               TEST_CASE(test_pixel_rules),
+              TEST_CASE(test_bin_edges),
               TEST_CASE(test_reflect),
               TEST_CASE(test_flags),
               TEST_CASE(test_fit),
