@@ -84,3 +84,29 @@ run_canopy detect "$P/before.tif" "$P/after.tif" -o "$TMP/late" --baseline "$P/a
 [ "$RC" -eq 0 ] && grep -q "not earlier than AFTER" "$TMP/late/run.json" &&
     pass "baseline: a baseline not earlier than AFTER is warned about" ||
     fail "baseline: late baseline ($RC: $ERR_TXT)"
+
+# Real data: the CBERS-4 AWFI series (Cerrado, one grid) from a wet-season
+# BEFORE (2018-03-06) to a dry-season AFTER (2018-08-29) has no known loss;
+# measured from BEFORE the dry season is hundreds of hectares of "loss",
+# measured from the previous dry season (2017-08-29 .. 09-30) it is none.
+C="$SHARED_DATA/sits-cbers4-awfi-ts"
+if [ ! -f "$C/CBERS-4_AWFI_B15_2018-08-29.tif" ]; then
+    skip "baseline: real CBERS-4 wet/dry pair (../shared/data absent)"
+    exit 0
+fi
+for d in 2017-08-29 2017-09-14 2017-09-30 2018-03-06 2018-08-29; do
+    gdalbuildvrt -q -separate "$TMP/c$d.vrt" "$C/CBERS-4_AWFI_B13_$d.tif" \
+        "$C/CBERS-4_AWFI_B14_$d.tif" "$C/CBERS-4_AWFI_B15_$d.tif" "$C/CBERS-4_AWFI_B16_$d.tif" ||
+        { fail "baseline: gdalbuildvrt CBERS $d"; exit 0; }
+done
+alerts() { $PY -c "import json,sys; j=json.load(open(sys.argv[1])); print(j['counts']['alerts'], j['total_alert_area_ha'])" "$1/run.json"; }
+run_canopy detect "$TMP/c2018-03-06.vrt" "$TMP/c2018-08-29.vrt" -o "$TMP/cb-raw" -q --no-evidence \
+    --normalize off
+raw=$(alerts "$TMP/cb-raw")
+run_canopy detect "$TMP/c2018-03-06.vrt" "$TMP/c2018-08-29.vrt" -o "$TMP/cb-base" -q --no-evidence \
+    --normalize off --baseline "$TMP/c2017-08-29.vrt" --baseline "$TMP/c2017-09-14.vrt" \
+    --baseline "$TMP/c2017-09-30.vrt"
+base=$(alerts "$TMP/cb-base")
+[ "$RC" -eq 0 ] && [ "${raw%% *}" -gt 0 ] && [ "${base%% *}" = 0 ] &&
+    pass "baseline: real CBERS-4 wet/dry pair: ${raw#* } ha of false loss from BEFORE, none from the dry-season baselines" ||
+    fail "baseline: CBERS-4 ($RC: raw $raw, with baselines $base; $ERR_TXT)"
