@@ -213,20 +213,44 @@ CNP_VECTOR_CLONES static void load_u16(const uint16_t *restrict in, ptrdiff_t n,
         out[i] = in[i];
 }
 
-/* reflect_chunk() straight from UInt16 DNs, the common case: no pass
- * through doubles in memory. */
-CNP_VECTOR_CLONES static void reflect_u16(const uint16_t *restrict b, const uint16_t *restrict r,
-                                          const uint16_t *restrict v, const float *restrict ndvi,
-                                          double nodata, double saturated, double scale,
-                                          double offset, ptrdiff_t n, float *restrict ob,
-                                          float *restrict orr, float *restrict ov)
+/* From UInt16 DNs, the common case, in two simple loops that vectorise
+ * well: each band's reflectance, then NaN where the pixel is not valid. The
+ * blue tests as integers: a whole DN equals the nodata value only when that
+ * is a whole number in range, and is >= saturated_dn exactly when it is >=
+ * its ceiling. */
+CNP_VECTOR_CLONES static void scale_u16(const uint16_t *restrict dn, double scale, double offset,
+                                        ptrdiff_t n, float *restrict out)
+{
+    for (ptrdiff_t i = 0; i < n; i++)
+        out[i] = (float)((double)dn[i] * scale + offset);
+}
+
+CNP_VECTOR_CLONES static void invalid_u16(const uint16_t *restrict b, const float *restrict ndvi,
+                                          int32_t nodata, int32_t saturated, ptrdiff_t n,
+                                          float *restrict ob, float *restrict orr,
+                                          float *restrict ov)
 {
     for (ptrdiff_t i = 0; i < n; i++) {
-        const double bd = b[i];
-        const int ok = (ndvi[i] == ndvi[i]) & !(bd == nodata) & !(bd >= saturated);
-        ob[i] = ok ? (float)(bd * scale + offset) : NAN;
-        orr[i] = ok ? (float)((double)r[i] * scale + offset) : NAN;
-        ov[i] = ok ? (float)((double)v[i] * scale + offset) : NAN;
+        const int32_t bd = b[i];
+        const int ok = (ndvi[i] == ndvi[i]) & (bd != nodata) & (bd < saturated);
+        ob[i] = ok ? ob[i] : NAN;
+        orr[i] = ok ? orr[i] : NAN;
+        ov[i] = ok ? ov[i] : NAN;
+    }
+}
+
+static void reflect_u16(const cnp_haze_dn *d, size_t n, float *blue, float *red, float *nir)
+{
+    const int32_t nodata = d->has_nodata && d->nodata >= 0.0 && d->nodata <= 65535.0 &&
+                           d->nodata == floor(d->nodata) ? (int32_t)d->nodata : -1;
+    const int32_t saturated = !(d->saturated_dn <= 65535.0) ? 65536
+                            : d->saturated_dn <= 0.0 ? 0 : (int32_t)ceil(d->saturated_dn);
+    for (size_t i = 0; i < n; i += CHUNK) {
+        const ptrdiff_t m = (ptrdiff_t)(n - i < CHUNK ? n - i : CHUNK);
+        scale_u16(d->blue16 + i, d->scale, d->offset, m, blue + i);
+        scale_u16(d->red16 + i, d->scale, d->offset, m, red + i);
+        scale_u16(d->nir16 + i, d->scale, d->offset, m, nir + i);
+        invalid_u16(d->blue16 + i, d->ndvi + i, nodata, saturated, m, blue + i, red + i, nir + i);
     }
 }
 
@@ -245,8 +269,7 @@ cnp_status cnp_haze_reflect(const cnp_haze_dn *d, size_t n, float *blue, float *
         return CNP_E_ARG;
     const double nodata = d->has_nodata ? d->nodata : NAN;
     if (d->blue16 && d->red16 && d->nir16) {
-        reflect_u16(d->blue16, d->red16, d->nir16, d->ndvi, nodata, d->saturated_dn, d->scale,
-                    d->offset, (ptrdiff_t)n, blue, red, nir);
+        reflect_u16(d, n, blue, red, nir);
         return CNP_OK;
     }
     double b[CHUNK], r[CHUNK], v[CHUNK];

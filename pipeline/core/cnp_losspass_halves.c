@@ -90,7 +90,7 @@ static cnp_status tile_haze_keep(worker *w, const cnp_loss_pass *c, int s, int k
     } else {
         st = cnp_spill_write(c->spill, s, k, c->plane_blue, w->bdn);
     }
-    if (st != CNP_OK || (st = haze_reflectance(w, c, 0, n)) != CNP_OK)
+    if (st != CNP_OK || (st = haze_reflectance(w, c, c->spill_blue_u16, n)) != CNP_OK)
         return st;
     const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
     if ((st = cnp_haze_hist_add(w->hh, &c->haze_params, &hb, NULL, n)) != CNP_OK)
@@ -210,6 +210,41 @@ cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, in
                            after.nir16 ? (const void *)after.nir16 : after.nir);
 }
 
+/* HAZY pixels not yet unobserved become so; how many. Without branches:
+ * most pixels are clear, and the loop runs over every pixel. */
+static int64_t haze_unobserved(uint8_t *restrict cls, const uint8_t *restrict flags, size_t n)
+{
+    int64_t hazy = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int h = (flags[i] & CNP_HAZE_HAZY) != 0 && cls[i] != CNP_CLASS_UNOBSERVED;
+        hazy += h;
+        cls[i] = h ? (uint8_t)CNP_CLASS_UNOBSERVED : cls[i];
+    }
+    return hazy;
+}
+
+/* Forest split into loss and no loss on dNDVI', every class counted into
+ * nc. Without branches; the counts as sums of comparisons rather than an
+ * increment through the class, which would chain each pixel to the last. */
+static void resplit(uint8_t *restrict cls, const float *restrict dndvi, double loss_at, size_t n,
+                    int64_t nc[4])
+{
+    int64_t other = 0, forest = 0, loss = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t cl = cls[i];
+        const uint8_t lost = (double)dndvi[i] <= loss_at;
+        const uint8_t out = cl >= CNP_CLASS_FOREST ? (uint8_t)(CNP_CLASS_FOREST + lost) : cl;
+        cls[i] = out;
+        other += out == CNP_CLASS_OTHER;
+        forest += out == CNP_CLASS_FOREST;
+        loss += out == CNP_CLASS_LOSS;
+    }
+    nc[CNP_CLASS_UNOBSERVED] += (int64_t)n - other - forest - loss;
+    nc[CNP_CLASS_OTHER] += other;
+    nc[CNP_CLASS_FOREST] += forest;
+    nc[CNP_CLASS_LOSS] += loss;
+}
+
 /* Second half: the kept planes back, dNDVI normalised (kernels/cnp_norm.h),
  * forest re-split into loss and no loss on it. Unobserved and non-forest
  * pixels keep their class: normalisation moves only the loss threshold. */
@@ -255,11 +290,7 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
         const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
         if ((st = cnp_haze_classify(&c->haze_params, &c->haze_line, &hb, n, w->hflags)) != CNP_OK)
             return cnp_err(st, "haze test failed");
-        for (size_t i = 0; i < n; i++)
-            if ((w->hflags[i] & CNP_HAZE_HAZY) && w->cls[i] != CNP_CLASS_UNOBSERVED) {
-                w->cls[i] = CNP_CLASS_UNOBSERVED;
-                w->hazy++;
-            }
+        w->hazy += haze_unobserved(w->cls, w->hflags, n);
     }
     if (c->swir) {
         for (size_t i = 0; i < n; i++) {
@@ -278,13 +309,7 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
             nc[cl]++;
         }
     } else {
-        for (size_t i = 0; i < n; i++) {
-            uint8_t cl = w->cls[i];
-            if (cl >= CNP_CLASS_FOREST)
-                cl = (double)w->dndvi[i] <= loss_at ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
-            w->cls[i] = cl;
-            nc[cl]++;
-        }
+        resplit(w->cls, w->dndvi, loss_at, n, nc);
     }
     w->counts.unobserved += nc[CNP_CLASS_UNOBSERVED];
     w->counts.other += nc[CNP_CLASS_OTHER];

@@ -383,23 +383,34 @@ static void test_reflect(void)
         nf[i] = n16[i];
         ndvi[i] = i % 17 == 3 ? NAN : 0.5f;
     }
-    cnp_haze_dn d = { .ndvi = ndvi, .scale = 2.75e-5, .offset = -0.2, .has_nodata = 1,
-                      .nodata = 0, .saturated_dn = 1100 };
-    d.blue16 = b16, d.red16 = r16, d.nir16 = n16;
-    CHECK(cnp_haze_reflect(&d, NR, out[0][0], out[0][1], out[0][2]) == CNP_OK);
-    d.blue16 = d.red16 = d.nir16 = NULL;
-    d.blue = bf, d.red = rf, d.nir = nf;
-    CHECK(cnp_haze_reflect(&d, NR, out[1][0], out[1][1], out[1][2]) == CNP_OK);
-    int bad = 0;
-    for (int i = 0; i < NR; i++) {
-        const int ok = ndvi[i] == ndvi[i] && b16[i] != 0 && b16[i] < 1100;
-        const float want[3] = { ok ? (float)(b16[i] * 2.75e-5 - 0.2) : NAN,
-                                ok ? (float)(r16[i] * 2.75e-5 - 0.2) : NAN,
-                                ok ? (float)(n16[i] * 2.75e-5 - 0.2) : NAN };
-        for (int k = 0; k < 3; k++)
-            bad += !same(out[0][k][i], want[k]) || !same(out[1][k][i], want[k]);
+    /* Whole and fractional nodata and saturation values: the UInt16 path
+     * tests them as integers. */
+    static const double rule[4][3] = { { 1, 0, 1100 }, { 1, 7.5, 1099.5 }, { 0, 0, INFINITY },
+                                       { 1, 13, NAN } };
+    cnp_haze_dn d = { .ndvi = ndvi, .scale = 2.75e-5, .offset = -0.2 };
+    for (int k = 0; k < 4; k++) {
+        d.has_nodata = (int)rule[k][0];
+        d.nodata = rule[k][1];
+        d.saturated_dn = rule[k][2];
+        d.blue = d.red = d.nir = NULL;
+        d.blue16 = b16, d.red16 = r16, d.nir16 = n16;
+        CHECK(cnp_haze_reflect(&d, NR, out[0][0], out[0][1], out[0][2]) == CNP_OK);
+        d.blue16 = d.red16 = d.nir16 = NULL;
+        d.blue = bf, d.red = rf, d.nir = nf;
+        CHECK(cnp_haze_reflect(&d, NR, out[1][0], out[1][1], out[1][2]) == CNP_OK);
+        int bad = 0;
+        for (int i = 0; i < NR; i++) {
+            const double bd = b16[i];
+            const int ok = ndvi[i] == ndvi[i] && !(d.has_nodata && bd == d.nodata) &&
+                           !(bd >= d.saturated_dn);
+            const float want[3] = { ok ? (float)(b16[i] * 2.75e-5 - 0.2) : NAN,
+                                    ok ? (float)(r16[i] * 2.75e-5 - 0.2) : NAN,
+                                    ok ? (float)(n16[i] * 2.75e-5 - 0.2) : NAN };
+            for (int b = 0; b < 3; b++)
+                bad += !same(out[0][b][i], want[b]) || !same(out[1][b][i], want[b]);
+        }
+        CHECK(bad == 0);
     }
-    CHECK(bad == 0);
     bf[1] = NAN;
     CHECK(cnp_haze_reflect(&d, 2, out[1][0], out[1][1], out[1][2]) == CNP_OK);
     CHECK(isnan(out[1][0][1]) && out[1][1][1] == (float)(7 * 2.75e-5 - 0.2));
