@@ -117,15 +117,16 @@ $(DEPS_STAMP): scripts/setup-deps.sh
 deps: $(DEPS_STAMP)
 
 # Kernel loops are written to be vectorised; GCC's -O2 cost model would leave
-# most of them scalar. The classification loop also needs GCC free to evaluate
-# both sides of a select, i.e. no FP traps to preserve (results are unchanged:
-# contraction stays off, so every operation rounds as written).
+# most of them scalar. The classification, haze and normalisation loops also
+# need GCC free to evaluate both sides of a select, i.e. no FP traps to preserve
+# (results are unchanged: contraction stays off, so every operation rounds as
+# written).
 # (clang has no such cost-model switch; its builds are for sanitizers and fuzzing.)
 CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
 ifneq ($(CC_IS_CLANG),1)
 $(BUILD)/kernels/%.o: CFLAGS += -fvect-cost-model=dynamic
 endif
-$(BUILD)/kernels/cnp_change.o: CFLAGS += -fno-trapping-math
+$(BUILD)/kernels/cnp_change.o $(BUILD)/kernels/cnp_haze.o $(BUILD)/kernels/cnp_norm.o: CFLAGS += -fno-trapping-math
 
 # kernels/ must build without any geo headers: this rule proves it.
 $(BUILD)/kernels/%.o: kernels/%.c | $(DEPS_STAMP)

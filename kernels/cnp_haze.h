@@ -78,6 +78,26 @@ typedef struct cnp_haze_bands {
     const float *blue, *red, *nir, *swir2;
 } cnp_haze_bands;
 
+/* AFTER's bands as DNs, each either float or UInt16 (the other NULL), and
+ * the rule that makes them reflectance. */
+typedef struct cnp_haze_dn {
+    const float    *blue, *red, *nir;
+    const uint16_t *blue16, *red16, *nir16;
+    const float    *ndvi;        /* the date's NDVI: NaN = not valid          */
+    double scale, offset;        /* reflectance = DN x scale + offset         */
+    int    has_nodata;           /* blue's nodata value, if it has one        */
+    double nodata;
+    double saturated_dn;         /* DN >= this is saturated                   */
+} cnp_haze_dn;
+
+/* cnp_haze_reflect() :
+ * The blue, red and NIR reflectance of n pixels, each (float)(DN x scale +
+ * offset) computed in double; all three NAN where the NDVI is NaN or the
+ * blue DN is nodata or saturated. A pass can keep the DNs (2 bytes each
+ * for UInt16) and recompute the same floats when it needs them.
+ * @return CNP_OK, or CNP_E_ARG for NULL pointers (n > 0). */
+cnp_status cnp_haze_reflect(const cnp_haze_dn *d, size_t n, float *blue, float *red, float *nir);
+
 /* cnp_haze_classify() :
  * flags[i] = CNP_HAZE_HAZY | CNP_HAZE_LOOKS, CNP_HAZE_LOOKS or 0 for each
  * of the n pixels (0 where a band is NaN).

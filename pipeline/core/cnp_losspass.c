@@ -110,6 +110,8 @@ static void worker_free(void *ctx, void *wp)
     free(w->sig);
     for (int b = 0; b < 3; b++)
         free(w->hz[b]);
+    free(w->bdn);
+    free(w->bdn16);
     free(w->hflags);
     free(w->hh);
     cnp_norm_grid_free(&w->ng);
@@ -170,9 +172,11 @@ static cnp_status worker_init(void *ctx, void *wp)
     if (c->haze) {
         for (int b = 0; b < 3; b++)
             w->hz[b] = malloc(n * sizeof(float));
+        w->bdn = malloc(n * sizeof(float));
+        w->bdn16 = malloc(n * sizeof(uint16_t));
         w->hflags = malloc(n);
         w->hh = calloc(1, sizeof *w->hh);
-        if (!w->hz[0] || !w->hz[1] || !w->hz[2] || !w->hflags || !w->hh)
+        if (!w->hz[0] || !w->hz[1] || !w->hz[2] || !w->bdn || !w->bdn16 || !w->hflags || !w->hh)
             return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     }
     if (c->swir) {
@@ -514,7 +518,7 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
      * median and the observation counts. */
     const double baselines = c->nbaseline ? c->nbaseline * (4.0 * tile + halo * 5.0 + tile * 2.0) +
                                             5.0 * tile : 0.0;
-    const double per_worker = (tile * (31.0 + (c->swir ? 12.0 : 0.0) + (c->haze ? 13.0 : 0.0)) +
+    const double per_worker = (tile * (31.0 + (c->swir ? 12.0 : 0.0) + (c->haze ? 19.0 : 0.0)) +
                                baselines +
                                share + 2.0 * tile * nbands * 2.0 +
                                2.0 * halo * 5.0 + (double)(mask_blocks[0] + mask_blocks[1])) /
@@ -700,43 +704,16 @@ static cnp_status run_stage(cnp_loss_pass *lp, int nthreads, int stage, double f
 static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
 {
     cnp_status st;
-    cnp_reader *rd = NULL;
     const int normalise = lp->settings->normalize != CNP_NORMALIZE_OFF;
-    if ((st = cnp_lp_norm_params(lp, &lp->norm)) != CNP_OK ||
-        (st = cnp_reader_open(lp->scene[1], lp->settings, &rd)) != CNP_OK)
+    if ((st = cnp_lp_norm_params(lp, &lp->norm)) != CNP_OK)
         return st;
-    lp->spill_dn_u16 = cnp_reader_dn_u16(rd);
-    cnp_reader_close(&rd);
-    const size_t dn = lp->spill_dn_u16 ? 2 : 4;
-    size_t esize[CNP_SPILL_MAX_PLANES] = { 4, 4, 1 };
-    int nplanes = P_FIXED;
-    lp->plane_red = lp->plane_nir = lp->plane_dnbr = lp->plane_swir = lp->plane_obs = -1;
-    if (lp->ov) {
-        esize[lp->plane_red = nplanes++] = dn;
-        esize[lp->plane_nir = nplanes++] = dn;
-    }
-    if (lp->swir) {
-        esize[lp->plane_dnbr = nplanes++] = 4;
-        esize[lp->plane_swir = nplanes++] = 4;
-    }
-    if (lp->haze) {
-        lp->plane_haze = nplanes;
-        for (int b = 0; b < 3; b++)
-            esize[nplanes++] = 4;
-    }
-    if (lp->nbaseline)
-        esize[lp->plane_obs = nplanes++] = 1;
-    const char *dir = lp->spill_dir;
-    if (!dir || !*dir)
-        dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
     if (normalise && (st = cnp_norm_grid_create(&lp->norm, lp->tiling.win[2], lp->tiling.win[3],
                                                 0, -1, &lp->norm_grid)) != CNP_OK)
         return cnp_err(st, "out of memory for the normalisation grid");
-    if ((st = cnp_spill_create(dir, &lp->tiling, nplanes, esize, &lp->spill)) != CNP_OK)
+    if ((st = cnp_lp_spill_open(lp)) != CNP_OK) {
+        cnp_norm_grid_free(&lp->norm_grid);
         return st;
-    lp->spill_bytes = cnp_spill_bytes(lp->spill);
+    }
     if ((st = run_stage(lp, nthreads, 1, 0.0, 0.6)) == CNP_OK)
         st = normalise ? cnp_lp_norm_finish(lp) : cnp_lp_norm_zero(lp);
     /* The clear line of AFTER's own clear land; the default line when it

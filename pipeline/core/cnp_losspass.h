@@ -106,7 +106,8 @@ typedef struct cnp_loss_pass {
     int                 stage;        /* 0 single pass; 1, 2 the normalised halves */
     int                 spill_dn_u16; /* AFTER's bands kept as UInt16             */
     int                 plane_red, plane_nir, plane_dnbr, plane_swir; /* -1: none */
-    int                 plane_haze;   /* the first of AFTER's blue, red, NIR      */
+    int                 plane_blue;   /* haze: AFTER's blue DN (red, NIR: above)  */
+    int                 spill_blue_u16; /* ... kept as UInt16                     */
     int                 plane_obs;    /* baselines: observations per pixel (u8)   */
     float              *zero_corr;    /* the field without normalisation          */
     struct cnp_spill   *spill;

@@ -6,6 +6,7 @@
 #include "cnp_losspass_int.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cnp_baseline.h"
@@ -46,39 +47,55 @@ static cnp_status tile_nbr(worker *w, const cnp_loss_pass *c, int d, int x0, int
     return CNP_OK;
 }
 
-/* AFTER's blue, red and NIR reflectance of one tile (NAN where its NDVI is
- * NAN), counted for the clear line and kept for the haze test. */
+/* AFTER's blue, red and NIR reflectance of one tile into w->hz (NAN where
+ * its NDVI is NAN or blue is nodata or saturated), from the DNs in
+ * w->bdn or w->bdn16 (blue16) and AFTER's band buffers. The first half and
+ * the second compute the same floats from the same DNs. */
+static cnp_status haze_reflectance(worker *w, const cnp_loss_pass *c, int blue16, size_t n)
+{
+    const cnp_scene *sc = c->scene[1];
+    const cnp_date_params *r = &c->params.date[1];
+    const int u16 = w->dn_u16[1];
+    cnp_haze_dn d = { .ndvi = w->ndvi[1], .scale = r->scale, .offset = r->offset,
+                      .saturated_dn = r->saturated_dn };
+    d.nodata = cnp_reader_band_nodata(w->rd[1], sc->blue, &d.has_nodata);
+    if (blue16)
+        d.blue16 = w->bdn16;
+    else
+        d.blue = w->bdn;
+    if (u16) {
+        d.red16 = (const uint16_t *)w->red[1];
+        d.nir16 = (const uint16_t *)w->nir[1];
+    } else {
+        d.red = w->red[1];
+        d.nir = w->nir[1];
+    }
+    const cnp_status st = cnp_haze_reflect(&d, n, w->hz[0], w->hz[1], w->hz[2]);
+    return st == CNP_OK ? CNP_OK : cnp_err(st, "haze: reflectance failed");
+}
+
+/* AFTER's blue DN kept, its reflectances counted for the clear line. */
 static cnp_status tile_haze_keep(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
                                  int tw, int h)
 {
-    const cnp_scene *sc = c->scene[1];
-    cnp_status st = cnp_reader_read_band(w->rd[1], sc->blue, x0, y0, tw, h, w->hz[0]);
+    cnp_status st = cnp_reader_read_band(w->rd[1], c->scene[1]->blue, x0, y0, tw, h, w->bdn);
     if (st != CNP_OK)
         return st;
-    int has = 0;
-    const double nodata = cnp_reader_band_nodata(w->rd[1], sc->blue, &has);
-    const cnp_date_params *r = &c->params.date[1];
     const size_t n = (size_t)tw * (size_t)h;
-    const int u16 = w->dn_u16[1];
-    const uint16_t *r16 = (const uint16_t *)w->red[1], *n16 = (const uint16_t *)w->nir[1];
-    for (size_t i = 0; i < n; i++) {
-        const double bdn = w->hz[0][i];
-        if (w->ndvi[1][i] != w->ndvi[1][i] || (has && bdn == nodata) || bdn >= r->saturated_dn) {
-            w->hz[0][i] = w->hz[1][i] = w->hz[2][i] = NAN;
-            continue;
-        }
-        const double rdn = u16 ? (double)r16[i] : (double)w->red[1][i];
-        const double ndn = u16 ? (double)n16[i] : (double)w->nir[1][i];
-        w->hz[0][i] = (float)(bdn * r->scale + r->offset);
-        w->hz[1][i] = (float)(rdn * r->scale + r->offset);
-        w->hz[2][i] = (float)(ndn * r->scale + r->offset);
+    if (c->spill_blue_u16) {
+        /* UInt16 or Byte DNs read as floats: whole numbers, kept exactly. */
+        for (size_t i = 0; i < n; i++)
+            w->bdn16[i] = (uint16_t)w->bdn[i];
+        st = cnp_spill_write(c->spill, s, k, c->plane_blue, w->bdn16);
+    } else {
+        st = cnp_spill_write(c->spill, s, k, c->plane_blue, w->bdn);
     }
+    if (st != CNP_OK || (st = haze_reflectance(w, c, c->spill_blue_u16, n)) != CNP_OK)
+        return st;
     const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
     if ((st = cnp_haze_hist_add(w->hh, &c->haze_params, &hb, NULL, n)) != CNP_OK)
         return cnp_err(st, "haze: counting the clear line failed");
-    for (int b = 0; b < 3 && st == CNP_OK; b++)
-        st = cnp_spill_write(c->spill, s, k, c->plane_haze + b, w->hz[b]);
-    return st;
+    return CNP_OK;
 }
 
 /* dNBR and AFTER's SWIR2 of one tile into the spill. */
@@ -180,9 +197,10 @@ cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, in
         (st = cnp_spill_write(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
         (st = cnp_spill_write(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
         return st;
-    if (!c->ov)
+    if (c->plane_red < 0)
         return CNP_OK;
-    /* AFTER's bands as the quicklook reads them: UInt16 or float, as read. */
+    /* AFTER's bands as read, UInt16 or float: the quicklook's and the haze
+     * test's. */
     if ((c->spill_dn_u16 != 0) != (after.red16 != NULL))
         return cnp_err(CNP_E_ARG, "spill: AFTER's data type changed between tiles");
     if ((st = cnp_spill_write(c->spill, s, k, c->plane_red,
@@ -190,6 +208,41 @@ cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, in
         return st;
     return cnp_spill_write(c->spill, s, k, c->plane_nir,
                            after.nir16 ? (const void *)after.nir16 : after.nir);
+}
+
+/* HAZY pixels not yet unobserved become so; how many. Without branches:
+ * most pixels are clear, and the loop runs over every pixel. */
+static int64_t haze_unobserved(uint8_t *restrict cls, const uint8_t *restrict flags, size_t n)
+{
+    int64_t hazy = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int h = (flags[i] & CNP_HAZE_HAZY) != 0 && cls[i] != CNP_CLASS_UNOBSERVED;
+        hazy += h;
+        cls[i] = h ? (uint8_t)CNP_CLASS_UNOBSERVED : cls[i];
+    }
+    return hazy;
+}
+
+/* Forest split into loss and no loss on dNDVI', every class counted into
+ * nc. Without branches; the counts as sums of comparisons rather than an
+ * increment through the class, which would chain each pixel to the last. */
+static void resplit(uint8_t *restrict cls, const float *restrict dndvi, double loss_at, size_t n,
+                    int64_t nc[4])
+{
+    int64_t other = 0, forest = 0, loss = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t cl = cls[i];
+        const uint8_t lost = (double)dndvi[i] <= loss_at;
+        const uint8_t out = cl >= CNP_CLASS_FOREST ? (uint8_t)(CNP_CLASS_FOREST + lost) : cl;
+        cls[i] = out;
+        other += out == CNP_CLASS_OTHER;
+        forest += out == CNP_CLASS_FOREST;
+        loss += out == CNP_CLASS_LOSS;
+    }
+    nc[CNP_CLASS_UNOBSERVED] += (int64_t)n - other - forest - loss;
+    nc[CNP_CLASS_OTHER] += other;
+    nc[CNP_CLASS_FOREST] += forest;
+    nc[CNP_CLASS_LOSS] += loss;
 }
 
 /* Second half: the kept planes back, dNDVI normalised (kernels/cnp_norm.h),
@@ -204,10 +257,11 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
         (st = cnp_spill_read(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
         return st;
     cnp_dn_rows after = { NULL, NULL, NULL, NULL };
+    if (c->plane_red >= 0 &&
+        ((st = cnp_spill_read(c->spill, s, k, c->plane_red, w->red[1])) != CNP_OK ||
+         (st = cnp_spill_read(c->spill, s, k, c->plane_nir, w->nir[1])) != CNP_OK))
+        return st;
     if (c->ov) {
-        if ((st = cnp_spill_read(c->spill, s, k, c->plane_red, w->red[1])) != CNP_OK ||
-            (st = cnp_spill_read(c->spill, s, k, c->plane_nir, w->nir[1])) != CNP_OK)
-            return st;
         if (c->spill_dn_u16)
             after = (cnp_dn_rows){ NULL, NULL, (const uint16_t *)w->red[1],
                                    (const uint16_t *)w->nir[1] };
@@ -229,17 +283,14 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
         return st;
     if (c->haze) {
         /* Haze the quality mask called clear: unobserved, not loss. */
-        for (int b = 0; b < 3; b++)
-            if ((st = cnp_spill_read(c->spill, s, k, c->plane_haze + b, w->hz[b])) != CNP_OK)
-                return st;
+        void *blue = c->spill_blue_u16 ? (void *)w->bdn16 : (void *)w->bdn;
+        if ((st = cnp_spill_read(c->spill, s, k, c->plane_blue, blue)) != CNP_OK ||
+            (st = haze_reflectance(w, c, c->spill_blue_u16, n)) != CNP_OK)
+            return st;
         const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
         if ((st = cnp_haze_classify(&c->haze_params, &c->haze_line, &hb, n, w->hflags)) != CNP_OK)
             return cnp_err(st, "haze test failed");
-        for (size_t i = 0; i < n; i++)
-            if ((w->hflags[i] & CNP_HAZE_HAZY) && w->cls[i] != CNP_CLASS_UNOBSERVED) {
-                w->cls[i] = CNP_CLASS_UNOBSERVED;
-                w->hazy++;
-            }
+        w->hazy += haze_unobserved(w->cls, w->hflags, n);
     }
     if (c->swir) {
         for (size_t i = 0; i < n; i++) {
@@ -258,17 +309,52 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
             nc[cl]++;
         }
     } else {
-        for (size_t i = 0; i < n; i++) {
-            uint8_t cl = w->cls[i];
-            if (cl >= CNP_CLASS_FOREST)
-                cl = (double)w->dndvi[i] <= loss_at ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
-            w->cls[i] = cl;
-            nc[cl]++;
-        }
+        resplit(w->cls, w->dndvi, loss_at, n, nc);
     }
     w->counts.unobserved += nc[CNP_CLASS_UNOBSERVED];
     w->counts.other += nc[CNP_CLASS_OTHER];
     w->counts.forest += nc[CNP_CLASS_FOREST];
     w->counts.loss += nc[CNP_CLASS_LOSS];
     return cnp_lp_tile_results(w, c, x0, y0, tw, h, &after, w->dndvi);
+}
+
+/* The spill file and its planes (cnp_losspass_int.h says which), in
+ * lp->spill_dir, else $TMPDIR, else /tmp. */
+cnp_status cnp_lp_spill_open(cnp_loss_pass *lp)
+{
+    cnp_reader *rd = NULL;
+    cnp_status st = cnp_reader_open(lp->scene[1], lp->settings, &rd);
+    if (st != CNP_OK)
+        return st;
+    lp->spill_dn_u16 = cnp_reader_dn_u16(rd);
+    lp->spill_blue_u16 = lp->spill_dn_u16 && cnp_reader_band_u16(rd, lp->scene[1]->blue);
+    cnp_reader_close(&rd);
+    const size_t dn = lp->spill_dn_u16 ? 2 : 4;
+    size_t esize[CNP_SPILL_MAX_PLANES] = { 4, 4, 1 };
+    int nplanes = P_FIXED;
+    lp->plane_red = lp->plane_nir = lp->plane_dnbr = lp->plane_swir = lp->plane_obs = -1;
+    lp->plane_blue = -1;
+    /* The haze test keeps DNs, not reflectances: 2 bytes a band, not 4, and
+     * red and NIR are those the quicklook keeps anyway. */
+    if (lp->ov || lp->haze) {
+        esize[lp->plane_red = nplanes++] = dn;
+        esize[lp->plane_nir = nplanes++] = dn;
+    }
+    if (lp->swir) {
+        esize[lp->plane_dnbr = nplanes++] = 4;
+        esize[lp->plane_swir = nplanes++] = 4;
+    }
+    if (lp->haze)
+        esize[lp->plane_blue = nplanes++] = lp->spill_blue_u16 ? 2 : 4;
+    if (lp->nbaseline)
+        esize[lp->plane_obs = nplanes++] = 1;
+    const char *dir = lp->spill_dir;
+    if (!dir || !*dir)
+        dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    if ((st = cnp_spill_create(dir, &lp->tiling, nplanes, esize, &lp->spill)) != CNP_OK)
+        return st;
+    lp->spill_bytes = cnp_spill_bytes(lp->spill);
+    return CNP_OK;
 }

@@ -4,7 +4,8 @@
  *
  *   cnp_losspass.c        workers, units, merges, the plan, the run
  *   cnp_losspass_halves.c the two halves of a pass that needs the whole
- *                         scene first (normalisation, haze line, dNBR)
+ *                         scene first (normalisation, haze line, dNBR),
+ *                         and the spill file between them
  *   cnp_losspass_norm.c   the normalisation's parameters, corrections and
  *                         their summary for run.json
  */
@@ -33,6 +34,8 @@ typedef struct worker {
     float      *swir[2], *dnbr;              /* SWIR2 reflectance, NBR change     */
     uint8_t    *sig;                         /* cnp_swir signals (second half)    */
     float      *hz[3];                       /* AFTER's blue, red, NIR reflectance */
+    float      *bdn;                         /* AFTER's blue DN ...                */
+    uint16_t   *bdn16;                       /* ... as the spill keeps it, UInt16  */
     uint8_t    *hflags;                      /* cnp_haze flags                    */
     cnp_haze_hist *hh;                       /* the unit's clear-line counts      */
     int64_t     hazy;                        /* pixels the haze test took out     */
@@ -64,8 +67,9 @@ typedef struct worker {
  * ordered merge, so by one thread at a time), then merged row by row. */
 
 /* The planes the first half keeps for the second: always these three, then
- * AFTER's red and NIR for the quicklook and dNBR and AFTER's SWIR2 for the
- * second index when there are (their numbers in cnp_loss_pass.plane_*). */
+ * AFTER's red and NIR DNs for the quicklook and the haze test, dNBR and
+ * AFTER's SWIR2 for the second index, AFTER's blue DN for the haze test
+ * when there are (their numbers in cnp_loss_pass.plane_*). */
 enum { P_NDVI_B, P_NDVI_A, P_CLS, P_FIXED };
 
 /* Read both dates of one tile and classify it on the raw dNDVI. */
@@ -85,5 +89,7 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
 cnp_status cnp_lp_norm_params(const cnp_loss_pass *lp, cnp_norm_params *p);
 cnp_status cnp_lp_norm_finish(cnp_loss_pass *lp);
 cnp_status cnp_lp_norm_zero(cnp_loss_pass *lp);
+/* The spill file with the planes this pass keeps (cnp_losspass_halves.c). */
+cnp_status cnp_lp_spill_open(cnp_loss_pass *lp);
 
 #endif /* CNP_LOSSPASS_INT_H */

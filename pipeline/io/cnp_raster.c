@@ -1377,6 +1377,14 @@ int cnp_reader_dn_u16(const cnp_reader *rd)
            (n == GDT_UInt16 || n == GDT_Byte);
 }
 
+int cnp_reader_band_u16(const cnp_reader *rd, int band)
+{
+    if (band < 1 || band > GDALGetRasterCount(rd->ds))
+        return 0;
+    const GDALDataType t = GDALGetRasterDataType(GDALGetRasterBand(rd->ds, band));
+    return t == GDT_UInt16 || t == GDT_Byte;
+}
+
 cnp_status cnp_reader_read_u16(cnp_reader *rd, int x0, int y0, int w, int h,
                                uint16_t *red, uint16_t *nir, uint8_t *observed)
 {

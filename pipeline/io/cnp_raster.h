@@ -137,6 +137,10 @@ double cnp_reader_band_nodata(const cnp_reader *rd, int band, int *has);
  * conversion to float. */
 int cnp_reader_dn_u16(const cnp_reader *rd);
 
+/* 1 when band `band` (1-based) holds UInt16 or Byte DNs: read as floats,
+ * its values are whole numbers a UInt16 keeps exactly. */
+int cnp_reader_band_u16(const cnp_reader *rd, int band);
+
 /* cnp_reader_read() with UInt16 DNs; CNP_E_ARG unless cnp_reader_dn_u16(). */
 cnp_status cnp_reader_read_u16(cnp_reader *rd, int x0, int y0, int w, int h,
                                uint16_t *red, uint16_t *nir, uint8_t *observed);

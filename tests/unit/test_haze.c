@@ -9,6 +9,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cnp_haze.h"
 #include "cnp_test.h"
@@ -255,7 +256,172 @@ static void test_fringe_strips_exact(void)
     CHECK(grown > fixed + 200);                    /* the haze did carry it */
 }
 
+/* Deterministic values in [0, 1). */
+static double unit(uint64_t i, uint64_t salt)
+{
+    uint64_t z = i * 0x9E3779B97F4A7C15ull ^ salt * 0xC2B2AE3D27D4EB4Full;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+}
+
+static int same(float a, float b) { return a == b || (a != a && b != b); }
+
+enum { NR = 1000 };                  /* not a multiple of the kernels' chunks */
+
+/* The flags and the clear-line counts of the chunked loops against the
+ * header's rules one pixel at a time, on pixels spread over every case:
+ * NaN bands, NIR below nir_min, outside the histogram, with and without
+ * SWIR2 and a clear mask. */
+static void test_pixel_rules(void)
+{
+    static float v[4][NR];
+    static uint8_t clear[NR], f[NR];
+    for (int i = 0; i < NR; i++) {
+        for (int k = 0; k < 4; k++)
+            v[k][i] = (float)(0.3 * unit((uint64_t)i, (uint64_t)k) - 0.02);
+        if (i % 37 == 5)
+            v[i % 4][i] = NAN;
+        clear[i] = i % 11 != 0;
+    }
+    cnp_haze_params p;
+    cnp_haze_line l = { 1.9, -0.01 };
+    cnp_haze_defaults(&p, NULL);
+    p.hot_hazy = 0.005;
+    p.hot_fringe = -0.01;            /* both flags often, and neither */
+    for (int with_swir = 0; with_swir < 2; with_swir++) {
+        const cnp_haze_bands b = { v[0], v[1], v[2], with_swir ? v[3] : NULL };
+        CHECK(cnp_haze_classify(&p, &l, &b, NR, f) == CNP_OK);
+        int bad = 0, hazy = 0;
+        cnp_haze_hist got = { { { 0 } } }, want = { { { 0 } } };
+        for (int i = 0; i < NR; i++) {
+            const double bl = v[0][i], rd = v[1][i], ni = v[2][i];
+            const double sw = with_swir ? (double)v[3][i] : -INFINITY;
+            uint8_t e = 0;
+            if (bl == bl && rd == rd && ni >= p.nir_min && sw == sw) {
+                const double hot = cnp_haze_hot(&l, bl, rd);
+                if (hot >= p.hot_fringe && sw < p.swir_fringe * rd)
+                    e |= CNP_HAZE_LOOKS;
+                if (hot >= p.hot_hazy && sw < p.swir_hazy * rd)
+                    e |= CNP_HAZE_HAZY | CNP_HAZE_LOOKS;
+            }
+            bad += f[i] != e;
+            hazy += e == (CNP_HAZE_HAZY | CNP_HAZE_LOOKS);
+            const double bb = bl / CNP_HAZE_BIN, rb = rd / CNP_HAZE_BIN;
+            if (clear[i] && ni >= p.nir_min && bb >= 0.0 && rb >= 0.0 && bb < CNP_HAZE_NBIN &&
+                rb < CNP_HAZE_NBIN && (!with_swir || sw >= p.swir_hazy * rd))
+                want.n[(int)bb][(int)rb]++;
+        }
+        CHECK(bad == 0 && hazy > 10);
+        CHECK(cnp_haze_hist_add(&got, &p, &b, clear, NR) == CNP_OK);
+        CHECK(memcmp(&got, &want, sizeof got) == 0);
+        /* Near UINT32_MAX the checked path counts the same, and refuses
+         * an overflow. */
+        enum { L = CNP_HAZE_NBIN - 1 };
+        CHECK(want.n[L][L] == 0);
+        got.n[L][L] = want.n[L][L] = UINT32_MAX - 5;
+        CHECK(cnp_haze_hist_add(&got, &p, &b, clear, NR) == CNP_OK);
+        int full = -1;
+        for (int i = 0; i < CNP_HAZE_NBIN; i++)
+            for (int j = 0; j < CNP_HAZE_NBIN; j++) {
+                want.n[i][j] *= i != L || j != L ? 2 : 1;
+                full = full < 0 && want.n[i][j] && i != L ? i * CNP_HAZE_NBIN + j : full;
+            }
+        CHECK(memcmp(&got, &want, sizeof got) == 0);
+        got.n[full / CNP_HAZE_NBIN][full % CNP_HAZE_NBIN] = UINT32_MAX;
+        want = got;
+        CHECK(cnp_haze_hist_add(&got, &p, &b, clear, NR) == CNP_E_DATA);
+        CHECK(memcmp(&got, &want, sizeof got) == 0);
+    }
+}
+
+/* The clear line's bins at every bin edge: the floats nearest k x 0.004
+ * (k = 0..64) counted as the header's division puts them. */
+static void test_bin_edges(void)
+{
+    enum { SIDE = 300, PER = 2 * SIDE, NE = (CNP_HAZE_NBIN + 1) * PER };
+    static float blue[NE], red[NE], nir[NE];
+    for (int k = 0; k <= CNP_HAZE_NBIN; k++) {
+        float lo = (float)(k * CNP_HAZE_BIN), hi = lo;
+        for (int j = 0; j < SIDE; j++) {
+            lo = nextafterf(lo, -1.0f);
+            blue[k * PER + j] = lo;
+            blue[k * PER + SIDE + j] = hi;
+            hi = nextafterf(hi, 1.0f);
+        }
+    }
+    cnp_haze_params p;
+    cnp_haze_defaults(&p, NULL);
+    for (int i = 0; i < NE; i++) {
+        red[NE - 1 - i] = blue[i];
+        nir[i] = 0.3f;
+    }
+    cnp_haze_hist got = { { { 0 } } }, want = { { { 0 } } };
+    const cnp_haze_bands b = { blue, red, nir, NULL };
+    CHECK(cnp_haze_hist_add(&got, &p, &b, NULL, NE) == CNP_OK);
+    for (int i = 0; i < NE; i++) {
+        const double bb = blue[i] / CNP_HAZE_BIN, rb = red[i] / CNP_HAZE_BIN;
+        if (bb >= 0.0 && rb >= 0.0 && bb < CNP_HAZE_NBIN && rb < CNP_HAZE_NBIN)
+            want.n[(int)bb][(int)rb]++;
+    }
+    CHECK(memcmp(&got, &want, sizeof got) == 0);
+}
+
+/* cnp_haze_reflect(): the same floats from UInt16 and from float DNs, NaN
+ * for an invalid NDVI, a nodata or saturated blue; a NaN blue DN leaves red
+ * and NIR. */
+static void test_reflect(void)
+{
+    static uint16_t b16[NR], r16[NR], n16[NR];
+    static float bf[NR], rf[NR], nf[NR], ndvi[NR], out[2][3][NR];
+    for (int i = 0; i < NR; i++) {
+        b16[i] = (uint16_t)(i * 13 % 1200);
+        r16[i] = (uint16_t)(i * 7 % 3000);
+        n16[i] = (uint16_t)(i * 29 % 9000);
+        bf[i] = b16[i];
+        rf[i] = r16[i];
+        nf[i] = n16[i];
+        ndvi[i] = i % 17 == 3 ? NAN : 0.5f;
+    }
+    /* Whole and fractional nodata and saturation values: the UInt16 path
+     * tests them as integers. */
+    static const double rule[4][3] = { { 1, 0, 1100 }, { 1, 7.5, 1099.5 }, { 0, 0, INFINITY },
+                                       { 1, 13, NAN } };
+    cnp_haze_dn d = { .ndvi = ndvi, .scale = 2.75e-5, .offset = -0.2 };
+    for (int k = 0; k < 4; k++) {
+        d.has_nodata = (int)rule[k][0];
+        d.nodata = rule[k][1];
+        d.saturated_dn = rule[k][2];
+        d.blue = d.red = d.nir = NULL;
+        d.blue16 = b16, d.red16 = r16, d.nir16 = n16;
+        CHECK(cnp_haze_reflect(&d, NR, out[0][0], out[0][1], out[0][2]) == CNP_OK);
+        d.blue16 = d.red16 = d.nir16 = NULL;
+        d.blue = bf, d.red = rf, d.nir = nf;
+        CHECK(cnp_haze_reflect(&d, NR, out[1][0], out[1][1], out[1][2]) == CNP_OK);
+        int bad = 0;
+        for (int i = 0; i < NR; i++) {
+            const double bd = b16[i];
+            const int ok = ndvi[i] == ndvi[i] && !(d.has_nodata && bd == d.nodata) &&
+                           !(bd >= d.saturated_dn);
+            const float want[3] = { ok ? (float)(b16[i] * 2.75e-5 - 0.2) : NAN,
+                                    ok ? (float)(r16[i] * 2.75e-5 - 0.2) : NAN,
+                                    ok ? (float)(n16[i] * 2.75e-5 - 0.2) : NAN };
+            for (int b = 0; b < 3; b++)
+                bad += !same(out[0][b][i], want[b]) || !same(out[1][b][i], want[b]);
+        }
+        CHECK(bad == 0);
+    }
+    bf[1] = NAN;
+    CHECK(cnp_haze_reflect(&d, 2, out[1][0], out[1][1], out[1][2]) == CNP_OK);
+    CHECK(isnan(out[1][0][1]) && out[1][1][1] == (float)(7 * 2.75e-5 - 0.2));
+    d.red = NULL;
+    CHECK(cnp_haze_reflect(&d, 2, out[1][0], out[1][1], out[1][2]) == CNP_E_ARG);
+}
+
 CNP_TEST_MAIN("haze",
+              TEST_CASE(test_pixel_rules),
+              TEST_CASE(test_bin_edges),
+              TEST_CASE(test_reflect),
               TEST_CASE(test_flags),
               TEST_CASE(test_fit),
               TEST_CASE(test_fit_swir_guard),

@@ -363,7 +363,77 @@ static void test_arguments(void)
     free_scene(&s);
 }
 
+/* The header's interpolation, pixel by pixel: what the chunked loop must
+ * give bit for bit. */
+static void cell_of(int64_t p, int c, int64_t n, int64_t *i, double *w)
+{
+    const double f = ((double)p + 0.5) / c - 0.5, fl = floor(f);
+    *i = f <= 0.0 ? 0 : fl >= (double)(n - 1) ? n - 1 : (int64_t)fl;
+    *w = f <= 0.0 || fl >= (double)(n - 1) ? 0.0 : f - fl;
+}
+
+/* cnp_norm_apply() and cnp_norm_accumulate() against their rules one pixel
+ * at a time: a tile at an odd offset, rows not a multiple of any chunk,
+ * NaN, bins at both ends; the accumulated bins through a one-cell grid's
+ * median. */
+static void test_pixel_rules(void)
+{
+    scene s = make_scene(600, 150, 0.03, -0.02);
+    for (int64_t i = 0; i < 600 * 150; i += 131)
+        s.a[i] = s.b[i] + (float)(0.49 * noise(i, 0, 3));          /* near the ends */
+    enum { NCX = 19, NCY = 5 };
+    float corr[NCX * NCY];
+    for (int k = 0; k < NCX * NCY; k++)
+        corr[k] = (float)(0.05 * noise(k, 7, 4));
+    const cnp_norm_field f = { corr, NCX, NCY, 0, NCY, 32 };
+    cnp_norm_tile t = tile_of(&s, 37, 21, 523, 101);
+    float *out = malloc(sizeof(float) * 523 * 101);
+    CHECK(cnp_norm_apply(&f, &t, out, 523) == CNP_OK);
+    int64_t bad = 0;
+    for (int64_t j = 0; j < 101; j++)
+        for (int64_t i = 0; i < 523; i++) {
+            int64_t ix, iy;
+            double wx, wy;
+            cell_of(37 + i, 32, NCX, &ix, &wx);
+            cell_of(21 + j, 32, NCY, &iy, &wy);
+            const int64_t ix1 = wx > 0.0 ? ix + 1 : ix, iy1 = wy > 0.0 ? iy + 1 : iy;
+            const float *r0 = corr + iy * NCX, *r1 = corr + iy1 * NCX;
+            const double c = (1.0 - wy) * ((1.0 - wx) * r0[ix] + wx * r0[ix1]) +
+                             wy * ((1.0 - wx) * r1[ix] + wx * r1[ix1]);
+            const size_t k = (size_t)((21 + j) * 600 + 37 + i);
+            const double d = (double)s.a[k] - (double)s.b[k];
+            const float want = d == d ? (float)(d - c) : NAN;
+            const float got = out[j * 523 + i];
+            bad += !(want == got || (want != want && got != got));
+        }
+    CHECK(bad == 0);
+    free(out);
+
+    /* One 128-pixel cell, first window only: its correction is the median
+     * of the bins the rule puts its pixels in. */
+    cnp_norm_params p = { 128, 0, 0, 1, 0.65, 0.5, 128 };
+    cnp_norm_grid *g = NULL;
+    CHECK(cnp_norm_grid_create(&p, 128, 128, 0, -1, &g) == CNP_OK);
+    cnp_norm_tile one = tile_of(&s, 0, 0, 128, 128);
+    CHECK(cnp_norm_accumulate(g, &one) == CNP_OK);
+    uint32_t hist[128] = { 0 };
+    for (int64_t y = 0; y < 128; y++)
+        for (int64_t x = 0; x < 128; x++) {
+            const double vb = s.b[y * 600 + x], d = (double)s.a[y * 600 + x] - vb;
+            if (!(vb >= 0.65) || !(fabs(d) < 0.5))
+                continue;
+            int bin = (int)floor((d + 0.5) * (128 / 1.0));
+            hist[bin < 0 ? 0 : bin > 127 ? 127 : bin]++;
+        }
+    float c1;
+    CHECK(cnp_norm_correct(g, 128, 0, 1, &c1, NULL, NULL) == CNP_OK);
+    CHECK(c1 == (float)cnp_norm_median(hist, 128, -0.5, 1.0 / 128));
+    cnp_norm_grid_free(&g);
+    free_scene(&s);
+}
+
 CNP_TEST_MAIN("norm",
+              TEST_CASE(test_pixel_rules),
               TEST_CASE(test_median_rule),
               TEST_CASE(test_uniform_bias),
               TEST_CASE(test_gradient_followed),
