@@ -330,7 +330,8 @@ static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
         return st;
     memcpy(w->idprev, w->id, n * sizeof *w->id);
     cnp_monitor_pixels px = { n, w->ndvi, w->obs, w->base2, w->bdate, w->pix3, w->pix3 + n,
-                              w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event };
+                              w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event,
+                              0, NULL };
     if (cnp_monitor_update(&s->c->rule, s->date, &px, &w->counts) != CNP_OK)
         return cnp_err(CNP_E_ARG, "monitor update of a tile failed");
     if ((st = note_observations(s, w, n)) != CNP_OK || (st = collect_runs(w, n)) != CNP_OK)
