@@ -37,6 +37,11 @@ static const cnp_tilefile_def files[MON_NFILES] = {
     { "history.tif", 0, MON_P_HIST, CNP_CELL_FLOAT32, { "baseline_obs_newest", NULL, NULL } },
 };
 
+int mon_hist_planes(const cnp_settings *s)
+{
+    return s->baseline_obs > 1 ? s->baseline_obs : 0;
+}
+
 int mon_state_defs(int k, cnp_tilefile_def defs[MON_NFILES])
 {
     memcpy(defs, files, sizeof files);
@@ -119,7 +124,8 @@ static cnp_status worker_init(void *ctx, void *wp)
     w->ndvi = malloc(tn * sizeof(float));
     w->base2 = malloc(2 * tn * sizeof(float));
     w->dndvi = malloc(tn * sizeof(float));
-    w->hist = malloc((size_t)s->c->s->baseline_obs * tn * sizeof(float));
+    const int hp = mon_hist_planes(s->c->s);
+    w->hist = malloc((size_t)(hp ? hp : 1) * tn * sizeof(float));
     w->observed = malloc(tn);
     w->obs = malloc(tn);
     w->pix3 = malloc(3 * tn);
@@ -135,7 +141,7 @@ static cnp_status worker_init(void *ctx, void *wp)
         cnp_tilefile_def defs[MON_NFILES];
         const int nf = mon_state_defs(s->fp->hist_k, defs);
         snprintf(what, sizeof what, "state of footprint %s", s->fp->key);
-        if (s->fp->hist_k && s->fp->hist_k != s->c->s->baseline_obs) {
+        if (s->fp->hist_k && s->fp->hist_k != hp) {
             __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
             return cnp_err(CNP_E_DATA, "%s: a history of %d observations, not %d as its "
                            "settings say", what, s->fp->hist_k, s->c->s->baseline_obs);
@@ -168,7 +174,7 @@ static int tile_planes(const mon_step *s, worker *w, size_t n,
     plane[MON_P_NOBS] = w->pix3 + n;
     plane[MON_P_NLOSS] = w->pix3 + 2 * n;
     plane[MON_P_ID] = w->id;
-    const int k = s->c->s->baseline_obs;
+    const int k = mon_hist_planes(s->c->s);
     for (int j = 0; j < k; j++)
         plane[MON_P_HIST + j] = w->hist + (size_t)j * n;
     return MON_P_HIST + k;
@@ -179,7 +185,7 @@ static int tile_planes(const mon_step *s, worker *w, size_t n,
 static cnp_status read_state(mon_step *s, worker *w, size_t n)
 {
     float *base = w->base2, *loss = w->base2 + n;
-    const size_t nh = (size_t)s->c->s->baseline_obs * n;
+    const size_t nh = (size_t)mon_hist_planes(s->c->s) * n;
     if (s->fp->store) {
         void *plane[MON_P_HIST + CNP_MONITOR_HIST_MAX];
         const int np = tile_planes(s, w, n, plane);
@@ -214,7 +220,7 @@ static cnp_status read_state(mon_step *s, worker *w, size_t n)
             return st;
         }
     }
-    if (!w->prev[MON_F_HIST]) {
+    if (!w->prev[MON_F_HIST] && nh) {
         /* An earlier version's state: each baseline is a history of one. */
         memcpy(w->hist, base, n * sizeof *base);
         for (size_t i = n; i < nh; i++)
@@ -357,7 +363,7 @@ static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
     memcpy(w->idprev, w->id, n * sizeof *w->id);
     cnp_monitor_pixels px = { n, w->ndvi, w->obs, w->base2, w->bdate, w->pix3, w->pix3 + n,
                               w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event,
-                              s->c->s->baseline_obs, w->hist };
+                              mon_hist_planes(s->c->s), w->hist };
     if (cnp_monitor_update(&s->c->rule, s->date, &px, &w->counts) != CNP_OK)
         return cnp_err(CNP_E_ARG, "monitor update of a tile failed");
     if ((st = note_observations(s, w, n)) != CNP_OK || (st = collect_runs(w, n)) != CNP_OK)
@@ -707,7 +713,7 @@ cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next)
     snprintf(path, sizeof path, "%s/state.tiles", s->dir);
     /* The planes' element sizes: files[] types, history planes float. */
     size_t plane_size[MON_P_HIST + CNP_MONITOR_HIST_MAX];
-    const int np = MON_P_HIST + s->c->s->baseline_obs;
+    const int np = MON_P_HIST + mon_hist_planes(s->c->s);
     for (int f = 0; f < MON_F_HIST; f++)
         for (int b = 0; b < files[f].bands; b++)
             plane_size[files[f].plane + b] = files[f].type == CNP_CELL_BYTE ? 1 : 4;

@@ -25,12 +25,17 @@
 /* The state files of a footprint, and the planes of the tile store a run
  * keeps them in (in this order: ndvi.tif's two bands are planes 0 and 1...).
  * history.tif has K bands (planes MON_P_HIST ...): each pixel's last K clear
- * observations of its baseline, newest first; states of earlier versions
- * have no history.tif. */
+ * observations of its baseline, newest first; states of earlier versions,
+ * and those with K = 1, have no history.tif. */
 enum { MON_F_NDVI = 0, MON_F_DATE, MON_F_PIXEL, MON_F_ID, MON_F_HIST, MON_NFILES };
 enum { MON_P_BASE = 0, MON_P_LOSS, MON_P_DATE, MON_P_STATE, MON_P_NOBS, MON_P_NLOSS, MON_P_ID,
        MON_P_HIST };
 _Static_assert(MON_P_HIST + CNP_MONITOR_HIST_MAX <= CNP_TILESTORE_MAX_PLANES, "store planes");
+
+/* mon_hist_planes() : the history planes a state keeps: baseline_obs, or
+ * none for 1 (the baseline is then the history: the state is as earlier
+ * versions wrote it, and costs nothing more). */
+int mon_hist_planes(const cnp_settings *s);
 
 /* mon_state_defs() : the state files of a footprint with a history of k
  * (0: none, as an earlier version's state) into defs; @return how many. */

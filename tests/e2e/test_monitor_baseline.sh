@@ -6,7 +6,8 @@
 # A generated series of 8 plain rasters (64 x 64 px, 10 m) of dry-season
 # forest (NDVI ~0.72) with one greener wet-season date (4: NDVI ~0.96) and a
 # real clearing (12 x 12 px = 1.44 ha, NDVI 0.2) from date 7 on. With K = 1
-# (the baseline is the last clear observation) date 5 reads as a loss of
+# (the baseline is the last clear observation, the state has no history.tif,
+# as before histories) date 5 reads as a loss of
 # ~0.28 over the whole scene, confirmed at 6: a false alert of ~41 ha. With
 # K = 3 the median ignores date 4: the only alert is the clearing, probable
 # at 7 and confirmed at 8. A state without histories (as earlier versions
@@ -89,7 +90,8 @@ EOF
 # --- K = 1: the wet date makes the next dry one a loss -----------------------
 mon "$TMP/k1" --baseline-obs 1 "${SCENES[@]}"
 got=$(alerts "$TMP/k1")
-if [ "$RC" -eq 0 ] && [ "$(echo "$got" | head -1 | cut -d' ' -f1,2)" = "confirmed 4096" ]; then
+if [ "$RC" -eq 0 ] && [ "$(echo "$got" | head -1 | cut -d' ' -f1,2)" = "confirmed 4096" ] &&
+   [ "$(cd "$TMP"/k1/state/g*/*/ && ls | tr '\n' ' ')" = "alert_id.tif date.tif ndvi.tif pixel.tif " ]; then
     pass "monitor baseline: --baseline-obs 1 confirms the wet-to-dry drop over all 4096 px"
 else
     fail "monitor baseline: --baseline-obs 1 (exit $RC): $got $ERR_TXT"
