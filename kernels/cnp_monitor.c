@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "cnp_baseline.h"
+
 /* One pixel: its NDVI v (NAN when the DNs are not valid) and mask flag. */
 static inline void observe_one(double v, int masked, float *ndvi, uint8_t *obs)
 {
@@ -59,12 +61,48 @@ static int rule_ok(const cnp_monitor_rule *r)
 
 static int pixels_ok(const cnp_monitor_pixels *p)
 {
-    return p && (p->n == 0 ||
-                 (p->ndvi && p->obs && p->base_ndvi && p->base_date && p->state && p->n_obs &&
-                  p->n_loss && p->loss_dndvi && p->alert_id && p->dndvi && p->event));
+    return p && p->hist_k >= 0 && p->hist_k <= CNP_MONITOR_HIST_MAX &&
+           (p->n == 0 ||
+            (p->ndvi && p->obs && p->base_ndvi && p->base_date && p->state && p->n_obs &&
+             p->n_loss && p->loss_dndvi && p->alert_id && p->dndvi && p->event &&
+             (p->hist_k == 0 || p->hist)));
 }
 
+_Static_assert(CNP_MONITOR_HIST_MAX <= CNP_BASELINE_MAX, "history fits the median");
+
 static inline uint8_t inc_sat(uint8_t v) { return v < 255 ? (uint8_t)(v + 1) : v; }
+
+/* Clear observation v of pixel i (of n) goes into its history, the oldest of
+ * k goes out; the baseline becomes the history's median. */
+static void take_into_baseline(cnp_monitor_pixels *p, size_t i, size_t n, float v,
+                               int32_t date)
+{
+    p->base_date[i] = date;
+    if (p->hist_k == 0) {
+        p->base_ndvi[i] = v;
+        return;
+    }
+    float h[CNP_MONITOR_HIST_MAX];
+    h[0] = v;
+    for (int j = p->hist_k - 1; j > 0; j--)
+        p->hist[(size_t)j * n + i] = h[j] = p->hist[(size_t)(j - 1) * n + i];
+    p->hist[i] = v;
+    int count;
+    p->base_ndvi[i] = (float)cnp_baseline_median1(h, p->hist_k, 1, &count);
+}
+
+/* The greenest clear value of pixel i's history (b itself without one):
+ * where forest is decided. */
+static double greenest(const cnp_monitor_pixels *p, size_t i, size_t n, double b)
+{
+    double g = b;
+    for (int j = 0; j < p->hist_k; j++) {
+        const float x = p->hist[(size_t)j * n + i];
+        if (x > g)          /* false for NAN */
+            g = x;
+    }
+    return g;
+}
 
 cnp_status cnp_monitor_update(const cnp_monitor_rule *r, int32_t date, cnp_monitor_pixels *p,
                               cnp_monitor_counts *counts)
@@ -93,8 +131,7 @@ cnp_status cnp_monitor_update(const cnp_monitor_rule *r, int32_t date, cnp_monit
         const double v = p->ndvi[i], b = p->base_ndvi[i];
         if (isnan(b)) {
             /* First clear look at this pixel: only a baseline. */
-            p->base_ndvi[i] = (float)v;
-            p->base_date[i] = date;
+            take_into_baseline(p, (size_t)i, (size_t)nn, (float)v, date);
             p->event[i] = CNP_EV_BASELINE;
             continue;
         }
@@ -120,8 +157,7 @@ cnp_status cnp_monitor_update(const cnp_monitor_rule *r, int32_t date, cnp_monit
                 p->state[i] = CNP_PIX_REJECTED;
                 p->n_obs[i] = p->n_loss[i] = 0;
                 p->alert_id[i] = 0;
-                p->base_ndvi[i] = (float)v;
-                p->base_date[i] = date;
+                take_into_baseline(p, (size_t)i, (size_t)nn, (float)v, date);
                 p->event[i] = CNP_EV_REJECT;
                 n_rej++;
             } else {
@@ -136,7 +172,7 @@ cnp_status cnp_monitor_update(const cnp_monitor_rule *r, int32_t date, cnp_monit
             p->event[i] = CNP_EV_OBSERVED;
             break;
         default:   /* NONE, REJECTED */
-            if (b >= forest && loss) {
+            if (loss && greenest(p, (size_t)i, (size_t)nn, b) >= forest) {
                 p->state[i] = cn <= 1 ? CNP_PIX_CONFIRMED : CNP_PIX_PROBABLE;
                 p->n_obs[i] = p->n_loss[i] = 1;
                 p->loss_dndvi[i] = (float)d;
@@ -144,8 +180,7 @@ cnp_status cnp_monitor_update(const cnp_monitor_rule *r, int32_t date, cnp_monit
                 p->event[i] = CNP_EV_TRIGGER;
                 n_trig++;
             } else {
-                p->base_ndvi[i] = (float)v;
-                p->base_date[i] = date;
+                take_into_baseline(p, (size_t)i, (size_t)nn, (float)v, date);
                 p->event[i] = CNP_EV_BASELINE;
             }
             break;

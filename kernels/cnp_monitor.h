@@ -1,36 +1,49 @@
 /* kernels/cnp_monitor.h - the per-pixel rules of `canopy monitor`.
  *
  * Pure compute on plain arrays: no I/O, no globals. The monitor keeps, per
- * pixel of a footprint's grid, a baseline NDVI (the most recent clear
- * observation, or the last forest value before loss was seen), the date of
- * that baseline, an alert state and the id of the alert the pixel belongs to.
- * Each new scene updates them with cnp_monitor_update(); pixels that scene did
- * not see clearly (cloud, shadow, outside its swath) keep everything.
+ * pixel of a footprint's grid, the history of its last K clear observations
+ * outside a loss episode, a baseline NDVI (their median, the same median as
+ * detect's multi-date baseline, kernels/cnp_baseline.h; with K = 1 the most
+ * recent clear observation), the date of the last observation taken into it,
+ * an alert state and the id of the alert the pixel belongs to. Each new scene
+ * updates them with cnp_monitor_update(); pixels that scene did not see
+ * clearly (cloud, shadow, outside its swath) keep everything.
+ *
+ * Why a median of K: with one observation as the baseline, one greener
+ * (wet-season) date followed by an ordinary dry-season one reads as loss, and
+ * one unflagged hazy date becomes the reference for the next; the median of
+ * the last three ignores one such date. Forest is decided on the greenest
+ * observation of the history and the change measured against its median
+ * (docs/method.md 3.3: deciduous forest in the dry season is below
+ * forest_ndvi).
  *
  * Pixel states and transitions, on a clear observation with NDVI v against
  * the baseline b (dNDVI = v - b, "loss" = dNDVI <= -ndvi_drop):
  *
- *   NONE / REJECTED  no baseline yet      -> baseline := v (BASELINE)
- *                    b >= forest_ndvi and loss
+ * "v into the history" below: the history shifts by one (the oldest of K
+ * goes), v becomes its newest, b := the median of its clear values.
+ *
+ *   NONE / REJECTED  no baseline yet      -> v into the history (BASELINE)
+ *                    greenest of the history >= forest_ndvi and loss
  *                                         -> PROBABLE, n_obs = n_loss = 1,
  *                                            baseline kept (TRIGGER); straight
  *                                            to CONFIRMED when confirm_n == 1
- *                    otherwise            -> baseline := v (BASELINE)
+ *                    otherwise            -> v into the history (BASELINE)
  *   PROBABLE         loss                 -> n_loss++; CONFIRMED once
  *                                            n_loss >= confirm_n (CONFIRM),
  *                                            else SUPPORT
  *                    no loss              -> n_obs++; REJECTED when confirm_n
  *                                            losses can no longer be reached
  *                                            within confirm_m observations
- *                                            (REJECT: baseline := v, alert id
- *                                            cleared), else CONTRADICT
+ *                                            (REJECT: v into the history, alert
+ *                                            id cleared), else CONTRADICT
  *   CONFIRMED        any                  -> counted (OBSERVED); terminal
  *
  * With the default confirm_n = confirm_m = 2 a pixel is confirmed when the
  * next clear observation after the one that triggered it shows the loss
  * again, and rejected when it does not (a cloud fringe, a flooded field).
- * A probable pixel keeps its pre-loss baseline, so the comparison is always
- * against the forest it was. REJECTED behaves like NONE for new loss; the
+ * A probable pixel keeps its pre-loss baseline and history, so the comparison
+ * is always against the forest it was. REJECTED behaves like NONE for new loss; the
  * state records that an episode was rejected there.
  *
  * Everything is integer or a per-pixel float expression, so results are
@@ -98,6 +111,8 @@ cnp_status cnp_monitor_observe_u16(const cnp_date_params *d, const uint16_t *red
                                    const uint16_t *nir, const uint8_t *observed, size_t n,
                                    float *ndvi, uint8_t *obs);
 
+#define CNP_MONITOR_HIST_MAX 16   /* longest baseline history, observations */
+
 /* One tile of a footprint's state, n pixels in any order (the rule is per
  * pixel). The state arrays are updated in place. */
 typedef struct cnp_monitor_pixels {
@@ -114,6 +129,10 @@ typedef struct cnp_monitor_pixels {
     float         *dndvi;       /* out: this scene's dNDVI vs the baseline, NAN
                                    when not clear or no baseline               */
     uint8_t       *event;       /* out: CNP_EV_*                               */
+    int            hist_k;      /* K: observations in the history, 0..HIST_MAX;
+                                   0 = none kept (baseline := v, as K = 1)     */
+    float         *hist;        /* in/out: hist_k planes of n (plane j at
+                                   hist + j * n), newest first, NAN = none     */
 } cnp_monitor_pixels;
 
 typedef struct cnp_monitor_counts {
@@ -124,8 +143,9 @@ typedef struct cnp_monitor_counts {
 /* cnp_monitor_update() :
  * Apply the scene (date as YYYYMMDD, > 0) to every pixel by the rules above;
  * add the counts to *counts when it is not NULL.
- * @return CNP_OK, or CNP_E_ARG for NULL pointers (n > 0), a bad rule
- *         (non-finite thresholds, ndvi_drop <= 0, not 1 <= n <= m <= 255) or
+ * @return CNP_OK, or CNP_E_ARG for NULL pointers (n > 0; hist only when
+ *         hist_k > 0), a bad rule (non-finite thresholds, ndvi_drop <= 0,
+ *         not 1 <= n <= m <= 255), hist_k outside 0..CNP_MONITOR_HIST_MAX or
  *         date <= 0; the arrays are then untouched. */
 cnp_status cnp_monitor_update(const cnp_monitor_rule *r, int32_t date, cnp_monitor_pixels *p,
                               cnp_monitor_counts *counts);

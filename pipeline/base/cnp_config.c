@@ -49,6 +49,7 @@ void cnp_settings_defaults(cnp_settings *s)
     s->coreg_min_shift = 0.2;
     s->overview_size = 2048;
     s->threads = 0;
+    s->baseline_obs = 3;
     limits_defaults(&s->limits);
 }
 
@@ -275,6 +276,10 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
             return parse_int(v, 64, 16384, &s->overview_size, origin, key);
     } else if (is(section, "run")) {
         if (is(key, "threads")) return parse_int(v, 0, 4096, &s->threads, origin, key);
+    } else if (is(section, "monitor")) {
+        /* 16: CNP_MONITOR_HIST_MAX (kernels/cnp_monitor.h) */
+        if (is(key, "baseline_obs"))
+            return parse_int(v, 1, 16, &s->baseline_obs, origin, key);
     } else if (is(section, "limits")) {
         cnp_limits *l = &s->limits;
         /* Bounds: what a real file or scene could need, many times over, and

@@ -76,6 +76,9 @@ typedef struct cnp_settings {
     int    overview_size;                   /* longest side of overview.png, px    */
     /* [run] */
     int    threads;                         /* 0 = all cores                       */
+    /* [monitor] (monitor only: not written by cnp_settings_write_ini, the
+     * monitor records it with its own settings) */
+    int    baseline_obs;                    /* clear observations in the baseline  */
     /* [limits] */
     cnp_limits limits;
 } cnp_settings;

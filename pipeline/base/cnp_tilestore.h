@@ -19,7 +19,7 @@
 
 #include "cnp_status.h"
 
-enum { CNP_TILESTORE_MAX_PLANES = 16 };
+enum { CNP_TILESTORE_MAX_PLANES = 32 };
 
 typedef struct cnp_tilestore cnp_tilestore;
 

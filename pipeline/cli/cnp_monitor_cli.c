@@ -104,7 +104,8 @@ int cnp_monitor_main(int argc, char **argv)
         goto out;
     if (print_config) {
         cnp_settings_write_ini(&o.s, stdout);
-        printf("\n[monitor]\nconfirm = %d/%d\n", o.confirm_n, o.confirm_m);
+        printf("\n[monitor]\nconfirm = %d/%d\nbaseline_obs = %d\n", o.confirm_n, o.confirm_m,
+               o.s.baseline_obs);
         goto out;
     }
     if (!o.state_dir) {

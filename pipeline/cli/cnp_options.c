@@ -35,6 +35,9 @@ static const cnp_option options[] = {
     { OPT_CONFIRM, "confirm", required_argument, M, NULL, NULL, "N[/M]", GROUP_MONITOR,
       "confirmed after N observations with loss within M clear\nobservations (default 2/2: "
       "seen again on the next one)" },
+    { OPT_BASELINE_OBS, "baseline-obs", required_argument, M, "monitor", "baseline_obs", "N",
+      GROUP_MONITOR, "each pixel's baseline: the median NDVI of its last N\nclear observations, "
+      "1-16 [monitor] baseline_obs (default 3;\n1 = the most recent one)" },
     { 'c', "config", required_argument, D | B | M | I, NULL, NULL, "FILE", GROUP_DETECT,
       "INI file with settings (default: built-in values,\nthe same as configs/default.ini)" },
 

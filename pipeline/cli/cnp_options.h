@@ -41,7 +41,7 @@ enum {
     OPT_TOTAL_MEMORY, OPT_FORCE, OPT_LIST, OPT_PLAN_ONLY, OPT_SHARDS, OPT_PLAN, OPT_SHARD,
     OPT_MERGE,
     /* monitor */
-    OPT_STATE, OPT_DB, OPT_ON_NEW, OPT_CONFIRM,
+    OPT_STATE, OPT_DB, OPT_ON_NEW, OPT_CONFIRM, OPT_BASELINE_OBS,
     /* verify */
     OPT_RERUN, OPT_PUBKEY,
     /* context layers: zones, masks, area of interest */

@@ -103,7 +103,7 @@ static GDALDatasetH create_tiff(const char *path, const cnp_tilefile_def *d, int
     GDALSetProjection(ds, wkt);
     for (int b = 0; b < d->bands; b++) {
         GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
-        if (d->desc[b])
+        if (b < (int)(sizeof d->desc / sizeof d->desc[0]) && d->desc[b])
             GDALSetDescription(band, d->desc[b]);
         if (d->type == CNP_CELL_FLOAT32)
             GDALSetRasterNoDataValue(band, NAN);

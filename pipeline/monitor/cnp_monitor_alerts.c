@@ -1,6 +1,7 @@
-/* pipeline/monitor/cnp_monitor_alerts.c - after a scene's pass: the alert
- * records updated, a row per alert the scene saw, and the outlines of the
- * alerts that changed traced again. */
+/* pipeline/monitor/cnp_monitor_alerts.c - after a scene's pass: which new
+ * components reach the minimum mapping unit, the alert records updated, a
+ * row per alert the scene saw, and the outlines of the alerts that changed
+ * traced again. */
 #include "cnp_monitor_pass.h"
 
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnp_area.h"
 #include "cnp_err.h"
 #include "cnp_geom.h"
 #include "cnp_monitor.h"
@@ -18,6 +20,83 @@
 static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     return cnp_grow(p, cap, need, elem, "a monitor step");
+}
+
+/* The minimum mapping unit on the ellipsoid (core/cnp_area.h), as detect
+ * applies it: eligible[c] = 1 when component c reaches min_area. Its pixel
+ * count decides unless the area is within the grid's scale spread of the
+ * unit; such a component is traced and decided by its outline's area. */
+cnp_status mon_mmu_eligible(mon_step *s, const uint32_t *label, size_t ncomp,
+                            const int64_t *cpx, uint8_t *eligible)
+{
+    const mon_fp *fp = s->fp;
+    const int grid[4] = { 0, 0, fp->width, fp->height };
+    const double min_m2 = s->c->s->min_area_ha * 1e4;
+    char what[200];
+    cnp_crs *crs = NULL;
+    cnp_geom_ctx *g = NULL;
+    cnp_trace_ws *ws = NULL;
+    cnp_rings rings;
+    cnp_area_scale scale;
+    size_t *start = NULL;
+    uint32_t *order = NULL;
+    cnp_run *tmp = NULL;
+    cnp_status st;
+
+    cnp_rings_init(&rings);
+    snprintf(what, sizeof what, "the CRS of footprint %s", fp->key);
+    if ((st = cnp_crs_open(fp->wkt, fp->gt, what, &crs)) != CNP_OK ||
+        (st = cnp_area_scale_init(crs, grid, &scale)) != CNP_OK)
+        goto done;
+    int unsure = 0;
+    for (size_t c = 0; c < ncomp; c++) {
+        const int v = cnp_area_verdict(&scale, cpx[c], min_m2);
+        eligible[c] = v == CNP_AREA_ABOVE;
+        unsure |= v == CNP_AREA_UNSURE;
+    }
+    if (!unsure)
+        goto done;
+    start = malloc((ncomp + 1) * sizeof *start);
+    order = malloc((s->act.n + 1) * sizeof *order);
+    tmp = malloc((s->act.n + 1) * sizeof *tmp);
+    ws = cnp_trace_ws_create();
+    if (!start || !order || !tmp || !ws) {
+        st = cnp_err(CNP_E_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = cnp_runs_group(label, s->act.n, ncomp, start, order)) != CNP_OK ||
+        (st = cnp_geom_ctx_create(crs, &g)) != CNP_OK) {
+        st = cnp_err(st, "grouping alert pixels failed");
+        goto done;
+    }
+    for (size_t c = 0; c < ncomp && st == CNP_OK; c++) {
+        if (cnp_area_verdict(&scale, cpx[c], min_m2) != CNP_AREA_UNSURE)
+            continue;
+        const size_t nr = start[c + 1] - start[c];
+        for (size_t k = 0; k < nr; k++)
+            tmp[k] = s->act.run[order[start[c] + k]];
+        if ((st = cnp_trace_runs(tmp, nr, ws, &rings)) != CNP_OK) {
+            st = cnp_err(st, "tracing alert pixels failed");
+            break;
+        }
+        double area = 0;
+        for (size_t r = 0; r < rings.n && st == CNP_OK; r++) {
+            double a = 0;
+            st = cnp_geom_ring_area(g, rings.xy + 2 * rings.ring[r].first, rings.ring[r].count,
+                                    &a);
+            area += rings.ring[r].is_hole ? -a : a;
+        }
+        eligible[c] = area >= min_m2;
+    }
+done:
+    free(start);
+    free(order);
+    free(tmp);
+    cnp_rings_free(&rings);
+    cnp_trace_ws_free(ws);
+    cnp_geom_ctx_free(&g);
+    cnp_crs_close(&crs);
+    return st;
 }
 
 /* Trace runs (one alert, scan order) into a WGS84 MultiPolygon as WKB hex;

@@ -57,7 +57,9 @@ typedef cnp_monitor_opts mon_opts;
 
 /* ---- settings and the database name as the state records them ---------------- */
 
-static char *normalised_settings(const mon_opts *o)
+/* with_history = 0: as versions before baseline histories wrote them (no
+ * baseline_obs line), to recognise their states. */
+static char *normalised_settings(const mon_opts *o, int with_history)
 {
     cnp_settings s = o->s, d;
     cnp_settings_defaults(&d);
@@ -76,6 +78,8 @@ static char *normalised_settings(const mon_opts *o)
         return NULL;
     cnp_settings_write_ini(&s, m);
     fprintf(m, "\n[monitor]\nconfirm = %d/%d\n", o->confirm_n, o->confirm_m);
+    if (with_history)
+        fprintf(m, "baseline_obs = %d\n", o->s.baseline_obs);
     fclose(m);
     return buf;
 }
@@ -121,6 +125,36 @@ static void first_difference(const char *a, const char *b, char *out, size_t siz
     snprintf(out, size, "(no difference)");
 }
 
+/* A state written before baseline histories (its settings have no
+ * baseline_obs; its pixels one baseline each) goes on with this run's
+ * baseline_obs when its other settings are the same: each pixel's baseline
+ * is a history of one observation (cnp_monitor_pass.c), which fills up with
+ * the next ones. Said once in the log line; the next generation records the
+ * new settings. Other differences are refused as before. */
+static cnp_status adopt_old_state(const mon_opts *o, mon_state *st, const char *ini, mon_log *l)
+{
+    if (strstr(st->settings_ini, "\nbaseline_obs = "))
+        return CNP_OK;
+    char *old = normalised_settings(o, 0);
+    if (!old)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    const int same = strcmp(old, st->settings_ini) == 0;
+    free(old);
+    if (!same)
+        return CNP_OK;
+    char *copy = strdup(ini);
+    if (!copy)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    free(st->settings_ini);
+    st->settings_ini = copy;
+    char msg[300];
+    snprintf(msg, sizeof msg, "the state was written by an earlier version with one baseline "
+             "per pixel: each baseline counts as a history of one observation, which grows to "
+             "baseline_obs = %d with the next clear ones", o->s.baseline_obs);
+    mon_log_str(l, "state_upgraded", msg);
+    return CNP_OK;
+}
+
 /* ---- folders ----------------------------------------------------------------- */
 
 /* Remove everything under DIR/state but generation `keep`. */
@@ -151,21 +185,24 @@ static void clean_state_dir(const char *dir, int64_t keep)
 static cnp_status place_footprint(mon_fp *fp, const char *gen_tmp, int threads)
 {
     char target[4400], from[4500], to[4500];
+    cnp_tilefile_def defs[MON_NFILES];
     cnp_status st;
+    /* A footprint a scene changed has the run's history; another keeps the
+     * files (and the history, or none) it had. */
+    const int nf = mon_state_defs(fp->hist_k, defs);
     snprintf(target, sizeof target, "%s/%s", gen_tmp, fp->key);
     if (mkdir(target, 0777) != 0)
         return cnp_err(CNP_E_IO, "cannot create '%s': %s", target, strerror(errno));
     if (fp->store) {
-        if ((st = cnp_tilefile_publish(fp->store, mon_state_files, MON_NFILES, target,
-                                       fp->width, fp->height, fp->gt, fp->wkt, threads)) !=
-            CNP_OK)
+        if ((st = cnp_tilefile_publish(fp->store, defs, (size_t)nf, target, fp->width,
+                                       fp->height, fp->gt, fp->wkt, threads)) != CNP_OK)
             return st;
         cnp_tilestore_close(&fp->store, 1);
         cnp_fs_remove_tree(fp->step_dir);
     } else {
-        for (int i = 0; i < MON_NFILES; i++) {
-            snprintf(from, sizeof from, "%s/%s", fp->dir, mon_state_files[i].name);
-            snprintf(to, sizeof to, "%s/%s", target, mon_state_files[i].name);
+        for (int i = 0; i < nf; i++) {
+            snprintf(from, sizeof from, "%s/%s", fp->dir, defs[i].name);
+            snprintf(to, sizeof to, "%s/%s", target, defs[i].name);
             if (link(from, to) != 0)
                 return cnp_err(CNP_E_IO, "cannot link '%s' to '%s': %s", from, to,
                                strerror(errno));
@@ -330,12 +367,14 @@ int cnp_monitor_run(const mon_opts *o)
     mon_log_int(&l, "generation_before", G);
 
     /* Same settings and database as the state's, or refuse. */
-    ini = normalised_settings(o);
+    ini = normalised_settings(o, 1);
     db_description(o->db, db_desc, sizeof db_desc);
     if (!ini) {
         s = cnp_err(CNP_E_NOMEM, "out of memory");
         goto error;
     }
+    if (G > 0 && (s = adopt_old_state(o, &st, ini, &l)) != CNP_OK)
+        goto error;
     if (G > 0 && strcmp(st.settings_ini, ini) != 0) {
         first_difference(ini, st.settings_ini, msg, sizeof msg);
         s = cnp_err(CNP_E_CONFIG, "the state in '%s' was made with other settings (%s); a "

@@ -3,7 +3,8 @@
  *
  * A state folder (--state DIR) keeps, per footprint (a Landsat path/row, a
  * Sentinel-2 MGRS tile, or a group of overlapping rasters), rasters on the
- * footprint's grid: baseline NDVI, its date, per-pixel alert state and alert
+ * footprint's grid: baseline NDVI (the median of the pixel's last K clear
+ * observations, kept beside it), its date, per-pixel alert state and alert
  * id; plus the record of every input seen. Each run processes only the
  * scenes it has not seen, in acquisition-date order, writes the alerts to a
  * GeoPackage (DIR/alerts.gpkg) or PostgreSQL/PostGIS (--db PG:...), and the

@@ -11,7 +11,8 @@
  *   DIR/lock                 flock(2) target: one run at a time
  *   DIR/CURRENT              {"generation": N, "notified": K} (atomic rename)
  *   DIR/state/gNNNNNNNN/     generation N: state.json, outbox.json and
- *                            <footprint>/{ndvi,date,pixel,alert_id}.tif
+ *                            <footprint>/{ndvi,date,pixel,alert_id,history}.tif
+ *                            (history.tif: none in states of earlier versions)
  *   DIR/state/work-PID/      a run in progress (removed by the next run)
  *   DIR/alerts.gpkg          the database unless --db
  *   DIR/runs/<UTC>-gN/       new_alerts.geojson of generation N
@@ -64,6 +65,9 @@ typedef struct mon_fp {
     char      last_scene[MON_SCENE_LEN];
     char      format[512];              /* what the last scene looked like    */
     uint32_t  next_seq;                 /* next alert number (from 1)         */
+    int       hist_k;                   /* bands of its history.tif: observations
+                                           per pixel; 0 = none (an earlier
+                                           version's state: one baseline each) */
     mon_alert *alerts;                  /* by increasing seq                  */
     size_t    nalerts, cap;
     /* this run only */

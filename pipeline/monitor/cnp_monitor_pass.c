@@ -26,21 +26,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cnp_area.h"
 #include "cnp_err.h"
-#include "cnp_geom.h"
 #include "cnp_monitor.h"
-#include "cnp_trace.h"
 
-const cnp_tilefile_def mon_state_files[MON_NFILES] = {
+static const cnp_tilefile_def files[MON_NFILES] = {
     { "ndvi.tif", 2, MON_P_BASE, CNP_CELL_FLOAT32, { "baseline_ndvi", "loss_dndvi", NULL } },
     { "date.tif", 1, MON_P_DATE, CNP_CELL_INT32, { "baseline_date_yyyymmdd", NULL, NULL } },
     { "pixel.tif", 3, MON_P_STATE, CNP_CELL_BYTE, { "state", "n_observations", "n_loss" } },
     { "alert_id.tif", 1, MON_P_ID, CNP_CELL_UINT32, { "alert_seq", NULL, NULL } },
+    { "history.tif", 0, MON_P_HIST, CNP_CELL_FLOAT32, { "baseline_obs_newest", NULL, NULL } },
 };
-#define files mon_state_files
 
-static const size_t plane_size[MON_NPLANES] = { 4, 4, 4, 1, 1, 1, 4 };
+int mon_hist_planes(const cnp_settings *s)
+{
+    return s->baseline_obs > 1 ? s->baseline_obs : 0;
+}
+
+int mon_state_defs(int k, cnp_tilefile_def defs[MON_NFILES])
+{
+    memcpy(defs, files, sizeof files);
+    defs[MON_F_HIST].bands = k;
+    return k > 0 ? MON_NFILES : MON_F_HIST;
+}
 
 /* A run of alert pixels found in one tile; its cnp_run comes first
  * (cnp_runs_merge_tiles reads it), its id segments are in the tile's list. */
@@ -61,7 +68,7 @@ typedef struct worker {
     cnp_tilefile *prev[MON_NFILES];
     /* one tile */
     int          x0, y0, tw, th;
-    float       *red, *nir, *ndvi, *base2, *dndvi;
+    float       *red, *nir, *ndvi, *base2, *dndvi, *hist;
     uint8_t     *observed, *obs, *pix3, *event;
     int32_t     *bdate;
     uint32_t    *id, *idprev;
@@ -98,7 +105,7 @@ static void worker_free(void *ctx, void *wp)
     cnp_reader_close(&w->rd);
     for (int f = 0; f < MON_NFILES; f++)
         cnp_tilefile_close(&w->prev[f]);
-    free(w->red); free(w->nir); free(w->ndvi); free(w->base2); free(w->dndvi);
+    free(w->red); free(w->nir); free(w->ndvi); free(w->base2); free(w->dndvi); free(w->hist);
     free(w->observed); free(w->obs); free(w->pix3); free(w->event); free(w->bdate);
     free(w->id); free(w->idprev);
     free(w->tr); free(w->ts); free(w->oa); free(w->aa);
@@ -117,6 +124,8 @@ static cnp_status worker_init(void *ctx, void *wp)
     w->ndvi = malloc(tn * sizeof(float));
     w->base2 = malloc(2 * tn * sizeof(float));
     w->dndvi = malloc(tn * sizeof(float));
+    const int hp = mon_hist_planes(s->c->s);
+    w->hist = malloc((size_t)(hp ? hp : 1) * tn * sizeof(float));
     w->observed = malloc(tn);
     w->obs = malloc(tn);
     w->pix3 = malloc(3 * tn);
@@ -124,15 +133,22 @@ static cnp_status worker_init(void *ctx, void *wp)
     w->bdate = malloc(tn * sizeof(int32_t));
     w->id = malloc(tn * sizeof(uint32_t));
     w->idprev = malloc(tn * sizeof(uint32_t));
-    if (!w->red || !w->nir || !w->ndvi || !w->base2 || !w->dndvi || !w->observed || !w->obs ||
-        !w->pix3 || !w->event || !w->bdate || !w->id || !w->idprev)
+    if (!w->red || !w->nir || !w->ndvi || !w->base2 || !w->dndvi || !w->hist || !w->observed ||
+        !w->obs || !w->pix3 || !w->event || !w->bdate || !w->id || !w->idprev)
         return cnp_err(CNP_E_NOMEM, "out of memory for %dx%d tiles", CNP_TILE, CNP_TILE);
     if (!s->fp->store && s->fp->dir[0]) {
         char path[4400], what[160];
+        cnp_tilefile_def defs[MON_NFILES];
+        const int nf = mon_state_defs(s->fp->hist_k, defs);
         snprintf(what, sizeof what, "state of footprint %s", s->fp->key);
-        for (int f = 0; f < MON_NFILES; f++) {
-            snprintf(path, sizeof path, "%s/%s", s->fp->dir, files[f].name);
-            if ((st = cnp_tilefile_open(path, s->fp->width, s->fp->height, files[f].bands,
+        if (s->fp->hist_k && s->fp->hist_k != hp) {
+            __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
+            return cnp_err(CNP_E_DATA, "%s: a history of %d observations, not %d as its "
+                           "settings say", what, s->fp->hist_k, s->c->s->baseline_obs);
+        }
+        for (int f = 0; f < nf; f++) {
+            snprintf(path, sizeof path, "%s/%s", s->fp->dir, defs[f].name);
+            if ((st = cnp_tilefile_open(path, s->fp->width, s->fp->height, defs[f].bands,
                                         what, &w->prev[f])) != CNP_OK) {
                 __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
                 return st;
@@ -147,8 +163,9 @@ static cnp_status worker_init(void *ctx, void *wp)
     return CNP_OK;
 }
 
-/* The worker's tile buffers as the store's planes. */
-static void tile_planes(worker *w, size_t n, void *plane[MON_NPLANES])
+/* The worker's tile buffers as the store's planes (np of them). */
+static int tile_planes(const mon_step *s, worker *w, size_t n,
+                       void *plane[MON_P_HIST + CNP_MONITOR_HIST_MAX])
 {
     plane[MON_P_BASE] = w->base2;
     plane[MON_P_LOSS] = w->base2 + n;
@@ -157,6 +174,10 @@ static void tile_planes(worker *w, size_t n, void *plane[MON_NPLANES])
     plane[MON_P_NOBS] = w->pix3 + n;
     plane[MON_P_NLOSS] = w->pix3 + 2 * n;
     plane[MON_P_ID] = w->id;
+    const int k = mon_hist_planes(s->c->s);
+    for (int j = 0; j < k; j++)
+        plane[MON_P_HIST + j] = w->hist + (size_t)j * n;
+    return MON_P_HIST + k;
 }
 
 /* The tile's previous state: this run's last step, the generation's files,
@@ -164,11 +185,12 @@ static void tile_planes(worker *w, size_t n, void *plane[MON_NPLANES])
 static cnp_status read_state(mon_step *s, worker *w, size_t n)
 {
     float *base = w->base2, *loss = w->base2 + n;
+    const size_t nh = (size_t)mon_hist_planes(s->c->s) * n;
     if (s->fp->store) {
-        void *plane[MON_NPLANES];
-        tile_planes(w, n, plane);
+        void *plane[MON_P_HIST + CNP_MONITOR_HIST_MAX];
+        const int np = tile_planes(s, w, n, plane);
         const int tx = w->x0 / CNP_TILE, ty = w->y0 / CNP_TILE;
-        for (int p = 0; p < MON_NPLANES; p++) {
+        for (int p = 0; p < np; p++) {
             const cnp_status st = cnp_tilestore_read(s->fp->store, tx, ty, p, plane[p]);
             if (st != CNP_OK) {
                 __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
@@ -180,19 +202,29 @@ static cnp_status read_state(mon_step *s, worker *w, size_t n)
     if (!w->prev[MON_F_NDVI]) {
         for (size_t i = 0; i < n; i++)
             base[i] = loss[i] = NAN;
+        for (size_t i = 0; i < nh; i++)
+            w->hist[i] = NAN;
         memset(w->bdate, 0, n * sizeof *w->bdate);
         memset(w->pix3, 0, 3 * n);
         memset(w->id, 0, n * sizeof *w->id);
         return CNP_OK;
     }
-    void *buf[MON_NFILES] = { w->base2, w->bdate, w->pix3, w->id };
+    void *buf[MON_NFILES] = { w->base2, w->bdate, w->pix3, w->id, w->hist };
     for (int f = 0; f < MON_NFILES; f++) {
+        if (!w->prev[f])
+            continue;
         const cnp_status st = cnp_tilefile_read(w->prev[f], w->x0, w->y0, w->tw, w->th,
                                                 files[f].type, buf[f]);
         if (st != CNP_OK) {
             __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
             return st;
         }
+    }
+    if (!w->prev[MON_F_HIST] && nh) {
+        /* An earlier version's state: each baseline is a history of one. */
+        memcpy(w->hist, base, n * sizeof *base);
+        for (size_t i = n; i < nh; i++)
+            w->hist[i] = NAN;
     }
     return CNP_OK;
 }
@@ -330,15 +362,16 @@ static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
         return st;
     memcpy(w->idprev, w->id, n * sizeof *w->id);
     cnp_monitor_pixels px = { n, w->ndvi, w->obs, w->base2, w->bdate, w->pix3, w->pix3 + n,
-                              w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event };
+                              w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event,
+                              mon_hist_planes(s->c->s), w->hist };
     if (cnp_monitor_update(&s->c->rule, s->date, &px, &w->counts) != CNP_OK)
         return cnp_err(CNP_E_ARG, "monitor update of a tile failed");
     if ((st = note_observations(s, w, n)) != CNP_OK || (st = collect_runs(w, n)) != CNP_OK)
         return st;
     /* The updated tile is the step's state: each worker writes its own tiles. */
-    void *plane[MON_NPLANES];
-    tile_planes(w, n, plane);
-    for (int p = 0; p < MON_NPLANES; p++)
+    void *plane[MON_P_HIST + CNP_MONITOR_HIST_MAX];
+    const int np = tile_planes(s, w, n, plane);
+    for (int p = 0; p < np; p++)
         if ((st = cnp_tilestore_write(s->store, w->x0 / CNP_TILE, w->y0 / CNP_TILE, p,
                                       plane[p])) != CNP_OK) {
             __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
@@ -501,83 +534,6 @@ static cnp_status acc_reserve(mon_step *s, size_t n)
     return CNP_OK;
 }
 
-/* The minimum mapping unit on the ellipsoid (core/cnp_area.h), as detect
- * applies it: eligible[c] = 1 when component c reaches min_area. Its pixel
- * count decides unless the area is within the grid's scale spread of the
- * unit; such a component is traced and decided by its outline's area. */
-static cnp_status mmu_eligible(mon_step *s, const uint32_t *label, size_t ncomp,
-                               const int64_t *cpx, uint8_t *eligible)
-{
-    const mon_fp *fp = s->fp;
-    const int grid[4] = { 0, 0, fp->width, fp->height };
-    const double min_m2 = s->c->s->min_area_ha * 1e4;
-    char what[200];
-    cnp_crs *crs = NULL;
-    cnp_geom_ctx *g = NULL;
-    cnp_trace_ws *ws = NULL;
-    cnp_rings rings;
-    cnp_area_scale scale;
-    size_t *start = NULL;
-    uint32_t *order = NULL;
-    cnp_run *tmp = NULL;
-    cnp_status st;
-
-    cnp_rings_init(&rings);
-    snprintf(what, sizeof what, "the CRS of footprint %s", fp->key);
-    if ((st = cnp_crs_open(fp->wkt, fp->gt, what, &crs)) != CNP_OK ||
-        (st = cnp_area_scale_init(crs, grid, &scale)) != CNP_OK)
-        goto done;
-    int unsure = 0;
-    for (size_t c = 0; c < ncomp; c++) {
-        const int v = cnp_area_verdict(&scale, cpx[c], min_m2);
-        eligible[c] = v == CNP_AREA_ABOVE;
-        unsure |= v == CNP_AREA_UNSURE;
-    }
-    if (!unsure)
-        goto done;
-    start = malloc((ncomp + 1) * sizeof *start);
-    order = malloc((s->act.n + 1) * sizeof *order);
-    tmp = malloc((s->act.n + 1) * sizeof *tmp);
-    ws = cnp_trace_ws_create();
-    if (!start || !order || !tmp || !ws) {
-        st = cnp_err(CNP_E_NOMEM, "out of memory");
-        goto done;
-    }
-    if ((st = cnp_runs_group(label, s->act.n, ncomp, start, order)) != CNP_OK ||
-        (st = cnp_geom_ctx_create(crs, &g)) != CNP_OK) {
-        st = cnp_err(st, "grouping alert pixels failed");
-        goto done;
-    }
-    for (size_t c = 0; c < ncomp && st == CNP_OK; c++) {
-        if (cnp_area_verdict(&scale, cpx[c], min_m2) != CNP_AREA_UNSURE)
-            continue;
-        const size_t nr = start[c + 1] - start[c];
-        for (size_t k = 0; k < nr; k++)
-            tmp[k] = s->act.run[order[start[c] + k]];
-        if ((st = cnp_trace_runs(tmp, nr, ws, &rings)) != CNP_OK) {
-            st = cnp_err(st, "tracing alert pixels failed");
-            break;
-        }
-        double area = 0;
-        for (size_t r = 0; r < rings.n && st == CNP_OK; r++) {
-            double a = 0;
-            st = cnp_geom_ring_area(g, rings.xy + 2 * rings.ring[r].first, rings.ring[r].count,
-                                    &a);
-            area += rings.ring[r].is_hole ? -a : a;
-        }
-        eligible[c] = area >= min_m2;
-    }
-done:
-    free(start);
-    free(order);
-    free(tmp);
-    cnp_rings_free(&rings);
-    cnp_trace_ws_free(ws);
-    cnp_geom_ctx_free(&g);
-    cnp_crs_close(&crs);
-    return st;
-}
-
 /* Pixels that got an id get it in the step's state; only the tiles that
  * hold one are read and written again. */
 static cnp_status write_new_ids(mon_step *s, const uint32_t *label, const uint32_t *cid)
@@ -687,7 +643,7 @@ static cnp_status assign_ids(mon_step *s, uint32_t *old_next, uint32_t *new_next
         st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = mmu_eligible(s, label, ncomp, cpx, eligible)) != CNP_OK)
+    if ((st = mon_mmu_eligible(s, label, ncomp, cpx, eligible)) != CNP_OK)
         goto done;
     for (size_t c = 0; c < ncomp; c++)
         cpx[c] = eligible[c];
@@ -755,8 +711,16 @@ cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next)
     s->strip = &strip;
     char path[4400];
     snprintf(path, sizeof path, "%s/state.tiles", s->dir);
+    /* The planes' element sizes: files[] types, history planes float. */
+    size_t plane_size[MON_P_HIST + CNP_MONITOR_HIST_MAX];
+    const int np = MON_P_HIST + mon_hist_planes(s->c->s);
+    for (int f = 0; f < MON_F_HIST; f++)
+        for (int b = 0; b < files[f].bands; b++)
+            plane_size[files[f].plane + b] = files[f].type == CNP_CELL_BYTE ? 1 : 4;
+    for (int p = MON_P_HIST; p < np; p++)
+        plane_size[p] = sizeof(float);
     if ((st = acc_reserve(s, s->fp->next_seq)) != CNP_OK ||
-        (st = cnp_tilestore_create(path, s->fp->width, s->fp->height, CNP_TILE, MON_NPLANES,
+        (st = cnp_tilestore_create(path, s->fp->width, s->fp->height, CNP_TILE, np,
                                    plane_size, &s->store)) != CNP_OK)
         goto done;
     const cnp_engine_ops ops = {

@@ -4,7 +4,8 @@
  *   cnp_monitor_pass.c    the pass on the tile engine: state tiles and the
  *                         scene read, updated by the kernel, written; runs of
  *                         alert pixels labelled; new alert ids assigned
- *   cnp_monitor_alerts.c  alert records, observation rows, outlines
+ *   cnp_monitor_alerts.c  the minimum mapping unit, alert records, observation
+ *                         rows, outlines
  *   cnp_monitor_step.c    which footprint a scene belongs to, its grid, and
  *                         undoing a failed step
  */
@@ -22,11 +23,23 @@
 #include "cnp_tilestore.h"
 
 /* The state files of a footprint, and the planes of the tile store a run
- * keeps them in (in this order: ndvi.tif's two bands are planes 0 and 1...). */
-enum { MON_F_NDVI = 0, MON_F_DATE, MON_F_PIXEL, MON_F_ID, MON_NFILES };
+ * keeps them in (in this order: ndvi.tif's two bands are planes 0 and 1...).
+ * history.tif has K bands (planes MON_P_HIST ...): each pixel's last K clear
+ * observations of its baseline, newest first; states of earlier versions,
+ * and those with K = 1, have no history.tif. */
+enum { MON_F_NDVI = 0, MON_F_DATE, MON_F_PIXEL, MON_F_ID, MON_F_HIST, MON_NFILES };
 enum { MON_P_BASE = 0, MON_P_LOSS, MON_P_DATE, MON_P_STATE, MON_P_NOBS, MON_P_NLOSS, MON_P_ID,
-       MON_NPLANES };
-extern const cnp_tilefile_def mon_state_files[MON_NFILES];
+       MON_P_HIST };
+_Static_assert(MON_P_HIST + CNP_MONITOR_HIST_MAX <= CNP_TILESTORE_MAX_PLANES, "store planes");
+
+/* mon_hist_planes() : the history planes a state keeps: baseline_obs, or
+ * none for 1 (the baseline is then the history: the state is as earlier
+ * versions wrote it, and costs nothing more). */
+int mon_hist_planes(const cnp_settings *s);
+
+/* mon_state_defs() : the state files of a footprint with a history of k
+ * (0: none, as an earlier version's state) into defs; @return how many. */
+int mon_state_defs(int k, cnp_tilefile_def defs[MON_NFILES]);
 
 /* A run of alert pixels, with what its pixels without an alert id
  * contribute (they get the id of their component later). */
@@ -86,6 +99,13 @@ cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next);
 
 /* mon_pass_free() : what the pass found. */
 void mon_pass_free(mon_step *s);
+
+/* mon_mmu_eligible() : the minimum mapping unit on the ellipsoid
+ * (core/cnp_area.h), as detect applies it: eligible[c] = 1 when component c
+ * of the runs s->act (labels `label`, cpx[c] pixels) reaches min_area
+ * (cnp_monitor_alerts.c). */
+cnp_status mon_mmu_eligible(mon_step *s, const uint32_t *label, size_t ncomp,
+                            const int64_t *cpx, uint8_t *eligible);
 
 /* mon_alerts_finish() : update the alert records of ids [1, new_next), write
  * observation rows and trace what changed (cnp_monitor_alerts.c). */

@@ -524,6 +524,7 @@ cnp_status mon_state_save(const char *gen_dir, const mon_state *s)
         jadd_str(f, "last_scene", fp->last_scene);
         jadd_str(f, "format", fp->format);
         jadd_int(f, "next_seq", fp->next_seq);
+        jadd_int(f, "baseline_history", fp->hist_k);
         json_object *al = json_object_new_array();
         for (size_t k = 0; k < fp->nalerts; k++)
             json_object_array_add(al, alert_json(&fp->alerts[k]));
@@ -582,8 +583,11 @@ cnp_status mon_state_load(const char *gen_dir, mon_state *s)
         copy_str(fp->last_scene, sizeof fp->last_scene, jget_str(f, "last_scene"));
         copy_str(fp->format, sizeof fp->format, jget_str(f, "format"));
         fp->next_seq = (uint32_t)jget_int(f, "next_seq");
+        const int64_t hk = jget_int(f, "baseline_history");   /* absent: 0 */
+        fp->hist_k = hk >= 0 && hk <= CNP_MONITOR_HIST_MAX ? (int)hk : -1;
         snprintf(fp->dir, sizeof fp->dir, "%s/%s", gen_dir, fp->key);
-        if (!fp->wkt || fp->width <= 0 || fp->height <= 0 || fp->next_seq < 1) {
+        if (!fp->wkt || fp->width <= 0 || fp->height <= 0 || fp->next_seq < 1 ||
+            fp->hist_k < 0) {
             st = cnp_err(CNP_E_DATA, "'%s': footprint %zu is corrupt", path, i);
             break;
         }

@@ -218,6 +218,7 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
         cnp_fs_remove_tree(fp->step_dir);
     }
     fp->store = store;
+    fp->hist_k = mon_hist_planes(c->s);
     snprintf(fp->step_dir, sizeof fp->step_dir, "%s/%s/step%04d", c->work_dir, fp->key,
              fp->nsteps + 1);
     fp->nsteps++;

@@ -29,7 +29,7 @@ static void st_init(st8 *s)
 static cnp_monitor_pixels st_view(st8 *s)
 {
     cnp_monitor_pixels p = { NPX, s->ndvi, s->obs, s->base, s->date, s->state, s->nobs,
-                             s->nloss, s->loss, s->id, s->dndvi, s->ev };
+                             s->nloss, s->loss, s->id, s->dndvi, s->ev, 0, NULL };
     return p;
 }
 
@@ -198,6 +198,13 @@ static void test_bad_arguments(void)
     r.confirm_m = 256;
     r.confirm_n = 1;
     CHECK(cnp_monitor_update(&r, 1, &p, NULL) == CNP_E_ARG);
+    float hist[3 * NPX];
+    p.hist_k = 3;
+    CHECK(cnp_monitor_update(&rule22, 1, &p, NULL) == CNP_E_ARG);   /* no hist */
+    p.hist = hist;
+    p.hist_k = CNP_MONITOR_HIST_MAX + 1;
+    CHECK(cnp_monitor_update(&rule22, 1, &p, NULL) == CNP_E_ARG);
+    p.hist_k = 3;
     p.state = NULL;
     CHECK(cnp_monitor_update(&rule22, 1, &p, NULL) == CNP_E_ARG);
 }
@@ -233,6 +240,120 @@ static void test_alert_and_obs_status(void)
     CHECK(cnp_monitor_obs_status(0, 0, 0) == CNP_OBS_NODATA);
 }
 
+/* One pixel with a history of K, for the baseline-median tests. */
+typedef struct px1 {
+    float    ndvi, base, loss, dndvi, hist[CNP_MONITOR_HIST_MAX];
+    uint8_t  obs, state, nobs, nloss, ev;
+    int32_t  date;
+    uint32_t id;
+} px1;
+
+static void px_init(px1 *s)
+{
+    memset(s, 0, sizeof *s);
+    s->base = s->loss = NAN;
+    for (int j = 0; j < CNP_MONITOR_HIST_MAX; j++)
+        s->hist[j] = NAN;
+}
+
+/* The series v[0..n) seen clear (NAN: cloudy) with a history of k; the
+ * events in ev[]. */
+static void px_series(px1 *s, int k, const float *v, int n, uint8_t *ev)
+{
+    for (int t = 0; t < n; t++) {
+        s->ndvi = v[t];
+        s->obs = isnan(v[t]) ? CNP_OBS_CLOUDY : CNP_OBS_CLEAR;
+        cnp_monitor_pixels p = { 1, &s->ndvi, &s->obs, &s->base, &s->date, &s->state, &s->nobs,
+                                 &s->nloss, &s->loss, &s->id, &s->dndvi, &s->ev, k, s->hist };
+        CHECK(cnp_monitor_update(&rule22, 20240101 + t, &p, NULL) == CNP_OK);
+        ev[t] = s->ev;
+    }
+}
+
+/* Dry-season forest (0.70) with one greener wet-season date (0.90): against
+ * the last observation alone the next dry date is a loss of 0.20 + noise,
+ * confirmed by the one after; the median of three ignores the wet date. */
+static void test_median_ignores_one_date(void)
+{
+    const float v[] = { .70f, .71f, .69f, .95f, .68f, .69f, .70f };
+    uint8_t ev[7];
+    px1 s;
+    px_init(&s);
+    px_series(&s, 1, v, 7, ev);
+    CHECK(ev[4] == CNP_EV_TRIGGER && ev[5] == CNP_EV_CONFIRM);
+    CHECK(s.state == CNP_PIX_CONFIRMED);
+    px_init(&s);
+    px_series(&s, 0, v, 7, ev);             /* no history: as K = 1 */
+    CHECK(ev[4] == CNP_EV_TRIGGER && s.state == CNP_PIX_CONFIRMED);
+    px_init(&s);
+    px_series(&s, 3, v, 7, ev);
+    for (int t = 0; t < 7; t++)
+        CHECK(ev[t] == CNP_EV_BASELINE);
+    CHECK(s.state == CNP_PIX_NONE);
+    /* history newest first; baseline = median(0.70, 0.68, 0.95) */
+    CHECK(s.hist[0] == .70f && s.hist[1] == .69f && s.hist[2] == .68f && isnan(s.hist[3]));
+    CHECK(s.base == .69f && s.date == 20240107);
+}
+
+/* The history fills from one observation (median of what is there), skips
+ * cloudy dates, keeps the pre-loss history through an episode, takes the
+ * rejecting observation, and still finds a real clearing. */
+static void test_history_through_episodes(void)
+{
+    const float nan = NAN;
+    uint8_t ev[8];
+    px1 s;
+    px_init(&s);
+    const float a[] = { .80f, nan, .90f, .50f, .85f, .30f, .30f };
+    px_series(&s, 3, a, 7, ev);
+    CHECK(ev[0] == CNP_EV_BASELINE && ev[1] == CNP_EV_UNSEEN && ev[2] == CNP_EV_BASELINE);
+    /* after .80 and .90 the baseline is their mean, 0.85: .50 triggers */
+    CHECK(ev[3] == CNP_EV_TRIGGER);
+    /* .85 contradicts with 2/2: rejected, and .85 joins the history */
+    CHECK(ev[4] == CNP_EV_REJECT);
+    CHECK(s.hist[0] == .85f && s.hist[1] == .90f && s.hist[2] == .80f);
+    CHECK(s.base == .85f);
+    CHECK(ev[5] == CNP_EV_TRIGGER && ev[6] == CNP_EV_CONFIRM);
+    CHECK(s.hist[0] == .85f && s.base == .85f);   /* the forest it was */
+    CHECK_NEAR(s.loss, .30 - .85, 1e-6);
+}
+
+/* Forest is decided on the greenest value of the history, the change on its
+ * median: dry-season deciduous forest (median below forest_ndvi) still
+ * alerts when it is cleared. */
+static void test_forest_on_greenest(void)
+{
+    const float v[] = { .62f, .80f, .60f, .30f, .30f };
+    uint8_t ev[5];
+    px1 s;
+    px_init(&s);
+    px_series(&s, 3, v, 5, ev);
+    CHECK(s.base == .62f);
+    CHECK(ev[3] == CNP_EV_TRIGGER && ev[4] == CNP_EV_CONFIRM);
+    const float w[] = { .62f, .60f, .61f, .30f };   /* never forest */
+    px_init(&s);
+    px_series(&s, 3, w, 4, ev);
+    CHECK(ev[3] == CNP_EV_BASELINE && s.state == CNP_PIX_NONE);
+}
+
+/* A state written without histories: a history of one (its baseline), which
+ * fills up as new observations come. */
+static void test_history_of_one(void)
+{
+    px1 s;
+    uint8_t ev[3];
+    px_init(&s);
+    s.base = .80f;
+    s.hist[0] = .80f;
+    s.date = 20231201;
+    const float v[] = { .60f, .82f, .81f };
+    px_series(&s, 3, v, 1, ev);
+    CHECK(ev[0] == CNP_EV_BASELINE);              /* a drop of 0.20 only */
+    CHECK_NEAR(s.base, .70, 1e-6);
+    px_series(&s, 3, v + 1, 2, ev);
+    CHECK(s.base == .81f && s.hist[2] == .60f);
+}
+
 /* A larger random sequence: the update is per pixel, so applying it to the
  * whole array or pixel by pixel must agree (and 1 vs 4 threads, via the runner). */
 static void test_bulk_equals_per_pixel(void)
@@ -245,12 +366,15 @@ static void test_bulk_equals_per_pixel(void)
     uint8_t *ev = malloc(N), *state1 = calloc(N, 1), *nobs1 = calloc(N, 1), *nloss1 = calloc(N, 1);
     int32_t *date = calloc(N, sizeof *date), *date1 = calloc(N, sizeof *date1);
     uint32_t *id = calloc(N, sizeof *id), *id1 = calloc(N, sizeof *id1);
+    float *hist = malloc(3 * N * sizeof *hist), *hist1 = malloc(3 * N * sizeof *hist1);
     const cnp_monitor_rule r = { 0.6, 0.2, 2, 3 };
     uint64_t x = 88172645463325252ull;
     int same = 1;
 
     for (int i = 0; i < N; i++)
         base[i] = base1[i] = loss[i] = loss1[i] = NAN;
+    for (int i = 0; i < 3 * N; i++)
+        hist[i] = hist1[i] = NAN;
     for (int t = 1; t <= DATES; t++) {
         for (int i = 0; i < N; i++) {
             x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -259,23 +383,28 @@ static void test_bulk_equals_per_pixel(void)
             if (obs[i] != CNP_OBS_CLEAR)
                 ndvi[i] = NAN;
         }
-        cnp_monitor_pixels p = { N, ndvi, obs, base, date, state, nobs, nloss, loss, id, dd, ev };
+        cnp_monitor_pixels p = { N, ndvi, obs, base, date, state, nobs, nloss, loss, id, dd, ev,
+                                 3, hist };
         CHECK(cnp_monitor_update(&r, t, &p, NULL) == CNP_OK);
         for (int i = 0; i < N; i++) {
             float dd1;
             uint8_t ev1;
             cnp_monitor_pixels q = { 1, &ndvi[i], &obs[i], &base1[i], &date1[i], &state1[i],
-                                     &nobs1[i], &nloss1[i], &loss1[i], &id1[i], &dd1, &ev1 };
+                                     &nobs1[i], &nloss1[i], &loss1[i], &id1[i], &dd1, &ev1,
+                                     3, &hist1[3 * i] };
             CHECK(cnp_monitor_update(&r, t, &q, NULL) == CNP_OK);
             if (state1[i] != state[i] || ev1 != ev[i] || date1[i] != date[i] ||
                 memcmp(&base1[i], &base[i], sizeof(float)) != 0)
                 same = 0;
+            for (int j = 0; j < 3; j++)
+                if (memcmp(&hist1[3 * i + j], &hist[(size_t)j * N + i], sizeof(float)) != 0)
+                    same = 0;
         }
     }
     CHECK(same);
     free(ndvi); free(base); free(loss); free(dd); free(base1); free(loss1);
     free(obs); free(state); free(nobs); free(nloss); free(ev); free(state1); free(nobs1);
-    free(nloss1); free(date); free(date1); free(id); free(id1);
+    free(nloss1); free(date); free(date1); free(id); free(id1); free(hist); free(hist1);
 }
 
 CNP_TEST_MAIN("monitor",
@@ -288,4 +417,8 @@ CNP_TEST_MAIN("monitor",
               TEST_CASE(test_bad_arguments),
               TEST_CASE(test_assign_ids),
               TEST_CASE(test_alert_and_obs_status),
+              TEST_CASE(test_median_ignores_one_date),
+              TEST_CASE(test_history_through_episodes),
+              TEST_CASE(test_forest_on_greenest),
+              TEST_CASE(test_history_of_one),
               TEST_CASE(test_bulk_equals_per_pixel))
