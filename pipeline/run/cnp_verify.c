@@ -24,6 +24,7 @@
 #include "cnp_err.h"
 #include "cnp_fs.h"
 #include "cnp_hash.h"
+#include "cnp_ident.h"
 #include "cnp_output.h"
 #include "cnp_runjson.h"
 #include "cnp_sign.h"
@@ -257,6 +258,14 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
     job.no_hash = hi ? !json_object_get_boolean(hi) : 0;
     if ((st = cnp_outputs_skip_from_settings(settings, &job.skip_outputs)) != CNP_OK)
         return cnp_err(st, "%s/run.json: %s", outdir, cnp_err_msg());
+    /* The case and operator are in every report: without them the rerun's
+     * reports would differ from the recorded ones. */
+    json_object *cs = get(run, "case", json_type_object);
+    job.case_id = str_of(cs, "id");
+    job.operator_name = str_of(cs, "operator");
+    if ((job.case_id && cnp_ident_text_check("case id", job.case_id, 128) != CNP_OK) ||
+        (job.operator_name && cnp_ident_text_check("operator", job.operator_name, 200) != CNP_OK))
+        return cnp_err(CNP_E_DATA, "%s/run.json: %s", outdir, cnp_err_msg());
     job.outdir = tmp;
     job.config_path = str_of(settings, "config");
     job.quiet = 1;

@@ -28,6 +28,18 @@ done
     pass "verify: --rerun writes nothing in OUTDIR and leaves nothing in \$TMPDIR" ||
     fail "verify: rerun left $(ls -A "$TMP/rt") / changed OUTDIR"
 
+# ---- --rerun carries what the run was given -------------------------------------------
+# --case-id and --operator are in every report, and --max-chips decides which
+# chips exist: a rerun without them would not reproduce the outputs.
+run_canopy detect pair/before.tif pair/after.tif --before-mask pair/before_mask.tif \
+    --after-mask pair/after_mask.tif -o outcase -q --threads 2 --max-chips 1 \
+    --case-id "IPL 5001234-56.2024" --operator "Ana Souza, perita"
+[ "$RC" -eq 0 ] || fail "verify: detect with a case ($RC: $ERR_TXT)"
+TMPDIR="$TMP/rt" run_canopy verify --rerun --threads 1 outcase
+[ "$RC" -eq 0 ] && grep -q "reproduced byte for byte" <<<"$OUT_TXT" \
+    && pass "verify: --rerun carries --case-id, --operator and --max-chips and reproduces every output" \
+    || fail "verify: --rerun of a run with a case ($RC: $(grep -v '^ok' <<<"$OUT_TXT") $ERR_TXT)"
+
 # One changed byte in an output.
 cp -a out out2
 $PY - out2/alerts.geojson <<'PY'
