@@ -79,6 +79,36 @@ static inline int arrow_col(int ts) { return 26 * ts; }
 static inline int pad_px(int ts) { return 6 * ts; }
 static inline int bar_row_h(int ts) { return cnp_text_height(ts) + 4 * ts; }
 
+/* Pixels come through the scene's reader (io/cnp_raster.h), exactly as
+ * detection read them: the product's bands on the common grid, its mask
+ * decoded by its own rule and grown by the buffer. */
+typedef struct date_src {
+    const cnp_scene *sc;
+    cnp_reader      *rd;
+    int              band[3];        /* displayed bands, 1-based            */
+    int              has_nd[3];
+    double           nd[3];          /* their nodata                        */
+} date_src;
+
+cnp_status cnp_chip_src_open(date_src *d, const cnp_scene *sc, const cnp_settings *s,
+                             const int bands[3]);
+void cnp_chip_src_close(date_src *d);
+
+typedef struct run_info {
+    const cnp_evidence_ctx *ctx;
+    const char *band_names;   /* "red green blue" or "nir red green" */
+    int         true_colour;
+    OGRSpatialReferenceH srs;
+    OGRCoordinateTransformationH to_scene;
+} run_info;
+
+/* The chip's window around the alert (the head of cnp_chips.c). */
+void cnp_chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g);
+/* before.png, after.png and pair.png of one alert under dir/evidence/<id>/
+ * (which exists), read through `src` (one thread's readers). */
+cnp_status cnp_chip_write(const char *dir, const run_info *ri, const date_src src[2],
+                          const cnp_alert *a);
+
 /* Greedy word wrap of s into cap->lines, each at most `avail` px wide. */
 void cnp_chip_add_wrapped(caption *cap, const char *s, int avail);
 /* s in lines of about equal width, at most `avail` px each. */

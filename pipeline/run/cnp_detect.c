@@ -387,6 +387,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     ev.case_id = job->case_id;
     ev.operator_name = job->operator_name;
     ev.font_dir = job->font_dir;
+    ev.max_memory_mb = job->max_memory_mb;
     cnp_evidence_input ev_in[CNP_MAX_INPUTS];
     for (int i = 0; i < hj.n; i++)
         ev_in[i] = (cnp_evidence_input){ hj.in[i].role, hj.in[i].path,
