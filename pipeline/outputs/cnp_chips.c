@@ -357,7 +357,7 @@ typedef struct chip_job {
     char       note_txt[96];
     int        W, H;
     size_t     stride;
-    uint8_t   *px[2], *hatch;
+    uint8_t   *px[2], *hatch, *rgb;
     cnp_rgb8   img[2];
 } chip_job;
 
@@ -382,6 +382,7 @@ static void job_free(chip_job *j)
     free(cd->pool);
     free(cd->scratch);
     free(j->hatch);
+    free(j->rgb);
 }
 
 /* The window of both dates, read and stretched alike. */
@@ -474,11 +475,12 @@ static cnp_status job_draw(chip_job *j, int cap_h)
     j->px[0] = malloc(j->stride * (size_t)j->H);
     j->px[1] = malloc(j->stride * (size_t)j->H);
     j->hatch = malloc((size_t)j->W * (size_t)j->W);
-    if (!j->px[0] || !j->px[1] || !j->hatch)
+    j->rgb = malloc((size_t)j->g.n * (size_t)j->g.n * 3);
+    if (!j->px[0] || !j->px[1] || !j->hatch || !j->rgb)
         return cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", j->a->id);
     for (int k = 0; k < 2 && st == CNP_OK; k++) {
         j->img[k] = (cnp_rgb8){ j->px[k], j->W, j->H, (ptrdiff_t)j->stride };
-        cnp_chip_render_image(&j->img[k], &j->g, &j->cd, k, j->lo, j->hi, j->hatch);
+        cnp_chip_render_image(&j->img[k], &j->g, &j->cd, k, j->lo, j->hi, j->hatch, j->rgb);
         cnp_rgb8 view = { j->px[k], j->W, j->W, (ptrdiff_t)j->stride };
         st = cnp_chip_draw_outline(&view, j->a->geom, sc, &j->g, &xy, &xy_cap);
         if (st == CNP_OK)

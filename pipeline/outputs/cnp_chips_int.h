@@ -119,9 +119,10 @@ void cnp_chip_draw_caption(cnp_rgb8 *img, int top, const caption *cap);
 /* The alert's outline, 2 px along the pixel edges (xy: scratch, grown). */
 cnp_status cnp_chip_draw_outline(cnp_rgb8 *view, OGRGeometryH multi, const cnp_scene *sc,
                                  const chip_geom *g, double **xy, size_t *xy_cap);
-/* Date k's window: stretched colour, grey nodata, hatched unobserved. */
+/* Date k's window: stretched colour, grey nodata, hatched unobserved
+ * (hatch: scratch of size^2 bytes, rgb: of 3 n^2). */
 void cnp_chip_render_image(cnp_rgb8 *img, const chip_geom *g, const chip_data *cd, int k,
-                           const float lo[3], const float hi[3], uint8_t *hatch);
+                           const float lo[3], const float hi[3], uint8_t *hatch, uint8_t *rgb);
 
 /* Detection's haze test on AFTER over a chunk of cw x ch pixels at (x0, y0)
  * (cd's red, NIR and observed as read): observed becomes 0 where it found
