@@ -195,6 +195,27 @@ static void ndvi_of(const cnp_change_tile *t, int d, const date_rule *r, ptrdiff
     ndvi_chunk(rd, nd, r->scale, r->offset, n, out);
 }
 
+cnp_status cnp_change_ndvi(const cnp_date_params *p, cnp_change_tile *t, int d)
+{
+    if (!p || !t || (d != 0 && d != 1) || t->width < 0 || t->height < 0 ||
+        t->stride < t->width || !t->ndvi[d] || (!t->red[d] && !t->red16[d]) ||
+        (!t->nir[d] && !t->nir16[d]) || (!t->red[d] != !t->nir[d]))
+        return CNP_E_ARG;
+    const date_rule r = rule_of(p);
+    for (ptrdiff_t y = 0; y < t->height; y++) {
+        double v[CHUNK], rd[CHUNK], nd[CHUNK];
+        const ptrdiff_t row = y * t->stride;
+        for (ptrdiff_t x = 0; x < t->width; x += CHUNK) {
+            const ptrdiff_t n = t->width - x < CHUNK ? t->width - x : CHUNK;
+            ndvi_of(t, d, &r, row, x, n, rd, nd, v);
+            float *out = t->ndvi[d] + row + x;
+            for (ptrdiff_t i = 0; i < n; i++)
+                out[i] = (float)v[i];
+        }
+    }
+    return CNP_OK;
+}
+
 cnp_status cnp_change_classify(const cnp_change_params *p, cnp_change_tile *t,
                                cnp_change_counts *counts)
 {

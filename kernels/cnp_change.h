@@ -73,4 +73,12 @@ double cnp_ndvi_dn(double red_dn, double nir_dn, const cnp_date_params *d);
 cnp_status cnp_change_classify(const cnp_change_params *p, cnp_change_tile *t,
                                cnp_change_counts *counts);
 
+/* cnp_change_ndvi() :
+ * NDVI of one date only (a baseline scene, kernels/cnp_baseline.h): date d
+ * of `t` (its red/nir or red16/nir16, observed) into t->ndvi[d], with the
+ * same arithmetic as cnp_change_classify(), so the same bits; t->cls and the
+ * other date are not used.
+ * @return CNP_OK, or CNP_E_ARG on a NULL pointer, bad shape or d not 0/1. */
+cnp_status cnp_change_ndvi(const cnp_date_params *p, cnp_change_tile *t, int d);
+
 #endif /* CNP_CHANGE_H */

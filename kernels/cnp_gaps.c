@@ -1,21 +1,17 @@
-/* kernels/cnp_gaps.c - bridge pixels, runs with statistics, and alerts
- * that span unobserved gaps.
+/* kernels/cnp_gaps.c - joining loss runs across short unobserved gaps.
  *
- * A pixel is a bridge when, in one of four directions, walking both ways
- * through unobserved pixels meets a loss pixel on each side within gap_px
- * pixels of unobserved run in all. The walks end at most gap_px pixels
- * away, so that is the halo a core pixel needs (1 for EDGE). Codes are
- * nonzero exactly on loss-or-bridge pixels, so cnp_runs' all-or-nothing
- * cnp_runs_append_row() stores the runs, and the statistics are filled
- * after it succeeded (their room reserved before).
+ * Both run sets are in scan order, so a row's runs are a contiguous slice
+ * found through a per-row index, and "what is at pixel (x, y)" is a binary
+ * search in that slice. Walks start only where a loss pixel has an
+ * unobserved pixel next to it in the walk's direction, so the work grows
+ * with the length of the borders between loss and unobserved, not with the
+ * scene.
  */
 #include "cnp_gaps.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "cnp_change.h"
 
 int cnp_gaps_gap_px(double gap_m, double pixel_m)
 {
@@ -25,244 +21,187 @@ int cnp_gaps_gap_px(double gap_m, double pixel_m)
     return g > 4096 ? 4096 : (int)g;
 }
 
-static int unobserved(uint8_t c)
+#define NONE SIZE_MAX
+
+/* The runs of one set by row: row y's runs are run[first[y - y0] ..
+ * first[y - y0 + 1]). */
+typedef struct row_index {
+    const cnp_run *run;
+    int64_t        y0, y1;           /* rows held: [y0, y1]; y1 < y0 when none */
+    size_t        *first;
+} row_index;
+
+static int ordered(const cnp_runs *r)
 {
-    return c == CNP_CLASS_UNOBSERVED || c == CNP_GAP_CLASS_NODATA;
-}
-
-static int bridgeable(uint8_t c, int through_masked)
-{
-    return c == CNP_GAP_CLASS_NODATA || (through_masked && c == CNP_CLASS_UNOBSERVED);
-}
-
-/* Walk from (x, y) in direction (dx, dy) over bridgeable pixels: the number
- * of them passed before a loss pixel, or -1 when something else (or the
- * window's edge, or more than `limit` of them) comes first. */
-static int walk(const cnp_mask_window *win, ptrdiff_t x, ptrdiff_t y, int dx, int dy, int limit,
-                int through_masked)
-{
-    for (int k = 0; k <= limit; k++) {
-        x += dx;
-        y += dy;
-        if (x < 0 || y < 0 || x >= win->width || y >= win->height)
-            return -1;
-        const uint8_t c = win->codes[y * win->stride + x];
-        if (c == CNP_CLASS_LOSS)
-            return k;
-        if (!bridgeable(c, through_masked))
-            return -1;
-    }
-    return -1;
-}
-
-static int is_bridge(const cnp_mask_window *win, ptrdiff_t x, ptrdiff_t y, int gap_px,
-                     int through_masked)
-{
-    static const int DIR[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
-
-    for (int d = 0; d < 4; d++) {
-        const int a = walk(win, x, y, DIR[d][0], DIR[d][1], gap_px - 1, through_masked);
-        if (a < 0)
-            continue;
-        const int b = walk(win, x, y, -DIR[d][0], -DIR[d][1], gap_px - 1 - a, through_masked);
-        if (b >= 0)
-            return 1;   /* a + b + 1 <= gap_px unobserved pixels between loss */
-    }
-    return 0;
-}
-
-cnp_status cnp_gaps_mark(const cnp_mask_window *win, int gap_px, int through_masked,
-                         uint8_t *out, ptrdiff_t out_stride)
-{
-    if (!win || !out || gap_px < 0 || gap_px > 4096)
-        return CNP_E_ARG;
-    if (win->core_w <= 0 || win->core_h <= 0)
-        return CNP_OK;
-    if (!win->codes || win->width <= 0 || win->height <= 0 || win->stride < win->width ||
-        win->core_x < 0 || win->core_y < 0 || win->core_x + win->core_w > win->width ||
-        win->core_y + win->core_h > win->height || out_stride < win->core_w)
-        return CNP_E_ARG;
-
-    const cnp_mask_window ww = *win;
-
-    #pragma omp parallel for schedule(static) default(none) \
-        shared(ww, out, out_stride, gap_px, through_masked)
-    for (ptrdiff_t y = 0; y < ww.core_h; y++) {
-        const ptrdiff_t yy = ww.core_y + y;
-        uint8_t *o = out + y * out_stride;
-        for (ptrdiff_t x = 0; x < ww.core_w; x++) {
-            const ptrdiff_t xx = ww.core_x + x;
-            const uint8_t c = ww.codes[yy * ww.stride + xx];
-            uint8_t code = 0;
-            if (c == CNP_CLASS_LOSS) {
-                code = CNP_GAP_LOSS;
-                for (int dy = -1; dy <= 1; dy++)
-                    for (int dx = -1; dx <= 1; dx++) {
-                        const ptrdiff_t qx = xx + dx, qy = yy + dy;
-                        if (qx >= 0 && qy >= 0 && qx < ww.width && qy < ww.height &&
-                            unobserved(ww.codes[qy * ww.stride + qx]))
-                            code |= CNP_GAP_EDGE;
-                    }
-            } else if (bridgeable(c, through_masked) && gap_px > 0 &&
-                       is_bridge(&ww, xx, yy, gap_px, through_masked)) {
-                code = CNP_GAP_BRIDGE;
-            }
-            o[x] = code;
-        }
-    }
-    return CNP_OK;
-}
-
-void cnp_gap_stats_init(cnp_gap_stats *s)
-{
-    if (s)
-        memset(s, 0, sizeof *s);
-}
-
-void cnp_gap_stats_free(cnp_gap_stats *s)
-{
-    if (!s)
-        return;
-    free(s->loss);
-    free(s->bridge);
-    free(s->edge);
-    cnp_gap_stats_init(s);
-}
-
-void cnp_gap_stats_clear(cnp_gap_stats *s)
-{
-    if (s)
-        s->n = 0;
-}
-
-static cnp_status stats_reserve(cnp_gap_stats *s, size_t need)
-{
-    if (need <= s->cap)
-        return CNP_OK;
-    if (need > UINT32_MAX)
-        return CNP_E_NOMEM;
-    size_t cap = s->cap ? s->cap : 64;
-    while (cap < need)
-        cap *= 2;
-    uint32_t *loss = realloc(s->loss, cap * sizeof *loss);
-    if (!loss)
-        return CNP_E_NOMEM;
-    s->loss = loss;
-    uint32_t *bridge = realloc(s->bridge, cap * sizeof *bridge);
-    if (!bridge)
-        return CNP_E_NOMEM;
-    s->bridge = bridge;
-    uint8_t *edge = realloc(s->edge, cap * sizeof *edge);
-    if (!edge)
-        return CNP_E_NOMEM;
-    s->edge = edge;
-    s->cap = cap;
-    return CNP_OK;
-}
-
-cnp_status cnp_gaps_push_row(cnp_runs *r, cnp_gap_stats *s, const uint8_t *codes,
-                             ptrdiff_t width, int32_t y, int32_t x_origin)
-{
-    if (!r || !s || s->n != r->n || width < 0 || (width > 0 && !codes))
-        return CNP_E_ARG;
-
-    size_t nruns = 0;
-    for (ptrdiff_t x = 0; x < width; x++)
-        nruns += codes[x] && (x == 0 || !codes[x - 1]);
-    if (nruns == 0)
-        return cnp_runs_append_row(r, codes, width, y, x_origin);   /* checks the order */
-    cnp_status st = stats_reserve(s, s->n + nruns);
-    if (st != CNP_OK)
-        return st;
-
-    const size_t n0 = r->n;
-    const int32_t last_x1 = n0 ? r->run[n0 - 1].x1 : 0;
-    if ((st = cnp_runs_append_row(r, codes, width, y, x_origin)) != CNP_OK)
-        return st;
-    /* the row's first run extended the last one when that one grew */
-    size_t k = n0 && r->run[n0 - 1].x1 != last_x1 ? n0 - 1 : n0;
-    for (ptrdiff_t x = 0; x < width;) {
-        if (!codes[x]) {
-            x++;
-            continue;
-        }
-        uint32_t loss = 0, bridge = 0;
-        uint8_t edge = 0;
-        for (; x < width && codes[x]; x++) {
-            loss += (codes[x] & CNP_GAP_LOSS) != 0;
-            bridge += (codes[x] & CNP_GAP_BRIDGE) != 0;
-            edge |= (codes[x] & CNP_GAP_EDGE) != 0;
-        }
-        if (k < s->n) {                 /* the extended run */
-            s->loss[k] += loss;
-            s->bridge[k] += bridge;
-            s->edge[k] |= edge;
-        } else {
-            s->loss[k] = loss;
-            s->bridge[k] = bridge;
-            s->edge[k] = edge;
-            s->n = k + 1;
-        }
-        k++;
-    }
-    return CNP_OK;
-}
-
-cnp_status cnp_gaps_concat(cnp_runs *dst, cnp_gap_stats *sdst, const cnp_runs *src,
-                           const cnp_gap_stats *ssrc, int connectivity)
-{
-    if (!dst || !sdst || !src || !ssrc || sdst == ssrc || sdst->n != dst->n ||
-        ssrc->n != src->n)
-        return CNP_E_ARG;
-    cnp_status st = stats_reserve(sdst, sdst->n + ssrc->n);
-    if (st != CNP_OK)
-        return st;
-    if ((st = cnp_runs_concat(dst, src, connectivity)) != CNP_OK)
-        return st;
-    if (ssrc->n) {
-        memcpy(sdst->loss + sdst->n, ssrc->loss, ssrc->n * sizeof *ssrc->loss);
-        memcpy(sdst->bridge + sdst->n, ssrc->bridge, ssrc->n * sizeof *ssrc->bridge);
-        memcpy(sdst->edge + sdst->n, ssrc->edge, ssrc->n * sizeof *ssrc->edge);
-    }
-    sdst->n += ssrc->n;
-    return CNP_OK;
-}
-
-cnp_status cnp_gaps_summarise(const cnp_runs *r, const cnp_gap_stats *s, const uint32_t *label,
-                              size_t ncomp, int64_t min_px, cnp_gap_alert *out)
-{
-    if (!r || !s || s->n != r->n || (r->n && !label) || (ncomp && !out))
-        return CNP_E_ARG;
-    for (size_t i = 0; i < r->n; i++)
-        if (label[i] >= ncomp)
-            return CNP_E_ARG;
-    memset(out, 0, ncomp * sizeof *out);
     for (size_t i = 0; i < r->n; i++) {
-        cnp_gap_alert *a = &out[label[i]];
-        a->loss_px += s->loss[i];
-        a->bridge_px += s->bridge[i];
-        a->partially_observed |= s->edge[i] || s->bridge[i];
+        const cnp_run *a = &r->run[i];
+        if (a->x0 >= a->x1)
+            return 0;
+        if (i + 1 < r->n) {
+            const cnp_run *b = &r->run[i + 1];
+            if (b->y < a->y || (b->y == a->y && b->x0 <= a->x1))
+                return 0;
+        }
     }
-    for (size_t c = 0; c < ncomp; c++)
-        out[c].keep = out[c].loss_px > 0 && out[c].loss_px >= min_px;
+    return 1;
+}
+
+static cnp_status index_build(const cnp_runs *r, row_index *ix)
+{
+    ix->run = r->run;
+    ix->first = NULL;
+    if (r->n == 0) {
+        ix->y0 = 0;
+        ix->y1 = -1;
+        return CNP_OK;
+    }
+    ix->y0 = r->run[0].y;
+    ix->y1 = r->run[r->n - 1].y;
+    const size_t rows = (size_t)(ix->y1 - ix->y0 + 1);
+    ix->first = malloc((rows + 1) * sizeof *ix->first);
+    if (!ix->first)
+        return CNP_E_NOMEM;
+    size_t i = 0;
+    for (size_t k = 0; k <= rows; k++) {
+        while (i < r->n && r->run[i].y < ix->y0 + (int64_t)k)
+            i++;
+        ix->first[k] = i;
+    }
     return CNP_OK;
 }
 
-cnp_status cnp_gaps_find_run(const cnp_runs *r, int32_t y, int32_t x, size_t *idx)
+/* The first run of row y that ends after column x (row end when none);
+ * *end gets the row's end. */
+static size_t first_after(const row_index *ix, int64_t y, int64_t x, size_t *end)
 {
-    if (!r || !idx || (r->n && !r->run))
-        return CNP_E_ARG;
-    size_t lo = 0, hi = r->n;      /* first run after (y, x) */
+    if (y < ix->y0 || y > ix->y1) {
+        *end = 0;
+        return 0;
+    }
+    size_t lo = ix->first[y - ix->y0], hi = ix->first[y - ix->y0 + 1];
+    *end = hi;
     while (lo < hi) {
         const size_t mid = lo + (hi - lo) / 2;
-        const cnp_run *m = &r->run[mid];
-        if (m->y < y || (m->y == y && m->x0 <= x))
-            lo = mid + 1;
-        else
+        if (ix->run[mid].x1 > x)
             hi = mid;
+        else
+            lo = mid + 1;
     }
-    if (lo == 0 || r->run[lo - 1].y != y || x >= r->run[lo - 1].x1)
-        return CNP_E_DATA;
-    *idx = lo - 1;
+    return lo;
+}
+
+/* The run holding pixel (x, y), or NONE. */
+static size_t holding(const row_index *ix, int64_t y, int64_t x)
+{
+    size_t end;
+    const size_t j = first_after(ix, y, x, &end);
+    return j < end && ix->run[j].x0 <= x ? j : NONE;
+}
+
+/* Does a run of row y overlap columns [a, b)? */
+static int overlaps(const row_index *ix, int64_t y, int64_t a, int64_t b)
+{
+    size_t end;
+    const size_t j = first_after(ix, y, a, &end);
+    return j < end && ix->run[j].x0 < b;
+}
+
+typedef struct bridging {
+    cnp_runs        *loss;
+    row_index        L, U;
+    int              gap;
+    uint8_t         *flags;
+    size_t           nbridges;
+} bridging;
+
+static void join(bridging *b, size_t i, size_t k)
+{
+    cnp_runs_union(b->loss, i, k);
+    if (b->flags) {
+        b->flags[i] |= CNP_GAP_BRIDGED;
+        b->flags[k] |= CNP_GAP_BRIDGED;
+    }
+    b->nbridges++;
+}
+
+/* From the unobserved pixel (x, y), one step past loss run i in direction
+ * (dx, 1): on over unobserved pixels to a loss pixel within the gap. */
+static void walk(bridging *b, size_t i, int64_t x, int64_t y, int dx)
+{
+    for (int m = 1;;) {
+        x += dx;
+        y++;
+        if (holding(&b->U, y, x) != NONE) {
+            if (++m > b->gap)
+                return;
+            continue;
+        }
+        const size_t k = holding(&b->L, y, x);
+        if (k != NONE)
+            join(b, i, k);
+        return;
+    }
+}
+
+/* Walks down (dx = 0) or diagonally down (dx = +-1) from the pixels of loss
+ * run i whose next pixel that way is unobserved. */
+static void walks_down(bridging *b, size_t i, int dx)
+{
+    const cnp_run *r = &b->loss->run[i];
+    const int64_t y = (int64_t)r->y + 1, a = (int64_t)r->x0 + dx, e = (int64_t)r->x1 + dx;
+    size_t end;
+    for (size_t j = first_after(&b->U, y, a, &end); j < end && b->U.run[j].x0 < e; j++) {
+        const int64_t from = b->U.run[j].x0 > a ? b->U.run[j].x0 : a;
+        const int64_t to = b->U.run[j].x1 < e ? b->U.run[j].x1 : e;
+        for (int64_t x = from; x < to; x++)
+            walk(b, i, x, y, dx);
+    }
+}
+
+static void bridge_run(bridging *b, size_t i)
+{
+    const cnp_run *r = &b->loss->run[i];
+    const int64_t y = r->y, x1 = r->x1;
+    /* East: the unobserved run right after this one, and loss right after it. */
+    const size_t u = holding(&b->U, y, x1);
+    if (u != NONE) {
+        const int64_t e = b->U.run[u].x1;
+        const size_t k = e - x1 <= b->gap ? holding(&b->L, y, e) : NONE;
+        if (k != NONE)
+            join(b, i, k);
+    }
+    for (int dx = -1; dx <= 1; dx++)
+        walks_down(b, i, dx);
+}
+
+cnp_status cnp_gaps_bridge(cnp_runs *loss, const cnp_runs *unobserved, int gap_px,
+                           uint8_t *flags, size_t *nbridges)
+{
+    if (!loss || !unobserved || gap_px < 0 || gap_px > 4096 || (loss->n && !loss->run) ||
+        (unobserved->n && !unobserved->run) || !ordered(loss) || !ordered(unobserved))
+        return CNP_E_ARG;
+    bridging b = { .loss = loss, .gap = gap_px, .flags = flags };
+    cnp_status st = index_build(loss, &b.L);
+    if (st == CNP_OK && (st = index_build(unobserved, &b.U)) != CNP_OK)
+        free(b.L.first);
+    if (st != CNP_OK)
+        return st;
+    if (flags && loss->n)
+        memset(flags, 0, loss->n);
+    for (size_t i = 0; i < loss->n; i++) {
+        const cnp_run *r = &loss->run[i];
+        const int64_t y = r->y;
+        if (flags && (holding(&b.U, y, (int64_t)r->x0 - 1) != NONE ||
+                      holding(&b.U, y, r->x1) != NONE ||
+                      overlaps(&b.U, y - 1, (int64_t)r->x0 - 1, (int64_t)r->x1 + 1) ||
+                      overlaps(&b.U, y + 1, (int64_t)r->x0 - 1, (int64_t)r->x1 + 1)))
+            flags[i] |= CNP_GAP_EDGE;
+        if (gap_px > 0)
+            bridge_run(&b, i);
+    }
+    free(b.L.first);
+    free(b.U.first);
+    if (nbridges)
+        *nbridges = b.nbridges;
     return CNP_OK;
 }

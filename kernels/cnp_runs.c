@@ -107,6 +107,14 @@ static void uf_union(uint32_t *parent, uint32_t a, uint32_t b)
         parent[a] = b;
 }
 
+cnp_status cnp_runs_union(cnp_runs *r, size_t a, size_t b)
+{
+    if (!r || a >= r->n || b >= r->n)
+        return CNP_E_ARG;
+    uf_union(r->parent, (uint32_t)a, (uint32_t)b);
+    return CNP_OK;
+}
+
 /* Union runs [a0, a1) of row y with runs [b0, b1) of row y+1. slack is 0 for
  * 4-connectivity and 1 for 8 (diagonal contact). Two-pointer sweep: whichever
  * run ends first cannot touch anything further right on the other row, because

@@ -78,6 +78,13 @@ cnp_status cnp_runs_push(cnp_runs *r, int32_t y, int32_t x0, int32_t x1, int *ex
  *         cnp_runs that breaks the invariants above. */
 cnp_status cnp_runs_link(cnp_runs *r, int connectivity);
 
+/* cnp_runs_union() :
+ * Join the components of runs a and b (union by smaller index, so
+ * parent[i] <= i still holds): for links other than touching pixels, such
+ * as pieces of one clearing across a gap (kernels/cnp_gaps.h).
+ * @return CNP_OK, or CNP_E_ARG for NULL or an index >= r->n. */
+cnp_status cnp_runs_union(cnp_runs *r, size_t a, size_t b);
+
 /* cnp_runs_concat() :
  * Append all runs of `strip` (normally already linked) to `dst`, keeping the
  * strip's unions (parent indices offset by dst's old n), then union across the

@@ -42,6 +42,7 @@ void cnp_settings_defaults(cnp_settings *s)
     s->high_confidence_drop = 0.40;
     s->min_area_ha = 0.5;
     s->connectivity = 8;
+    s->bridge_gap_m = 150.0;
     s->normalize = CNP_NORMALIZE_LOCAL;
     s->overview_size = 2048;
     s->threads = 0;
@@ -250,6 +251,8 @@ cnp_status cnp_settings_set(cnp_settings *s, const char *section, const char *ke
                 return cnp_err(CNP_E_CONFIG, "%s: connectivity: must be 4 or 8, not %s", origin, v);
             return st;
         }
+        if (is(key, "bridge_gap_m"))
+            return parse_double(v, 0, 100000, &s->bridge_gap_m, origin, key);
         if (is(key, "normalize"))
             return parse_word(v, normalize_words, &s->normalize, origin, key);
     } else if (is(section, "dates")) {
@@ -361,6 +364,7 @@ void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
     fprintf(f, "forest_ndvi = %.17g\nndvi_drop = %.17g\nhigh_confidence_drop = %.17g\n",
             s->forest_ndvi, s->ndvi_drop, s->high_confidence_drop);
     fprintf(f, "min_area = %.17g\nconnectivity = %d\n", s->min_area_ha, s->connectivity);
+    fprintf(f, "bridge_gap_m = %.17g\n", s->bridge_gap_m);
     fprintf(f, "normalize = %s\n", normalize_words[s->normalize]);
     fprintf(f, "\n[dates]\nbefore = %s\nafter = %s\n", s->date_before, s->date_after);
     fprintf(f, "\n[output]\noverview_size = %d\n", s->overview_size);

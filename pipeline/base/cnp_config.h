@@ -59,6 +59,8 @@ typedef struct cnp_settings {
     /* [detect] */
     double forest_ndvi, ndvi_drop, high_confidence_drop, min_area_ha;
     int    connectivity;
+    double bridge_gap_m;                    /* loss pieces join across unobserved gaps
+                                               up to this wide (kernels/cnp_gaps.h)  */
     int    normalize;                       /* CNP_NORMALIZE_*                     */
     /* [dates] */
     char   date_before[CNP_DATE_LEN], date_after[CNP_DATE_LEN];

@@ -18,27 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
-/* snprintf that truncates silently: names and messages here have sizes
- * chosen for real metadata, and a cut one is better than a failure. */
-static void sfmt(char *dst, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void sfmt(char *dst, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, size, fmt, ap);
-    va_end(ap);
-}
+#include "cnp_str.h"
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
 
 /* ---- the item list ---------------------------------------------------------- */
 
@@ -126,7 +107,7 @@ const char *cnp_meta_get_attr(const cnp_meta *m, const char *key, const char *at
                               const char *want)
 {
     char needle[128];
-    sfmt(needle, sizeof needle, "%s=%s", attr, want);
+    cnp_sfmt(needle, sizeof needle, "%s=%s", attr, want);
     const size_t nlen = strlen(needle);
     for (size_t i = 0; i < m->n; i++) {
         if (strcasecmp(m->v[i].key, key) != 0)
@@ -155,7 +136,7 @@ int cnp_meta_text_len(const char *text, size_t *len, char *why, size_t wsize)
         return 1;
     for (const char *q = z; q < text + *len; q++) {
         if (*q) {
-            sfmt(why, wsize, "a NUL byte at offset %zu: not a text file", (size_t)(z - text));
+            cnp_sfmt(why, wsize, "a NUL byte at offset %zu: not a text file", (size_t)(z - text));
             return 0;
         }
     }
@@ -179,13 +160,13 @@ char *cnp_meta_copy_text(const char *text, size_t len)
 int cnp_meta_flat_add(cnp_meta_flat *f, const char *key, const char *val, const char *attrs)
 {
     if ((int64_t)f->m->n >= f->lim->metadata_items) {
-        sfmt(f->why, f->wsize, "more than %lld items: over the limit [limits] metadata_items",
+        cnp_sfmt(f->why, f->wsize, "more than %lld items: over the limit [limits] metadata_items",
              (long long)f->lim->metadata_items);
         f->rc = CNP_META_LIMIT;
         return -1;
     }
     if (cnp_meta_add(f->m, f->sec, key, val, attrs, 0) != 0) {
-        sfmt(f->why, f->wsize, "out of memory");
+        cnp_sfmt(f->why, f->wsize, "out of memory");
         f->rc = CNP_META_NOMEM;
         return -1;
     }
@@ -194,7 +175,7 @@ int cnp_meta_flat_add(cnp_meta_flat *f, const char *key, const char *val, const 
 
 int cnp_meta_flat_too_deep(cnp_meta_flat *f, const char *what)
 {
-    sfmt(f->why, f->wsize, "%s nested deeper than %d levels: over the limit [limits] "
+    cnp_sfmt(f->why, f->wsize, "%s nested deeper than %d levels: over the limit [limits] "
          "metadata_depth", what, f->lim->metadata_depth);
     f->rc = CNP_META_LIMIT;
     return -1;
@@ -205,7 +186,7 @@ int cnp_meta_flat_too_deep(cnp_meta_flat *f, const char *what)
 size_t cnp_meta_flat_push(cnp_meta_flat *f, const char *name)
 {
     const size_t used = strlen(f->sec);
-    sfmt(f->sec + used, sizeof f->sec - used, "%s%s", used ? "/" : "", name);
+    cnp_sfmt(f->sec + used, sizeof f->sec - used, "%s%s", used ? "/" : "", name);
     return used;
 }
 
@@ -218,7 +199,7 @@ cnp_meta_flat *cnp_meta_flat_new(cnp_meta *m, const cnp_limits *lim, char *why, 
         f->why = why;
         f->wsize = wsize;
     } else {
-        sfmt(why, wsize, "out of memory");
+        cnp_sfmt(why, wsize, "out of memory");
     }
     return f;
 }
@@ -232,7 +213,7 @@ static int odl_line(cnp_meta_flat *f, char *s, size_t *depth_len, int *depth, in
     if (!eq)
         return 0;
     *eq = '\0';
-    char *key = trim(s), *val = trim(eq + 1);
+    char *key = cnp_trim(s), *val = cnp_trim(eq + 1);
     const size_t vl = strlen(val);
     if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
         val[vl - 1] = '\0';
@@ -265,7 +246,7 @@ int cnp_meta_parse_odl(const char *text, size_t len, const cnp_limits *lim, cnp_
         free(copy);
         free(depth_len);
         free(f);
-        sfmt(why, wsize, "out of memory");
+        cnp_sfmt(why, wsize, "out of memory");
         return CNP_META_NOMEM;
     }
     const size_t items0 = m->n;
@@ -276,12 +257,12 @@ int cnp_meta_parse_odl(const char *text, size_t len, const cnp_limits *lim, cnp_
             *next++ = '\0';
         lineno++;
         if (strlen(line) > CNP_META_MAX_LINE) {
-            sfmt(why, wsize, "line %d is longer than %d characters: not Landsat ODL metadata",
+            cnp_sfmt(why, wsize, "line %d is longer than %d characters: not Landsat ODL metadata",
                  lineno, CNP_META_MAX_LINE);
             f->rc = CNP_META_LIMIT;
             break;
         }
-        char *s = trim(line);
+        char *s = cnp_trim(line);
         line = next;
         if (strcmp(s, "END") == 0)
             ended = 1;
@@ -291,13 +272,13 @@ int cnp_meta_parse_odl(const char *text, size_t len, const cnp_limits *lim, cnp_
     int rc = f->rc;
     if (rc == CNP_META_OK) {
         if (m->n == items0)
-            sfmt(why, wsize, "no KEY = VALUE items: not Landsat ODL metadata");
+            cnp_sfmt(why, wsize, "no KEY = VALUE items: not Landsat ODL metadata");
         else if (extra_end)
-            sfmt(why, wsize, "an END_GROUP closes no GROUP");
+            cnp_sfmt(why, wsize, "an END_GROUP closes no GROUP");
         else if (depth > 0)
-            sfmt(why, wsize, "a GROUP is never closed (truncated?)");
+            cnp_sfmt(why, wsize, "a GROUP is never closed (truncated?)");
         else if (!ended)
-            sfmt(why, wsize, "no END line (truncated?)");
+            cnp_sfmt(why, wsize, "no END line (truncated?)");
         if (m->n == items0 || extra_end || depth > 0 || !ended)
             rc = CNP_META_CORRUPT;
     }
@@ -336,14 +317,14 @@ json_object *cnp_meta_json(const char *text, size_t len, const cnp_limits *lim, 
     if (!cnp_meta_text_len(text, &len, why, wsize))
         return NULL;
     if (len > INT32_MAX) {
-        sfmt(why, wsize, "larger than json-c can parse");
+        cnp_sfmt(why, wsize, "larger than json-c can parse");
         *rc = CNP_META_LIMIT;
         return NULL;
     }
     /* json-c's depth counts one more than the levels it accepts. */
     json_tokener *tok = json_tokener_new_ex(lim->metadata_depth + 1);
     if (!tok) {
-        sfmt(why, wsize, "out of memory");
+        cnp_sfmt(why, wsize, "out of memory");
         *rc = CNP_META_NOMEM;
         return NULL;
     }
@@ -356,17 +337,17 @@ json_object *cnp_meta_json(const char *text, size_t len, const cnp_limits *lim, 
     json_tokener_free(tok);
     if (!o) {
         if (jerr == json_tokener_error_depth) {
-            sfmt(why, wsize, "JSON nested deeper than %d levels: over the limit [limits] "
+            cnp_sfmt(why, wsize, "JSON nested deeper than %d levels: over the limit [limits] "
                  "metadata_depth", lim->metadata_depth);
             *rc = CNP_META_LIMIT;
         } else {
-            sfmt(why, wsize, "not valid JSON: %s", jerr == json_tokener_continue
+            cnp_sfmt(why, wsize, "not valid JSON: %s", jerr == json_tokener_continue
                  ? "unexpected end of data" : json_tokener_error_desc(jerr));
         }
         return NULL;
     }
     if (json_count(o, 0, lim->metadata_items) > lim->metadata_items) {
-        sfmt(why, wsize, "more than %lld values: over the limit [limits] metadata_items",
+        cnp_sfmt(why, wsize, "more than %lld values: over the limit [limits] metadata_items",
              (long long)lim->metadata_items);
         json_object_put(o);
         *rc = CNP_META_LIMIT;
@@ -422,7 +403,7 @@ int cnp_meta_parse_json(const char *text, size_t len, const cnp_limits *lim, cnp
     rc = f->rc;
     free(f);
     if (rc == CNP_META_OK && m->n == items0) {
-        sfmt(why, wsize, "a JSON document without items");
+        cnp_sfmt(why, wsize, "a JSON document without items");
         rc = CNP_META_CORRUPT;
     }
     return rc;

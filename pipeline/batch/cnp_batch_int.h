@@ -13,6 +13,7 @@
 #include <json.h>
 
 #include "cnp_batch.h"
+#include "cnp_json.h"
 
 /* mkdir that is content when the folder exists: 0, or -1 (errno). */
 int cnp_batch_make_dir(const char *path);
@@ -23,5 +24,8 @@ double cnp_batch_jnum(json_object *o, const char *key);
 /* A summary row of pair pr, nothing known yet; a failed one with msg. */
 void cnp_batch_row_init(cnp_batch_row *r, const cnp_batch_fp *fp, const cnp_batch_pair *pr);
 void cnp_batch_row_fail(cnp_batch_row *r, const char *msg);
+/* The inputs the plan did not use, with why, as JSON array `key` (the plan
+ * file and summary.json both list them). */
+void cnp_batch_json_not_used(cnp_json *j, const char *key, const cnp_batch_plan *p);
 
 #endif /* CNP_BATCH_INT_H */

@@ -7,6 +7,7 @@
  * folder is its scenes' ids and nothing else.
  */
 #include "cnp_batch.h"
+#include "cnp_batch_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +27,20 @@
 #include "cnp_version.h"
 
 static char *dupstr(const char *s) { return s ? strdup(s) : NULL; }
+
+
+void cnp_batch_json_not_used(cnp_json *j, const char *key, const cnp_batch_plan *p)
+{
+    cnp_json_array(j, key);
+    for (size_t i = 0; i < p->nitem; i++) {
+        cnp_json_object(j, NULL);
+        cnp_json_str(j, "path", p->item[i].path);
+        cnp_json_str(j, "status", p->item[i].status);
+        cnp_json_str(j, "reason", p->item[i].reason);
+        cnp_json_close(j, '}');
+    }
+    cnp_json_close(j, ']');
+}
 
 /* ---- completeness ------------------------------------------------------------ */
 
@@ -304,15 +319,7 @@ cnp_status cnp_batch_plan_write(const cnp_batch_plan *p, const char *path)
         write_footprint(&j, &p->fp[i]);
     cnp_json_close(&j, ']');
 
-    cnp_json_array(&j, "not_used");
-    for (size_t i = 0; i < p->nitem; i++) {
-        cnp_json_object(&j, NULL);
-        cnp_json_str(&j, "path", p->item[i].path);
-        cnp_json_str(&j, "status", p->item[i].status);
-        cnp_json_str(&j, "reason", p->item[i].reason);
-        cnp_json_close(&j, '}');
-    }
-    cnp_json_close(&j, ']');
+    cnp_batch_json_not_used(&j, "not_used", p);
     cnp_json_end(&j);
     const int bad = fclose(f) != 0;
     if (!bad && same_file(tmp, path)) {

@@ -150,17 +150,8 @@ cnp_status cnp_batch_write_summary(const cnp_batch_plan *p, int shard,
         json_row(&j, &rows[i]);
     cnp_json_close(&j, ']');
     json_shards_to_rerun(&j, p, shard, rows, nrows);
-    if (shard < 0) {
-        cnp_json_array(&j, "inputs_not_used");
-        for (size_t i = 0; i < p->nitem; i++) {
-            cnp_json_object(&j, NULL);
-            cnp_json_str(&j, "path", p->item[i].path);
-            cnp_json_str(&j, "status", p->item[i].status);
-            cnp_json_str(&j, "reason", p->item[i].reason);
-            cnp_json_close(&j, '}');
-        }
-        cnp_json_close(&j, ']');
-    }
+    if (shard < 0)
+        cnp_batch_json_not_used(&j, "inputs_not_used", p);
     cnp_json_end(&j);
     fclose(m);
 

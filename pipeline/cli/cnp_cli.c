@@ -124,6 +124,15 @@ static int detect_option(cnp_cli *c, const cnp_option *o, cnp_job *job, int *pri
     case 'o': job->outdir = optarg; break;
     case OPT_BMASK: job->before_mask = optarg; break;
     case OPT_AMASK: job->after_mask = optarg; break;
+    case OPT_BASELINE:
+    case OPT_BASELINE_MASK: {
+        const int mask = o->id == OPT_BASELINE_MASK;
+        int *count = mask ? &job->nbaseline_mask : &job->nbaseline;
+        if (*count >= CNP_JOB_MAX_BASELINES)
+            return cnp_cli_usage_error(c, "--%s: at most %d", o->name, CNP_JOB_MAX_BASELINES);
+        (mask ? job->baseline_mask : job->baseline)[(*count)++] = optarg;
+        break;
+    }
     case OPT_PRINT_CONFIG: *print_config = 1; break;
     case OPT_NO_EVIDENCE: job->no_evidence = 1; break;
     case OPT_NO_HASH: job->no_hash = 1; break;
@@ -201,6 +210,12 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
     }
     if (!job.outdir) {
         rc = cnp_cli_usage_error(&c, "missing -o OUTDIR");
+        goto out;
+    }
+    if (job.nbaseline_mask && job.nbaseline_mask != job.nbaseline) {
+        rc = cnp_cli_usage_error(&c, "%d --baseline-mask for %d --baseline: give one mask per "
+                                 "baseline scene, in the same order, or none",
+                                 job.nbaseline_mask, job.nbaseline);
         goto out;
     }
     job.before = argv[optind];

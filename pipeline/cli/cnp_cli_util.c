@@ -55,17 +55,38 @@ void cnp_cli_error(const cnp_cli *c, const char *msg)
     fputc('\n', stderr);
 }
 
+/* The command-line word a long option came from: getopt_long has just
+ * stepped past it (and past its value when that was the next word). */
+static const char *long_word(char **argv)
+{
+    return optarg && optind >= 2 && optarg == argv[optind - 1] ? argv[optind - 2]
+                                                               : argv[optind - 1];
+}
+
 const cnp_option *cnp_cli_next(cnp_cli *c, int argc, char **argv, int *rc)
 {
-    int id;
+    int id, li;
     *rc = -1;
-    while ((id = getopt_long(argc, argv, c->shortopts, c->longopts, NULL)) != -1) {
+    while ((li = -1, id = getopt_long(argc, argv, c->shortopts, c->longopts, &li)) != -1) {
         const cnp_option *o = cnp_option_find(c->cmd, id);
         if (!o) {
             /* getopt_long said what was wrong. */
             fprintf(stderr, "Try 'canopy %s --help' for more information.\n", c->name);
             *rc = CNP_EXIT_USAGE;
             return NULL;
+        }
+        /* Long options in full only: an abbreviation would change meaning
+         * when an option is added (--baseline of batch was --baseline-date). */
+        if (li >= 0) {
+            const char *w = long_word(argv);
+            const size_t n = strlen(o->name);
+            if (strncmp(w, "--", 2) != 0 || strncmp(w + 2, o->name, n) != 0 ||
+                (w[2 + n] != '\0' && w[2 + n] != '=')) {
+                *rc = cnp_cli_usage_error(c, "unrecognized option '%.*s' (long options are "
+                                          "written in full: --%s?)",
+                                          (int)strcspn(w, "="), w, o->name);
+                return NULL;
+            }
         }
         if (o->section) {
             if (c->nset >= CNP_CLI_MAX_SETTINGS) {

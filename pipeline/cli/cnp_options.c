@@ -58,6 +58,11 @@ static const cnp_option options[] = {
       "mask raster on BEFORE's grid (e.g. Sentinel-2 SCL)" },
     { OPT_AMASK, "after-mask", required_argument, D, NULL, NULL, "FILE", GROUP_DETECT,
       "mask raster on AFTER's grid" },
+    { OPT_BASELINE, "baseline", required_argument, D, NULL, NULL, "SCENE", GROUP_DETECT,
+      "an earlier scene of AFTER's season (repeatable, up\nto 8): the change is measured from "
+      "the median of\ntheir clear NDVI; forest is still decided on BEFORE" },
+    { OPT_BASELINE_MASK, "baseline-mask", required_argument, D, NULL, NULL, "FILE",
+      GROUP_DETECT, "mask raster of the baseline given in the same place\n(repeatable)" },
     /* ---- [mask] ----------------------------------------------------------------------- */
     { OPT_MASK_INVALID, "mask-invalid", required_argument, D | B | M, "mask", "invalid", "LIST",
       GROUP_DETECT,
@@ -94,6 +99,9 @@ static const cnp_option options[] = {
       GROUP_DETECT, "minimum mapping unit, hectares [detect] min_area (0.5)" },
     { OPT_CONN, "connectivity", required_argument, D | B | M, "detect", "connectivity", "4|8",
       GROUP_DETECT, "pixel connectivity of alerts [detect] connectivity (8)" },
+    { OPT_BRIDGE_GAP, "bridge-gap", required_argument, D | B, "detect", "bridge_gap_m", "M",
+      GROUP_DETECT, "loss pieces apart by unobserved gaps up to M metres\nare one alert; 0 = off "
+      "[detect] bridge_gap_m (150)" },
     { OPT_NORMALIZE, "normalize", required_argument, D | B, "detect", "normalize",
       "local|scene|off", GROUP_DETECT,
       "dNDVI relative to stable forest around each pixel\n(local), to the scene (scene) or "

@@ -12,6 +12,7 @@
 #include "cnp_area.h"
 #include "cnp_confidence.h"
 #include "cnp_err.h"
+#include "cnp_gaps.h"
 #include "cnp_geom.h"
 #include "cnp_inside.h"
 #include "cnp_num.h"
@@ -36,10 +37,11 @@ static void alert_id(const cnp_settings *s, const cnp_scene *before, const cnp_s
 typedef struct comp_acc {
     int64_t pixels;
     double  sum_dndvi, sum_before, sum_after, sum_x, sum_y, sum_dnbr;
-    int64_t n_dnbr, n_agree;
+    int64_t n_dnbr, n_agree, sum_obs;
     float   min_dndvi;
     int32_t first_x, first_y;
     int32_t min_x, max_x, last_y;   /* bounding box: x in [min_x, max_x), y in [first_y, last_y] */
+    int     partial;                /* cnp_gaps flags of its runs, or-ed          */
 } comp_acc;
 
 /* Bytes a tracing workspace takes for a component: 4 bytes a pixel of its
@@ -122,8 +124,10 @@ static cnp_status set_confidence(const cnp_alert_signals *sig, const comp_acc *a
         .mean_dnbr = swir && a->n_dnbr ? a->sum_dnbr / (double)a->n_dnbr : NAN,
         .agree_share = swir ? (double)a->n_agree / n : NAN,
         .norm_level = norm_level_of(sig, a, win),
-        .n_obs = 1,
-        .partially_observed = 0,
+        /* the observations behind its reference NDVI, on average (floored):
+         * 1 for BEFORE alone, the clear baselines' count with --baseline */
+        .n_obs = a->sum_obs >= 2 * a->pixels ? (int)(a->sum_obs / a->pixels) : 1,
+        .partially_observed = a->partial != 0,
     };
     cnp_conf conf;
     if (cnp_confidence(&rule, &in, &conf) != CNP_OK)
@@ -134,6 +138,7 @@ static cnp_status set_confidence(const cnp_alert_signals *sig, const comp_acc *a
     al->mean_dnbr = in.mean_dnbr == in.mean_dnbr ? cnp_round_to(in.mean_dnbr, 1e4) : NAN;
     al->agree_share = in.agree_share == in.agree_share ? cnp_round_to(in.agree_share, 1e4) : NAN;
     al->norm_level = in.norm_level;
+    al->partially_observed = a->partial != 0;
     return CNP_OK;
 }
 
@@ -202,6 +207,24 @@ static cnp_status build_alert(trace_scratch *t, const cnp_settings *s, const cnp
     return CNP_OK;
 }
 
+/* Loss pieces apart by unobserved gaps up to [detect] bridge_gap_m join
+ * (kernels/cnp_gaps.h): on this grid, a gap of so many pixels of the
+ * window's centre; flags[i] says whether run i borders unobserved area. */
+static cnp_status join_gaps(const cnp_settings *s, const cnp_alert_signals *sig, cnp_result *res,
+                            cnp_runs *runs, uint8_t *flags)
+{
+    const cnp_runs none = { NULL, NULL, 0, 0 };
+    const cnp_runs *unobs = sig && sig->unobserved_runs ? sig->unobserved_runs : &none;
+    size_t nb = 0;
+    res->bridge_gap_px = cnp_gaps_gap_px(s->bridge_gap_m, sqrt(res->pixel_area_m2));
+    const cnp_status st = cnp_gaps_bridge(runs, unobs, res->bridge_gap_px, flags, &nb);
+    if (st != CNP_OK)
+        return cnp_err(st, st == CNP_E_NOMEM ? "out of memory joining loss across gaps"
+                                             : "joining loss across gaps: bad runs");
+    res->bridges = (int64_t)nb;
+    return CNP_OK;
+}
+
 /* The observed and unobserved areas on the ellipsoid: the window's area, the
  * unobserved pieces' (traced tile by tile during the pass), and the grid
  * outside the window, which counts as unobserved. */
@@ -234,6 +257,7 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
 {
     cnp_status st = CNP_OK;
     uint32_t *label = NULL, *order = NULL;
+    uint8_t *gap_flags = NULL;
     size_t *start = NULL, *kept = NULL, ncomp = 0;
     double *area = NULL;
     comp_acc *acc = NULL;
@@ -258,10 +282,13 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
 
     label = malloc((runs->n + 1) * sizeof *label);
     order = malloc((runs->n + 1) * sizeof *order);
-    if (!label || !order) {
+    gap_flags = malloc(runs->n + 1);
+    if (!label || !order || !gap_flags) {
         st = cnp_err(CNP_E_NOMEM, "out of memory labelling %zu loss runs", runs->n);
         goto done;
     }
+    if ((st = join_gaps(s, sig, res, runs, gap_flags)) != CNP_OK)
+        goto done;
     if ((st = cnp_runs_label(runs, label, &ncomp)) != CNP_OK) {
         st = cnp_err(st, "labelling failed");
         goto done;
@@ -289,6 +316,7 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
         if (r->x1 > a->max_x)
             a->max_x = r->x1;
         a->last_y = r->y;
+        a->partial |= gap_flags[i];
         a->pixels += n;
         a->sum_x += (double)n * (r->x0 + r->x1) / 2.0;   /* pixel centres x + 0.5 */
         a->sum_y += (double)n * (r->y + 0.5);
@@ -304,6 +332,7 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
         a->sum_dnbr += ps->sum_dnbr;
         a->n_dnbr += ps->n_dnbr;
         a->n_agree += ps->n_agree;
+        a->sum_obs += ps->sum_obs;
     }
     if ((st = cnp_runs_group(label, runs->n, ncomp, start, order)) != CNP_OK) {
         st = cnp_err(st, "grouping runs failed");
@@ -404,12 +433,14 @@ cnp_status cnp_alerts_build(const cnp_settings *s, const cnp_scene *before,
     for (size_t k = 0; k < n; k++) {   /* in alert order: the same sum every time */
         res->loss_pixels_in_alerts += res->alerts[k].pixels;
         res->total_area_ha += res->alerts[k].area_ha;
+        res->partially_observed_alerts += res->alerts[k].partially_observed;
     }
     if ((st = observed_areas(crs, win, nthreads, res)) != CNP_OK)
         goto done;
     res->geometry_bytes = geom_used;
 
 done:
+    free(gap_flags);
     free(kept);
     free(area);
     free(acc);

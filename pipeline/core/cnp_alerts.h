@@ -2,7 +2,8 @@
  *
  * The scene's loss runs are labelled into components (first run in scan
  * order numbers a component, so the labels do not depend on how the scene
- * was cut); components under the minimum mapping unit are dropped; the rest
+ * was cut), pieces apart by short unobserved gaps joined first
+ * (kernels/cnp_gaps.h, [detect] bridge_gap_m); components under the minimum mapping unit are dropped; the rest
  * are traced into polygons side by side (each alert depends on its own runs
  * only) with their statistics, centroid and a stable id.
  */
@@ -27,6 +28,9 @@ typedef struct cnp_alert_signals {
     const uint8_t *norm_level;       /* per cell, row-major, ncx x ncy          */
     int64_t        ncx, ncy;
     int            cell_px;          /* cells from the window's corner          */
+    /* the unobserved pixels as runs (cnp_loss_pass.unobserved_runs), for the
+     * gaps between loss pieces and partially observed alerts; NULL: none */
+    const cnp_runs *unobserved_runs;
 } cnp_alert_signals;
 
 /* cnp_alerts_build() :

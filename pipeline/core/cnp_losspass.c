@@ -73,6 +73,9 @@ static cnp_status unobserved_append(cnp_unobserved *dst, const cnp_unobserved *s
 struct strip_acc {
     tile_run      *segs;
     size_t         nsegs, segs_cap;
+    cnp_run       *usegs;                    /* unobserved runs, tile by tile */
+    size_t         nusegs, usegs_cap;
+    size_t        *utile_first;              /* ntiles + 1 */
     size_t        *tile_first, *tile_pos;    /* ntiles + 1 */
     cnp_runs       runs;                     /* the strip's runs, scan order */
     cnp_loss_sums *stats;                    /* per run of `runs` */
@@ -92,6 +95,12 @@ static void worker_free(void *ctx, void *wp)
         free(w->ndvi[d]);
         free(w->obs[d]);
     }
+    for (int k = 0; k < CNP_BASELINE_MAX; k++) {
+        cnp_reader_close(&w->rdb[k]);
+        free(w->bndvi[k]);
+    }
+    free(w->ref);
+    free(w->nobs);
     free(w->cls);
     free(w->dndvi);
     free(w->swir[0]);
@@ -106,6 +115,8 @@ static void worker_free(void *ctx, void *wp)
     free(w->rowmask);
     free(w->segs);
     free(w->tile_first);
+    free(w->useg);
+    free(w->utile_first);
     cnp_overview_part_free(&w->ovp);
     cnp_runs_free(&w->uruns);
     cnp_trace_ws_free(w->tws);
@@ -139,6 +150,19 @@ static cnp_status worker_init(void *ctx, void *wp)
         if (!w->red[d] || !w->nir[d] || !w->ndvi[d] || !w->obs[d])
             return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     }
+    for (int k = 0; k < c->nbaseline; k++) {
+        if ((st = cnp_reader_open(&c->baseline[k], c->settings, &w->rdb[k])) != CNP_OK)
+            return st;
+        w->bdn_u16[k] = cnp_reader_dn_u16(w->rdb[k]);
+        if (!(w->bndvi[k] = malloc(n * sizeof(float))))
+            return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
+    }
+    if (c->nbaseline) {
+        w->ref = malloc(n * sizeof(float));
+        w->nobs = malloc(n);
+        if (!w->ref || !w->nobs)
+            return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
+    }
     w->cls = malloc(n);
     w->dndvi = malloc(n * sizeof(float));
     if (c->haze) {
@@ -159,7 +183,8 @@ static cnp_status worker_init(void *ctx, void *wp)
     }
     w->rowmask = malloc((size_t)tile_w);
     w->tile_first = malloc((ntiles + 1) * sizeof *w->tile_first);
-    if (!w->cls || !w->dndvi || !w->rowmask || !w->tile_first)
+    w->utile_first = malloc((ntiles + 1) * sizeof *w->utile_first);
+    if (!w->cls || !w->dndvi || !w->rowmask || !w->tile_first || !w->utile_first)
         return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     return c->ov ? cnp_overview_part_init(&w->ovp, c->ov, strip_h) : CNP_OK;
 }
@@ -234,6 +259,12 @@ cnp_status cnp_lp_tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0
             return cnp_err(st, "out of memory for the unobserved area");
     }
     if (unobs_px) {
+        /* Kept as runs too: the gaps between loss pieces are found on them. */
+        if ((st = cnp_grow((void **)&w->useg, &w->useg_cap, w->nuseg + w->uruns.n,
+                           sizeof *w->useg, "the unobserved area")) != CNP_OK)
+            return st;
+        memcpy(w->useg + w->nuseg, w->uruns.run, w->uruns.n * sizeof *w->useg);
+        w->nuseg += w->uruns.n;
         if ((st = cnp_trace_runs(w->uruns.run, w->uruns.n, w->tws, &w->urings)) != CNP_OK)
             return cnp_err(st, "tracing the unobserved area failed");
         if ((st = unobserved_add(&w->unobs, &w->urings, x0, y0, unobs_px)) != CNP_OK)
@@ -247,6 +278,7 @@ cnp_status cnp_lp_tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0
         /* The second index's signals, in the second half with SWIR. */
         const uint8_t *sg = c->swir && c->stage == 2 ? w->sig + (size_t)r * tw : NULL;
         const float *db = sg ? w->dnbr + (size_t)r * tw : NULL;
+        const uint8_t *ob = c->nbaseline && c->stage == 2 ? w->nobs + (size_t)r * tw : NULL;
         for (int x = 0; x < tw;) {
             const uint8_t *next = memchr(cls + x, CNP_CLASS_LOSS, (size_t)(tw - x));
             if (!next)
@@ -256,10 +288,11 @@ cnp_status cnp_lp_tile_results(worker *w, const cnp_loss_pass *c, int x0, int y0
                 return st;
             tile_run *seg = &w->segs[w->nsegs++];
             cnp_loss_sums *rs = &seg->st;
-            *rs = (cnp_loss_sums){ 0.0, 0.0, 0.0, INFINITY, 0.0, 0, 0 };
+            *rs = (cnp_loss_sums){ 0.0, 0.0, 0.0, INFINITY, 0.0, 0, 0, 0 };
             const int xs = x;
             for (; x < tw && cls[x] == CNP_CLASS_LOSS; x++) {
                 const float d = dndvi ? dd[x] : na[x] - nb[x];
+                rs->sum_obs += ob ? ob[x] : 1;
                 rs->sum_dndvi += d;
                 rs->sum_before += nb[x];
                 rs->sum_after += na[x];
@@ -299,6 +332,7 @@ static cnp_status process_unit(void *ctx, void *wp, const cnp_unit *u)
 
     memset(&w->counts, 0, sizeof w->counts);
     w->swir_led = 0;
+    w->baseline_px = w->fallback_px = 0;
     w->hazy = 0;
     if (w->hh)
         memset(w->hh, 0, sizeof *w->hh);
@@ -312,11 +346,12 @@ static cnp_status process_unit(void *ctx, void *wp, const cnp_unit *u)
     if (c->ov && c->stage != 1)
         cnp_overview_part_reset(&w->ovp, u->x0, u->w, u->y0, u->h);
     unobserved_clear(&w->unobs);
-    w->nsegs = 0;
+    w->nsegs = w->nuseg = 0;
     for (int k = u->k0; k < u->k1; k++) {
         int x0, tw;
         cnp_tiling_tile(&c->tiling, k, &x0, &tw);
         w->tile_first[k - u->k0] = w->nsegs;
+        w->utile_first[k - u->k0] = w->nuseg;
         st = c->stage == 0 ? tile_single(w, c, x0, u->y0, tw, u->h)
            : c->stage == 1 ? cnp_lp_first_half(w, c, u->strip, k, x0, u->y0, tw, u->h)
                            : cnp_lp_second_half(w, c, u->strip, k, x0, u->y0, tw, u->h);
@@ -324,6 +359,7 @@ static cnp_status process_unit(void *ctx, void *wp, const cnp_unit *u)
             return st;
     }
     w->tile_first[u->k1 - u->k0] = w->nsegs;
+    w->utile_first[u->k1 - u->k0] = w->nuseg;
     return CNP_OK;
 }
 
@@ -333,6 +369,8 @@ static void strip_acc_free(struct strip_acc *a)
         return;
     free(a->segs);
     free(a->tile_first);
+    free(a->usegs);
+    free(a->utile_first);
     free(a->tile_pos);
     cnp_runs_free(&a->runs);
     free(a->stats);
@@ -344,16 +382,24 @@ static void strip_acc_free(struct strip_acc *a)
 static cnp_status strip_acc_add(struct strip_acc *a, const worker *w, int k0, int k1)
 {
     if (k0 == 0)
-        a->nsegs = 0;
+        a->nsegs = a->nusegs = 0;
     cnp_status st = cnp_grow((void **)&a->segs, &a->segs_cap, a->nsegs + w->nsegs,
                              sizeof *a->segs, "loss runs");
+    if (st == CNP_OK)
+        st = cnp_grow((void **)&a->usegs, &a->usegs_cap, a->nusegs + w->nuseg,
+                      sizeof *a->usegs, "the unobserved area");
     if (st != CNP_OK)
         return st;
     if (w->nsegs)
         memcpy(a->segs + a->nsegs, w->segs, w->nsegs * sizeof *w->segs);
-    for (int k = k0; k <= k1; k++)
+    if (w->nuseg)
+        memcpy(a->usegs + a->nusegs, w->useg, w->nuseg * sizeof *w->useg);
+    for (int k = k0; k <= k1; k++) {
         a->tile_first[k] = a->nsegs + w->tile_first[k - k0];
+        a->utile_first[k] = a->nusegs + w->utile_first[k - k0];
+    }
     a->nsegs += w->nsegs;
+    a->nusegs += w->nuseg;
     return CNP_OK;
 }
 
@@ -373,6 +419,7 @@ static cnp_status fold_sums(void *arg, size_t i, int extended)
         last->sum_dnbr += s->sum_dnbr;
         last->n_dnbr += s->n_dnbr;
         last->n_agree += s->n_agree;
+        last->sum_obs += s->sum_obs;
     } else {
         a->stats[a->nstats++] = *s;
     }
@@ -398,6 +445,16 @@ static cnp_status strip_acc_merge(struct strip_acc *a, const cnp_loss_pass *c, i
     if ((st = cnp_runs_link(&a->runs, c->settings->connectivity)) != CNP_OK)
         return cnp_err(st, "labelling failed");
     return CNP_OK;
+}
+
+/* The strip's unobserved runs, joined across tile borders, after the
+ * scene's (they need no labels). */
+static cnp_status strip_acc_unobserved(struct strip_acc *a, cnp_loss_pass *c, int y0, int h)
+{
+    const cnp_status st = cnp_runs_merge_tiles(&c->unobserved_runs, a->usegs, sizeof *a->usegs,
+                                               a->utile_first, c->tiling.ntiles, y0, h,
+                                               a->tile_pos, NULL, NULL);
+    return st == CNP_OK ? CNP_OK : cnp_err(st, "out of memory for the unobserved area");
 }
 
 /* Memory plan: per worker, its tile buffers (float bands, 2 NDVI, 2 masks,
@@ -445,7 +502,12 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
     size_t mask_blocks[2];
     const size_t once0 = cnp_scene_reads_blocks_once(b, tile_w, strip_h, &mask_blocks[0]);
     const size_t once1 = cnp_scene_reads_blocks_once(a, tile_w, strip_h, &mask_blocks[1]);
+    /* A baseline: its NDVI plane, its reader's mask window and block; the
+     * median and the observation counts. */
+    const double baselines = c->nbaseline ? c->nbaseline * (4.0 * tile + halo * 5.0 + tile * 2.0) +
+                                            5.0 * tile : 0.0;
     const double per_worker = (tile * (31.0 + (c->swir ? 12.0 : 0.0) + (c->haze ? 13.0 : 0.0)) +
+                               baselines +
                                share + 2.0 * tile * nbands * 2.0 +
                                2.0 * halo * 5.0 + (double)(mask_blocks[0] + mask_blocks[1])) /
                               mb + thread_mb;
@@ -509,6 +571,8 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
     struct strip_acc *acc = c->acc;
     cnp_status st;
     if (c->stage == 1) {
+        c->baseline_px += w->baseline_px;
+        c->fallback_px += w->fallback_px;
         if (w->hh && (st = cnp_haze_hist_merge(&c->haze_hist, w->hh)) != CNP_OK)
             return cnp_err(st, "haze: merging the clear line's counts failed");
         if (!w->ng)
@@ -532,7 +596,8 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
     if (u->part < c->tiling.nparts - 1)
         return CNP_OK;
 
-    if ((st = strip_acc_merge(acc, c, u->y0, u->h)) != CNP_OK)
+    if ((st = strip_acc_merge(acc, c, u->y0, u->h)) != CNP_OK ||
+        (st = strip_acc_unobserved(acc, c, u->y0, u->h)) != CNP_OK)
         return st;
     /* The strip's runs join the scene's; their sums are folded into one piece
      * per strip-local component (numbered by first run, so in run order). */
@@ -548,7 +613,8 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
         return st;
     if (cnp_runs_concat(&c->runs, &acc->runs, c->settings->connectivity) != CNP_OK)
         return cnp_err(CNP_E_NOMEM, "out of memory merging loss runs");
-    const size_t held = c->runs.cap * (sizeof *c->runs.run + sizeof *c->runs.parent) +
+    const size_t held = (c->runs.cap + c->unobserved_runs.cap) *
+                        (sizeof *c->runs.run + sizeof *c->runs.parent) +
                         c->cap_pieces * sizeof *c->pieces;
     if (c->runs_budget && held > c->runs_budget)
         return cnp_err(CNP_E_DATA, "--max-memory: the loss found by row %d already takes "
@@ -561,7 +627,7 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
         return CNP_OK;
     cnp_loss_piece *pc = c->pieces + c->npieces;
     for (size_t k = 0; k < ncomp; k++)
-        pc[k] = (cnp_loss_piece){ SIZE_MAX, { 0.0, 0.0, 0.0, INFINITY, 0.0, 0, 0 } };
+        pc[k] = (cnp_loss_piece){ SIZE_MAX, { 0.0, 0.0, 0.0, INFINITY, 0.0, 0, 0, 0 } };
     for (size_t i = 0; i < n; i++) {
         cnp_loss_piece *q = &pc[acc->label[i]];
         const cnp_loss_sums *rs = &acc->stats[i];
@@ -575,6 +641,7 @@ static cnp_status merge_unit(void *ctx, void *wp, const cnp_unit *u)
         q->st.sum_dnbr += rs->sum_dnbr;
         q->st.n_dnbr += rs->n_dnbr;
         q->st.n_agree += rs->n_agree;
+        q->st.sum_obs += rs->sum_obs;
     }
     c->npieces += ncomp;
     return CNP_OK;
@@ -589,6 +656,7 @@ void cnp_loss_pass_init(cnp_loss_pass *lp, const cnp_scene *before, const cnp_sc
     lp->settings = s;
     lp->ov = ov;
     cnp_runs_init(&lp->runs);
+    cnp_runs_init(&lp->unobserved_runs);
     cnp_tiling_init(&lp->tiling, win, before->block_w, before->block_h);
     lp->params.date[0] = before->radiometry;
     lp->params.date[1] = after->radiometry;
@@ -632,7 +700,7 @@ static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
     const size_t dn = lp->spill_dn_u16 ? 2 : 4;
     size_t esize[CNP_SPILL_MAX_PLANES] = { 4, 4, 1 };
     int nplanes = P_FIXED;
-    lp->plane_red = lp->plane_nir = lp->plane_dnbr = lp->plane_swir = -1;
+    lp->plane_red = lp->plane_nir = lp->plane_dnbr = lp->plane_swir = lp->plane_obs = -1;
     if (lp->ov) {
         esize[lp->plane_red = nplanes++] = dn;
         esize[lp->plane_nir = nplanes++] = dn;
@@ -646,6 +714,8 @@ static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
         for (int b = 0; b < 3; b++)
             esize[nplanes++] = 4;
     }
+    if (lp->nbaseline)
+        esize[lp->plane_obs = nplanes++] = 1;
     const char *dir = lp->spill_dir;
     if (!dir || !*dir)
         dir = getenv("TMPDIR");
@@ -677,15 +747,18 @@ cnp_status cnp_loss_pass_run(cnp_loss_pass *lp, int nthreads)
     if (acc) {
         cnp_runs_init(&acc->runs);
         acc->tile_first = malloc((ntiles + 1) * sizeof *acc->tile_first);
+        acc->utile_first = malloc((ntiles + 1) * sizeof *acc->utile_first);
         acc->tile_pos = malloc((ntiles + 1) * sizeof *acc->tile_pos);
     }
-    if (!acc || !acc->tile_first || !acc->tile_pos) {
+    if (!acc || !acc->tile_first || !acc->utile_first || !acc->tile_pos) {
         strip_acc_free(acc);
         return cnp_err(CNP_E_NOMEM, "out of memory");
     }
     lp->acc = acc;
-    const cnp_status st = lp->settings->normalize == CNP_NORMALIZE_OFF && !lp->swir && !lp->haze
-                        ? run_stage(lp, nthreads, 0, 0.0, 1.0) : run_normalised(lp, nthreads);
+    const int one_pass = lp->settings->normalize == CNP_NORMALIZE_OFF && !lp->swir && !lp->haze &&
+                         !lp->nbaseline;
+    const cnp_status st = one_pass ? run_stage(lp, nthreads, 0, 0.0, 1.0)
+                                   : run_normalised(lp, nthreads);
     strip_acc_free(acc);
     lp->acc = NULL;
     return st;
@@ -695,6 +768,7 @@ cnp_status cnp_loss_pass_run(cnp_loss_pass *lp, int nthreads)
 void cnp_loss_pass_free(cnp_loss_pass *lp)
 {
     cnp_runs_free(&lp->runs);
+    cnp_runs_free(&lp->unobserved_runs);
     free(lp->pieces);
     lp->pieces = NULL;
     lp->npieces = lp->cap_pieces = 0;

@@ -25,6 +25,7 @@
 #include "cnp_change.h"
 #include "cnp_config.h"
 #include "cnp_engine.h"
+#include "cnp_baseline.h"
 #include "cnp_haze.h"
 #include "cnp_norm.h"
 #include "cnp_quicklook.h"
@@ -39,6 +40,7 @@ typedef struct cnp_loss_sums {
     float   min_dndvi;
     double  sum_dnbr;            /* over the pixels with a dNBR (SWIR)         */
     int64_t n_dnbr, n_agree;     /* ... and those where NDVI and NBR both fired */
+    int64_t sum_obs;             /* clear observations behind the reference NDVI */
 } cnp_loss_sums;
 
 /* The sums of one piece of a component: its runs inside one strip, added in
@@ -72,6 +74,9 @@ typedef struct cnp_loss_pass {
     size_t              npieces, cap_pieces;
     cnp_change_counts   counts;
     cnp_unobserved      unobserved;   /* traced tile by tile                     */
+    cnp_runs            unobserved_runs; /* the same pixels as runs, scan order, not
+                                       * linked: for the gaps between loss pieces
+                                       * (kernels/cnp_gaps.h)                    */
     /* out, when normalised ([detect] normalize local or scene) */
     cnp_norm_params     norm;         /* the cells and windows used              */
     float              *norm_corr;    /* per cell, row-major: the correction     */
@@ -83,6 +88,12 @@ typedef struct cnp_loss_pass {
     int                 swir;
     cnp_swir_rule       swir_rule;
     int64_t             swir_led_pixels; /* loss the SWIR branch alone found     */
+    /* baseline scenes (kernels/cnp_baseline.h): the change is measured from
+     * the median of their clear NDVI; unobserved where none was clear */
+    const cnp_scene    *baseline;     /* nbaseline scenes on the grid            */
+    int                 nbaseline;    /* 0..CNP_BASELINE_MAX                     */
+    int64_t             baseline_px;  /* observed pixels measured from a median   */
+    int64_t             fallback_px;  /* ... unobserved: no baseline was clear    */
     /* the haze test on AFTER (kernels/cnp_haze.h), when it has a blue band */
     int                 haze, haze_fitted;
     cnp_haze_params     haze_params;
@@ -94,6 +105,7 @@ typedef struct cnp_loss_pass {
     int                 spill_dn_u16; /* AFTER's bands kept as UInt16             */
     int                 plane_red, plane_nir, plane_dnbr, plane_swir; /* -1: none */
     int                 plane_haze;   /* the first of AFTER's blue, red, NIR      */
+    int                 plane_obs;    /* baselines: observations per pixel (u8)   */
     float              *zero_corr;    /* the field without normalisation          */
     struct cnp_spill   *spill;
     cnp_norm_grid      *norm_grid;

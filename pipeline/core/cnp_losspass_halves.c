@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "cnp_baseline.h"
+#include "cnp_change.h"
 #include "cnp_err.h"
 #include "cnp_norm.h"
 #include "cnp_spill.h"
@@ -96,8 +98,56 @@ static cnp_status tile_swir_keep(worker *w, const cnp_loss_pass *c, int s, int k
     return cnp_spill_write(c->spill, s, k, c->plane_swir, w->swir[1]);
 }
 
+/* The reference NDVI of one tile from the baselines: the median of their
+ * clear NDVI (kernels/cnp_baseline.h) and how many observations it rests
+ * on, into w->ref and w->nobs. Where no baseline was clear the pixel is
+ * unobserved: BEFORE in its own season there would bring the phenology
+ * back (on the phenology scene, 3 false alerts under the baselines'
+ * clouds). BEFORE's band buffers are free by now: they take each
+ * baseline's DNs in turn. */
+static cnp_status tile_baseline(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h)
+{
+    cnp_status st;
+    const float *planes[CNP_BASELINE_MAX];
+    for (int b = 0; b < c->nbaseline; b++) {
+        cnp_change_tile t = { .width = tw, .height = h, .stride = tw, .observed = { w->obs[0] },
+                              .ndvi = { w->bndvi[b] } };
+        if (w->bdn_u16[b]) {
+            uint16_t *r = (uint16_t *)w->red[0], *n = (uint16_t *)w->nir[0];
+            st = cnp_reader_read_u16(w->rdb[b], x0, y0, tw, h, r, n, w->obs[0]);
+            t.red16[0] = r;
+            t.nir16[0] = n;
+        } else {
+            st = cnp_reader_read(w->rdb[b], x0, y0, tw, h, w->red[0], w->nir[0], w->obs[0]);
+            t.red[0] = w->red[0];
+            t.nir[0] = w->nir[0];
+        }
+        if (st != CNP_OK)
+            return st;
+        if ((st = cnp_change_ndvi(&c->baseline[b].radiometry, &t, 0)) != CNP_OK)
+            return cnp_err(st, "baseline %d: NDVI failed", b + 1);
+        planes[b] = w->bndvi[b];
+    }
+    const size_t n = (size_t)tw * (size_t)h;
+    if ((st = cnp_baseline_median(planes, c->nbaseline, n, 1, w->ref, w->nobs)) != CNP_OK)
+        return cnp_err(st, "baseline: median failed");
+    for (size_t i = 0; i < n; i++) {
+        if (w->ndvi[0][i] != w->ndvi[0][i])
+            continue;                      /* BEFORE not observed: nothing to measure */
+        if (w->nobs[i] == 0) {
+            w->cls[i] = CNP_CLASS_UNOBSERVED;
+            w->fallback_px++;
+        } else {
+            w->baseline_px++;
+        }
+    }
+    return CNP_OK;
+}
+
 /* First half: read and classify on the raw dNDVI, keep the planes, add the
- * tile's stable forest to the unit's normalisation grid. */
+ * tile's stable forest to the unit's normalisation grid. With baselines the
+ * kept "before" plane is their median: the change is measured from it,
+ * while the forest test stays on BEFORE (the classes made here). */
 cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
                              int tw, int h)
 {
@@ -105,17 +155,30 @@ cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, in
     cnp_status st = cnp_lp_read_classify(w, c, x0, y0, tw, h, &after);
     if (st != CNP_OK)
         return st;
-    const cnp_norm_tile nt = { x0 - c->tiling.win[0], y0 - c->tiling.win[1], tw, h, tw,
-                               w->ndvi[0], w->ndvi[1] };
-    if (w->ng && cnp_norm_accumulate(w->ng, &nt) != CNP_OK)
-        return cnp_err(CNP_E_ARG, "normalisation: tile %d,%d outside its grid", x0, y0);
-    if ((st = cnp_spill_write(c->spill, s, k, P_NDVI_B, w->ndvi[0])) != CNP_OK ||
-        (st = cnp_spill_write(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
-        (st = cnp_spill_write(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
-        return st;
     if (c->swir && (st = tile_swir_keep(w, c, s, k, x0, y0, tw, h)) != CNP_OK)
         return st;
     if (c->haze && (st = tile_haze_keep(w, c, s, k, x0, y0, tw, h)) != CNP_OK)
+        return st;
+    const float *ref = w->ndvi[0], *shifted_after = w->ndvi[1];
+    const size_t n = (size_t)tw * (size_t)h;
+    if (c->nbaseline) {
+        if ((st = tile_baseline(w, c, x0, y0, tw, h)) != CNP_OK ||
+            (st = cnp_spill_write(c->spill, s, k, c->plane_obs, w->nobs)) != CNP_OK)
+            return st;
+        ref = w->ref;
+        /* Stable forest for the normalisation: forest on BEFORE, its change
+         * from the reference (AFTER - ref + BEFORE, against BEFORE). */
+        for (size_t i = 0; i < n; i++)
+            w->dndvi[i] = w->ndvi[1][i] - w->ref[i] + w->ndvi[0][i];
+        shifted_after = w->dndvi;
+    }
+    const cnp_norm_tile nt = { x0 - c->tiling.win[0], y0 - c->tiling.win[1], tw, h, tw,
+                               w->ndvi[0], shifted_after };
+    if (w->ng && cnp_norm_accumulate(w->ng, &nt) != CNP_OK)
+        return cnp_err(CNP_E_ARG, "normalisation: tile %d,%d outside its grid", x0, y0);
+    if ((st = cnp_spill_write(c->spill, s, k, P_NDVI_B, ref)) != CNP_OK ||
+        (st = cnp_spill_write(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
+        (st = cnp_spill_write(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
         return st;
     if (!c->ov)
         return CNP_OK;
@@ -159,6 +222,8 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
     const size_t n = (size_t)tw * (size_t)h;
     const double loss_at = -c->params.ndvi_drop;
     int64_t nc[4] = { 0, 0, 0, 0 };
+    if (c->nbaseline && (st = cnp_spill_read(c->spill, s, k, c->plane_obs, w->nobs)) != CNP_OK)
+        return st;
     if (c->swir && ((st = cnp_spill_read(c->spill, s, k, c->plane_dnbr, w->dnbr)) != CNP_OK ||
                     (st = cnp_spill_read(c->spill, s, k, c->plane_swir, w->swir[1])) != CNP_OK))
         return st;
@@ -180,7 +245,10 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
         for (size_t i = 0; i < n; i++) {
             uint8_t cl = w->cls[i];
             if (cl >= CNP_CLASS_FOREST) {
-                const uint8_t sig = cnp_swir_signals(&c->swir_rule, w->ndvi[0][i], w->dndvi[i],
+                /* With baselines ndvi[0] is their (dry-season) median: the
+                 * forest test was made on BEFORE, in the class. */
+                const double forest = c->nbaseline ? INFINITY : w->ndvi[0][i];
+                const uint8_t sig = cnp_swir_signals(&c->swir_rule, forest, w->dndvi[i],
                                                      w->dnbr[i], w->swir[1][i]);
                 cl = sig & CNP_SIG_LOSS ? CNP_CLASS_LOSS : CNP_CLASS_FOREST;
                 w->sig[i] = sig;

@@ -39,12 +39,21 @@ typedef struct worker {
     uint8_t    *obs[2], *cls, *rowmask;
     cnp_norm_grid *ng;                       /* the unit's reference pixels (first half) */
     int64_t     swir_led;                    /* loss found by the SWIR branch alone */
+    cnp_reader *rdb[CNP_BASELINE_MAX];       /* the baselines' readers          */
+    int         bdn_u16[CNP_BASELINE_MAX];
+    float      *bndvi[CNP_BASELINE_MAX];     /* their NDVI, one tile each        */
+    float      *ref;                         /* the median: the reference NDVI   */
+    uint8_t    *nobs;                        /* clear observations behind it     */
+    int64_t     baseline_px, fallback_px;
     tile_run   *segs;                        /* runs of every tile of the unit */
     size_t      nsegs, segs_cap;
     size_t     *tile_first;                  /* first seg of each tile of the unit */
     cnp_change_counts counts;
     cnp_overview_part ovp;                   /* the unit's share of the quicklook */
     cnp_runs    uruns;                       /* one tile's unobserved runs */
+    cnp_run    *useg;                        /* unobserved runs of every tile of the unit */
+    size_t      nuseg, useg_cap;
+    size_t     *utile_first;                 /* first of each tile's in useg */
     cnp_trace_ws *tws;
     cnp_rings   urings;
     cnp_unobserved unobs;                    /* the unit's unobserved pieces */

@@ -26,6 +26,10 @@ typedef struct cnp_alert {
     double  mean_dnbr;                    /* NAN without SWIR                    */
     double  agree_share;                  /* NDVI and NBR both fired, NAN without */
     int     norm_level;                   /* weakest normalisation level, -1 none */
+    /* Some of the clearing may lie where nothing was seen: a loss pixel of
+     * the alert borders unobserved area, or its pieces were joined across a
+     * gap (kernels/cnp_gaps.h). */
+    int     partially_observed;
     struct cnp_geometry *geom;            /* MultiPolygon, scene CRS (io/cnp_geom.h) */
     struct cnp_geometry *geom_wgs84;      /* the same in WGS84 (lon, lat), built from the
                                            * points the geodesic area was computed on */
@@ -98,6 +102,13 @@ typedef struct cnp_result {
     int        haze_used, haze_fitted;
     double     haze_slope, haze_intercept;
     int64_t    hazy_pixels;
+    /* --baseline: pixels measured from the baselines' median, and those left
+     * unobserved because no baseline was clear there */
+    int64_t    baseline_pixels, baseline_fallback_pixels;
+    /* loss pieces joined across unobserved gaps (kernels/cnp_gaps.h) */
+    int        bridge_gap_px;             /* [detect] bridge_gap_m on this grid  */
+    int64_t    bridges;                   /* joins made (before the minimum area) */
+    int64_t    partially_observed_alerts;
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

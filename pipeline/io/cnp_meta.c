@@ -20,28 +20,8 @@
 #include <cpl_vsi.h>
 
 #include "cnp_gdal.h"
+#include "cnp_str.h"
 
-/* snprintf that truncates silently: names and messages here have sizes
- * chosen for real metadata, and a cut one is better than a failure. */
-static void sfmt(char *dst, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void sfmt(char *dst, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, size, fmt, ap);
-    va_end(ap);
-}
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
 
 /* ---- reading ---------------------------------------------------------------- */
 
@@ -59,7 +39,7 @@ int cnp_meta_read(const char *path, const cnp_limits *lim, char **text, size_t *
     size_t first = 65536;
     if (VSIStatExL(path, &sb, VSI_STAT_SIZE_FLAG) == 0 && VSI_ISREG(sb.st_mode)) {
         if ((uint64_t)sb.st_size > (uint64_t)limit) {
-            sfmt(why, wsize, "larger than %zu bytes (%llu): over the limit [limits] "
+            cnp_sfmt(why, wsize, "larger than %zu bytes (%llu): over the limit [limits] "
                  "metadata_bytes", limit, (unsigned long long)sb.st_size);
             return CNP_META_LIMIT;
         }
@@ -67,7 +47,7 @@ int cnp_meta_read(const char *path, const cnp_limits *lim, char **text, size_t *
     }
     VSILFILE *f = VSIFOpenL(path, "rb");
     if (!f) {
-        sfmt(why, wsize, "cannot read it: %s", *cnp_err_gdal_msg() ? cnp_err_gdal_msg()
+        cnp_sfmt(why, wsize, "cannot read it: %s", *cnp_err_gdal_msg() ? cnp_err_gdal_msg()
                                                                     : "no such file");
         return CNP_META_CORRUPT;
     }
@@ -91,7 +71,7 @@ int cnp_meta_read(const char *path, const cnp_limits *lim, char **text, size_t *
         const size_t got = VSIFReadL(buf + n, 1, cap - 1 - n, f);
         n += got;
         if (n > limit) {
-            sfmt(why, wsize, "larger than %zu bytes: over the limit [limits] metadata_bytes",
+            cnp_sfmt(why, wsize, "larger than %zu bytes: over the limit [limits] metadata_bytes",
                  limit);
             rc = CNP_META_LIMIT;
             break;
@@ -102,12 +82,12 @@ int cnp_meta_read(const char *path, const cnp_limits *lim, char **text, size_t *
     VSIFCloseL(f);
     if (rc != CNP_META_OK) {
         if (rc == CNP_META_NOMEM)
-            sfmt(why, wsize, "out of memory");
+            cnp_sfmt(why, wsize, "out of memory");
         free(buf);
         return rc;
     }
     if (!buf && !(buf = malloc(1))) {
-        sfmt(why, wsize, "out of memory");
+        cnp_sfmt(why, wsize, "out of memory");
         return CNP_META_NOMEM;
     }
     buf[n] = '\0';
@@ -135,14 +115,14 @@ static void xml_flatten(cnp_meta_flat *f, const CPLXMLNode *n, int depth)
         for (const CPLXMLNode *c = n->psChild; c; c = c->psNext) {
             if (c->eType == CXT_Text) {
                 const size_t used = strlen(f->text);
-                sfmt(f->text + used, sizeof f->text - used, "%s", c->pszValue);
+                cnp_sfmt(f->text + used, sizeof f->text - used, "%s", c->pszValue);
             } else if (c->eType == CXT_Attribute && c->psChild) {
                 const size_t used = strlen(f->attrs);
-                sfmt(f->attrs + used, sizeof f->attrs - used, "%s%s=%s", used ? ";" : "",
+                cnp_sfmt(f->attrs + used, sizeof f->attrs - used, "%s%s=%s", used ? ";" : "",
                      c->pszValue, c->psChild->pszValue);
             }
         }
-        const char *t = trim(f->text);
+        const char *t = cnp_trim(f->text);
         if ((*t || f->attrs[0]) && cnp_meta_flat_add(f, name, t, f->attrs) != 0)
             return;
         const size_t used = cnp_meta_flat_push(f, name);
@@ -161,7 +141,7 @@ int cnp_meta_parse_xml(const char *text, size_t len, const cnp_limits *lim, cnp_
     if (!copy || !f) {
         free(copy);
         free(f);
-        sfmt(why, wsize, "out of memory");
+        cnp_sfmt(why, wsize, "out of memory");
         return CNP_META_NOMEM;
     }
     cnp_err_gdal_reset();
@@ -169,7 +149,7 @@ int cnp_meta_parse_xml(const char *text, size_t len, const cnp_limits *lim, cnp_
     free(copy);
     if (!root) {
         const char *g = cnp_err_gdal_msg();
-        sfmt(why, wsize, "not well-formed XML%s%s", *g ? ": " : "", g);
+        cnp_sfmt(why, wsize, "not well-formed XML%s%s", *g ? ": " : "", g);
         free(f);
         return CNP_META_CORRUPT;
     }
@@ -179,7 +159,7 @@ int cnp_meta_parse_xml(const char *text, size_t len, const cnp_limits *lim, cnp_
     int rc = f->rc;
     free(f);
     if (rc == CNP_META_OK && m->n == items0) {
-        sfmt(why, wsize, "an XML document without items");
+        cnp_sfmt(why, wsize, "an XML document without items");
         rc = CNP_META_CORRUPT;
     }
     return rc;

@@ -107,7 +107,7 @@ int cnp_product_expand(const char *t, const tctx *tc, char *out, size_t size, ch
         if (!close)
             return -1;
         char name[128];
-        sfmt(name, sizeof name, "%.*s", (int)(close - t - 1), t + 1);
+        cnp_sfmt(name, sizeof name, "%.*s", (int)(close - t - 1), t + 1);
         int width = 0;
         char *colon = strchr(name, ':');
         if (colon) {
@@ -119,7 +119,7 @@ int cnp_product_expand(const char *t, const tctx *tc, char *out, size_t size, ch
         if (strcmp(name, "id") == 0) {
             v = tc->id;
         } else if (strcmp(name, "n") == 0) {
-            sfmt(val, sizeof val, "%d", tc->n);
+            cnp_sfmt(val, sizeof val, "%d", tc->n);
             v = val;
         } else if (strcmp(name, "band") == 0) {
             v = tc->band;
@@ -133,10 +133,10 @@ int cnp_product_expand(const char *t, const tctx *tc, char *out, size_t size, ch
         }
         double num;
         if (width > 0 && parse_num(v, &num) && num == floor(num) && fabs(num) < 1e9) {
-            sfmt(val, sizeof val, "%0*d", width, (int)num);
+            cnp_sfmt(val, sizeof val, "%0*d", width, (int)num);
             v = val;
         }
-        used += (size_t)sfmt(out + used, used < size ? size - used : 0, "%s", v);
+        used += (size_t)cnp_sfmt(out + used, used < size ? size - used : 0, "%s", v);
         if (used >= size)
             return -1;
         t = close + 1;
@@ -154,7 +154,7 @@ static int requirements_hold(const cnp_profile *pr, const cnp_meta *meta, char *
         if (!eq)
             continue;
         *eq = '\0';
-        const char *key = trim(req[i]);
+        const char *key = cnp_trim(req[i]);
         const char *v = cnp_meta_get(meta, key);
         char alts[MAX_ITEMS][ITEM_LEN];
         const int na = split(eq + 1, "|", alts, MAX_ITEMS);
@@ -162,7 +162,7 @@ static int requirements_hold(const cnp_profile *pr, const cnp_meta *meta, char *
         for (int a = 0; a < na && v && !ok; a++)
             ok = fnmatch(alts[a], v, FNM_CASEFOLD) == 0;
         if (!ok) {
-            sfmt(why, wsize, "%s: %s is %s%s%s, not %s", pr->family, key, v ? "'" : "",
+            cnp_sfmt(why, wsize, "%s: %s is %s%s%s, not %s", pr->family, key, v ? "'" : "",
                      v ? v : "missing", v ? "'" : "", eq + 1);
             return 0;
         }
@@ -206,7 +206,7 @@ static cnp_status resolve_mtl(rctx *c, const cnp_profile *pr, const char *mfile,
                     cnp_profile_get(pr, "product", "date"));
     if (!parse_date(date, p->date))
         return cnp_product_err(c, CNP_E_DATA, "%s: %s '%s' is not a date YYYY-MM-DD", mfile, src, date);
-    sfmt(p->date_source, sizeof p->date_source, "%s %s", base_of(mfile), src);
+    cnp_sfmt(p->date_source, sizeof p->date_source, "%s %s", base_of(mfile), src);
 
     /* Sensor: the values of the sensor keys, e.g. "LANDSAT_8 OLI_TIRS". */
     char keys[MAX_ITEMS][ITEM_LEN], sens[2][ITEM_LEN] = { "", "" };
@@ -215,7 +215,7 @@ static cnp_status resolve_mtl(rctx *c, const cnp_profile *pr, const char *mfile,
         const char *v = cnp_meta_get(meta, keys[i]);
         copy_str(sens[i], ITEM_LEN, v);
     }
-    sfmt(p->sensor, sizeof p->sensor, "%s%s%s", sens[0], sens[1][0] ? " " : "", sens[1]);
+    cnp_sfmt(p->sensor, sizeof p->sensor, "%s%s%s", sens[0], sens[1][0] ? " " : "", sens[1]);
 
     tctx tc = { meta, p->id, 0, NULL };
     const char *fp = cnp_profile_get(pr, "product", "footprint");
@@ -224,7 +224,7 @@ static cnp_status resolve_mtl(rctx *c, const cnp_profile *pr, const char *mfile,
 
     /* Band numbers for this spacecraft (or spacecraft/sensor). */
     char table_key[2 * ITEM_LEN + 2];
-    sfmt(table_key, sizeof table_key, "%s/%s", sens[0], sens[1]);
+    cnp_sfmt(table_key, sizeof table_key, "%s/%s", sens[0], sens[1]);
     const char *table = cnp_profile_get(pr, "bands", table_key);
     if (!table)
         table = cnp_profile_get(pr, "bands", sens[0]);
@@ -274,7 +274,7 @@ static cnp_status resolve_mtl(rctx *c, const cnp_profile *pr, const char *mfile,
         cnp_product_band *pb = &p->band[b];
         pb->path = strdup(path);
         pb->index = 1;
-        sfmt(pb->name, sizeof pb->name, "B%d", n);
+        cnp_sfmt(pb->name, sizeof pb->name, "B%d", n);
         if (!pb->path)
             return cnp_err(CNP_E_NOMEM, "out of memory");
 
@@ -292,7 +292,7 @@ static cnp_status resolve_mtl(rctx *c, const cnp_profile *pr, const char *mfile,
                             "offset", mfile, sk, sv, ok, ov);
             pb->has_scale = 1;
             if (b == CNP_BAND_RED)
-                sfmt(p->scale_source, sizeof p->scale_source, "%s %s, %s", base_of(mfile),
+                cnp_sfmt(p->scale_source, sizeof p->scale_source, "%s %s, %s", base_of(mfile),
                          base_of(sk), base_of(ok));
         }
     }
@@ -322,7 +322,7 @@ static cnp_status resolve_mtl(rctx *c, const cnp_profile *pr, const char *mfile,
                 return cnp_err(CNP_E_NOMEM, "out of memory");
             char layer[64];
             const char *us = strrchr(fname, '_');
-            sfmt(layer, sizeof layer, "%s", us ? us + 1 : fname);
+            cnp_sfmt(layer, sizeof layer, "%s", us ? us + 1 : fname);
             char *dot = strrchr(layer, '.');
             if (dot)
                 *dot = '\0';
@@ -362,7 +362,7 @@ static int classify(rctx *c, char *why, size_t wsize)
         p[--len] = '\0';
     if (starts_with(p, "http://") || starts_with(p, "https://")) {
         char tmp[4096];
-        sfmt(tmp, sizeof tmp, "/vsicurl/%s", p);
+        cnp_sfmt(tmp, sizeof tmp, "/vsicurl/%s", p);
         copy_str(p, sizeof p, tmp);
     }
     c->remote = is_remote(p);
@@ -391,16 +391,16 @@ static int classify(rctx *c, char *why, size_t wsize)
             char cwd[2048];
             if (!getcwd(cwd, sizeof cwd))
                 cwd[0] = '\0';
-            sfmt(abs, sizeof abs, "%s/%s", cwd, p);
+            cnp_sfmt(abs, sizeof abs, "%s/%s", cwd, p);
         } else {
             copy_str(abs, sizeof abs, p);
         }
         copy_str(c->archive, sizeof c->archive, abs);
-        sfmt(c->dir, sizeof c->dir, "%s%s", zip ? "/vsizip/" : "/vsitar/", abs);
+        cnp_sfmt(c->dir, sizeof c->dir, "%s%s", zip ? "/vsizip/" : "/vsitar/", abs);
         copy_str(c->layout, sizeof c->layout, zip ? "zip" : "tar");
         char **top = VSIReadDir(c->dir);
         if (!top) {
-            sfmt(why, wsize, "cannot list the %s archive (corrupt or empty?)",
+            cnp_sfmt(why, wsize, "cannot list the %s archive (corrupt or empty?)",
                      zip ? "zip" : "tar");
             return -1;
         }
@@ -421,7 +421,7 @@ static int classify(rctx *c, char *why, size_t wsize)
         }
         if (sub && (ends_with_ci(sub, ".SAFE") || (ndirs == 1 && nfiles == 0))) {
             const size_t used = strlen(c->dir);
-            sfmt(c->dir + used, sizeof c->dir - used, "/%s", sub);
+            cnp_sfmt(c->dir + used, sizeof c->dir - used, "/%s", sub);
             if (ends_with_ci(sub, ".SAFE"))
                 copy_str(c->layout, sizeof c->layout, zip ? "SAFE zip" : "SAFE tar");
         }
@@ -526,7 +526,7 @@ cnp_status cnp_product_resolve(const char *path, const cnp_settings *s, const ch
             }
             if (ls != CNP_OK) {
                 if (!miss[0])
-                    sfmt(miss, sizeof miss, "%s: %s", mf, why);
+                    cnp_sfmt(miss, sizeof miss, "%s: %s", mf, why);
                 continue;
             }
             match = pr;
@@ -547,7 +547,7 @@ cnp_status cnp_product_resolve(const char *path, const cnp_settings *s, const ch
         }
         if (!requirements_hold(pr, &meta, why, sizeof why)) {
             if (!miss[0])
-                sfmt(miss, sizeof miss, "%s: %s", mf, why);
+                cnp_sfmt(miss, sizeof miss, "%s: %s", mf, why);
             continue;
         }
         match = pr;

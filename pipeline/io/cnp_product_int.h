@@ -23,37 +23,16 @@
 #include "cnp_meta.h"
 #include "cnp_product.h"
 #include "cnp_profile.h"
+#include "cnp_str.h"
 
 #define MAX_ITEMS 32
 #define ITEM_LEN  256
 
-/* snprintf that truncates silently: every buffer here has a size chosen for
- * real metadata, and a cut message or name is better than a failure. */
-static inline int sfmt(char *dst, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static inline int sfmt(char *dst, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    const int n = vsnprintf(dst, size, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
 static inline void copy_str(char *dst, size_t size, const char *src)
 {
-    sfmt(dst, size, "%s", src ? src : "");
+    cnp_sfmt(dst, size, "%s", src ? src : "");
 }
 
-static inline char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
 
 /* Split `s` at any character of `delims` into at most `max` trimmed, non-empty items. */
 static inline int split(const char *s, const char *delims, char items[][ITEM_LEN], int max)
@@ -64,8 +43,8 @@ static inline int split(const char *s, const char *delims, char items[][ITEM_LEN
         const size_t len = strcspn(p, delims);
         if (len > 0) {
             char tmp[ITEM_LEN];
-            sfmt(tmp, sizeof tmp, "%.*s", (int)(len < ITEM_LEN ? len : ITEM_LEN - 1), p);
-            const char *t = trim(tmp);
+            cnp_sfmt(tmp, sizeof tmp, "%.*s", (int)(len < ITEM_LEN ? len : ITEM_LEN - 1), p);
+            const char *t = cnp_trim(tmp);
             if (*t)
                 copy_str(items[n++], ITEM_LEN, t);
         }
@@ -110,7 +89,7 @@ static inline int parse_date(const char *v, char out[CNP_DATE_LEN])
         return 0;
     if (v[10] && v[10] != 'T' && v[10] != ' ' && v[10] != 'Z')
         return 0;
-    sfmt(out, CNP_DATE_LEN, "%04d-%02d-%02d", y, m, d);
+    cnp_sfmt(out, CNP_DATE_LEN, "%04d-%02d-%02d", y, m, d);
     return 1;
 }
 
@@ -143,7 +122,7 @@ static inline int path_exists(const char *path, int *is_dir)
 
 static inline void join(char *out, size_t size, const char *dir, const char *name)
 {
-    sfmt(out, size, "%s/%s", dir, name);
+    cnp_sfmt(out, size, "%s/%s", dir, name);
 }
 
 static inline const char *band_role(int b)

@@ -28,7 +28,7 @@ static int tile_from_name(const char *s, char out[8])
         if (isdigit((unsigned char)q[0]) && isdigit((unsigned char)q[1]) &&
             isupper((unsigned char)q[2]) && isupper((unsigned char)q[3]) &&
             isupper((unsigned char)q[4]) && (q[5] == '_' || q[5] == '\0' || q[5] == '.')) {
-            sfmt(out, 8, "%.5s", q);
+            cnp_sfmt(out, 8, "%.5s", q);
             return 1;
         }
     }
@@ -66,14 +66,14 @@ static cnp_status s2_radiometry(rctx *c, const cnp_profile *pr, const cnp_meta *
                         "%s) but the metadata gives %s = %s for %s: inconsistent product",
                         baseline, okey, cnp_profile_get(pr, "product", "offset_from_baseline"), okey,
                         ov, bname);
-        sfmt(source, ssize, "%s %s / %s", okey, ov, qsrc);
+        cnp_sfmt(source, ssize, "%s %s / %s", okey, ov, qsrc);
     } else if (meta && bl >= 0 && from >= 0 && bl >= from) {
         return cnp_product_err(c, CNP_E_DATA, "processing baseline %s (>= %s) but the metadata has no %s "
                     "for %s (band_id %s): wrong or incomplete metadata", baseline,
                     cnp_profile_get(pr, "product", "offset_from_baseline"), okey ? okey : "offset",
                     bname, band_id);
     } else {
-        sfmt(source, ssize, "%s (no offset before baseline %s)", qsrc,
+        cnp_sfmt(source, ssize, "%s (no offset before baseline %s)", qsrc,
                  cnp_profile_get(pr, "product", "offset_from_baseline"));
     }
     pb->scale = 1.0 / q;
@@ -99,7 +99,7 @@ cnp_status cnp_product_resolve_s2_safe(rctx *c, const cnp_profile *pr, const cha
                     cnp_profile_get(pr, "product", "date"));
     if (!parse_date(date, p->date))
         return cnp_product_err(c, CNP_E_DATA, "%s: %s '%s' is not a date", mfile, src, date);
-    sfmt(p->date_source, sizeof p->date_source, "%s %s", mfile, src);
+    cnp_sfmt(p->date_source, sizeof p->date_source, "%s %s", mfile, src);
     copy_str(p->sensor, sizeof p->sensor,
              cnp_product_first_meta(meta, cnp_profile_get(pr, "product", "sensor"), NULL));
     const char *bl = cnp_product_first_meta(meta, cnp_profile_get(pr, "product", "baseline"), NULL);
@@ -115,7 +115,7 @@ cnp_status cnp_product_resolve_s2_safe(rctx *c, const cnp_profile *pr, const cha
             tile_from_name(base_of(img), tile);
     }
     if (tile[0])
-        sfmt(p->footprint, sizeof p->footprint, "MGRS tile %s", tile);
+        cnp_sfmt(p->footprint, sizeof p->footprint, "MGRS tile %s", tile);
 
     double nodata = 0;
     p->has_nodata = parse_num(cnp_profile_get(pr, "bands", "nodata"), &nodata);
@@ -142,7 +142,7 @@ cnp_status cnp_product_resolve_s2_safe(rctx *c, const cnp_profile *pr, const cha
         /* A band of another resolution names its own pattern (swir2_safe_file:
          * B12 exists at 20 m, not 10 m). */
         char own_key[64];
-        sfmt(own_key, sizeof own_key, "%s_safe_file", is_mask ? "" : band_role(b));
+        cnp_sfmt(own_key, sizeof own_key, "%s_safe_file", is_mask ? "" : band_role(b));
         const char *own = is_mask ? NULL : cnp_profile_get(pr, "bands", own_key);
         const char *ptmpl = is_mask ? cnp_profile_get(pr, "mask", "safe_file")
                                     : own ? own : cnp_profile_get(pr, "bands", "safe_file");
@@ -160,7 +160,7 @@ cnp_status cnp_product_resolve_s2_safe(rctx *c, const cnp_profile *pr, const cha
             return cnp_product_err(c, CNP_E_DATA, "%s lists no %s image (%s)", mfile, spec[0], pat);
         }
         char path[8192];
-        sfmt(path, sizeof path, "%s/%s%s", c->dir, found, ext);
+        cnp_sfmt(path, sizeof path, "%s/%s%s", c->dir, found, ext);
         if (!path_exists(path, NULL)) {
             if (b >= CNP_BAND_GREEN && !is_mask)
                 continue;
@@ -188,7 +188,7 @@ cnp_status cnp_product_resolve_s2_safe(rctx *c, const cnp_profile *pr, const cha
         if (st != CNP_OK)
             return st;
         if (b == CNP_BAND_RED)
-            sfmt(p->scale_source, sizeof p->scale_source, "%s %s", mfile, source);
+            cnp_sfmt(p->scale_source, sizeof p->scale_source, "%s %s", mfile, source);
     }
     return CNP_OK;
 }
@@ -225,7 +225,7 @@ cnp_status cnp_product_resolve_s2_cog(rctx *c, const cnp_profile *pr, cnp_produc
         copy_str(p->id, sizeof p->id, jstr(item, "id"));
         const char *dt = jstr(props, "datetime");
         if (dt && parse_date(dt, p->date))
-            sfmt(p->date_source, sizeof p->date_source, "%s properties.datetime",
+            cnp_sfmt(p->date_source, sizeof p->date_source, "%s properties.datetime",
                      base_of(item_path));
         const char *plat = jstr(props, "platform");
         copy_str(p->sensor, sizeof p->sensor, plat);
@@ -237,23 +237,23 @@ cnp_status cnp_product_resolve_s2_cog(rctx *c, const cnp_profile *pr, cnp_produc
         else
             tile_from_name(p->id, tile);
         if (tile[0])
-            sfmt(p->footprint, sizeof p->footprint, "MGRS tile %s", tile);
+            cnp_sfmt(p->footprint, sizeof p->footprint, "MGRS tile %s", tile);
     } else {
         /* Element 84 folder names: S2A_29RKH_20200219_0_L2A. */
         const char *name = base_of(c->dir);
         copy_str(p->id, sizeof p->id, name);
         char tile[8];
         if (tile_from_name(name, tile))
-            sfmt(p->footprint, sizeof p->footprint, "MGRS tile %s", tile);
+            cnp_sfmt(p->footprint, sizeof p->footprint, "MGRS tile %s", tile);
         const char *u = strchr(name, '_');
         u = u ? strchr(u + 1, '_') : NULL;
         int y, m, d;
         if (u && sscanf(u + 1, "%4d%2d%2d", &y, &m, &d) == 3 && valid_ymd(y, m, d)) {
-            sfmt(p->date, sizeof p->date, "%04d-%02d-%02d", y, m, d);
+            cnp_sfmt(p->date, sizeof p->date, "%04d-%02d-%02d", y, m, d);
             copy_str(p->date_source, sizeof p->date_source, "folder name");
         }
         if (name[0] == 'S' && name[1] == '2')
-            sfmt(p->sensor, sizeof p->sensor, "Sentinel-2%c", name[2]);
+            cnp_sfmt(p->sensor, sizeof p->sensor, "Sentinel-2%c", name[2]);
     }
     copy_str(p->baseline, sizeof p->baseline, bl);
 
@@ -320,7 +320,7 @@ cnp_status cnp_product_resolve_s2_cog(rctx *c, const cnp_profile *pr, cnp_produc
         }
         if (from_item) {
             if (b == CNP_BAND_RED)
-                sfmt(p->scale_source, sizeof p->scale_source, "%s raster:bands",
+                cnp_sfmt(p->scale_source, sizeof p->scale_source, "%s raster:bands",
                          base_of(item_path));
             continue;
         }
@@ -345,7 +345,7 @@ cnp_status cnp_product_resolve_s2_cog(rctx *c, const cnp_profile *pr, cnp_produc
         pb->scale = 1.0 / q;
         pb->offset = off / q;
         pb->has_scale = 1;
-        sfmt(source, sizeof source, "quantification %g, offset %g (%s%s)", q, off,
+        cnp_sfmt(source, sizeof source, "quantification %g, offset %g (%s%s)", q, off,
                  assumed[0] ? "assumed from the date, baseline " : "baseline ",
                  base ? base : "unknown");
         if (b == CNP_BAND_RED)

@@ -26,7 +26,7 @@ cnp_status cnp_stac_load(const char *path, const cnp_limits *lim, json_object **
     json_object *assets = jget(o, "assets");
     if (!type || strcmp(type, "Feature") != 0 || !assets ||
         !json_object_is_type(assets, json_type_object)) {
-        sfmt(why, wsize, "not a STAC item (a GeoJSON Feature with \"assets\")");
+        cnp_sfmt(why, wsize, "not a STAC item (a GeoJSON Feature with \"assets\")");
         json_object_put(o);
         return CNP_E_DATA;
     }
@@ -54,11 +54,11 @@ static int stac_href(json_object *asset, const rctx *c, char *buf, size_t size)
     if (!c->remote && stac_local_file(asset, c->dir, buf, size))
         return 1;
     if (starts_with(href, "http://") || starts_with(href, "https://"))
-        sfmt(buf, size, "/vsicurl/%s", href);
+        cnp_sfmt(buf, size, "/vsicurl/%s", href);
     else if (starts_with(href, "s3://"))
-        sfmt(buf, size, "/vsis3/%s", href + 5);
+        cnp_sfmt(buf, size, "/vsis3/%s", href + 5);
     else if (starts_with(href, "gs://"))
-        sfmt(buf, size, "/vsigs/%s", href + 5);
+        cnp_sfmt(buf, size, "/vsigs/%s", href + 5);
     else if (starts_with(href, "file://"))
         copy_str(buf, size, href + 7);
     else if (href[0] == '/')
@@ -126,7 +126,7 @@ cnp_status cnp_product_resolve_stac(rctx *c, const cnp_profile *pr, const cnp_pr
     const char *ins = instr && json_object_is_type(instr, json_type_array) &&
                       json_object_array_length(instr) > 0
                       ? json_object_get_string(json_object_array_get_idx(instr, 0)) : NULL;
-    sfmt(p->sensor, sizeof p->sensor, "%s%s%s", plat ? plat : "", ins ? " " : "",
+    cnp_sfmt(p->sensor, sizeof p->sensor, "%s%s%s", plat ? plat : "", ins ? " " : "",
              ins ? ins : "");
     const char *bl = jstr(props, "s2:processing_baseline");
     copy_str(p->baseline, sizeof p->baseline, bl);
@@ -134,16 +134,16 @@ cnp_status cnp_product_resolve_stac(rctx *c, const cnp_profile *pr, const cnp_pr
     const char *grid = jstr(props, "grid:code");
     json_object *wp = jget(props, "landsat:wrs_path"), *wr = jget(props, "landsat:wrs_row");
     if (grid && starts_with(grid, "MGRS-"))
-        sfmt(p->footprint, sizeof p->footprint, "MGRS tile %s", grid + 5);
+        cnp_sfmt(p->footprint, sizeof p->footprint, "MGRS tile %s", grid + 5);
     else if (grid && starts_with(grid, "WRS2-") && strlen(grid) >= 11)
-        sfmt(p->footprint, sizeof p->footprint, "WRS-2 path/row %.3s/%.3s", grid + 5,
+        cnp_sfmt(p->footprint, sizeof p->footprint, "WRS-2 path/row %.3s/%.3s", grid + 5,
                  grid + 8);
     else if (wp && wr)
-        sfmt(p->footprint, sizeof p->footprint, "WRS-2 path/row %03d/%03d",
+        cnp_sfmt(p->footprint, sizeof p->footprint, "WRS-2 path/row %03d/%03d",
                  atoi(json_object_get_string(wp)), atoi(json_object_get_string(wr)));
     else if (jget(props, "mgrs:utm_zone") && jstr(props, "mgrs:latitude_band") &&
              jstr(props, "mgrs:grid_square"))
-        sfmt(p->footprint, sizeof p->footprint, "MGRS tile %02d%s%s",
+        cnp_sfmt(p->footprint, sizeof p->footprint, "MGRS tile %02d%s%s",
                  json_object_get_int(jget(props, "mgrs:utm_zone")),
                  jstr(props, "mgrs:latitude_band"), jstr(props, "mgrs:grid_square"));
 
@@ -177,7 +177,7 @@ cnp_status cnp_product_resolve_stac(rctx *c, const cnp_profile *pr, const cnp_pr
             pb->offset = of ? json_object_get_double(of) : 0;
             pb->has_scale = 1;
             if (b == CNP_BAND_RED)
-                sfmt(p->scale_source, sizeof p->scale_source, "STAC raster:bands of '%s'",
+                cnp_sfmt(p->scale_source, sizeof p->scale_source, "STAC raster:bands of '%s'",
                          key);
         }
         if (nd && b == CNP_BAND_RED) {

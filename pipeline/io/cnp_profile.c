@@ -134,7 +134,7 @@ const char *cnp_product_profiles_dir(const cnp_settings *s, char *buf, size_t si
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         char cand[4200], *real = NULL;
         int is_dir = 0;
-        sfmt(cand, sizeof cand, "%s%s", exe, rel[i]);
+        cnp_sfmt(cand, sizeof cand, "%s%s", exe, rel[i]);
         if (path_exists(cand, &is_dir) && is_dir && (real = realpath(cand, NULL)) != NULL) {
             copy_str(buf, size, real);
             free(real);
@@ -192,7 +192,7 @@ cnp_status cnp_profiles_load(const cnp_settings *s, cnp_profile_set *ps)
         char path[1100];
         cnp_profile pr;
         int is_profile = 0;
-        sfmt(path, sizeof path, "%s/%s", ps->dir, names[i]);
+        cnp_sfmt(path, sizeof path, "%s/%s", ps->dir, names[i]);
         if ((st = load_one(path, &pr, &is_profile)) != CNP_OK || !is_profile)
             continue;
         if (ps->n == CNP_MAX_PROFILES)
@@ -268,15 +268,15 @@ static void describe(char *txt, size_t cap, const char *name, const int *vals, i
                      int with_values)
 {
     const size_t u = strlen(txt);
-    sfmt(txt + u, cap - u, "%s%s", u ? ", " : "", name);
+    cnp_sfmt(txt + u, cap - u, "%s%s", u ? ", " : "", name);
     if (!with_values)
         return;
     for (int k = 0; k < nv; k++) {
         const size_t u2 = strlen(txt);
-        sfmt(txt + u2, cap - u2, "%s%d", k ? "+" : "(", vals[k]);
+        cnp_sfmt(txt + u2, cap - u2, "%s%d", k ? "+" : "(", vals[k]);
     }
     const size_t u3 = strlen(txt);
-    sfmt(txt + u3, cap - u3, ")");
+    cnp_sfmt(txt + u3, cap - u3, ")");
 }
 
 cnp_status cnp_profile_mask_rule(const cnp_profile *pr, const char *layer, cnp_product *p)
@@ -353,7 +353,7 @@ cnp_status cnp_profile_mask_rule(const cnp_profile *pr, const char *layer, cnp_p
         else
             p->fill_value = vals[0];
     }
-    sfmt(p->mask_text, sizeof p->mask_text, "%s %s: not observed when %s %s; grown by the "
+    cnp_sfmt(p->mask_text, sizeof p->mask_text, "%s %s: not observed when %s %s; grown by the "
          "buffer: %s", layer, bits ? "bits" : "classes",
          bits ? "any bit is set of" : "the class is one of", used,
          spread_txt[0] ? spread_txt : "none");

@@ -28,6 +28,8 @@ typedef struct cnp_evidence_ctx {
     const char       *config_path;   /* the --config file, NULL = built-in       */
     int               user_masks;    /* a mask raster was given for a date       */
     const cnp_scene  *scene[2];      /* BEFORE, AFTER (AFTER readable on BEFORE's grid) */
+    const cnp_scene  *baseline;      /* --baseline scenes, nbaseline of them     */
+    int               nbaseline;
     const cnp_result *res;
     const char       *run_id;        /* hex, hash of the inputs' hashes and the settings */
     const char       *program_version;

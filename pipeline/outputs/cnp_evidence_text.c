@@ -39,6 +39,7 @@ const cnp_attr_def cnp_attrs[CNP_NATTRS] = {
     { "date_after", CNP_ATTR_STR, 0, "Date after", "string" },
     { "before", CNP_ATTR_STR, 0, "Before scene", "string" },
     { "after", CNP_ATTR_STR, 0, "After scene", "string" },
+    { "partially_observed", CNP_ATTR_INT, 0, "Borders unobserved area (1 = yes)", "int" },
 };
 
 cnp_attr_val cnp_attr_get(const cnp_evidence_ctx *ctx, const cnp_alert *a, int k)
@@ -63,6 +64,7 @@ cnp_attr_val cnp_attr_get(const cnp_evidence_ctx *ctx, const cnp_alert *a, int k
     case 14: v.s = f->date[0] ? f->date : NULL; break;
     case 15: v.s = cnp_path_base(b->path); break;
     case 16: v.s = cnp_path_base(f->path); break;
+    case 17: v.i = a->partially_observed; break;
     default: break;
     }
     return v;

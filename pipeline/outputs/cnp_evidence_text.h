@@ -24,7 +24,7 @@ typedef struct cnp_attr_def {
     const char   *kml_type;  /* KML SimpleField type                   */
 } cnp_attr_def;
 
-enum { CNP_NATTRS = 17 };
+enum { CNP_NATTRS = 18 };
 extern const cnp_attr_def cnp_attrs[CNP_NATTRS];
 
 typedef struct cnp_attr_val {

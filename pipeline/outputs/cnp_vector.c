@@ -28,6 +28,7 @@ static const field_def fields[] = {
     { "centroid_lat", OFTReal },  { "point_lon", OFTReal },       { "point_lat", OFTReal },
     { "date_before", OFTDate },   { "date_after", OFTDate },
     { "before", OFTString },      { "after", OFTString },
+    { "partially_observed", OFTInteger },
 };
 enum { N_FIELDS = sizeof fields / sizeof fields[0] };
 
@@ -103,6 +104,7 @@ static cnp_status write_layer(const char *driver, const char *path, const cnp_re
         set_date(f, i++, after->date);
         OGR_F_SetFieldString(f, i++, bname);
         OGR_F_SetFieldString(f, i++, aname);
+        OGR_F_SetFieldInteger(f, i++, a->partially_observed);
         /* Set (copied), not handed over: the result keeps its geometries. */
         OGR_F_SetGeometry(f, wgs84 ? a->geom_wgs84 : a->geom);
         if (OGR_L_CreateFeature(lyr, f) != OGRERR_NONE)

@@ -52,6 +52,7 @@
 #include "cnp_num.h"
 #include "cnp_runjson.h"
 #include "cnp_runprogress.h"
+#include "cnp_baselines.h"
 #include "cnp_staging.h"
 #include "cnp_version.h"
 #include "cnp_warn.h"
@@ -223,8 +224,15 @@ static void warn_now(const cnp_job *job, const char *text)
 
 /* What runs, but is probably not what the user meant: dates in the wrong
  * order, a mask raster that holds image data. */
-static void check_inputs(const cnp_job *job, const cnp_scene sc[2], cnp_warnings *w)
+static void check_inputs(const cnp_job *job, const cnp_scene sc[2], const cnp_baselines *b,
+                         cnp_warnings *w)
 {
+    for (int k = 0; k < b->n; k++)
+        if (b->sc[k].date[0] && sc[1].date[0] && strcmp(b->sc[k].date, sc[1].date) >= 0)
+            warn_now(job, cnp_warn(w, "baseline %d (%s) is not earlier than AFTER (%s): a "
+                                 "baseline should show the place before the change, in "
+                                 "AFTER's season of earlier years", k + 1, b->sc[k].date,
+                                 sc[1].date));
     if (sc[0].date[0] && sc[1].date[0] && strcmp(sc[0].date, sc[1].date) > 0)
         warn_now(job, cnp_warn(w, "BEFORE's date (%s) is later than AFTER's (%s): the loss found "
                              "is what changed from AFTER to BEFORE; give the older scene first",
@@ -246,6 +254,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
 {
     const cnp_settings *s = &job->settings;
     cnp_scene sc[2];
+    cnp_baselines base;
     cnp_loss_pass lp;
     cnp_result res;
     cnp_overview ov;
@@ -269,6 +278,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     if ((st = cnp_staging_check(job->outdir, &so)) != CNP_OK)
         return st;
     memset(sc, 0, sizeof sc);
+    memset(&base, 0, sizeof base);
     memset(&lp, 0, sizeof lp);
     memset(&res, 0, sizeof res);
     memset(&ov, 0, sizeof ov);
@@ -280,13 +290,14 @@ cnp_status cnp_detect_run(const cnp_job *job)
                              s->date_before)) != CNP_OK ||
         (st = cnp_scene_open(&sc[1], "AFTER", job->after, job->after_mask, s,
                              s->date_after)) != CNP_OK ||
-        (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK)
+        (st = cnp_scene_align(&sc[1], &sc[0], win)) != CNP_OK ||
+        (st = cnp_baselines_open(&base, job, &sc[0])) != CNP_OK)
         goto done;
-    check_inputs(job, sc, &warn);
+    check_inputs(job, sc, &base, &warn);
 
     /* Hash the inputs (and the files of products) on threads of their own
      * while the scenes are processed. */
-    cnp_inputs_init(&hj, job, sc);
+    cnp_inputs_init(&hj, job, sc, base.sc, base.n);
     if (hj.enabled) {
         if ((st = cnp_inputs_start(&hj, s->threads > 0 ? s->threads : omp_get_num_procs())) != CNP_OK)
             goto done;
@@ -300,6 +311,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     if (quicklook && (st = cnp_overview_init(&ov, win, s->overview_size)) != CNP_OK)
         goto done;
     cnp_loss_pass_init(&lp, &sc[0], &sc[1], s, win, quicklook ? &ov : NULL);
+    lp.baseline = base.sc;
+    lp.nbaseline = base.n;
     lp.progress = job->progress ? cnp_run_progress_pass : NULL;
     lp.progress_arg = &rp;
     cnp_run_progress_range(&rp, CNP_STAGE_DETECT, &p_from, &lp.progress_to);
@@ -328,6 +341,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     res.haze_slope = lp.haze_line.slope;
     res.haze_intercept = lp.haze_line.intercept;
     res.hazy_pixels = lp.hazy_pixels;
+    res.baseline_pixels = lp.baseline_px;
+    res.baseline_fallback_pixels = lp.fallback_px;
     const cnp_change_counts counts = lp.counts;
     res.unobserved = lp.unobserved;
     memset(&lp.unobserved, 0, sizeof lp.unobserved);
@@ -351,11 +366,12 @@ cnp_status cnp_detect_run(const cnp_job *job)
      * (and their labels) are counted. */
     size_t budget = lp.after_budget;
     if (budget) {
-        const size_t held = lp.runs.cap * 24 + lp.cap_pieces * sizeof *lp.pieces;
+        const size_t held = lp.runs.cap * 24 + lp.unobserved_runs.cap * 16 +
+                            lp.cap_pieces * sizeof *lp.pieces;
         budget = budget > held ? budget - held : 1;
     }
     const cnp_alert_signals sig = { lp.swir, lp.swir_rule, lp.norm_level, lp.norm_ncx,
-                                    lp.norm_ncy, lp.norm.cell_px };
+                                    lp.norm_ncy, lp.norm.cell_px, &lp.unobserved_runs };
     if ((st = cnp_alerts_build(s, &sc[0], &sc[1], win, &lp.runs, lp.pieces, lp.npieces, &sig,
                                nthreads, budget, &res)) != CNP_OK ||
         (st = check_geojson_fits(&res, job->skip_outputs, budget)) != CNP_OK)
@@ -385,6 +401,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     ev.user_masks = job->before_mask || job->after_mask;
     ev.scene[0] = &sc[0];
     ev.scene[1] = &sc[1];
+    ev.baseline = base.sc;
+    ev.nbaseline = base.n;
     ev.res = &res;
     ev.run_id = run_id;
     ev.program_version = cnp_version;
@@ -472,5 +490,6 @@ done:
     cnp_loss_pass_free(&lp);
     cnp_scene_free(&sc[0]);
     cnp_scene_free(&sc[1]);
+    cnp_baselines_free(&base);
     return st;
 }

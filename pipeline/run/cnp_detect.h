@@ -16,6 +16,9 @@
 #include "cnp_result.h"
 #include "cnp_status.h"
 
+/* --baseline scenes a run takes at most (each is read beside the pair). */
+enum { CNP_JOB_MAX_BASELINES = 8 };
+
 /* Seconds spent in each stage of a run. */
 typedef struct cnp_timings {
     double open, detect, polygons, write, evidence, hash_wait, total;
@@ -43,6 +46,11 @@ void cnp_detect_summary_free(cnp_detect_summary *s);
 typedef struct cnp_job {
     const char  *before, *after;          /* scene paths                         */
     const char  *before_mask, *after_mask;/* optional mask rasters               */
+    /* Earlier scenes of AFTER's season (--baseline): the change is measured
+     * from the median of their clear NDVI (kernels/cnp_baseline.h). */
+    const char  *baseline[CNP_JOB_MAX_BASELINES];
+    const char  *baseline_mask[CNP_JOB_MAX_BASELINES]; /* NULL: none or the product's */
+    int          nbaseline, nbaseline_mask;
     const char  *outdir;
     const char  *config_path;             /* NULL when built-in defaults         */
     cnp_settings settings;

@@ -95,7 +95,19 @@ static void add_input(cnp_inputs *h, const char *role, const char *path)
 
 /* The inputs as given, then the files a product was read from (its metadata,
  * band and quality files; an archive stands for its members). */
-void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2])
+/* The files of a product as inputs in their own right, role "ROLE:file". */
+static void add_product_files(cnp_inputs *h, const char *role, const cnp_scene *sc)
+{
+    const cnp_product *p = sc->product;
+    for (size_t i = 0; p && i < p->nfiles; i++) {
+        char r[40];
+        snprintf(r, sizeof r, "%s:%s", role, p->files[i].role);
+        add_input(h, r, p->files[i].path);
+    }
+}
+
+void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2],
+                     const cnp_scene *base, int nbase)
 {
     memset(h, 0, sizeof *h);
     const char *roles[4] = { "before", "after", "before_mask", "after_mask" };
@@ -103,13 +115,16 @@ void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2])
     for (int i = 0; i < 4; i++)
         if (paths[i])
             add_input(h, roles[i], paths[i]);
-    for (int d = 0; d < 2; d++) {
-        const cnp_product *p = sc[d].product;
-        for (size_t i = 0; p && i < p->nfiles; i++) {
-            char role[40];
-            snprintf(role, sizeof role, "%s:%s", roles[d], p->files[i].role);
-            add_input(h, role, p->files[i].path);
-        }
+    for (int d = 0; d < 2; d++)
+        add_product_files(h, roles[d], &sc[d]);
+    for (int k = 0; k < nbase && k < job->nbaseline; k++) {
+        char role[40], mrole[48];
+        snprintf(role, sizeof role, "baseline%d", k + 1);
+        snprintf(mrole, sizeof mrole, "%s_mask", role);
+        add_input(h, role, job->baseline[k]);
+        if (k < job->nbaseline_mask)
+            add_input(h, mrole, job->baseline_mask[k]);
+        add_product_files(h, role, &base[k]);
     }
     h->enabled = !job->no_hash;
 }

@@ -13,7 +13,7 @@
 #include "cnp_detect.h"
 #include "cnp_raster.h"
 
-enum { CNP_MAX_INPUTS = 24 };
+enum { CNP_MAX_INPUTS = 120 };
 
 typedef struct cnp_input_file {
     char        role[40];      /* before, after, before_mask, after_mask, or
@@ -50,8 +50,10 @@ typedef struct cnp_inputs {
 } cnp_inputs;
 
 /* cnp_inputs_init() : the inputs of `job` as given, then the files its
- * products were read from (an archive stands for its members). */
-void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2]);
+ * products were read from (an archive stands for its members); the same for
+ * its nbase baseline scenes `base`. */
+void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2],
+                     const cnp_scene *base, int nbase);
 
 /* cnp_inputs_start() : start up to `threads` hashers (at least one) on the
  * hashable inputs, largest first. @return CNP_OK or CNP_E_NOMEM. */

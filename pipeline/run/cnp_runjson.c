@@ -24,6 +24,27 @@
 #include "cnp_version.h"
 
 
+static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc);
+
+/* The multi-date reference (kernels/cnp_baseline.h): its scenes and how
+ * much of the window it covered. */
+static void json_baselines(cnp_json *j, const cnp_evidence_ctx *ev, const cnp_result *res)
+{
+    cnp_json_object(j, "reference");
+    cnp_json_str(j, "ndvi", ev->nbaseline ? "median of the baselines' clear NDVI; unobserved "
+                                           "where none was clear" : "BEFORE");
+    cnp_json_str(j, "forest_test_on", "BEFORE");
+    cnp_json_array(j, "baselines");
+    for (int k = 0; k < ev->nbaseline; k++)
+        json_scene(j, NULL, &ev->baseline[k]);
+    cnp_json_close(j, ']');
+    if (ev->nbaseline) {
+        cnp_json_int(j, "pixels_from_baselines", res->baseline_pixels);
+        cnp_json_int(j, "pixels_without_clear_baseline", res->baseline_fallback_pixels);
+    }
+    cnp_json_close(j, '}');
+}
+
 static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
 {
     cnp_json_object(j, key);
@@ -90,6 +111,7 @@ static void json_settings(cnp_json *j, const cnp_job *job)
     cnp_json_num(j, "high_confidence_drop", s->high_confidence_drop);
     cnp_json_num(j, "min_area_ha", s->min_area_ha);
     cnp_json_int(j, "connectivity", s->connectivity);
+    cnp_json_num(j, "bridge_gap_m", s->bridge_gap_m);
     static const char *const norm_words[] = { "local", "scene", "off" };
     cnp_json_str(j, "normalize", norm_words[s->normalize]);
     cnp_json_str(j, "date_before", s->date_before[0] ? s->date_before : NULL);
@@ -330,6 +352,7 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
 
     json_scene(&j, "before", &sc[0]);
     json_scene(&j, "after", &sc[1]);
+    json_baselines(&j, ev, res);
     json_settings(&j, job);
 
     cnp_json_object(&j, "grid");
@@ -364,6 +387,12 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_num(&j, "unobserved_area_ha", res->unobserved_area_ha);
     cnp_json_str(&j, "areas", "geodesic (WGS84 ellipsoid), as every alert's area_ha");
     json_normalization(&j, &res->norm);
+    cnp_json_object(&j, "gaps");
+    cnp_json_num(&j, "bridge_gap_m", job->settings.bridge_gap_m);
+    cnp_json_int(&j, "bridge_gap_px", res->bridge_gap_px);
+    cnp_json_int(&j, "bridges", res->bridges);
+    cnp_json_int(&j, "partially_observed_alerts", res->partially_observed_alerts);
+    cnp_json_close(&j, '}');
     cnp_json_object(&j, "haze");
     cnp_json_bool(&j, "used", res->haze_used);
     if (res->haze_used) {

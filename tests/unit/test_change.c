@@ -258,6 +258,24 @@ static void u16_matches_float(cnp_date_params d)
         printf("  (differs for nodata %g/%g, saturated %g)\n", d.nodata_red, d.nodata_nir,
                d.saturated_dn);
 
+    /* One date alone (a baseline scene): the same bits as in the pair. */
+    float *one = malloc(n * sizeof *one);
+    cnp_change_tile t1 = t16;
+    t1.ndvi[1] = one;
+    t1.cls = NULL;
+    CHECK(cnp_change_ndvi(&p.date[1], &t1, 1) == CNP_OK);
+    int64_t diff1 = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            const size_t i = (size_t)y * S + (size_t)x;
+            diff1 += memcmp(&one[i], &f[5 * n + i], sizeof(float)) != 0;
+        }
+    CHECK(diff1 == 0);
+    t1.nir16[1] = NULL;
+    CHECK(cnp_change_ndvi(&p.date[1], &t1, 1) == CNP_E_ARG);
+    CHECK(cnp_change_ndvi(&p.date[1], &t1, 2) == CNP_E_ARG);
+    free(one);
+
     /* A date given neither way, or half of each, is refused. */
     t16.nir16[1] = NULL;
     CHECK(cnp_change_classify(&p, &t16, NULL) == CNP_E_ARG);
