@@ -206,6 +206,33 @@ static void check_input(report *r, json_object *f, const char *wd)
 
 /* ---- the rerun --------------------------------------------------------------- */
 
+/* The --baseline scenes and their masks, recorded as inputs "baselineN" and
+ * "baselineN_mask" (N from 1, in the order given): they change the outputs. */
+static cnp_status rerun_baselines(json_object *inputs, const char *outdir, cnp_job *job)
+{
+    static char paths[2][CNP_JOB_MAX_BASELINES][PATH_MAX];
+    int n[2] = { 0, 0 };
+    for (size_t i = 0; i < json_object_array_length(inputs); i++) {
+        json_object *in = json_object_array_get_idx(inputs, i);
+        const char *role = str_of(in, "role"), *path = str_of(in, "path");
+        int k = 0, end = 0, mask = 0;
+        if (!role || !path || sscanf(role, "baseline%d%n", &k, &end) != 1)
+            continue;
+        if (strcmp(role + end, "_mask") == 0)
+            mask = 1;
+        else if (role[end] != '\0')
+            continue;                       /* a product's own files: found again */
+        if (k < 1 || k > CNP_JOB_MAX_BASELINES || k != n[mask] + 1)
+            return cnp_err(CNP_E_DATA, "%s/run.json: input '%s' out of order", outdir, role);
+        snprintf(paths[mask][k - 1], sizeof paths[mask][k - 1], "%s", path);
+        (mask ? job->baseline_mask : job->baseline)[k - 1] = paths[mask][k - 1];
+        n[mask] = k;
+    }
+    job->nbaseline = n[0];
+    job->nbaseline_mask = n[1];
+    return CNP_OK;
+}
+
 /* Run detection again from run.json's inputs and settings into `tmp`. */
 static cnp_status rerun(json_object *run, const char *outdir, int threads, const char *tmp,
                         const char *ini_path)
@@ -240,6 +267,8 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
     if (!job.before || !job.after)
         return cnp_err(CNP_E_DATA, "%s/run.json: the BEFORE and AFTER inputs are not recorded",
                        outdir);
+    if ((st = rerun_baselines(inputs, outdir, &job)) != CNP_OK)
+        return st;
 
     FILE *f = fopen(ini_path, "w");
     if (!f)

@@ -40,6 +40,18 @@ TMPDIR="$TMP/rt" run_canopy verify --rerun --threads 1 outcase
     && pass "verify: --rerun carries --case-id, --operator and --max-chips and reproduces every output" \
     || fail "verify: --rerun of a run with a case ($RC: $(grep -v '^ok' <<<"$OUT_TXT") $ERR_TXT)"
 
+# --baseline scenes (and their masks) are inputs that change every output.
+synth "$TMP/ph" --size 200x200 --seed 3 --scenario phenology --baselines 2 ||
+    fail "verify: generator (phenology)"
+run_canopy detect ph/before.tif ph/after.tif --before-mask ph/before_mask.tif \
+    --after-mask ph/after_mask.tif --baseline ph/baseline1.tif --baseline-mask ph/baseline1_mask.tif \
+    --baseline ph/baseline2.tif --baseline-mask ph/baseline2_mask.tif -o outbase -q --threads 2
+[ "$RC" -eq 0 ] || fail "verify: detect with baselines ($RC: $ERR_TXT)"
+TMPDIR="$TMP/rt" run_canopy verify --rerun --threads 1 outbase
+[ "$RC" -eq 0 ] && grep -q "reproduced byte for byte" <<<"$OUT_TXT" \
+    && pass "verify: --rerun carries the --baseline scenes and their masks" \
+    || fail "verify: --rerun of a run with baselines ($RC: $(grep -v '^ok' <<<"$OUT_TXT") $ERR_TXT)"
+
 # One changed byte in an output.
 cp -a out out2
 $PY - out2/alerts.geojson <<'PY'
