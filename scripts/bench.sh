@@ -19,11 +19,15 @@
 #   BENCH_THREADS=L   thread counts for the scaling table (default 1..nproc)
 #   BENCH_DIR=DIR     cache and results folder (default .bench, git-ignored)
 #   BENCH_KEEP=1      keep the last run's outputs in BENCH_DIR/work
+#   BENCH_ONLY=evidence  only the default command (evidence and hashing on) on
+#                     the DEFLATE pair and on a 5,000-alert scene, against the
+#                     read floor and --no-evidence (the "Evidence" section)
 # Not part of `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${BENCH_RUNS:-3}
+ONLY=${BENCH_ONLY:-}
 QUICK=${BENCH_QUICK:-0}
 DIR=${BENCH_DIR:-.bench}
 PY=/usr/bin/python3                 # Debian's GDAL and rasterio bindings live here
@@ -39,6 +43,7 @@ TIMINGS=$WORK/timings.tsv           # canopy run.json timings_s, one line per ru
 NEED_GB=20                          # free space wanted before the 21960^2 pair
 
 case $RUNS in ''|*[!0-9]*|0) echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2 ;; esac
+case $ONLY in ''|evidence) ;; *) echo "bench: BENCH_ONLY must be 'evidence' or empty" >&2; exit 2 ;; esac
 
 say() { echo "bench: $*" >&2; }
 emit() { printf '%s\n' "$@" | tee -a "$RESULTS"; }
@@ -177,6 +182,7 @@ import json, sys
 r = json.load(open(sys.argv[2]))
 kv = {k: v for k, v in r.get("timings_s", {}).items() if isinstance(v, (int, float))}
 kv["alerts"] = r["counts"]["alerts"]
+kv["chips"] = r["counts"].get("chips", 0)
 kv["components"] = r["counts"]["loss_components"]
 kv["input_bytes"] = sum(i["size"] for i in r["inputs"])
 kv["threads"] = r.get("threads", 0)
@@ -193,7 +199,7 @@ EOF
 canopy() {
     local id=$1 out=$2 threads=$3 hash=$4 ds=$5
     shift 5
-    local extra=(--no-evidence -q --threads "$threads" "$@")
+    local extra=(--no-evidence -q --overwrite --threads "$threads" "$@")
     [ "$hash" = 1 ] || extra+=(--no-hash)
     local rc=0
     CAN_OUT=$out
@@ -215,7 +221,7 @@ tmed() {
 tkeys() {
     awk -F'\t' -v id="$1" '$1 == id { n = split($2, kv, " ")
         for (i = 1; i <= n; i++) { split(kv[i], p, "="); print p[1] } exit }' "$TIMINGS" |
-        grep -Exv 'alerts|components|input_bytes|threads|gdal_cache_mb|planned_mb|tile_width|strip_height'
+        grep -Exv 'alerts|chips|components|input_bytes|threads|gdal_cache_mb|planned_mb|tile_width|strip_height'
 }
 
 # Results of each measurement, by id, for the tables.
@@ -233,15 +239,26 @@ else
 fi
 COMMON=(--scenario bench --tile 512 --seed 1)
 say "$(free_gb) GB free in $DIR; $RUNS runs per measurement; S2 size $S2"
-dataset "none-$S2" "${COMMON[@]}" --size "${S2}x$S2" --compress NONE
-P_NONE=$DS
 dataset "deflate-$S2" "${COMMON[@]}" --size "${S2}x$S2" --compress DEFLATE
 P_DEFL=$DS
+# The evidence section's many-alert scene: 5,000 clearings (each one alert).
+if [ "$QUICK" = 1 ]; then
+    MANY_ARGS=(--scenario bench --tile 512 --seed 2 --size 2745x2745 --clearings 1250 --compress DEFLATE)
+else
+    MANY_ARGS=(--scenario bench --tile 512 --seed 2 --size 5490x5490 --clearings 5000 --compress DEFLATE)
+fi
+dataset "alerts-${MANY_ARGS[7]}" "${MANY_ARGS[@]}"
+P_MANY=$DS
+if [ "$ONLY" != evidence ]; then
+dataset "none-$S2" "${COMMON[@]}" --size "${S2}x$S2" --compress NONE
+P_NONE=$DS
 dataset "noisy-$S2" --scenario noisy --tile 512 --seed 1 --size "${S2}x$S2" --compress DEFLATE
 P_NOISY=$DS
+fi
 declare -A P_SIZE
 SKIPPED_SIZES=""
 for sz in $SIZES; do
+    [ "$ONLY" != evidence ] || break
     if [ "$sz" = "$S2" ]; then P_SIZE[$sz]=$P_DEFL; continue; fi
     name="deflate-$sz"
     if [ "$sz" -ge 21960 ] && ! ls "$DIR/data/$name"-????????????/.complete > /dev/null 2>&1 &&
@@ -274,6 +291,84 @@ emit "# Canopy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')" "" \
      "plus Byte SCL masks), page cache warm (each input is read once before its runs)." \
      "Canopy runs with --no-evidence -q and its default threads (all cores) unless said." \
      "Wall and peak RSS come from /usr/bin/time; CPU is user + system time."
+
+# ---- evidence: the default command -----------------------------------------------
+# What an investigator runs: canopy detect with evidence and hashing on (the
+# defaults), all threads. Targets (issue 16): on the S2 DEFLATE pair within
+# 1.5 x the all-threads read floor; on a 5,000-alert scene within 3 x its
+# --no-evidence time, under 300 MB written. CPU (user + sys) ratios are given
+# beside wall ones: on a shared machine wall time is mostly other people's.
+
+EV_OUT=""
+# After each run: its run.json timings, the bytes it wrote, and a fresh OUTDIR.
+ev_after() {
+    CAN_OUT=$EV_OUT record_timings "$1"
+    du -sb "$EV_OUT" | awk -v id="$1" '{ print id "\t" $1 }' >> "$WORK/bytes.tsv"
+    rm -rf "$EV_OUT"
+}
+# ev_run ID PAIRDIR [ARGS...]: the default command (plus ARGS) on PAIRDIR.
+ev_run() {
+    local id=$1 ds=$2 rc=0
+    shift 2
+    EV_OUT=$WORK/$id
+    rm -rf "$EV_OUT"
+    AFTER_RUN=ev_after
+    # shellcheck disable=SC2046
+    measure "$id" "$CANOPY" detect $(pair_args "$ds") -o "$EV_OUT" -q "$@" || rc=$?
+    AFTER_RUN=""
+    return $rc
+}
+bytes_med() { awk -F'\t' -v id="$1" '$1 == id { print $2 / 1e6 }' "$WORK/bytes.tsv" | median; }
+: > "$WORK/bytes.tsv"
+
+warm "$P_DEFL"
+say "--- evidence: default command, DEFLATE ${S2}x$S2 ---"
+measure "ev-floor" "$FLOOR" -t 0 "$P_DEFL/before.tif" "$P_DEFL/after.tif" && keep ev-floor
+ev_run ev-default-s2 "$P_DEFL" && keep ev-default-s2
+ev_run ev-noev-s2 "$P_DEFL" --no-evidence && keep ev-noev-s2
+warm "$P_MANY"
+say "--- evidence: default command, many alerts (${MANY_ARGS[*]}) ---"
+ev_run ev-default-many "$P_MANY" && keep ev-default-many
+ev_run ev-noev-many "$P_MANY" --no-evidence && keep ev-noev-many
+
+emit "" "## Evidence: the default command (evidence and hashing on)" "" \
+     "canopy detect PAIR -o OUT -q, all threads; --no-evidence rows add only that." \
+     "Targets: S2 pair <= 1.5 x the read floor (red+NIR, $NPROC threads); many-alert scene" \
+     "<= 3 x its --no-evidence time and < 300 MB written. CPU is user + system time." "" \
+     "| run | scene | alerts | chips | wall (s) | CPU (s) | peak RSS (MB) | written (MB) | × floor wall | × floor CPU | × --no-evidence wall | × --no-evidence CPU |" \
+     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+ev_row() {
+    local name=$1 scene=$2 id=$3 base=$4
+    [ -n "${WALL[$id]:-}" ] || { emit "| $name | $scene | failed | | | | | | | | | |"; return; }
+    local fw="" fc="" nw="" nc=""
+    if [ "$scene" = "S2 ${S2}²" ]; then fw=$(ratio "${WALL[$id]}" "${WALL[ev-floor]:-}"); fc=$(ratio "${CPU[$id]}" "${CPU[ev-floor]:-}"); fi
+    if [ -n "$base" ]; then nw=$(ratio "${WALL[$id]}" "${WALL[$base]:-}"); nc=$(ratio "${CPU[$id]}" "${CPU[$base]:-}"); fi
+    emit "| $name | $scene | $(tmed "$id" alerts) | $(tmed "$id" chips) | $(f2 "${WALL[$id]}") | $(f2 "${CPU[$id]}") | $(printf '%.0f' "${RSS[$id]}") | $(printf '%.1f' "$(bytes_med "$id")") | $fw | $fc | $nw | $nc |"
+}
+ev_row "read floor, red+NIR" "S2 ${S2}²" ev-floor ""
+ev_row "default" "S2 ${S2}²" ev-default-s2 ev-noev-s2
+ev_row "--no-evidence" "S2 ${S2}²" ev-noev-s2 ""
+ev_row "default" "many alerts" ev-default-many ev-noev-many
+ev_row "--no-evidence" "many alerts" ev-noev-many ""
+[ -n "${WALL[ev-floor]:-}" ] && emit "" "(read floor: wall $(f2 "${WALL[ev-floor]}") s, CPU $(f2 "${CPU[ev-floor]}") s.)"
+emit "" "Where the default runs' time goes (run.json timings_s, medians, s):" "" \
+     "| run | detect | write | evidence_chips | evidence_kmz | evidence_html | evidence_pdf | total |" \
+     "|---|---:|---:|---:|---:|---:|---:|---:|"
+for id in ev-default-s2 ev-default-many; do
+    grep -q "^$id	" "$TIMINGS" || continue
+    line="| $id |"
+    for k in detect write evidence_chips evidence_kmz evidence_html evidence_pdf total; do
+        line="$line $(f2 "$(tmed "$id" "$k")") |"
+    done
+    emit "$line"
+done
+if [ "$ONLY" = evidence ]; then
+    emit "" "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (at start: $LOAD0)." \
+         "Every run: $RAW."
+    [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK"
+    say "results in $RESULTS"
+    exit 0
+fi
 
 # ---- canopy, the floor and the baselines on the S2 pairs ----------------------
 

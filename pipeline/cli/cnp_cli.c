@@ -100,6 +100,29 @@ static void detect_json(cnp_cli *c, const cnp_job *job, const cnp_detect_summary
     fflush(stdout);
 }
 
+/* --progress: a line on stderr each time the whole per cent or the stage
+ * changes ("canopy: progress 37% chips"), for logs and for programs that run
+ * canopy; a terminal gets GDAL's bar without it. Called from one thread at a
+ * time, with a fraction that only grows. */
+typedef struct progress_lines {
+    const char *prefix;
+    int         pct;
+    char        stage[32];
+} progress_lines;
+
+static int progress_line(double done, const char *msg, void *arg)
+{
+    progress_lines *pl = arg;
+    const int pct = (int)(done * 100.0 + 1e-9);
+    const char *stage = msg ? msg : "";
+    if (pct == pl->pct && strcmp(stage, pl->stage) == 0)
+        return 1;
+    pl->pct = pct;
+    snprintf(pl->stage, sizeof pl->stage, "%s", stage);
+    fprintf(stderr, "%sprogress %d%% %s\n", pl->prefix, pct, pl->stage);
+    return 1;
+}
+
 /* The options only detect has. @return -1 to go on, else the exit code. */
 static int detect_option(cnp_cli *c, const cnp_option *o, cnp_job *job, int *print_config)
 {
@@ -126,6 +149,7 @@ static int detect_option(cnp_cli *c, const cnp_option *o, cnp_job *job, int *pri
     case OPT_NO_HASH: job->no_hash = 1; break;
     case OPT_SIGN_KEY: job->sign_key = optarg; break;
     case OPT_OVERWRITE: job->overwrite = 1; break;
+    case OPT_PROGRESS: job->progress = progress_line; break;
     /* One line: a value that reaches reports must not bring its own lines. */
     case OPT_CASE_ID:
         if (cnp_ident_text_check("--case-id", optarg, 128) != CNP_OK) {
@@ -231,7 +255,10 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
     }
 
     cnp_tmp_signals_install();     /* Ctrl-C removes the staging folder */
-    if (!c.quiet && isatty(STDERR_FILENO))
+    progress_lines pl = { c.prefix, -1, "" };
+    if (job.progress == progress_line)
+        job.progress_arg = &pl;
+    else if (!c.quiet && isatty(STDERR_FILENO))
         job.progress = GDALTermProgress;
     job.summary = &sum;
     job.warn = cnp_cli_warning;

@@ -227,6 +227,9 @@ static const cnp_option options[] = {
       "one JSON object on stdout instead of text" },
     { 'q', "quiet", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
       "errors only: no progress, notes or summary" },
+    { OPT_PROGRESS, "progress", no_argument, D, NULL, NULL, NULL, GROUP_OTHER,
+      "progress on stderr as lines \"progress N% STAGE\", also\nwhen it is not a terminal "
+      "(a terminal gets a bar)" },
     { OPT_VERBOSE, "verbose", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,
       "also each stage's time and GDAL's warnings on stderr" },
     { 'h', "help", no_argument, D | B | M | I | V, NULL, NULL, NULL, GROUP_OTHER,

@@ -1,5 +1,5 @@
 /* pipeline/outputs/cnp_chips.c - per-alert evidence chips: evidence/<id>/before.png,
- * after.png and pair.png, one alert at a time.
+ * after.png and pair.png, the alerts on all threads (each worker with its own readers).
  *
  * Conventions (the e2e test relies on them, and each is recorded in the PNG
  * text chunks so a reader can check a chip without this file):
@@ -78,18 +78,7 @@
 
 /* ---- one date's reader ---------------------------------------------------- */
 
-/* Pixels come through the scene's reader (io/cnp_raster.h), exactly as
- * detection read them: the product's bands on the common grid, its mask
- * decoded by its own rule and grown by the buffer. */
-typedef struct date_src {
-    const cnp_scene *sc;
-    cnp_reader      *rd;
-    int              band[3];        /* displayed bands, 1-based            */
-    int              has_nd[3];
-    double           nd[3];          /* their nodata                        */
-} date_src;
-
-static cnp_status src_open(date_src *d, const cnp_scene *sc, const cnp_settings *s,
+cnp_status cnp_chip_src_open(date_src *d, const cnp_scene *sc, const cnp_settings *s,
                            const int bands[3])
 {
     memset(d, 0, sizeof *d);
@@ -104,15 +93,13 @@ static cnp_status src_open(date_src *d, const cnp_scene *sc, const cnp_settings 
     return CNP_OK;
 }
 
-static void src_close(date_src *d)
+void cnp_chip_src_close(date_src *d)
 {
     cnp_reader_close(&d->rd);
     memset(d, 0, sizeof *d);
 }
 
 /* ---- chip geometry --------------------------------------------------------- */
-
-
 
 /* Shift [*x0, *x0 + side) towards the inside of [0, extent) while keeping at
  * least `keep` pixels between it and the alert's [b0, b1). */
@@ -133,7 +120,7 @@ static void shift_inside(int *x0, int side, int extent, int b0, int b1, int keep
     }
 }
 
-static void chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g)
+void cnp_chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g)
 {
     OGREnvelope env;
     OGR_G_GetEnvelope(geom, &env);
@@ -175,8 +162,6 @@ static void chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g)
 }
 
 /* ---- reading a window ------------------------------------------------------ */
-
-
 
 static int is_nodata(float v, int has, double nd)
 {
@@ -355,14 +340,6 @@ static void lat_lon_text(char *buf, size_t size, double lat, double lon)
              fabs(lon), lon < 0 ? 'W' : 'E');
 }
 
-typedef struct run_info {
-    const cnp_evidence_ctx *ctx;
-    const char *band_names;   /* "red green blue" or "nir red green" */
-    int         true_colour;
-    OGRSpatialReferenceH srs;
-    OGRCoordinateTransformationH to_scene;
-} run_info;
-
 static const char *date_or(const cnp_scene *sc) { return sc->date[0] ? sc->date : "unknown"; }
 
 /* One alert's chips on their way: the window, its samples, the frame, the
@@ -380,7 +357,7 @@ typedef struct chip_job {
     char       note_txt[96];
     int        W, H;
     size_t     stride;
-    uint8_t   *px[2], *hatch;
+    uint8_t   *px[2], *hatch, *rgb;
     cnp_rgb8   img[2];
 } chip_job;
 
@@ -405,6 +382,7 @@ static void job_free(chip_job *j)
     free(cd->pool);
     free(cd->scratch);
     free(j->hatch);
+    free(j->rgb);
 }
 
 /* The window of both dates, read and stretched alike. */
@@ -413,7 +391,7 @@ static cnp_status job_read(chip_job *j, const date_src src[2])
     const cnp_scene *sc = j->ri->ctx->scene[0];
     chip_data *cd = &j->cd;
     cnp_status st;
-    chip_window(sc, j->a->geom, &j->g);
+    cnp_chip_window(sc, j->a->geom, &j->g);
     const size_t nn = (size_t)j->g.n * (size_t)j->g.n;
     for (int k = 0; k < 2; k++) {
         cd->state[k] = malloc(nn);
@@ -497,11 +475,12 @@ static cnp_status job_draw(chip_job *j, int cap_h)
     j->px[0] = malloc(j->stride * (size_t)j->H);
     j->px[1] = malloc(j->stride * (size_t)j->H);
     j->hatch = malloc((size_t)j->W * (size_t)j->W);
-    if (!j->px[0] || !j->px[1] || !j->hatch)
+    j->rgb = malloc((size_t)j->g.n * (size_t)j->g.n * 3);
+    if (!j->px[0] || !j->px[1] || !j->hatch || !j->rgb)
         return cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", j->a->id);
     for (int k = 0; k < 2 && st == CNP_OK; k++) {
         j->img[k] = (cnp_rgb8){ j->px[k], j->W, j->H, (ptrdiff_t)j->stride };
-        cnp_chip_render_image(&j->img[k], &j->g, &j->cd, k, j->lo, j->hi, j->hatch);
+        cnp_chip_render_image(&j->img[k], &j->g, &j->cd, k, j->lo, j->hi, j->hatch, j->rgb);
         cnp_rgb8 view = { j->px[k], j->W, j->W, (ptrdiff_t)j->stride };
         st = cnp_chip_draw_outline(&view, j->a->geom, sc, &j->g, &xy, &xy_cap);
         if (st == CNP_OK)
@@ -620,7 +599,7 @@ static cnp_status job_write(const chip_job *j, const chip_text *x, int k, const 
 }
 
 /* All three PNGs of one alert. */
-static cnp_status write_chip(const char *dir, const run_info *ri, const date_src src[2],
+cnp_status cnp_chip_write(const char *dir, const run_info *ri, const date_src src[2],
                              const cnp_alert *a)
 {
     chip_job j;
@@ -649,109 +628,5 @@ static cnp_status write_chip(const char *dir, const run_info *ri, const date_src
     }
     free(x);
     job_free(&j);
-    return st;
-}
-
-typedef struct rank { double area; int64_t pixels; size_t index; } rank;
-
-/* Largest first; ties by pixel count, then by position (deterministic). */
-static int by_area_desc(const void *pa, const void *pb)
-{
-    const rank *a = pa, *b = pb;
-    if (a->area != b->area)
-        return a->area > b->area ? -1 : 1;
-    if (a->pixels != b->pixels)
-        return a->pixels > b->pixels ? -1 : 1;
-    return a->index < b->index ? -1 : a->index > b->index;
-}
-
-cnp_status cnp_evidence_chips(const char *dir, cnp_evidence_ctx *ctx)
-{
-    const cnp_result *res = ctx->res;
-    const cnp_scene *sc0 = ctx->scene[0], *sc1 = ctx->scene[1];
-    date_src src[2];
-    run_info ri;
-    rank *order = NULL;
-    OGRSpatialReferenceH wgs84 = NULL;
-    cnp_status st = CNP_OK;
-    char path[4200];
-
-    memset(src, 0, sizeof src);
-    memset(&ri, 0, sizeof ri);
-    ctx->chips_written = 0;
-    ctx->chips_left_out = 0;
-    if (!res || res->nalerts == 0)
-        return CNP_OK;
-    if (ctx->has_chip)
-        memset(ctx->has_chip, 0, res->nalerts);
-
-    size_t want = res->nalerts;
-    if (ctx->max_chips > 0 && ctx->max_chips < want)
-        want = ctx->max_chips;
-    order = malloc(res->nalerts * sizeof *order);
-    if (!order)
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    for (size_t i = 0; i < res->nalerts; i++)
-        order[i] = (rank){ res->alerts[i].area_ha, res->alerts[i].pixels, i };
-    qsort(order, res->nalerts, sizeof *order, by_area_desc);
-
-    /* One band combination for both dates, so their colours mean the same. */
-    ri.ctx = ctx;
-    ri.true_colour = sc0->green > 0 && sc0->blue > 0 && sc1->green > 0 && sc1->blue > 0;
-    const int use_green = sc0->green > 0 && sc1->green > 0;
-    int bands[2][3];
-    for (int k = 0; k < 2; k++) {
-        const cnp_scene *s = ctx->scene[k];
-        if (ri.true_colour) {
-            bands[k][0] = s->red; bands[k][1] = s->green; bands[k][2] = s->blue;
-        } else {
-            bands[k][0] = s->nir; bands[k][1] = s->red;
-            bands[k][2] = use_green ? s->green : s->red;
-        }
-    }
-    ri.band_names = ri.true_colour ? "red green blue" : use_green ? "nir red green" : "nir red red";
-
-    ri.srs = OSRNewSpatialReference(sc0->wkt);
-    wgs84 = OSRNewSpatialReference(NULL);
-    if (!ri.srs || !wgs84 || OSRSetWellKnownGeogCS(wgs84, "WGS84") != OGRERR_NONE) {
-        st = cnp_err(CNP_E_DATA, "evidence chips: cannot read the CRS of '%s'", sc0->path);
-        goto done;
-    }
-    OSRSetAxisMappingStrategy(ri.srs, OAMS_TRADITIONAL_GIS_ORDER);
-    OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
-    ri.to_scene = OCTNewCoordinateTransformation(wgs84, ri.srs);
-
-    for (int k = 0; k < 2; k++)
-        if ((st = src_open(&src[k], ctx->scene[k], ctx->settings, bands[k])) != CNP_OK)
-            goto done;
-
-    for (size_t r = 0; r < want; r++) {
-        const cnp_alert *a = &res->alerts[order[r].index];
-        if (!a->geom)
-            continue;
-        if (snprintf(path, sizeof path, "%s/evidence/%s", dir, a->id) >= (int)sizeof path) {
-            st = cnp_err(CNP_E_IO, "evidence chips: path too long under '%s'", dir);
-            goto done;
-        }
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-            st = cnp_err(CNP_E_IO, "cannot create '%s': %s", path, strerror(errno));
-            goto done;
-        }
-        if ((st = write_chip(dir, &ri, src, a)) != CNP_OK)
-            goto done;
-        if (ctx->has_chip)
-            ctx->has_chip[order[r].index] = 1;
-        ctx->chips_written++;
-    }
-    ctx->chips_left_out = res->nalerts - ctx->chips_written;
-
-done:
-    src_close(&src[0]);
-    src_close(&src[1]);
-    if (ri.to_scene)
-        OCTDestroyCoordinateTransformation(ri.to_scene);
-    OSRDestroySpatialReference(ri.srs);
-    OSRDestroySpatialReference(wgs84);
-    free(order);
     return st;
 }

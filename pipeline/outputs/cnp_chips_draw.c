@@ -156,27 +156,31 @@ cnp_status cnp_chip_draw_outline(cnp_rgb8 *view, OGRGeometryH multi, const cnp_s
 }
 
 /* Image part of one date's chip: imagery (or grey where there is no data)
- * and the hatching of unobserved pixels; `hatch` is scratch of size^2 bytes. */
+ * and the hatching of unobserved pixels; `hatch` is scratch of size^2 bytes,
+ * `rgb` of 3 n^2 (each sample is stretched once, then drawn zoom^2 times). */
 void cnp_chip_render_image(cnp_rgb8 *img, const chip_geom *g, const chip_data *cd, int k,
-                           const float lo[3], const float hi[3], uint8_t *hatch)
+                           const float lo[3], const float hi[3], uint8_t *hatch, uint8_t *rgb)
 {
     const int z = g->zoom, S = g->size;
+    const size_t nn = (size_t)g->n * (size_t)g->n;
+    for (size_t i = 0; i < nn; i++) {
+        if (cd->state[k][i] == NODATA) {
+            rgb[3 * i] = C_PAD.r;
+            rgb[3 * i + 1] = C_PAD.g;
+            rgb[3 * i + 2] = C_PAD.b;
+        } else {
+            for (int b = 0; b < 3; b++)
+                rgb[3 * i + b] = cnp_stretch_u8(cd->val[k][b][i], lo[b], hi[b]);
+        }
+    }
     for (int y = 0; y < S; y++) {
         uint8_t *row = img->px + (size_t)y * (size_t)img->stride;
         uint8_t *hrow = hatch + (size_t)y * (size_t)S;
         const size_t base = (size_t)(y / z) * (size_t)g->n;
         for (int x = 0; x < S; x++) {
             const size_t i = base + (size_t)(x / z);
-            const uint8_t s = cd->state[k][i];
-            if (s == NODATA) {
-                row[3 * x] = C_PAD.r;
-                row[3 * x + 1] = C_PAD.g;
-                row[3 * x + 2] = C_PAD.b;
-            } else {
-                for (int b = 0; b < 3; b++)
-                    row[3 * x + b] = cnp_stretch_u8(cd->val[k][b][i], lo[b], hi[b]);
-            }
-            hrow[x] = s != OBSERVED;
+            memcpy(row + 3 * x, rgb + 3 * i, 3);
+            hrow[x] = cd->state[k][i] != OBSERVED;
         }
     }
     cnp_rgb8 view = { img->px, S, S, img->stride };

@@ -79,6 +79,36 @@ static inline int arrow_col(int ts) { return 26 * ts; }
 static inline int pad_px(int ts) { return 6 * ts; }
 static inline int bar_row_h(int ts) { return cnp_text_height(ts) + 4 * ts; }
 
+/* Pixels come through the scene's reader (io/cnp_raster.h), exactly as
+ * detection read them: the product's bands on the common grid, its mask
+ * decoded by its own rule and grown by the buffer. */
+typedef struct date_src {
+    const cnp_scene *sc;
+    cnp_reader      *rd;
+    int              band[3];        /* displayed bands, 1-based            */
+    int              has_nd[3];
+    double           nd[3];          /* their nodata                        */
+} date_src;
+
+cnp_status cnp_chip_src_open(date_src *d, const cnp_scene *sc, const cnp_settings *s,
+                             const int bands[3]);
+void cnp_chip_src_close(date_src *d);
+
+typedef struct run_info {
+    const cnp_evidence_ctx *ctx;
+    const char *band_names;   /* "red green blue" or "nir red green" */
+    int         true_colour;
+    OGRSpatialReferenceH srs;
+    OGRCoordinateTransformationH to_scene;
+} run_info;
+
+/* The chip's window around the alert (the head of cnp_chips.c). */
+void cnp_chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g);
+/* before.png, after.png and pair.png of one alert under dir/evidence/<id>/
+ * (which exists), read through `src` (one thread's readers). */
+cnp_status cnp_chip_write(const char *dir, const run_info *ri, const date_src src[2],
+                          const cnp_alert *a);
+
 /* Greedy word wrap of s into cap->lines, each at most `avail` px wide. */
 void cnp_chip_add_wrapped(caption *cap, const char *s, int avail);
 /* s in lines of about equal width, at most `avail` px each. */
@@ -89,9 +119,10 @@ void cnp_chip_draw_caption(cnp_rgb8 *img, int top, const caption *cap);
 /* The alert's outline, 2 px along the pixel edges (xy: scratch, grown). */
 cnp_status cnp_chip_draw_outline(cnp_rgb8 *view, OGRGeometryH multi, const cnp_scene *sc,
                                  const chip_geom *g, double **xy, size_t *xy_cap);
-/* Date k's window: stretched colour, grey nodata, hatched unobserved. */
+/* Date k's window: stretched colour, grey nodata, hatched unobserved
+ * (hatch: scratch of size^2 bytes, rgb: of 3 n^2). */
 void cnp_chip_render_image(cnp_rgb8 *img, const chip_geom *g, const chip_data *cd, int k,
-                           const float lo[3], const float hi[3], uint8_t *hatch);
+                           const float lo[3], const float hi[3], uint8_t *hatch, uint8_t *rgb);
 
 /* Detection's haze test on AFTER over a chunk of cw x ch pixels at (x0, y0)
  * (cd's red, NIR and observed as read): observed becomes 0 where it found

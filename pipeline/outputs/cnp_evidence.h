@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "cnp_config.h"
+#include "cnp_engine.h"
 #include "cnp_raster.h"
 #include "cnp_result.h"
 
@@ -38,6 +39,13 @@ typedef struct cnp_evidence_ctx {
     const cnp_evidence_input *inputs;/* the files read, with their hashes       */
     size_t            ninputs;
     const char       *font_dir;      /* report.pdf's fonts; NULL = the default   */
+    int               max_memory_mb; /* --max-memory (0: none): the chips then keep
+                                      * the GDAL cache the run planned        */
+    /* Progress of the chips, from progress_from to progress_to (NULL: none);
+     * called from one thread at a time. */
+    cnp_progress_fn   progress;
+    void             *progress_arg;
+    double            progress_from, progress_to;
     /* Filled by cnp_evidence_chips(): has_chip[i] != 0 when alert i has
      * evidence/<id>/{before,after,pair}.png (caller allocates res->nalerts). */
     unsigned char    *has_chip;

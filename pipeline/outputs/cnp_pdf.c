@@ -136,6 +136,12 @@ static void end_page(pdf *p)
         show(p, PAGE_W - MARGIN_X - text_w(p, num), PAGE_H - 30, num);
         grey(p, 0.0);
         cairo_show_page(p->cr);
+        /* A report of thousands of alerts takes minutes: one tick a page. */
+        const cnp_evidence_ctx *c = p->ctx;
+        if (c->progress && p->st == CNP_OK &&
+            !c->progress(c->progress_from + (c->progress_to - c->progress_from) * p->page /
+                         (p->npages > 0 ? p->npages : 1), "report.pdf", c->progress_arg))
+            p->st = cnp_err(CNP_E_CANCELLED, "interrupted by user");
     }
 }
 

@@ -52,6 +52,7 @@
 #include "cnp_losspass.h"
 #include "cnp_num.h"
 #include "cnp_runjson.h"
+#include "cnp_runprogress.h"
 #include "cnp_baselines.h"
 #include "cnp_staging.h"
 #include "cnp_version.h"
@@ -305,6 +306,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     cnp_warnings warn = { 0 };
     cnp_zone_set zones = { 0 };
     cnp_ctxmask *ctxm = NULL;
+    cnp_run_progress rp = { job->progress, job->progress_arg, !job->no_evidence };
+    double p_from;
     cnp_status st;
     double t0 = cnp_now_s();
 
@@ -365,9 +368,9 @@ cnp_status cnp_detect_run(const cnp_job *job)
     lp.baseline = base.sc;
     lp.nbaseline = base.n;
     lp.ctxmask = ctxm;
-    lp.progress = job->progress;
-    lp.progress_arg = job->progress_arg;
-    lp.progress_to = 1.0;
+    lp.progress = job->progress ? cnp_run_progress_pass : NULL;
+    lp.progress_arg = &rp;
+    cnp_run_progress_range(&rp, CNP_STAGE_DETECT, &p_from, &lp.progress_to);
 
     int nthreads = cnp_engine_threads(&lp.tiling, s->threads, 0);
     if ((st = cnp_loss_pass_plan(&lp, job->max_memory_mb, &nthreads, &res.memory_estimate_mb,
@@ -432,6 +435,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
         goto done;
     warn_zones(job, &res.zones, &warn);
     t.polygons = cnp_now_s() - t0;
+    if ((st = cnp_run_progress_done(&rp, CNP_STAGE_ALERTS)) != CNP_OK)
+        goto done;
 
     t0 = cnp_now_s();
     if (hashing) {
@@ -463,6 +468,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     ev.case_id = job->case_id;
     ev.operator_name = job->operator_name;
     ev.font_dir = job->font_dir;
+    ev.max_memory_mb = job->max_memory_mb;
     cnp_evidence_input ev_in[CNP_MAX_INPUTS];
     for (int i = 0; i < hj.n; i++)
         ev_in[i] = (cnp_evidence_input){ hj.in[i].role, hj.in[i].path,
@@ -475,13 +481,16 @@ cnp_status cnp_detect_run(const cnp_job *job)
         st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = write_products(&sg, &res, sc, &ev, &ov, nthreads, &t)) != CNP_OK)
+    if ((st = write_products(&sg, &res, sc, &ev, &ov, nthreads, &t)) != CNP_OK ||
+        (st = cnp_run_progress_done(&rp, CNP_STAGE_WRITE)) != CNP_OK)
         goto done;
     if (res.zones.given) {
         cnp_staging_path(&sg, "zones.csv", path, sizeof path);
         if ((st = cnp_write_zones_csv(path, &ev)) != CNP_OK)
             goto done;
     }
+    ev.progress = job->progress;
+    ev.progress_arg = job->progress_arg;
     t.write = cnp_now_s() - t0;
 
     t0 = cnp_now_s();
@@ -492,22 +501,28 @@ cnp_status cnp_detect_run(const cnp_job *job)
             goto done;
         }
         double t1 = cnp_now_s();
-        if ((st = cnp_evidence_chips(sg.dir, &ev)) != CNP_OK)
+        cnp_run_progress_range(&rp, CNP_STAGE_CHIPS, &ev.progress_from, &ev.progress_to);
+        if ((st = cnp_evidence_chips(sg.dir, &ev)) != CNP_OK ||
+            (st = cnp_run_progress_done(&rp, CNP_STAGE_CHIPS)) != CNP_OK)
             goto done;
         t.chips = cnp_now_s() - t1;
         t1 = cnp_now_s();
         cnp_staging_path(&sg, "alerts.kmz", path, sizeof path);
-        if ((st = cnp_write_kmz(path, sg.dir, &ev)) != CNP_OK)
+        if ((st = cnp_write_kmz(path, sg.dir, &ev)) != CNP_OK ||
+            (st = cnp_run_progress_done(&rp, CNP_STAGE_KMZ)) != CNP_OK)
             goto done;
         t.kmz = cnp_now_s() - t1;
         t1 = cnp_now_s();
         cnp_staging_path(&sg, "report.html", path, sizeof path);
-        if ((st = cnp_write_report(path, &ev)) != CNP_OK)
+        if ((st = cnp_write_report(path, &ev)) != CNP_OK ||
+            (st = cnp_run_progress_done(&rp, CNP_STAGE_HTML)) != CNP_OK)
             goto done;
         t.html = cnp_now_s() - t1;
         t1 = cnp_now_s();
         cnp_staging_path(&sg, "report.pdf", path, sizeof path);
-        if ((st = cnp_write_pdf(path, sg.dir, &ev)) != CNP_OK)
+        cnp_run_progress_range(&rp, CNP_STAGE_PDF, &ev.progress_from, &ev.progress_to);
+        if ((st = cnp_write_pdf(path, sg.dir, &ev)) != CNP_OK ||
+            (st = cnp_run_progress_done(&rp, CNP_STAGE_PDF)) != CNP_OK)
             goto done;
         t.pdf = cnp_now_s() - t1;
     }
@@ -521,6 +536,8 @@ cnp_status cnp_detect_run(const cnp_job *job)
     if ((st = cnp_staging_commit(&sg, job->outdir)) != CNP_OK)
         goto done;
     staged = 0;
+    /* Committed: a request to stop now comes too late to change anything. */
+    (void)cnp_run_progress_done(&rp, CNP_STAGE_RECORD);
 
     if (job->summary)
         st = summarise(job->summary, &res, &t, run_id, job->outdir);

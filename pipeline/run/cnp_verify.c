@@ -24,6 +24,7 @@
 #include "cnp_err.h"
 #include "cnp_fs.h"
 #include "cnp_hash.h"
+#include "cnp_ident.h"
 #include "cnp_output.h"
 #include "cnp_runjson.h"
 #include "cnp_sign.h"
@@ -237,22 +238,31 @@ static void rerun_context(json_object *run, cnp_job *job)
     job->ctx.exclude_last_year = ly ? json_object_get_int(ly) - 2000 : 0;
 }
 
-/* A --baseline scene (role "baselineK") or its mask ("baselineK_mask"), in
- * the order they were given (K counts from 1, without gaps). */
-static void rerun_baseline(const char *role, const char *path, cnp_job *job,
-                           char paths[2][CNP_JOB_MAX_BASELINES][PATH_MAX])
+/* The --baseline scenes and their masks, recorded as inputs "baselineN" and
+ * "baselineN_mask" (N from 1, in the order given): they change the outputs. */
+static cnp_status rerun_baselines(json_object *inputs, const char *outdir, cnp_job *job)
 {
-    int k = 0, end = 0;
-    if (sscanf(role, "baseline%d%n", &k, &end) != 1 || k < 1 || k > CNP_JOB_MAX_BASELINES)
-        return;
-    const int mask = strcmp(role + end, "_mask") == 0;
-    if (role[end] != '\0' && !mask)
-        return;                                 /* a product's file: "baseline1:red" */
-    int *n = mask ? &job->nbaseline_mask : &job->nbaseline;
-    if (k != *n + 1)
-        return;
-    snprintf(paths[mask][k - 1], PATH_MAX, "%s", path);
-    (mask ? job->baseline_mask : job->baseline)[(*n)++] = paths[mask][k - 1];
+    static char paths[2][CNP_JOB_MAX_BASELINES][PATH_MAX];
+    int n[2] = { 0, 0 };
+    for (size_t i = 0; i < json_object_array_length(inputs); i++) {
+        json_object *in = json_object_array_get_idx(inputs, i);
+        const char *role = str_of(in, "role"), *path = str_of(in, "path");
+        int k = 0, end = 0, mask = 0;
+        if (!role || !path || sscanf(role, "baseline%d%n", &k, &end) != 1)
+            continue;
+        if (strcmp(role + end, "_mask") == 0)
+            mask = 1;
+        else if (role[end] != '\0')
+            continue;                       /* a product's own files: found again */
+        if (k < 1 || k > CNP_JOB_MAX_BASELINES || k != n[mask] + 1)
+            return cnp_err(CNP_E_DATA, "%s/run.json: input '%s' out of order", outdir, role);
+        snprintf(paths[mask][k - 1], sizeof paths[mask][k - 1], "%s", path);
+        (mask ? job->baseline_mask : job->baseline)[k - 1] = paths[mask][k - 1];
+        n[mask] = k;
+    }
+    job->nbaseline = n[0];
+    job->nbaseline_mask = n[1];
+    return CNP_OK;
 }
 
 /* Run detection again from run.json's inputs and settings into `tmp`. */
@@ -263,7 +273,6 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
     json_object *inputs = get(run, "inputs", json_type_array);
     const char *ini = str_of(settings, "ini");
     static char paths[4][PATH_MAX];
-    static char base_paths[2][CNP_JOB_MAX_BASELINES][PATH_MAX];
     cnp_job job;
     cnp_status st;
 
@@ -286,7 +295,6 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
             const char **slot[4] = { &job.before, &job.after, &job.before_mask, &job.after_mask };
             *slot[k] = paths[k];
         }
-        rerun_baseline(role, path, &job, base_paths);
     }
     if (job.nbaseline_mask && job.nbaseline_mask != job.nbaseline)
         return cnp_err(CNP_E_DATA, "%s/run.json: the baselines and their masks do not match",
@@ -295,6 +303,8 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
         return cnp_err(CNP_E_DATA, "%s/run.json: the BEFORE and AFTER inputs are not recorded",
                        outdir);
     rerun_context(run, &job);
+    if ((st = rerun_baselines(inputs, outdir, &job)) != CNP_OK)
+        return st;
 
     FILE *f = fopen(ini_path, "w");
     if (!f)
@@ -313,6 +323,14 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
     job.no_hash = hi ? !json_object_get_boolean(hi) : 0;
     if ((st = cnp_outputs_skip_from_settings(settings, &job.skip_outputs)) != CNP_OK)
         return cnp_err(st, "%s/run.json: %s", outdir, cnp_err_msg());
+    /* The case and operator are in every report: without them the rerun's
+     * reports would differ from the recorded ones. */
+    json_object *cs = get(run, "case", json_type_object);
+    job.case_id = str_of(cs, "id");
+    job.operator_name = str_of(cs, "operator");
+    if ((job.case_id && cnp_ident_text_check("case id", job.case_id, 128) != CNP_OK) ||
+        (job.operator_name && cnp_ident_text_check("operator", job.operator_name, 200) != CNP_OK))
+        return cnp_err(CNP_E_DATA, "%s/run.json: %s", outdir, cnp_err_msg());
     job.outdir = tmp;
     job.config_path = str_of(settings, "config");
     job.quiet = 1;

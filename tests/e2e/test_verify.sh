@@ -28,6 +28,30 @@ done
     pass "verify: --rerun writes nothing in OUTDIR and leaves nothing in \$TMPDIR" ||
     fail "verify: rerun left $(ls -A "$TMP/rt") / changed OUTDIR"
 
+# ---- --rerun carries what the run was given -------------------------------------------
+# --case-id and --operator are in every report, and --max-chips decides which
+# chips exist: a rerun without them would not reproduce the outputs.
+run_canopy detect pair/before.tif pair/after.tif --before-mask pair/before_mask.tif \
+    --after-mask pair/after_mask.tif -o outcase -q --threads 2 --max-chips 1 \
+    --case-id "IPL 5001234-56.2024" --operator "Ana Souza, perita"
+[ "$RC" -eq 0 ] || fail "verify: detect with a case ($RC: $ERR_TXT)"
+TMPDIR="$TMP/rt" run_canopy verify --rerun --threads 1 outcase
+[ "$RC" -eq 0 ] && grep -q "reproduced byte for byte" <<<"$OUT_TXT" \
+    && pass "verify: --rerun carries --case-id, --operator and --max-chips and reproduces every output" \
+    || fail "verify: --rerun of a run with a case ($RC: $(grep -v '^ok' <<<"$OUT_TXT") $ERR_TXT)"
+
+# --baseline scenes (and their masks) are inputs that change every output.
+synth "$TMP/ph" --size 200x200 --seed 3 --scenario phenology --baselines 2 ||
+    fail "verify: generator (phenology)"
+run_canopy detect ph/before.tif ph/after.tif --before-mask ph/before_mask.tif \
+    --after-mask ph/after_mask.tif --baseline ph/baseline1.tif --baseline-mask ph/baseline1_mask.tif \
+    --baseline ph/baseline2.tif --baseline-mask ph/baseline2_mask.tif -o outbase -q --threads 2
+[ "$RC" -eq 0 ] || fail "verify: detect with baselines ($RC: $ERR_TXT)"
+TMPDIR="$TMP/rt" run_canopy verify --rerun --threads 1 outbase
+[ "$RC" -eq 0 ] && grep -q "reproduced byte for byte" <<<"$OUT_TXT" \
+    && pass "verify: --rerun carries the --baseline scenes and their masks" \
+    || fail "verify: --rerun of a run with baselines ($RC: $(grep -v '^ok' <<<"$OUT_TXT") $ERR_TXT)"
+
 # One changed byte in an output.
 cp -a out out2
 $PY - out2/alerts.geojson <<'PY'
