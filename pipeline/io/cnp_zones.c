@@ -605,7 +605,8 @@ static cnp_status merge_zones(gather *gt, cnp_zone_match *m, cnp_zone_source *co
  * areas have; those that round to nothing dropped; the zones' totals. */
 static void merge_hits(gather *gt, cnp_zone_match *m)
 {
-    qsort(gt->hit, gt->nhit, sizeof *gt->hit, cmp_hit);
+    if (gt->nhit)       /* qsort(NULL, 0, ...) is undefined */
+        qsort(gt->hit, gt->nhit, sizeof *gt->hit, cmp_hit);
     size_t n = 0;
     for (size_t i = 0; i < gt->nhit;) {
         cnp_zone_hit h = gt->hit[i++];
