@@ -6,6 +6,7 @@
  * double precision (no contraction: -ffp-contract=off), so vector and scalar
  * code give the same bits. */
 #include "cnp_change.h"
+#include "cnp_vector.h"
 
 #include <math.h>
 
@@ -14,14 +15,6 @@ enum { CHUNK = 256 };
 /* The observed flags of a tile given without a mask: loads from here keep
  * the loop free of a branch on the pointer. */
 static const uint8_t all_observed[CHUNK] = { [0 ... CHUNK - 1] = 1 };
-
-/* x86-64: an AVX2 copy of the pixel loops beside the baseline one, picked at
- * load time. Same operations in the same order, so the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define CNP_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define CNP_VECTOR_CLONES
-#endif
 
 /* Inlined into callers; cnp_ndvi_dn() is the same code for tests. */
 static inline double ndvi_dn(double red_dn, double nir_dn, const cnp_date_params *d)

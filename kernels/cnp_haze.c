@@ -8,6 +8,7 @@
  * (Chebyshev) of its end, which is why a halo of max_px suffices.
  */
 #include "cnp_haze.h"
+#include "cnp_vector.h"
 
 #include <math.h>
 #include <string.h>
@@ -44,14 +45,6 @@ static int params_ok(const cnp_haze_params *p, const cnp_haze_line *l)
  * the same order in double precision (no contraction), so the bits are
  * those of the rule as written in the header. */
 enum { CHUNK = 256 };
-
-/* x86-64: an AVX2 copy of the loops beside the baseline one, picked at load
- * time (as in cnp_change.c). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define CNP_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define CNP_VECTOR_CLONES
-#endif
 
 /* Stand-ins for a missing band or mask, so the loops need no branch on a
  * pointer: SWIR2 -inf passes the flags' SWIR check (the rule without a

@@ -10,6 +10,7 @@
  * and summed directly.
  */
 #include "cnp_norm.h"
+#include "cnp_vector.h"
 
 #include <math.h>
 #include <omp.h>
@@ -25,11 +26,6 @@ enum { MAX_CELL = 128, MIN_BINS = 16, MAX_BINS = 1024, MAX_RADIUS = 4096 };
  * pixel-by-pixel loop. x86-64 gets an AVX2 copy beside the baseline one,
  * picked at load time (as in cnp_change.c). */
 enum { CHUNK = 256 };
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define CNP_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define CNP_VECTOR_CLONES
-#endif
 
 struct cnp_norm_grid {
     cnp_norm_params p;
