@@ -167,22 +167,23 @@ static const cnp_option options[] = {
       "zones it overlaps,\nwith the overlap in ha; zones.csv sums them per\nzone (repeatable)" },
     { OPT_ZONE_FIELD, "zone-field", required_argument, D | B | M | I, NULL, NULL, "NAME", GROUP_DETECT,
       "the field naming the zones (default: the first text\nfield of each layer)" },
-    { OPT_FOREST_MASK, "forest-mask", required_argument, D | B | I, NULL, NULL, "FILE", GROUP_DETECT,
+    { OPT_FOREST_MASK, "forest-mask", required_argument, D | B | M | I, NULL, NULL, "FILE",
+      GROUP_DETECT,
       "forest only where this raster (any grid, warped onto\nthe scene's) says forest, and "
       "NDVI before too" },
-    { OPT_FOREST_MIN, "forest-min", required_argument, D | B | I, NULL, NULL, "N", GROUP_DETECT,
+    { OPT_FOREST_MIN, "forest-min", required_argument, D | B | M | I, NULL, NULL, "N", GROUP_DETECT,
       "forest where the mask's value >= N (default 30: Hansen\ntree cover percent)" },
-    { OPT_FOREST_CLASSES, "forest-classes", required_argument, D | B | I, NULL, NULL, "LIST",
+    { OPT_FOREST_CLASSES, "forest-classes", required_argument, D | B | M | I, NULL, NULL, "LIST",
       GROUP_DETECT, "or where it is one of these values (e.g. 1)" },
-    { OPT_EXCLUDE, "exclude", required_argument, D | B | I, NULL, NULL, "FILE", GROUP_DETECT,
+    { OPT_EXCLUDE, "exclude", required_argument, D | B | M | I, NULL, NULL, "FILE", GROUP_DETECT,
       "no loss where this raster says cleared already (PRODES\nprior deforestation, Hansen "
       "loss year): non-zero values" },
-    { OPT_EXCLUDE_CLASSES, "exclude-classes", required_argument, D | B | I, NULL, NULL, "LIST",
+    { OPT_EXCLUDE_CLASSES, "exclude-classes", required_argument, D | B | M | I, NULL, NULL, "LIST",
       GROUP_DETECT, "or these values only (e.g. PRODES years 11,16,17)" },
-    { OPT_EXCLUDE_BEFORE, "exclude-before", required_argument, D | B | I, NULL, NULL, "DATE",
+    { OPT_EXCLUDE_BEFORE, "exclude-before", required_argument, D | B | M | I, NULL, NULL, "DATE",
       GROUP_DETECT, "or, for a loss-year raster (years since 2000), the\nyears cleared "
       "before DATE (e.g. 2020-12-31, EUDR)" },
-    { OPT_AOI, "aoi", required_argument, D | B | I, NULL, NULL, "FILE[:LAYER]", GROUP_DETECT,
+    { OPT_AOI, "aoi", required_argument, D | B | M | I, NULL, NULL, "FILE[:LAYER]", GROUP_DETECT,
       "area of interest (any OGR vector, any CRS): only its\nblocks are read, alerts and "
       "the unobserved area are\ninside it only" },
 

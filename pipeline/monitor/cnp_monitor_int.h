@@ -214,6 +214,8 @@ typedef struct mon_ctx {
     const char *const  *zones;           /* --zones, --zone-field                */
     size_t              nzones;
     const char         *zone_field;
+    const struct cnp_ctxmask_spec *ctx;  /* --forest-mask, --exclude, rules      */
+    const char         *aoi;             /* --aoi, or NULL                       */
 } mon_ctx;
 
 typedef struct mon_step_counts {

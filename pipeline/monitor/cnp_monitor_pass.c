@@ -66,6 +66,8 @@ typedef struct worker {
     cnp_reader   *rd;
     int           dn_u16;             /* 1: the scene is read as UInt16 DNs  */
     cnp_tilefile *prev[MON_NFILES];
+    cnp_ctxmask_reader *ctxr;         /* the context masks (NULL: none)     */
+    uint8_t      *why, *may_trigger;
     /* one tile */
     int          x0, y0, tw, th;
     float       *red, *nir, *ndvi, *base2, *dndvi, *hist;
@@ -103,6 +105,8 @@ static void worker_free(void *ctx, void *wp)
     (void)ctx;
     worker *w = wp;
     cnp_reader_close(&w->rd);
+    cnp_ctxmask_reader_close(&w->ctxr);
+    free(w->why); free(w->may_trigger);
     for (int f = 0; f < MON_NFILES; f++)
         cnp_tilefile_close(&w->prev[f]);
     free(w->red); free(w->nir); free(w->ndvi); free(w->base2); free(w->dndvi); free(w->hist);
@@ -153,6 +157,16 @@ static cnp_status worker_init(void *ctx, void *wp)
                 __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
                 return st;
             }
+        }
+    }
+    if (s->ctxm) {
+        w->why = malloc(tn);
+        w->may_trigger = malloc(tn);
+        if (!w->why || !w->may_trigger)
+            return cnp_err(CNP_E_NOMEM, "out of memory for %dx%d tiles", CNP_TILE, CNP_TILE);
+        if ((st = cnp_ctxmask_reader_open(s->ctxm, tn, &w->ctxr)) != CNP_OK) {
+            __atomic_store_n(&s->scene_failed, 1, __ATOMIC_RELAXED);
+            return st;
         }
     }
     if ((st = cnp_reader_open(s->sc, s->c->s, &w->rd)) != CNP_OK) {
@@ -262,6 +276,29 @@ static cnp_status read_scene(mon_step *s, worker *w, size_t n)
     return CNP_OK;
 }
 
+/* The context masks on the tile: outside the area of interest the scene is
+ * not looked at (nothing changes there, and it counts as neither observed
+ * nor unobserved); where a mask rules forest out, no pixel triggers.
+ * @return the pixels outside. */
+static cnp_status apply_context(mon_step *s, worker *w, size_t n, int64_t *outside)
+{
+    *outside = 0;
+    const cnp_status st = cnp_ctxmask_classify(w->ctxr, w->x0, w->y0, w->tw, w->th, w->why);
+    if (st != CNP_OK) {
+        __atomic_store_n(&s->scene_failed, 1, __ATOMIC_RELAXED);
+        return st;
+    }
+    for (size_t i = 0; i < n; i++) {
+        w->may_trigger[i] = w->why[i] == CNP_CTX_IN;
+        if (w->why[i] == CNP_CTX_OUTSIDE) {
+            w->ndvi[i] = NAN;
+            w->obs[i] = CNP_OBS_NODATA;
+            (*outside)++;
+        }
+    }
+    return CNP_OK;
+}
+
 /* What the scene saw of each existing alert, in pixel order. */
 static cnp_status note_observations(mon_step *s, worker *w, size_t n)
 {
@@ -360,12 +397,17 @@ static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
     memset(&w->counts, 0, sizeof w->counts);
     if ((st = read_scene(s, w, n)) != CNP_OK || (st = read_state(s, w, n)) != CNP_OK)
         return st;
+    int64_t outside = 0;
+    if (w->ctxr && (st = apply_context(s, w, n, &outside)) != CNP_OK)
+        return st;
     memcpy(w->idprev, w->id, n * sizeof *w->id);
     cnp_monitor_pixels px = { n, w->ndvi, w->obs, w->base2, w->bdate, w->pix3, w->pix3 + n,
                               w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event,
-                              mon_hist_planes(s->c->s), w->hist };
+                              mon_hist_planes(s->c->s), w->hist,
+                              w->ctxr ? w->may_trigger : NULL };
     if (cnp_monitor_update(&s->c->rule, s->date, &px, &w->counts) != CNP_OK)
         return cnp_err(CNP_E_ARG, "monitor update of a tile failed");
+    w->counts.nodata -= outside;
     if ((st = note_observations(s, w, n)) != CNP_OK || (st = collect_runs(w, n)) != CNP_OK)
         return st;
     /* The updated tile is the step's state: each worker writes its own tiles. */

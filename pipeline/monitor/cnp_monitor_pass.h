@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cnp_ctxmask.h"
 #include "cnp_engine.h"
 #include "cnp_monitor_int.h"
 #include "cnp_raster.h"
@@ -75,6 +76,8 @@ typedef struct mon_step {
     int32_t          date;            /* YYYYMMDD                             */
     char             dir[4200];       /* the step's folder                    */
     int              threads;
+    cnp_ctxmask     *ctxm;            /* --forest-mask, --exclude, --aoi on the
+                                         footprint's grid (NULL: none)       */
     /* the pass */
     cnp_tiling       tiling;
     cnp_tilestore   *store;           /* the state this step writes            */
