@@ -102,7 +102,7 @@ static const cnp_option options[] = {
       GROUP_DETECT, "minimum mapping unit, hectares [detect] min_area (0.5)" },
     { OPT_CONN, "connectivity", required_argument, D | B | M, "detect", "connectivity", "4|8",
       GROUP_DETECT, "pixel connectivity of alerts [detect] connectivity (8)" },
-    { OPT_BRIDGE_GAP, "bridge-gap", required_argument, D | B, "detect", "bridge_gap_m", "M",
+    { OPT_BRIDGE_GAP, "bridge-gap", required_argument, D | B | M, "detect", "bridge_gap_m", "M",
       GROUP_DETECT, "loss pieces apart by unobserved gaps up to M metres\nare one alert; 0 = off "
       "[detect] bridge_gap_m (150)" },
     { OPT_NORMALIZE, "normalize", required_argument, D | B, "detect", "normalize",

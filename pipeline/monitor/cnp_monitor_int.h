@@ -49,6 +49,9 @@ typedef struct mon_alert {
                                            MultiPolygon in WGS84 lon/lat      */
     char    *zones;                     /* --zones: "name:ha;..." of its outline
                                            when last traced; NULL: none       */
+    int      partially_observed;        /* when last traced, some of it bordered
+                                           unobserved pixels or was joined across
+                                           a gap (cnp_monitor_gaps.c)         */
     /* this run only (not saved) */
     int      touched, new_in_run, confirmed_in_run, rejected_in_run;
 } mon_alert;

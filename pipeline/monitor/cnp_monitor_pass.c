@@ -78,6 +78,7 @@ typedef struct worker {
     mon_id_seg  *ts;  size_t nts, ts_cap;
     obs_add     *oa;  size_t noa, oa_cap;
     act_add     *aa;  size_t naa, aa_cap;
+    cnp_run     *ur;  size_t nur, ur_cap;    /* unobserved runs */
     cnp_monitor_counts counts;
 } worker;
 
@@ -85,7 +86,8 @@ typedef struct worker {
 typedef struct mon_strip {
     tile_run   *tr;  size_t ntr, tr_cap;
     mon_id_seg *ts;  size_t nts, ts_cap;
-    size_t     *tile_first, *tile_pos;
+    cnp_run    *ur;  size_t nur, ur_cap;
+    size_t     *tile_first, *tile_pos, *ur_first;
 } mon_strip;
 
 static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -112,7 +114,7 @@ static void worker_free(void *ctx, void *wp)
     free(w->red); free(w->nir); free(w->ndvi); free(w->base2); free(w->dndvi); free(w->hist);
     free(w->observed); free(w->obs); free(w->pix3); free(w->event); free(w->bdate);
     free(w->id); free(w->idprev);
-    free(w->tr); free(w->ts); free(w->oa); free(w->aa);
+    free(w->tr); free(w->ts); free(w->oa); free(w->aa); free(w->ur);
     memset(w, 0, sizeof *w);
 }
 
@@ -400,6 +402,9 @@ static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
     int64_t outside = 0;
     if (w->ctxr && (st = apply_context(s, w, n, &outside)) != CNP_OK)
         return st;
+    if ((st = mon_gaps_tile(w->obs, w->base2, w->ctxr ? w->why : NULL, w->x0, w->y0, w->tw,
+                            w->th, &w->ur, &w->nur, &w->ur_cap)) != CNP_OK)
+        return st;
     memcpy(w->idprev, w->id, n * sizeof *w->id);
     cnp_monitor_pixels px = { n, w->ndvi, w->obs, w->base2, w->bdate, w->pix3, w->pix3 + n,
                               w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event,
@@ -527,6 +532,15 @@ static cnp_status strip_add(mon_strip *sp, const worker *w, int k)
     sp->ntr += w->ntr;
     sp->nts += w->nts;
     sp->tile_first[k + 1] = sp->ntr;
+    if (k == 0)
+        sp->nur = 0;
+    if ((st = grow((void **)&sp->ur, &sp->ur_cap, sp->nur + w->nur, sizeof *sp->ur)) != CNP_OK)
+        return st;
+    sp->ur_first[k] = sp->nur;
+    if (w->nur)
+        memcpy(sp->ur + sp->nur, w->ur, w->nur * sizeof *w->ur);
+    sp->nur += w->nur;
+    sp->ur_first[k + 1] = sp->nur;
     return CNP_OK;
 }
 
@@ -554,6 +568,10 @@ static cnp_status merge_tile(void *ctx, void *wp, const cnp_unit *u)
     st = cnp_runs_merge_tiles(&s->act, s->strip->tr, sizeof *s->strip->tr,
                               s->strip->tile_first, s->tiling.ntiles, u->y0, u->h,
                               s->strip->tile_pos, fold_run, s);
+    if (st == CNP_OK)
+        st = cnp_runs_merge_tiles(&s->unobs, s->strip->ur, sizeof *s->strip->ur,
+                                  s->strip->ur_first, s->tiling.ntiles, u->y0, u->h,
+                                  s->strip->tile_pos, NULL, NULL);
     if (st != CNP_OK)
         return cnp_err(st, "out of memory for alert runs");
     if (u->strip == 0)
@@ -655,6 +673,8 @@ static cnp_status assign_ids(mon_step *s, uint32_t *old_next, uint32_t *new_next
 
     if ((st = cnp_runs_link(&s->act, s->c->s->connectivity)) != CNP_OK)
         return cnp_err(st, "labelling alert pixels failed");
+    if ((st = mon_gaps_bridge(s)) != CNP_OK)
+        return st;
     label = malloc((s->act.n + 1) * sizeof *label);
     if (!label)
         return cnp_err(CNP_E_NOMEM, "out of memory");
@@ -718,6 +738,7 @@ static cnp_status assign_ids(mon_step *s, uint32_t *old_next, uint32_t *new_next
     for (size_t j = 0; j < s->nsegs; j++)
         if (!s->segs[j].id)
             s->segs[j].id = cid[label[s->segs[j].run]];
+    mon_gaps_partial(s);
     st = write_new_ids(s, label, cid);
 
 done:
@@ -740,13 +761,15 @@ cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next)
 
     memset(&strip, 0, sizeof strip);
     cnp_runs_init(&s->act);
+    cnp_runs_init(&s->unobs);
     cnp_tiling_fixed(&s->tiling, grid, CNP_TILE);
     /* A unit is one tile, merged (and its state written) as soon as it is
      * next in order, so a worker holds one tile. */
     s->tiling.nparts = s->tiling.ntiles;
     strip.tile_first = malloc(((size_t)s->tiling.ntiles + 1) * sizeof *strip.tile_first);
     strip.tile_pos = malloc(((size_t)s->tiling.ntiles + 1) * sizeof *strip.tile_pos);
-    if (!strip.tile_first || !strip.tile_pos) {
+    strip.ur_first = malloc(((size_t)s->tiling.ntiles + 1) * sizeof *strip.ur_first);
+    if (!strip.tile_first || !strip.tile_pos || !strip.ur_first) {
         st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
     }
@@ -780,6 +803,8 @@ done:
     free(strip.ts);
     free(strip.tile_first);
     free(strip.tile_pos);
+    free(strip.ur);
+    free(strip.ur_first);
     return st;
 }
 
@@ -787,6 +812,9 @@ void mon_pass_free(mon_step *s)
 {
     cnp_tilestore_close(&s->store, 1);
     cnp_runs_free(&s->act);
+    cnp_runs_free(&s->unobs);
+    free(s->run_flags);
+    s->run_flags = NULL;
     free(s->ra);
     free(s->segs);
     free(s->acc);
