@@ -110,11 +110,11 @@ static const cnp_option options[] = {
       "dNDVI relative to stable forest around each pixel\n(local), to the scene (scene) or "
       "raw (off)\n[detect] normalize (local)" },
     /* ---- [coreg] ------------------------------------------------------------------------- */
-    { OPT_COREG, "coreg", required_argument, D | B, "coreg", "mode", "auto|check|off",
+    { OPT_COREG, "coreg", required_argument, D | B | M, "coreg", "mode", "auto|check|off",
       GROUP_DETECT,
       "co-registration: measure the shift of AFTER and\nresample it onto BEFORE (auto), "
       "measure only\n(check), or neither (off) [coreg] mode (auto)" },
-    { OPT_COREG_MAX, "coreg-max-shift", required_argument, D | B, "coreg", "max_shift", "PX",
+    { OPT_COREG_MAX, "coreg-max-shift", required_argument, D | B | M, "coreg", "max_shift", "PX",
       GROUP_DETECT,
       "refuse (exit 1) a larger shift [coreg] max_shift (2)" },
     /* ---- [dates], [output], [run], [limits] --------------------------------------------- */

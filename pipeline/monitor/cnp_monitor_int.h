@@ -219,6 +219,7 @@ typedef struct mon_ctx {
     const char         *zone_field;
     const struct cnp_ctxmask_spec *ctx;  /* --forest-mask, --exclude, rules      */
     const char         *aoi;             /* --aoi, or NULL                       */
+    struct json_object *coreg_log;       /* the log line's coregistration list  */
 } mon_ctx;
 
 typedef struct mon_step_counts {
@@ -240,7 +241,7 @@ struct json_object;
  * changed format. */
 typedef struct mon_log {
     const struct cnp_monitor_events *ev;   /* where the line goes (cnp_monitor_cmd.h) */
-    struct json_object *o, *failures, *skipped, *format_changes;
+    struct json_object *o, *failures, *skipped, *format_changes, *coregistration;
     int64_t found, already_seen, processed, failed, skipped_n;
     mon_step_counts counts;
 } mon_log;

@@ -72,6 +72,7 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     cnp_scene sc, ref;
     mon_fp *fp = NULL;
     cnp_ctxmask *ctxm = NULL;
+    cnp_coreg_summary coreg;
     int created = 0, win[4] = { 0 };
     mon_step s;
     cnp_status st;
@@ -160,6 +161,15 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     }
     if ((st = open_context(c, fp, win, &ctxm)) != CNP_OK) {
         snprintf(reason, rsize, "footprint %s: %s", fp->key, cnp_err_msg());
+        st = CNP_OK;
+        goto out;
+    }
+    /* Put on the footprint's baseline (or refused) before the pass reads it. */
+    int coreg_state = 0;
+    if ((st = mon_coreg_scene(c, fp, &sc, win, &coreg, &coreg_state)) != CNP_OK) {
+        if (coreg_state)
+            goto out;
+        snprintf(reason, rsize, "%s", cnp_err_msg());   /* as the pass's read errors */
         st = CNP_OK;
         goto out;
     }
@@ -256,6 +266,10 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     counts->alerts_grown += sc_counts.alerts_grown;
     *outcome = "processed";
     created = 0;
+    char note[300];
+    mon_coreg_note(&coreg, note, sizeof note);
+    if (note[0])
+        mon_log_entry(c->coreg_log, in->id, in->path, fp->key, "coregistration", note);
 
 out:
     if (created && st == CNP_OK) {
