@@ -87,6 +87,35 @@ mon "$TMP/aoi" --aoi "$TMP/aoi.geojson" "${inputs[@]}"
 check "monitor context: --aoi: every alert pixel inside the area (and not all were)" \
     $PY "$ROOT/tests/e2e/check_masks.py" "$P/before.tif" "$TMP/aoi" "$TMP/aoi_pixels.tif" min:1 "$TMP/base"
 
+# Monitor's alerts as detect's with the same layer: on the SLC-off pair (no
+# haze, nothing for detect's normalisation to change: there a two-scene
+# monitor run and detect find the same alerts, test_monitor_gaps.sh).
+G="$TMP/gaps"
+synth "$G" --size 400x400 --seed 1 --scenario slc_gaps || fail "monitor context: slc_gaps generator"
+areas() { $PY - "$1" <<'PY'
+import sys
+from osgeo import ogr
+ds = ogr.Open(sys.argv[1])   # kept open while its features are read
+print(sorted((round(f["area_ha"], 4), f["partially_observed"]) for f in ds.GetLayer("alerts")))
+PY
+}
+same_as_detect() {
+    local name=$1; shift
+    rm -rf "$TMP/gm" "$TMP/gd"
+    run_canopy monitor --state "$TMP/gm" --confirm 1 -q "$@" "$G/before.tif" "$G/after.tif"
+    local rm=$RC
+    detect_pair "$G" "$TMP/gd" --no-evidence "$@"
+    if [ "$rm" -eq 0 ] && [ "$RC" -eq 0 ] && [ -n "$(areas "$TMP/gm/alerts.gpkg")" ] &&
+       [ "$(areas "$TMP/gm/alerts.gpkg")" = "$(areas "$TMP/gd/alerts.gpkg")" ]; then
+        pass "monitor context: $name: the alerts detect finds with it"
+    else
+        fail "monitor context: $name: monitor (exit $rm) $(areas "$TMP/gm/alerts.gpkg"), detect (exit $RC) $(areas "$TMP/gd/alerts.gpkg")"
+    fi
+}
+same_as_detect "--forest-mask --forest-min 30" --forest-mask "$TMP/treecover.tif" --forest-min 30
+same_as_detect "--exclude --exclude-classes 5" --exclude "$TMP/classes.tif" --exclude-classes 5
+same_as_detect "--aoi" --aoi "$TMP/aoi.geojson"
+
 # A state keeps its layers: a run with others (or none) is refused, exit 2,
 # and the state stays at its generation; the same layers named from another
 # folder are the same.
