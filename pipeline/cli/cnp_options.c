@@ -112,8 +112,9 @@ static const cnp_option options[] = {
     /* ---- [coreg] ------------------------------------------------------------------------- */
     { OPT_COREG, "coreg", required_argument, D | B | M, "coreg", "mode", "auto|check|off",
       GROUP_DETECT,
-      "co-registration: measure the shift of AFTER and\nresample it onto BEFORE (auto), "
-      "measure only\n(check), or neither (off) [coreg] mode (auto)" },
+      "co-registration: measure the shift of AFTER\n(and of each baseline; monitor: of each new scene\n"
+      "against its footprint's baseline) and resample it\nonto BEFORE (auto), measure only (check), "
+      "or\nneither (off) [coreg] mode (auto)" },
     { OPT_COREG_MAX, "coreg-max-shift", required_argument, D | B | M, "coreg", "max_shift", "PX",
       GROUP_DETECT,
       "refuse (exit 1) a larger shift [coreg] max_shift (2)" },

@@ -206,7 +206,7 @@ cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_
     if (st == CNP_OK)
         st = cnp_coreg_measure(src, s, win, out);
     if (st == CNP_OK)
-        st = cnp_coreg_decide(out, s, after, "AFTER", "BEFORE");
+        st = cnp_coreg_decide(out, s, after, after->role, "BEFORE");
     cnp_reader_close(&ss[0].rd);
     cnp_reader_close(&ss[1].rd);
     free(mem);
@@ -253,19 +253,30 @@ void cnp_coreg_scene_source_free(cnp_coreg_scene_src **src)
 
 const char *cnp_coreg_scene_warning(const cnp_coreg_summary *c, char *buf, size_t size)
 {
+    return cnp_coreg_scene_warning_for(c, "AFTER", buf, size);
+}
+
+const char *cnp_coreg_scene_warning_for(const cnp_coreg_summary *c, const char *role, char *buf,
+                                        size_t size)
+{
     /* A scene with fewer than 2 x 2 windows (under 256 px on a side) has
      * too little to measure on for a failure to mean anything: run.json
      * says so, stderr stays for what does. */
     if (!c->measured || c->windows < 4)
         return NULL;
+    char which[48];
+    if (strcmp(role, "AFTER") == 0)
+        snprintf(which, sizeof which, "the dates");
+    else
+        snprintf(which, sizeof which, "BEFORE and %s", role);
     if (!c->ok)
-        snprintf(buf, size, "co-registration: the shift between the dates could not be "
-                 "measured (%lld of %lld blocks textured and agreeing, in %d windows); AFTER "
-                 "is used as it is", (long long)c->used, (long long)c->blocks, c->windows);
+        snprintf(buf, size, "co-registration: the shift between %s could not be measured "
+                 "(%lld of %lld blocks textured and agreeing, in %d windows); %s is used as it "
+                 "is", which, (long long)c->used, (long long)c->blocks, c->windows, role);
     else if (c->beyond)
-        snprintf(buf, size, "co-registration: AFTER is shifted by %.2f, %.2f pixels against "
+        snprintf(buf, size, "co-registration: %s is shifted by %.2f, %.2f pixels against "
                  "BEFORE, more than [coreg] max_shift (%g px); not corrected (--coreg check): "
-                 "edges may show as loss", c->dx, c->dy, c->max_shift);
+                 "edges may show as loss", role, c->dx, c->dy, c->max_shift);
     else
         return NULL;
     return buf;
