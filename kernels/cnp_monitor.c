@@ -172,7 +172,8 @@ cnp_status cnp_monitor_update(const cnp_monitor_rule *r, int32_t date, cnp_monit
             p->event[i] = CNP_EV_OBSERVED;
             break;
         default:   /* NONE, REJECTED */
-            if (loss && greenest(p, (size_t)i, (size_t)nn, b) >= forest) {
+            if (loss && (!p->may_trigger || p->may_trigger[i]) &&
+                greenest(p, (size_t)i, (size_t)nn, b) >= forest) {
                 p->state[i] = cn <= 1 ? CNP_PIX_CONFIRMED : CNP_PIX_PROBABLE;
                 p->n_obs[i] = p->n_loss[i] = 1;
                 p->loss_dndvi[i] = (float)d;

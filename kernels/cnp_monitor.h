@@ -24,7 +24,8 @@
  * goes), v becomes its newest, b := the median of its clear values.
  *
  *   NONE / REJECTED  no baseline yet      -> v into the history (BASELINE)
- *                    greenest of the history >= forest_ndvi and loss
+ *                    greenest of the history >= forest_ndvi, loss, and
+ *                    not ruled out (may_trigger)
  *                                         -> PROBABLE, n_obs = n_loss = 1,
  *                                            baseline kept (TRIGGER); straight
  *                                            to CONFIRMED when confirm_n == 1
@@ -133,6 +134,11 @@ typedef struct cnp_monitor_pixels {
                                    0 = none kept (baseline := v, as K = 1)     */
     float         *hist;        /* in/out: hist_k planes of n (plane j at
                                    hist + j * n), newest first, NAN = none     */
+    const uint8_t *may_trigger; /* NULL: everywhere; else 0 where the pixel is
+                                   not forest by an outside mask or cleared
+                                   already (--forest-mask, --exclude): its
+                                   observations go into its history, but it
+                                   never triggers, as detect's "other"         */
 } cnp_monitor_pixels;
 
 typedef struct cnp_monitor_counts {

@@ -100,6 +100,8 @@ int cnp_monitor_main(int argc, char **argv)
     o.zones = c.zones;
     o.nzones = c.nzones;
     o.zone_field = c.zone_field;
+    o.ctx = c.ctx;
+    o.aoi = c.aoi;
     if ((rc = cnp_cli_settings(&c, &o.s)) != CNP_EXIT_OK)
         goto out;
     if (print_config) {
@@ -126,7 +128,7 @@ int cnp_monitor_main(int argc, char **argv)
      * (a user's own GDAL_CACHEMAX stands). */
     if (!cnp_gdal_cache_user_set())
         cnp_gdal_cache_set((int64_t)64 * 1024 * 1024);
-    const cnp_status zst = cnp_monitor_zones_check(&o);
+    const cnp_status zst = cnp_monitor_layers_check(&o);
     if (zst != CNP_OK) {
         cnp_cli_error(&c, cnp_err_msg());
         rc = cnp_exit_for_status(zst);

@@ -102,7 +102,7 @@ static const cnp_option options[] = {
       GROUP_DETECT, "minimum mapping unit, hectares [detect] min_area (0.5)" },
     { OPT_CONN, "connectivity", required_argument, D | B | M, "detect", "connectivity", "4|8",
       GROUP_DETECT, "pixel connectivity of alerts [detect] connectivity (8)" },
-    { OPT_BRIDGE_GAP, "bridge-gap", required_argument, D | B, "detect", "bridge_gap_m", "M",
+    { OPT_BRIDGE_GAP, "bridge-gap", required_argument, D | B | M, "detect", "bridge_gap_m", "M",
       GROUP_DETECT, "loss pieces apart by unobserved gaps up to M metres\nare one alert; 0 = off "
       "[detect] bridge_gap_m (150)" },
     { OPT_NORMALIZE, "normalize", required_argument, D | B, "detect", "normalize",
@@ -110,11 +110,12 @@ static const cnp_option options[] = {
       "dNDVI relative to stable forest around each pixel\n(local), to the scene (scene) or "
       "raw (off)\n[detect] normalize (local)" },
     /* ---- [coreg] ------------------------------------------------------------------------- */
-    { OPT_COREG, "coreg", required_argument, D | B, "coreg", "mode", "auto|check|off",
+    { OPT_COREG, "coreg", required_argument, D | B | M, "coreg", "mode", "auto|check|off",
       GROUP_DETECT,
-      "co-registration: measure the shift of AFTER\n(and of each baseline) and resample it onto\n"
-      "BEFORE (auto), measure only (check), or neither\n(off) [coreg] mode (auto)" },
-    { OPT_COREG_MAX, "coreg-max-shift", required_argument, D | B, "coreg", "max_shift", "PX",
+      "co-registration: measure the shift of AFTER\n(and of each baseline; monitor: of each new scene\n"
+      "against its footprint's baseline) and resample it\nonto BEFORE (auto), measure only (check), "
+      "or\nneither (off) [coreg] mode (auto)" },
+    { OPT_COREG_MAX, "coreg-max-shift", required_argument, D | B | M, "coreg", "max_shift", "PX",
       GROUP_DETECT,
       "refuse (exit 1) a larger shift [coreg] max_shift (2)" },
     /* ---- [dates], [output], [run], [limits] --------------------------------------------- */
@@ -167,22 +168,23 @@ static const cnp_option options[] = {
       "zones it overlaps,\nwith the overlap in ha; zones.csv sums them per\nzone (repeatable)" },
     { OPT_ZONE_FIELD, "zone-field", required_argument, D | B | M | I, NULL, NULL, "NAME", GROUP_DETECT,
       "the field naming the zones (default: the first text\nfield of each layer)" },
-    { OPT_FOREST_MASK, "forest-mask", required_argument, D | B | I, NULL, NULL, "FILE", GROUP_DETECT,
+    { OPT_FOREST_MASK, "forest-mask", required_argument, D | B | M | I, NULL, NULL, "FILE",
+      GROUP_DETECT,
       "forest only where this raster (any grid, warped onto\nthe scene's) says forest, and "
       "NDVI before too" },
-    { OPT_FOREST_MIN, "forest-min", required_argument, D | B | I, NULL, NULL, "N", GROUP_DETECT,
+    { OPT_FOREST_MIN, "forest-min", required_argument, D | B | M | I, NULL, NULL, "N", GROUP_DETECT,
       "forest where the mask's value >= N (default 30: Hansen\ntree cover percent)" },
-    { OPT_FOREST_CLASSES, "forest-classes", required_argument, D | B | I, NULL, NULL, "LIST",
+    { OPT_FOREST_CLASSES, "forest-classes", required_argument, D | B | M | I, NULL, NULL, "LIST",
       GROUP_DETECT, "or where it is one of these values (e.g. 1)" },
-    { OPT_EXCLUDE, "exclude", required_argument, D | B | I, NULL, NULL, "FILE", GROUP_DETECT,
+    { OPT_EXCLUDE, "exclude", required_argument, D | B | M | I, NULL, NULL, "FILE", GROUP_DETECT,
       "no loss where this raster says cleared already (PRODES\nprior deforestation, Hansen "
       "loss year): non-zero values" },
-    { OPT_EXCLUDE_CLASSES, "exclude-classes", required_argument, D | B | I, NULL, NULL, "LIST",
+    { OPT_EXCLUDE_CLASSES, "exclude-classes", required_argument, D | B | M | I, NULL, NULL, "LIST",
       GROUP_DETECT, "or these values only (e.g. PRODES years 11,16,17)" },
-    { OPT_EXCLUDE_BEFORE, "exclude-before", required_argument, D | B | I, NULL, NULL, "DATE",
+    { OPT_EXCLUDE_BEFORE, "exclude-before", required_argument, D | B | M | I, NULL, NULL, "DATE",
       GROUP_DETECT, "or, for a loss-year raster (years since 2000), the\nyears cleared "
       "before DATE (e.g. 2020-12-31, EUDR)" },
-    { OPT_AOI, "aoi", required_argument, D | B | I, NULL, NULL, "FILE[:LAYER]", GROUP_DETECT,
+    { OPT_AOI, "aoi", required_argument, D | B | M | I, NULL, NULL, "FILE[:LAYER]", GROUP_DETECT,
       "area of interest (any OGR vector, any CRS): only its\nblocks are read, alerts and "
       "the unobserved area are\ninside it only" },
 

@@ -41,19 +41,28 @@ static int window_at(int start, int len, int k, int n)
 }
 
 typedef struct est_bufs {
-    float   *red, *nir, *ndvi[2];
+    float   *red, *nir;
     uint8_t *obs;
 } est_bufs;
 
+/* A scene as a source of windows: its reader and buffers. */
+typedef struct scene_src {
+    const cnp_scene *sc;
+    cnp_reader      *rd;
+    est_bufs         b;
+} scene_src;
+
 /* NDVI of one window of one date, NaN where it is not observed or invalid. */
-static cnp_status window_ndvi(cnp_reader *rd, const cnp_scene *sc, int x0, int y0,
-                              const est_bufs *b, float *ndvi)
+static cnp_status window_ndvi(void *arg, int x0, int y0, int n, float *ndvi)
 {
-    cnp_status st = cnp_reader_read(rd, x0, y0, WIN_PX, WIN_PX, b->red, b->nir, b->obs);
+    scene_src *src = arg;
+    const est_bufs *b = &src->b;
+    cnp_status st = cnp_reader_read(src->rd, x0, y0, n, n, b->red, b->nir, b->obs);
     if (st != CNP_OK)
         return st;
-    for (size_t i = 0; i < (size_t)WIN_PX * WIN_PX; i++)
-        ndvi[i] = b->obs[i] ? (float)cnp_ndvi_dn(b->red[i], b->nir[i], &sc->radiometry) : NAN;
+    for (size_t i = 0; i < (size_t)n * (size_t)n; i++)
+        ndvi[i] = b->obs[i] ? (float)cnp_ndvi_dn(b->red[i], b->nir[i], &src->sc->radiometry)
+                            : NAN;
     return CNP_OK;
 }
 
@@ -90,8 +99,8 @@ static cnp_status window_blocks(cnp_coreg_ws *ws, const cnp_coreg_params *p, con
 }
 
 /* The blocks of every window, in window order, and their aggregate. */
-static cnp_status measure(const cnp_scene *sc[2], const cnp_settings *s, const int win[4],
-                          int nx, int ny, cnp_coreg_summary *out)
+static cnp_status measure(const cnp_coreg_source src[2], const int win[4], int nx, int ny,
+                          cnp_coreg_summary *out)
 {
     cnp_coreg_params p;
     cnp_coreg_defaults(&p);
@@ -99,23 +108,18 @@ static cnp_status measure(const cnp_scene *sc[2], const cnp_settings *s, const i
     const size_t per = BLOCKS_AXIS * BLOCKS_AXIS, n = (size_t)nx * ny;
     const size_t px = (size_t)WIN_PX * WIN_PX;
     cnp_coreg_block *blocks = calloc(n * per, sizeof *blocks);
-    float *mem = malloc(4 * px * sizeof *mem);
-    uint8_t *obs = malloc(px);
-    cnp_reader *rd[2] = { NULL, NULL };
+    float *ndvi = malloc(2 * px * sizeof *ndvi);
     cnp_coreg_ws *ws = NULL;
     cnp_status st = CNP_OK;
-    if (!blocks || !mem || !obs || cnp_coreg_ws_create(p.block, &ws) != CNP_OK)
+    if (!blocks || !ndvi || cnp_coreg_ws_create(p.block, &ws) != CNP_OK)
         st = cnp_err(CNP_E_NOMEM, "out of memory for co-registration");
-    for (int d = 0; d < 2 && st == CNP_OK; d++)
-        st = cnp_reader_open(sc[d], s, &rd[d]);
-    const est_bufs b = { mem, mem + px, { mem + 2 * px, mem + 3 * px }, obs };
     size_t k = 0;
     for (int j = 0; j < ny && st == CNP_OK; j++)
         for (int i = 0; i < nx && st == CNP_OK; i++) {
             const int x0 = window_at(win[0], win[2], i, nx), y0 = window_at(win[1], win[3], j, ny);
             for (int d = 0; d < 2 && st == CNP_OK; d++)
-                st = window_ndvi(rd[d], sc[d], x0, y0, &b, b.ndvi[d]);
-            if (st == CNP_OK && window_blocks(ws, &p, b.ndvi[0], b.ndvi[1], blocks + k) != CNP_OK)
+                st = src[d].ndvi(src[d].arg, x0, y0, WIN_PX, ndvi + (size_t)d * px);
+            if (st == CNP_OK && window_blocks(ws, &p, ndvi, ndvi + px, blocks + k) != CNP_OK)
                 st = cnp_err(CNP_E_ARG, "co-registration: bad window %d,%d", x0, y0);
             k += per;
         }
@@ -131,25 +135,20 @@ static cnp_status measure(const cnp_scene *sc[2], const cnp_settings *s, const i
     out->used = (int64_t)r.used;
     out->ok = r.ok;
     out->block_px = p.block;
-    cnp_reader_close(&rd[0]);
-    cnp_reader_close(&rd[1]);
     cnp_coreg_ws_free(&ws);
     free(blocks);
-    free(mem);
-    free(obs);
+    free(ndvi);
     return st;
 }
 
-cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_settings *s,
-                           const int win[4], cnp_coreg_summary *out)
+cnp_status cnp_coreg_measure(const cnp_coreg_source src[2], const cnp_settings *s,
+                             const int win[4], cnp_coreg_summary *out)
 {
     memset(out, 0, sizeof *out);
     out->mode = s->coreg;
     out->max_shift = s->coreg_max_shift;
     out->min_shift = s->coreg_min_shift;
     out->window_px = WIN_PX;
-    after->shifted = 0;
-    after->shift_dx = after->shift_dy = 0.0;
     if (s->coreg == CNP_COREG_OFF)
         return CNP_OK;
     const double t0 = thread_cpu_s();
@@ -158,29 +157,98 @@ cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_
     out->measured = 1;
     out->windows = nx * ny;
     cnp_status st = CNP_OK;
-    const cnp_scene *sc[2] = { before, after };
     if (nx > 0 && ny > 0)
-        st = measure(sc, s, win, nx, ny, out);
+        st = measure(src, win, nx, ny, out);
     out->cpu_s = thread_cpu_s() - t0;
-    if (st != CNP_OK || !out->ok)
-        return st;
-    out->beyond = fabs(out->dx) > s->coreg_max_shift || fabs(out->dy) > s->coreg_max_shift;
-    if (s->coreg != CNP_COREG_AUTO)
+    if (st == CNP_OK && out->ok)
+        out->beyond = fabs(out->dx) > s->coreg_max_shift || fabs(out->dy) > s->coreg_max_shift;
+    return st;
+}
+
+cnp_status cnp_coreg_decide(cnp_coreg_summary *c, const cnp_settings *s, cnp_scene *after,
+                            const char *after_name, const char *ref_name)
+{
+    after->shifted = 0;
+    after->shift_dx = after->shift_dy = 0.0;
+    if (!c->measured || !c->ok || s->coreg != CNP_COREG_AUTO)
         return CNP_OK;
-    if (out->beyond)
-        return cnp_err(CNP_E_DATA, "%s is shifted by %.2f, %.2f pixels against BEFORE "
+    if (c->beyond)
+        return cnp_err(CNP_E_DATA, "%s is shifted by %.2f, %.2f pixels against %s "
                        "(phase correlation, %lld blocks agree within %.2f px): more than the "
                        "%g px that co-registration corrects ([coreg] max_shift). Check that the "
                        "scenes show the same place and are georeferenced; --coreg check runs "
                        "without correcting, --coreg-max-shift (at most 8) corrects more",
-                       after->role, out->dx, out->dy, (long long)out->used,
-                       out->mad_x > out->mad_y ? out->mad_x : out->mad_y, s->coreg_max_shift);
-    if (hypot(out->dx, out->dy) >= s->coreg_min_shift) {
-        after->shifted = out->applied = 1;
-        after->shift_dx = out->dx;
-        after->shift_dy = out->dy;
+                       after_name, c->dx, c->dy, ref_name, (long long)c->used,
+                       c->mad_x > c->mad_y ? c->mad_x : c->mad_y, s->coreg_max_shift);
+    if (hypot(c->dx, c->dy) >= s->coreg_min_shift) {
+        after->shifted = c->applied = 1;
+        after->shift_dx = c->dx;
+        after->shift_dy = c->dy;
     }
     return CNP_OK;
+}
+
+cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_settings *s,
+                           const int win[4], cnp_coreg_summary *out)
+{
+    const size_t px = (size_t)WIN_PX * WIN_PX;
+    float *mem = malloc(2 * px * sizeof *mem);
+    uint8_t *obs = malloc(px);
+    scene_src ss[2] = { { before, NULL, { mem, mem + px, obs } },
+                        { after, NULL, { mem, mem + px, obs } } };
+    cnp_status st = CNP_OK;
+    after->shifted = 0;
+    if (!mem || !obs)
+        st = cnp_err(CNP_E_NOMEM, "out of memory for co-registration");
+    for (int d = 0; d < 2 && st == CNP_OK && s->coreg != CNP_COREG_OFF; d++)
+        st = cnp_reader_open(ss[d].sc, s, &ss[d].rd);
+    const cnp_coreg_source src[2] = { { window_ndvi, &ss[0] }, { window_ndvi, &ss[1] } };
+    if (st == CNP_OK)
+        st = cnp_coreg_measure(src, s, win, out);
+    if (st == CNP_OK)
+        st = cnp_coreg_decide(out, s, after, after->role, "BEFORE");
+    cnp_reader_close(&ss[0].rd);
+    cnp_reader_close(&ss[1].rd);
+    free(mem);
+    free(obs);
+    return st;
+}
+
+cnp_status cnp_coreg_scene_source(const cnp_scene *sc, const cnp_settings *s,
+                                  cnp_coreg_scene_src **out)
+{
+    const size_t px = (size_t)WIN_PX * WIN_PX;
+    scene_src *ss = calloc(1, sizeof *ss);
+    float *mem = malloc(2 * px * sizeof *mem);
+    uint8_t *obs = malloc(px);
+    *out = NULL;
+    if (!ss || !mem || !obs) {
+        free(ss);
+        free(mem);
+        free(obs);
+        return cnp_err(CNP_E_NOMEM, "out of memory for co-registration");
+    }
+    *ss = (scene_src){ sc, NULL, { mem, mem + px, obs } };
+    const cnp_status st = cnp_reader_open(sc, s, &ss->rd);
+    *out = (cnp_coreg_scene_src *)ss;
+    return st;
+}
+
+cnp_coreg_source cnp_coreg_scene_source_of(cnp_coreg_scene_src *src)
+{
+    return (cnp_coreg_source){ window_ndvi, src };
+}
+
+void cnp_coreg_scene_source_free(cnp_coreg_scene_src **src)
+{
+    if (!src || !*src)
+        return;
+    scene_src *ss = (scene_src *)*src;
+    cnp_reader_close(&ss->rd);
+    free(ss->b.red);
+    free(ss->b.obs);
+    free(ss);
+    *src = NULL;
 }
 
 const char *cnp_coreg_scene_warning(const cnp_coreg_summary *c, char *buf, size_t size)

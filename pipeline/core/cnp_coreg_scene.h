@@ -35,6 +35,35 @@
 cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_settings *s,
                            const int win[4], cnp_coreg_summary *out);
 
+/* The shift can be measured between any two NDVI sources on one grid
+ * (monitor: a scene against a footprint's baseline): ndvi() fills the n x n
+ * window at (x0, y0), NaN where there is nothing. */
+typedef struct cnp_coreg_source {
+    cnp_status (*ndvi)(void *arg, int x0, int y0, int n, float *out);
+    void *arg;
+} cnp_coreg_source;
+
+/* cnp_coreg_measure() :
+ * Measure src[1]'s shift against src[0] over win as cnp_coreg_scene() does
+ * (nothing when [coreg] mode is off); *out says what was found, `beyond`
+ * included. @return CNP_OK or the sources' errors. */
+cnp_status cnp_coreg_measure(const cnp_coreg_source src[2], const cnp_settings *s,
+                             const int win[4], cnp_coreg_summary *out);
+
+/* cnp_coreg_decide() :
+ * In mode auto, set after's shift from an ok estimate of at least
+ * min_shift px, or refuse one beyond max_shift (CNP_E_DATA; the message
+ * names the two as after_name and ref_name). Otherwise leave it unshifted. */
+cnp_status cnp_coreg_decide(cnp_coreg_summary *c, const cnp_settings *s, cnp_scene *after,
+                            const char *after_name, const char *ref_name);
+
+/* A scene as a cnp_coreg_source (its own reader and buffers). */
+typedef struct cnp_coreg_scene_src cnp_coreg_scene_src;
+cnp_status cnp_coreg_scene_source(const cnp_scene *sc, const cnp_settings *s,
+                                  cnp_coreg_scene_src **out);
+cnp_coreg_source cnp_coreg_scene_source_of(cnp_coreg_scene_src *src);
+void cnp_coreg_scene_source_free(cnp_coreg_scene_src **src);
+
 /* cnp_coreg_scene_warning() :
  * What the user should hear about a measured estimate that changes nothing:
  * too few textured blocks agreed (no correction), or, in mode check, a shift

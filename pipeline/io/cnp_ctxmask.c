@@ -20,6 +20,7 @@
 #include "cnp_err.h"
 #include "cnp_gdal.h"
 #include "cnp_geom.h"
+#include "cnp_zones.h"
 
 /* What a warped pixel holds where the source has no value. */
 #define NO_VALUE (-2147483647)
@@ -29,7 +30,8 @@ enum { FOREST = 0, EXCLUDE = 1, AOI = 2, NMASK = 3 };
 struct cnp_ctxmask {
     cnp_ctxmask_spec spec;
     char             vrt[NMASK][160];   /* "" where that mask is not given     */
-    int              aoi_x0, aoi_y0;    /* the AOI raster's origin in the grid */
+    int              aoi_x0, aoi_y0;    /* the AOI raster's window in the grid */
+    int              aoi_w, aoi_h;
     _Atomic int64_t  not_forest, excluded, outside;
 };
 
@@ -37,6 +39,7 @@ struct cnp_ctxmask_reader {
     cnp_ctxmask *m;
     GDALDatasetH ds[NMASK];
     int32_t     *buf[NMASK];
+    uint8_t     *why;                   /* restrict's CNP_CTX_* per pixel     */
 };
 
 static const char *const role[NMASK] = { "--forest-mask", "--exclude", "--aoi" };
@@ -182,6 +185,10 @@ cnp_status cnp_ctxmask_reader_open(cnp_ctxmask *m, size_t max_pixels, cnp_ctxmas
     if (!r)
         return cnp_err(CNP_E_NOMEM, "out of memory");
     r->m = m;
+    if (!(r->why = malloc(max_pixels ? max_pixels : 1))) {
+        free(r);
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    }
     for (int k = 0; k < NMASK && st == CNP_OK; k++) {
         if (!m->vrt[k][0])
             continue;
@@ -211,6 +218,7 @@ void cnp_ctxmask_reader_close(cnp_ctxmask_reader **pr)
             GDALClose((*pr)->ds[k]);
         free((*pr)->buf[k]);
     }
+    free((*pr)->why);
     free(*pr);
     *pr = NULL;
 }
@@ -242,36 +250,81 @@ static int is_excluded(const cnp_ctxmask_spec *s, int32_t v)
     return v != 0;
 }
 
-cnp_status cnp_ctxmask_restrict(cnp_ctxmask_reader *r, int x0, int y0, int w, int h,
-                                uint8_t *cls, cnp_change_counts *counts)
+/* The area of interest's pixels of the tile: 0 outside its raster's window
+ * (a tile of monitor's grid may lie partly or wholly beyond it). */
+static cnp_status read_aoi(cnp_ctxmask_reader *r, int x0, int y0, int w, int h)
+{
+    const cnp_ctxmask *m = r->m;
+    int32_t *buf = r->buf[AOI];
+    const int ax0 = x0 > m->aoi_x0 ? x0 : m->aoi_x0, ay0 = y0 > m->aoi_y0 ? y0 : m->aoi_y0;
+    const int ax1 = x0 + w < m->aoi_x0 + m->aoi_w ? x0 + w : m->aoi_x0 + m->aoi_w;
+    const int ay1 = y0 + h < m->aoi_y0 + m->aoi_h ? y0 + h : m->aoi_y0 + m->aoi_h;
+    if (ax1 - ax0 < w || ay1 - ay0 < h)
+        memset(buf, 0, (size_t)w * (size_t)h * sizeof *buf);
+    if (ax1 <= ax0 || ay1 <= ay0)
+        return CNP_OK;
+    cnp_err_gdal_reset();
+    int32_t *at = buf + (size_t)(ay0 - y0) * (size_t)w + (size_t)(ax0 - x0);
+    if (GDALRasterIO(GDALGetRasterBand(r->ds[AOI], 1), GF_Read, ax0 - m->aoi_x0, ay0 - m->aoi_y0,
+                     ax1 - ax0, ay1 - ay0, at, ax1 - ax0, ay1 - ay0, GDT_Int32, sizeof *buf,
+                     (GSpacing)w * (GSpacing)sizeof *buf) != CE_None)
+        return cnp_err(CNP_E_IO, "%s: cannot read pixels %d,%d (%dx%d) of its raster: %s",
+                       role[AOI], ax0, ay0, ax1 - ax0, ay1 - ay0, cnp_err_gdal_reason());
+    return CNP_OK;
+}
+
+cnp_status cnp_ctxmask_classify(cnp_ctxmask_reader *r, int x0, int y0, int w, int h,
+                                uint8_t *why)
 {
     for (int k = 0; k < NMASK; k++) {
         if (!r->ds[k])
             continue;
+        if (k == AOI) {
+            const cnp_status st = read_aoi(r, x0, y0, w, h);
+            if (st != CNP_OK)
+                return st;
+            continue;
+        }
         cnp_err_gdal_reset();
-        const int ox = k == AOI ? r->m->aoi_x0 : 0, oy = k == AOI ? r->m->aoi_y0 : 0;
-        if (GDALRasterIO(GDALGetRasterBand(r->ds[k], 1), GF_Read, x0 - ox, y0 - oy, w, h,
-                         r->buf[k], w, h, GDT_Int32, 0, 0) != CE_None)
+        if (GDALRasterIO(GDALGetRasterBand(r->ds[k], 1), GF_Read, x0, y0, w, h, r->buf[k], w, h,
+                         GDT_Int32, 0, 0) != CE_None)
             return cnp_err(CNP_E_IO, "%s: cannot read pixels %d,%d (%dx%d) of its warped copy: %s",
                            role[k], x0, y0, w, h, cnp_err_gdal_reason());
     }
     const cnp_ctxmask_spec *s = &r->m->spec;
     const size_t n = (size_t)w * (size_t)h;
+    for (size_t i = 0; i < n; i++) {
+        if (r->buf[AOI] && !r->buf[AOI][i])
+            why[i] = CNP_CTX_OUTSIDE;
+        else if (r->buf[FOREST] && !is_forest(s, r->buf[FOREST][i]))
+            why[i] = CNP_CTX_NOT_FOREST;
+        else if (r->buf[EXCLUDE] && is_excluded(s, r->buf[EXCLUDE][i]))
+            why[i] = CNP_CTX_EXCLUDED;
+        else
+            why[i] = CNP_CTX_IN;
+    }
+    return CNP_OK;
+}
+
+cnp_status cnp_ctxmask_restrict(cnp_ctxmask_reader *r, int x0, int y0, int w, int h,
+                                uint8_t *cls, cnp_change_counts *counts)
+{
+    const cnp_status st = cnp_ctxmask_classify(r, x0, y0, w, h, r->why);
+    if (st != CNP_OK)
+        return st;
+    const size_t n = (size_t)w * (size_t)h;
     int64_t not_forest = 0, excluded = 0, outside = 0;
     int64_t *const by_class[4] = { &counts->unobserved, &counts->other, &counts->forest,
                                    &counts->loss };
     for (size_t i = 0; i < n; i++) {
-        if (r->buf[AOI] && !r->buf[AOI][i]) {
+        const uint8_t why = r->why[i];
+        if (why == CNP_CTX_OUTSIDE) {
             (*by_class[cls[i] & 3])--;
             cls[i] = CNP_CLASS_OTHER;
             outside++;
             continue;
         }
-        if (cls[i] != CNP_CLASS_FOREST && cls[i] != CNP_CLASS_LOSS)
-            continue;
-        const int out_f = r->buf[FOREST] && !is_forest(s, r->buf[FOREST][i]);
-        const int out_x = !out_f && r->buf[EXCLUDE] && is_excluded(s, r->buf[EXCLUDE][i]);
-        if (!out_f && !out_x)
+        if (why == CNP_CTX_IN || (cls[i] != CNP_CLASS_FOREST && cls[i] != CNP_CLASS_LOSS))
             continue;
         if (cls[i] == CNP_CLASS_LOSS)
             counts->loss--;
@@ -279,8 +332,8 @@ cnp_status cnp_ctxmask_restrict(cnp_ctxmask_reader *r, int x0, int y0, int w, in
             counts->forest--;
         counts->other++;
         cls[i] = CNP_CLASS_OTHER;
-        not_forest += out_f;
-        excluded += out_x;
+        not_forest += why == CNP_CTX_NOT_FOREST;
+        excluded += why == CNP_CTX_EXCLUDED;
     }
     atomic_fetch_add(&r->m->not_forest, not_forest);
     atomic_fetch_add(&r->m->excluded, excluded);
@@ -323,7 +376,26 @@ cnp_status cnp_ctxmask_add_aoi(cnp_ctxmask **pm, const cnp_geometry *aoi, const 
     GDALClose(ds);
     m->aoi_x0 = win[0];
     m->aoi_y0 = win[1];
+    m->aoi_w = win[2];
+    m->aoi_h = win[3];
     if (e != CE_None)
         return cnp_err(CNP_E_IO, "--aoi: cannot rasterise it: %s", cnp_err_gdal_reason());
     return CNP_OK;
+}
+
+cnp_status cnp_ctxmask_open_aoi(const char *spec, const char *where, const char *wkt,
+                                const double gt[6], int win[4], cnp_geometry **aoi,
+                                int64_t *repaired, cnp_ctxmask **m)
+{
+    cnp_zone_source *z = NULL;
+    *repaired = 0;
+    cnp_status st = cnp_zone_source_open("--aoi", spec, NULL, wkt, gt, win, &z);
+    if (st == CNP_OK)
+        st = cnp_zone_source_union(z, aoi, repaired);
+    cnp_zone_source_close(&z);
+    if (st != CNP_OK)
+        return st;
+    if (!*aoi || !cnp_geom_window_in(*aoi, gt, win))
+        return cnp_err(CNP_E_DATA, "--aoi '%s': none of its polygons overlaps %s", spec, where);
+    return cnp_ctxmask_add_aoi(m, *aoi, wkt, gt, win);
 }

@@ -66,6 +66,18 @@ void cnp_ctxmask_close(cnp_ctxmask **m);
 cnp_status cnp_ctxmask_add_aoi(cnp_ctxmask **m, const cnp_geometry *aoi, const char *wkt,
                                const double gt[6], const int win[4]);
 
+/* cnp_ctxmask_open_aoi() :
+ * --aoi `spec` (FILE[:LAYER], any OGR vector) on the grid (CRS `wkt`,
+ * geotransform `gt`): its polygons as one geometry in *aoi (the caller frees
+ * it), `win` shrunk to its envelope (only those blocks are read), and its
+ * pixels added to *m (cnp_ctxmask_add_aoi). *repaired: polygons OGR's
+ * MakeValid repaired. `where` names the window in the message when none of
+ * its polygons overlaps it ("the scenes' overlap"). @return CNP_OK; CNP_E_DATA
+ * for no overlap; as cnp_zone_source_open() otherwise. */
+cnp_status cnp_ctxmask_open_aoi(const char *spec, const char *where, const char *wkt,
+                                const double gt[6], int win[4], cnp_geometry **aoi,
+                                int64_t *repaired, cnp_ctxmask **m);
+
 /* Pixels of the window outside the area of interest (after the pass). */
 int64_t cnp_ctxmask_outside(const cnp_ctxmask *m);
 
@@ -77,6 +89,21 @@ void cnp_ctxmask_counts(const cnp_ctxmask *m, int64_t *not_forest, int64_t *excl
 typedef struct cnp_ctxmask_reader cnp_ctxmask_reader;
 cnp_status cnp_ctxmask_reader_open(cnp_ctxmask *m, size_t max_pixels, cnp_ctxmask_reader **out);
 void cnp_ctxmask_reader_close(cnp_ctxmask_reader **r);
+
+/* What the masks say of a pixel (cnp_ctxmask_classify). */
+enum {
+    CNP_CTX_IN = 0,              /* may hold forest (and loss)                    */
+    CNP_CTX_NOT_FOREST = 1,      /* not forest by the forest mask                 */
+    CNP_CTX_EXCLUDED = 2,        /* cleared already by the exclusion mask         */
+    CNP_CTX_OUTSIDE = 3          /* outside the area of interest                  */
+};
+
+/* cnp_ctxmask_classify() :
+ * Tile (x0, y0, w, h) of the grid (anywhere on it: pixels beyond the area of
+ * interest's window are outside it) into why[] (row stride w), CNP_CTX_*:
+ * outside first, then not forest, then excluded. Counts nothing. */
+cnp_status cnp_ctxmask_classify(cnp_ctxmask_reader *r, int x0, int y0, int w, int h,
+                                uint8_t *why);
 
 /* cnp_ctxmask_restrict() :
  * Tile (x0, y0, w, h) of the grid, classes `cls` (kernels/cnp_change.h, row

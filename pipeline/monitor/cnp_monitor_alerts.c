@@ -347,6 +347,7 @@ cnp_status mon_alerts_finish(mon_step *s, uint32_t old_next, uint32_t new_next,
         a->pixels = npx;
         if (!changed || npx == 0)
             continue;
+        a->partially_observed = x->partial;
 
         /* Its runs, merged where segments meet. */
         size_t nr = 0;

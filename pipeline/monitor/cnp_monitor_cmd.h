@@ -20,6 +20,7 @@
 #define CNP_MONITOR_CMD_H
 
 #include "cnp_config.h"
+#include "cnp_ctxmask.h"
 #include "cnp_exit.h"
 
 /* What a run tells its caller as it goes; the CLI prints it. Every member
@@ -52,6 +53,11 @@ typedef struct cnp_monitor_opts {
     const char *const *zones;
     size_t       nzones;
     const char  *zone_field;
+    /* --forest-mask, --exclude and their rules, --aoi: as detect's
+     * (io/cnp_ctxmask.h), put on each footprint's grid; part of the state's
+     * settings (a state refuses other ones) */
+    cnp_ctxmask_spec ctx;
+    const char  *aoi;
 } cnp_monitor_opts;
 
 /* cnp_monitor_run() :
@@ -61,9 +67,11 @@ typedef struct cnp_monitor_opts {
  *         _LOCKED; the same code is in the log line. */
 int cnp_monitor_run(const cnp_monitor_opts *o);
 
-/* cnp_monitor_zones_check() : each --zones layer opens, has the field and a
- * CRS PROJ knows, before a run starts (each footprint meets them later,
- * those a layer misses without zones). @return as cnp_zone_source_open(). */
-cnp_status cnp_monitor_zones_check(const cnp_monitor_opts *o);
+/* cnp_monitor_layers_check() : each --zones layer opens, has the field and a
+ * CRS PROJ knows, and so do --forest-mask, --exclude and --aoi, before a run
+ * starts (each footprint meets them later: a footprint a zones layer misses
+ * has no zones; a scene the masks or the area of interest miss is a failed
+ * input). @return as cnp_zone_source_open() and cnp_ctxmask_open(). */
+cnp_status cnp_monitor_layers_check(const cnp_monitor_opts *o);
 
 #endif /* CNP_MONITOR_CMD_H */

@@ -69,6 +69,7 @@ static const field_def alert_fields[] = {
     { "probable_pixels", OFTInteger64, 0 }, { "confirmed_pixels", OFTInteger64, 0 },
     { "mean_dndvi", OFTReal, 0 }, { "centroid_lon", OFTReal, 0 }, { "centroid_lat", OFTReal, 0 },
     { "zones", OFTString, 0 },          /* --zones: "name:ha;..." (null without) */
+    { "partially_observed", OFTInteger, 0 },   /* 1: bordered a gap or bridged one */
     { NULL, 0, 0 }
 };
 static const field_def obs_fields[] = {
@@ -409,6 +410,7 @@ static void fill_alert(OGRFeatureH f, const mon_alert *a, const char *footprint)
     set_num(f, "centroid_lon", a->centroid_lon);
     set_num(f, "centroid_lat", a->centroid_lat);
     set_str(f, "zones", a->zones);
+    set_int(f, "partially_observed", a->partially_observed);
     OGRGeometryH g = geom_from_hex(a->geom_hex);
     if (g)
         OGR_F_SetGeometryDirectly(f, g);

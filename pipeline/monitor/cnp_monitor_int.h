@@ -49,6 +49,9 @@ typedef struct mon_alert {
                                            MultiPolygon in WGS84 lon/lat      */
     char    *zones;                     /* --zones: "name:ha;..." of its outline
                                            when last traced; NULL: none       */
+    int      partially_observed;        /* when last traced, some of it bordered
+                                           unobserved pixels or was joined across
+                                           a gap (cnp_monitor_gaps.c)         */
     /* this run only (not saved) */
     int      touched, new_in_run, confirmed_in_run, rejected_in_run;
 } mon_alert;
@@ -214,6 +217,9 @@ typedef struct mon_ctx {
     const char *const  *zones;           /* --zones, --zone-field                */
     size_t              nzones;
     const char         *zone_field;
+    const struct cnp_ctxmask_spec *ctx;  /* --forest-mask, --exclude, rules      */
+    const char         *aoi;             /* --aoi, or NULL                       */
+    struct json_object *coreg_log;       /* the log line's coregistration list  */
 } mon_ctx;
 
 typedef struct mon_step_counts {
@@ -235,7 +241,7 @@ struct json_object;
  * changed format. */
 typedef struct mon_log {
     const struct cnp_monitor_events *ev;   /* where the line goes (cnp_monitor_cmd.h) */
-    struct json_object *o, *failures, *skipped, *format_changes;
+    struct json_object *o, *failures, *skipped, *format_changes, *coregistration;
     int64_t found, already_seen, processed, failed, skipped_n;
     mon_step_counts counts;
 } mon_log;

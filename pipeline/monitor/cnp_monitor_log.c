@@ -39,6 +39,7 @@ void mon_log_init(mon_log *l, const char *state_dir, const char *started)
     l->failures = json_object_new_array();
     l->skipped = json_object_new_array();
     l->format_changes = json_object_new_array();
+    l->coregistration = json_object_new_array();
 }
 
 void mon_log_str(mon_log *l, const char *k, const char *v)
@@ -83,6 +84,7 @@ int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *er
     json_object_object_add(l->o, "failures", l->failures);
     json_object_object_add(l->o, "skipped", l->skipped);
     json_object_object_add(l->o, "format_changes", l->format_changes);
+    json_object_object_add(l->o, "coregistration", l->coregistration);
     if (l->ev && l->ev->log_line)
         l->ev->log_line(l->ev->arg, json_object_to_json_string_ext(
                                         l->o, JSON_C_TO_STRING_PLAIN |

@@ -12,11 +12,7 @@
  * depend on threads), and a strip's runs are joined across tile borders
  * (cnp_runs_merge_tiles). The previous files are never modified.
  *
- * Then the runs are labelled into connected components across the grid; a
- * component with pixels that have no alert id yet takes the id of the oldest
- * alert it touches, or a new one when it has none and reaches the minimum
- * mapping unit (cnp_monitor_assign_ids). Only the tiles where pixels got an
- * id are rewritten. Memory: a tile per worker plus the runs of alert pixels
+ * Then the runs are labelled into ids (cnp_monitor_ids.c). Memory: a tile per worker plus the runs of alert pixels
  * (proportional to the alerts, not to the scene).
  */
 #include "cnp_monitor_pass.h"
@@ -66,6 +62,8 @@ typedef struct worker {
     cnp_reader   *rd;
     int           dn_u16;             /* 1: the scene is read as UInt16 DNs  */
     cnp_tilefile *prev[MON_NFILES];
+    cnp_ctxmask_reader *ctxr;         /* the context masks (NULL: none)     */
+    uint8_t      *why, *may_trigger;
     /* one tile */
     int          x0, y0, tw, th;
     float       *red, *nir, *ndvi, *base2, *dndvi, *hist;
@@ -76,6 +74,7 @@ typedef struct worker {
     mon_id_seg  *ts;  size_t nts, ts_cap;
     obs_add     *oa;  size_t noa, oa_cap;
     act_add     *aa;  size_t naa, aa_cap;
+    cnp_run     *ur;  size_t nur, ur_cap;    /* unobserved runs */
     cnp_monitor_counts counts;
 } worker;
 
@@ -83,7 +82,8 @@ typedef struct worker {
 typedef struct mon_strip {
     tile_run   *tr;  size_t ntr, tr_cap;
     mon_id_seg *ts;  size_t nts, ts_cap;
-    size_t     *tile_first, *tile_pos;
+    cnp_run    *ur;  size_t nur, ur_cap;
+    size_t     *tile_first, *tile_pos, *ur_first;
 } mon_strip;
 
 static cnp_status grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -103,12 +103,14 @@ static void worker_free(void *ctx, void *wp)
     (void)ctx;
     worker *w = wp;
     cnp_reader_close(&w->rd);
+    cnp_ctxmask_reader_close(&w->ctxr);
+    free(w->why); free(w->may_trigger);
     for (int f = 0; f < MON_NFILES; f++)
         cnp_tilefile_close(&w->prev[f]);
     free(w->red); free(w->nir); free(w->ndvi); free(w->base2); free(w->dndvi); free(w->hist);
     free(w->observed); free(w->obs); free(w->pix3); free(w->event); free(w->bdate);
     free(w->id); free(w->idprev);
-    free(w->tr); free(w->ts); free(w->oa); free(w->aa);
+    free(w->tr); free(w->ts); free(w->oa); free(w->aa); free(w->ur);
     memset(w, 0, sizeof *w);
 }
 
@@ -153,6 +155,16 @@ static cnp_status worker_init(void *ctx, void *wp)
                 __atomic_store_n(&s->state_failed, 1, __ATOMIC_RELAXED);
                 return st;
             }
+        }
+    }
+    if (s->ctxm) {
+        w->why = malloc(tn);
+        w->may_trigger = malloc(tn);
+        if (!w->why || !w->may_trigger)
+            return cnp_err(CNP_E_NOMEM, "out of memory for %dx%d tiles", CNP_TILE, CNP_TILE);
+        if ((st = cnp_ctxmask_reader_open(s->ctxm, tn, &w->ctxr)) != CNP_OK) {
+            __atomic_store_n(&s->scene_failed, 1, __ATOMIC_RELAXED);
+            return st;
         }
     }
     if ((st = cnp_reader_open(s->sc, s->c->s, &w->rd)) != CNP_OK) {
@@ -262,6 +274,29 @@ static cnp_status read_scene(mon_step *s, worker *w, size_t n)
     return CNP_OK;
 }
 
+/* The context masks on the tile: outside the area of interest the scene is
+ * not looked at (nothing changes there, and it counts as neither observed
+ * nor unobserved); where a mask rules forest out, no pixel triggers.
+ * @return the pixels outside. */
+static cnp_status apply_context(mon_step *s, worker *w, size_t n, int64_t *outside)
+{
+    *outside = 0;
+    const cnp_status st = cnp_ctxmask_classify(w->ctxr, w->x0, w->y0, w->tw, w->th, w->why);
+    if (st != CNP_OK) {
+        __atomic_store_n(&s->scene_failed, 1, __ATOMIC_RELAXED);
+        return st;
+    }
+    for (size_t i = 0; i < n; i++) {
+        w->may_trigger[i] = w->why[i] == CNP_CTX_IN;
+        if (w->why[i] == CNP_CTX_OUTSIDE) {
+            w->ndvi[i] = NAN;
+            w->obs[i] = CNP_OBS_NODATA;
+            (*outside)++;
+        }
+    }
+    return CNP_OK;
+}
+
 /* What the scene saw of each existing alert, in pixel order. */
 static cnp_status note_observations(mon_step *s, worker *w, size_t n)
 {
@@ -360,12 +395,20 @@ static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
     memset(&w->counts, 0, sizeof w->counts);
     if ((st = read_scene(s, w, n)) != CNP_OK || (st = read_state(s, w, n)) != CNP_OK)
         return st;
+    int64_t outside = 0;
+    if (w->ctxr && (st = apply_context(s, w, n, &outside)) != CNP_OK)
+        return st;
+    if ((st = mon_gaps_tile(w->obs, w->base2, w->ctxr ? w->why : NULL, w->x0, w->y0, w->tw,
+                            w->th, &w->ur, &w->nur, &w->ur_cap)) != CNP_OK)
+        return st;
     memcpy(w->idprev, w->id, n * sizeof *w->id);
     cnp_monitor_pixels px = { n, w->ndvi, w->obs, w->base2, w->bdate, w->pix3, w->pix3 + n,
                               w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event,
-                              mon_hist_planes(s->c->s), w->hist };
+                              mon_hist_planes(s->c->s), w->hist,
+                              w->ctxr ? w->may_trigger : NULL };
     if (cnp_monitor_update(&s->c->rule, s->date, &px, &w->counts) != CNP_OK)
         return cnp_err(CNP_E_ARG, "monitor update of a tile failed");
+    w->counts.nodata -= outside;
     if ((st = note_observations(s, w, n)) != CNP_OK || (st = collect_runs(w, n)) != CNP_OK)
         return st;
     /* The updated tile is the step's state: each worker writes its own tiles. */
@@ -485,6 +528,15 @@ static cnp_status strip_add(mon_strip *sp, const worker *w, int k)
     sp->ntr += w->ntr;
     sp->nts += w->nts;
     sp->tile_first[k + 1] = sp->ntr;
+    if (k == 0)
+        sp->nur = 0;
+    if ((st = grow((void **)&sp->ur, &sp->ur_cap, sp->nur + w->nur, sizeof *sp->ur)) != CNP_OK)
+        return st;
+    sp->ur_first[k] = sp->nur;
+    if (w->nur)
+        memcpy(sp->ur + sp->nur, w->ur, w->nur * sizeof *w->ur);
+    sp->nur += w->nur;
+    sp->ur_first[k + 1] = sp->nur;
     return CNP_OK;
 }
 
@@ -512,180 +564,15 @@ static cnp_status merge_tile(void *ctx, void *wp, const cnp_unit *u)
     st = cnp_runs_merge_tiles(&s->act, s->strip->tr, sizeof *s->strip->tr,
                               s->strip->tile_first, s->tiling.ntiles, u->y0, u->h,
                               s->strip->tile_pos, fold_run, s);
+    if (st == CNP_OK)
+        st = cnp_runs_merge_tiles(&s->unobs, s->strip->ur, sizeof *s->strip->ur,
+                                  s->strip->ur_first, s->tiling.ntiles, u->y0, u->h,
+                                  s->strip->tile_pos, NULL, NULL);
     if (st != CNP_OK)
         return cnp_err(st, "out of memory for alert runs");
     if (u->strip == 0)
         mon_crash_point("mid-step");
     return CNP_OK;
-}
-
-/* ---- ids ------------------------------------------------------------------------ */
-
-static cnp_status acc_reserve(mon_step *s, size_t n)
-{
-    if (n <= s->nacc)
-        return CNP_OK;
-    mon_id_acc *p = realloc(s->acc, n * sizeof *p);
-    if (!p)
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    memset(p + s->nacc, 0, (n - s->nacc) * sizeof *p);
-    s->acc = p;
-    s->nacc = n;
-    return CNP_OK;
-}
-
-/* Pixels that got an id get it in the step's state; only the tiles that
- * hold one are read and written again. */
-static cnp_status write_new_ids(mon_step *s, const uint32_t *label, const uint32_t *cid)
-{
-    const int ntx = cnp_tilestore_tiles_x(s->store), nty = cnp_tilestore_tiles_y(s->store);
-    uint8_t *dirty = calloc((size_t)ntx * (size_t)nty, 1);
-    uint32_t *tile = malloc((size_t)CNP_TILE * CNP_TILE * sizeof *tile);
-    size_t *row_first = malloc(((size_t)s->fp->height + 1) * sizeof *row_first);
-    cnp_status st = CNP_OK;
-
-    if (!dirty || !tile || !row_first) {
-        st = cnp_err(CNP_E_NOMEM, "out of memory");
-        goto done;
-    }
-    int any = 0;
-    for (size_t i = 0; i < s->act.n; i++) {
-        const cnp_run *r = &s->act.run[i];
-        if (!s->ra[i].unassigned || !cid[label[i]])
-            continue;
-        for (int tx = r->x0 / CNP_TILE; tx <= (r->x1 - 1) / CNP_TILE; tx++)
-            dirty[(size_t)(r->y / CNP_TILE) * (size_t)ntx + (size_t)tx] = any = 1;
-    }
-    if (!any)
-        goto done;
-    size_t j = 0;
-    for (int y = 0; y <= s->fp->height; y++) {
-        while (j < s->act.n && s->act.run[j].y < y)
-            j++;
-        row_first[y] = j;
-    }
-    for (int ty = 0; ty < nty && st == CNP_OK; ty++) {
-        const int y0 = ty * CNP_TILE, th = s->fp->height - y0 < CNP_TILE ? s->fp->height - y0
-                                                                           : CNP_TILE;
-        for (int tx = 0; tx < ntx && st == CNP_OK; tx++) {
-            if (!dirty[(size_t)ty * (size_t)ntx + (size_t)tx])
-                continue;
-            const int x0 = tx * CNP_TILE, tw = s->fp->width - x0 < CNP_TILE ? s->fp->width - x0
-                                                                            : CNP_TILE;
-            if ((st = cnp_tilestore_read(s->store, tx, ty, MON_P_ID, tile)) != CNP_OK)
-                break;
-            /* Alert pixels are exactly the runs' pixels: an unassigned one in
-             * a run takes its component's id. */
-            for (int r = 0; r < th; r++) {
-                for (size_t k = row_first[y0 + r]; k < row_first[y0 + r + 1]; k++) {
-                    const cnp_run *run = &s->act.run[k];
-                    const uint32_t id = cid[label[k]];
-                    if (!id || !s->ra[k].unassigned || run->x1 <= x0 || run->x0 >= x0 + tw)
-                        continue;
-                    const int a = run->x0 > x0 ? run->x0 : x0;
-                    const int b = run->x1 < x0 + tw ? run->x1 : x0 + tw;
-                    uint32_t *px = tile + (size_t)r * (size_t)tw;
-                    for (int x = a; x < b; x++)
-                        if (!px[x - x0])
-                            px[x - x0] = id;
-                }
-            }
-            st = cnp_tilestore_write(s->store, tx, ty, MON_P_ID, tile);
-        }
-    }
-done:
-    free(dirty);
-    free(tile);
-    free(row_first);
-    return st;
-}
-
-/* Components of alert pixels and their ids. */
-static cnp_status assign_ids(mon_step *s, uint32_t *old_next, uint32_t *new_next)
-{
-    mon_fp *fp = s->fp;
-    uint32_t *label = NULL, *cmin = NULL, *cid = NULL;
-    int64_t *cun = NULL, *cpx = NULL;
-    const int64_t min_px = 1;
-    uint8_t *eligible = NULL;
-    size_t ncomp = 0;
-    cnp_status st;
-
-    if ((st = cnp_runs_link(&s->act, s->c->s->connectivity)) != CNP_OK)
-        return cnp_err(st, "labelling alert pixels failed");
-    label = malloc((s->act.n + 1) * sizeof *label);
-    if (!label)
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    if ((st = cnp_runs_label(&s->act, label, &ncomp)) != CNP_OK) {
-        st = cnp_err(st, "labelling alert pixels failed");
-        goto done;
-    }
-    cmin = calloc(ncomp + 1, sizeof *cmin);
-    cid = calloc(ncomp + 1, sizeof *cid);
-    cun = calloc(ncomp + 1, sizeof *cun);
-    cpx = calloc(ncomp + 1, sizeof *cpx);
-    if (!cmin || !cid || !cun || !cpx) {
-        st = cnp_err(CNP_E_NOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < s->act.n; i++) {
-        const uint32_t c = label[i];
-        const mon_run_acc *r = &s->ra[i];
-        if (r->min_id && (!cmin[c] || r->min_id < cmin[c]))
-            cmin[c] = r->min_id;
-        cun[c] += r->unassigned;
-        cpx[c] += s->act.run[i].x1 - s->act.run[i].x0;
-    }
-    /* The kernel hands out ids by a pixel count; it gets 1 for a component
-     * that reaches the unit on the ellipsoid and 0 for one that does not. */
-    eligible = malloc(ncomp + 1);
-    if (!eligible) {
-        st = cnp_err(CNP_E_NOMEM, "out of memory");
-        goto done;
-    }
-    if ((st = mon_mmu_eligible(s, label, ncomp, cpx, eligible)) != CNP_OK)
-        goto done;
-    for (size_t c = 0; c < ncomp; c++)
-        cpx[c] = eligible[c];
-    *old_next = fp->next_seq;
-    uint32_t next = fp->next_seq;
-    if (cnp_monitor_assign_ids(ncomp, cmin, cun, cpx, min_px, &next, cid) != CNP_OK) {
-        st = cnp_err(CNP_E_DATA, "footprint %s: out of alert ids", fp->key);
-        goto done;
-    }
-    *new_next = next;
-    if ((st = acc_reserve(s, (size_t)next + 1)) != CNP_OK)
-        goto done;
-    for (size_t i = 0; i < s->act.n; i++) {
-        const uint32_t k = cid[label[i]];
-        const mon_run_acc *r = &s->ra[i];
-        if (!k || !r->unassigned)
-            continue;
-        mon_id_acc *a = &s->acc[k];
-        a->grown += r->unassigned;
-        a->prob += r->u_prob;
-        a->conf += r->u_conf;
-        a->o_clear += r->u_clear;
-        a->o_cloudy += r->u_cloudy;
-        a->o_nodata += r->u_nodata;
-        a->o_sum_dndvi += r->u_sum_dndvi;
-        a->sum_loss += r->u_sum_loss;
-        a->sum_x += r->u_sum_x;
-        a->sum_y += r->u_sum_y;
-    }
-    for (size_t j = 0; j < s->nsegs; j++)
-        if (!s->segs[j].id)
-            s->segs[j].id = cid[label[s->segs[j].run]];
-    st = write_new_ids(s, label, cid);
-
-done:
-    free(label);
-    free(cmin);
-    free(cid);
-    free(cun);
-    free(cpx);
-    free(eligible);
-    return st;
 }
 
 /* ---- the pass ---------------------------------------------------------------------- */
@@ -698,13 +585,15 @@ cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next)
 
     memset(&strip, 0, sizeof strip);
     cnp_runs_init(&s->act);
+    cnp_runs_init(&s->unobs);
     cnp_tiling_fixed(&s->tiling, grid, CNP_TILE);
     /* A unit is one tile, merged (and its state written) as soon as it is
      * next in order, so a worker holds one tile. */
     s->tiling.nparts = s->tiling.ntiles;
     strip.tile_first = malloc(((size_t)s->tiling.ntiles + 1) * sizeof *strip.tile_first);
     strip.tile_pos = malloc(((size_t)s->tiling.ntiles + 1) * sizeof *strip.tile_pos);
-    if (!strip.tile_first || !strip.tile_pos) {
+    strip.ur_first = malloc(((size_t)s->tiling.ntiles + 1) * sizeof *strip.ur_first);
+    if (!strip.tile_first || !strip.tile_pos || !strip.ur_first) {
         st = cnp_err(CNP_E_NOMEM, "out of memory");
         goto done;
     }
@@ -719,7 +608,7 @@ cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next)
             plane_size[files[f].plane + b] = files[f].type == CNP_CELL_BYTE ? 1 : 4;
     for (int p = MON_P_HIST; p < np; p++)
         plane_size[p] = sizeof(float);
-    if ((st = acc_reserve(s, s->fp->next_seq)) != CNP_OK ||
+    if ((st = mon_acc_reserve(s, s->fp->next_seq)) != CNP_OK ||
         (st = cnp_tilestore_create(path, s->fp->width, s->fp->height, CNP_TILE, np,
                                    plane_size, &s->store)) != CNP_OK)
         goto done;
@@ -730,7 +619,7 @@ cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next)
     const int threads = cnp_engine_threads(&s->tiling, s->threads, 0);
     if ((st = cnp_engine_run(&s->tiling, threads, &ops)) != CNP_OK)
         goto done;
-    st = assign_ids(s, old_next, new_next);
+    st = mon_assign_ids(s, old_next, new_next);
 
 done:
     s->strip = NULL;
@@ -738,6 +627,8 @@ done:
     free(strip.ts);
     free(strip.tile_first);
     free(strip.tile_pos);
+    free(strip.ur);
+    free(strip.ur_first);
     return st;
 }
 
@@ -745,6 +636,9 @@ void mon_pass_free(mon_step *s)
 {
     cnp_tilestore_close(&s->store, 1);
     cnp_runs_free(&s->act);
+    cnp_runs_free(&s->unobs);
+    free(s->run_flags);
+    s->run_flags = NULL;
     free(s->ra);
     free(s->segs);
     free(s->acc);

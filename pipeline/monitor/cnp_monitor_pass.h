@@ -8,6 +8,9 @@
  *                         rows, outlines
  *   cnp_monitor_step.c    which footprint a scene belongs to, its grid, and
  *                         undoing a failed step
+ *   cnp_monitor_ids.c     components of alert pixels and their ids
+ *   cnp_monitor_gaps.c    alert pieces joined across unobserved gaps
+ *   cnp_monitor_coreg.c   the scene's shift against the footprint's baseline
  */
 #ifndef CNP_MONITOR_PASS_H
 #define CNP_MONITOR_PASS_H
@@ -15,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cnp_ctxmask.h"
 #include "cnp_engine.h"
+#include "cnp_result.h"
 #include "cnp_monitor_int.h"
 #include "cnp_raster.h"
 #include "cnp_runs.h"
@@ -64,6 +69,7 @@ typedef struct mon_id_acc {
     int64_t ev_support, ev_confirm, ev_contradict, ev_reject;
     int64_t prob, conf, grown;
     double  sum_loss, sum_x, sum_y;
+    int     partial;                 /* a run of it has cnp_gaps flags        */
 } mon_id_acc;
 
 typedef struct mon_step {
@@ -75,6 +81,8 @@ typedef struct mon_step {
     int32_t          date;            /* YYYYMMDD                             */
     char             dir[4200];       /* the step's folder                    */
     int              threads;
+    cnp_ctxmask     *ctxm;            /* --forest-mask, --exclude, --aoi on the
+                                         footprint's grid (NULL: none)       */
     /* the pass */
     cnp_tiling       tiling;
     cnp_tilestore   *store;           /* the state this step writes            */
@@ -82,6 +90,11 @@ typedef struct mon_step {
     int              scene_failed, state_failed;
     /* what it found */
     cnp_runs         act;             /* runs of alert pixels, scan order      */
+    cnp_runs         unobs;           /* runs of pixels unobserved in this scene
+                                         (cnp_monitor_gaps.c), scan order     */
+    uint8_t         *run_flags;       /* cnp_gaps flags per run of act         */
+    int              bridge_gap_px;   /* [detect] bridge_gap_m on the grid     */
+    int64_t          bridges;
     mon_run_acc     *ra;              /* per run of act                       */
     size_t           ra_cap;
     mon_id_seg      *segs;            /* act's runs cut by alert id            */
@@ -111,5 +124,38 @@ cnp_status mon_mmu_eligible(mon_step *s, const uint32_t *label, size_t ncomp,
  * observation rows and trace what changed (cnp_monitor_alerts.c). */
 cnp_status mon_alerts_finish(mon_step *s, uint32_t old_next, uint32_t new_next,
                              mon_step_counts *counts);
+
+/* mon_acc_reserve() : s->acc for ids [0, n) (new ones zeroed). */
+cnp_status mon_acc_reserve(mon_step *s, size_t n);
+
+/* mon_assign_ids() : label s->act into components and hand out their ids:
+ * *old_next / *new_next bracket the new ones (cnp_monitor_ids.c). */
+cnp_status mon_assign_ids(mon_step *s, uint32_t *old_next, uint32_t *new_next);
+
+/* mon_gaps_tile() : the runs of unobserved pixels of a tile (x0, y0, tw x
+ * th; the scene's obs, the baseline before it, the context masks' CNP_CTX_*
+ * or NULL) into *runs (n of them, cap grown), scan order
+ * (cnp_monitor_gaps.c). */
+cnp_status mon_gaps_tile(const uint8_t *obs, const float *base, const uint8_t *why, int x0,
+                         int y0, int tw, int th, cnp_run **runs, size_t *n, size_t *cap);
+
+/* mon_gaps_bridge() : join s->act's runs (linked) across s->unobs's gaps of
+ * up to bridge_gap_m, and set s->run_flags (cnp_gaps.h). */
+cnp_status mon_gaps_bridge(mon_step *s);
+
+/* mon_gaps_partial() : s->acc[id].partial for every alert id whose runs
+ * bear a cnp_gaps flag (after the ids are assigned). */
+void mon_gaps_partial(mon_step *s);
+
+/* mon_coreg_scene() : measure sc's shift (on the footprint's grid, window
+ * win) against fp's baseline and, in [coreg] mode auto, correct it or
+ * refuse the scene (CNP_E_DATA) (cnp_monitor_coreg.c). *state_failed: the
+ * failure was reading the state, not the scene. */
+cnp_status mon_coreg_scene(const mon_ctx *c, const mon_fp *fp, cnp_scene *sc, const int win[4],
+                           cnp_coreg_summary *out, int *state_failed);
+
+/* mon_coreg_note() : what was measured, one line for the log ("" when
+ * nothing was). */
+void mon_coreg_note(const cnp_coreg_summary *c, char *out, size_t size);
 
 #endif /* CNP_MONITOR_PASS_H */

@@ -423,6 +423,7 @@ static json_object *alert_json(const mon_alert *a)
     jadd_num(o, "mean_dndvi", a->mean_dndvi);
     jadd_num(o, "centroid_lon", a->centroid_lon);
     jadd_num(o, "centroid_lat", a->centroid_lat);
+    jadd_int(o, "partially_observed", a->partially_observed);
     jadd_str(o, "geometry_wkb", a->geom_hex);
     if (a->zones)
         jadd_str(o, "zones", a->zones);
@@ -449,6 +450,7 @@ static cnp_status alert_from_json(json_object *o, mon_fp *fp)
     a->mean_dndvi = jget_num(o, "mean_dndvi");
     a->centroid_lon = jget_num(o, "centroid_lon");
     a->centroid_lat = jget_num(o, "centroid_lat");
+    a->partially_observed = jget_int(o, "partially_observed") != 0;
     const char *g = jget_str(o, "geometry_wkb");
     if (*g && !(a->geom_hex = strdup(g)))
         return cnp_err(CNP_E_NOMEM, "out of memory");

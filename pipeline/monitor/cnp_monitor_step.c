@@ -49,6 +49,21 @@ done:
     return st;
 }
 
+/* --forest-mask, --exclude and --aoi on the footprint's grid (as detect's,
+ * io/cnp_ctxmask.h); `win`, the scene's part of the grid, shrinks to the
+ * area of interest. */
+static cnp_status open_context(const mon_ctx *c, const mon_fp *fp, int win[4], cnp_ctxmask **m)
+{
+    cnp_status st = cnp_ctxmask_open(c->ctx, fp->wkt, fp->gt, fp->width, fp->height, m);
+    if (st == CNP_OK && c->aoi) {
+        cnp_geometry *aoi = NULL;
+        int64_t repaired = 0;
+        st = cnp_ctxmask_open_aoi(c->aoi, "the scene", fp->wkt, fp->gt, win, &aoi, &repaired, m);
+        cnp_geometry_free(aoi);
+    }
+    return st;
+}
+
 /* Long: one scene's step with its undo: every exit goes through the same
  * clean-up, which a split would have to hand around. */
 cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome, char *reason,
@@ -56,6 +71,8 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
 {
     cnp_scene sc, ref;
     mon_fp *fp = NULL;
+    cnp_ctxmask *ctxm = NULL;
+    cnp_coreg_summary coreg;
     int created = 0, win[4] = { 0 };
     mon_step s;
     cnp_status st;
@@ -142,6 +159,20 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
         st = CNP_OK;
         goto out;
     }
+    if ((st = open_context(c, fp, win, &ctxm)) != CNP_OK) {
+        snprintf(reason, rsize, "footprint %s: %s", fp->key, cnp_err_msg());
+        st = CNP_OK;
+        goto out;
+    }
+    /* Put on the footprint's baseline (or refused) before the pass reads it. */
+    int coreg_state = 0;
+    if ((st = mon_coreg_scene(c, fp, &sc, win, &coreg, &coreg_state)) != CNP_OK) {
+        if (coreg_state)
+            goto out;
+        snprintf(reason, rsize, "%s", cnp_err_msg());   /* as the pass's read errors */
+        st = CNP_OK;
+        goto out;
+    }
 
     s.c = c;
     s.fp = fp;
@@ -150,6 +181,7 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     memcpy(s.win, win, sizeof win);
     s.date = date_num(sc.date);
     s.threads = c->s->threads;
+    s.ctxm = ctxm;
     snprintf(s.dir, sizeof s.dir, "%s/%s/step%04d", c->work_dir, fp->key, fp->nsteps + 1);
     if ((st = cnp_fs_mkdirs(s.dir)) != CNP_OK)
         goto out;
@@ -234,6 +266,10 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     counts->alerts_grown += sc_counts.alerts_grown;
     *outcome = "processed";
     created = 0;
+    char note[300];
+    mon_coreg_note(&coreg, note, sizeof note);
+    if (note[0])
+        mon_log_entry(c->coreg_log, in->id, in->path, fp->key, "coregistration", note);
 
 out:
     if (created && st == CNP_OK) {
@@ -242,6 +278,7 @@ out:
         free(fp->alerts);
         c->st->nfps--;
     }
+    cnp_ctxmask_close(&ctxm);
     cnp_scene_free(&ref);
     cnp_scene_free(&sc);
     return st;

@@ -251,27 +251,19 @@ static void check_inputs(const cnp_job *job, const cnp_scene sc[2], const cnp_ba
     }
 }
 
-/* --aoi: its polygons as one geometry in res->aoi, the window shrunk to
- * its envelope (only those blocks are read), and its pixels as a mask. */
+/* --aoi (io/cnp_ctxmask.h): res->aoi, the window shrunk to it, its pixels
+ * as a mask. */
 static cnp_status open_aoi(const cnp_job *job, const cnp_scene *grid, int win[4],
                            cnp_result *res, cnp_ctxmask **ctxm)
 {
-    cnp_zone_source *z = NULL;
     int64_t repaired = 0;
     if (!job->aoi)
         return CNP_OK;
-    cnp_status st = cnp_zone_source_open("--aoi", job->aoi, NULL, grid->wkt, grid->gt, win, &z);
-    if (st == CNP_OK)
-        st = cnp_zone_source_union(z, &res->aoi, &repaired);
-    cnp_zone_source_close(&z);
-    if (st != CNP_OK)
-        return st;
-    if (!res->aoi || !cnp_geom_window_in(res->aoi, grid->gt, win))
-        return cnp_err(CNP_E_DATA, "--aoi '%s': none of its polygons overlaps the scenes' "
-                       "overlap", job->aoi);
-    if (repaired && job->warn)
+    const cnp_status st = cnp_ctxmask_open_aoi(job->aoi, "the scenes' overlap", grid->wkt,
+                                               grid->gt, win, &res->aoi, &repaired, ctxm);
+    if (st == CNP_OK && repaired && job->warn)
         job->warn(job->warn_arg, "--aoi: invalid polygons repaired with OGR's MakeValid");
-    return cnp_ctxmask_add_aoi(ctxm, res->aoi, grid->wkt, grid->gt, win);
+    return st;
 }
 
 /* Zones' polygons that were repaired or are not polygons: the overlaps are

@@ -29,7 +29,7 @@ static void st_init(st8 *s)
 static cnp_monitor_pixels st_view(st8 *s)
 {
     cnp_monitor_pixels p = { NPX, s->ndvi, s->obs, s->base, s->date, s->state, s->nobs,
-                             s->nloss, s->loss, s->id, s->dndvi, s->ev, 0, NULL };
+                             s->nloss, s->loss, s->id, s->dndvi, s->ev, 0, NULL, NULL };
     return p;
 }
 
@@ -155,6 +155,27 @@ static void test_threshold_boundaries(void)
     CHECK(s.state[2] == CNP_PIX_NONE);       /* baseline 0.5 < 0.625 */
 }
 
+/* A pixel an outside mask rules out (may_trigger 0) takes its observations
+ * into its baseline but never triggers; its neighbours do as before. */
+static void test_may_trigger(void)
+{
+    st8 s;
+    st_init(&s);
+    const uint8_t may[NPX] = { 1, 0, 1, 0, 1, 1, 1, 1 };
+    const float base[NPX] = { .8f, .8f, .8f, .8f, .8f, .8f, .8f, .8f };
+    const float next[NPX] = { .3f, .3f, .8f, .8f, .8f, .8f, .8f, .8f };
+    see(&s, &rule22, 20240101, base, NULL);
+    for (int i = 0; i < NPX; i++)
+        s.ndvi[i] = next[i];
+    cnp_monitor_pixels p = st_view(&s);
+    p.may_trigger = may;
+    cnp_monitor_counts c = { 0 };
+    CHECK(cnp_monitor_update(&rule22, 20240111, &p, &c) == CNP_OK);
+    CHECK(s.state[0] == CNP_PIX_PROBABLE && s.ev[0] == CNP_EV_TRIGGER);
+    CHECK(s.state[1] == CNP_PIX_NONE && s.ev[1] == CNP_EV_BASELINE);
+    CHECK(s.date[1] == 20240111 && c.triggered == 1 && c.clear == NPX);
+}
+
 static void test_n_of_m(void)
 {
     st8 s;
@@ -264,7 +285,7 @@ static void px_series(px1 *s, int k, const float *v, int n, uint8_t *ev)
         s->ndvi = v[t];
         s->obs = isnan(v[t]) ? CNP_OBS_CLOUDY : CNP_OBS_CLEAR;
         cnp_monitor_pixels p = { 1, &s->ndvi, &s->obs, &s->base, &s->date, &s->state, &s->nobs,
-                                 &s->nloss, &s->loss, &s->id, &s->dndvi, &s->ev, k, s->hist };
+                                 &s->nloss, &s->loss, &s->id, &s->dndvi, &s->ev, k, s->hist, NULL };
         CHECK(cnp_monitor_update(&rule22, 20240101 + t, &p, NULL) == CNP_OK);
         ev[t] = s->ev;
     }
@@ -384,14 +405,14 @@ static void test_bulk_equals_per_pixel(void)
                 ndvi[i] = NAN;
         }
         cnp_monitor_pixels p = { N, ndvi, obs, base, date, state, nobs, nloss, loss, id, dd, ev,
-                                 3, hist };
+                                 3, hist, NULL };
         CHECK(cnp_monitor_update(&r, t, &p, NULL) == CNP_OK);
         for (int i = 0; i < N; i++) {
             float dd1;
             uint8_t ev1;
             cnp_monitor_pixels q = { 1, &ndvi[i], &obs[i], &base1[i], &date1[i], &state1[i],
                                      &nobs1[i], &nloss1[i], &loss1[i], &id1[i], &dd1, &ev1,
-                                     3, &hist1[3 * i] };
+                                     3, &hist1[3 * i], NULL };
             CHECK(cnp_monitor_update(&r, t, &q, NULL) == CNP_OK);
             if (state1[i] != state[i] || ev1 != ev[i] || date1[i] != date[i] ||
                 memcmp(&base1[i], &base[i], sizeof(float)) != 0)
@@ -413,6 +434,7 @@ CNP_TEST_MAIN("monitor",
               TEST_CASE(test_cloud_fringe_rejected),
               TEST_CASE(test_baseline_most_recent_clear),
               TEST_CASE(test_threshold_boundaries),
+              TEST_CASE(test_may_trigger),
               TEST_CASE(test_n_of_m),
               TEST_CASE(test_bad_arguments),
               TEST_CASE(test_assign_ids),
