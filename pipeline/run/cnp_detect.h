@@ -21,6 +21,13 @@
 enum { CNP_JOB_MAX_BASELINES = 8 };
 
 /* Seconds spent in each stage of a run. */
+/* Evidence chips by default for this many alerts, the largest (--max-chips;
+ * 0 = every alert). A chip set and its report.pdf page cost about 0.1 s of CPU
+ * and 0.2 MB: 100 keeps the evidence of a scene with thousands of alerts
+ * within a few times its detection and about 100 MB, and is more pictures
+ * than an investigator looks at; every alert stays in the tables. */
+#define CNP_MAX_CHIPS_DEFAULT 100
+
 typedef struct cnp_timings {
     double open, detect, polygons, write, evidence, hash_wait, total;
     double gpkg, geojson, csv, overview;   /* parts of write */
