@@ -413,18 +413,6 @@ static cnp_status html_alerts(FILE *f, const cnp_evidence_ctx *ctx, const char *
     return st;
 }
 
-/* qsort has no context: the hits being ordered by zone. */
-static const cnp_zone_hit *g_hits;
-
-static int cmp_by_zone(const void *pa, const void *pb)
-{
-    const size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    const cnp_zone_hit *x = &g_hits[a], *y = &g_hits[b];
-    if (x->zone != y->zone)
-        return (x->zone > y->zone) - (x->zone < y->zone);
-    return (a > b) - (a < b);                  /* by alert within a zone */
-}
-
 /* --zones: the alerts grouped by zone (zones.csv's order), each with its
  * overlap; the zones without alerts counted. */
 static cnp_status html_zones(FILE *f, const cnp_evidence_ctx *ctx)
@@ -432,17 +420,15 @@ static cnp_status html_zones(FILE *f, const cnp_evidence_ctx *ctx)
     const cnp_zone_match *m = &ctx->res->zones;
     if (!m->given)
         return CNP_OK;
-    size_t *by = malloc((m->nhit + 1) * sizeof *by), empty = 0;
-    if (!by)
-        return cnp_err(CNP_E_NOMEM, "out of memory for report.html");
-    for (size_t i = 0; i < m->nhit; i++)
-        by[i] = i;
-    g_hits = m->hit;
-    qsort(by, m->nhit, sizeof *by, cmp_by_zone);
+    cnp_zone_groups g;
+    size_t empty = 0;
+    cnp_status st = cnp_zone_groups_make(m, &g);
+    if (st != CNP_OK)
+        return st;
     fputs("<section id=\"zones\">\n<h2>Alerts by zone</h2>\n<div class=\"scroll\">"
           "<table class=\"list\">\n<tr><th class=\"l\">Layer</th><th class=\"l\">Zone</th>"
           "<th>Alerts</th><th>Area (ha)</th><th class=\"l\">Alert ids (overlap, ha)</th></tr>\n", f);
-    for (size_t z = 0, h = 0; z < m->nzone; z++) {
+    for (size_t z = 0; z < m->nzone; z++) {
         const cnp_zone *zn = &m->zone[z];
         if (!zn->alerts) {
             empty++;
@@ -454,12 +440,11 @@ static cnp_status html_zones(FILE *f, const cnp_evidence_ctx *ctx)
         cnp_ident_write_html(f, zn->name);
         fprintf(f, "</td><td>%lld</td><td>%.4f</td><td class=\"l\">", (long long)zn->alerts,
                 zn->area_ha);
-        while (h < m->nhit && m->hit[by[h]].zone < z)
-            h++;
-        for (size_t k = h; k < m->nhit && m->hit[by[k]].zone == z; k++) {
-            const cnp_zone_hit *x = &m->hit[by[k]];
+        for (size_t k = g.start[z]; k < g.start[z + 1]; k++) {
+            const cnp_zone_hit *x = &m->hit[g.by[k]];
             const char *id = ctx->res->alerts[x->alert].id;
-            fprintf(f, "%s<a href=\"#alert-%s\"><code>%s</code></a> (%.4f)", k > h ? ", " : "",
+            fprintf(f, "%s<a href=\"#alert-%s\"><code>%s</code></a> (%.4f)",
+                    k > g.start[z] ? ", " : "",
                     id, id, x->area_ha);
         }
         fputs("</td></tr>\n", f);
@@ -467,7 +452,7 @@ static cnp_status html_zones(FILE *f, const cnp_evidence_ctx *ctx)
     fprintf(f, "</table></div>\n<p>%zu zone%s inside the processed window without alerts "
             "(all in zones.csv; each alert's zones also in its attributes).</p>\n</section>\n",
             empty, empty == 1 ? "" : "s");
-    free(by);
+    cnp_zone_groups_free(&g);
     return CNP_OK;
 }
 
