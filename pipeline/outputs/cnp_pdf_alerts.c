@@ -16,92 +16,7 @@
 #include "cnp_err.h"
 #include "cnp_evidence_text.h"
 
-/* The vertices of an alert, ring by ring, in WGS 84 and in the grid CRS:
- * the two geometries have the same rings and vertices in the same order. */
-static void vertex_table(pdf *p, const cnp_alert *a, int geographic)
-{
-    static const double col[5] = { 0, 36, 74, 168, 262 };
-    static const char *const head[5] = { "Vertex", "Ring", "Latitude", "Longitude",
-                                         "Grid x, y" };
-    OGRGeometryH g = a->geom, w = a->geom_wgs84;
-    const int single = wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPolygon;
-    const int np = single ? 1 : OGR_G_GetGeometryCount(g);
-    int n = 0, ring_no = 0;
-    cnp_pdf_heading(p, "Outline vertices", 11);
-    cnp_pdf_para(p, "Every corner of the outline, in order (the last repeats the first). Ring 1 of "
-            "each part is its outer edge; further rings are holes (forest left standing "
-            "inside the alert). Latitude and longitude: WGS 84; grid x, y: the grid CRS.",
-         F_REGULAR, 8, MARGIN_X, TEXT_W);
-    for (int pi = 0; pi < np; pi++) {
-        OGRGeometryH pg = single ? g : OGR_G_GetGeometryRef(g, pi);
-        OGRGeometryH pw = single ? w : OGR_G_GetGeometryRef(w, pi);
-        for (int ri = 0; ri < OGR_G_GetGeometryCount(pg); ri++) {
-            OGRGeometryH rg = OGR_G_GetGeometryRef(pg, ri), rw = OGR_G_GetGeometryRef(pw, ri);
-            const int nv = OGR_G_GetPointCount(rg);
-            ring_no++;
-            for (int v = 0; v < nv; v++) {
-                if (n == 0 || cnp_pdf_need(p, 10.5)) {
-                    cnp_pdf_need(p, 21);
-                    p->y += 10.5;
-                    cnp_pdf_row(p, col, 5, head, F_BOLD, 8);
-                }
-                char no[16], ring[32], lat[32], lon[32], xy[96];
-                snprintf(no, sizeof no, "%d", ++n);
-                snprintf(ring, sizeof ring, "%d%s", ring_no,
-                         np > 1 ? (ri == 0 ? " outer" : " hole") : ri == 0 ? "" : " hole");
-                snprintf(lat, sizeof lat, "%.7f", OGR_G_GetY(rw, v));
-                snprintf(lon, sizeof lon, "%.7f", OGR_G_GetX(rw, v));
-                if (geographic)
-                    snprintf(xy, sizeof xy, "%.9f, %.9f", OGR_G_GetX(rg, v), OGR_G_GetY(rg, v));
-                else
-                    snprintf(xy, sizeof xy, "%.2f, %.2f", OGR_G_GetX(rg, v), OGR_G_GetY(rg, v));
-                const char *cell[5] = { no, ring, lat, lon, xy };
-                p->y += 10.5;
-                cnp_pdf_row(p, col, 5, cell, F_MONO, 7.5);
-            }
-        }
-    }
-}
-
-/* An alert with chips: its own page (or more), the chips side by side. */
-static void alert_pages(pdf *p, const cnp_alert *a, size_t rank, int geographic)
-{
-    const cnp_evidence_ctx *ctx = p->ctx;
-    char buf[256], path[4300];
-
-    cnp_pdf_new_page(p);
-    snprintf(buf, sizeof buf, "Alert %zu  \xC2\xB7  %s  \xC2\xB7  %.4f ha  \xC2\xB7  %s confidence",
-             rank, a->id, a->area_ha, cnp_confidence_name(a->confidence));
-    cnp_pdf_heading(p, buf, 13);
-    p->y += 6;
-    {
-        const double w = (TEXT_W - 12) / 2;
-        double h = 0;
-        for (int k = 0; k < 2; k++) {
-            snprintf(path, sizeof path, "%s/evidence/%s/%s.png", p->dir, a->id,
-                     k ? "after" : "before");
-            const double hk = cnp_pdf_picture(p, path, MARGIN_X + k * (w + 12), p->y, w, 330);
-            h = hk > h ? hk : h;
-        }
-        p->y += h + 4;
-        cnp_pdf_para(p, "Left BEFORE, right AFTER, on one brightness scale; yellow: the alert's "
-                "outline; cyan hatching: not observed. Scale bar and north arrow under each "
-                "image; evidence/<id>/before.png and after.png are georeferenced.", F_REGULAR, 7.5,
-             MARGIN_X, TEXT_W);
-    }
-    cnp_pdf_heading(p, "Attributes", 11);
-    for (int k = 0; k < CNP_NATTRS; k++) {
-        const char *t = cnp_attr_text(ctx, a, k, buf, sizeof buf);
-        if (!cnp_attr_shown(ctx, k))
-            continue;
-        cnp_pdf_kv(p, cnp_attrs[k].label, t ? t : "unknown",
-           cnp_attrs[k].kind == CNP_ATTR_STR ? F_REGULAR : F_MONO, 180);
-    }
-    vertex_table(p, a, geographic);
-}
-
-
-/* ---- alerts without chips: compact, several to a page ----------------------- */
+/* ---- attributes and vertices in monospace lines ------------------------------ */
 
 #define COMPACT_LEAD 8.6          /* points a line, at 6.5 pt monospace      */
 
@@ -118,13 +33,11 @@ static void cells_flush(pdf *p, cell_line *l)
     if (!l->cells)
         return;
     if (cnp_pdf_need(p, COMPACT_LEAD)) {
-        cnp_pdf_font(p, F_MONO, 6.5);
         p->y += COMPACT_LEAD;
-        cnp_pdf_show(p, MARGIN_X, p->y, l->head);
+        cnp_pdf_show_mono(p, MARGIN_X, p->y, l->head, 6.5);
     }
-    cnp_pdf_font(p, F_MONO, 6.5);
     p->y += COMPACT_LEAD;
-    cnp_pdf_show(p, MARGIN_X, p->y, l->text);
+    cnp_pdf_show_mono(p, MARGIN_X, p->y, l->text, 6.5);
     l->len = l->cells = 0;
     l->text[0] = '\0';
 }
@@ -166,7 +79,7 @@ static void compact_vertices(pdf *p, const cnp_alert *a, int geographic)
     l.head = heads;
     cnp_pdf_need(p, 2 * COMPACT_LEAD);
     p->y += COMPACT_LEAD;
-    cnp_pdf_show(p, MARGIN_X, p->y, heads);
+    cnp_pdf_show_mono(p, MARGIN_X, p->y, heads, 6.5);
     int n = 0, ring_no = 0;
     for (int pi = 0; pi < np; pi++) {
         OGRGeometryH pg = single ? g : OGR_G_GetGeometryRef(g, pi);
@@ -197,30 +110,100 @@ static void compact_vertices(pdf *p, const cnp_alert *a, int geographic)
     cells_flush(p, &l);
 }
 
-/* Every shown attribute in one paragraph, "label: value" joined by dots. */
+/* Codepoints of the UTF-8 text s[0..n). */
+static size_t u8count(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* Bytes of the first `cp` codepoints of s (at most n bytes). */
+static size_t u8bytes(const char *s, size_t n, size_t cp)
+{
+    size_t i = 0;
+    while (i < n && cp > 0) {
+        i++;
+        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+        cp--;
+    }
+    return i;
+}
+
+typedef struct mono_lines {
+    char   text[1024];
+    size_t len, cols, per_line;   /* bytes; codepoints; codepoints a line */
+} mono_lines;
+
+static void mono_flush(pdf *p, mono_lines *m)
+{
+    if (!m->len)
+        return;
+    m->text[m->len] = '\0';
+    cnp_pdf_need(p, COMPACT_LEAD);
+    p->y += COMPACT_LEAD;
+    cnp_pdf_show_mono(p, MARGIN_X, p->y, m->text, 6.5);
+    m->len = m->cols = 0;
+}
+
+/* `tok` on the current line when it fits, else on the next, broken where a
+ * line ends when it is longer than one. */
+static void mono_token(pdf *p, mono_lines *m, const char *tok)
+{
+    size_t n = strlen(tok), cp = u8count(tok, n);
+    if (m->cols && m->cols + 2 + cp > m->per_line)
+        mono_flush(p, m);
+    if (m->cols) {
+        memcpy(m->text + m->len, "  ", 2);
+        m->len += 2;
+        m->cols += 2;
+    }
+    while (n) {
+        const size_t room = m->per_line > m->cols ? m->per_line - m->cols : 0;
+        const size_t take = u8bytes(tok, n, room < cp ? room : cp);
+        memcpy(m->text + m->len, tok, take);
+        m->len += take;
+        m->cols += u8count(tok, take);
+        cp -= u8count(tok, take);
+        tok += take;
+        n -= take;
+        if (n)
+            mono_flush(p, m);
+    }
+}
+
+/* Every shown attribute but those of the heading line, as alerts.gpkg and
+ * alerts.csv name them ("pixels=728"): monospace lines, filled by counting
+ * characters (nothing to measure). */
 static void compact_attributes(pdf *p, const cnp_alert *a)
 {
-    char *text = NULL, buf[256];
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (!m) {
-        if (p->st == CNP_OK)
-            p->st = cnp_err(CNP_E_NOMEM, "out of memory for report.pdf");
-        return;
-    }
-    for (int k = 0, first = 1; k < CNP_NATTRS; k++) {
-        if (!cnp_attr_shown(p->ctx, k))
+    char buf[256];
+    mono_lines m = { "", 0, 0, 0 };
+    cnp_pdf_font(p, F_MONO, 6.5);
+    m.per_line = (size_t)(TEXT_W / cnp_pdf_text_w(p, "0"));
+    if (m.per_line > 200)
+        m.per_line = 200;             /* 4 bytes a codepoint fit the line */
+    for (int k = 0; k < CNP_NATTRS; k++) {
+        const char *name = cnp_attrs[k].name;
+        if (!cnp_attr_shown(p->ctx, k) || !strcmp(name, "id") || !strcmp(name, "area_ha") ||
+            !strcmp(name, "confidence"))
             continue;
         const char *t = cnp_attr_text(p->ctx, a, k, buf, sizeof buf);
-        fprintf(m, "%s%s: %s", first ? "" : "  \xC2\xB7  ", cnp_attrs[k].label,
-                t ? t : "unknown");
-        first = 0;
+        const char *v = t ? t : "unknown";
+        const size_t size = strlen(name) + strlen(v) + 2;
+        char *tok = malloc(size);
+        if (!tok) {
+            if (p->st == CNP_OK)
+                p->st = cnp_err(CNP_E_NOMEM, "out of memory for report.pdf");
+            return;
+        }
+        snprintf(tok, size, "%s=%s", name, v);
+        mono_token(p, &m, tok);
+        free(tok);
     }
-    if (fclose(m) == 0)
-        cnp_pdf_para(p, text, F_REGULAR, 7, MARGIN_X, TEXT_W);
-    else if (p->st == CNP_OK)
-        p->st = cnp_err(CNP_E_NOMEM, "out of memory for report.pdf");
-    free(text);
+    mono_flush(p, &m);
 }
 
 static void compact_alert(pdf *p, const cnp_alert *a, size_t rank, int geographic)
@@ -238,6 +221,49 @@ static void compact_alert(pdf *p, const cnp_alert *a, size_t rank, int geographi
     compact_vertices(p, a, geographic);
 }
 
+/* An alert with chips: its own page (or more), the chips side by side. */
+static void alert_pages(pdf *p, const cnp_alert *a, size_t rank, int geographic)
+{
+    const cnp_evidence_ctx *ctx = p->ctx;
+    char buf[256], path[4300];
+
+    cnp_pdf_new_page(p);
+    snprintf(buf, sizeof buf, "Alert %zu  \xC2\xB7  %s  \xC2\xB7  %.4f ha  \xC2\xB7  %s confidence",
+             rank, a->id, a->area_ha, cnp_confidence_name(a->confidence));
+    cnp_pdf_heading(p, buf, 13);
+    p->y += 6;
+    {
+        const double w = (TEXT_W - 12) / 2;
+        double h = 0;
+        for (int k = 0; k < 2; k++) {
+            snprintf(path, sizeof path, "%s/evidence/%s/%s.png", p->dir, a->id,
+                     k ? "after" : "before");
+            const double hk = cnp_pdf_picture(p, path, MARGIN_X + k * (w + 12), p->y, w, 330);
+            h = hk > h ? hk : h;
+        }
+        p->y += h + 4;
+        cnp_pdf_para(p, "Left BEFORE, right AFTER, on one brightness scale; yellow: the alert's "
+                "outline; cyan hatching: not observed. Scale bar and north arrow under each "
+                "image; evidence/<id>/before.png and after.png are georeferenced.", F_REGULAR, 7.5,
+             MARGIN_X, TEXT_W);
+    }
+    cnp_pdf_heading(p, "Attributes", 11);
+    for (int k = 0; k < CNP_NATTRS; k++) {
+        const char *t = cnp_attr_text(ctx, a, k, buf, sizeof buf);
+        if (!cnp_attr_shown(ctx, k))
+            continue;
+        cnp_pdf_kv(p, cnp_attrs[k].label, t ? t : "unknown",
+           cnp_attrs[k].kind == CNP_ATTR_STR ? F_REGULAR : F_MONO, 180);
+    }
+    cnp_pdf_heading(p, "Outline vertices", 11);
+    cnp_pdf_para(p, "Every corner of the outline, in order (the last repeats the first): n, "
+                 "latitude and longitude (WGS 84), grid x and y (the grid CRS). Ring 1 of each "
+                 "part is its outer edge; further rings are holes (forest left standing inside "
+                 "the alert).", F_REGULAR, 8, MARGIN_X, TEXT_W);
+    compact_vertices(p, a, geographic);
+}
+
+
 static void compact_intro(pdf *p, size_t nwithout)
 {
     const cnp_evidence_ctx *ctx = p->ctx;
@@ -252,7 +278,7 @@ static void compact_intro(pdf *p, size_t nwithout)
     else
         buf[0] = '\0';
     snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "Each alert below, largest first, "
-             "with every attribute and every corner of its outline in order (the last "
+             "with every attribute (named as in alerts.gpkg and alerts.csv) and every corner of its outline in order (the last "
              "repeats the first): n, latitude and longitude (WGS 84), grid x and y (the grid "
              "CRS). Ring 1 of each part is its outer edge; further rings are holes (forest "
              "left standing inside the alert).");

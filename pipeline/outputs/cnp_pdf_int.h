@@ -32,12 +32,19 @@ typedef struct pdf {
     const char *dir;           /* the staging OUTDIR: pictures are read there  */
     char      footer[600];
     cnp_status st;             /* first failure (a picture that cannot be read) */
+    unsigned long mono_glyph[128]; /* the monospace font's glyph of each ASCII */
+    int       mono_ready;          /* character, looked up once              */
 } pdf;
 
 void   cnp_pdf_font(pdf *p, int which, double size);
 /* Width of `s` at the current font (made printable first, as shown). */
 double cnp_pdf_text_w(pdf *p, const char *s);
 void   cnp_pdf_show(pdf *p, double x, double y, const char *s);
+/* A line of printable ASCII in F_MONO at `size`, as glyphs placed one
+ * advance apart (no text-to-glyph lookup, no glyphs for spaces): the vertex
+ * tables are most of a report of thousands of alerts. Other text goes
+ * through cnp_pdf_show. */
+void   cnp_pdf_show_mono(pdf *p, double x, double y, const char *s, double size);
 void   cnp_pdf_grey(pdf *p, double v);
 void   cnp_pdf_rule(pdf *p, double y);
 void   cnp_pdf_end_page(pdf *p);

@@ -34,6 +34,47 @@ void cnp_pdf_show(pdf *p, double x, double y, const char *s)
     cairo_show_text(p->cr, cnp_ident_printable(buf, sizeof buf, s));
 }
 
+static int mono_glyphs(pdf *p)
+{
+    cairo_scaled_font_t *sf = cairo_get_scaled_font(p->cr);
+    for (int c = 32; c < 127; c++) {
+        const char ch[2] = { (char)c, '\0' };
+        cairo_glyph_t *g = NULL;
+        int n = 0;
+        if (cairo_scaled_font_text_to_glyphs(sf, 0, 0, ch, 1, &g, &n, NULL, NULL, NULL) !=
+            CAIRO_STATUS_SUCCESS || n != 1) {
+            cairo_glyph_free(g);
+            return 0;
+        }
+        p->mono_glyph[c] = g[0].index;
+        cairo_glyph_free(g);
+    }
+    return p->mono_ready = 1;
+}
+
+void cnp_pdf_show_mono(pdf *p, double x, double y, const char *s, double size)
+{
+    cairo_glyph_t g[512];
+    size_t n = 0, i = 0;
+    cnp_pdf_font(p, F_MONO, size);
+    if (!p->draw)
+        return;
+    for (const char *c = s; *c; c++)
+        if (*c < 32 || *c > 126 || c - s >= (ptrdiff_t)(sizeof g / sizeof *g)) {
+            cnp_pdf_show(p, x, y, s);
+            return;
+        }
+    if (!p->mono_ready && !mono_glyphs(p)) {
+        cnp_pdf_show(p, x, y, s);
+        return;
+    }
+    const double adv = cnp_pdf_text_w(p, "0");
+    for (; s[i]; i++)
+        if (s[i] != ' ')
+            g[n++] = (cairo_glyph_t){ p->mono_glyph[(unsigned char)s[i]], x + adv * (double)i, y };
+    cairo_show_glyphs(p->cr, g, (int)n);
+}
+
 void cnp_pdf_grey(pdf *p, double v) { cairo_set_source_rgb(p->cr, v, v, v); }
 
 void cnp_pdf_rule(pdf *p, double y)
@@ -99,8 +140,13 @@ static size_t u8len(const char *s)
 static void wrap(pdf *p, const char *s, double width,
                  void (*emit)(pdf *, const char *, void *), void *arg)
 {
+    /* Widths add up (cairo's text API places glyphs by their advances, no
+     * kerning), so each word is measured once, not each trial line: a page
+     * of short paragraphs costs its characters, not their squares. */
+    const double space_w = cnp_pdf_text_w(p, " ");
     char line[1024];
     size_t len = 0;
+    double line_w = 0.0;
     while (*s) {
         while (*s == ' ')
             s++;
@@ -110,14 +156,15 @@ static void wrap(pdf *p, const char *s, double width,
         char trial[1024];
         const size_t sep = len ? 1 : 0;
         if (len + sep + wl < sizeof trial) {
-            memcpy(trial, line, len);
-            if (sep)
-                trial[len] = ' ';
-            memcpy(trial + len + sep, s, wl);
-            trial[len + sep + wl] = '\0';
-            if (cnp_pdf_text_w(p, trial) <= width) {
-                memcpy(line, trial, len + sep + wl + 1);
+            memcpy(trial, s, wl);
+            trial[wl] = '\0';
+            const double w = line_w + (sep ? space_w : 0.0) + cnp_pdf_text_w(p, trial);
+            if (w <= width) {
+                if (sep)
+                    line[len] = ' ';
+                memcpy(line + len + sep, s, wl);
                 len += sep + wl;
+                line_w = w;
                 s += wl;
                 continue;
             }
@@ -126,6 +173,7 @@ static void wrap(pdf *p, const char *s, double width,
             line[len] = '\0';
             emit(p, line, arg);
             len = 0;
+            line_w = 0.0;
             continue;
         }
         /* A word wider than the line: as many characters as fit. */
