@@ -67,6 +67,7 @@ static const char css[] =
     ".high{background:#c62828;color:#fff}.low{background:#f1c232;color:#222}"
     ".cols{display:flex;flex-wrap:wrap;gap:22px;align-items:flex-start}"
     ".cols figure{flex:0 1 auto;max-width:640px}"
+    ".two{display:flex;gap:8px}.two a{flex:1 1 0;min-width:0}"
     ".cols .attrs{flex:1 1 360px}"
     ".nochip{flex:1 1 520px;max-width:640px;padding:28px;background:#f6f6f1;"
     "border:1px dashed #b9b9a8;color:#555}"
@@ -333,19 +334,22 @@ static cnp_status html_alert(FILE *f, const cnp_evidence_ctx *ctx, const cnp_ale
             a->id, rank, a->id, a->area_ha, cnp_confidence_name(a->confidence),
             cnp_confidence_name(a->confidence));
     if (cnp_evidence_has_chip(ctx, i)) {
-        int w = 0, h = 0;
-        snprintf(png, sizeof png, "%s/evidence/%s/pair.png", dir, a->id);
-        fprintf(f, "<figure><a class=\"chip\" href=\"evidence/%s/pair.png\"><img src=\"",
-                a->id);
-        st = cnp_evidence_put_data_uri(f, png);
-        fputs("\"", f);
-        if (cnp_evidence_png_size(png, &w, &h))
-            fprintf(f, " width=\"%d\" height=\"%d\"", w, h);
-        fprintf(f, " alt=\"Alert %s before and after\"></a>\n<figcaption>Before and after. "
-                   "Single images, georeferenced, beside this report: <a "
-                   "href=\"evidence/%s/before.png\">before</a>, "
-                   "<a href=\"evidence/%s/after.png\">after</a>.</figcaption></figure>\n",
-                a->id, a->id, a->id);
+        /* The two chips side by side: each picture is in the page once. */
+        static const char *const when[2] = { "before", "after" };
+        fputs("<figure><div class=\"two\">", f);
+        for (int k = 0; k < 2 && st == CNP_OK; k++) {
+            int w = 0, h = 0;
+            snprintf(png, sizeof png, "%s/evidence/%s/%s.png", dir, a->id, when[k]);
+            fprintf(f, "<a class=\"chip\" href=\"evidence/%s/%s.png\"><img src=\"", a->id,
+                    when[k]);
+            st = cnp_evidence_put_data_uri(f, png);
+            fputs("\"", f);
+            if (cnp_evidence_png_size(png, &w, &h))
+                fprintf(f, " width=\"%d\" height=\"%d\"", w, h);
+            fprintf(f, " alt=\"Alert %s %s\"></a>", a->id, when[k]);
+        }
+        fputs("</div>\n<figcaption>Left before, right after, on one brightness scale. Each "
+              "opens alone, georeferenced, beside this report.</figcaption></figure>\n", f);
     } else if (ctx->chips_left_out > 0) {
         fprintf(f, "<div class=\"nochip\">No image chip: chips were made for the %zu largest "
                    "alerts only (<code class=\"nw\">--max-chips %zu</code>); %zu alert%s no "

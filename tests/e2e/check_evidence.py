@@ -122,7 +122,7 @@ def cmd_points(out):
             if not inside(geom[name], lon, lat):
                 bad.append("alerts.kmz: balloon link of %s lies outside it" % name)
     for i in geom:
-        for png in ("before.png", "after.png", "pair.png"):
+        for png in ("before.png", "after.png"):
             p = os.path.join(out, "evidence", i, png)
             if not os.path.isfile(p):
                 continue

@@ -106,8 +106,8 @@ assert srcs, "no images"
 bad = [s[:60] for s in srcs if not s.startswith("data:image/png;base64,")]
 assert not bad, "images not inline: %s" % bad
 files = [open(out + "/overview.png", "rb").read()]
-files += [open(os.path.join(out, "evidence", i, "pair.png"), "rb").read()
-          for i in os.listdir(out + "/evidence")]
+files += [open(os.path.join(out, "evidence", i, k), "rb").read()
+          for i in os.listdir(out + "/evidence") for k in ("before.png", "after.png")]
 inline = [base64.b64decode(s.split(",", 1)[1]) for s in srcs]
 for f in files:
     assert f in inline, "a PNG of OUTDIR is not in report.html"
