@@ -172,9 +172,16 @@ static void overview_page(pdf *p, const size_t *order)
         return;
     }
     cnp_pdf_heading(p, "Alerts, largest first", 12);
-    static const double col[6] = { 0, 22, 112, 172, 232, 332 };
+    /* Columns at whole characters of the monospace rows: each row is one
+     * line of glyphs (a list of thousands of alerts is pages of them). */
+    static const int at[6] = { 0, 5, 23, 35, 47, 61 };
     static const char *const head[6] = { "#", "Alert id", "Area (ha)", "Confidence",
                                          "Latitude", "Longitude" };
+    cnp_pdf_font(p, F_MONO, 8);
+    const double adv = cnp_pdf_text_w(p, "0");
+    double col[6];
+    for (int c = 0; c < 6; c++)
+        col[c] = at[c] * adv;
     for (size_t k = 0; k < r->nalerts; k++) {
         if (k == 0 || cnp_pdf_need(p, 12)) {
             cnp_pdf_need(p, 24);
@@ -182,14 +189,13 @@ static void overview_page(pdf *p, const size_t *order)
             cnp_pdf_row(p, col, 6, head, F_BOLD, 8.5);
         }
         const cnp_alert *a = &r->alerts[order[k]];
-        char n[24], area[32], lat[32], lon[32];
-        snprintf(n, sizeof n, "%zu", k + 1);
-        snprintf(area, sizeof area, "%.4f", a->area_ha);
-        snprintf(lat, sizeof lat, "%.7f", a->point_lat);
-        snprintf(lon, sizeof lon, "%.7f", a->point_lon);
-        const char *cell[6] = { n, a->id, area, cnp_confidence_name(a->confidence), lat, lon };
+        char line[160];
+        snprintf(line, sizeof line, "%-*zu%-*s%-*.4f%-*s%-*.7f%.7f", at[1], k + 1,
+                 at[2] - at[1], a->id, at[3] - at[2], a->area_ha, at[4] - at[3],
+                 cnp_confidence_name(a->confidence), at[5] - at[4], a->point_lat,
+                 a->point_lon);
         p->y += 12;
-        cnp_pdf_row(p, col, 6, cell, F_MONO, 8);
+        cnp_pdf_show_mono(p, MARGIN_X, p->y, line, 8);
     }
     p->y += 6;
     cnp_pdf_para(p, "Latitude and longitude (WGS 84): the alert's point, inside it.", F_REGULAR, 8,
