@@ -74,6 +74,12 @@ CNP_VECTOR_CLONES static void flags_chunk(const float *restrict blue, const floa
     }
 }
 
+static flag_rule flag_rule_of(const cnp_haze_params *p, const cnp_haze_line *line)
+{
+    return (flag_rule){ p->hot_hazy, p->hot_fringe, p->swir_hazy, p->swir_fringe, p->nir_min,
+                        line->slope, line->intercept, sqrt(1.0 + line->slope * line->slope) };
+}
+
 cnp_status cnp_haze_classify(const cnp_haze_params *p, const cnp_haze_line *line,
                              const cnp_haze_bands *b, size_t n, uint8_t *flags)
 {
@@ -84,9 +90,7 @@ cnp_status cnp_haze_classify(const cnp_haze_params *p, const cnp_haze_line *line
     if (!flags || !b->blue || !b->red || !b->nir)
         return CNP_E_ARG;
 
-    const flag_rule r = { p->hot_hazy, p->hot_fringe, p->swir_hazy, p->swir_fringe, p->nir_min,
-                          line->slope, line->intercept,
-                          sqrt(1.0 + line->slope * line->slope) };
+    const flag_rule r = flag_rule_of(p, line);
     const float *blue = b->blue, *red = b->red, *nir = b->nir, *swir = b->swir2;
     const size_t nchunk = (n + CHUNK - 1) / CHUNK;
 
@@ -148,6 +152,28 @@ static cnp_status hist_add_checked(cnp_haze_hist *h, const cnp_haze_params *p,
     return CNP_OK;
 }
 
+/* Whether n more counts fit in every bin of h. */
+static int hist_room(const cnp_haze_hist *h, size_t n)
+{
+    uint32_t most = 0;
+    for (int i = 0; i < CNP_HAZE_NBIN; i++)
+        for (int j = 0; j < CNP_HAZE_NBIN; j++)
+            most = h->n[i][j] > most ? h->n[i][j] : most;
+    return (uint64_t)most + n <= UINT32_MAX;
+}
+
+/* m <= CHUNK pixels counted, with no overflow check. */
+static void hist_add_chunk(cnp_haze_hist *h, const cnp_haze_params *p, const float *blue,
+                           const float *red, const float *nir, const float *swir2,
+                           const uint8_t *clear, ptrdiff_t m)
+{
+    int32_t bin[CHUNK];
+    bins_chunk(blue, red, nir, swir2, clear, p->nir_min, p->swir_hazy, m, bin);
+    for (ptrdiff_t k = 0; k < m; k++)
+        if (bin[k] >= 0)
+            h->n[bin[k] / CNP_HAZE_NBIN][bin[k] % CNP_HAZE_NBIN]++;
+}
+
 cnp_status cnp_haze_hist_add(cnp_haze_hist *h, const cnp_haze_params *p, const cnp_haze_bands *b,
                              const uint8_t *clear, size_t n)
 {
@@ -160,20 +186,13 @@ cnp_status cnp_haze_hist_add(cnp_haze_hist *h, const cnp_haze_params *p, const c
 
     /* No count can overflow when the largest plus n cannot: then count
      * straight into h, from the bins of a chunk at a time. */
-    uint32_t most = 0;
-    for (int i = 0; i < CNP_HAZE_NBIN; i++)
-        for (int j = 0; j < CNP_HAZE_NBIN; j++)
-            most = h->n[i][j] > most ? h->n[i][j] : most;
-    if ((uint64_t)most + n > UINT32_MAX)
+    if (!hist_room(h, n))
         return hist_add_checked(h, p, b, clear, n);
-    int32_t bin[CHUNK];
     for (size_t i = 0; i < n; i += CHUNK) {
         const size_t m = n - i < CHUNK ? n - i : CHUNK;
-        bins_chunk(b->blue + i, b->red + i, b->nir + i, b->swir2 ? b->swir2 + i : plus_inf,
-                   clear ? clear + i : all_clear, p->nir_min, p->swir_hazy, (ptrdiff_t)m, bin);
-        for (size_t k = 0; k < m; k++)
-            if (bin[k] >= 0)
-                h->n[bin[k] / CNP_HAZE_NBIN][bin[k] % CNP_HAZE_NBIN]++;
+        hist_add_chunk(h, p, b->blue + i, b->red + i, b->nir + i,
+                       b->swir2 ? b->swir2 + i : plus_inf, clear ? clear + i : all_clear,
+                       (ptrdiff_t)m);
     }
     return CNP_OK;
 }
@@ -232,19 +251,21 @@ CNP_VECTOR_CLONES static void invalid_u16(const uint16_t *restrict b, const floa
     }
 }
 
-static void reflect_u16(const cnp_haze_dn *d, size_t n, float *blue, float *red, float *nir)
+/* blue's nodata and saturation as UInt16 tests (see invalid_u16). */
+typedef struct dn_limits {
+    double nodata;               /* NAN without one */
+    int32_t nodata16, saturated16;
+} dn_limits;
+
+static dn_limits limits_of(const cnp_haze_dn *d)
 {
-    const int32_t nodata = d->has_nodata && d->nodata >= 0.0 && d->nodata <= 65535.0 &&
-                           d->nodata == floor(d->nodata) ? (int32_t)d->nodata : -1;
-    const int32_t saturated = !(d->saturated_dn <= 65535.0) ? 65536
-                            : d->saturated_dn <= 0.0 ? 0 : (int32_t)ceil(d->saturated_dn);
-    for (size_t i = 0; i < n; i += CHUNK) {
-        const ptrdiff_t m = (ptrdiff_t)(n - i < CHUNK ? n - i : CHUNK);
-        scale_u16(d->blue16 + i, d->scale, d->offset, m, blue + i);
-        scale_u16(d->red16 + i, d->scale, d->offset, m, red + i);
-        scale_u16(d->nir16 + i, d->scale, d->offset, m, nir + i);
-        invalid_u16(d->blue16 + i, d->ndvi + i, nodata, saturated, m, blue + i, red + i, nir + i);
-    }
+    dn_limits l;
+    l.nodata = d->has_nodata ? d->nodata : NAN;
+    l.nodata16 = d->has_nodata && d->nodata >= 0.0 && d->nodata <= 65535.0 &&
+                 d->nodata == floor(d->nodata) ? (int32_t)d->nodata : -1;
+    l.saturated16 = !(d->saturated_dn <= 65535.0) ? 65536
+                  : d->saturated_dn <= 0.0 ? 0 : (int32_t)ceil(d->saturated_dn);
+    return l;
 }
 
 static void load(const float *f, const uint16_t *u, ptrdiff_t n, double *out)
@@ -255,24 +276,140 @@ static void load(const float *f, const uint16_t *u, ptrdiff_t n, double *out)
         load_f32(f, n, out);
 }
 
-cnp_status cnp_haze_reflect(const cnp_haze_dn *d, size_t n, float *blue, float *red, float *nir)
+/* The reflectance of pixels [i, i + m) (m <= CHUNK) into blue, red and nir
+ * from their first element. */
+static void reflect_range(const cnp_haze_dn *d, const dn_limits *l, size_t i, ptrdiff_t m,
+                          float *blue, float *red, float *nir)
 {
-    if (!d || (n > 0 && (!blue || !red || !nir || !d->ndvi || (!d->blue && !d->blue16) ||
-                         (!d->red && !d->red16) || (!d->nir && !d->nir16))))
-        return CNP_E_ARG;
-    const double nodata = d->has_nodata ? d->nodata : NAN;
     if (d->blue16 && d->red16 && d->nir16) {
-        reflect_u16(d, n, blue, red, nir);
-        return CNP_OK;
+        scale_u16(d->blue16 + i, d->scale, d->offset, m, blue);
+        scale_u16(d->red16 + i, d->scale, d->offset, m, red);
+        scale_u16(d->nir16 + i, d->scale, d->offset, m, nir);
+        invalid_u16(d->blue16 + i, d->ndvi + i, l->nodata16, l->saturated16, m, blue, red, nir);
+        return;
     }
     double b[CHUNK], r[CHUNK], v[CHUNK];
+    load(d->blue ? d->blue + i : NULL, d->blue16 ? d->blue16 + i : NULL, m, b);
+    load(d->red ? d->red + i : NULL, d->red16 ? d->red16 + i : NULL, m, r);
+    load(d->nir ? d->nir + i : NULL, d->nir16 ? d->nir16 + i : NULL, m, v);
+    reflect_chunk(b, r, v, d->ndvi + i, l->nodata, d->saturated_dn, d->scale, d->offset, m, blue,
+                  red, nir);
+}
+
+static int dn_ok(const cnp_haze_dn *d, size_t n)
+{
+    return d && (n == 0 || (d->ndvi && (d->blue || d->blue16) && (d->red || d->red16) &&
+                            (d->nir || d->nir16)));
+}
+
+cnp_status cnp_haze_reflect(const cnp_haze_dn *d, size_t n, float *blue, float *red, float *nir)
+{
+    if (!dn_ok(d, n) || (n > 0 && (!blue || !red || !nir)))
+        return CNP_E_ARG;
+    const dn_limits l = limits_of(d);
     for (size_t i = 0; i < n; i += CHUNK) {
         const ptrdiff_t m = (ptrdiff_t)(n - i < CHUNK ? n - i : CHUNK);
-        load(d->blue ? d->blue + i : NULL, d->blue16 ? d->blue16 + i : NULL, m, b);
-        load(d->red ? d->red + i : NULL, d->red16 ? d->red16 + i : NULL, m, r);
-        load(d->nir ? d->nir + i : NULL, d->nir16 ? d->nir16 + i : NULL, m, v);
-        reflect_chunk(b, r, v, d->ndvi + i, nodata, d->saturated_dn, d->scale, d->offset, m,
-                      blue + i, red + i, nir + i);
+        reflect_range(d, &l, i, m, blue + i, red + i, nir + i);
+    }
+    return CNP_OK;
+}
+
+void cnp_haze_lut_init(cnp_haze_lut *lut, const cnp_haze_params *p, double scale, double offset)
+{
+    lut->scale = scale;
+    lut->offset = offset;
+    lut->nir_min = p->nir_min;
+    /* Each DN's reflectance and bin as scale_u16() and bins_chunk() make
+     * them, so the table gives the same counts. */
+    for (int32_t dn = 0; dn <= 65535; dn++) {
+        const float refl = (float)((double)dn * scale + offset);
+        const double x = refl * HAZE_BINS_PER_UNIT;
+        const int in = (x >= 0.0) & (x < CNP_HAZE_NBIN);
+        lut->v[dn] = (uint8_t)((in ? (int32_t)x | CNP_HAZE_LUT_IN : 0) |
+                               (refl >= p->nir_min ? CNP_HAZE_LUT_NIR : 0));
+    }
+}
+
+static int lut_fits(const cnp_haze_lut *lut, const cnp_haze_params *p, const cnp_haze_dn *d,
+                    const float *swir2)
+{
+    return lut && !swir2 && d->blue16 && d->red16 && d->nir16 && lut->scale == d->scale &&
+           lut->offset == d->offset && lut->nir_min == p->nir_min;
+}
+
+/* UInt16 DNs without SWIR2, counted through the table: no reflectance at
+ * all. The validity is cnp_haze_reflect()'s (NDVI, blue's nodata and
+ * saturation), the tests those of bins_chunk(). A pixel not counted goes to
+ * a cell of its own rather than through a branch (about half the pixels
+ * of a scene are counted, in no predictable order). */
+static void hist_add_lut(cnp_haze_hist *h, const cnp_haze_lut *lut, const cnp_haze_dn *d,
+                         const dn_limits *l, size_t n)
+{
+    uint32_t *cell = &h->n[0][0];
+    uint32_t sink = 0;
+    const uint8_t *v = lut->v;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t bd = d->blue16[i];
+        const uint8_t b = v[bd], r = v[d->red16[i]], ni = v[d->nir16[i]];
+        const int ok = (d->ndvi[i] == d->ndvi[i]) & (bd != l->nodata16) & (bd < l->saturated16) &
+                       ((b & r & CNP_HAZE_LUT_IN) != 0) & ((ni & CNP_HAZE_LUT_NIR) != 0);
+        uint32_t *to = ok ? cell + (b & CNP_HAZE_LUT_BIN) * CNP_HAZE_NBIN + (r & CNP_HAZE_LUT_BIN)
+                          : &sink;
+        (*to)++;
+    }
+}
+
+/* The fused forms below keep a chunk's reflectance in the cache: a tile's
+ * three float planes (3 MB for 512 x 512) would go through memory twice. */
+cnp_status cnp_haze_hist_add_dn(cnp_haze_hist *h, const cnp_haze_params *p, const cnp_haze_dn *d,
+                                const float *swir2, const cnp_haze_lut *lut, size_t n)
+{
+    if (!h || !p || !(p->nir_min == p->nir_min) || !isfinite(p->swir_hazy) || !dn_ok(d, n))
+        return CNP_E_ARG;
+    const dn_limits l = limits_of(d);
+    const int room = hist_room(h, n);
+    if (room && lut_fits(lut, p, d, swir2)) {
+        hist_add_lut(h, lut, d, &l, n);
+        return CNP_OK;
+    }
+    cnp_haze_hist t;               /* near overflow: counted into a copy */
+    if (!room)
+        t = *h;
+    float b[CHUNK], r[CHUNK], v[CHUNK];
+    for (size_t i = 0; i < n; i += CHUNK) {
+        const ptrdiff_t m = (ptrdiff_t)(n - i < CHUNK ? n - i : CHUNK);
+        reflect_range(d, &l, i, m, b, r, v);
+        const float *sw = swir2 ? swir2 + i : plus_inf;
+        if (room) {
+            hist_add_chunk(h, p, b, r, v, sw, all_clear, m);
+            continue;
+        }
+        const cnp_haze_bands cb = { b, r, v, swir2 ? sw : NULL };
+        if (hist_add_checked(&t, p, &cb, NULL, (size_t)m) != CNP_OK)
+            return CNP_E_DATA;
+    }
+    if (!room)
+        *h = t;
+    return CNP_OK;
+}
+
+cnp_status cnp_haze_classify_dn(const cnp_haze_params *p, const cnp_haze_line *line,
+                                const cnp_haze_dn *d, const float *swir2, size_t n,
+                                uint8_t *flags)
+{
+    if (!params_ok(p, line) || !dn_ok(d, n) || (n > 0 && !flags))
+        return CNP_E_ARG;
+    const flag_rule rule = flag_rule_of(p, line);
+    const dn_limits l = limits_of(d);
+    const size_t nchunk = (n + CHUNK - 1) / CHUNK;
+
+    #pragma omp parallel for schedule(static) default(none) if (n > 65536) \
+        shared(rule, l, d, swir2, flags, n, nchunk, minus_inf)
+    for (size_t k = 0; k < nchunk; k++) {
+        float b[CHUNK], r[CHUNK], v[CHUNK];
+        const size_t i = k * CHUNK, m = n - i < CHUNK ? n - i : CHUNK;
+        reflect_range(d, &l, i, (ptrdiff_t)m, b, r, v);
+        flags_chunk(b, r, v, swir2 ? swir2 + i : minus_inf, &rule, (ptrdiff_t)m, flags + i);
     }
     return CNP_OK;
 }

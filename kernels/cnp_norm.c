@@ -166,8 +166,10 @@ CNP_VECTOR_CLONES static void bins_chunk(const float *restrict b, const float *r
         const double vb = b[i], va = a[i];
         const double d = va - vb;
         const int ok = (vb >= forest) & (fabs(d) < max);
-        int32_t k = (int32_t)floor(ok ? (d + max) * scale : 0.0);
-        k = k < 0 ? 0 : k >= nbins ? nbins - 1 : k;
+        /* (d + max) x scale >= 0 for a reference pixel: the conversion
+         * truncates as floor() would, and k >= 0. */
+        int32_t k = (int32_t)(ok ? (d + max) * scale : 0.0);
+        k = k >= nbins ? nbins - 1 : k;
         bin[i] = ok ? k : -1;
     }
 }

@@ -108,8 +108,6 @@ static void worker_free(void *ctx, void *wp)
     free(w->swir[1]);
     free(w->dnbr);
     free(w->sig);
-    for (int b = 0; b < 3; b++)
-        free(w->hz[b]);
     free(w->bdn);
     free(w->bdn16);
     free(w->hflags);
@@ -170,13 +168,11 @@ static cnp_status worker_init(void *ctx, void *wp)
     w->cls = malloc(n);
     w->dndvi = malloc(n * sizeof(float));
     if (c->haze) {
-        for (int b = 0; b < 3; b++)
-            w->hz[b] = malloc(n * sizeof(float));
         w->bdn = malloc(n * sizeof(float));
         w->bdn16 = malloc(n * sizeof(uint16_t));
         w->hflags = malloc(n);
         w->hh = calloc(1, sizeof *w->hh);
-        if (!w->hz[0] || !w->hz[1] || !w->hz[2] || !w->bdn || !w->bdn16 || !w->hflags || !w->hh)
+        if (!w->bdn || !w->bdn16 || !w->hflags || !w->hh)
             return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     }
     if (c->swir) {
@@ -714,8 +710,13 @@ static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
         cnp_norm_grid_free(&lp->norm_grid);
         return st;
     }
+    if (lp->haze && lp->spill_blue_u16 && (lp->haze_lut = malloc(sizeof *lp->haze_lut)))
+        cnp_haze_lut_init(lp->haze_lut, &lp->haze_params, lp->params.date[1].scale,
+                          lp->params.date[1].offset);
     if ((st = run_stage(lp, nthreads, 1, 0.0, 0.6)) == CNP_OK)
         st = normalise ? cnp_lp_norm_finish(lp) : cnp_lp_norm_zero(lp);
+    free(lp->haze_lut);            /* without it the same counts, only slower */
+    lp->haze_lut = NULL;
     /* The clear line of AFTER's own clear land; the default line when it
      * has too little to fit one. */
     if (st == CNP_OK && lp->haze)

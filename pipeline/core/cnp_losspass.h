@@ -101,11 +101,13 @@ typedef struct cnp_loss_pass {
     cnp_haze_params     haze_params;
     cnp_haze_line       haze_line;    /* fitted from AFTER's clear land, or the default */
     cnp_haze_hist       haze_hist;
+    cnp_haze_lut       *haze_lut;     /* UInt16 DNs: the clear line counted by table */
     int64_t             hazy_pixels;  /* observed by the mask, taken out as haze  */
     /* private */
     int                 stage;        /* 0 single pass; 1, 2 the normalised halves */
     int                 spill_dn_u16; /* AFTER's bands kept as UInt16             */
     int                 plane_red, plane_nir, plane_dnbr, plane_swir; /* -1: none */
+    int                 plane_ndvi_a; /* AFTER's NDVI, when red and NIR are not kept */
     int                 plane_blue;   /* haze: AFTER's blue DN (red, NIR: above)  */
     int                 spill_blue_u16; /* ... kept as UInt16                     */
     int                 plane_obs;    /* baselines: observations per pixel (u8)   */

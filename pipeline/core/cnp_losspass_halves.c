@@ -11,6 +11,7 @@
 
 #include "cnp_baseline.h"
 #include "cnp_change.h"
+#include "cnp_classes.h"
 #include "cnp_err.h"
 #include "cnp_norm.h"
 #include "cnp_spill.h"
@@ -47,31 +48,28 @@ static cnp_status tile_nbr(worker *w, const cnp_loss_pass *c, int d, int x0, int
     return CNP_OK;
 }
 
-/* AFTER's blue, red and NIR reflectance of one tile into w->hz (NAN where
- * its NDVI is NAN or blue is nodata or saturated), from the DNs in
- * w->bdn or w->bdn16 (blue16) and AFTER's band buffers. The first half and
- * the second compute the same floats from the same DNs. */
-static cnp_status haze_reflectance(worker *w, const cnp_loss_pass *c, int blue16, size_t n)
+/* AFTER's blue, red and NIR DNs of one tile as the haze test takes them:
+ * blue from w->bdn or w->bdn16 (blue16), red and NIR from AFTER's band
+ * buffers; the first half and the second compute the same reflectances
+ * from them (kernels/cnp_haze.h). */
+static cnp_haze_dn haze_dn(const worker *w, const cnp_loss_pass *c, int blue16)
 {
-    const cnp_scene *sc = c->scene[1];
     const cnp_date_params *r = &c->params.date[1];
-    const int u16 = w->dn_u16[1];
     cnp_haze_dn d = { .ndvi = w->ndvi[1], .scale = r->scale, .offset = r->offset,
                       .saturated_dn = r->saturated_dn };
-    d.nodata = cnp_reader_band_nodata(w->rd[1], sc->blue, &d.has_nodata);
+    d.nodata = cnp_reader_band_nodata(w->rd[1], c->scene[1]->blue, &d.has_nodata);
     if (blue16)
         d.blue16 = w->bdn16;
     else
         d.blue = w->bdn;
-    if (u16) {
+    if (w->dn_u16[1]) {
         d.red16 = (const uint16_t *)w->red[1];
         d.nir16 = (const uint16_t *)w->nir[1];
     } else {
         d.red = w->red[1];
         d.nir = w->nir[1];
     }
-    const cnp_status st = cnp_haze_reflect(&d, n, w->hz[0], w->hz[1], w->hz[2]);
-    return st == CNP_OK ? CNP_OK : cnp_err(st, "haze: reflectance failed");
+    return d;
 }
 
 /* AFTER's blue DN kept, its reflectances counted for the clear line. */
@@ -84,16 +82,17 @@ static cnp_status tile_haze_keep(worker *w, const cnp_loss_pass *c, int s, int k
     const size_t n = (size_t)tw * (size_t)h;
     if (c->spill_blue_u16) {
         /* UInt16 or Byte DNs read as floats: whole numbers, kept exactly. */
-        for (size_t i = 0; i < n; i++)
-            w->bdn16[i] = (uint16_t)w->bdn[i];
+        cnp_classes_u16(w->bdn, n, w->bdn16);
         st = cnp_spill_write(c->spill, s, k, c->plane_blue, w->bdn16);
     } else {
         st = cnp_spill_write(c->spill, s, k, c->plane_blue, w->bdn);
     }
-    if (st != CNP_OK || (st = haze_reflectance(w, c, c->spill_blue_u16, n)) != CNP_OK)
+    if (st != CNP_OK)
         return st;
-    const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
-    if ((st = cnp_haze_hist_add(w->hh, &c->haze_params, &hb, NULL, n)) != CNP_OK)
+    const cnp_haze_dn d = haze_dn(w, c, c->spill_blue_u16);
+    st = cnp_haze_hist_add_dn(w->hh, &c->haze_params, &d, c->swir ? w->swir[1] : NULL,
+                              c->haze_lut, n);
+    if (st != CNP_OK)
         return cnp_err(st, "haze: counting the clear line failed");
     return CNP_OK;
 }
@@ -161,6 +160,37 @@ static cnp_status tile_baseline(worker *w, const cnp_loss_pass *c, int x0, int y
     return CNP_OK;
 }
 
+/* AFTER's observed flag rides in the class byte's top bit: a byte a pixel
+ * in the spill instead of AFTER's NDVI (4), which the second half computes
+ * again from the DNs kept for the quicklook - the same floats. */
+
+/* The kept planes of the first half back: BEFORE's (or the reference's)
+ * NDVI, AFTER's, the classes and AFTER's DNs when kept. */
+static cnp_status read_kept(worker *w, const cnp_loss_pass *c, int s, int k, int tw, int h)
+{
+    cnp_status st;
+    if ((st = cnp_spill_read(c->spill, s, k, P_NDVI_B, w->ndvi[0])) != CNP_OK ||
+        (st = cnp_spill_read(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
+        return st;
+    if (c->plane_red < 0)
+        return cnp_spill_read(c->spill, s, k, c->plane_ndvi_a, w->ndvi[1]);
+    if ((st = cnp_spill_read(c->spill, s, k, c->plane_red, w->red[1])) != CNP_OK ||
+        (st = cnp_spill_read(c->spill, s, k, c->plane_nir, w->nir[1])) != CNP_OK)
+        return st;
+    cnp_classes_unpack(w->cls, w->obs[1], (size_t)tw * (size_t)h);
+    cnp_change_tile t = { .width = tw, .height = h, .stride = tw, .observed = { NULL, w->obs[1] },
+                          .ndvi = { NULL, w->ndvi[1] } };
+    if (c->spill_dn_u16) {
+        t.red16[1] = (const uint16_t *)w->red[1];
+        t.nir16[1] = (const uint16_t *)w->nir[1];
+    } else {
+        t.red[1] = w->red[1];
+        t.nir[1] = w->nir[1];
+    }
+    st = cnp_change_ndvi(&c->params.date[1], &t, 1);
+    return st == CNP_OK ? CNP_OK : cnp_err(st, "AFTER's NDVI failed");
+}
+
 /* First half: read and classify on the raw dNDVI, keep the planes, add the
  * tile's stable forest to the unit's normalisation grid. With baselines the
  * kept "before" plane is their median: the change is measured from it,
@@ -193,12 +223,13 @@ cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, in
                                w->ndvi[0], shifted_after };
     if (w->ng && cnp_norm_accumulate(w->ng, &nt) != CNP_OK)
         return cnp_err(CNP_E_ARG, "normalisation: tile %d,%d outside its grid", x0, y0);
+    if (c->plane_red >= 0)
+        cnp_classes_pack(w->cls, w->obs[1], n);
     if ((st = cnp_spill_write(c->spill, s, k, P_NDVI_B, ref)) != CNP_OK ||
-        (st = cnp_spill_write(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
         (st = cnp_spill_write(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
         return st;
     if (c->plane_red < 0)
-        return CNP_OK;
+        return cnp_spill_write(c->spill, s, k, c->plane_ndvi_a, w->ndvi[1]);
     /* AFTER's bands as read, UInt16 or float: the quicklook's and the haze
      * test's. */
     if ((c->spill_dn_u16 != 0) != (after.red16 != NULL))
@@ -210,57 +241,16 @@ cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, in
                            after.nir16 ? (const void *)after.nir16 : after.nir);
 }
 
-/* HAZY pixels not yet unobserved become so; how many. Without branches:
- * most pixels are clear, and the loop runs over every pixel. */
-static int64_t haze_unobserved(uint8_t *restrict cls, const uint8_t *restrict flags, size_t n)
-{
-    int64_t hazy = 0;
-    for (size_t i = 0; i < n; i++) {
-        const int h = (flags[i] & CNP_HAZE_HAZY) != 0 && cls[i] != CNP_CLASS_UNOBSERVED;
-        hazy += h;
-        cls[i] = h ? (uint8_t)CNP_CLASS_UNOBSERVED : cls[i];
-    }
-    return hazy;
-}
-
-/* Forest split into loss and no loss on dNDVI', every class counted into
- * nc. Without branches; the counts as sums of comparisons rather than an
- * increment through the class, which would chain each pixel to the last. */
-static void resplit(uint8_t *restrict cls, const float *restrict dndvi, double loss_at, size_t n,
-                    int64_t nc[4])
-{
-    int64_t other = 0, forest = 0, loss = 0;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t cl = cls[i];
-        const uint8_t lost = (double)dndvi[i] <= loss_at;
-        const uint8_t out = cl >= CNP_CLASS_FOREST ? (uint8_t)(CNP_CLASS_FOREST + lost) : cl;
-        cls[i] = out;
-        other += out == CNP_CLASS_OTHER;
-        forest += out == CNP_CLASS_FOREST;
-        loss += out == CNP_CLASS_LOSS;
-    }
-    nc[CNP_CLASS_UNOBSERVED] += (int64_t)n - other - forest - loss;
-    nc[CNP_CLASS_OTHER] += other;
-    nc[CNP_CLASS_FOREST] += forest;
-    nc[CNP_CLASS_LOSS] += loss;
-}
-
 /* Second half: the kept planes back, dNDVI normalised (kernels/cnp_norm.h),
  * forest re-split into loss and no loss on it. Unobserved and non-forest
  * pixels keep their class: normalisation moves only the loss threshold. */
 cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
                               int tw, int h)
 {
-    cnp_status st;
-    if ((st = cnp_spill_read(c->spill, s, k, P_NDVI_B, w->ndvi[0])) != CNP_OK ||
-        (st = cnp_spill_read(c->spill, s, k, P_NDVI_A, w->ndvi[1])) != CNP_OK ||
-        (st = cnp_spill_read(c->spill, s, k, P_CLS, w->cls)) != CNP_OK)
+    cnp_status st = read_kept(w, c, s, k, tw, h);
+    if (st != CNP_OK)
         return st;
     cnp_dn_rows after = { NULL, NULL, NULL, NULL };
-    if (c->plane_red >= 0 &&
-        ((st = cnp_spill_read(c->spill, s, k, c->plane_red, w->red[1])) != CNP_OK ||
-         (st = cnp_spill_read(c->spill, s, k, c->plane_nir, w->nir[1])) != CNP_OK))
-        return st;
     if (c->ov) {
         if (c->spill_dn_u16)
             after = (cnp_dn_rows){ NULL, NULL, (const uint16_t *)w->red[1],
@@ -284,13 +274,13 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
     if (c->haze) {
         /* Haze the quality mask called clear: unobserved, not loss. */
         void *blue = c->spill_blue_u16 ? (void *)w->bdn16 : (void *)w->bdn;
-        if ((st = cnp_spill_read(c->spill, s, k, c->plane_blue, blue)) != CNP_OK ||
-            (st = haze_reflectance(w, c, c->spill_blue_u16, n)) != CNP_OK)
+        if ((st = cnp_spill_read(c->spill, s, k, c->plane_blue, blue)) != CNP_OK)
             return st;
-        const cnp_haze_bands hb = { w->hz[0], w->hz[1], w->hz[2], c->swir ? w->swir[1] : NULL };
-        if ((st = cnp_haze_classify(&c->haze_params, &c->haze_line, &hb, n, w->hflags)) != CNP_OK)
+        const cnp_haze_dn d = haze_dn(w, c, c->spill_blue_u16);
+        if ((st = cnp_haze_classify_dn(&c->haze_params, &c->haze_line, &d,
+                                       c->swir ? w->swir[1] : NULL, n, w->hflags)) != CNP_OK)
             return cnp_err(st, "haze test failed");
-        w->hazy += haze_unobserved(w->cls, w->hflags, n);
+        w->hazy += cnp_classes_unobserve(w->cls, w->hflags, CNP_HAZE_HAZY, n);
     }
     if (c->swir) {
         for (size_t i = 0; i < n; i++) {
@@ -309,7 +299,7 @@ cnp_status cnp_lp_second_half(worker *w, const cnp_loss_pass *c, int s, int k, i
             nc[cl]++;
         }
     } else {
-        resplit(w->cls, w->dndvi, loss_at, n, nc);
+        cnp_classes_resplit(w->cls, w->dndvi, loss_at, n, nc);
     }
     w->counts.unobserved += nc[CNP_CLASS_UNOBSERVED];
     w->counts.other += nc[CNP_CLASS_OTHER];
@@ -330,15 +320,17 @@ cnp_status cnp_lp_spill_open(cnp_loss_pass *lp)
     lp->spill_blue_u16 = lp->spill_dn_u16 && cnp_reader_band_u16(rd, lp->scene[1]->blue);
     cnp_reader_close(&rd);
     const size_t dn = lp->spill_dn_u16 ? 2 : 4;
-    size_t esize[CNP_SPILL_MAX_PLANES] = { 4, 4, 1 };
+    size_t esize[CNP_SPILL_MAX_PLANES] = { 4, 1 };
     int nplanes = P_FIXED;
     lp->plane_red = lp->plane_nir = lp->plane_dnbr = lp->plane_swir = lp->plane_obs = -1;
-    lp->plane_blue = -1;
+    lp->plane_blue = lp->plane_ndvi_a = -1;
     /* The haze test keeps DNs, not reflectances: 2 bytes a band, not 4, and
      * red and NIR are those the quicklook keeps anyway. */
     if (lp->ov || lp->haze) {
         esize[lp->plane_red = nplanes++] = dn;
         esize[lp->plane_nir = nplanes++] = dn;
+    } else {
+        esize[lp->plane_ndvi_a = nplanes++] = 4;
     }
     if (lp->swir) {
         esize[lp->plane_dnbr = nplanes++] = 4;

@@ -33,7 +33,6 @@ typedef struct worker {
     float      *dndvi;                       /* normalised dNDVI (second half)   */
     float      *swir[2], *dnbr;              /* SWIR2 reflectance, NBR change     */
     uint8_t    *sig;                         /* cnp_swir signals (second half)    */
-    float      *hz[3];                       /* AFTER's blue, red, NIR reflectance */
     float      *bdn;                         /* AFTER's blue DN ...                */
     uint16_t   *bdn16;                       /* ... as the spill keeps it, UInt16  */
     uint8_t    *hflags;                      /* cnp_haze flags                    */
@@ -66,11 +65,13 @@ typedef struct worker {
 /* One strip's loss runs, gathered from its units in tile order (inside the
  * ordered merge, so by one thread at a time), then merged row by row. */
 
-/* The planes the first half keeps for the second: always these three, then
- * AFTER's red and NIR DNs for the quicklook and the haze test, dNBR and
- * AFTER's SWIR2 for the second index, AFTER's blue DN for the haze test
- * when there are (their numbers in cnp_loss_pass.plane_*). */
-enum { P_NDVI_B, P_NDVI_A, P_CLS, P_FIXED };
+/* The planes the first half keeps for the second: always these two, then
+ * AFTER's red and NIR DNs for the quicklook and the haze test - from which
+ * the second half computes AFTER's NDVI again, with AFTER's observed flag
+ * kept in the class byte's top bit (CNP_CLASS_FLAG) - or else AFTER's NDVI; dNBR and AFTER's
+ * SWIR2 for the second index, AFTER's blue DN for the haze test when there
+ * are (their numbers in cnp_loss_pass.plane_*). */
+enum { P_NDVI_B, P_CLS, P_FIXED };
 
 /* Read both dates of one tile and classify it on the raw dNDVI. */
 cnp_status cnp_lp_read_classify(worker *w, const cnp_loss_pass *c, int x0, int y0, int tw, int h,

@@ -4,12 +4,14 @@
  * Some corrections need the whole scene before any pixel can be classified:
  * the relative normalisation's local medians (kernels/cnp_norm.h) need the
  * forest all around a pixel, in every direction. Detect therefore reads and
- * decodes each scene once, keeps what the second half needs (NDVI of both
- * dates, the classes, AFTER's bands for the quicklook) in a spill file, and
+ * decodes each scene once, keeps what the second half needs (BEFORE's NDVI,
+ * the classes, AFTER's DNs for the quicklook and the haze test, from which
+ * AFTER's NDVI is computed again) in a spill file, and
  * classifies from it once the corrections are known. Re-reading the scenes
  * would decode every block twice; holding the planes in memory would take
- * 10-20 bytes a pixel of RAM. The file lives in the page cache when there is
- * room and on disk when there is not: RAM stays bounded by tiles.
+ * 5-25 bytes a pixel of RAM (11 by default). The file lives in the page
+ * cache when there is room and on disk when there is not: RAM stays bounded
+ * by tiles.
  *
  * Layout: plane by plane; within a plane strip by strip of the tiling; within
  * a strip tile by tile, each tile's rows contiguous. A tile written by one

@@ -14,8 +14,9 @@ spill_mb() {   # OUTDIR -> normalization.spill_mb
         "$1/run.json"
 }
 
-# options | bytes a pixel: NDVI of both dates and the classes 9, AFTER's red
-# and NIR DNs 4 (the quicklook's, and the haze test's), blue DN 2, SWIR2 8.
+# options | bytes a pixel: BEFORE's NDVI and the classes 5, AFTER's red and
+# NIR DNs 4 (the quicklook's and the haze test's; AFTER's NDVI is computed
+# again from them, and kept, 4, only without both), blue DN 2, SWIR2 8.
 while IFS='|' read -r opts want; do
     out="$TMP/o$(echo "$opts" | tr -c 'a-z0-9' _)"
     # shellcheck disable=SC2086
@@ -25,14 +26,14 @@ while IFS='|' read -r opts want; do
     [ "$got" = "$want" ] && pass "spill: ${opts:-default}: $got bytes a pixel" ||
         fail "spill: ${opts:-default}: $got bytes a pixel, want $want"
 done <<'LIST'
-|15
---outputs gpkg|15
---haze off|13
+|11
+--outputs gpkg|11
+--haze off|9
 --haze off --outputs gpkg|9
---swir 6|23
+--swir 6|19
 LIST
 
-# The same scenes as Float32: 4-byte DNs (9 + 8 + 4), and the same decisions.
+# The same scenes as Float32: 4-byte DNs (5 + 8 + 4), and the same decisions.
 F="$TMP/float"
 mkdir -p "$F"
 for f in before after; do
@@ -42,7 +43,7 @@ done
 detect_pair "$F" "$TMP/of" --no-hash --no-evidence --outputs csv
 [ "$RC" -eq 0 ] || fail "spill: Float32 ($RC: $ERR_TXT)"
 detect_pair "$P" "$TMP/ou" --no-hash --no-evidence --outputs csv
-check "spill: Float32 scenes keep 21 bytes a pixel" test "$(spill_mb "$TMP/of")" = 21
+check "spill: Float32 scenes keep 17 bytes a pixel" test "$(spill_mb "$TMP/of")" = 17
 check "spill: the haze test flags the same pixels from Float32 and UInt16 DNs" \
     $PY - "$TMP/of/run.json" "$TMP/ou/run.json" <<'PY'
 import json, sys

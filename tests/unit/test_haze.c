@@ -418,10 +418,82 @@ static void test_reflect(void)
     CHECK(cnp_haze_reflect(&d, 2, out[1][0], out[1][1], out[1][2]) == CNP_E_ARG);
 }
 
+/* The fused forms (cnp_haze_hist_add_dn with and without its table,
+ * cnp_haze_classify_dn) give what cnp_haze_reflect() followed by
+ * cnp_haze_hist_add() or cnp_haze_classify() gives: DNs over the whole
+ * UInt16 range (bins at both ends, saturation, nodata, NaN NDVI), two
+ * rules (Landsat's and Sentinel-2's), with and without SWIR2, a table made
+ * for another rule (ignored), and a histogram near overflow. */
+static void test_fused(void)
+{
+    enum { NF = 70001 };
+    static uint16_t b16[NF], r16[NF], n16[NF];
+    static float ndvi[NF], swir[NF], refl[3][NF];
+    static uint8_t want_f[NF], got_f[NF];
+    static cnp_haze_lut lut, other;
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < NF; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* Mostly the dark, binned range, some of it anywhere. */
+        const uint32_t span = (x >> 60) < 3 ? 65536u : (x >> 58) % 2 ? 12000u : 3000u;
+        b16[i] = (uint16_t)(i < 65536 ? (uint64_t)i : x % span);
+        r16[i] = (uint16_t)((x >> 16) % span);
+        n16[i] = (uint16_t)((x >> 32) % 65536u);
+        ndvi[i] = (x >> 50) % 13 == 0 ? NAN : 0.4f;
+        swir[i] = (float)((x >> 40) % 4000) * 1e-4f;
+    }
+    static const double rules[2][2] = { { 2.75e-5, -0.2 }, { 1e-4, -0.1 } };
+    cnp_haze_params p;
+    cnp_haze_line line;
+    cnp_haze_defaults(&p, &line);
+    line.slope = 1.3;
+    line.intercept = 0.004;
+    for (int k = 0; k < 2; k++) {
+        cnp_haze_dn d = { .blue16 = b16, .red16 = r16, .nir16 = n16, .ndvi = ndvi,
+                          .scale = rules[k][0], .offset = rules[k][1], .has_nodata = 1,
+                          .nodata = 17, .saturated_dn = 60000 };
+        cnp_haze_lut_init(&lut, &p, d.scale, d.offset);
+        cnp_haze_lut_init(&other, &p, d.scale * 2, d.offset);
+        CHECK(cnp_haze_reflect(&d, NF, refl[0], refl[1], refl[2]) == CNP_OK);
+        for (int s = 0; s < 2; s++) {
+            const float *sw = s ? swir : NULL;
+            const cnp_haze_bands b = { refl[0], refl[1], refl[2], sw };
+            cnp_haze_hist want, got_plain, got_lut, got_other;
+            memset(&want, 0, sizeof want);
+            got_plain = got_lut = got_other = want;
+            CHECK(cnp_haze_hist_add(&want, &p, &b, NULL, NF) == CNP_OK);
+            CHECK(cnp_haze_hist_add_dn(&got_plain, &p, &d, sw, NULL, NF) == CNP_OK);
+            CHECK(cnp_haze_hist_add_dn(&got_lut, &p, &d, sw, &lut, NF) == CNP_OK);
+            CHECK(cnp_haze_hist_add_dn(&got_other, &p, &d, sw, &other, NF) == CNP_OK);
+            CHECK(memcmp(&want, &got_plain, sizeof want) == 0);
+            CHECK(memcmp(&want, &got_lut, sizeof want) == 0);
+            CHECK(memcmp(&want, &got_other, sizeof want) == 0);
+            uint64_t total = 0;
+            for (int i = 0; i < CNP_HAZE_NBIN; i++)
+                for (int j = 0; j < CNP_HAZE_NBIN; j++)
+                    total += want.n[i][j];
+            CHECK(total > 1000);       /* the rule counts something */
+            CHECK(cnp_haze_classify(&p, &line, &b, NF, want_f) == CNP_OK);
+            CHECK(cnp_haze_classify_dn(&p, &line, &d, sw, NF, got_f) == CNP_OK);
+            CHECK(memcmp(want_f, got_f, NF) == 0);
+        }
+        /* Near overflow: refused as cnp_haze_hist_add() refuses, h unchanged. */
+        cnp_haze_hist full, before;
+        memset(&full, 0, sizeof full);
+        for (int i = 0; i < CNP_HAZE_NBIN; i++)
+            for (int j = 0; j < CNP_HAZE_NBIN; j++)
+                full.n[i][j] = UINT32_MAX - 1;
+        before = full;
+        CHECK(cnp_haze_hist_add_dn(&full, &p, &d, NULL, &lut, NF) == CNP_E_DATA);
+        CHECK(memcmp(&full, &before, sizeof full) == 0);
+    }
+}
+
 CNP_TEST_MAIN("haze",
               TEST_CASE(test_pixel_rules),
               TEST_CASE(test_bin_edges),
               TEST_CASE(test_reflect),
+              TEST_CASE(test_fused),
               TEST_CASE(test_flags),
               TEST_CASE(test_fit),
               TEST_CASE(test_fit_swir_guard),
