@@ -112,8 +112,8 @@ static const cnp_option options[] = {
     /* ---- [coreg] ------------------------------------------------------------------------- */
     { OPT_COREG, "coreg", required_argument, D | B, "coreg", "mode", "auto|check|off",
       GROUP_DETECT,
-      "co-registration: measure the shift of AFTER and\nresample it onto BEFORE (auto), "
-      "measure only\n(check), or neither (off) [coreg] mode (auto)" },
+      "co-registration: measure the shift of AFTER\n(and of each baseline) and resample it onto\n"
+      "BEFORE (auto), measure only (check), or neither\n(off) [coreg] mode (auto)" },
     { OPT_COREG_MAX, "coreg-max-shift", required_argument, D | B, "coreg", "max_shift", "PX",
       GROUP_DETECT,
       "refuse (exit 1) a larger shift [coreg] max_shift (2)" },

@@ -168,12 +168,12 @@ cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_
     if (s->coreg != CNP_COREG_AUTO)
         return CNP_OK;
     if (out->beyond)
-        return cnp_err(CNP_E_DATA, "AFTER is shifted by %.2f, %.2f pixels against BEFORE "
+        return cnp_err(CNP_E_DATA, "%s is shifted by %.2f, %.2f pixels against BEFORE "
                        "(phase correlation, %lld blocks agree within %.2f px): more than the "
                        "%g px that co-registration corrects ([coreg] max_shift). Check that the "
                        "scenes show the same place and are georeferenced; --coreg check runs "
                        "without correcting, --coreg-max-shift (at most 8) corrects more",
-                       out->dx, out->dy, (long long)out->used,
+                       after->role, out->dx, out->dy, (long long)out->used,
                        out->mad_x > out->mad_y ? out->mad_x : out->mad_y, s->coreg_max_shift);
     if (hypot(out->dx, out->dy) >= s->coreg_min_shift) {
         after->shifted = out->applied = 1;
@@ -185,19 +185,30 @@ cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_
 
 const char *cnp_coreg_scene_warning(const cnp_coreg_summary *c, char *buf, size_t size)
 {
+    return cnp_coreg_scene_warning_for(c, "AFTER", buf, size);
+}
+
+const char *cnp_coreg_scene_warning_for(const cnp_coreg_summary *c, const char *role, char *buf,
+                                        size_t size)
+{
     /* A scene with fewer than 2 x 2 windows (under 256 px on a side) has
      * too little to measure on for a failure to mean anything: run.json
      * says so, stderr stays for what does. */
     if (!c->measured || c->windows < 4)
         return NULL;
+    char which[48];
+    if (strcmp(role, "AFTER") == 0)
+        snprintf(which, sizeof which, "the dates");
+    else
+        snprintf(which, sizeof which, "BEFORE and %s", role);
     if (!c->ok)
-        snprintf(buf, size, "co-registration: the shift between the dates could not be "
-                 "measured (%lld of %lld blocks textured and agreeing, in %d windows); AFTER "
-                 "is used as it is", (long long)c->used, (long long)c->blocks, c->windows);
+        snprintf(buf, size, "co-registration: the shift between %s could not be measured "
+                 "(%lld of %lld blocks textured and agreeing, in %d windows); %s is used as it "
+                 "is", which, (long long)c->used, (long long)c->blocks, c->windows, role);
     else if (c->beyond)
-        snprintf(buf, size, "co-registration: AFTER is shifted by %.2f, %.2f pixels against "
+        snprintf(buf, size, "co-registration: %s is shifted by %.2f, %.2f pixels against "
                  "BEFORE, more than [coreg] max_shift (%g px); not corrected (--coreg check): "
-                 "edges may show as loss", c->dx, c->dy, c->max_shift);
+                 "edges may show as loss", role, c->dx, c->dy, c->max_shift);
     else
         return NULL;
     return buf;

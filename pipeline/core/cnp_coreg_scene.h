@@ -25,7 +25,7 @@
 #include "cnp_result.h"
 
 /* cnp_coreg_scene() :
- * Measure AFTER's shift against BEFORE over win = {x0, y0, w, h} of the
+ * Measure AFTER's (or a baseline's) shift against BEFORE over win = {x0, y0, w, h} of the
  * common grid under s's [coreg] settings, fill *out, and in mode auto set
  * after's shift when the estimate is ok and the shift is at least
  * min_shift px (hypot of dx, dy).
@@ -42,6 +42,9 @@ cnp_status cnp_coreg_scene(const cnp_scene *before, cnp_scene *after, const cnp_
  * nothing to say (also for a window under 256 px on a side: fewer than
  * 2 x 2 windows to measure on, run.json only). */
 const char *cnp_coreg_scene_warning(const cnp_coreg_summary *c, char *buf, size_t size);
+/* The same for a scene of another role (a baseline's: "BASELINE 1"). */
+const char *cnp_coreg_scene_warning_for(const cnp_coreg_summary *c, const char *role, char *buf,
+                                        size_t size);
 
 /* cnp_coreg_cache_mb() :
  * GDAL's block cache, MB, for a pass over a shifted AFTER (at least `cache`):

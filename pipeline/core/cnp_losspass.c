@@ -99,8 +99,10 @@ static void worker_free(void *ctx, void *wp)
     for (int k = 0; k < CNP_BASELINE_MAX; k++) {
         cnp_reader_close(&w->rdb[k]);
         free(w->bndvi[k]);
+        free(w->bnbr[k]);
     }
     free(w->ref);
+    free(w->ref_nbr);
     free(w->nobs);
     free(w->cls);
     free(w->dndvi);
@@ -165,6 +167,11 @@ static cnp_status worker_init(void *ctx, void *wp)
         if (!w->ref || !w->nobs)
             return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     }
+    for (int k = 0; c->swir && k < c->nbaseline; k++)
+        if (!(w->bnbr[k] = malloc(n * sizeof(float))))
+            return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
+    if (c->swir && c->nbaseline && !(w->ref_nbr = malloc(n * sizeof(float))))
+        return cnp_err(CNP_E_NOMEM, "out of memory for a %dx%d tile", tile_w, strip_h);
     w->cls = malloc(n);
     w->dndvi = malloc(n * sizeof(float));
     if (c->haze) {
@@ -514,7 +521,10 @@ cnp_status cnp_loss_pass_plan(cnp_loss_pass *lp, int max_memory_mb, int *nthread
      * median and the observation counts. */
     const double baselines = c->nbaseline ? c->nbaseline * (4.0 * tile + halo * 5.0 + tile * 2.0) +
                                             5.0 * tile : 0.0;
-    const double per_worker = (tile * (31.0 + (c->swir ? 12.0 : 0.0) + (c->haze ? 19.0 : 0.0)) +
+    /* With SWIR2 also their NBR planes and its median. */
+    const double baseline_nbr = c->nbaseline && c->swir ? (c->nbaseline + 1) * 4.0 * tile : 0.0;
+    const double per_worker = (tile * (31.0 + (c->swir ? 12.0 : 0.0) + (c->haze ? 7.0 : 0.0)) +
+                               baseline_nbr +
                                baselines +
                                share + 2.0 * tile * nbands * 2.0 +
                                2.0 * halo * 5.0 + (double)(mask_blocks[0] + mask_blocks[1])) /

@@ -17,35 +17,47 @@
 #include "cnp_spill.h"
 #include "cnp_swir.h"
 
-/* NBR of date d for one tile (NAN where its NDVI is NAN or SWIR2 is nodata
- * or saturated); w->swir[d] becomes SWIR2 reflectance. Reflectance as the
- * kernel computes red's: DN x scale + offset (the reader puts NIR in red's
- * units; the products' SWIR2 shares red's scale). */
-static cnp_status tile_nbr(worker *w, const cnp_loss_pass *c, int d, int x0, int y0, int tw, int h,
-                           float *nbr)
+/* NBR of one scene's tile (NAN where its NDVI is NAN or SWIR2 is nodata or
+ * saturated, or the scene has no SWIR2); swir becomes SWIR2 reflectance.
+ * Reflectance as the kernel computes red's: DN x scale + offset (the reader
+ * puts NIR in red's units; the products' SWIR2 shares red's scale). `nir`
+ * holds the scene's NIR DNs as read: UInt16 when nir_u16. */
+static cnp_status scene_nbr(cnp_reader *rd, const cnp_scene *sc, const cnp_date_params *r,
+                            int nir_u16, const float *nir, const float *ndvi, int x0, int y0,
+                            int tw, int h, float *swir, float *nbr)
 {
-    const int nir_u16 = w->dn_u16[d];
-    const cnp_scene *sc = c->scene[d];
-    cnp_status st = cnp_reader_read_band(w->rd[d], sc->swir2, x0, y0, tw, h, w->swir[d]);
+    const size_t n = (size_t)tw * (size_t)h;
+    if (sc->swir2 <= 0) {
+        for (size_t i = 0; i < n; i++)
+            nbr[i] = swir[i] = NAN;
+        return CNP_OK;
+    }
+    cnp_status st = cnp_reader_read_band(rd, sc->swir2, x0, y0, tw, h, swir);
     if (st != CNP_OK)
         return st;
     int has = 0;
-    const double nodata = cnp_reader_band_nodata(w->rd[d], sc->swir2, &has);
-    const cnp_date_params *r = &c->params.date[d];
-    const size_t n = (size_t)tw * (size_t)h;
-    const uint16_t *n16 = (const uint16_t *)w->nir[d];
+    const double nodata = cnp_reader_band_nodata(rd, sc->swir2, &has);
+    const uint16_t *n16 = (const uint16_t *)nir;
     for (size_t i = 0; i < n; i++) {
-        const double sdn = w->swir[d][i];
-        if (w->ndvi[d][i] != w->ndvi[d][i] || (has && sdn == nodata) || sdn >= r->saturated_dn) {
-            nbr[i] = w->swir[d][i] = NAN;
+        const double sdn = swir[i];
+        if (ndvi[i] != ndvi[i] || (has && sdn == nodata) || sdn >= r->saturated_dn) {
+            nbr[i] = swir[i] = NAN;
             continue;
         }
-        const double ndn = nir_u16 ? (double)n16[i] : (double)w->nir[d][i];
+        const double ndn = nir_u16 ? (double)n16[i] : (double)nir[i];
         const double sr = sdn * r->scale + r->offset;
         nbr[i] = (float)cnp_swir_index(ndn * r->scale + r->offset, sr);
-        w->swir[d][i] = sr >= 0 ? (float)sr : NAN;
+        swir[i] = sr >= 0 ? (float)sr : NAN;
     }
     return CNP_OK;
+}
+
+/* NBR of date d for one tile; w->swir[d] becomes SWIR2 reflectance. */
+static cnp_status tile_nbr(worker *w, const cnp_loss_pass *c, int d, int x0, int y0, int tw, int h,
+                           float *nbr)
+{
+    return scene_nbr(w->rd[d], c->scene[d], &c->params.date[d], w->dn_u16[d], w->nir[d],
+                     w->ndvi[d], x0, y0, tw, h, w->swir[d], nbr);
 }
 
 /* AFTER's blue, red and NIR DNs of one tile as the haze test takes them:
@@ -97,13 +109,15 @@ static cnp_status tile_haze_keep(worker *w, const cnp_loss_pass *c, int s, int k
     return CNP_OK;
 }
 
-/* dNBR and AFTER's SWIR2 of one tile into the spill. */
+/* dNBR and AFTER's SWIR2 of one tile into the spill. dNBR is measured
+ * from the reference NDVI's dates: BEFORE, or the median of the baselines'
+ * NBR (tile_baseline() made it). */
 static cnp_status tile_swir_keep(worker *w, const cnp_loss_pass *c, int s, int k, int x0, int y0,
                                  int tw, int h)
 {
     cnp_status st;
-    float *nbr_b = w->dndvi;            /* free until the second half */
-    if ((st = tile_nbr(w, c, 0, x0, y0, tw, h, nbr_b)) != CNP_OK ||
+    float *nbr_b = c->nbaseline ? w->ref_nbr : w->dndvi;     /* dndvi: free until the second half */
+    if ((!c->nbaseline && (st = tile_nbr(w, c, 0, x0, y0, tw, h, nbr_b)) != CNP_OK) ||
         (st = tile_nbr(w, c, 1, x0, y0, tw, h, w->dnbr)) != CNP_OK)
         return st;
     const size_t n = (size_t)tw * (size_t)h;
@@ -143,10 +157,18 @@ static cnp_status tile_baseline(worker *w, const cnp_loss_pass *c, int x0, int y
         if ((st = cnp_change_ndvi(&c->baseline[b].radiometry, &t, 0)) != CNP_OK)
             return cnp_err(st, "baseline %d: NDVI failed", b + 1);
         planes[b] = w->bndvi[b];
+        /* With SWIR2 their NBR too (BEFORE's SWIR2 buffer as scratch). */
+        if (c->swir && (st = scene_nbr(w->rdb[b], &c->baseline[b], &c->baseline[b].radiometry,
+                                       w->bdn_u16[b], w->nir[0], w->bndvi[b], x0, y0, tw, h,
+                                       w->swir[0], w->bnbr[b])) != CNP_OK)
+            return st;
     }
     const size_t n = (size_t)tw * (size_t)h;
     if ((st = cnp_baseline_median(planes, c->nbaseline, n, 1, w->ref, w->nobs)) != CNP_OK)
         return cnp_err(st, "baseline: median failed");
+    if (c->swir && (st = cnp_baseline_median((const float *const *)w->bnbr, c->nbaseline, n, 1,
+                                             w->ref_nbr, NULL)) != CNP_OK)
+        return cnp_err(st, "baseline: NBR median failed");
     for (size_t i = 0; i < n; i++) {
         if (w->ndvi[0][i] != w->ndvi[0][i])
             continue;                      /* BEFORE not observed: nothing to measure */
@@ -202,6 +224,10 @@ cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, in
     cnp_status st = cnp_lp_read_classify(w, c, x0, y0, tw, h, &after);
     if (st != CNP_OK)
         return st;
+    /* The baselines first: the SWIR index is measured from them too. They
+     * take BEFORE's band buffers, which only BEFORE's NBR would need. */
+    if (c->nbaseline && (st = tile_baseline(w, c, x0, y0, tw, h)) != CNP_OK)
+        return st;
     if (c->swir && (st = tile_swir_keep(w, c, s, k, x0, y0, tw, h)) != CNP_OK)
         return st;
     if (c->haze && (st = tile_haze_keep(w, c, s, k, x0, y0, tw, h)) != CNP_OK)
@@ -209,8 +235,7 @@ cnp_status cnp_lp_first_half(worker *w, const cnp_loss_pass *c, int s, int k, in
     const float *ref = w->ndvi[0], *shifted_after = w->ndvi[1];
     const size_t n = (size_t)tw * (size_t)h;
     if (c->nbaseline) {
-        if ((st = tile_baseline(w, c, x0, y0, tw, h)) != CNP_OK ||
-            (st = cnp_spill_write(c->spill, s, k, c->plane_obs, w->nobs)) != CNP_OK)
+        if ((st = cnp_spill_write(c->spill, s, k, c->plane_obs, w->nobs)) != CNP_OK)
             return st;
         ref = w->ref;
         /* Stable forest for the normalisation: forest on BEFORE, its change

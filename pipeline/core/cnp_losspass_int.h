@@ -44,6 +44,8 @@ typedef struct worker {
     cnp_reader *rdb[CNP_BASELINE_MAX];       /* the baselines' readers          */
     int         bdn_u16[CNP_BASELINE_MAX];
     float      *bndvi[CNP_BASELINE_MAX];     /* their NDVI, one tile each        */
+    float      *bnbr[CNP_BASELINE_MAX];      /* with SWIR2: their NBR            */
+    float      *ref_nbr;                     /* ... and its median               */
     float      *ref;                         /* the median: the reference NDVI   */
     uint8_t    *nobs;                        /* clear observations behind it     */
     int64_t     baseline_px, fallback_px;

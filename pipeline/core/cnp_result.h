@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cnp_baseline.h"
 #include "cnp_zones.h"
 
 /* One alert, as written to every output. */
@@ -135,8 +136,11 @@ typedef struct cnp_result {
      * processed window (unobserved; NULL when none); NULL without --aoi */
     struct cnp_geometry *aoi, *aoi_outside;
     double     aoi_area_ha;
-    /* co-registration (core/cnp_coreg_scene.h) */
+    /* co-registration (core/cnp_coreg_scene.h): AFTER's, then each
+     * baseline's on BEFORE */
     cnp_coreg_summary coreg;
+    cnp_coreg_summary coreg_baseline[CNP_BASELINE_MAX];
+    int        ncoreg_baseline;
 } cnp_result;
 
 /* Free what the unobserved area holds and zero it. */

@@ -20,9 +20,10 @@ cnp_status cnp_baselines_open(cnp_baselines *b, const cnp_job *job, const cnp_sc
         return st;
     b->have_grid = 1;
     for (int k = 0; k < job->nbaseline && st == CNP_OK; k++) {
-        char role[32];
+        /* The scene keeps a pointer to its role for its messages. */
+        char *role = b->role[k];
         int win[4];
-        snprintf(role, sizeof role, "BASELINE %d", k + 1);
+        snprintf(role, sizeof b->role[k], "BASELINE %d", k + 1);
         const char *mask = k < job->nbaseline_mask ? job->baseline_mask[k] : NULL;
         if ((st = cnp_scene_open(&b->sc[k], role, job->baseline[k], mask, s, "")) != CNP_OK)
             break;

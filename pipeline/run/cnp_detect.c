@@ -349,6 +349,15 @@ cnp_status cnp_detect_run(const cnp_job *job)
     char coreg_msg[400];
     if (cnp_coreg_scene_warning(&res.coreg, coreg_msg, sizeof coreg_msg))
         warn_now(job, cnp_warn(&warn, "%s", coreg_msg));
+    /* The baselines too: the change is measured from them. */
+    for (int b = 0; b < base.n; b++) {
+        if ((st = cnp_coreg_scene(&sc[0], &base.sc[b], s, win, &res.coreg_baseline[b])) != CNP_OK)
+            goto done;
+        res.ncoreg_baseline = b + 1;
+        if (cnp_coreg_scene_warning_for(&res.coreg_baseline[b], base.sc[b].role, coreg_msg,
+                                        sizeof coreg_msg))
+            warn_now(job, cnp_warn(&warn, "%s", coreg_msg));
+    }
 
     /* Hash the inputs (and the files of products) on threads of their own
      * while the scenes are processed. */

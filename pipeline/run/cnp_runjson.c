@@ -88,14 +88,10 @@ static void json_scene(cnp_json *j, const char *key, const cnp_scene *sc)
     cnp_json_close(j, '}');
 }
 
-/* The co-registration: what was measured, and whether AFTER was resampled. */
-static void json_coreg(cnp_json *j, const cnp_coreg_summary *c)
+/* What was measured of one scene (AFTER, a baseline) against BEFORE, and
+ * whether it was resampled. */
+static void json_coreg_scene(cnp_json *j, const cnp_coreg_summary *c, const char *role)
 {
-    static const char *const mode[] = { "auto", "check", "off" };
-    cnp_json_object(j, "coregistration");
-    cnp_json_str(j, "mode", mode[c->mode]);
-    cnp_json_str(j, "convention", "AFTER's pixel (x, y) shows BEFORE at (x + dx, y + dy); "
-                 "applied: AFTER resampled (bilinear) at (x - dx, y - dy)");
     cnp_json_bool(j, "measured", c->measured);
     if (c->measured) {
         cnp_json_num(j, "dx", cnp_round_to(c->dx, 1e3));
@@ -109,15 +105,40 @@ static void json_coreg(cnp_json *j, const cnp_coreg_summary *c)
         cnp_json_int(j, "blocks", c->blocks);
         cnp_json_int(j, "blocks_used", c->used);
         cnp_json_bool(j, "ok", c->ok);
+        char why[160];
+        snprintf(why, sizeof why, "too few textured blocks agree (cloud, water, no texture): "
+                 "%s used as it is", role);
         if (!c->ok)
-            cnp_json_str(j, "why_not", c->windows ? "too few textured blocks agree (cloud, "
-                         "water, no texture): AFTER used as it is"
+            cnp_json_str(j, "why_not", c->windows ? why
                          : "the window is smaller than one 128 px window");
         cnp_json_num(j, "cpu_seconds", cnp_round_to(c->cpu_s, 1e3));
     }
     cnp_json_bool(j, "applied", c->applied);
+}
+
+/* The co-registration: AFTER's, then each baseline's (when there are). */
+static void json_coreg(cnp_json *j, const cnp_result *res, const cnp_scene *baseline)
+{
+    static const char *const mode[] = { "auto", "check", "off" };
+    const cnp_coreg_summary *c = &res->coreg;
+    cnp_json_object(j, "coregistration");
+    cnp_json_str(j, "mode", mode[c->mode]);
+    cnp_json_str(j, "convention", "AFTER's pixel (x, y) shows BEFORE at (x + dx, y + dy); "
+                 "applied: AFTER resampled (bilinear) at (x - dx, y - dy)");
+    json_coreg_scene(j, c, "AFTER");
     cnp_json_num(j, "min_shift", c->min_shift);
     cnp_json_num(j, "max_shift", c->max_shift);
+    if (res->ncoreg_baseline > 0) {
+        /* The same convention with the baseline in AFTER's place. */
+        cnp_json_array(j, "baselines");
+        for (int b = 0; b < res->ncoreg_baseline; b++) {
+            cnp_json_object(j, NULL);
+            cnp_json_str(j, "role", baseline[b].role);
+            json_coreg_scene(j, &res->coreg_baseline[b], baseline[b].role);
+            cnp_json_close(j, '}');
+        }
+        cnp_json_close(j, ']');
+    }
     cnp_json_close(j, '}');
 }
 
@@ -504,7 +525,7 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
         cnp_json_str(&j, "why_not", "[mask] haze = off, or AFTER has no blue band");
     }
     cnp_json_close(&j, '}');
-    json_coreg(&j, &res->coreg);
+    json_coreg(&j, res, ev->baseline);
     cnp_json_object(&j, "second_index");
     cnp_json_str(&j, "index", "NBR = (NIR - SWIR2) / (NIR + SWIR2)");
     cnp_json_bool(&j, "used", res->swir_used);

@@ -91,6 +91,32 @@ run_canopy detect "$P/before.tif" "$P/after.tif" -o "$TMP/late" --baseline "$P/a
     pass "baseline: a baseline not earlier than AFTER is warned about" ||
     fail "baseline: late baseline ($RC: $ERR_TXT)"
 
+# dNBR is measured from the baselines too (their median NBR), not from
+# BEFORE. The green-pasture scene's clearings are found by the SWIR branch;
+# with BEFORE itself as the baseline they still are, and with a baseline
+# that is BEFORE except for AFTER's SWIR2 (no NBR change left to see) only
+# those NDVI finds alone remain.
+G="$TMP/gp"
+synth "$G" --size 400x400 --seed 1 --scenario green_pasture || fail "baseline: generator (green_pasture)"
+mkdir -p "$G/b" && cp "$G/before.tif" "$G/b/swir_after.tif" && cp "$G/before_mask.tif" "$G/b/mask.tif" &&
+    $PY -c "
+from osgeo import gdal
+import sys
+b, a = gdal.Open(sys.argv[1], gdal.GA_Update), gdal.Open(sys.argv[2])
+b.GetRasterBand(6).WriteArray(a.GetRasterBand(6).ReadAsArray())
+b = None
+" "$G/b/swir_after.tif" "$G/after.tif" || fail "baseline: SWIR2 swap"
+detect_pair "$G" "$TMP/gp-same" --swir 6 --no-evidence --baseline "$G/before.tif" \
+    --baseline-mask "$G/before_mask.tif"
+r1=$RC
+detect_pair "$G" "$TMP/gp-swap" --swir 6 --no-evidence --baseline "$G/b/swir_after.tif" \
+    --baseline-mask "$G/b/mask.tif"
+a=$($PY "$EVAL" "$TMP/gp-same" "$G" --json) && b=$($PY "$EVAL" "$TMP/gp-swap" "$G" --json) &&
+    [ "$r1" -eq 0 ] && [ "$RC" -eq 0 ] && [ "$(field "$a" recall_count)" = 12/12 ] &&
+    [ "$(field "$b" recall_count)" = 4/12 ] &&
+    pass "baseline: dNBR from the baselines' NBR: BEFORE as baseline 12/12, with AFTER's SWIR2 4/12" ||
+    fail "baseline: dNBR from the baselines ($r1/$RC: $a / $b)"
+
 # Real data: the CBERS-4 AWFI series (Cerrado, one grid) from a wet-season
 # BEFORE (2018-03-06) to a dry-season AFTER (2018-08-29) has no known loss;
 # measured from BEFORE the dry season is hundreds of hectares of "loss",

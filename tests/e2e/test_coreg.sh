@@ -123,3 +123,46 @@ detect_pair "$X" "$TMP/forty-out" --no-evidence
     [[ "$ERR_TXT" == *"co-registration: the shift between the dates could not be measured"* ]] &&
     pass "coreg: an estimate that is not ok gives a warning and no correction" ||
     fail "coreg: 40 px ($RC: $ERR_TXT; $(coreg "$TMP/forty-out/run.json" used 2>&1))"
+
+# Baselines are put on BEFORE too: the change is measured from them. A copy
+# of BEFORE moved by (1, 1) px as the baseline: measured, corrected, and the
+# alerts are those of the unmoved copy; without correction they are not. A
+# baseline moved beyond the limit is refused as AFTER would be.
+BL="$TMP/bl"
+mkdir -p "$BL/b0" "$BL/b1" "$BL/b4"
+for k in b0 b1 b4; do
+    cp "$Z/before.tif" "$BL/$k/after.tif" && cp "$Z/before_mask.tif" "$BL/$k/after_mask.tif" ||
+        fail "coreg baseline: copy $k"
+done
+$PY "$ROOT/tests/e2e/roll_after.py" "$BL/b1" 1 1 && $PY "$ROOT/tests/e2e/roll_after.py" "$BL/b4" 4 -3 ||
+    fail "coreg baseline: roll"
+bl_run() {   # BASELINE_DIR OUTDIR [ARGS...]
+    local b=$1 o=$2
+    shift 2
+    detect_pair "$Z" "$o" --baseline "$b/after.tif" --baseline-mask "$b/after_mask.tif" \
+        --no-evidence "$@"
+}
+blc() { $PY -c "import json,sys; print(json.load(open(sys.argv[1]))['coregistration']['baselines'][0][sys.argv[2]])" "$1" "$2"; }
+bl_run "$BL/b0" "$TMP/bl-zero"
+r0=$RC
+bl_run "$BL/b1" "$TMP/bl-on"
+r1=$RC
+bl_run "$BL/b1" "$TMP/bl-off" --coreg off
+[ "$r0" -eq 0 ] && [ "$r1" -eq 0 ] && [ "$RC" -eq 0 ] &&
+    near "$(blc "$TMP/bl-on/run.json" dx)" 1 && near "$(blc "$TMP/bl-on/run.json" dy)" 1 &&
+    [ "$(blc "$TMP/bl-on/run.json" applied)" = True ] &&
+    [ "$(blc "$TMP/bl-on/run.json" role)" = "BASELINE 1" ] &&
+    [ "$(coreg "$TMP/bl-on/run.json" applied)" = False ] &&
+    cmp -s "$TMP/bl-on/alerts.geojson" "$TMP/bl-zero/alerts.geojson" &&
+    ! cmp -s "$TMP/bl-off/alerts.geojson" "$TMP/bl-zero/alerts.geojson" &&
+    pass "coreg: a baseline moved by 1, 1 px is measured and corrected: the alerts of the unmoved one" ||
+    fail "coreg: baseline (1, 1): $r0/$r1/$RC, $($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['coregistration'])" "$TMP/bl-on/run.json" 2>&1)"
+bl_run "$BL/b4" "$TMP/bl-far"
+[ "$RC" -eq 1 ] && [ ! -e "$TMP/bl-far" ] && [[ "$ERR_TXT" == "canopy: BASELINE 1 is shifted by 4.00, -3.00"*"max_shift"* ]] &&
+    pass "coreg: a baseline moved by 4, -3 px is refused (exit 1, nothing written)" ||
+    fail "coreg: baseline (4, -3): exit $RC, $ERR_TXT"
+bl_run "$BL/b4" "$TMP/bl-check" --coreg check
+[ "$RC" -eq 0 ] && [ "$(blc "$TMP/bl-check/run.json" applied)" = False ] &&
+    [[ "$ERR_TXT" == *"BASELINE 1 is shifted by 4.00, -3.00 pixels against BEFORE, more than"* ]] &&
+    pass "coreg: --coreg check runs with a baseline beyond the limit, with a warning" ||
+    fail "coreg: baseline --coreg check ($RC: $ERR_TXT)"
