@@ -102,6 +102,7 @@ typedef struct batch_args {
     int         list, plan_only, merge, print_config, no_evidence, no_hash;
     unsigned    skip_outputs;
     long        shards, shard, max_chips, max_gap;
+    int         max_chips_given;     /* --max-chips on the command line */
     double      min_observed;
     int         pairs_mode;
     char        baseline[CNP_DATE_LEN];
@@ -191,6 +192,7 @@ static int batch_option(cnp_cli *c, const cnp_option *o, batch_args *a, cnp_batc
     case OPT_MAX_CHIPS:
         if (cnp_cli_count(optarg, 0, 1L << 30, &a->max_chips))
             return cnp_cli_usage_error(c, "--max-chips: expected a count >= 0, not '%s'", optarg);
+        a->max_chips_given = 1;
         break;
     default:
         return cnp_cli_usage_error(c, "--%s is not an option of batch", o->name);
@@ -282,6 +284,7 @@ static int run_modes(int argc, char **argv, char **args)
     cnp_status st = CNP_OK;
 
     memset(&a, 0, sizeof a);
+    a.max_chips = CNP_MAX_CHIPS_DEFAULT;
     a.shard = -1;
     a.pairs_mode = CNP_PAIRS_CONSECUTIVE;
     memset(&ro, 0, sizeof ro);
@@ -327,7 +330,7 @@ static int run_modes(int argc, char **argv, char **args)
             goto out;
         }
         if (ninputs > 0 || ncli > 0 || config || outroot || plan_only || no_evidence ||
-            a.skip_outputs || a.no_hash || a.max_chips || a.max_gap || a.min_observed > 0 ||
+            a.skip_outputs || a.no_hash || a.max_chips_given || a.max_gap || a.min_observed > 0 ||
             a.baseline[0] || a.pairs_mode != CNP_PAIRS_CONSECUTIVE || cli.nzones || cli.aoi ||
             cli.ctx.forest || cli.ctx.exclude) {
             rc = cnp_cli_usage_error(&cli, "%s", "with --plan FILE, the inputs, OUTROOT, pairing rules and "

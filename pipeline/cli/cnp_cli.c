@@ -179,7 +179,7 @@ static int detect_option(cnp_cli *c, const cnp_option *o, cnp_job *job, int *pri
         break;
     case OPT_MAX_CHIPS:
         if (cnp_cli_count(optarg, 0, 1L << 30, &n))
-            return cnp_cli_usage_error(c, "--max-chips: expected a count >= 0 (0 = no limit)");
+            return cnp_cli_usage_error(c, "--max-chips: expected a count >= 0 (0 = every alert)");
         job->max_chips = (size_t)n;
         break;
     default:
@@ -198,6 +198,7 @@ static int cmd_detect(int argc, char **argv, int full_argc, char **full_argv)
 
     memset(&job, 0, sizeof job);
     memset(&sum, 0, sizeof sum);
+    job.max_chips = CNP_MAX_CHIPS_DEFAULT;
     job.argc = full_argc;
     job.argv = full_argv;
     cnp_cli_init(&c, CNP_CMD_DETECT, "detect");

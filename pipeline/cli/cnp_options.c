@@ -145,7 +145,7 @@ static const cnp_option options[] = {
       "write only these of gpkg, geojson, csv, overview\n(comma-separated; default all four; "
       "fewer need\n--no-evidence; batch needs gpkg)" },
     { OPT_MAX_CHIPS, "max-chips", required_argument, D | B, NULL, NULL, "N", GROUP_DETECT,
-      "chips for the N largest alerts only (0 = all)" },
+      "chips for the N largest alerts only (default 100;\n0 = every alert)" },
     { OPT_NO_HASH, "no-hash", no_argument, D | B, NULL, NULL, NULL, GROUP_DETECT,
       "do not hash the inputs (run.json records size and time)" },
     { OPT_CASE_ID, "case-id", required_argument, D, NULL, NULL, "TEXT", GROUP_DETECT,

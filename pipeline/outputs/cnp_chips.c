@@ -1,5 +1,7 @@
 /* pipeline/outputs/cnp_chips.c - per-alert evidence chips: evidence/<id>/before.png,
- * after.png and pair.png, the alerts on all threads (each worker with its own readers).
+ * and after.png, the alerts on all threads (each worker with its own readers). The
+ * reports put the two side by side where they show them (report.html,
+ * report.pdf, the balloons of alerts.kmz): no third picture is encoded.
  *
  * Conventions (the e2e test relies on them, and each is recorded in the PNG
  * text chunks so a reader can check a chip without this file):
@@ -54,9 +56,7 @@
  *           geotransform x linear units, or the geodesic length of one pixel
  *           along the centroid's parallel for a geographic CRS.
  *  Metadata also Title, Software, Alert-Id, Date-Before, Date-After, Area-ha,
- *           Centroid and Point ("lat lon", WGS84), Run-Id, Source (before.png/after.png)
- *           or Source-Before + Source-After (pair.png), Description.
- *  pair.png before | 16 px white gap | after, same height.
+ *           Centroid and Point ("lat lon", WGS84), Run-Id, Source, Description.
  *  Georef   before.png and after.png have a world file (.pgw) and the CRS
  *           (.png.aux.xml) for their window, so GIS software places them.
  *
@@ -493,7 +493,7 @@ static cnp_status job_draw(chip_job *j, int cap_h)
 /* The text chunks every PNG of the alert carries (see the head of this file). */
 typedef struct chip_text {
     char software[128], area[32], cent[64], point[64], window[96], stretch[256], scale[64];
-    char pix[48], conv[32], title[3][128], src[2][4200];
+    char pix[48], conv[32], title[2][128], src[2][4200];
     const char *desc;
 } chip_text;
 
@@ -521,8 +521,8 @@ static void job_text(const chip_job *j, chip_text *x)
         snprintf(x->conv, sizeof x->conv, "%.3f deg", j->fr.convergence);
     else
         snprintf(x->conv, sizeof x->conv, "unknown");
-    static const char *const role[3] = { "BEFORE", "AFTER", "BEFORE | AFTER" };
-    for (int k = 0; k < 3; k++)
+    static const char *const role[2] = { "BEFORE", "AFTER" };
+    for (int k = 0; k < 2; k++)
         snprintf(x->title[k], sizeof x->title[k], "Canopy evidence: alert %s, %s", a->id,
                  role[k]);
     x->desc = j->ri->true_colour
@@ -537,7 +537,7 @@ static void job_text(const chip_job *j, chip_text *x)
         cnp_ident_printable(x->src[k], sizeof x->src[k], ctx->scene[k]->path);
 }
 
-/* PNG k (before.png, after.png, pair.png) of the alert into `path`. */
+/* PNG k (before.png, after.png) of the alert into `path`, georeferenced. */
 static cnp_status job_write(const chip_job *j, const chip_text *x, int k, const char *path)
 {
     const cnp_evidence_ctx *ctx = j->ri->ctx;
@@ -555,12 +555,7 @@ static cnp_status job_write(const chip_job *j, const chip_text *x, int k, const 
     ADD("Centroid", x->cent);
     ADD("Point", x->point);
     ADD("Run-Id", ctx->run_id);
-    if (k < 2) {
-        ADD("Source", x->src[k]);
-    } else {
-        ADD("Source-Before", x->src[0]);
-        ADD("Source-After", x->src[1]);
-    }
+    ADD("Source", x->src[k]);
     ADD("Window", x->window);
     ADD("Bands", j->ri->band_names);
     ADD("Stretch", x->stretch);
@@ -571,34 +566,16 @@ static cnp_status job_write(const chip_job *j, const chip_text *x, int k, const 
         ADD("North-Note", j->note_txt);
     ADD("Description", x->desc);
 #undef ADD
-    if (k < 2) {
-        /* GDAL and QGIS place the single chips on their window (their
-         * image part; the caption hangs below it); pair.png shows two
-         * windows side by side and has no one place. */
-        const double *sg = sc->gt, f = g->dec > 1 ? (double)g->dec : 1.0 / g->zoom;
-        const double cgt[6] = { sg[0] + g->x0 * sg[1] + g->y0 * sg[2], f * sg[1], f * sg[2],
-                                sg[3] + g->x0 * sg[4] + g->y0 * sg[5], f * sg[4], f * sg[5] };
-        cnp_status st = write_png(path, &j->img[k], t, nt, g->zoom);
-        return st == CNP_OK ? cnp_map_georef(path, cgt, sc->wkt) : st;
-    }
-    const int PW = 2 * j->W + PAIR_GAP;
-    const size_t pstride = (size_t)PW * 3;
-    uint8_t *pair = malloc(pstride * (size_t)j->H);
-    if (!pair)
-        return cnp_err(CNP_E_NOMEM, "out of memory for the pair of alert %s", j->a->id);
-    cnp_rgb8 pimg = { pair, PW, j->H, (ptrdiff_t)pstride };
-    cnp_draw_rect_fill(&pimg, j->W, 0, PAIR_GAP, j->H, C_GAP);
-    for (int y = 0; y < j->H; y++) {
-        memcpy(pair + (size_t)y * pstride, j->px[0] + (size_t)y * j->stride, j->stride);
-        memcpy(pair + (size_t)y * pstride + j->stride + PAIR_GAP * 3,
-               j->px[1] + (size_t)y * j->stride, j->stride);
-    }
-    const cnp_status st = write_png(path, &pimg, t, nt, g->zoom);
-    free(pair);
-    return st;
+    /* GDAL and QGIS place the chips on their window (their image part; the
+     * caption hangs below it). */
+    const double *sg = sc->gt, f = g->dec > 1 ? (double)g->dec : 1.0 / g->zoom;
+    const double cgt[6] = { sg[0] + g->x0 * sg[1] + g->y0 * sg[2], f * sg[1], f * sg[2],
+                            sg[3] + g->x0 * sg[4] + g->y0 * sg[5], f * sg[4], f * sg[5] };
+    cnp_status st = write_png(path, &j->img[k], t, nt, g->zoom);
+    return st == CNP_OK ? cnp_map_georef(path, cgt, sc->wkt) : st;
 }
 
-/* All three PNGs of one alert. */
+/* Both PNGs of one alert. */
 cnp_status cnp_chip_write(const char *dir, const run_info *ri, const date_src src[2],
                              const cnp_alert *a)
 {
@@ -617,8 +594,8 @@ cnp_status cnp_chip_write(const char *dir, const run_info *ri, const date_src sr
         st = cnp_err(CNP_E_NOMEM, "out of memory for the chip of alert %s", a->id);
     if (x)
         job_text(&j, x);
-    static const char *const name[3] = { "before.png", "after.png", "pair.png" };
-    for (int k = 0; k < 3 && st == CNP_OK; k++) {
+    static const char *const name[2] = { "before.png", "after.png" };
+    for (int k = 0; k < 2 && st == CNP_OK; k++) {
         char path[4200];
         if (snprintf(path, sizeof path, "%s/evidence/%s/%s", dir, a->id, name[k]) >=
             (int)sizeof path)

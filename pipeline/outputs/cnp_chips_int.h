@@ -29,7 +29,6 @@
 #define CHIP_TARGET   512   /* chips aim for this width, px                   */
 #define CHIP_MAX      1024  /* and never exceed this one                      */
 #define CHIP_MIN_MARGIN 8   /* scene pixels of context around the alert       */
-#define PAIR_GAP      16    /* px of white between the two chips of pair.png  */
 #define HATCH_PERIOD  8
 #define HATCH_WIDTH   2
 #define NOTE_MIN_DEG  1.0   /* convergence above this gets the note           */
@@ -43,7 +42,6 @@ static const cnp_color C_BAND = { 24, 24, 24 };
 static const cnp_color C_TEXT = { 235, 235, 235 };
 static const cnp_color C_TITLE = { 255, 230, 0 };
 static const cnp_color C_BAR = { 255, 255, 255 };
-static const cnp_color C_GAP = { 255, 255, 255 };
 
 
 typedef struct chip_geom {
@@ -104,7 +102,7 @@ typedef struct run_info {
 
 /* The chip's window around the alert (the head of cnp_chips.c). */
 void cnp_chip_window(const cnp_scene *sc, OGRGeometryH geom, chip_geom *g);
-/* before.png, after.png and pair.png of one alert under dir/evidence/<id>/
+/* before.png and after.png of one alert under dir/evidence/<id>/
  * (which exists), read through `src` (one thread's readers). */
 cnp_status cnp_chip_write(const char *dir, const run_info *ri, const date_src src[2],
                           const cnp_alert *a);

@@ -47,12 +47,12 @@ typedef struct cnp_evidence_ctx {
     void             *progress_arg;
     double            progress_from, progress_to;
     /* Filled by cnp_evidence_chips(): has_chip[i] != 0 when alert i has
-     * evidence/<id>/{before,after,pair}.png (caller allocates res->nalerts). */
+     * evidence/<id>/{before,after}.png (caller allocates res->nalerts). */
     unsigned char    *has_chip;
     size_t            chips_written, chips_left_out;
 } cnp_evidence_ctx;
 
-/* evidence/<alert-id>/before.png, after.png, pair.png under `dir` (the staging
+/* evidence/<alert-id>/before.png and after.png under `dir` (the staging
  * OUTDIR). Chips go to the largest alerts first when max_chips caps them. */
 cnp_status cnp_evidence_chips(const char *dir, cnp_evidence_ctx *ctx);
 

@@ -347,3 +347,31 @@ cnp_status cnp_evidence_facts_get(const cnp_evidence_ctx *ctx, cnp_evidence_fact
     ADD(f->software, f->nsoftware, "cairo %s", cairo_version_string());
     return CNP_OK;
 }
+
+cnp_status cnp_zone_groups_make(const cnp_zone_match *m, cnp_zone_groups *g)
+{
+    g->by = malloc((m->nhit + 1) * sizeof *g->by);
+    g->start = calloc(m->nzone + 1, sizeof *g->start);
+    if (!g->by || !g->start) {
+        cnp_zone_groups_free(g);
+        return cnp_err(CNP_E_NOMEM, "out of memory grouping %zu alerts by zone", m->nhit);
+    }
+    /* A counting sort: the hits come by alert, and stay so within a zone. */
+    for (size_t h = 0; h < m->nhit; h++)
+        g->start[m->hit[h].zone + 1]++;
+    for (size_t z = 0; z < m->nzone; z++)
+        g->start[z + 1] += g->start[z];
+    for (size_t h = 0; h < m->nhit; h++)
+        g->by[g->start[m->hit[h].zone]++] = h;
+    for (size_t z = m->nzone; z > 0; z--)    /* each start went to its zone's end */
+        g->start[z] = g->start[z - 1];
+    g->start[0] = 0;
+    return CNP_OK;
+}
+
+void cnp_zone_groups_free(cnp_zone_groups *g)
+{
+    free(g->by);
+    free(g->start);
+    g->by = g->start = NULL;
+}

@@ -56,6 +56,17 @@ cnp_status cnp_evidence_put_data_uri(FILE *f, const char *path);
  * escaped: it goes into HTML attribute values). */
 void cnp_evidence_osm_href(FILE *f, double lat, double lon);
 
+/* --zones: the alerts grouped by zone, as report.html and report.pdf list
+ * them: zone z's hits are m->hit[by[k]] for k in [start[z], start[z + 1]),
+ * zones in zones.csv's order, by alert within a zone. */
+typedef struct cnp_zone_groups {
+    size_t *by;              /* nhit indices into m->hit                  */
+    size_t *start;           /* nzone + 1 offsets into by                 */
+} cnp_zone_groups;
+
+cnp_status cnp_zone_groups_make(const cnp_zone_match *m, cnp_zone_groups *g);
+void cnp_zone_groups_free(cnp_zone_groups *g);
+
 /* The run in sentences, for the reports. */
 enum { CNP_FACT_LEN = 720 };
 typedef struct cnp_evidence_facts {

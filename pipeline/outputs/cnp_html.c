@@ -67,6 +67,7 @@ static const char css[] =
     ".high{background:#c62828;color:#fff}.low{background:#f1c232;color:#222}"
     ".cols{display:flex;flex-wrap:wrap;gap:22px;align-items:flex-start}"
     ".cols figure{flex:0 1 auto;max-width:640px}"
+    ".two{display:flex;gap:8px}.two a{flex:1 1 0;min-width:0}"
     ".cols .attrs{flex:1 1 360px}"
     ".nochip{flex:1 1 520px;max-width:640px;padding:28px;background:#f6f6f1;"
     "border:1px dashed #b9b9a8;color:#555}"
@@ -333,19 +334,22 @@ static cnp_status html_alert(FILE *f, const cnp_evidence_ctx *ctx, const cnp_ale
             a->id, rank, a->id, a->area_ha, cnp_confidence_name(a->confidence),
             cnp_confidence_name(a->confidence));
     if (cnp_evidence_has_chip(ctx, i)) {
-        int w = 0, h = 0;
-        snprintf(png, sizeof png, "%s/evidence/%s/pair.png", dir, a->id);
-        fprintf(f, "<figure><a class=\"chip\" href=\"evidence/%s/pair.png\"><img src=\"",
-                a->id);
-        st = cnp_evidence_put_data_uri(f, png);
-        fputs("\"", f);
-        if (cnp_evidence_png_size(png, &w, &h))
-            fprintf(f, " width=\"%d\" height=\"%d\"", w, h);
-        fprintf(f, " alt=\"Alert %s before and after\"></a>\n<figcaption>Before and after. "
-                   "Single images, georeferenced, beside this report: <a "
-                   "href=\"evidence/%s/before.png\">before</a>, "
-                   "<a href=\"evidence/%s/after.png\">after</a>.</figcaption></figure>\n",
-                a->id, a->id, a->id);
+        /* The two chips side by side: each picture is in the page once. */
+        static const char *const when[2] = { "before", "after" };
+        fputs("<figure><div class=\"two\">", f);
+        for (int k = 0; k < 2 && st == CNP_OK; k++) {
+            int w = 0, h = 0;
+            snprintf(png, sizeof png, "%s/evidence/%s/%s.png", dir, a->id, when[k]);
+            fprintf(f, "<a class=\"chip\" href=\"evidence/%s/%s.png\"><img src=\"", a->id,
+                    when[k]);
+            st = cnp_evidence_put_data_uri(f, png);
+            fputs("\"", f);
+            if (cnp_evidence_png_size(png, &w, &h))
+                fprintf(f, " width=\"%d\" height=\"%d\"", w, h);
+            fprintf(f, " alt=\"Alert %s %s\"></a>", a->id, when[k]);
+        }
+        fputs("</div>\n<figcaption>Left before, right after, on one brightness scale. Each "
+              "opens alone, georeferenced, beside this report.</figcaption></figure>\n", f);
     } else if (ctx->chips_left_out > 0) {
         fprintf(f, "<div class=\"nochip\">No image chip: chips were made for the %zu largest "
                    "alerts only (<code class=\"nw\">--max-chips %zu</code>); %zu alert%s no "
@@ -413,18 +417,6 @@ static cnp_status html_alerts(FILE *f, const cnp_evidence_ctx *ctx, const char *
     return st;
 }
 
-/* qsort has no context: the hits being ordered by zone. */
-static const cnp_zone_hit *g_hits;
-
-static int cmp_by_zone(const void *pa, const void *pb)
-{
-    const size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    const cnp_zone_hit *x = &g_hits[a], *y = &g_hits[b];
-    if (x->zone != y->zone)
-        return (x->zone > y->zone) - (x->zone < y->zone);
-    return (a > b) - (a < b);                  /* by alert within a zone */
-}
-
 /* --zones: the alerts grouped by zone (zones.csv's order), each with its
  * overlap; the zones without alerts counted. */
 static cnp_status html_zones(FILE *f, const cnp_evidence_ctx *ctx)
@@ -432,17 +424,15 @@ static cnp_status html_zones(FILE *f, const cnp_evidence_ctx *ctx)
     const cnp_zone_match *m = &ctx->res->zones;
     if (!m->given)
         return CNP_OK;
-    size_t *by = malloc((m->nhit + 1) * sizeof *by), empty = 0;
-    if (!by)
-        return cnp_err(CNP_E_NOMEM, "out of memory for report.html");
-    for (size_t i = 0; i < m->nhit; i++)
-        by[i] = i;
-    g_hits = m->hit;
-    qsort(by, m->nhit, sizeof *by, cmp_by_zone);
+    cnp_zone_groups g;
+    size_t empty = 0;
+    cnp_status st = cnp_zone_groups_make(m, &g);
+    if (st != CNP_OK)
+        return st;
     fputs("<section id=\"zones\">\n<h2>Alerts by zone</h2>\n<div class=\"scroll\">"
           "<table class=\"list\">\n<tr><th class=\"l\">Layer</th><th class=\"l\">Zone</th>"
           "<th>Alerts</th><th>Area (ha)</th><th class=\"l\">Alert ids (overlap, ha)</th></tr>\n", f);
-    for (size_t z = 0, h = 0; z < m->nzone; z++) {
+    for (size_t z = 0; z < m->nzone; z++) {
         const cnp_zone *zn = &m->zone[z];
         if (!zn->alerts) {
             empty++;
@@ -454,12 +444,11 @@ static cnp_status html_zones(FILE *f, const cnp_evidence_ctx *ctx)
         cnp_ident_write_html(f, zn->name);
         fprintf(f, "</td><td>%lld</td><td>%.4f</td><td class=\"l\">", (long long)zn->alerts,
                 zn->area_ha);
-        while (h < m->nhit && m->hit[by[h]].zone < z)
-            h++;
-        for (size_t k = h; k < m->nhit && m->hit[by[k]].zone == z; k++) {
-            const cnp_zone_hit *x = &m->hit[by[k]];
+        for (size_t k = g.start[z]; k < g.start[z + 1]; k++) {
+            const cnp_zone_hit *x = &m->hit[g.by[k]];
             const char *id = ctx->res->alerts[x->alert].id;
-            fprintf(f, "%s<a href=\"#alert-%s\"><code>%s</code></a> (%.4f)", k > h ? ", " : "",
+            fprintf(f, "%s<a href=\"#alert-%s\"><code>%s</code></a> (%.4f)",
+                    k > g.start[z] ? ", " : "",
                     id, id, x->area_ha);
         }
         fputs("</td></tr>\n", f);
@@ -467,7 +456,7 @@ static cnp_status html_zones(FILE *f, const cnp_evidence_ctx *ctx)
     fprintf(f, "</table></div>\n<p>%zu zone%s inside the processed window without alerts "
             "(all in zones.csv; each alert's zones also in its attributes).</p>\n</section>\n",
             empty, empty == 1 ? "" : "s");
-    free(by);
+    cnp_zone_groups_free(&g);
     return CNP_OK;
 }
 

@@ -166,7 +166,8 @@ static void kml_geometry(FILE *f, OGRGeometryH g)
     fputs("</MultiGeometry>", f);
 }
 
-/* The balloon: pair chip, attribute table, map link (HTML inside CDATA). */
+/* The balloon: both chips side by side, attribute table, map link (HTML
+ * inside CDATA). */
 static void kml_balloon(FILE *f, const cnp_evidence_ctx *ctx, size_t i, const char *dir)
 {
     const cnp_alert *a = &ctx->res->alerts[i];
@@ -174,15 +175,18 @@ static void kml_balloon(FILE *f, const cnp_evidence_ctx *ctx, size_t i, const ch
 
     fputs("<description><![CDATA[", f);
     if (cnp_evidence_has_chip(ctx, i)) {
-        int w = 0, h = 0;
-        snprintf(png, sizeof png, "%s/evidence/%s/pair.png", dir, a->id);
-        fprintf(f, "<img src=\"files/%s.png\"", a->id);
-        if (cnp_evidence_png_size(png, &w, &h)) {
-            fit_width(&w, &h, 560);
-            fprintf(f, " width=\"%d\" height=\"%d\"", w, h);
+        static const char *const when[2] = { "before", "after" };
+        for (int k = 0; k < 2; k++) {
+            int w = 0, h = 0;
+            snprintf(png, sizeof png, "%s/evidence/%s/%s.png", dir, a->id, when[k]);
+            fprintf(f, "%s<img src=\"files/%s-%s.png\"", k ? " " : "", a->id, when[k]);
+            if (cnp_evidence_png_size(png, &w, &h)) {
+                fit_width(&w, &h, 276);
+                fprintf(f, " width=\"%d\" height=\"%d\"", w, h);
+            }
+            fprintf(f, " alt=\"%s\">", when[k]);
         }
-        fputs(" alt=\"before and after\"><br>", f);
-        fputs("<small>Before and after the loss.</small>", f);
+        fputs("<br><small>Left before, right after the loss.</small>", f);
     } else {
         fputs("<p><i>No image chip for this alert.</i></p>", f);
     }
@@ -443,10 +447,13 @@ cnp_status cnp_write_kmz(const char *path, const char *dir, const cnp_evidence_c
     for (size_t i = 0; i < res->nalerts && st == CNP_OK; i++) {
         if (!cnp_evidence_has_chip(ctx, i))
             continue;
-        char from[4300], name[64];
-        snprintf(from, sizeof from, "%s/evidence/%s/pair.png", dir, res->alerts[i].id);
-        snprintf(name, sizeof name, "files/%s.png", res->alerts[i].id);
-        st = zip_member(zip, path, name, NULL, 0, from, 1);
+        for (int k = 0; k < 2 && st == CNP_OK; k++) {
+            char from[4300], name[64];
+            const char *when = k ? "after" : "before";
+            snprintf(from, sizeof from, "%s/evidence/%s/%s.png", dir, res->alerts[i].id, when);
+            snprintf(name, sizeof name, "files/%s-%s.png", res->alerts[i].id, when);
+            st = zip_member(zip, path, name, NULL, 0, from, 1);
+        }
     }
 
 done:

@@ -312,6 +312,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
     if ((st = cnp_staging_check(job->outdir, &so)) != CNP_OK)
         return st;
     memset(sc, 0, sizeof sc);
+    memset(&hj, 0, sizeof hj);
     memset(&base, 0, sizeof base);
     memset(&lp, 0, sizeof lp);
     memset(&res, 0, sizeof res);
@@ -546,6 +547,7 @@ cnp_status cnp_detect_run(const cnp_job *job)
 done:
     if (hashing)
         cnp_inputs_finish(&hj);
+    cnp_inputs_free(&hj);
     if (staged)
         cnp_staging_abort(&sg, job->outdir);
     free(ev.has_chip);

@@ -21,6 +21,14 @@
 enum { CNP_JOB_MAX_BASELINES = 8 };
 
 /* Seconds spent in each stage of a run. */
+/* Evidence chips by default for this many alerts, the largest (--max-chips;
+ * 0 = every alert). A chip set costs about 0.07 s of CPU and 0.3 MB with its
+ * copies in the reports (docs/performance.md, "Evidence"): 100 keeps a scene
+ * of thousands of alerts within 3 x its detection and about 100 MB, and is
+ * more pictures than an investigator looks at; every alert stays in the
+ * tables. */
+#define CNP_MAX_CHIPS_DEFAULT 100
+
 typedef struct cnp_timings {
     double open, detect, polygons, write, evidence, hash_wait, total;
     double gpkg, geojson, csv, overview;   /* parts of write */

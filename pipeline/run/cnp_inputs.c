@@ -9,6 +9,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal.h>
 #include <openssl/evp.h>
 
 #include "cnp_err.h"
@@ -93,8 +97,43 @@ static void add_input(cnp_inputs *h, const char *role, const char *path)
     }
 }
 
-/* The inputs as given, then the files a product was read from (its metadata,
- * band and quality files; an archive stands for its members). */
+/* The other files GDAL reads with a context layer (a Shapefile's .shx,
+ * .dbf, .prj, .cpg; a raster's .aux.xml or world file): a changed .dbf or
+ * .prj changes the zones as much as the .shp, so each is an input of its
+ * own, role "ROLE:EXT", right after the layer. */
+static void add_side_files(cnp_inputs *h, const char *role, const char *path)
+{
+    struct stat st;
+    if (!path || strncmp(path, "/vsi", 4) == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_READONLY | GDAL_OF_VECTOR | GDAL_OF_RASTER,
+                                 NULL, NULL, NULL);
+    CPLPopErrorHandler();
+    if (!ds)
+        return;                            /* the run's own opening says why */
+    char **files = GDALGetFileList(ds);
+    for (int i = 0; files && files[i] && h->nowned < CNP_MAX_INPUTS; i++) {
+        if (strcmp(files[i], path) == 0)
+            continue;
+        const char *dot = strrchr(cnp_path_base(files[i]), '.');
+        char r[40];
+        snprintf(r, sizeof r, "%s:%s", role, dot && dot[1] ? dot + 1 : "file");
+        if (!(h->owned[h->nowned] = strdup(files[i])))
+            break;
+        add_input(h, r, h->owned[h->nowned++]);
+    }
+    CSLDestroy(files);
+    GDALClose(ds);
+}
+
+void cnp_inputs_free(cnp_inputs *h)
+{
+    for (int i = 0; i < h->nowned; i++)
+        free(h->owned[i]);
+    h->nowned = 0;
+}
+
 /* The files of a product as inputs in their own right, role "ROLE:file". */
 static void add_product_files(cnp_inputs *h, const char *role, const cnp_scene *sc)
 {
@@ -117,14 +156,17 @@ void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2],
             add_input(h, roles[i], paths[i]);
     /* The context layers: evidence as much as the scenes (a FILE:LAYER is
      * recorded as given, not hashed). */
-    for (size_t i = 0; i < job->nzones; i++)
+    const char *ctx_role[3] = { "forest_mask", "exclude", "aoi" };
+    const char *ctx_path[3] = { job->ctx.forest, job->ctx.exclude, job->aoi };
+    for (size_t i = 0; i < job->nzones; i++) {
         add_input(h, "zones", job->zones[i]);
-    if (job->ctx.forest)
-        add_input(h, "forest_mask", job->ctx.forest);
-    if (job->ctx.exclude)
-        add_input(h, "exclude", job->ctx.exclude);
-    if (job->aoi)
-        add_input(h, "aoi", job->aoi);
+        add_side_files(h, "zones", job->zones[i]);
+    }
+    for (int i = 0; i < 3; i++)
+        if (ctx_path[i]) {
+            add_input(h, ctx_role[i], ctx_path[i]);
+            add_side_files(h, ctx_role[i], ctx_path[i]);
+        }
     for (int d = 0; d < 2; d++)
         add_product_files(h, roles[d], &sc[d]);
     for (int k = 0; k < nbase && k < job->nbaseline; k++) {

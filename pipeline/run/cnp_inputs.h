@@ -51,13 +51,20 @@ typedef struct cnp_inputs {
     cnp_status  st;                        /* after cnp_inputs_finish: the first failure */
     char        msg[1024];                 /* in input order, and why            */
     double      seconds;                   /* until the last file was hashed     */
+    char       *owned[CNP_MAX_INPUTS];     /* paths of side files, freed by      */
+    int         nowned;                    /* cnp_inputs_free                    */
 } cnp_inputs;
 
 /* cnp_inputs_init() : the inputs of `job` as given, then the files its
- * products were read from (an archive stands for its members); the same for
- * its nbase baseline scenes `base`. */
+ * products were read from (an archive stands for its members), and the side
+ * files of its context layers (a Shapefile's .shx, .dbf, .prj, .cpg); the
+ * same for its nbase baseline scenes `base`. */
 void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2],
                      const cnp_scene *base, int nbase);
+
+/* cnp_inputs_free() : the side files' paths (after cnp_inputs_finish; a
+ * zeroed cnp_inputs is fine). */
+void cnp_inputs_free(cnp_inputs *h);
 
 /* cnp_inputs_start() : start up to `threads` hashers (at least one) on the
  * hashable inputs, largest first. @return CNP_OK or CNP_E_NOMEM. */

@@ -499,6 +499,7 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
     cnp_json_int(&j, "forest_pixels", res->forest_pixels);
     cnp_json_int(&j, "chips", (int64_t)ev->chips_written);
     cnp_json_int(&j, "chips_left_out", (int64_t)ev->chips_left_out);
+    cnp_json_str(&j, "chips_chosen", "largest area first (settings.max_chips of them, 0 = all)");
     cnp_json_close(&j, '}');
     json_context(&j, job, res);
     cnp_json_num(&j, "total_alert_area_ha", cnp_round_to(res->total_area_ha, 1e4));

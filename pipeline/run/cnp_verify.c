@@ -319,6 +319,8 @@ static cnp_status rerun(json_object *run, const char *outdir, int threads, const
     json_object *mc = get(settings, "max_chips", json_type_int);
     json_object *hi = get(settings, "hash_inputs", json_type_boolean);
     job.no_evidence = ev ? !json_object_get_boolean(ev) : 0;
+    /* A run.json without the key is older than the default cap: it made a
+     * chip for every alert. */
     job.max_chips = mc ? (size_t)json_object_get_int64(mc) : 0;
     job.no_hash = hi ? !json_object_get_boolean(hi) : 0;
     if ((st = cnp_outputs_skip_from_settings(settings, &job.skip_outputs)) != CNP_OK)

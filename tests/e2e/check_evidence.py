@@ -21,7 +21,8 @@ turns that into PASS/FAIL lines).
                      GroundOverlay on gx:LatLonQuad) exactly where its world
                      file puts it: corners, and every alert's point
   pdf OUTDIR [CASE OPERATOR]
-                     report.pdf: pages (cover, overview, one or more per alert,
+                     report.pdf: pages (cover, overview, one or more per alert with
+                     chips, the others compact, the cap stated,
                      method), fonts embedded, no creation date; its text has
                      the case, run id, input hashes, every alert with its
                      vertices in WGS84 and in the grid CRS, credits, software
@@ -121,7 +122,7 @@ def cmd_points(out):
             if not inside(geom[name], lon, lat):
                 bad.append("alerts.kmz: balloon link of %s lies outside it" % name)
     for i in geom:
-        for png in ("before.png", "after.png", "pair.png"):
+        for png in ("before.png", "after.png"):
             p = os.path.join(out, "evidence", i, png)
             if not os.path.isfile(p):
                 continue
@@ -391,13 +392,15 @@ def cmd_pdf(out, case=None, operator=None):
     meta = {k.strip(): v.strip() for k, v in meta.items()}
     al = ranked(out)
     pages = int(meta["Pages"])
-    assert pages >= 3 + len(al), "%d pages for %d alerts" % (pages, len(al))
+    run = json.load(open(out + "/run.json"))
+    chips, left_out = run["counts"]["chips"], run["counts"]["chips_left_out"]
+    # A page or more for each alert with chips; the others share pages.
+    assert pages >= 3 + chips + (left_out > 0), "%d pages for %d alerts with chips" % (pages, chips)
     assert "CreationDate" not in meta and "ModDate" not in meta, "a clock in the PDF: " + info
     assert meta.get("Title", "").startswith("Forest-loss evidence report"), meta.get("Title")
     fonts = subprocess.run(["pdffonts", pdf], capture_output=True, text=True, check=True).stdout
     rows = fonts.splitlines()[2:]
     assert rows and all(" yes " in r.split("  ", 1)[1] for r in rows), "fonts not embedded:\n" + fonts
-    run = json.load(open(out + "/run.json"))
     text = pdf_text(pdf)
     flat = re.sub(r"\s+", "", text)
     need = [run["run_id"], "GDAL", "PROJ", "cairo", "Limitations", "Method", "Imagecredits"]
@@ -405,6 +408,10 @@ def cmd_pdf(out, case=None, operator=None):
     if case:
         need.append(re.sub(r"\s+", "", case))
         need.append(re.sub(r"\s+", "", operator))
+    if left_out:
+        cap = run["settings"]["max_chips"]
+        need += ["Alertswithoutchips(%d)" % left_out,
+                 "forthe%dlargestalerts(--max-chips%d)" % (chips, cap)]
     missing = [n for n in need if n not in flat]
     # Every alert: its page names it; its outer ring's vertices are listed in
     # lat/lon (7 decimals, as alerts.geojson) and in the grid CRS (2 decimals).

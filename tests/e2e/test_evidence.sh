@@ -106,8 +106,8 @@ assert srcs, "no images"
 bad = [s[:60] for s in srcs if not s.startswith("data:image/png;base64,")]
 assert not bad, "images not inline: %s" % bad
 files = [open(out + "/overview.png", "rb").read()]
-files += [open(os.path.join(out, "evidence", i, "pair.png"), "rb").read()
-          for i in os.listdir(out + "/evidence")]
+files += [open(os.path.join(out, "evidence", i, k), "rb").read()
+          for i in os.listdir(out + "/evidence") for k in ("before.png", "after.png")]
 inline = [base64.b64decode(s.split(",", 1)[1]) for s in srcs]
 for f in files:
     assert f in inline, "a PNG of OUTDIR is not in report.html"
@@ -199,6 +199,22 @@ else
     check "evidence: report.pdf has the case, the hashes, every alert and its vertices, fonts embedded" \
         $EV pdf "$TMP/case" "$CASE" "$OPERATOR"
     check "evidence: report.pdf of a run without case id or operator" $EV pdf "$TMP/demo"
+    # Chips for the 2 largest: the 6 others share pages, every attribute and
+    # vertex still there, the cap stated.
+    run_canopy detect "$S/before.tif" "$S/after.tif" --before-mask "$S/before_mask.tif" \
+        --after-mask "$S/after_mask.tif" -o "$TMP/cap2" -q --max-chips 2
+    check "evidence: report.pdf with --max-chips 2: 2 alert pages, 6 alerts compact with their vertices" \
+        $EV pdf "$TMP/cap2"
+    check "evidence: report.pdf with --max-chips 2: fewer pages than with a chip for each alert" \
+        $PY - "$TMP/cap2/report.pdf" "$TMP/demo/report.pdf" <<'PY'
+import subprocess, sys
+def pages(p):
+    info = subprocess.run(["pdfinfo", p], capture_output=True, text=True, check=True).stdout
+    return int([l for l in info.splitlines() if l.startswith("Pages:")][0].split()[1])
+capped, full = pages(sys.argv[1]), pages(sys.argv[2])
+print(capped, "pages against", full)
+assert capped < full
+PY
     run_canopy detect "$S/before.tif" "$S/after.tif" --before-mask "$S/before_mask.tif" \
         --after-mask "$S/after_mask.tif" -o "$TMP/case2" -q --case-id "$CASE" \
         --operator "$OPERATOR" --threads 1

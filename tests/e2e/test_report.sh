@@ -4,7 +4,7 @@
 # every link resolves, nothing loads from the network, headless Chromium
 # loads every image; a zero-alert run still writes all three, valid; file
 # names are escaped; an alert id reads the same in every output.
-# Chips (evidence/<id>/pair.png) are checked where the run wrote them.
+# Chips (evidence/<id>/before.png, after.png) are checked where the run wrote them.
 source "$(dirname "$0")/lib.sh"
 
 P="$TMP/sample"
@@ -60,7 +60,8 @@ PY
 check "report: alerts.csv reads back as alerts.gpkg with the CSV driver" check_csv "$TMP/out"
 check "report: zero alerts: alerts.csv is the header line only" check_csv "$TMP/zero"
 
-# alerts.kmz: a valid zip, doc.kml first, the pair chips as files/<id>.png,
+# alerts.kmz: a valid zip, doc.kml first, the chips as files/<id>-before.png and
+# files/<id>-after.png (stored as written),
 # readable by GDAL (LIBKML when present, else KML through /vsizip/).
 check_kmz() {
     $PY - "$1" <<'PY'
@@ -80,16 +81,20 @@ z = zipfile.ZipFile(out + "/alerts.kmz")
 assert z.testzip() is None
 names = z.namelist()
 assert names[0] == "doc.kml", names
-chips = {i for i in gj if os.path.isfile("%s/evidence/%s/pair.png" % (out, i))}
+chips = {i for i in gj if os.path.isfile("%s/evidence/%s/before.png" % (out, i))}
 # overview.png goes in as the GroundOverlay (test_evidence.sh checks where).
-want = ["doc.kml", "files/overview.png"] + sorted("files/%s.png" % i for i in chips)
+want = ["doc.kml", "files/overview.png"] + sorted("files/%s-%s.png" % (i, k) for i in chips
+                                                  for k in ("before", "after"))
 assert sorted(names) == sorted(want), (names, want)
 for i in chips:
-    assert z.read("files/%s.png" % i) == open("%s/evidence/%s/pair.png" % (out, i), "rb").read(), i
+    for k in ("before", "after"):
+        assert z.read("files/%s-%s.png" % (i, k)) == \
+            open("%s/evidence/%s/%s.png" % (out, i, k), "rb").read(), i
 kml = z.read("doc.kml").decode("utf-8")
 assert "http://www.opengis.net/kml/2.2" in kml and "<Style id=\"alert\">" in kml
 for i in gj:
-    assert ('<img src="files/%s.png"' % i in kml) == (i in chips), i
+    for k in ("before", "after"):
+        assert ('<img src="files/%s-%s.png"' % (i, k) in kml) == (i in chips), i
 
 if gdal.GetDriverByName("LIBKML"):
     ds = gdal.OpenEx(out + "/alerts.kmz", gdal.OF_VECTOR, allowed_drivers=["LIBKML"])
@@ -188,10 +193,12 @@ for i in ids:
         continue
     hrefs = [a.get("href", "") for t, a in sec if t == "a"]
     srcs = [a.get("src", "") for t, a in sec if t == "img"]
-    chip = "evidence/%s/pair.png" % i
+    chip = "evidence/%s/before.png" % i
     if os.path.isfile(os.path.join(out, chip)):
-        if chip not in hrefs or not any(s.startswith("data:image/png;base64,") for s in srcs):
-            bad.append("no chip link/image for " + i)
+        after = "evidence/%s/after.png" % i
+        if chip not in hrefs or after not in hrefs or \
+           sum(s.startswith("data:image/png;base64,") for s in srcs) != 2:
+            bad.append("no chip links/images for " + i)
     else:
         if chip in hrefs or chip in srcs:
             bad.append("link to a missing chip for " + i)

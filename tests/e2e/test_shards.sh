@@ -41,6 +41,12 @@ O="$TMP/out"
 mkdir -p "$O"
 run_canopy batch --plan-only --shards 2 --plan "$O/plan.json" -o "$O" "$A"
 [ "$RC" -eq 0 ] || { fail "shards: plan ($RC: $ERR_TXT)"; exit 0; }
+check "shards: the plan records the default chip cap (max_chips 100)" "$PY" -c 'import json,sys
+assert json.load(open(sys.argv[1]))["settings"]["max_chips"] == 100' "$O/plan.json"
+# The default cap is no --max-chips given: only a given one clashes with the plan's.
+run_canopy batch --shard 0 --plan "$O/plan.json" -q --max-chips 100
+check "shards: --max-chips with --plan is refused (exit 2), even at the default's value" \
+    test "$RC" -eq 2
 run_canopy batch --shard 0 --plan "$O/plan.json" -q
 [ "$RC" -eq 0 ] || fail "shards: shard 0 ($RC: $ERR_TXT)"
 # Shard 1 "timed out": it never wrote its summary.

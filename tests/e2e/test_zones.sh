@@ -40,6 +40,27 @@ check "zones: report.html (with alerts by zone) and alerts.kmz carry them (evide
         --after-mask '$P/after_mask.tif' -o '$TMP/ev' -q --zones '$TMP/z.gpkg' 2>/dev/null &&
     grep -q 'cut\\\\; x:' '$TMP/ev/report.html' &&
     grep -q '<td class=\"l\">cut; x</td><td>1</td>' '$TMP/ev/report.html' && unzip -p '$TMP/ev/alerts.kmz' doc.kml | grep -q '<SimpleData name=\"zones\">'"
+if command -v pdftotext >/dev/null; then
+    check "zones: report.pdf lists the alerts by zone, as report.html" $PY - "$TMP/ev" <<'PY'
+import re, subprocess, sys
+from osgeo import ogr
+out = sys.argv[1]
+text = subprocess.run(["pdftotext", out + "/report.pdf", "-"], capture_output=True, text=True,
+                      check=True).stdout
+flat = re.sub(r"\s+", "", text)
+assert "Alertsbyzone" in flat, "no 'Alerts by zone' in report.pdf"
+section = flat[flat.index("Alertsbyzone"):]
+ds = ogr.Open(out + "/alerts.gpkg")
+hits = [(f["zone"], f["alert_id"]) for f in ds.GetLayer("alert_zones")]
+assert hits
+for zone, aid in hits:
+    z = re.sub(r"\s+", "", zone)
+    assert z in section and aid in section[section.index(z):], (zone, aid)
+print(len(hits), "zone hits in report.pdf")
+PY
+else
+    skip "zones: report.pdf by zone (pdftotext not installed)"
+fi
 check "zones: run.json lists zones.csv with its hash" \
     $PY -c "import json,sys; r=json.load(open('$TMP/utm/run.json')); assert any(o['path']=='zones.csv' for o in r['outputs'])"
 
@@ -54,6 +75,33 @@ def rows(d):
 a, b = rows("utm"), rows("geo")
 assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1e-3 for k in a), (a, b)
 PY
+
+# A Shapefile is several files: its .shx, .dbf, .prj (and .cpg) are hashed
+# as inputs with the .shp, listed in SHA256SUMS and checked by verify.
+check "zones: a Shapefile's side files are inputs in run.json and SHA256SUMS" $PY - "$TMP/geo" "$TMP/z4326.shp" <<'PY'
+import glob, hashlib, json, os, sys
+out, shp = sys.argv[1], sys.argv[2]
+run = json.load(open(out + "/run.json"))
+got = {os.path.abspath(i["path"]): (i["role"], i["sha256"]) for i in run["inputs"]}
+sums = open(out + "/SHA256SUMS").read()
+side = [f for f in glob.glob(shp[:-4] + ".*") if f != shp]
+assert {os.path.splitext(f)[1] for f in side} >= {".shx", ".dbf", ".prj"}, side
+for f in side:
+    role, sha = got[os.path.abspath(f)]
+    assert role == "zones:" + os.path.splitext(f)[1][1:], role
+    assert sha == hashlib.sha256(open(f, "rb").read()).hexdigest(), f
+    assert sha in sums and os.path.basename(f) in sums, f
+print(len(side), "side files")
+PY
+cp "$TMP/z4326.dbf" "$TMP/z4326.dbf.kept"
+$PY - "$TMP/z4326.dbf" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[-2] ^= 1; open(sys.argv[1], "wb").write(b)
+PY
+run_canopy verify "$TMP/geo"
+check "zones: verify names a changed .dbf of a Shapefile, exit 1" \
+    bash -c "[ $RC -eq 1 ] && grep -q '^changed  .*z4326.dbf' <<<'$OUT_TXT'"
+mv "$TMP/z4326.dbf.kept" "$TMP/z4326.dbf"
 
 # Two layers: the list names each zone's layer.
 detect_pair "$P" "$TMP/two" --zones "$TMP/z.gpkg" --zones "$TMP/z4326.shp" --no-evidence
