@@ -1,8 +1,8 @@
 /* pipeline/io/cnp_raster_shift.h - what readers of a shifted scene do
  * (cnp_scene.shifted: AFTER put on BEFORE after co-registration): read a
  * window moved by the shift and grown by a halo, then resample it with the
- * kernel (kernels/cnp_coreg.h, cnp_coreg_shift_plane). For cnp_raster.c
- * only.
+ * kernel (kernels/cnp_coreg.h, cnp_coreg_shift_plane). For the readers
+ * (cnp_reader.c) only.
  */
 #ifndef CNP_RASTER_SHIFT_H
 #define CNP_RASTER_SHIFT_H
