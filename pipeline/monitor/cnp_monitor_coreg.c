@@ -119,7 +119,10 @@ void mon_coreg_note(const cnp_coreg_summary *c, char *out, size_t size)
                  "windows; used as it is", (long long)c->used, (long long)c->blocks,
                  c->windows);
     else
-        snprintf(out, size, "shifted by %.2f, %.2f px (%lld blocks): %s", c->dx, c->dy,
+        /* Rounded to what is printed first: a shift of -0.001 reads 0.00,
+         * not -0.00. */
+        snprintf(out, size, "shifted by %.2f, %.2f px (%lld blocks): %s",
+                 round(c->dx * 100.0) / 100.0 + 0.0, round(c->dy * 100.0) / 100.0 + 0.0,
                  (long long)c->used, c->applied ? "corrected"
                                     : c->beyond ? "beyond max_shift, not corrected (check)"
                                                 : "left as it is");

@@ -69,3 +69,17 @@ assert sys.argv[2] == "0" and sys.argv[3] == sys.argv[4], sys.argv[2:]
 [e] = line["coregistration"]
 assert "beyond max_shift, not corrected" in e["coregistration"], e
 PY
+
+# An unshifted pair measures a few thousandths of a pixel, either sign: the
+# log says 0.00, never -0.00.
+Z="$TMP/zero"
+synth "$Z" --size 400x400 --seed 1 --scenario misregistration --shift 0,0 ||
+    fail "monitor coreg: generator (0,0)"
+run_canopy monitor --state "$TMP/m-zero" --confirm 1 -q "$Z/before.tif" "$Z/after.tif"
+[ "$RC" -eq 0 ] && $PY - "$TMP/stdout" <<'PY' &&
+import json, sys
+[e] = json.load(open(sys.argv[1]))["coregistration"]
+assert e["coregistration"].startswith("shifted by 0.00, 0.00 px") and "left as it is" in e["coregistration"], e
+PY
+    pass "monitor coreg: an unshifted pair is logged as shifted by 0.00, 0.00 px, left as it is" ||
+    fail "monitor coreg: unshifted pair ($RC: $(cat "$TMP/stdout"))"
