@@ -302,6 +302,8 @@ static cnp_status announce(const mon_opts *o, int64_t gen, const mon_outbox *ob,
         return s;
     mon_log_str(l, "new_alerts_file", path);
     mon_log_int(l, "new_alerts_in_file", (int64_t)ob->nnews);
+    if (o->nzones)
+        mon_log_zones(l, ob, st);
     if (o->on_new && ob->nnews > 0 && (s = mon_notify_queue(o->state_dir, dir, gen)) != CNP_OK)
         return s;
     mon_crash_point("before-notified");

@@ -253,6 +253,9 @@ void mon_log_int(mon_log *l, const char *k, int64_t v);
 void mon_log_entry(struct json_object *arr, const char *id, const char *path, const char *key,
                    const char *what, const char *why);
 /* Hand the line to l->ev->log_line, free it, return exit_code. */
+/* mon_log_zones() : "new_alerts_by_zone" (with --zones): per zone the
+ * run's new alerts that meet it and their overlap, by name. */
+void mon_log_zones(mon_log *l, const mon_outbox *ob, mon_state *st);
 int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *error);
 
 /* ---- cnp_monitor_notify.c ----------------------------------------------- */

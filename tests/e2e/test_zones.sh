@@ -200,6 +200,26 @@ import json, sys
 f = json.load(open(sys.argv[1]))["features"]
 assert f and all(x["properties"]["zones"].startswith("all:") for x in f), f
 PY
+    cp "$TMP/stdout" "$TMP/mon-log.json"
+    check "zones: monitor's log line counts the new alerts per zone, as new_alerts.geojson has them" \
+        $PY - "$TMP/mon-log.json" "$TMP/new_alerts.geojson" <<'PY'
+import json, sys
+line = json.load(open(sys.argv[1]))
+feats = json.load(open(sys.argv[2]))["features"]
+want = {}
+for x in feats:
+    if "new" not in x["properties"]["change"]:
+        continue
+    for part in x["properties"]["zones"].split(";"):
+        name, ha = part.rsplit(":", 1)
+        n, a = want.get(name, (0, 0.0))
+        want[name] = (n + 1, a + float(ha))
+got = {z["zone"]: (z["alerts"], z["overlap_ha"]) for z in line["new_alerts_by_zone"]}
+assert [z["zone"] for z in line["new_alerts_by_zone"]] == sorted(got), line["new_alerts_by_zone"]
+assert set(got) == set(want) and "all" in got, (got, want)
+for k in want:
+    assert got[k][0] == want[k][0] and abs(got[k][1] - want[k][1]) < 1e-3, (k, got[k], want[k])
+PY
     run_canopy monitor --state "$TMP/mon2" -q --zones "$TMP/missing.gpkg" "$SERIES"
     check "zones: monitor with a zones file that does not open: exit 1, no state written" \
         bash -c "[ $RC -eq 1 ] && [ ! -e '$TMP/mon2' ] && grep -q \"zones '$TMP/missing.gpkg'\" '$TMP/stderr'"
