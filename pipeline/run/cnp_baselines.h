@@ -11,7 +11,7 @@
 
 typedef struct cnp_baselines {
     cnp_scene sc[CNP_JOB_MAX_BASELINES];
-    char      role[CNP_JOB_MAX_BASELINES][16];   /* "BASELINE k": sc[k].role */
+    char      role[CNP_JOB_MAX_BASELINES][24];   /* "BASELINE k": sc[k].role */
     int       n;
     cnp_scene grid;              /* the pair's grid, which they are aligned on */
     int       have_grid;
