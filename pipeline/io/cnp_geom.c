@@ -23,8 +23,10 @@ struct cnp_crs {
 struct cnp_geom_ctx {
     cnp_crs *crs;                            /* own copy                    */
     struct geod_geodesic geod;               /* WGS84 ellipsoid             */
-    double  *buf;                            /* scratch                     */
+    double  *buf;                            /* scratch: lon, lat, vertex_at */
     size_t   cap;
+    double  *px;                             /* scratch: a ring in pixels   */
+    size_t   pcap;
 };
 
 static OGRGeometryH ogr(cnp_geometry *g) { return (OGRGeometryH)g; }
@@ -194,6 +196,7 @@ void cnp_geom_ctx_free(cnp_geom_ctx **pg)
         return;
     cnp_crs_close(&(*pg)->crs);
     free((*pg)->buf);
+    free((*pg)->px);
     free(*pg);
     *pg = NULL;
 }
@@ -226,33 +229,47 @@ cnp_geometry *cnp_geom_multipolygon(const double *gt, const int32_t *xy, const c
     return ours(multi);
 }
 
-/* The ring densified every STEP pixels, in lon/lat, and its geodesic area;
- * when `ll` is not NULL it becomes the ring in WGS84, its vertices taken from
- * the same transformed points, reversed when `reverse`. */
-static cnp_status ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, int reverse,
-                            double *area_m2, OGRGeometryH ll)
+static cnp_status reserve(double **buf, size_t *cap, size_t need)
 {
-    enum { STEP = 32 };
-    const double *gt = g->crs->gt;
+    if (*cap >= need)
+        return CNP_OK;
+    double *p = realloc(*buf, need * sizeof *p);
+    if (!p)
+        return cnp_err(CNP_E_NOMEM, "out of memory");
+    *buf = p;
+    *cap = need;
+    return CNP_OK;
+}
+
+/* Points of an edge densified every STEP pixels: none for one of length 0
+ * unless min_steps is 1. */
+enum { STEP = 32 };
+static int edge_steps(const double *a, const double *b, int min_steps)
+{
+    const int s = (int)ceil(fmax(fabs(b[0] - a[0]), fabs(b[1] - a[1])) / STEP);
+    return s > min_steps ? s : min_steps;
+}
+
+/* The ring in g->px (pixel coordinates of the grid, `count` points,
+ * closed) densified every STEP pixels, in lon/lat (g->buf: lon, then lat,
+ * then where each vertex's own point is among them), and its geodesic area.
+ * Densified, a long straight edge measures on the ellipsoid as the grid's
+ * edge it is, not as a geodesic. */
+static cnp_status densified_area(cnp_geom_ctx *g, size_t count, int min_steps, size_t *npoints,
+                                 double *area_m2)
+{
+    const double *gt = g->crs->gt, *px = g->px;
     size_t n = 0;
-    for (size_t i = 0; i + 1 < count; i++) {
-        const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
-        n += (size_t)((dx > dy ? dx : dy) + STEP - 1) / STEP;
-    }
-    /* lon, lat, and where each vertex's own point is among them */
-    if (g->cap < 3 * n + 1) {
-        double *p = realloc(g->buf, (3 * n + 1) * sizeof *p);
-        if (!p)
-            return cnp_err(CNP_E_NOMEM, "out of memory");
-        g->buf = p;
-        g->cap = 3 * n + 1;
-    }
+    for (size_t i = 0; i + 1 < count; i++)
+        n += (size_t)edge_steps(px + 2 * i, px + 2 * i + 2, min_steps);
+    cnp_status st = reserve(&g->buf, &g->cap, 3 * n + 1);
+    if (st != CNP_OK)
+        return st;
     double *lon = g->buf, *lat = g->buf + n, *vertex_at = g->buf + 2 * n;
     size_t k = 0;
     for (size_t i = 0; i + 1 < count; i++) {
-        const double ax = xy[2 * i], ay = xy[2 * i + 1], bx = xy[2 * i + 2], by = xy[2 * i + 3];
-        const int32_t dx = abs(xy[2 * i + 2] - xy[2 * i]), dy = abs(xy[2 * i + 3] - xy[2 * i + 1]);
-        const int steps = ((dx > dy ? dx : dy) + STEP - 1) / STEP;
+        const double ax = px[2 * i], ay = px[2 * i + 1], bx = px[2 * i + 2], by = px[2 * i + 3];
+        const int steps = edge_steps(px + 2 * i, px + 2 * i + 2, min_steps);
         vertex_at[i] = (double)k;
         for (int s = 0; s < steps; s++) {
             const double t = (double)s / steps;
@@ -266,8 +283,26 @@ static cnp_status ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, in
     double area = 0;
     geod_polygonarea(&g->geod, lat, lon, (int)k, &area, NULL);
     *area_m2 = fabs(area);
+    *npoints = n;
+    return CNP_OK;
+}
 
+/* A traced ring (pixel corners) densified and measured; when `ll` is not
+ * NULL it becomes the ring in WGS84, its vertices taken from the same
+ * transformed points, reversed when `reverse`. */
+static cnp_status ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, int reverse,
+                            double *area_m2, OGRGeometryH ll)
+{
+    cnp_status st = reserve(&g->px, &g->pcap, 2 * count + 1);
+    if (st != CNP_OK)
+        return st;
+    for (size_t i = 0; i < 2 * count; i++)
+        g->px[i] = xy[i];
+    size_t n = 0;
+    if ((st = densified_area(g, count, 0, &n, area_m2)) != CNP_OK)
+        return st;
     if (ll) {
+        const double *lon = g->buf, *lat = g->buf + n, *vertex_at = g->buf + 2 * n;
         OGR_G_SetPointCount(ll, (int)count);
         for (size_t i = 0; i < count; i++) {
             size_t j = reverse ? count - 1 - i : i;
@@ -286,50 +321,24 @@ cnp_status cnp_geom_ring_area(cnp_geom_ctx *g, const int32_t *xy, size_t count, 
 }
 
 /* The same measure for a ring of any vertices in the grid's CRS (an
- * intersection's): in pixel coordinates, edges densified every STEP pixels
- * as ring_area() does, so a ring on pixel corners measures as it does there. */
+ * intersection's): in pixel coordinates, so a ring on pixel corners
+ * measures as it does traced. An edge of length 0 still gives its point. */
 static cnp_status crs_ring_area(cnp_geom_ctx *g, OGRGeometryH ring, double *area_m2)
 {
-    enum { STEP = 32 };
     const double *gt = g->crs->gt;
     const int count = OGR_G_GetPointCount(ring);
-    size_t n = 0;
     *area_m2 = 0;
     if (count < 4)
         return CNP_OK;
-    for (int i = 0; i + 1 < count; i++) {
-        const double dx = fabs((OGR_G_GetX(ring, i + 1) - OGR_G_GetX(ring, i)) / gt[1]);
-        const double dy = fabs((OGR_G_GetY(ring, i + 1) - OGR_G_GetY(ring, i)) / gt[5]);
-        n += (size_t)fmax(1, ceil(fmax(dx, dy) / STEP));
+    cnp_status st = reserve(&g->px, &g->pcap, 2 * (size_t)count + 1);
+    if (st != CNP_OK)
+        return st;
+    for (int i = 0; i < count; i++) {
+        g->px[2 * i] = (OGR_G_GetX(ring, i) - gt[0]) / gt[1];
+        g->px[2 * i + 1] = (OGR_G_GetY(ring, i) - gt[3]) / gt[5];
     }
-    if (g->cap < 3 * n + 1) {
-        double *p = realloc(g->buf, (3 * n + 1) * sizeof *p);
-        if (!p)
-            return cnp_err(CNP_E_NOMEM, "out of memory");
-        g->buf = p;
-        g->cap = 3 * n + 1;
-    }
-    double *lon = g->buf, *lat = g->buf + n;
-    size_t k = 0;
-    for (int i = 0; i + 1 < count; i++) {
-        const double ax = (OGR_G_GetX(ring, i) - gt[0]) / gt[1];
-        const double ay = (OGR_G_GetY(ring, i) - gt[3]) / gt[5];
-        const double bx = (OGR_G_GetX(ring, i + 1) - gt[0]) / gt[1];
-        const double by = (OGR_G_GetY(ring, i + 1) - gt[3]) / gt[5];
-        const int steps = (int)fmax(1, ceil(fmax(fabs(bx - ax), fabs(by - ay)) / STEP));
-        for (int s = 0; s < steps; s++) {
-            const double t = (double)s / steps;
-            lon[k] = gt[0] + (ax + t * (bx - ax)) * gt[1];
-            lat[k] = gt[3] + (ay + t * (by - ay)) * gt[5];
-            k++;
-        }
-    }
-    if (!cnp_crs_to_wgs84(g->crs, (int)k, lon, lat))
-        return cnp_err(CNP_E_DATA, "cannot transform a polygon to WGS84");
-    double area = 0;
-    geod_polygonarea(&g->geod, lat, lon, (int)k, &area, NULL);
-    *area_m2 = fabs(area);
-    return CNP_OK;
+    size_t n = 0;
+    return densified_area(g, (size_t)count, 1, &n, area_m2);
 }
 
 /* Polygons add up (shells minus holes); points and lines have no area. */
