@@ -524,7 +524,8 @@ int cnp_monitor_run(const mon_opts *o)
         goto error;
     mon_ctx c = { &o->s, { o->s.forest_ndvi, o->s.ndvi_drop, o->confirm_n, o->confirm_m },
                   o->state_dir, "", &st, &ob, 0, o->zones, o->nzones, o->zone_field,
-                  &o->ctx, o->aoi, l.coregistration };
+                  &o->ctx, o->aoi, l.coregistration, &l.aoi_repaired };
+    l.has_aoi = o->aoi != NULL;
     snprintf(c.work_dir, sizeof c.work_dir, "%s", work);
     ob.run.generation = G + 1;
     snprintf(ob.run.started, sizeof ob.run.started, "%s", started);

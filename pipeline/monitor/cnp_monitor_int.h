@@ -220,6 +220,8 @@ typedef struct mon_ctx {
     const struct cnp_ctxmask_spec *ctx;  /* --forest-mask, --exclude, rules      */
     const char         *aoi;             /* --aoi, or NULL                       */
     struct json_object *coreg_log;       /* the log line's coregistration list  */
+    int64_t            *aoi_repaired;    /* the most --aoi polygons MakeValid
+                                            repaired on a footprint's grid       */
 } mon_ctx;
 
 typedef struct mon_step_counts {
@@ -244,6 +246,8 @@ typedef struct mon_log {
     struct json_object *o, *failures, *skipped, *format_changes, *coregistration;
     int64_t found, already_seen, processed, failed, skipped_n;
     mon_step_counts counts;
+    int     has_aoi;                     /* --aoi given: aoi_repaired is logged */
+    int64_t aoi_repaired;
 } mon_log;
 
 void mon_log_init(mon_log *l, const char *state_dir, const char *started);

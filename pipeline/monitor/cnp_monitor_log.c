@@ -169,6 +169,8 @@ int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *er
     json_object_object_add(l->o, "skipped", l->skipped);
     json_object_object_add(l->o, "format_changes", l->format_changes);
     json_object_object_add(l->o, "coregistration", l->coregistration);
+    if (l->has_aoi)
+        mon_log_int(l, "aoi_repaired_polygons", l->aoi_repaired);
     if (l->ev && l->ev->log_line)
         l->ev->log_line(l->ev->arg, json_object_to_json_string_ext(
                                         l->o, JSON_C_TO_STRING_PLAIN |

@@ -60,6 +60,8 @@ static cnp_status open_context(const mon_ctx *c, const mon_fp *fp, int win[4], c
         int64_t repaired = 0;
         st = cnp_ctxmask_open_aoi(c->aoi, "the scene", fp->wkt, fp->gt, win, &aoi, &repaired, m);
         cnp_geometry_free(aoi);
+        if (c->aoi_repaired && repaired > *c->aoi_repaired)
+            *c->aoi_repaired = repaired;
     }
     return st;
 }

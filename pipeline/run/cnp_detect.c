@@ -261,8 +261,11 @@ static cnp_status open_aoi(const cnp_job *job, const cnp_scene *grid, int win[4]
         return CNP_OK;
     const cnp_status st = cnp_ctxmask_open_aoi(job->aoi, "the scenes' overlap", grid->wkt,
                                                grid->gt, win, &res->aoi, &repaired, ctxm);
-    if (st == CNP_OK && repaired && job->warn)
-        job->warn(job->warn_arg, "--aoi: invalid polygons repaired with OGR's MakeValid");
+    char msg[160];
+    snprintf(msg, sizeof msg, "--aoi: %lld invalid polygon%s repaired with OGR's MakeValid (the "
+             "run uses the repaired outline)", (long long)repaired, repaired == 1 ? "" : "s");
+    if (st == CNP_OK && repaired > 0 && job->warn)
+        job->warn(job->warn_arg, msg);
     return st;
 }
 

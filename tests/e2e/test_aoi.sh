@@ -95,3 +95,32 @@ assert set(r["context"]) == {"aoi", "zones", "forest_mask", "exclude"}, r["conte
 PY
 check "aoi: verify --rerun reproduces a run with every context layer" \
     "$CANOPY" verify "$TMP/all" --rerun -q
+
+# A self-intersecting area (a bow tie): OGR's MakeValid repairs it; detect
+# warns with the count, monitor's log line has it.
+$PY - "$TMP" <<'PY'
+import sys
+from osgeo import ogr, osr
+utm = osr.SpatialReference(); utm.ImportFromEPSG(32721)
+ds = ogr.GetDriverByName("GeoJSON").CreateDataSource(sys.argv[1] + "/bowtie.geojson")
+l = ds.CreateLayer("aoi", utm, ogr.wkbPolygon)
+f = ogr.Feature(l.GetLayerDefn())
+f.SetGeometry(ogr.CreateGeometryFromWkt(
+    "POLYGON((599000 8899500,601000 8897000,601000 8899500,599000 8897000,599000 8899500))"))
+l.CreateFeature(f)
+PY
+detect_pair "$P" "$TMP/bowtie" --no-evidence --aoi "$TMP/bowtie.geojson"
+check "aoi: detect says an invalid area was repaired, and how many polygons" \
+    bash -c "[ $RC -eq 0 ] && grep -q \"\\-\\-aoi: 1 invalid polygon repaired with OGR's MakeValid\" <<<\"\$1\"" _ "$ERR_TXT"
+run_canopy monitor --state "$TMP/mon-bowtie" -q --confirm 1 --aoi "$TMP/bowtie.geojson" \
+    "$P/before.tif" "$P/after.tif"
+cp "$TMP/stdout" "$TMP/mon-bowtie.json"
+run_canopy monitor --state "$TMP/mon-valid" -q --confirm 1 --aoi "$TMP/aoi.geojson" \
+    "$P/before.tif" "$P/after.tif"
+check "aoi: monitor's log line counts the repaired polygons (1 for the bow tie, 0 for a valid area)" \
+    $PY - "$TMP/mon-bowtie.json" "$TMP/stdout" <<'PY'
+import json, sys
+bow, valid = (json.load(open(p)) for p in sys.argv[1:3])
+assert bow["exit_status"] == 0 and bow["aoi_repaired_polygons"] == 1, bow
+assert valid["exit_status"] == 0 and valid["aoi_repaired_polygons"] == 0, valid
+PY
