@@ -815,28 +815,54 @@ static void blob_random(uint64_t *rng, blob *b, double r, double roughness, int 
     b->r = r / sqrt(1.0 + sq / 2.0);    /* keep the mean area at pi r^2 */
 }
 
+/* blob_frame() : the side of the odd-sized square frame centred on blob `b`
+ * (pixel centre of (n/2, n/2) at offset 0.5), with `pad` empty pixels on
+ * every side. */
+static int blob_frame(const blob *b, int pad)
+{
+    const double ext = b->r * (1.0 + blob_amp_sum(b));
+
+    return 2 * (int)ceil(ext) + 3 + 2 * pad;
+}
+
+/* blob_boundary() : the boundary radius of `b` in direction th. */
+static double blob_boundary(const blob *b, double th)
+{
+    double rb = 1.0;
+
+    for (int h = 0; h < b->nh; h++)
+        rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
+    return rb * b->r;
+}
+
+/* blob_polar() : pixel (i, j) of the n x n frame of `b` in the blob's own
+ * axes (turned by its angle, squeezed by its aspect): distance *r from the
+ * centre and the boundary radius *rb in that direction. */
+static void blob_polar(const blob *b, int n, int i, int j, double *r, double *rb)
+{
+    const double c = n / 2.0, cs = cos(b->angle), sn = sin(b->angle);
+    const double dx = i + 0.5 - c, dy = j + 0.5 - c;
+    const double u = dx * cs + dy * sn;
+    const double v = (-dx * sn + dy * cs) * b->aspect;
+
+    *r = hypot(u, v);
+    *rb = blob_boundary(b, atan2(v, u));
+}
+
 /* blob_raster() : an odd-sized square bitmap centred on the blob centre
  * (pixel centre of (n/2, n/2) at offset 0.5). Values: 2 where the radius
  * is below core x the boundary radius (core > 0), else 1. */
 static int blob_raster(const blob *b, double core, bitmap *out)
 {
-    const double ext = b->r * (1.0 + blob_amp_sum(b));
-    const int n = 2 * (int)ceil(ext) + 3;
-    const double c = n / 2.0, cs = cos(b->angle), sn = sin(b->angle);
+    const int n = blob_frame(b, 0);
 
     if (bm_alloc(out, n, n))
         return -1;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < n; i++) {
-            const double dx = i + 0.5 - c, dy = j + 0.5 - c;
-            const double u = dx * cs + dy * sn;
-            const double v = (-dx * sn + dy * cs) * b->aspect;
-            const double r = hypot(u, v), th = atan2(v, u);
-            double rb = 1.0;
+            double r, rb;
 
-            for (int h = 0; h < b->nh; h++)
-                rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
-            rb *= b->r;
+            blob_polar(b, n, i, j, &r, &rb);
             if (r <= rb)
                 out->px[(size_t)j * n + i] = (core > 0.0 && r < core * rb) ? 2 : 1;
         }
@@ -1542,23 +1568,15 @@ nomem:
  * empty pixels on every side. */
 static int blob_density(const blob *b, double soft, int pad, bitmap *out)
 {
-    const double ext = b->r * (1.0 + blob_amp_sum(b));
-    const int n = 2 * (int)ceil(ext) + 3 + 2 * pad;
-    const double c = n / 2.0, cs = cos(b->angle), sn = sin(b->angle);
+    const int n = blob_frame(b, pad);
 
     if (bm_alloc(out, n, n))
         return -1;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < n; i++) {
-            const double dx = i + 0.5 - c, dy = j + 0.5 - c;
-            const double u = dx * cs + dy * sn;
-            const double v = (-dx * sn + dy * cs) * b->aspect;
-            const double r = hypot(u, v), th = atan2(v, u);
-            double rb = 1.0;
+            double r, rb;
 
-            for (int h = 0; h < b->nh; h++)
-                rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
-            rb *= b->r;
+            blob_polar(b, n, i, j, &r, &rb);
             if (r <= rb)
                 out->px[(size_t)j * n + i] =
                     (uint8_t)(1.0 + 254.0 * fmin(1.0, (1.0 - r / rb) / soft));
@@ -1571,8 +1589,7 @@ static int blob_density(const blob *b, double soft, int pad, bitmap *out)
  * cloud): density 255 * 0.9 next to the cloud, falling linearly to 0 at F px. */
 static int fringe_ring(const blob *b, int F, bitmap *out)
 {
-    const double ext = b->r * (1.0 + blob_amp_sum(b));
-    const int n = 2 * (int)ceil(ext) + 3 + 2 * F;
+    const int n = blob_frame(b, F);
     const double c = n / 2.0;
 
     if (bm_alloc(out, n, n))
@@ -1580,12 +1597,8 @@ static int fringe_ring(const blob *b, int F, bitmap *out)
     for (int j = 0; j < n; j++)
         for (int i = 0; i < n; i++) {
             const double dx = i + 0.5 - c, dy = j + 0.5 - c;
-            const double r = hypot(dx, dy), th = atan2(dy, dx);
-            double rb = 1.0;
+            const double r = hypot(dx, dy), rb = blob_boundary(b, atan2(dy, dx));
 
-            for (int h = 0; h < b->nh; h++)
-                rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
-            rb *= b->r;
             if (r > rb && r <= rb + F)
                 out->px[(size_t)j * n + i] = (uint8_t)(1.0 + 229.0 * (1.0 - (r - rb) / F));
         }
