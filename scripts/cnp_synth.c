@@ -2251,6 +2251,25 @@ static void warn_short(const char *what, long got, long want)
                 got, want, what);
 }
 
+/* place_built() : group g as its builder left it (built: 1 made, 0 none could
+ * be, -1 out of memory) placed with up to `tries` attempts; adds the number
+ * placed (0 or 1) to *got. */
+static cnp_status place_built(scene *sc, uint64_t *rp, group *g, int built, int tries, long *got)
+{
+    cnp_status st = CNP_OK;
+    int r;
+
+    if (built < 0)
+        return fail(CNP_E_NOMEM, "out of memory building features");
+    if (built == 0)
+        return CNP_OK;
+    r = place_group(sc, rp, g, tries, &st);
+    if (r < 0)
+        return st;
+    *got += r;
+    return CNP_OK;
+}
+
 /* plant_ext() : the phenomenon groups, before the ordinary features (they
  * are the largest). Streams of their own. */
 static cnp_status plant_ext(scene *sc, const plan *p)
@@ -2267,9 +2286,10 @@ static cnp_status plant_ext(scene *sc, const plan *p)
 
         for (long i = 0; i < p->n[kind]; i++) {
             group g;
-            int r = 0;
+            long placed = 0;
+            int r;
 
-            for (int attempt = 0; attempt < 8 && r == 0; attempt++) {
+            for (int attempt = 0; attempt < 8 && placed == 0; attempt++) {
                 if (kind == K_HAZE_CLEAR)
                     r = haze_group(sc, &rs, (int[]){ K_HAZE_A, K_SMOKE_A }[i & 1], 1, &g);
                 else if (kind == K_HAZE_A || kind == K_SMOKE_A || kind == K_THIN_A)
@@ -2288,15 +2308,10 @@ static cnp_status plant_ext(scene *sc, const plan *p)
                     if (r > 0 && single_group(kind, &bm, P_ANY, &g) < 0)
                         r = -1;
                 }
-                if (r < 0)
-                    return fail(CNP_E_NOMEM, "out of memory building features");
-                if (r == 0)
-                    continue;
-                r = place_group(sc, &rp, &g, 4000, &st);
-                if (r < 0)
+                if ((st = place_built(sc, &rp, &g, r, 4000, &placed)) != CNP_OK)
                     return st;
             }
-            got += r;
+            got += placed;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
@@ -2323,14 +2338,8 @@ static cnp_status plant(scene *sc, const plan *p)
         got = 0;
         for (long i = 0; i < p->n[kind]; i++) {
             r = hidden_group(sc, &rs, kind == K_UNDER_SHADOW, 8.0, &g);
-            if (r < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            if (r == 0)
-                continue;
-            r = place_group(sc, &rp, &g, tries, &st);
-            if (r < 0)
+            if ((st = place_built(sc, &rp, &g, r, tries, &got)) != CNP_OK)
                 return st;
-            got += r;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
@@ -2353,17 +2362,14 @@ static cnp_status plant(scene *sc, const plan *p)
         }
         /* a shape that finds no room is rebuilt smaller, up to 4 times */
         for (int round = 0; round < 4; round++, hi = fmax(lo, hi * 0.6)) {
+            long placed = 0;
+
             r = loss_shape(sc, &rs, shape, mode, 0.6, 8.0, lo, hi, &bm);
-            if (r < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            if (r == 0)
-                continue;
-            if (single_group(K_CLEARING, &bm, mode, &g) < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            r = place_group(sc, &rp, &g, small ? tries / 2 : tries, &st);
-            if (r < 0)
+            if (r > 0 && single_group(K_CLEARING, &bm, mode, &g) < 0)
+                r = -1;
+            if ((st = place_built(sc, &rp, &g, r, small ? tries / 2 : tries, &placed)) != CNP_OK)
                 return st;
-            if (r > 0) {
+            if (placed) {
                 got++;
                 break;
             }
@@ -2381,12 +2387,8 @@ static cnp_status plant(scene *sc, const plan *p)
         for (long i = 0; i < p->n[kind]; i++) {
             r = cloud_group(&rs, after, cirrus, (cirrus ? 18.0 : 10.0) * big,
                             (cirrus ? 30.0 : 18.0) * big, &g);
-            if (r < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            r = place_group(sc, &rp, &g, tries, &st);
-            if (r < 0)
+            if ((st = place_built(sc, &rp, &g, r, tries, &got)) != CNP_OK)
                 return st;
-            got += r;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
@@ -2401,15 +2403,13 @@ static cnp_status plant(scene *sc, const plan *p)
 
             if (make_shape(&rs, S_BLOB, ha_to_px(sc, rng_range(&rs, 1.0, k ? 5.0 : 3.0)), &bm) ||
                 bm_crop(&bm, &dx, &dy))
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            if (!bm.px)
-                continue;
-            if (single_group(kind, &bm, P_ANY, &g) < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            r = place_group(sc, &rp, &g, tries, &st);
-            if (r < 0)
+                r = -1;
+            else
+                r = bm.px ? 1 : 0;
+            if (r > 0 && single_group(kind, &bm, P_ANY, &g) < 0)
+                r = -1;
+            if ((st = place_built(sc, &rp, &g, r, tries, &got)) != CNP_OK)
                 return st;
-            got += r;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
@@ -2440,16 +2440,10 @@ static cnp_status plant(scene *sc, const plan *p)
                         r = 1;
                 }
             }
-            if (r < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            if (r == 0)
-                continue;
-            if (single_group(kind, &bm, P_ANY, &g) < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            r = place_group(sc, &rp, &g, n_tries, &st);
-            if (r < 0)
+            if (r > 0 && single_group(kind, &bm, P_ANY, &g) < 0)
+                r = -1;
+            if ((st = place_built(sc, &rp, &g, r, n_tries, &got)) != CNP_OK)
                 return st;
-            got += r;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
