@@ -2508,6 +2508,18 @@ typedef struct cover {
     float ndvi, nir, green, blue;
 } cover;
 
+/* red_of(), nir_of() : the red (NIR) reflectance that gives `ndvi` beside
+ * the NIR (red) one. */
+static float red_of(float nir, float ndvi)
+{
+    return nir * (1.0f - ndvi) / (1.0f + ndvi);
+}
+
+static float nir_of(float red, float ndvi)
+{
+    return red * (1.0f + ndvi) / (1.0f - ndvi);
+}
+
 /* cover_of() : BEFORE's forest or pasture from the raw texture fields
  * (t1: forest, pt: pasture, unused for forest) and u = stretched fine texture. */
 static cover cover_of(int c, float t1, float pt, float u)
@@ -2519,7 +2531,7 @@ static cover cover_of(int c, float t1, float pt, float u)
 
         v.ndvi = 0.72f + 0.18f * t;
         v.nir = 0.25f + 0.15f * (0.75f * t + 0.25f * u);
-        const float red = v.nir * (1.0f - v.ndvi) / (1.0f + v.ndvi);
+        const float red = red_of(v.nir, v.ndvi);
         v.green = 0.035f + 0.5f * red + 0.02f * u;
         v.blue = 0.012f + 0.3f * red + 0.008f * u;
     } else {
@@ -2527,11 +2539,20 @@ static cover cover_of(int c, float t1, float pt, float u)
 
         v.ndvi = 0.33f + 0.19f * p;
         v.nir = 0.22f + 0.08f * u;
-        const float red = v.nir * (1.0f - v.ndvi) / (1.0f + v.ndvi);
+        const float red = red_of(v.nir, v.ndvi);
         v.green = 0.06f + 0.4f * red;
         v.blue = 0.035f + 0.25f * red;
     }
     return v;
+}
+
+/* cover_bands() : BEFORE's blue, green, red, nir reflectance of cover cv. */
+static void cover_bands(const cover *cv, float vb[4])
+{
+    vb[0] = cv->blue;
+    vb[1] = cv->green;
+    vb[2] = red_of(cv->nir, cv->ndvi);
+    vb[3] = cv->nir;
 }
 
 /* water_of() : both dates of a water pixel (nir < red: NDVI < 0). */
@@ -2556,7 +2577,7 @@ static void soil_after(float so, float u, float va[4])
     va[0] = 0.045f + 0.4f * (red - 0.08f);
     va[1] = 0.065f + 0.6f * (red - 0.08f) + 0.01f * u;
     va[2] = red;
-    va[3] = red * (1.0f + ns) / (1.0f - ns);
+    va[3] = nir_of(red, ns);
 }
 
 /* veg_after() : vegetation after an NDVI drift d (season) plus e (degradation). */
@@ -2567,8 +2588,21 @@ static void veg_after(const cover *cv, float d, float e, float va[4])
 
     va[0] = cv->blue * (1.0f + 0.5f * d + e);
     va[1] = cv->green * (1.0f + d + e);
-    va[2] = nira * (1.0f - na) / (1.0f + na);
+    va[2] = red_of(nira, na);
     va[3] = nira;
+}
+
+/* scl_of() : the SCL code of a pixel under atmosphere code `atmo` (A_NONE:
+ * clear) over land class c, where no bare soil is new. */
+static uint8_t scl_of(int atmo, int c)
+{
+    return atmo ? SCL_OF_ATMO[atmo] : c == C_WATER ? SCL_WATER : SCL_VEG;
+}
+
+/* pixel_key() : the noise hashes' key of canvas pixel (x, y). */
+static uint64_t pixel_key(int x, int y)
+{
+    return ((uint64_t)(uint32_t)y << 32) | (uint32_t)x;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2644,7 +2678,7 @@ static void apply_atmo(float v[4], int code, float ctex, float u)
     case A_CLOUD_HIGH: {
         const float alpha = code == A_CLOUD_HIGH ? 1.0f : 0.75f;
         const float red = 0.30f + 0.18f * ctex, nc = 0.02f + 0.07f * u;
-        const float cl[4] = { red + 0.035f, red + 0.015f, red, red * (1.0f + nc) / (1.0f - nc) };
+        const float cl[4] = { red + 0.035f, red + 0.015f, red, nir_of(red, nc) };
 
         for (int b = 0; b < 4; b++)
             v[b] = alpha * cl[b] + (1.0f - alpha) * v[b];
@@ -2715,7 +2749,7 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
         const int c = rs->cls[x], g = ground[x];
         const float u = stretch(rs->t2[x], 1.8f);
         const float d = 0.04f + 0.03f * stretch(rs->se[x], 1.6f);   /* seasonal drop */
-        const uint64_t pix = ((uint64_t)(uint32_t)y << 32) | (uint32_t)x;
+        const uint64_t pix = pixel_key(x, y);
         float vb[4], va[4];    /* blue, green, red, nir reflectance */
 
         counts[c]++;
@@ -2724,10 +2758,7 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
         } else {
             const cover cv = cover_of(c, rs->t1[x], c == C_PASTURE ? rs->pt[x] : 0.0f, u);
 
-            vb[0] = cv.blue;
-            vb[1] = cv.green;
-            vb[2] = cv.nir * (1.0f - cv.ndvi) / (1.0f + cv.ndvi);
-            vb[3] = cv.nir;
+            cover_bands(&cv, vb);
             if (g == G_LOSS || g == G_SOIL)
                 soil_after(rs->so[x], u, va);
             else
@@ -2746,7 +2777,7 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
             }
         }
 
-        st->mb[k] = ab[x] ? SCL_OF_ATMO[ab[x]] : c == C_WATER ? SCL_WATER : SCL_VEG;
+        st->mb[k] = scl_of(ab[x], c);
         st->ma[k] = aa[x] ? SCL_OF_ATMO[aa[x]] : c == C_WATER ? SCL_WATER
                   : (g == G_LOSS || g == G_SOIL) ? SCL_BARE : SCL_VEG;
         st->tr[k] = g == G_LOSS;
@@ -2807,7 +2838,7 @@ static void green_after(float t1, float u, float d, float va[6])
 {
     const float t = stretch(t1, 1.8f);
     const float ndvi = 0.62f + 0.08f * t - d, nir = (0.28f + 0.04f * u) * (1.0f - 0.6f * d);
-    const float red = nir * (1.0f - ndvi) / (1.0f + ndvi);
+    const float red = red_of(nir, ndvi);
 
     va[0] = 0.035f + 0.25f * red;
     va[1] = 0.06f + 0.45f * red;
@@ -2844,7 +2875,7 @@ static const float HZ_S[3] = { 1.35f, 1.4f, 1.0f };
 static void apply_atmo6(float v[6], int code, float ctex, float u, int dens)
 {
     const float red = 0.30f + 0.18f * ctex, nc = 0.02f + 0.07f * u;
-    const float cl[6] = { red + 0.035f, red + 0.015f, red, red * (1.0f + nc) / (1.0f - nc),
+    const float cl[6] = { red + 0.035f, red + 0.015f, red, nir_of(red, nc),
                           0.8f * red, 0.55f * red };
 
     if (code < A_HAZE) {
@@ -2924,10 +2955,7 @@ static void ext_pixel(const scene *sc, const ext_scratch *e, int i, int g, int w
     const float e_ = g != G_DEGRADE ? 0.0f
                    : scen == SC_RADIOM ? 0.12f + 0.05f * f[EF_DG][i] : 0.09f + 0.03f * f[EF_DG][i];
 
-    vb[0] = cv.blue;
-    vb[1] = cv.green;
-    vb[2] = cv.nir * (1.0f - cv.ndvi) / (1.0f + cv.ndvi);
-    vb[3] = cv.nir;
+    cover_bands(&cv, vb);
     swir_of(c, f[EF_T1][i], pt, u, vb + 4);
     if (g == G_LOSS || g == G_SOIL) {
         const float s = stretch(f[EF_SO][i], 1.6f);
@@ -2999,7 +3027,7 @@ static void ext_row(const scene *sc, const strip *st, int y, int x0, int n, int 
             o->vb[(size_t)b * LW + i] = vb[b];
             o->va[(size_t)b * LW + i] = va[b];
         }
-        o->sclb[i] = ab[i] ? SCL_OF_ATMO[ab[i]] : c == C_WATER ? SCL_WATER : SCL_VEG;
+        o->sclb[i] = scl_of(ab[i], c);
         o->scla[i] = aa[i] && aa[i] < A_HAZE ? SCL_OF_ATMO[aa[i]] : c == C_WATER ? SCL_WATER
                    : soil_a ? SCL_BARE : SCL_VEG;
         o->tru[i] = g == G_LOSS || g == G_BRIGHT || g == G_GREEN;
@@ -3012,8 +3040,7 @@ static void ext_row(const scene *sc, const strip *st, int y, int x0, int n, int 
             apply_atmo6(vk[k], code, e->bc[k][i], u, 0);
             for (int b = 0; b < nb; b++)
                 o->vk[((size_t)k * nb + b) * LW + i] = vk[k][b];
-            o->sclk[(size_t)k * LW + i] = code ? SCL_OF_ATMO[code] : c == C_WATER ? SCL_WATER
-                                        : SCL_VEG;
+            o->sclk[(size_t)k * LW + i] = scl_of(code, c);
         }
     }
 }
@@ -3043,7 +3070,7 @@ static void dn_plane_row(const scene *sc, const ext_scratch *e, const float *v, 
                          uint64_t key, uint64_t key2, uint16_t *out)
 {
     for (int x = 0; x < sc->W; x++) {
-        const uint64_t pix = ((uint64_t)(uint32_t)y << 32) | (uint32_t)x;
+        const uint64_t pix = pixel_key(x, y);
         const uint64_t h = mix64((b < 4 ? key : key2) + pix);
 
         e->fo[x] = v[x];
