@@ -3292,6 +3292,27 @@ static cnp_status describe_byte(GDALDatasetH ds, const char *name, const char *d
     return CNP_OK;
 }
 
+/* create_scene_out() : a reflectance output (nb UInt16 bands), dated. */
+static cnp_status create_scene_out(const scene *sc, const char *path, const char *name,
+                                   const char *date, const char *generator,
+                                   OGRSpatialReferenceH srs, int nthreads, GDALDatasetH *out)
+{
+    const cnp_status st = create_raster(sc, path, name, sc->nb, GDT_UInt16, 1, srs, nthreads,
+                                        out);
+
+    return st != CNP_OK ? st : describe_scene(*out, name, date, generator, sc->nb);
+}
+
+/* create_scl_out() : a mask output (one Byte band of SCL codes, nodata 0), dated. */
+static cnp_status create_scl_out(const scene *sc, const char *path, const char *name,
+                                 const char *date, OGRSpatialReferenceH srs, int nthreads,
+                                 GDALDatasetH *out)
+{
+    const cnp_status st = create_raster(sc, path, name, 1, GDT_Byte, 0, srs, nthreads, out);
+
+    return st != CNP_OK ? st : describe_byte(*out, name, "scl", date, 1);
+}
+
 /* write_strip() : one strip of whole tiles, then flush the bands' blocks so
  * the tile order in the file never depends on the block cache size. */
 static cnp_status write_strip(GDALDatasetH ds, const char *name, int W, const strip *st,
@@ -3593,38 +3614,28 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
     }
     snprintf(generator, sizeof generator, "canopy-synth seed=%llu scenario=%s",
              (unsigned long long)o->seed, SCENARIO_NAMES[o->scenario]);
-    if ((st = create_raster(&sc, tmp[OUT_BEFORE], "before.tif", sc.nb, GDT_UInt16, 1, srs,
-                            nthreads, &ds[OUT_BEFORE])) != CNP_OK ||
-        (st = describe_scene(ds[OUT_BEFORE], "before.tif", o->date_before, generator,
-                             sc.nb)) != CNP_OK ||
-        (st = create_raster(&sc, tmp[OUT_AFTER], "after.tif", sc.nb, GDT_UInt16, 1, srs,
-                            nthreads, &ds[OUT_AFTER])) != CNP_OK ||
-        (st = describe_scene(ds[OUT_AFTER], "after.tif", o->date_after, generator,
-                             sc.nb)) != CNP_OK ||
+    if ((st = create_scene_out(&sc, tmp[OUT_BEFORE], "before.tif", o->date_before, generator,
+                               srs, nthreads, &ds[OUT_BEFORE])) != CNP_OK ||
+        (st = create_scene_out(&sc, tmp[OUT_AFTER], "after.tif", o->date_after, generator,
+                               srs, nthreads, &ds[OUT_AFTER])) != CNP_OK ||
         (st = create_raster(&sc, tmp[OUT_TRUTH], "truth_loss.tif", 1, GDT_Byte, 0, srs,
                             nthreads, &ds[OUT_TRUTH])) != CNP_OK ||
         (st = describe_byte(ds[OUT_TRUTH], "truth_loss.tif", "expected_loss", NULL, 0)) != CNP_OK)
         goto cleanup;
     if (!o->no_mask &&
-        ((st = create_raster(&sc, tmp[OUT_MASK_B], "before_mask.tif", 1, GDT_Byte, 0, srs,
-                             nthreads, &ds[OUT_MASK_B])) != CNP_OK ||
-         (st = describe_byte(ds[OUT_MASK_B], "before_mask.tif", "scl", o->date_before, 1)) != CNP_OK ||
-         (st = create_raster(&sc, tmp[OUT_MASK_A], "after_mask.tif", 1, GDT_Byte, 0, srs,
-                             nthreads, &ds[OUT_MASK_A])) != CNP_OK ||
-         (st = describe_byte(ds[OUT_MASK_A], "after_mask.tif", "scl", o->date_after, 1)) != CNP_OK))
+        ((st = create_scl_out(&sc, tmp[OUT_MASK_B], "before_mask.tif", o->date_before, srs,
+                              nthreads, &ds[OUT_MASK_B])) != CNP_OK ||
+         (st = create_scl_out(&sc, tmp[OUT_MASK_A], "after_mask.tif", o->date_after, srs,
+                              nthreads, &ds[OUT_MASK_A])) != CNP_OK))
         goto cleanup;
     for (int k = 0; k < sc.nbase; k++) {
         const int m = OUT_BASE_MASK + k;
 
-        if ((st = create_raster(&sc, tmp[OUT_BASE + k], "baseline.tif", sc.nb, GDT_UInt16, 1,
-                                srs, nthreads, &ds[OUT_BASE + k])) != CNP_OK ||
-            (st = describe_scene(ds[OUT_BASE + k], "baseline.tif", sc.date_base[k], generator,
-                                 sc.nb)) != CNP_OK)
-            goto cleanup;
-        if (out_active(&sc, m) &&
-            ((st = create_raster(&sc, tmp[m], "baseline_mask.tif", 1, GDT_Byte, 0, srs, nthreads,
-                                 &ds[m])) != CNP_OK ||
-             (st = describe_byte(ds[m], "baseline_mask.tif", "scl", sc.date_base[k], 1)) != CNP_OK))
+        if ((st = create_scene_out(&sc, tmp[OUT_BASE + k], "baseline.tif", sc.date_base[k],
+                                   generator, srs, nthreads, &ds[OUT_BASE + k])) != CNP_OK ||
+            (out_active(&sc, m) &&
+             (st = create_scl_out(&sc, tmp[m], "baseline_mask.tif", sc.date_base[k], srs,
+                                  nthreads, &ds[m])) != CNP_OK))
             goto cleanup;
     }
 
