@@ -1134,6 +1134,15 @@ static void land_row(const scene *sc, int y, int x0, int n, const float *pas, ui
     }
 }
 
+/* row_classes() : land classes of row y, columns [x0, x0 + n), in the
+ * scene's scratch row (valid until the next call). */
+static const uint8_t *row_classes(const scene *sc, int y, int x0, int n)
+{
+    field_row(&sc->f_pasture, y, x0, n, sc->scr_f, sc->scr_cols);
+    land_row(sc, y, x0, n, sc->scr_f, sc->scr_cls);
+    return sc->scr_cls;
+}
+
 /* rect_all_class() : every pixel of the rectangle (clipped to the scene) is
  * of class `want`. */
 static int rect_all_class(const scene *sc, int xa, int ya, int xb, int yb, int want)
@@ -1143,10 +1152,10 @@ static int rect_all_class(const scene *sc, int xa, int ya, int xb, int yb, int w
     xb = imin(xb, sc->W);
     yb = imin(yb, sc->H);
     for (int y = ya; y < yb; y++) {
-        field_row(&sc->f_pasture, y, xa, xb - xa, sc->scr_f, sc->scr_cols);
-        land_row(sc, y, xa, xb - xa, sc->scr_f, sc->scr_cls);
+        const uint8_t *cls = row_classes(sc, y, xa, xb - xa);
+
         for (int i = 0; i < xb - xa; i++)
-            if (sc->scr_cls[i] != want)
+            if (cls[i] != want)
                 return 0;
     }
     return 1;
@@ -1154,9 +1163,7 @@ static int rect_all_class(const scene *sc, int xa, int ya, int xb, int yb, int w
 
 static int pixel_class(const scene *sc, int x, int y)
 {
-    field_row(&sc->f_pasture, y, x, 1, sc->scr_f, sc->scr_cols);
-    land_row(sc, y, x, 1, sc->scr_f, sc->scr_cls);
-    return sc->scr_cls[0];
+    return row_classes(sc, y, x, 1)[0];
 }
 
 static int rect_overlap(rect a, rect b)
@@ -1910,12 +1917,12 @@ static int place_group(scene *sc, uint64_t *rng, group *g, int attempts, cnp_sta
                     break;
                 }
                 for (int j = 0; j < m->bm.h; j++) {
-                    field_row(&sc->f_pasture, my + j, mx, m->bm.w, sc->scr_f, sc->scr_cols);
-                    land_row(sc, my + j, mx, m->bm.w, sc->scr_f, sc->scr_cls);
+                    const uint8_t *cls = row_classes(sc, my + j, mx, m->bm.w);
+
                     for (int i2 = 0; i2 < m->bm.w; i2++)
                         if (m->bm.px[(size_t)j * m->bm.w + i2]) {
                             all++;
-                            keep += sc->scr_cls[i2] == C_PASTURE;
+                            keep += cls[i2] == C_PASTURE;
                         }
                 }
                 ok = keep >= all * 7 / 10;
@@ -1923,11 +1930,8 @@ static int place_group(scene *sc, uint64_t *rng, group *g, int attempts, cnp_sta
             if (ok && m->need_gap_cut) {
                 const int cut = gap_cut_ok(sc, m, mx, my);
 
-                if (cut < 0) {
-                    *st = fail(CNP_E_NOMEM, "out of memory placing features");
-                    group_free(g);
-                    return -1;
-                }
+                if (cut < 0)
+                    goto nomem;
                 ok = cut;
             }
         }
@@ -1940,30 +1944,29 @@ static int place_group(scene *sc, uint64_t *rng, group *g, int attempts, cnp_sta
 
             if (m->pasture_only) {
                 for (int j = 0; j < m->bm.h; j++) {
-                    field_row(&sc->f_pasture, my + j, mx, m->bm.w, sc->scr_f, sc->scr_cols);
-                    land_row(sc, my + j, mx, m->bm.w, sc->scr_f, sc->scr_cls);
+                    const uint8_t *cls = row_classes(sc, my + j, mx, m->bm.w);
+
                     for (int i2 = 0; i2 < m->bm.w; i2++)
-                        if (sc->scr_cls[i2] != C_PASTURE)
+                        if (cls[i2] != C_PASTURE)
                             m->bm.px[(size_t)j * m->bm.w + i2] = 0;
                 }
-                if (bm_crop(&m->bm, &mx, &my)) {
-                    *st = fail(CNP_E_NOMEM, "out of memory placing features");
-                    group_free(g);
-                    return -1;
-                }
+                if (bm_crop(&m->bm, &mx, &my))
+                    goto nomem;
             }
-            if (m->bm.px && (*st = feat_add(sc, m->kind, &m->bm, mx, my)) != CNP_OK) {
-                group_free(g);
-                return -1;
-            }
+            if (m->bm.px && (*st = feat_add(sc, m->kind, &m->bm, mx, my)) != CNP_OK)
+                goto failed;
         }
-        if ((*st = res_add(sc, (rect){ gx, gy, gx + g->w, gy + g->h })) != CNP_OK) {
-            group_free(g);
-            return -1;
-        }
+        if ((*st = res_add(sc, (rect){ gx, gy, gx + g->w, gy + g->h })) != CNP_OK)
+            goto failed;
     }
     group_free(g);
     return placed;
+
+nomem:
+    *st = fail(CNP_E_NOMEM, "out of memory placing features");
+failed:
+    group_free(g);
+    return -1;
 }
 
 /* ------------------------------------------------------------------------ */
