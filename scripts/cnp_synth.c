@@ -1685,17 +1685,18 @@ static int fringe_group(const scene *sc, uint64_t *rng, int wide, int beside, gr
     bitmap cloud = { 0 }, ring = { 0 }, shadow = { 0 }, cl = { 0 };
     blob b;
     const int F = wide ? rng_int(rng, 9, 14) : 1;
+    int made = -1;
 
     memset(g, 0, sizeof *g);
     blob_random(rng, &b, rng_range(rng, 10.0, 16.0), 0.8, 1);
     if (blob_raster(&b, 0.6, &cloud) || fringe_ring(&b, F, &ring))
-        goto nomem;
+        goto done;
     {
         const double len = b.r * rng_range(rng, 1.6, 2.2) + F;
         const int sx = (int)lround(len * SUN_DX), sy = (int)lround(len * SUN_DY);
 
         if (shadow_of(&cloud, sx, sy, &shadow))
-            goto nomem;
+            goto done;
         if (beside) {
             const int ok = loss_shape(sc, rng, rng_unit(rng) < 0.5 ? S_BLOB : S_RECT, P_ANY,
                                       0.6, 1.2, 0.65, 1.0, &cl);
@@ -1703,13 +1704,9 @@ static int fringe_group(const scene *sc, uint64_t *rng, int wide, int beside, gr
             const double phi = rng_range(rng, -1.3, 0.3);   /* right and up: away from the shadow */
             int placed = 0;
 
-            if (ok < 0)
-                goto nomem;
-            if (ok == 0) {
-                bm_free(&cloud);
-                bm_free(&ring);
-                bm_free(&shadow);
-                return 0;
+            if (ok <= 0) {
+                made = ok;
+                goto done;
             }
             for (double t = 0.0; t < 3.0 * b.r + 40.0 && !placed; t += 0.5) {
                 const int ox = (int)lround(cloud.w / 2.0 + t * cos(phi) - cl.w / 2.0);
@@ -1719,34 +1716,32 @@ static int fringe_group(const scene *sc, uint64_t *rng, int wide, int beside, gr
                     min_dist(&ring, &cl, ox + F, oy + F) > 0 &&
                     min_dist(&shadow, &cl, ox - sx, oy - sy) > MARGIN_PX) {
                     if (group_add(g, K_BESIDE, &cl, ox, oy))
-                        goto nomem;
+                        goto done;
                     g->m[0].need_forest = 1;
                     placed = 1;
                 }
             }
             if (!placed) {
-                bm_free(&cl);
-                bm_free(&cloud);
-                bm_free(&ring);
-                bm_free(&shadow);
-                return 0;
+                made = 0;
+                goto done;
             }
         }
         if (group_add(g, K_CLOUD_A, &cloud, 0, 0) || group_add(g, K_FRINGE_A, &ring, -F, -F) ||
             group_add(g, K_SHADOW_A, &shadow, sx, sy))
-            goto nomem;
+            goto done;
         g->m[beside].need_centre_forest = 1;
     }
     group_close(g);
-    return 1;
+    made = 1;
 
-nomem:
+done:   /* the bitmaps the group took are empty here */
     bm_free(&cloud);
     bm_free(&ring);
     bm_free(&shadow);
     bm_free(&cl);
-    group_free(g);
-    return -1;
+    if (made < 0)
+        group_free(g);
+    return made;
 }
 
 /* slc_gap() : 1 where Landsat 7's failed scan-line corrector leaves no data
