@@ -1171,13 +1171,26 @@ static int rect_overlap(rect a, rect b)
     return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
 }
 
+typedef struct cells { int ca, cb, ra, rb; } cells;   /* inclusive */
+
+/* res_cells() : the placement grid's cells rectangle r touches, clipped to
+ * the scene: columns ca..cb, rows ra..rb. */
+static cells res_cells(const scene *sc, rect r)
+{
+    const cells c = {
+        imax(r.x0, 0) >> GRID_SHIFT, imin(imax(r.x1 - 1, 0), sc->W - 1) >> GRID_SHIFT,
+        imax(r.y0, 0) >> GRID_SHIFT, imin(imax(r.y1 - 1, 0), sc->H - 1) >> GRID_SHIFT
+    };
+
+    return c;
+}
+
 static int res_free(const scene *sc, rect r)
 {
-    const int ca = imax(r.x0, 0) >> GRID_SHIFT, cb = imin(imax(r.x1 - 1, 0), sc->W - 1) >> GRID_SHIFT;
-    const int ra = imax(r.y0, 0) >> GRID_SHIFT, rb = imin(imax(r.y1 - 1, 0), sc->H - 1) >> GRID_SHIFT;
+    const cells g = res_cells(sc, r);
 
-    for (int cy = ra; cy <= rb; cy++)
-        for (int cx = ca; cx <= cb; cx++)
+    for (int cy = g.ra; cy <= g.rb; cy++)
+        for (int cx = g.ca; cx <= g.cb; cx++)
             for (int e = sc->ghead[(size_t)cy * sc->gw + cx]; e >= 0; e = sc->gnext[e])
                 if (rect_overlap(sc->res[sc->gres[e]], r))
                     return 0;
@@ -1186,8 +1199,7 @@ static int res_free(const scene *sc, rect r)
 
 static cnp_status res_add(scene *sc, rect r)
 {
-    const int ca = imax(r.x0, 0) >> GRID_SHIFT, cb = imin(imax(r.x1 - 1, 0), sc->W - 1) >> GRID_SHIFT;
-    const int ra = imax(r.y0, 0) >> GRID_SHIFT, rb = imin(imax(r.y1 - 1, 0), sc->H - 1) >> GRID_SHIFT;
+    const cells g = res_cells(sc, r);
 
     if (sc->nres == sc->capres) {
         const size_t cap = sc->capres ? 2 * sc->capres : 256;
@@ -1199,8 +1211,8 @@ static cnp_status res_add(scene *sc, rect r)
         sc->capres = cap;
     }
     sc->res[sc->nres] = r;
-    for (int cy = ra; cy <= rb; cy++)
-        for (int cx = ca; cx <= cb; cx++) {
+    for (int cy = g.ra; cy <= g.rb; cy++)
+        for (int cx = g.ca; cx <= g.cb; cx++) {
             if (sc->ng == sc->capg) {
                 const size_t cap = sc->capg ? 2 * sc->capg : 1024;
                 int *pn = realloc(sc->gnext, cap * sizeof *pn);
