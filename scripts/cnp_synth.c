@@ -815,28 +815,54 @@ static void blob_random(uint64_t *rng, blob *b, double r, double roughness, int 
     b->r = r / sqrt(1.0 + sq / 2.0);    /* keep the mean area at pi r^2 */
 }
 
+/* blob_frame() : the side of the odd-sized square frame centred on blob `b`
+ * (pixel centre of (n/2, n/2) at offset 0.5), with `pad` empty pixels on
+ * every side. */
+static int blob_frame(const blob *b, int pad)
+{
+    const double ext = b->r * (1.0 + blob_amp_sum(b));
+
+    return 2 * (int)ceil(ext) + 3 + 2 * pad;
+}
+
+/* blob_boundary() : the boundary radius of `b` in direction th. */
+static double blob_boundary(const blob *b, double th)
+{
+    double rb = 1.0;
+
+    for (int h = 0; h < b->nh; h++)
+        rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
+    return rb * b->r;
+}
+
+/* blob_polar() : pixel (i, j) of the n x n frame of `b` in the blob's own
+ * axes (turned by its angle, squeezed by its aspect): distance *r from the
+ * centre and the boundary radius *rb in that direction. */
+static void blob_polar(const blob *b, int n, int i, int j, double *r, double *rb)
+{
+    const double c = n / 2.0, cs = cos(b->angle), sn = sin(b->angle);
+    const double dx = i + 0.5 - c, dy = j + 0.5 - c;
+    const double u = dx * cs + dy * sn;
+    const double v = (-dx * sn + dy * cs) * b->aspect;
+
+    *r = hypot(u, v);
+    *rb = blob_boundary(b, atan2(v, u));
+}
+
 /* blob_raster() : an odd-sized square bitmap centred on the blob centre
  * (pixel centre of (n/2, n/2) at offset 0.5). Values: 2 where the radius
  * is below core x the boundary radius (core > 0), else 1. */
 static int blob_raster(const blob *b, double core, bitmap *out)
 {
-    const double ext = b->r * (1.0 + blob_amp_sum(b));
-    const int n = 2 * (int)ceil(ext) + 3;
-    const double c = n / 2.0, cs = cos(b->angle), sn = sin(b->angle);
+    const int n = blob_frame(b, 0);
 
     if (bm_alloc(out, n, n))
         return -1;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < n; i++) {
-            const double dx = i + 0.5 - c, dy = j + 0.5 - c;
-            const double u = dx * cs + dy * sn;
-            const double v = (-dx * sn + dy * cs) * b->aspect;
-            const double r = hypot(u, v), th = atan2(v, u);
-            double rb = 1.0;
+            double r, rb;
 
-            for (int h = 0; h < b->nh; h++)
-                rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
-            rb *= b->r;
+            blob_polar(b, n, i, j, &r, &rb);
             if (r <= rb)
                 out->px[(size_t)j * n + i] = (core > 0.0 && r < core * rb) ? 2 : 1;
         }
@@ -1108,6 +1134,15 @@ static void land_row(const scene *sc, int y, int x0, int n, const float *pas, ui
     }
 }
 
+/* row_classes() : land classes of row y, columns [x0, x0 + n), in the
+ * scene's scratch row (valid until the next call). */
+static const uint8_t *row_classes(const scene *sc, int y, int x0, int n)
+{
+    field_row(&sc->f_pasture, y, x0, n, sc->scr_f, sc->scr_cols);
+    land_row(sc, y, x0, n, sc->scr_f, sc->scr_cls);
+    return sc->scr_cls;
+}
+
 /* rect_all_class() : every pixel of the rectangle (clipped to the scene) is
  * of class `want`. */
 static int rect_all_class(const scene *sc, int xa, int ya, int xb, int yb, int want)
@@ -1117,10 +1152,10 @@ static int rect_all_class(const scene *sc, int xa, int ya, int xb, int yb, int w
     xb = imin(xb, sc->W);
     yb = imin(yb, sc->H);
     for (int y = ya; y < yb; y++) {
-        field_row(&sc->f_pasture, y, xa, xb - xa, sc->scr_f, sc->scr_cols);
-        land_row(sc, y, xa, xb - xa, sc->scr_f, sc->scr_cls);
+        const uint8_t *cls = row_classes(sc, y, xa, xb - xa);
+
         for (int i = 0; i < xb - xa; i++)
-            if (sc->scr_cls[i] != want)
+            if (cls[i] != want)
                 return 0;
     }
     return 1;
@@ -1128,9 +1163,7 @@ static int rect_all_class(const scene *sc, int xa, int ya, int xb, int yb, int w
 
 static int pixel_class(const scene *sc, int x, int y)
 {
-    field_row(&sc->f_pasture, y, x, 1, sc->scr_f, sc->scr_cols);
-    land_row(sc, y, x, 1, sc->scr_f, sc->scr_cls);
-    return sc->scr_cls[0];
+    return row_classes(sc, y, x, 1)[0];
 }
 
 static int rect_overlap(rect a, rect b)
@@ -1138,13 +1171,26 @@ static int rect_overlap(rect a, rect b)
     return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
 }
 
+typedef struct cells { int ca, cb, ra, rb; } cells;   /* inclusive */
+
+/* res_cells() : the placement grid's cells rectangle r touches, clipped to
+ * the scene: columns ca..cb, rows ra..rb. */
+static cells res_cells(const scene *sc, rect r)
+{
+    const cells c = {
+        imax(r.x0, 0) >> GRID_SHIFT, imin(imax(r.x1 - 1, 0), sc->W - 1) >> GRID_SHIFT,
+        imax(r.y0, 0) >> GRID_SHIFT, imin(imax(r.y1 - 1, 0), sc->H - 1) >> GRID_SHIFT
+    };
+
+    return c;
+}
+
 static int res_free(const scene *sc, rect r)
 {
-    const int ca = imax(r.x0, 0) >> GRID_SHIFT, cb = imin(imax(r.x1 - 1, 0), sc->W - 1) >> GRID_SHIFT;
-    const int ra = imax(r.y0, 0) >> GRID_SHIFT, rb = imin(imax(r.y1 - 1, 0), sc->H - 1) >> GRID_SHIFT;
+    const cells g = res_cells(sc, r);
 
-    for (int cy = ra; cy <= rb; cy++)
-        for (int cx = ca; cx <= cb; cx++)
+    for (int cy = g.ra; cy <= g.rb; cy++)
+        for (int cx = g.ca; cx <= g.cb; cx++)
             for (int e = sc->ghead[(size_t)cy * sc->gw + cx]; e >= 0; e = sc->gnext[e])
                 if (rect_overlap(sc->res[sc->gres[e]], r))
                     return 0;
@@ -1153,8 +1199,7 @@ static int res_free(const scene *sc, rect r)
 
 static cnp_status res_add(scene *sc, rect r)
 {
-    const int ca = imax(r.x0, 0) >> GRID_SHIFT, cb = imin(imax(r.x1 - 1, 0), sc->W - 1) >> GRID_SHIFT;
-    const int ra = imax(r.y0, 0) >> GRID_SHIFT, rb = imin(imax(r.y1 - 1, 0), sc->H - 1) >> GRID_SHIFT;
+    const cells g = res_cells(sc, r);
 
     if (sc->nres == sc->capres) {
         const size_t cap = sc->capres ? 2 * sc->capres : 256;
@@ -1166,8 +1211,8 @@ static cnp_status res_add(scene *sc, rect r)
         sc->capres = cap;
     }
     sc->res[sc->nres] = r;
-    for (int cy = ra; cy <= rb; cy++)
-        for (int cx = ca; cx <= cb; cx++) {
+    for (int cy = g.ra; cy <= g.rb; cy++)
+        for (int cx = g.ca; cx <= g.cb; cx++) {
             if (sc->ng == sc->capg) {
                 const size_t cap = sc->capg ? 2 * sc->capg : 1024;
                 int *pn = realloc(sc->gnext, cap * sizeof *pn);
@@ -1542,23 +1587,15 @@ nomem:
  * empty pixels on every side. */
 static int blob_density(const blob *b, double soft, int pad, bitmap *out)
 {
-    const double ext = b->r * (1.0 + blob_amp_sum(b));
-    const int n = 2 * (int)ceil(ext) + 3 + 2 * pad;
-    const double c = n / 2.0, cs = cos(b->angle), sn = sin(b->angle);
+    const int n = blob_frame(b, pad);
 
     if (bm_alloc(out, n, n))
         return -1;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < n; i++) {
-            const double dx = i + 0.5 - c, dy = j + 0.5 - c;
-            const double u = dx * cs + dy * sn;
-            const double v = (-dx * sn + dy * cs) * b->aspect;
-            const double r = hypot(u, v), th = atan2(v, u);
-            double rb = 1.0;
+            double r, rb;
 
-            for (int h = 0; h < b->nh; h++)
-                rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
-            rb *= b->r;
+            blob_polar(b, n, i, j, &r, &rb);
             if (r <= rb)
                 out->px[(size_t)j * n + i] =
                     (uint8_t)(1.0 + 254.0 * fmin(1.0, (1.0 - r / rb) / soft));
@@ -1571,8 +1608,7 @@ static int blob_density(const blob *b, double soft, int pad, bitmap *out)
  * cloud): density 255 * 0.9 next to the cloud, falling linearly to 0 at F px. */
 static int fringe_ring(const blob *b, int F, bitmap *out)
 {
-    const double ext = b->r * (1.0 + blob_amp_sum(b));
-    const int n = 2 * (int)ceil(ext) + 3 + 2 * F;
+    const int n = blob_frame(b, F);
     const double c = n / 2.0;
 
     if (bm_alloc(out, n, n))
@@ -1580,12 +1616,8 @@ static int fringe_ring(const blob *b, int F, bitmap *out)
     for (int j = 0; j < n; j++)
         for (int i = 0; i < n; i++) {
             const double dx = i + 0.5 - c, dy = j + 0.5 - c;
-            const double r = hypot(dx, dy), th = atan2(dy, dx);
-            double rb = 1.0;
+            const double r = hypot(dx, dy), rb = blob_boundary(b, atan2(dy, dx));
 
-            for (int h = 0; h < b->nh; h++)
-                rb += b->a[h] * cos(b->k[h] * th + b->ph[h]);
-            rb *= b->r;
             if (r > rb && r <= rb + F)
                 out->px[(size_t)j * n + i] = (uint8_t)(1.0 + 229.0 * (1.0 - (r - rb) / F));
         }
@@ -1665,17 +1697,18 @@ static int fringe_group(const scene *sc, uint64_t *rng, int wide, int beside, gr
     bitmap cloud = { 0 }, ring = { 0 }, shadow = { 0 }, cl = { 0 };
     blob b;
     const int F = wide ? rng_int(rng, 9, 14) : 1;
+    int made = -1;
 
     memset(g, 0, sizeof *g);
     blob_random(rng, &b, rng_range(rng, 10.0, 16.0), 0.8, 1);
     if (blob_raster(&b, 0.6, &cloud) || fringe_ring(&b, F, &ring))
-        goto nomem;
+        goto done;
     {
         const double len = b.r * rng_range(rng, 1.6, 2.2) + F;
         const int sx = (int)lround(len * SUN_DX), sy = (int)lround(len * SUN_DY);
 
         if (shadow_of(&cloud, sx, sy, &shadow))
-            goto nomem;
+            goto done;
         if (beside) {
             const int ok = loss_shape(sc, rng, rng_unit(rng) < 0.5 ? S_BLOB : S_RECT, P_ANY,
                                       0.6, 1.2, 0.65, 1.0, &cl);
@@ -1683,13 +1716,9 @@ static int fringe_group(const scene *sc, uint64_t *rng, int wide, int beside, gr
             const double phi = rng_range(rng, -1.3, 0.3);   /* right and up: away from the shadow */
             int placed = 0;
 
-            if (ok < 0)
-                goto nomem;
-            if (ok == 0) {
-                bm_free(&cloud);
-                bm_free(&ring);
-                bm_free(&shadow);
-                return 0;
+            if (ok <= 0) {
+                made = ok;
+                goto done;
             }
             for (double t = 0.0; t < 3.0 * b.r + 40.0 && !placed; t += 0.5) {
                 const int ox = (int)lround(cloud.w / 2.0 + t * cos(phi) - cl.w / 2.0);
@@ -1699,34 +1728,32 @@ static int fringe_group(const scene *sc, uint64_t *rng, int wide, int beside, gr
                     min_dist(&ring, &cl, ox + F, oy + F) > 0 &&
                     min_dist(&shadow, &cl, ox - sx, oy - sy) > MARGIN_PX) {
                     if (group_add(g, K_BESIDE, &cl, ox, oy))
-                        goto nomem;
+                        goto done;
                     g->m[0].need_forest = 1;
                     placed = 1;
                 }
             }
             if (!placed) {
-                bm_free(&cl);
-                bm_free(&cloud);
-                bm_free(&ring);
-                bm_free(&shadow);
-                return 0;
+                made = 0;
+                goto done;
             }
         }
         if (group_add(g, K_CLOUD_A, &cloud, 0, 0) || group_add(g, K_FRINGE_A, &ring, -F, -F) ||
             group_add(g, K_SHADOW_A, &shadow, sx, sy))
-            goto nomem;
+            goto done;
         g->m[beside].need_centre_forest = 1;
     }
     group_close(g);
-    return 1;
+    made = 1;
 
-nomem:
+done:   /* the bitmaps the group took are empty here */
     bm_free(&cloud);
     bm_free(&ring);
     bm_free(&shadow);
     bm_free(&cl);
-    group_free(g);
-    return -1;
+    if (made < 0)
+        group_free(g);
+    return made;
 }
 
 /* slc_gap() : 1 where Landsat 7's failed scan-line corrector leaves no data
@@ -1897,12 +1924,12 @@ static int place_group(scene *sc, uint64_t *rng, group *g, int attempts, cnp_sta
                     break;
                 }
                 for (int j = 0; j < m->bm.h; j++) {
-                    field_row(&sc->f_pasture, my + j, mx, m->bm.w, sc->scr_f, sc->scr_cols);
-                    land_row(sc, my + j, mx, m->bm.w, sc->scr_f, sc->scr_cls);
+                    const uint8_t *cls = row_classes(sc, my + j, mx, m->bm.w);
+
                     for (int i2 = 0; i2 < m->bm.w; i2++)
                         if (m->bm.px[(size_t)j * m->bm.w + i2]) {
                             all++;
-                            keep += sc->scr_cls[i2] == C_PASTURE;
+                            keep += cls[i2] == C_PASTURE;
                         }
                 }
                 ok = keep >= all * 7 / 10;
@@ -1910,11 +1937,8 @@ static int place_group(scene *sc, uint64_t *rng, group *g, int attempts, cnp_sta
             if (ok && m->need_gap_cut) {
                 const int cut = gap_cut_ok(sc, m, mx, my);
 
-                if (cut < 0) {
-                    *st = fail(CNP_E_NOMEM, "out of memory placing features");
-                    group_free(g);
-                    return -1;
-                }
+                if (cut < 0)
+                    goto nomem;
                 ok = cut;
             }
         }
@@ -1927,30 +1951,29 @@ static int place_group(scene *sc, uint64_t *rng, group *g, int attempts, cnp_sta
 
             if (m->pasture_only) {
                 for (int j = 0; j < m->bm.h; j++) {
-                    field_row(&sc->f_pasture, my + j, mx, m->bm.w, sc->scr_f, sc->scr_cols);
-                    land_row(sc, my + j, mx, m->bm.w, sc->scr_f, sc->scr_cls);
+                    const uint8_t *cls = row_classes(sc, my + j, mx, m->bm.w);
+
                     for (int i2 = 0; i2 < m->bm.w; i2++)
-                        if (sc->scr_cls[i2] != C_PASTURE)
+                        if (cls[i2] != C_PASTURE)
                             m->bm.px[(size_t)j * m->bm.w + i2] = 0;
                 }
-                if (bm_crop(&m->bm, &mx, &my)) {
-                    *st = fail(CNP_E_NOMEM, "out of memory placing features");
-                    group_free(g);
-                    return -1;
-                }
+                if (bm_crop(&m->bm, &mx, &my))
+                    goto nomem;
             }
-            if (m->bm.px && (*st = feat_add(sc, m->kind, &m->bm, mx, my)) != CNP_OK) {
-                group_free(g);
-                return -1;
-            }
+            if (m->bm.px && (*st = feat_add(sc, m->kind, &m->bm, mx, my)) != CNP_OK)
+                goto failed;
         }
-        if ((*st = res_add(sc, (rect){ gx, gy, gx + g->w, gy + g->h })) != CNP_OK) {
-            group_free(g);
-            return -1;
-        }
+        if ((*st = res_add(sc, (rect){ gx, gy, gx + g->w, gy + g->h })) != CNP_OK)
+            goto failed;
     }
     group_free(g);
     return placed;
+
+nomem:
+    *st = fail(CNP_E_NOMEM, "out of memory placing features");
+failed:
+    group_free(g);
+    return -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2238,6 +2261,25 @@ static void warn_short(const char *what, long got, long want)
                 got, want, what);
 }
 
+/* place_built() : group g as its builder left it (built: 1 made, 0 none could
+ * be, -1 out of memory) placed with up to `tries` attempts; adds the number
+ * placed (0 or 1) to *got. */
+static cnp_status place_built(scene *sc, uint64_t *rp, group *g, int built, int tries, long *got)
+{
+    cnp_status st = CNP_OK;
+    int r;
+
+    if (built < 0)
+        return fail(CNP_E_NOMEM, "out of memory building features");
+    if (built == 0)
+        return CNP_OK;
+    r = place_group(sc, rp, g, tries, &st);
+    if (r < 0)
+        return st;
+    *got += r;
+    return CNP_OK;
+}
+
 /* plant_ext() : the phenomenon groups, before the ordinary features (they
  * are the largest). Streams of their own. */
 static cnp_status plant_ext(scene *sc, const plan *p)
@@ -2254,9 +2296,10 @@ static cnp_status plant_ext(scene *sc, const plan *p)
 
         for (long i = 0; i < p->n[kind]; i++) {
             group g;
-            int r = 0;
+            long placed = 0;
+            int r;
 
-            for (int attempt = 0; attempt < 8 && r == 0; attempt++) {
+            for (int attempt = 0; attempt < 8 && placed == 0; attempt++) {
                 if (kind == K_HAZE_CLEAR)
                     r = haze_group(sc, &rs, (int[]){ K_HAZE_A, K_SMOKE_A }[i & 1], 1, &g);
                 else if (kind == K_HAZE_A || kind == K_SMOKE_A || kind == K_THIN_A)
@@ -2275,15 +2318,10 @@ static cnp_status plant_ext(scene *sc, const plan *p)
                     if (r > 0 && single_group(kind, &bm, P_ANY, &g) < 0)
                         r = -1;
                 }
-                if (r < 0)
-                    return fail(CNP_E_NOMEM, "out of memory building features");
-                if (r == 0)
-                    continue;
-                r = place_group(sc, &rp, &g, 4000, &st);
-                if (r < 0)
+                if ((st = place_built(sc, &rp, &g, r, 4000, &placed)) != CNP_OK)
                     return st;
             }
-            got += r;
+            got += placed;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
@@ -2310,14 +2348,8 @@ static cnp_status plant(scene *sc, const plan *p)
         got = 0;
         for (long i = 0; i < p->n[kind]; i++) {
             r = hidden_group(sc, &rs, kind == K_UNDER_SHADOW, 8.0, &g);
-            if (r < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            if (r == 0)
-                continue;
-            r = place_group(sc, &rp, &g, tries, &st);
-            if (r < 0)
+            if ((st = place_built(sc, &rp, &g, r, tries, &got)) != CNP_OK)
                 return st;
-            got += r;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
@@ -2340,17 +2372,14 @@ static cnp_status plant(scene *sc, const plan *p)
         }
         /* a shape that finds no room is rebuilt smaller, up to 4 times */
         for (int round = 0; round < 4; round++, hi = fmax(lo, hi * 0.6)) {
+            long placed = 0;
+
             r = loss_shape(sc, &rs, shape, mode, 0.6, 8.0, lo, hi, &bm);
-            if (r < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            if (r == 0)
-                continue;
-            if (single_group(K_CLEARING, &bm, mode, &g) < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            r = place_group(sc, &rp, &g, small ? tries / 2 : tries, &st);
-            if (r < 0)
+            if (r > 0 && single_group(K_CLEARING, &bm, mode, &g) < 0)
+                r = -1;
+            if ((st = place_built(sc, &rp, &g, r, small ? tries / 2 : tries, &placed)) != CNP_OK)
                 return st;
-            if (r > 0) {
+            if (placed) {
                 got++;
                 break;
             }
@@ -2368,12 +2397,8 @@ static cnp_status plant(scene *sc, const plan *p)
         for (long i = 0; i < p->n[kind]; i++) {
             r = cloud_group(&rs, after, cirrus, (cirrus ? 18.0 : 10.0) * big,
                             (cirrus ? 30.0 : 18.0) * big, &g);
-            if (r < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            r = place_group(sc, &rp, &g, tries, &st);
-            if (r < 0)
+            if ((st = place_built(sc, &rp, &g, r, tries, &got)) != CNP_OK)
                 return st;
-            got += r;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
@@ -2388,15 +2413,13 @@ static cnp_status plant(scene *sc, const plan *p)
 
             if (make_shape(&rs, S_BLOB, ha_to_px(sc, rng_range(&rs, 1.0, k ? 5.0 : 3.0)), &bm) ||
                 bm_crop(&bm, &dx, &dy))
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            if (!bm.px)
-                continue;
-            if (single_group(kind, &bm, P_ANY, &g) < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            r = place_group(sc, &rp, &g, tries, &st);
-            if (r < 0)
+                r = -1;
+            else
+                r = bm.px ? 1 : 0;
+            if (r > 0 && single_group(kind, &bm, P_ANY, &g) < 0)
+                r = -1;
+            if ((st = place_built(sc, &rp, &g, r, tries, &got)) != CNP_OK)
                 return st;
-            got += r;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
@@ -2427,16 +2450,10 @@ static cnp_status plant(scene *sc, const plan *p)
                         r = 1;
                 }
             }
-            if (r < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            if (r == 0)
-                continue;
-            if (single_group(kind, &bm, P_ANY, &g) < 0)
-                return fail(CNP_E_NOMEM, "out of memory building features");
-            r = place_group(sc, &rp, &g, n_tries, &st);
-            if (r < 0)
+            if (r > 0 && single_group(kind, &bm, P_ANY, &g) < 0)
+                r = -1;
+            if ((st = place_built(sc, &rp, &g, r, n_tries, &got)) != CNP_OK)
                 return st;
-            got += r;
         }
         warn_short(KINDS[kind].name, got, p->n[kind]);
     }
@@ -2501,6 +2518,18 @@ typedef struct cover {
     float ndvi, nir, green, blue;
 } cover;
 
+/* red_of(), nir_of() : the red (NIR) reflectance that gives `ndvi` beside
+ * the NIR (red) one. */
+static float red_of(float nir, float ndvi)
+{
+    return nir * (1.0f - ndvi) / (1.0f + ndvi);
+}
+
+static float nir_of(float red, float ndvi)
+{
+    return red * (1.0f + ndvi) / (1.0f - ndvi);
+}
+
 /* cover_of() : BEFORE's forest or pasture from the raw texture fields
  * (t1: forest, pt: pasture, unused for forest) and u = stretched fine texture. */
 static cover cover_of(int c, float t1, float pt, float u)
@@ -2512,7 +2541,7 @@ static cover cover_of(int c, float t1, float pt, float u)
 
         v.ndvi = 0.72f + 0.18f * t;
         v.nir = 0.25f + 0.15f * (0.75f * t + 0.25f * u);
-        const float red = v.nir * (1.0f - v.ndvi) / (1.0f + v.ndvi);
+        const float red = red_of(v.nir, v.ndvi);
         v.green = 0.035f + 0.5f * red + 0.02f * u;
         v.blue = 0.012f + 0.3f * red + 0.008f * u;
     } else {
@@ -2520,11 +2549,20 @@ static cover cover_of(int c, float t1, float pt, float u)
 
         v.ndvi = 0.33f + 0.19f * p;
         v.nir = 0.22f + 0.08f * u;
-        const float red = v.nir * (1.0f - v.ndvi) / (1.0f + v.ndvi);
+        const float red = red_of(v.nir, v.ndvi);
         v.green = 0.06f + 0.4f * red;
         v.blue = 0.035f + 0.25f * red;
     }
     return v;
+}
+
+/* cover_bands() : BEFORE's blue, green, red, nir reflectance of cover cv. */
+static void cover_bands(const cover *cv, float vb[4])
+{
+    vb[0] = cv->blue;
+    vb[1] = cv->green;
+    vb[2] = red_of(cv->nir, cv->ndvi);
+    vb[3] = cv->nir;
 }
 
 /* water_of() : both dates of a water pixel (nir < red: NDVI < 0). */
@@ -2549,7 +2587,7 @@ static void soil_after(float so, float u, float va[4])
     va[0] = 0.045f + 0.4f * (red - 0.08f);
     va[1] = 0.065f + 0.6f * (red - 0.08f) + 0.01f * u;
     va[2] = red;
-    va[3] = red * (1.0f + ns) / (1.0f - ns);
+    va[3] = nir_of(red, ns);
 }
 
 /* veg_after() : vegetation after an NDVI drift d (season) plus e (degradation). */
@@ -2560,8 +2598,21 @@ static void veg_after(const cover *cv, float d, float e, float va[4])
 
     va[0] = cv->blue * (1.0f + 0.5f * d + e);
     va[1] = cv->green * (1.0f + d + e);
-    va[2] = nira * (1.0f - na) / (1.0f + na);
+    va[2] = red_of(nira, na);
     va[3] = nira;
+}
+
+/* scl_of() : the SCL code of a pixel under atmosphere code `atmo` (A_NONE:
+ * clear) over land class c, where no bare soil is new. */
+static uint8_t scl_of(int atmo, int c)
+{
+    return atmo ? SCL_OF_ATMO[atmo] : c == C_WATER ? SCL_WATER : SCL_VEG;
+}
+
+/* pixel_key() : the noise hashes' key of canvas pixel (x, y). */
+static uint64_t pixel_key(int x, int y)
+{
+    return ((uint64_t)(uint32_t)y << 32) | (uint32_t)x;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2637,7 +2688,7 @@ static void apply_atmo(float v[4], int code, float ctex, float u)
     case A_CLOUD_HIGH: {
         const float alpha = code == A_CLOUD_HIGH ? 1.0f : 0.75f;
         const float red = 0.30f + 0.18f * ctex, nc = 0.02f + 0.07f * u;
-        const float cl[4] = { red + 0.035f, red + 0.015f, red, red * (1.0f + nc) / (1.0f - nc) };
+        const float cl[4] = { red + 0.035f, red + 0.015f, red, nir_of(red, nc) };
 
         for (int b = 0; b < 4; b++)
             v[b] = alpha * cl[b] + (1.0f - alpha) * v[b];
@@ -2708,7 +2759,7 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
         const int c = rs->cls[x], g = ground[x];
         const float u = stretch(rs->t2[x], 1.8f);
         const float d = 0.04f + 0.03f * stretch(rs->se[x], 1.6f);   /* seasonal drop */
-        const uint64_t pix = ((uint64_t)(uint32_t)y << 32) | (uint32_t)x;
+        const uint64_t pix = pixel_key(x, y);
         float vb[4], va[4];    /* blue, green, red, nir reflectance */
 
         counts[c]++;
@@ -2717,10 +2768,7 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
         } else {
             const cover cv = cover_of(c, rs->t1[x], c == C_PASTURE ? rs->pt[x] : 0.0f, u);
 
-            vb[0] = cv.blue;
-            vb[1] = cv.green;
-            vb[2] = cv.nir * (1.0f - cv.ndvi) / (1.0f + cv.ndvi);
-            vb[3] = cv.nir;
+            cover_bands(&cv, vb);
             if (g == G_LOSS || g == G_SOIL)
                 soil_after(rs->so[x], u, va);
             else
@@ -2739,7 +2787,7 @@ static void render_row(const scene *sc, const strip *st, int r, const row_scratc
             }
         }
 
-        st->mb[k] = ab[x] ? SCL_OF_ATMO[ab[x]] : c == C_WATER ? SCL_WATER : SCL_VEG;
+        st->mb[k] = scl_of(ab[x], c);
         st->ma[k] = aa[x] ? SCL_OF_ATMO[aa[x]] : c == C_WATER ? SCL_WATER
                   : (g == G_LOSS || g == G_SOIL) ? SCL_BARE : SCL_VEG;
         st->tr[k] = g == G_LOSS;
@@ -2800,7 +2848,7 @@ static void green_after(float t1, float u, float d, float va[6])
 {
     const float t = stretch(t1, 1.8f);
     const float ndvi = 0.62f + 0.08f * t - d, nir = (0.28f + 0.04f * u) * (1.0f - 0.6f * d);
-    const float red = nir * (1.0f - ndvi) / (1.0f + ndvi);
+    const float red = red_of(nir, ndvi);
 
     va[0] = 0.035f + 0.25f * red;
     va[1] = 0.06f + 0.45f * red;
@@ -2837,7 +2885,7 @@ static const float HZ_S[3] = { 1.35f, 1.4f, 1.0f };
 static void apply_atmo6(float v[6], int code, float ctex, float u, int dens)
 {
     const float red = 0.30f + 0.18f * ctex, nc = 0.02f + 0.07f * u;
-    const float cl[6] = { red + 0.035f, red + 0.015f, red, red * (1.0f + nc) / (1.0f - nc),
+    const float cl[6] = { red + 0.035f, red + 0.015f, red, nir_of(red, nc),
                           0.8f * red, 0.55f * red };
 
     if (code < A_HAZE) {
@@ -2917,10 +2965,7 @@ static void ext_pixel(const scene *sc, const ext_scratch *e, int i, int g, int w
     const float e_ = g != G_DEGRADE ? 0.0f
                    : scen == SC_RADIOM ? 0.12f + 0.05f * f[EF_DG][i] : 0.09f + 0.03f * f[EF_DG][i];
 
-    vb[0] = cv.blue;
-    vb[1] = cv.green;
-    vb[2] = cv.nir * (1.0f - cv.ndvi) / (1.0f + cv.ndvi);
-    vb[3] = cv.nir;
+    cover_bands(&cv, vb);
     swir_of(c, f[EF_T1][i], pt, u, vb + 4);
     if (g == G_LOSS || g == G_SOIL) {
         const float s = stretch(f[EF_SO][i], 1.6f);
@@ -2992,7 +3037,7 @@ static void ext_row(const scene *sc, const strip *st, int y, int x0, int n, int 
             o->vb[(size_t)b * LW + i] = vb[b];
             o->va[(size_t)b * LW + i] = va[b];
         }
-        o->sclb[i] = ab[i] ? SCL_OF_ATMO[ab[i]] : c == C_WATER ? SCL_WATER : SCL_VEG;
+        o->sclb[i] = scl_of(ab[i], c);
         o->scla[i] = aa[i] && aa[i] < A_HAZE ? SCL_OF_ATMO[aa[i]] : c == C_WATER ? SCL_WATER
                    : soil_a ? SCL_BARE : SCL_VEG;
         o->tru[i] = g == G_LOSS || g == G_BRIGHT || g == G_GREEN;
@@ -3005,8 +3050,7 @@ static void ext_row(const scene *sc, const strip *st, int y, int x0, int n, int 
             apply_atmo6(vk[k], code, e->bc[k][i], u, 0);
             for (int b = 0; b < nb; b++)
                 o->vk[((size_t)k * nb + b) * LW + i] = vk[k][b];
-            o->sclk[(size_t)k * LW + i] = code ? SCL_OF_ATMO[code] : c == C_WATER ? SCL_WATER
-                                        : SCL_VEG;
+            o->sclk[(size_t)k * LW + i] = scl_of(code, c);
         }
     }
 }
@@ -3036,7 +3080,7 @@ static void dn_plane_row(const scene *sc, const ext_scratch *e, const float *v, 
                          uint64_t key, uint64_t key2, uint16_t *out)
 {
     for (int x = 0; x < sc->W; x++) {
-        const uint64_t pix = ((uint64_t)(uint32_t)y << 32) | (uint32_t)x;
+        const uint64_t pix = pixel_key(x, y);
         const uint64_t h = mix64((b < 4 ? key : key2) + pix);
 
         e->fo[x] = v[x];
@@ -3256,6 +3300,27 @@ static cnp_status describe_byte(GDALDatasetH ds, const char *name, const char *d
     if (nodata && GDALSetRasterNoDataValue(hBand, 0.0) != CE_None)
         return fail(CNP_E_IO, "cannot set nodata of '%s': %s", name, CPLGetLastErrorMsg());
     return CNP_OK;
+}
+
+/* create_scene_out() : a reflectance output (nb UInt16 bands), dated. */
+static cnp_status create_scene_out(const scene *sc, const char *path, const char *name,
+                                   const char *date, const char *generator,
+                                   OGRSpatialReferenceH srs, int nthreads, GDALDatasetH *out)
+{
+    const cnp_status st = create_raster(sc, path, name, sc->nb, GDT_UInt16, 1, srs, nthreads,
+                                        out);
+
+    return st != CNP_OK ? st : describe_scene(*out, name, date, generator, sc->nb);
+}
+
+/* create_scl_out() : a mask output (one Byte band of SCL codes, nodata 0), dated. */
+static cnp_status create_scl_out(const scene *sc, const char *path, const char *name,
+                                 const char *date, OGRSpatialReferenceH srs, int nthreads,
+                                 GDALDatasetH *out)
+{
+    const cnp_status st = create_raster(sc, path, name, 1, GDT_Byte, 0, srs, nthreads, out);
+
+    return st != CNP_OK ? st : describe_byte(*out, name, "scl", date, 1);
 }
 
 /* write_strip() : one strip of whole tiles, then flush the bands' blocks so
@@ -3559,38 +3624,28 @@ static cnp_status synth_run(const synth_opts *o, OGRSpatialReferenceH srs)
     }
     snprintf(generator, sizeof generator, "canopy-synth seed=%llu scenario=%s",
              (unsigned long long)o->seed, SCENARIO_NAMES[o->scenario]);
-    if ((st = create_raster(&sc, tmp[OUT_BEFORE], "before.tif", sc.nb, GDT_UInt16, 1, srs,
-                            nthreads, &ds[OUT_BEFORE])) != CNP_OK ||
-        (st = describe_scene(ds[OUT_BEFORE], "before.tif", o->date_before, generator,
-                             sc.nb)) != CNP_OK ||
-        (st = create_raster(&sc, tmp[OUT_AFTER], "after.tif", sc.nb, GDT_UInt16, 1, srs,
-                            nthreads, &ds[OUT_AFTER])) != CNP_OK ||
-        (st = describe_scene(ds[OUT_AFTER], "after.tif", o->date_after, generator,
-                             sc.nb)) != CNP_OK ||
+    if ((st = create_scene_out(&sc, tmp[OUT_BEFORE], "before.tif", o->date_before, generator,
+                               srs, nthreads, &ds[OUT_BEFORE])) != CNP_OK ||
+        (st = create_scene_out(&sc, tmp[OUT_AFTER], "after.tif", o->date_after, generator,
+                               srs, nthreads, &ds[OUT_AFTER])) != CNP_OK ||
         (st = create_raster(&sc, tmp[OUT_TRUTH], "truth_loss.tif", 1, GDT_Byte, 0, srs,
                             nthreads, &ds[OUT_TRUTH])) != CNP_OK ||
         (st = describe_byte(ds[OUT_TRUTH], "truth_loss.tif", "expected_loss", NULL, 0)) != CNP_OK)
         goto cleanup;
     if (!o->no_mask &&
-        ((st = create_raster(&sc, tmp[OUT_MASK_B], "before_mask.tif", 1, GDT_Byte, 0, srs,
-                             nthreads, &ds[OUT_MASK_B])) != CNP_OK ||
-         (st = describe_byte(ds[OUT_MASK_B], "before_mask.tif", "scl", o->date_before, 1)) != CNP_OK ||
-         (st = create_raster(&sc, tmp[OUT_MASK_A], "after_mask.tif", 1, GDT_Byte, 0, srs,
-                             nthreads, &ds[OUT_MASK_A])) != CNP_OK ||
-         (st = describe_byte(ds[OUT_MASK_A], "after_mask.tif", "scl", o->date_after, 1)) != CNP_OK))
+        ((st = create_scl_out(&sc, tmp[OUT_MASK_B], "before_mask.tif", o->date_before, srs,
+                              nthreads, &ds[OUT_MASK_B])) != CNP_OK ||
+         (st = create_scl_out(&sc, tmp[OUT_MASK_A], "after_mask.tif", o->date_after, srs,
+                              nthreads, &ds[OUT_MASK_A])) != CNP_OK))
         goto cleanup;
     for (int k = 0; k < sc.nbase; k++) {
         const int m = OUT_BASE_MASK + k;
 
-        if ((st = create_raster(&sc, tmp[OUT_BASE + k], "baseline.tif", sc.nb, GDT_UInt16, 1,
-                                srs, nthreads, &ds[OUT_BASE + k])) != CNP_OK ||
-            (st = describe_scene(ds[OUT_BASE + k], "baseline.tif", sc.date_base[k], generator,
-                                 sc.nb)) != CNP_OK)
-            goto cleanup;
-        if (out_active(&sc, m) &&
-            ((st = create_raster(&sc, tmp[m], "baseline_mask.tif", 1, GDT_Byte, 0, srs, nthreads,
-                                 &ds[m])) != CNP_OK ||
-             (st = describe_byte(ds[m], "baseline_mask.tif", "scl", sc.date_base[k], 1)) != CNP_OK))
+        if ((st = create_scene_out(&sc, tmp[OUT_BASE + k], "baseline.tif", sc.date_base[k],
+                                   generator, srs, nthreads, &ds[OUT_BASE + k])) != CNP_OK ||
+            (out_active(&sc, m) &&
+             (st = create_scl_out(&sc, tmp[m], "baseline_mask.tif", sc.date_base[k], srs,
+                                  nthreads, &ds[m])) != CNP_OK))
             goto cleanup;
     }
 

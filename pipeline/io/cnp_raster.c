@@ -1,5 +1,6 @@
-/* pipeline/io/cnp_raster.c - input scenes: opened with their product's rules,
- * put on a common grid (GDAL). Their per-thread readers: cnp_reader.c. */
+/* pipeline/io/cnp_raster.c - input scenes: opened with their product's rules
+ * (GDAL). Put on a common grid: cnp_grid.c; their per-thread readers:
+ * cnp_reader.c. */
 #include "cnp_raster.h"
 
 #include <limits.h>
@@ -12,13 +13,9 @@
 #include <unistd.h>
 
 #include <cpl_conv.h>
-#include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
-#include <gdal_alg.h>
-#include <gdal_utils.h>
 #include <gdal_vrt.h>
-#include <ogr_srs_api.h>
 
 #include "cnp_err.h"
 #include "cnp_gdal.h"
@@ -67,75 +64,14 @@ static double type_max(GDALDataType t)
     }
 }
 
-/* ---- grids ------------------------------------------------------------- */
-
-/* A target grid: CRS, geotransform and size. */
-typedef struct grid_def {
-    const char *wkt;
-    double      gt[6];
-    int         width, height;
-} grid_def;
-
-static grid_def scene_grid(const cnp_scene *sc)
+void cnp_scene_set_buffer(cnp_scene *sc)
 {
-    grid_def g;
-    g.wkt = sc->wkt;
-    memcpy(g.gt, sc->gt, sizeof g.gt);
-    g.width = sc->width;
-    g.height = sc->height;
-    return g;
-}
-
-static int same_crs(const char *a, const char *b)
-{
-    if (strcmp(a, b) == 0)
-        return 1;
-    OGRSpatialReferenceH sa = OSRNewSpatialReference(a);
-    OGRSpatialReferenceH sb = OSRNewSpatialReference(b);
-    const int same = sa && sb && OSRIsSame(sa, sb);
-    OSRDestroySpatialReference(sa);
-    OSRDestroySpatialReference(sb);
-    return same;
-}
-
-static int same_gt(const double a[6], const double b[6], double tol)
-{
-    for (int i = 0; i < 6; i++)
-        if (fabs(a[i] - b[i]) > tol * fmax(1.0, fabs(a[i])))
-            return 0;
-    return 1;
-}
-
-static int on_grid(const cnp_scene *sc, const grid_def *g)
-{
-    return sc->width == g->width && sc->height == g->height && same_gt(sc->gt, g->gt, 1e-9) &&
-           same_crs(sc->wkt, g->wkt);
-}
-
-/* Pixel size in metres: exact for projected CRSs, at the centre for geographic ones. */
-static double pixel_metres(const char *wkt, const double gt[6], int height)
-{
-    OGRSpatialReferenceH srs = OSRNewSpatialReference(wkt);
-    double m = fabs(gt[1]);
-    if (srs && OSRIsProjected(srs)) {
-        m *= OSRGetLinearUnits(srs, NULL);
-    } else if (srs && OSRIsGeographic(srs)) {
-        const double lat = gt[3] + gt[5] * height / 2.0;
-        m *= 6378137.0 * M_PI / 180.0 * cos(lat * M_PI / 180.0);
-    }
-    OSRDestroySpatialReference(srs);
-    return m;
-}
-
-static void set_buffer(cnp_scene *sc)
-{
-    sc->pixel_m = pixel_metres(sc->wkt, sc->gt, sc->height);
+    sc->pixel_m = cnp_grid_pixel_metres(sc->wkt, sc->gt, sc->height);
     sc->mask_buffer_px = sc->settings ? cnp_mask_radius_px(sc->settings->mask_buffer_m,
                                                            sc->pixel_m) : 0;
 }
 
-/* Remember a /vsimem file to unlink when the scene is freed. */
-static cnp_status own_vsimem(cnp_scene *sc, const char *path)
+cnp_status cnp_scene_own_vsimem(cnp_scene *sc, const char *path)
 {
     const int max = (int)(sizeof sc->vsimem / sizeof sc->vsimem[0]);
     if (sc->nvsimem >= max)
@@ -146,54 +82,10 @@ static cnp_status own_vsimem(cnp_scene *sc, const char *path)
     return CNP_OK;
 }
 
-static void vsimem_name(const cnp_scene *sc, const char *what, char *out, size_t size)
+void cnp_scene_vsimem_name(const cnp_scene *sc, const char *what, char *out, size_t size)
 {
     snprintf(out, size, "/vsimem/canopy-%ld-%p-%d-%s.vrt", (long)getpid(), (const void *)sc,
              sc->nvsimem, what);
-}
-
-/* Warp `src` onto grid `g` as a VRT in /vsimem. */
-static cnp_status warp_to_grid(const char *src, const grid_def *g, const char *resampling,
-                               int add_alpha, const char *vrt_path)
-{
-    char te[4][32], ts[2][16];
-    const double x0 = g->gt[0], y0 = g->gt[3];
-    const double x1 = x0 + g->gt[1] * g->width, y1 = y0 + g->gt[5] * g->height;
-    snprintf(te[0], sizeof te[0], "%.17g", fmin(x0, x1));
-    snprintf(te[1], sizeof te[1], "%.17g", fmin(y0, y1));
-    snprintf(te[2], sizeof te[2], "%.17g", fmax(x0, x1));
-    snprintf(te[3], sizeof te[3], "%.17g", fmax(y0, y1));
-    snprintf(ts[0], sizeof ts[0], "%d", g->width);
-    snprintf(ts[1], sizeof ts[1], "%d", g->height);
-
-    const char *args[] = { "-of", "VRT", "-t_srs", g->wkt, "-te", te[0], te[1], te[2], te[3],
-                           "-ts", ts[0], ts[1], "-r", resampling, "-q",
-                           add_alpha ? "-dstalpha" : NULL };
-    char **argv = NULL;
-    for (size_t i = 0; i < sizeof args / sizeof args[0] && args[i]; i++)
-        argv = CSLAddString(argv, args[i]);
-    cnp_status st = CNP_OK;
-    GDALWarpAppOptions *opt = GDALWarpAppOptionsNew(argv, NULL);
-    CSLDestroy(argv);
-    GDALDatasetH in = cnp_raster_open(src);
-    GDALDatasetH out = NULL;
-    int usage_error = 0;
-
-    if (!opt || !in) {
-        st = cnp_err(CNP_E_IO, "cannot warp '%s': %s", src, cnp_err_gdal_reason());
-        goto done;
-    }
-    out = GDALWarp(vrt_path, NULL, 1, &in, opt, &usage_error);
-    if (!out)
-        st = cnp_err(CNP_E_IO, "cannot warp '%s' onto the common grid: %s", src, cnp_err_gdal_reason());
-
-done:
-    if (out)
-        GDALClose(out);
-    if (in)
-        GDALClose(in);
-    GDALWarpAppOptionsFree(opt);
-    return st;
 }
 
 /* ---- products: bands stacked in a VRT, the mask on the red band's grid --- */
@@ -201,7 +93,7 @@ done:
 /* Put the mask file `mpath` on grid `g`: the file itself when already on it,
  * a nearest-neighbour VRT when its pixels are whole multiples aligned with
  * the grid (Sentinel-2 SCL 20 m on 10 m), else a nearest-neighbour warp. */
-static cnp_status mask_onto(cnp_scene *sc, const char *mpath, const grid_def *g)
+static cnp_status mask_onto(cnp_scene *sc, const char *mpath, const cnp_grid_def *g)
 {
     GDALDatasetH mds = cnp_raster_open(mpath), vrt = NULL;
     cnp_status st = CNP_OK;
@@ -217,8 +109,8 @@ static cnp_status mask_onto(cnp_scene *sc, const char *mpath, const grid_def *g)
         st = cnp_err(CNP_E_DATA, "%s mask '%s': not georeferenced", sc->role, mpath);
         goto done;
     }
-    if (mw == g->width && mh == g->height && same_gt(mgt, g->gt, 1e-6) &&
-        same_crs(mwkt, g->wkt)) {
+    if (mw == g->width && mh == g->height && cnp_grid_same_gt(mgt, g->gt, 1e-6) &&
+        cnp_grid_same_crs(mwkt, g->wkt)) {
         free(sc->mask_read_path);
         sc->mask_read_path = strdup(mpath);
         st = sc->mask_read_path ? CNP_OK : cnp_err(CNP_E_NOMEM, "out of memory");
@@ -230,8 +122,8 @@ static cnp_status mask_onto(cnp_scene *sc, const char *mpath, const grid_def *g)
                       fabs(fw - round(fw)) < 1e-6 && fabs(fh - round(fh)) < 1e-6 && fw >= 1 &&
                       fh >= 1 && mgt[2] == 0 && mgt[4] == 0 && fw < INT_MAX && fh < INT_MAX &&
                       fabs(fx) < INT_MAX && fabs(fy) < INT_MAX;
-    vsimem_name(sc, "mask", vpath, sizeof vpath);
-    if (whole && same_crs(mwkt, g->wkt)) {
+    cnp_scene_vsimem_name(sc, "mask", vpath, sizeof vpath);
+    if (whole && cnp_grid_same_crs(mwkt, g->wkt)) {
         GDALRasterBandH mb = GDALGetRasterBand(mds, 1);
         cnp_err_gdal_reset();
         vrt = GDALCreate(GDALGetDriverByName("VRT"), vpath, g->width, g->height, 1,
@@ -256,10 +148,10 @@ static cnp_status mask_onto(cnp_scene *sc, const char *mpath, const grid_def *g)
         GDALClose(vrt);
         vrt = NULL;
     } else {
-        if ((st = warp_to_grid(mpath, g, "near", 0, vpath)) != CNP_OK)
+        if ((st = cnp_grid_warp(mpath, g, "near", 0, vpath)) != CNP_OK)
             goto done;
     }
-    if ((st = own_vsimem(sc, vpath)) != CNP_OK)
+    if ((st = cnp_scene_own_vsimem(sc, vpath)) != CNP_OK)
         goto done;
     free(sc->mask_read_path);
     sc->mask_read_path = strdup(vpath);
@@ -310,7 +202,7 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
             h = GDALGetRasterYSize(src[b]);
             memcpy(gt, bgt, sizeof gt);
         } else if (GDALGetRasterXSize(src[b]) != w || GDALGetRasterYSize(src[b]) != h ||
-                   !same_gt(bgt, gt, 1e-6)) {
+                   !cnp_grid_same_gt(bgt, gt, 1e-6)) {
             /* SWIR2 of a coarser grid over the same extent (Sentinel-2's
              * 20 m B12 beside its 10 m red) is resampled onto red's grid. */
             const double ew = GDALGetRasterXSize(src[b]) * bgt[1] - w * gt[1];
@@ -334,7 +226,7 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
         }
     }
 
-    vsimem_name(sc, "stack", vpath, sizeof vpath);
+    cnp_scene_vsimem_name(sc, "stack", vpath, sizeof vpath);
     cnp_err_gdal_reset();
     vrt = GDALCreate(GDALGetDriverByName("VRT"), vpath, w, h, 0, GDT_Byte, NULL);
     if (!vrt) {
@@ -373,7 +265,7 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
     }
     GDALClose(vrt);
     vrt = NULL;
-    if ((st = own_vsimem(sc, vpath)) != CNP_OK)
+    if ((st = cnp_scene_own_vsimem(sc, vpath)) != CNP_OK)
         goto done;
     free(sc->read_path);
     if (!(sc->read_path = strdup(vpath))) {
@@ -383,7 +275,7 @@ static cnp_status build_stack(cnp_scene *sc, const char *user_mask)
 
     /* The quality layer onto the red band's grid, unless the user gave a mask. */
     if (!user_mask && p->mask_path) {
-        const grid_def g = { GDALGetProjectionRef(src[CNP_BAND_RED]), { gt[0], gt[1], gt[2],
+        const cnp_grid_def g = { GDALGetProjectionRef(src[CNP_BAND_RED]), { gt[0], gt[1], gt[2],
                              gt[3], gt[4], gt[5] }, w, h };
         sc->mask_path = strdup(p->mask_path);
         sc->mask_src_path = strdup(p->mask_path);
@@ -456,11 +348,7 @@ static cnp_status check_not_all_fill(const cnp_scene *sc)
     return CNP_OK;
 }
 
-/* A scene (or grid window) larger than [limits] scene_pixels: a tiny VRT can
- * claim 10^12 pixels, which `info` and `detect` would read for days. */
-static cnp_status check_pixels(const cnp_settings *s, int w, int h, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static cnp_status check_pixels(const cnp_settings *s, int w, int h, const char *fmt, ...)
+cnp_status cnp_scene_check_pixels(const cnp_settings *s, int w, int h, const char *fmt, ...)
 {
     cnp_settings d;
     if (!s) {
@@ -524,7 +412,8 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
     sc->width = sc->src_width = GDALGetRasterXSize(ds);
     sc->height = sc->src_height = GDALGetRasterYSize(ds);
     sc->nbands = GDALGetRasterCount(ds);
-    if ((st = check_pixels(s, sc->width, sc->height, "%s scene '%s'", role, path)) != CNP_OK)
+    if ((st = cnp_scene_check_pixels(s, sc->width, sc->height, "%s scene '%s'", role,
+                                     path)) != CNP_OK)
         goto done;
     if (!sc->product) {
         if (sc->nbands < 2) {
@@ -660,7 +549,7 @@ cnp_status cnp_scene_open(cnp_scene *sc, const char *role, const char *path,
         if (has_nd && mnd >= 0 && mnd <= 255 && mnd == floor(mnd))
             sc->mask_rule.spread[(int)mnd] = 0;
     }
-    set_buffer(sc);
+    cnp_scene_set_buffer(sc);
     st = check_not_all_fill(sc);
 
 done:
@@ -692,240 +581,6 @@ void cnp_scene_free(cnp_scene *sc)
     free(sc->wkt);
     free(sc->own_settings);
     memset(sc, 0, sizeof *sc);
-}
-
-/* Pixel window of grid `g` covered by `sc`'s own footprint (edges densified,
- * so a rotation between UTM zones is followed). 0 when they do not meet. */
-static int footprint_window(const cnp_scene *sc, const grid_def *g, int win[4], int *bad_crs)
-{
-    enum { N = 32 };
-    double xs[4 * N], ys[4 * N];
-    int ok[4 * N], found = 0;
-    OGRSpatialReferenceH ssrc = OSRNewSpatialReference(sc->wkt);
-    OGRSpatialReferenceH sdst = OSRNewSpatialReference(g->wkt);
-    OGRCoordinateTransformationH ct = NULL;
-
-    *bad_crs = 0;
-    if (!ssrc || !sdst) {
-        *bad_crs = 1;
-        goto done;
-    }
-    OSRSetAxisMappingStrategy(ssrc, OAMS_TRADITIONAL_GIS_ORDER);
-    OSRSetAxisMappingStrategy(sdst, OAMS_TRADITIONAL_GIS_ORDER);
-    ct = OCTNewCoordinateTransformation(ssrc, sdst);
-    if (!ct) {
-        *bad_crs = 1;
-        goto done;
-    }
-    for (int i = 0; i < N; i++) {
-        const double t = (double)i / N;
-        const double px[4] = { t * sc->src_width, sc->src_width, (1 - t) * sc->src_width, 0 };
-        const double py[4] = { 0, t * sc->src_height, sc->src_height, (1 - t) * sc->src_height };
-        for (int e = 0; e < 4; e++) {
-            xs[e * N + i] = sc->gt[0] + px[e] * sc->gt[1];
-            ys[e * N + i] = sc->gt[3] + py[e] * sc->gt[5];
-        }
-    }
-    OCTTransformEx(ct, 4 * N, xs, ys, NULL, ok);
-    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
-    for (int i = 0; i < 4 * N; i++) {
-        if (!ok[i])
-            continue;
-        const double px = (xs[i] - g->gt[0]) / g->gt[1];
-        const double py = (ys[i] - g->gt[3]) / g->gt[5];
-        minx = fmin(minx, px); maxx = fmax(maxx, px);
-        miny = fmin(miny, py); maxy = fmax(maxy, py);
-    }
-    const int x0 = (int)fmax(0, floor(minx + 1e-6)), y0 = (int)fmax(0, floor(miny + 1e-6));
-    const int x1 = (int)fmin(g->width, ceil(maxx - 1e-6));
-    const int y1 = (int)fmin(g->height, ceil(maxy - 1e-6));
-    if (minx < maxx && x1 > x0 && y1 > y0) {
-        win[0] = x0; win[1] = y0; win[2] = x1 - x0; win[3] = y1 - y0;
-        found = 1;
-    }
-
-done:
-    if (ct)
-        OCTDestroyCoordinateTransformation(ct);
-    OSRDestroySpatialReference(ssrc);
-    OSRDestroySpatialReference(sdst);
-    return found;
-}
-
-/* An explicit grid: [grid] t_srs (else the reference scene's CRS) and
- * [grid] tr (else the pixel size GDAL suggests), pixels aligned on
- * multiples of the pixel size (like gdalwarp -tap). */
-static cnp_status custom_grid(const cnp_scene *ref, const cnp_settings *s, grid_def *g,
-                              char **wkt_out)
-{
-    cnp_status st = CNP_OK;
-    GDALDatasetH ds = NULL;
-    void *tr = NULL;
-    char *wkt = NULL;
-
-    *wkt_out = NULL;
-    if (s->grid_t_srs[0]) {
-        OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
-        char *w = NULL;
-        if (!srs || OSRSetFromUserInput(srs, s->grid_t_srs) != OGRERR_NONE ||
-            OSRExportToWkt(srs, &w) != OGRERR_NONE) {
-            OSRDestroySpatialReference(srs);
-            CPLFree(w);
-            return cnp_err(CNP_E_CONFIG, "--t-srs / [grid] t_srs: '%s' is not a coordinate "
-                           "reference system GDAL knows", s->grid_t_srs);
-        }
-        wkt = strdup(w);
-        CPLFree(w);
-        OSRDestroySpatialReference(srs);
-    } else {
-        wkt = strdup(ref->wkt);
-    }
-    if (!wkt)
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-
-    ds = cnp_raster_open(ref->read_path);
-    char opt[4200];
-    snprintf(opt, sizeof opt, "DST_SRS=%s", wkt);
-    char *opts[] = { opt, NULL };
-    tr = ds ? GDALCreateGenImgProjTransformer2(ds, NULL, opts) : NULL;
-    double sgt[6];
-    int sw = 0, sh = 0;
-    if (!tr || GDALSuggestedWarpOutput(ds, GDALGenImgProjTransform, tr, sgt, &sw, &sh) !=
-               CE_None) {
-        st = cnp_err(CNP_E_DATA, "cannot project '%s' onto %s: %s", ref->path,
-                     s->grid_t_srs[0] ? s->grid_t_srs : "its CRS", cnp_err_gdal_reason());
-        goto done;
-    }
-    const double res = s->grid_tr > 0 ? s->grid_tr : fabs(sgt[1]);
-    const double xmin = floor(sgt[0] / res) * res, ymax = ceil(sgt[3] / res) * res;
-    const double xmax = ceil((sgt[0] + sw * sgt[1]) / res) * res;
-    const double ymin = floor((sgt[3] + sh * sgt[5]) / res) * res;
-    const double w = round((xmax - xmin) / res), h = round((ymax - ymin) / res);
-    if (!(w >= 1 && h >= 1 && w * h < 4e12 && w < INT_MAX && h < INT_MAX)) {
-        st = cnp_err(CNP_E_CONFIG, "--tr / [grid] tr: %g gives a grid of %.0f x %.0f pixels",
-                     res, w, h);
-        goto done;
-    }
-    g->wkt = wkt;
-    g->gt[0] = xmin; g->gt[1] = res; g->gt[2] = 0;
-    g->gt[3] = ymax; g->gt[4] = 0; g->gt[5] = -res;
-    g->width = (int)w;
-    g->height = (int)h;
-    *wkt_out = wkt;
-    wkt = NULL;
-
-done:
-    if (tr)
-        GDALDestroyGenImgProjTransformer(tr);
-    if (ds)
-        GDALClose(ds);
-    free(wkt);
-    return st;
-}
-
-/* Put `sc` on grid `g`: reflectance bilinear with an alpha band (outside its
- * footprint is unobserved), the mask nearest-neighbour from its source file. */
-static cnp_status warp_scene(cnp_scene *sc, const grid_def *g)
-{
-    char path[200];
-    cnp_status st;
-
-    vsimem_name(sc, "scene", path, sizeof path);
-    if ((st = warp_to_grid(sc->read_path, g, "bilinear", 1, path)) != CNP_OK ||
-        (st = own_vsimem(sc, path)) != CNP_OK)
-        return st;
-    free(sc->read_path);
-    sc->read_path = strdup(path);
-    if (sc->mask_src_path) {
-        vsimem_name(sc, "mask", path, sizeof path);
-        if ((st = warp_to_grid(sc->mask_src_path, g, "near", 0, path)) != CNP_OK ||
-            (st = own_vsimem(sc, path)) != CNP_OK)
-            return st;
-        free(sc->mask_read_path);
-        sc->mask_read_path = strdup(path);
-    }
-    char *wkt = strdup(g->wkt);
-    if (!sc->read_path || (sc->mask_src_path && !sc->mask_read_path) || !wkt) {
-        free(wkt);
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    }
-    sc->warped = 1;
-    sc->read_mask_band = 1;
-    sc->width = g->width;
-    sc->height = g->height;
-    memcpy(sc->gt, g->gt, sizeof sc->gt);
-    free(sc->wkt);
-    sc->wkt = wkt;
-    GDALDatasetH ds = cnp_raster_open(sc->read_path);
-    if (ds) {
-        GDALGetBlockSize(GDALGetRasterBand(ds, sc->red), &sc->block_w, &sc->block_h);
-        GDALClose(ds);
-    }
-    set_buffer(sc);
-    return CNP_OK;
-}
-
-cnp_status cnp_scene_align(cnp_scene *after, cnp_scene *before, int win[4])
-{
-    const cnp_settings *s = before->settings;
-    cnp_scene *ref = before;
-    char *own_wkt = NULL;
-    grid_def g;
-    int wb[4], wa[4], bad_b = 0, bad_a = 0;
-    cnp_status st = CNP_OK;
-
-    if (s && s->grid_mode == CNP_GRID_AFTER)
-        ref = after;
-    else if (s && s->grid_mode == CNP_GRID_FINEST && after->pixel_m < before->pixel_m * (1 - 1e-9))
-        ref = after;
-    if (s && (s->grid_t_srs[0] || s->grid_tr > 0)) {
-        if ((st = custom_grid(ref, s, &g, &own_wkt)) != CNP_OK)
-            return st;
-    } else {
-        g = scene_grid(ref);
-    }
-
-    const int fb = footprint_window(before, &g, wb, &bad_b);
-    const int fa = footprint_window(after, &g, wa, &bad_a);
-    if (bad_b || bad_a) {
-        st = cnp_err(CNP_E_DATA, "no transformation from the CRS of '%s' to the common grid",
-                     bad_b ? before->path : after->path);
-        goto done;
-    }
-    const int x0 = fb && fa ? (wb[0] > wa[0] ? wb[0] : wa[0]) : 0;
-    const int y0 = fb && fa ? (wb[1] > wa[1] ? wb[1] : wa[1]) : 0;
-    const int x1 = fb && fa ? (wb[0] + wb[2] < wa[0] + wa[2] ? wb[0] + wb[2] : wa[0] + wa[2]) : 0;
-    const int y1 = fb && fa ? (wb[1] + wb[3] < wa[1] + wa[3] ? wb[1] + wb[3] : wa[1] + wa[3]) : 0;
-    if (!fb || !fa || x1 <= x0 || y1 <= y0) {
-        st = cnp_err(CNP_E_DATA, "the scenes do not overlap: '%s' and '%s' cover different "
-                     "areas", before->path, after->path);
-        goto done;
-    }
-    win[0] = x0; win[1] = y0; win[2] = x1 - x0; win[3] = y1 - y0;
-    /* Each scene passed on its own grid; a finer common grid can still be huge. */
-    if ((st = check_pixels(s, win[2], win[3], "the common grid's overlap of '%s' and '%s'",
-                           before->path, after->path)) != CNP_OK)
-        goto done;
-
-    /* An overlap smaller than one alert could be is a mistake, not a run. */
-    const double pm = pixel_metres(g.wkt, g.gt, g.height);
-    const double pixel_ha = pm * pm * fabs(g.gt[5] / g.gt[1]) / 1e4;
-    const double overlap_ha = (double)win[2] * win[3] * pixel_ha;
-    if (s && overlap_ha < s->min_area_ha) {
-        st = cnp_err(CNP_E_DATA, "the scenes overlap by only %.4g ha (%d x %d pixels), less "
-                     "than the minimum area of %g ha: '%s' and '%s' barely meet", overlap_ha,
-                     win[2], win[3], s->min_area_ha, before->path, after->path);
-        goto done;
-    }
-
-    if (!on_grid(before, &g) && (st = warp_scene(before, &g)) != CNP_OK)
-        goto done;
-    if (!on_grid(after, &g) && (st = warp_scene(after, &g)) != CNP_OK)
-        goto done;
-
-done:
-    free(own_wkt);
-    return st;
 }
 
 cnp_status cnp_scene_read_decimated(const cnp_scene *sc, const int win[4],
@@ -965,47 +620,6 @@ int cnp_scene_has_overviews(const cnp_scene *sc)
     const int n = GDALGetOverviewCount(GDALGetRasterBand(ds, sc->red));
     GDALClose(ds);
     return n > 0;
-}
-
-cnp_status cnp_scene_open_grid(cnp_scene *sc, const char *name, const char *wkt,
-                               const double gt[6], int width, int height, const cnp_settings *s)
-{
-    static int serial;
-    char vpath[300];
-    double g[6];
-    int n;
-    #pragma omp atomic capture
-    n = ++serial;
-    snprintf(vpath, sizeof vpath, "/vsimem/canopy-grid-%ld-%d.vrt", (long)getpid(), n);
-    cnp_err_gdal_reset();
-    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("VRT"), vpath, width, height, 2, GDT_Byte,
-                                 NULL);
-    if (!ds)
-        return cnp_err(CNP_E_IO, "%s: cannot build its grid: %s", name, cnp_err_gdal_reason());
-    memcpy(g, gt, sizeof g);
-    GDALSetGeoTransform(ds, g);
-    GDALSetProjection(ds, wkt);
-    GDALClose(ds);
-    /* Aligning onto this scene puts the other on exactly this grid. */
-    cnp_settings *gs = malloc(sizeof *gs);
-    if (!gs) {
-        VSIUnlink(vpath);
-        return cnp_err(CNP_E_NOMEM, "out of memory");
-    }
-    *gs = *s;
-    gs->red_band = 1;
-    gs->nir_band = 2;
-    gs->green_band = gs->blue_band = gs->swir2_band = 0;
-    gs->grid_mode = CNP_GRID_BEFORE;
-    gs->grid_t_srs[0] = '\0';
-    gs->grid_tr = 0;
-    cnp_status st = cnp_scene_open(sc, name, vpath, NULL, gs, "");
-    sc->own_settings = gs;
-    if (st == CNP_OK)
-        st = own_vsimem(sc, vpath);
-    else
-        VSIUnlink(vpath);
-    return st;
 }
 
 const char *cnp_scene_mask_rule(const cnp_scene *sc)

@@ -13,27 +13,7 @@ detect_pair "$P" "$TMP/base" --no-evidence
 
 # A 30 m "tree cover" raster in EPSG:4326: 80 % west of x = 602000, 10 % east;
 # and a class raster (Int16, nodata -1) with class 5 over a band of rows.
-$PY - "$TMP" <<'PY'
-import sys
-import numpy as np
-from osgeo import gdal, osr
-d = sys.argv[1]
-utm = osr.SpatialReference(); utm.ImportFromEPSG(32721)
-def put(path, arr, dtype, nodata=None):
-    mem = gdal.GetDriverByName("MEM").Create("", arr.shape[1], arr.shape[0], 1, dtype)
-    mem.SetGeoTransform([599700, 30, 0, 8900300, 0, -30])
-    mem.SetProjection(utm.ExportToWkt())
-    mem.GetRasterBand(1).WriteArray(arr)
-    if nodata is not None:
-        mem.GetRasterBand(1).SetNoDataValue(nodata)
-    gdal.Warp(path, mem, dstSRS="EPSG:4326", resampleAlg="near")
-n = 150
-tc = np.full((n, n), 10, np.uint8); tc[:, : (602000 - 599700) // 30] = 80
-put(d + "/treecover.tif", tc, gdal.GDT_Byte)
-cl = np.zeros((n, n), np.int16); cl[(8900300 - 8898200) // 30:(8900300 - 8897500) // 30, :] = 5
-cl[0:3, :] = -1
-put(d + "/classes.tif", cl, gdal.GDT_Int16, -1)
-PY
+$PY "$ROOT/tests/e2e/context_fixture.py" "$TMP"
 
 detect_pair "$P" "$TMP/forest" --no-evidence --forest-mask "$TMP/treecover.tif" --forest-min 30
 check "masks: --forest-mask --forest-min 30: every alert pixel is forest in the mask (and not all were)" \

@@ -14,28 +14,16 @@ synth "$P" || { fail "monitor context: canopy-synth"; exit 0; }
 mon() { local state=$1; shift; run_canopy monitor --state "$state" --confirm 1 -q "$@"; }
 inputs=("$P/before.tif" "$P/after.tif")
 
-# The same rasters as test_context_masks.sh: 30 m tree cover in EPSG:4326
-# (80 % west of x = 602000, 10 % east) and classes (5 over a band of rows).
+# The same rasters as test_context_masks.sh (context_fixture.py): 30 m tree
+# cover in EPSG:4326 (80 % west of x = 602000, 10 % east) and classes (5 over
+# a band of rows); then areas of interest of its own.
+$PY "$ROOT/tests/e2e/context_fixture.py" "$TMP"
 $PY - "$TMP" <<'PY'
 import sys
 import numpy as np
 from osgeo import gdal, ogr, osr
 d = sys.argv[1]
 utm = osr.SpatialReference(); utm.ImportFromEPSG(32721)
-def put(path, arr, dtype, nodata=None):
-    mem = gdal.GetDriverByName("MEM").Create("", arr.shape[1], arr.shape[0], 1, dtype)
-    mem.SetGeoTransform([599700, 30, 0, 8900300, 0, -30])
-    mem.SetProjection(utm.ExportToWkt())
-    mem.GetRasterBand(1).WriteArray(arr)
-    if nodata is not None:
-        mem.GetRasterBand(1).SetNoDataValue(nodata)
-    gdal.Warp(path, mem, dstSRS="EPSG:4326", resampleAlg="near")
-n = 150
-tc = np.full((n, n), 10, np.uint8); tc[:, : (602000 - 599700) // 30] = 80
-put(d + "/treecover.tif", tc, gdal.GDT_Byte)
-cl = np.zeros((n, n), np.int16); cl[(8900300 - 8898200) // 30:(8900300 - 8897500) // 30, :] = 5
-cl[0:3, :] = -1
-put(d + "/classes.tif", cl, gdal.GDT_Int16, -1)
 def poly(path, wkt):
     ds = ogr.GetDriverByName("GeoJSON").CreateDataSource(path)
     l = ds.CreateLayer("aoi", utm, ogr.wkbPolygon); f = ogr.Feature(l.GetLayerDefn())
