@@ -136,7 +136,8 @@ cnp_status cnp_monitor_update(const cnp_monitor_rule *r, int32_t date, cnp_monit
             continue;
         }
         /* Normalised: detect's float dNDVI', compared as detect compares it. */
-        const double d = p->dndvi_in ? (double)p->dndvi_in[i] : v - b;
+        const double d = p->dndvi_in && !isnan(p->dndvi_in[i]) ? (double)p->dndvi_in[i]
+                                                                : v - b;
         const int loss = d <= loss_at;
         p->dndvi[i] = (float)d;
 

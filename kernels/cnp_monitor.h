@@ -142,8 +142,8 @@ typedef struct cnp_monitor_pixels {
                                    never triggers, as detect's "other"         */
     const float   *dndvi_in;    /* NULL: dNDVI = v - b; else this scene's
                                    normalised dNDVI against base_ndvi
-                                   (cnp_norm_apply: detect's dNDVI'), valid
-                                   wherever ndvi and base_ndvi are; ndvi then
+                                   (cnp_norm_apply: detect's dNDVI'; NAN:
+                                   v - b there); ndvi then
                                    holds the scene's corrected NDVI, which is
                                    what goes into the history                  */
 } cnp_monitor_pixels;
