@@ -12,6 +12,10 @@
  * depend on threads), and a strip's runs are joined across tile borders
  * (cnp_runs_merge_tiles). The previous files are never modified.
  *
+ * With detect's normalisation or haze test on, a first pass over the same
+ * tiles gathers what they need (cnp_monitor_norm.c) and the pass above
+ * applies them to the scene's tiles before the kernel sees them.
+ *
  * Then the runs are labelled into ids (cnp_monitor_ids.c). Memory: a tile per worker plus the runs of alert pixels
  * (proportional to the alerts, not to the scene).
  */
