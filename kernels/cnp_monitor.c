@@ -135,7 +135,9 @@ cnp_status cnp_monitor_update(const cnp_monitor_rule *r, int32_t date, cnp_monit
             p->event[i] = CNP_EV_BASELINE;
             continue;
         }
-        const double d = v - b;
+        /* Normalised: detect's float dNDVI', compared as detect compares it. */
+        const double d = p->dndvi_in && !isnan(p->dndvi_in[i]) ? (double)p->dndvi_in[i]
+                                                                : v - b;
         const int loss = d <= loss_at;
         p->dndvi[i] = (float)d;
 

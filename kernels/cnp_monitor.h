@@ -18,7 +18,8 @@
  * forest_ndvi).
  *
  * Pixel states and transitions, on a clear observation with NDVI v against
- * the baseline b (dNDVI = v - b, "loss" = dNDVI <= -ndvi_drop):
+ * the baseline b (dNDVI = v - b, or the normalised dNDVI the caller gives,
+ * dndvi_in; "loss" = dNDVI <= -ndvi_drop):
  *
  * "v into the history" below: the history shifts by one (the oldest of K
  * goes), v becomes its newest, b := the median of its clear values.
@@ -139,6 +140,12 @@ typedef struct cnp_monitor_pixels {
                                    already (--forest-mask, --exclude): its
                                    observations go into its history, but it
                                    never triggers, as detect's "other"         */
+    const float   *dndvi_in;    /* NULL: dNDVI = v - b; else this scene's
+                                   normalised dNDVI against base_ndvi
+                                   (cnp_norm_apply: detect's dNDVI'; NAN:
+                                   v - b there); ndvi then
+                                   holds the scene's corrected NDVI, which is
+                                   what goes into the history                  */
 } cnp_monitor_pixels;
 
 typedef struct cnp_monitor_counts {

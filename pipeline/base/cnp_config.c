@@ -358,6 +358,12 @@ void cnp_settings_mask_list(const cnp_settings *s, char *buf, size_t size)
     }
 }
 
+void cnp_settings_write_monitor_corrections(const cnp_settings *s, FILE *f)
+{
+    fprintf(f, "normalize = %s\nhaze = %s\n", normalize_words[s->normalize],
+            onoff_words[s->haze]);
+}
+
 void cnp_settings_write_ini(const cnp_settings *s, FILE *f)
 {
     char list[1024];

@@ -131,6 +131,11 @@ cnp_status cnp_settings_resolve(cnp_settings *s, const char *config_path,
  * what they were before [limits] existed. */
 void cnp_settings_write_ini(const cnp_settings *s, FILE *f);
 
+/* Write what monitor records of the scene corrections it applies, as the
+ * [monitor] section's lines "normalize = " and "haze = " (the values of
+ * [detect] normalize and [mask] haze). */
+void cnp_settings_write_monitor_corrections(const cnp_settings *s, FILE *f);
+
 /* The mask_invalid list as text ("0,3,8,9,10"), into buf. */
 void cnp_settings_mask_list(const cnp_settings *s, char *buf, size_t size);
 

@@ -108,6 +108,7 @@ int cnp_monitor_main(int argc, char **argv)
         cnp_settings_write_ini(&o.s, stdout);
         printf("\n[monitor]\nconfirm = %d/%d\nbaseline_obs = %d\n", o.confirm_n, o.confirm_m,
                o.s.baseline_obs);
+        cnp_settings_write_monitor_corrections(&o.s, stdout);
         goto out;
     }
     if (!o.state_dir) {

@@ -75,9 +75,9 @@ static const cnp_option options[] = {
       GROUP_DETECT, "clouds and shadows grow by M metres, 0 = off\n[mask] buffer_m (60)" },
     { OPT_MASK_SHAPE, "mask-buffer-shape", required_argument, D | B | M, "mask", "buffer_shape",
       "disk|square", GROUP_DETECT, "[mask] buffer_shape (disk)" },
-    { OPT_HAZE, "haze", required_argument, D | B, "mask", "haze", "on|off", GROUP_DETECT,
-      "haze, smoke, thin cloud the mask calls clear are\nunobserved in AFTER (needs blue) "
-      "[mask] haze (on)" },
+    { OPT_HAZE, "haze", required_argument, D | B | M, "mask", "haze", "on|off", GROUP_DETECT,
+      "haze, smoke, thin cloud the mask calls clear are\nunobserved in AFTER (monitor: in "
+      "each new scene;\nneeds blue) [mask] haze (on)" },
     /* ---- [grid] ----------------------------------------------------------------------- */
     { OPT_GRID, "grid", required_argument, D | B, "grid", "align", "before|after|finest",
       GROUP_DETECT, "the common grid: that scene's [grid] align (before)" },
@@ -105,10 +105,10 @@ static const cnp_option options[] = {
     { OPT_BRIDGE_GAP, "bridge-gap", required_argument, D | B | M, "detect", "bridge_gap_m", "M",
       GROUP_DETECT, "loss pieces apart by unobserved gaps up to M metres\nare one alert; 0 = off "
       "[detect] bridge_gap_m (150)" },
-    { OPT_NORMALIZE, "normalize", required_argument, D | B, "detect", "normalize",
+    { OPT_NORMALIZE, "normalize", required_argument, D | B | M, "detect", "normalize",
       "local|scene|off", GROUP_DETECT,
       "dNDVI relative to stable forest around each pixel\n(local), to the scene (scene) or "
-      "raw (off)\n[detect] normalize (local)" },
+      "raw (off)\n(monitor: against each footprint's baseline)\n[detect] normalize (local)" },
     /* ---- [coreg] ------------------------------------------------------------------------- */
     { OPT_COREG, "coreg", required_argument, D | B | M, "coreg", "mode", "auto|check|off",
       GROUP_DETECT,

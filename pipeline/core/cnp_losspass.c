@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cnp_coreg_scene.h"
+#include "cnp_corrections.h"
 #include "cnp_err.h"
 #include "cnp_gdal.h"
 #include "cnp_haze.h"
@@ -730,7 +731,7 @@ static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
     /* The clear line of AFTER's own clear land; the default line when it
      * has too little to fit one. */
     if (st == CNP_OK && lp->haze)
-        lp->haze_fitted = cnp_haze_fit(&lp->haze_hist, 50, &lp->haze_line) == CNP_OK;
+        lp->haze_fitted = cnp_corr_haze_fit(&lp->haze_hist, &lp->haze_line);
     if (st == CNP_OK)
         st = run_stage(lp, nthreads, 2, 0.6, 1.0);
     cnp_spill_close(&lp->spill);

@@ -12,6 +12,7 @@
 #include "cnp_baseline.h"
 #include "cnp_change.h"
 #include "cnp_classes.h"
+#include "cnp_corrections.h"
 #include "cnp_err.h"
 #include "cnp_norm.h"
 #include "cnp_spill.h"
@@ -66,22 +67,8 @@ static cnp_status tile_nbr(worker *w, const cnp_loss_pass *c, int d, int x0, int
  * from them (kernels/cnp_haze.h). */
 static cnp_haze_dn haze_dn(const worker *w, const cnp_loss_pass *c, int blue16)
 {
-    const cnp_date_params *r = &c->params.date[1];
-    cnp_haze_dn d = { .ndvi = w->ndvi[1], .scale = r->scale, .offset = r->offset,
-                      .saturated_dn = r->saturated_dn };
-    d.nodata = cnp_reader_band_nodata(w->rd[1], c->scene[1]->blue, &d.has_nodata);
-    if (blue16)
-        d.blue16 = w->bdn16;
-    else
-        d.blue = w->bdn;
-    if (w->dn_u16[1]) {
-        d.red16 = (const uint16_t *)w->red[1];
-        d.nir16 = (const uint16_t *)w->nir[1];
-    } else {
-        d.red = w->red[1];
-        d.nir = w->nir[1];
-    }
-    return d;
+    return cnp_corr_haze_dn(w->rd[1], c->scene[1], w->bdn, blue16 ? w->bdn16 : NULL,
+                            w->dn_u16[1], w->red[1], w->nir[1], w->ndvi[1]);
 }
 
 /* AFTER's blue DN kept, its reflectances counted for the clear line. */

@@ -7,44 +7,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnp_corrections.h"
 #include "cnp_err.h"
 #include "cnp_norm.h"
 
-/* Normalisation parameters for the run's pixels and mode. In scene mode
- * every cell's window is the whole scene: one median. */
+/* Normalisation parameters for the run's pixels and mode
+ * (core/cnp_corrections.h: monitor uses the same). */
 cnp_status cnp_lp_norm_params(const cnp_loss_pass *lp, cnp_norm_params *p)
 {
-    const cnp_scene *b = lp->scene[0];
-    const double pixel_m = b->pixel_m > 0 && b->pixel_m <= 10000 ? b->pixel_m : 30.0;
-    if (cnp_norm_defaults(pixel_m, p) != CNP_OK)
-        return cnp_err(CNP_E_ARG, "normalisation: bad pixel size %g m", pixel_m);
-    p->forest_ndvi = lp->settings->forest_ndvi;
-    if (lp->settings->normalize == CNP_NORMALIZE_SCENE) {
-        const int w = lp->tiling.win[2], h = lp->tiling.win[3];
-        p->cell_px = 128;
-        const int cells = ((w > h ? w : h) + p->cell_px - 1) / p->cell_px;
-        p->radius_cells = p->wide_cells = cells;
-    }
-    return CNP_OK;
+    return cnp_corr_norm_params(lp->settings, lp->scene[0]->pixel_m, lp->tiling.win[2],
+                                lp->tiling.win[3], p);
 }
 
 /* The first half's grid turned into corrections per cell. */
 cnp_status cnp_lp_norm_finish(cnp_loss_pass *lp)
 {
-    int64_t ncx, ncy;
-    cnp_norm_grid_cells(lp->norm_grid, &ncx, &ncy);
-    const size_t ncell = (size_t)ncx * (size_t)ncy;
-    lp->norm_corr = malloc(ncell * sizeof *lp->norm_corr);
-    lp->norm_level = malloc(ncell);
-    lp->norm_count = malloc(ncell * sizeof *lp->norm_count);
-    if (!lp->norm_corr || !lp->norm_level || !lp->norm_count)
-        return cnp_err(CNP_E_NOMEM, "out of memory for the normalisation");
-    if (cnp_norm_correct(lp->norm_grid, lp->tiling.win[3], 0, ncy, lp->norm_corr, lp->norm_level,
-                         lp->norm_count) != CNP_OK)
-        return cnp_err(CNP_E_ARG, "normalisation: corrections failed");
-    lp->norm_ncx = ncx;
-    lp->norm_ncy = ncy;
-    lp->field = (cnp_norm_field){ lp->norm_corr, ncx, ncy, 0, ncy, lp->norm.cell_px };
+    cnp_corr_norm n;
+    const cnp_status st = cnp_corr_norm_finish(lp->norm_grid, &lp->norm, lp->tiling.win[3], &n);
+    if (st != CNP_OK)
+        return st;
+    lp->norm_corr = n.corr;
+    lp->norm_level = n.level;
+    lp->norm_count = n.count;
+    lp->norm_ncx = n.ncx;
+    lp->norm_ncy = n.ncy;
+    lp->field = n.field;
     cnp_norm_grid_free(&lp->norm_grid);
     return CNP_OK;
 }

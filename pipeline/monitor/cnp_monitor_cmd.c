@@ -123,8 +123,10 @@ static void log_context(mon_log *l, const char *ini)
 }
 
 /* with_history = 0: as versions before baseline histories wrote them (no
- * baseline_obs line), to recognise their states. */
-static char *normalised_settings(const mon_opts *o, int with_history)
+ * baseline_obs line), to recognise their states; with_corr = 0: as
+ * versions before the monitor applied [detect] normalize and [mask] haze
+ * (no such lines in [monitor]). */
+static char *normalised_settings(const mon_opts *o, int with_history, int with_corr)
 {
     cnp_settings s = o->s, d;
     cnp_settings_defaults(&d);
@@ -145,6 +147,8 @@ static char *normalised_settings(const mon_opts *o, int with_history)
     fprintf(m, "\n[monitor]\nconfirm = %d/%d\n", o->confirm_n, o->confirm_m);
     if (with_history)
         fprintf(m, "baseline_obs = %d\n", o->s.baseline_obs);
+    if (with_corr)
+        cnp_settings_write_monitor_corrections(&o->s, m);
     context_ini(o, m);
     fclose(m);
     return buf;
@@ -191,6 +195,20 @@ static void first_difference(const char *a, const char *b, char *out, size_t siz
     snprintf(out, size, "(no difference)");
 }
 
+/* 1 when the [monitor] section of settings `ini` has a line "key = ...". */
+static int monitor_has(const char *ini, const char *key)
+{
+    const char *p = strstr(ini, "\n[monitor]\n");
+    const size_t k = strlen(key);
+    for (p = p ? p + 10 : NULL; p && *p && *p != '[';) {
+        if (strncmp(p, key, k) == 0 && strncmp(p + k, " = ", 3) == 0)
+            return 1;
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    return 0;
+}
+
 /* A state written before baseline histories (its settings have no
  * baseline_obs; its pixels one baseline each) goes on with this run's
  * baseline_obs when its other settings are the same: each pixel's baseline
@@ -201,7 +219,7 @@ static cnp_status adopt_old_state(const mon_opts *o, mon_state *st, const char *
 {
     if (strstr(st->settings_ini, "\nbaseline_obs = "))
         return CNP_OK;
-    char *old = normalised_settings(o, 0);
+    char *old = normalised_settings(o, 0, monitor_has(st->settings_ini, "normalize"));
     if (!old)
         return cnp_err(CNP_E_NOMEM, "out of memory");
     const int same = strcmp(old, st->settings_ini) == 0;
@@ -218,6 +236,53 @@ static cnp_status adopt_old_state(const mon_opts *o, mon_state *st, const char *
              "per pixel: each baseline counts as a history of one observation, which grows to "
              "baseline_obs = %d with the next clear ones", o->s.baseline_obs);
     mon_log_str(l, "state_upgraded", msg);
+    return CNP_OK;
+}
+
+/* The value of `key` in [section] of settings `ini` into v ("" if none). */
+static void ini_value(const char *ini, const char *section, const char *key, char *v, size_t size)
+{
+    char sec[64], line[80];
+    snprintf(sec, sizeof sec, "\n[%s]\n", section);
+    snprintf(line, sizeof line, "\n%s = ", key);
+    const char *p = strstr(ini, sec), *end = p ? strstr(p + 1, "\n[") : NULL;
+    const char *q = p ? strstr(p + 1, line) : NULL;
+    v[0] = '\0';
+    if (q && (!end || q < end))
+        snprintf(v, size, "%.*s", (int)strcspn(q + strlen(line), "\n"), q + strlen(line));
+}
+
+/* A state made before the monitor applied detect's normalisation and haze
+ * test has no record of them in [monitor]: it goes on as it ran, with
+ * neither (*off = 1), when its settings are the same otherwise - whatever
+ * this run's [detect] normalize and [mask] haze, which it did not apply
+ * (*ini becomes this run's settings as that version wrote them, with the
+ * state's values of those two, which the state keeps). Said in the log
+ * line; a new --state folder applies them. */
+static cnp_status corrections_of_old_state(const mon_opts *o, const mon_state *st, char **ini,
+                                           mon_log *l, int *off)
+{
+    *off = 0;
+    if (monitor_has(st->settings_ini, "normalize"))
+        return CNP_OK;
+    mon_opts was = *o;
+    char norm[32], haze[32];
+    ini_value(st->settings_ini, "detect", "normalize", norm, sizeof norm);
+    ini_value(st->settings_ini, "mask", "haze", haze, sizeof haze);
+    if (cnp_settings_set(&was.s, "detect", "normalize", norm, "state") != CNP_OK ||
+        cnp_settings_set(&was.s, "mask", "haze", haze, "state") != CNP_OK)
+        return CNP_OK;                  /* not a state of ours: refused as it differs */
+    char *old = normalised_settings(&was, monitor_has(st->settings_ini, "baseline_obs"), 0);
+    char *old_h = normalised_settings(&was, 1, 0);
+    *off = old && old_h && strcmp(old, st->settings_ini) == 0;
+    free(old);
+    free(*off ? *ini : old_h);
+    if (!*off)
+        return old && old_h ? CNP_OK : cnp_err(CNP_E_NOMEM, "out of memory");
+    *ini = old_h;
+    mon_log_str(l, "corrections_off", "the state was made by an earlier version, which "
+                "compared raw dNDVI and had no haze test: it goes on without them (a new "
+                "--state folder applies [detect] normalize and [mask] haze)");
     return CNP_OK;
 }
 
@@ -356,7 +421,7 @@ int cnp_monitor_run(const mon_opts *o)
     cnp_product_session *products = NULL;      /* the run's: each product recognised once */
     mon_log l;
     int64_t G = 0, notified = 0, dbgen = 0;
-    int lock_fd = -1, code = CNP_EXIT_OK, hook_failed = 0;
+    int lock_fd = -1, code = CNP_EXIT_OK, hook_failed = 0, corr_off = 0;
     char *ini = NULL;
     cnp_status s;
 
@@ -435,12 +500,14 @@ int cnp_monitor_run(const mon_opts *o)
     mon_log_int(&l, "generation_before", G);
 
     /* Same settings and database as the state's, or refuse. */
-    ini = normalised_settings(o, 1);
+    ini = normalised_settings(o, 1, 1);
     db_description(o->db, db_desc, sizeof db_desc);
     if (!ini) {
         s = cnp_err(CNP_E_NOMEM, "out of memory");
         goto error;
     }
+    if (G > 0 && (s = corrections_of_old_state(o, &st, &ini, &l, &corr_off)) != CNP_OK)
+        goto error;
     if (G > 0 && (s = adopt_old_state(o, &st, ini, &l)) != CNP_OK)
         goto error;
     if (G > 0 && strcmp(st.settings_ini, ini) != 0) {
@@ -524,7 +591,8 @@ int cnp_monitor_run(const mon_opts *o)
         goto error;
     mon_ctx c = { &o->s, { o->s.forest_ndvi, o->s.ndvi_drop, o->confirm_n, o->confirm_m },
                   o->state_dir, "", &st, &ob, 0, o->zones, o->nzones, o->zone_field,
-                  &o->ctx, o->aoi, l.coregistration, &l.aoi_repaired };
+                  &o->ctx, o->aoi, l.coregistration, &l.aoi_repaired, l.corrections,
+                  corr_off ? CNP_NORMALIZE_OFF : o->s.normalize, corr_off ? 0 : o->s.haze };
     l.has_aoi = o->aoi != NULL;
     snprintf(c.work_dir, sizeof c.work_dir, "%s", work);
     ob.run.generation = G + 1;

@@ -222,6 +222,10 @@ typedef struct mon_ctx {
     struct json_object *coreg_log;       /* the log line's coregistration list  */
     int64_t            *aoi_repaired;    /* the most --aoi polygons MakeValid
                                             repaired on a footprint's grid       */
+    struct json_object *corr_log;        /* the log line's corrections list     */
+    int                 normalize, haze; /* what this run applies: the
+                                            settings', or off for a state made
+                                            before the monitor applied them   */
 } mon_ctx;
 
 typedef struct mon_step_counts {
@@ -244,6 +248,7 @@ struct json_object;
 typedef struct mon_log {
     const struct cnp_monitor_events *ev;   /* where the line goes (cnp_monitor_cmd.h) */
     struct json_object *o, *failures, *skipped, *format_changes, *coregistration;
+    struct json_object *corrections;
     int64_t found, already_seen, processed, failed, skipped_n;
     mon_step_counts counts;
     int     has_aoi;                     /* --aoi given: aoi_repaired is logged */

@@ -42,6 +42,7 @@ void mon_log_init(mon_log *l, const char *state_dir, const char *started)
     l->skipped = json_object_new_array();
     l->format_changes = json_object_new_array();
     l->coregistration = json_object_new_array();
+    l->corrections = json_object_new_array();
 }
 
 void mon_log_str(mon_log *l, const char *k, const char *v)
@@ -169,6 +170,7 @@ int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *er
     json_object_object_add(l->o, "skipped", l->skipped);
     json_object_object_add(l->o, "format_changes", l->format_changes);
     json_object_object_add(l->o, "coregistration", l->coregistration);
+    json_object_object_add(l->o, "corrections", l->corrections);
     if (l->has_aoi)
         mon_log_int(l, "aoi_repaired_polygons", l->aoi_repaired);
     if (l->ev && l->ev->log_line)

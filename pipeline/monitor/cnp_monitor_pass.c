@@ -12,6 +12,10 @@
  * depend on threads), and a strip's runs are joined across tile borders
  * (cnp_runs_merge_tiles). The previous files are never modified.
  *
+ * With detect's normalisation or haze test on, a first pass over the same
+ * tiles gathers what they need (cnp_monitor_norm.c) and the pass above
+ * applies them to the scene's tiles before the kernel sees them.
+ *
  * Then the runs are labelled into ids (cnp_monitor_ids.c). Memory: a tile per worker plus the runs of alert pixels
  * (proportional to the alerts, not to the scene).
  */
@@ -63,6 +67,8 @@ typedef struct worker {
     int           dn_u16;             /* 1: the scene is read as UInt16 DNs  */
     cnp_tilefile *prev[MON_NFILES];
     cnp_ctxmask_reader *ctxr;         /* the context masks (NULL: none)     */
+    mon_norm_ws  *nws;                /* the corrections' buffers (NULL: none) */
+    float        *dnorm;              /* the tile's normalised dNDVI         */
     uint8_t      *why, *may_trigger;
     /* one tile */
     int          x0, y0, tw, th;
@@ -104,6 +110,8 @@ static void worker_free(void *ctx, void *wp)
     worker *w = wp;
     cnp_reader_close(&w->rd);
     cnp_ctxmask_reader_close(&w->ctxr);
+    mon_norm_ws_free(&w->nws);
+    free(w->dnorm);
     free(w->why); free(w->may_trigger);
     for (int f = 0; f < MON_NFILES; f++)
         cnp_tilefile_close(&w->prev[f]);
@@ -172,6 +180,9 @@ static cnp_status worker_init(void *ctx, void *wp)
         return st;
     }
     w->dn_u16 = cnp_reader_dn_u16(w->rd);
+    if (s->norm && ((st = mon_norm_ws_open(s->norm, w->rd, tn, &w->nws)) != CNP_OK ||
+                    !(w->dnorm = malloc(tn * sizeof *w->dnorm))))
+        return st != CNP_OK ? st : cnp_err(CNP_E_NOMEM, "out of memory");
     return CNP_OK;
 }
 
@@ -198,9 +209,12 @@ static cnp_status read_state(mon_step *s, worker *w, size_t n)
 {
     float *base = w->base2, *loss = w->base2 + n;
     const size_t nh = (size_t)mon_hist_planes(s->c->s) * n;
+    /* The first pass of the corrections needs the baseline alone. */
+    const int only_base = s->stage == 1;
     if (s->fp->store) {
         void *plane[MON_P_HIST + CNP_MONITOR_HIST_MAX];
-        const int np = tile_planes(s, w, n, plane);
+        const int np = only_base ? 1 : tile_planes(s, w, n, plane);
+        plane[MON_P_BASE] = w->base2;
         const int tx = w->x0 / CNP_TILE, ty = w->y0 / CNP_TILE;
         for (int p = 0; p < np; p++) {
             const cnp_status st = cnp_tilestore_read(s->fp->store, tx, ty, p, plane[p]);
@@ -222,7 +236,7 @@ static cnp_status read_state(mon_step *s, worker *w, size_t n)
         return CNP_OK;
     }
     void *buf[MON_NFILES] = { w->base2, w->bdate, w->pix3, w->id, w->hist };
-    for (int f = 0; f < MON_NFILES; f++) {
+    for (int f = 0; f < (only_base ? 1 : MON_NFILES); f++) {
         if (!w->prev[f])
             continue;
         const cnp_status st = cnp_tilefile_read(w->prev[f], w->x0, w->y0, w->tw, w->th,
@@ -232,7 +246,7 @@ static cnp_status read_state(mon_step *s, worker *w, size_t n)
             return st;
         }
     }
-    if (!w->prev[MON_F_HIST] && nh) {
+    if (!w->prev[MON_F_HIST] && nh && !only_base) {
         /* An earlier version's state: each baseline is a history of one. */
         memcpy(w->hist, base, n * sizeof *base);
         for (size_t i = n; i < nh; i++)
@@ -379,6 +393,14 @@ static cnp_status collect_runs(worker *w, size_t n)
     return CNP_OK;
 }
 
+/* A failure reading or correcting the scene makes it one failed input. */
+static cnp_status scene_status(mon_step *s, cnp_status st)
+{
+    if (st != CNP_OK)
+        __atomic_store_n(&s->scene_failed, 1, __ATOMIC_RELAXED);
+    return st;
+}
+
 /* One tile (a unit is one tile: its state is written when it is merged). */
 static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
 {
@@ -395,6 +417,13 @@ static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
     memset(&w->counts, 0, sizeof w->counts);
     if ((st = read_scene(s, w, n)) != CNP_OK || (st = read_state(s, w, n)) != CNP_OK)
         return st;
+    mon_norm_tile nt = { w->x0, w->y0, w->tw, w->th, w->dn_u16, w->red, w->nir, w->ndvi,
+                         w->obs, w->base2 };
+    if (s->stage == 1)
+        return scene_status(s, mon_norm_gather(s->norm, w->nws, w->rd, &nt));
+    if (s->stage == 2 && (st = scene_status(s, mon_norm_apply(s->norm, w->nws, w->rd, &nt,
+                                                              w->dnorm))) != CNP_OK)
+        return st;
     int64_t outside = 0;
     if (w->ctxr && (st = apply_context(s, w, n, &outside)) != CNP_OK)
         return st;
@@ -405,7 +434,8 @@ static cnp_status process_tile(void *ctx, void *wp, const cnp_unit *u)
     cnp_monitor_pixels px = { n, w->ndvi, w->obs, w->base2, w->bdate, w->pix3, w->pix3 + n,
                               w->pix3 + 2 * n, w->base2 + n, w->id, w->dndvi, w->event,
                               mon_hist_planes(s->c->s), w->hist,
-                              w->ctxr ? w->may_trigger : NULL };
+                              w->ctxr ? w->may_trigger : NULL,
+                              mon_norm_active(s->norm) ? w->dnorm : NULL };
     if (cnp_monitor_update(&s->c->rule, s->date, &px, &w->counts) != CNP_OK)
         return cnp_err(CNP_E_ARG, "monitor update of a tile failed");
     w->counts.nodata -= outside;
@@ -546,6 +576,10 @@ static cnp_status merge_tile(void *ctx, void *wp, const cnp_unit *u)
     worker *w = wp;
     cnp_status st;
 
+    if (s->norm && (st = mon_norm_merge(s->norm, w->nws)) != CNP_OK)
+        return st;
+    if (s->stage == 1)
+        return CNP_OK;
     add_to_alerts(s, w);
     cnp_monitor_counts *c = &s->counts;
     c->clear += w->counts.clear;
@@ -617,6 +651,12 @@ cnp_status mon_pass_run(mon_step *s, uint32_t *old_next, uint32_t *new_next)
         .worker_free = worker_free, .process = process_tile, .merge = merge_tile,
     };
     const int threads = cnp_engine_threads(&s->tiling, s->threads, 0);
+    /* With corrections, a first pass gathers them (cnp_monitor_norm.c). */
+    s->stage = s->norm ? 1 : 0;
+    if (s->norm && ((st = cnp_engine_run(&s->tiling, threads, &ops)) != CNP_OK ||
+                    (st = scene_status(s, mon_norm_finish(s->norm))) != CNP_OK))
+        goto done;
+    s->stage = s->norm ? 2 : 0;
     if ((st = cnp_engine_run(&s->tiling, threads, &ops)) != CNP_OK)
         goto done;
     st = mon_assign_ids(s, old_next, new_next);

@@ -11,6 +11,7 @@
  *   cnp_monitor_ids.c     components of alert pixels and their ids
  *   cnp_monitor_gaps.c    alert pieces joined across unobserved gaps
  *   cnp_monitor_coreg.c   the scene's shift against the footprint's baseline
+ *   cnp_monitor_norm.c    detect's normalisation and haze test of the scene
  */
 #ifndef CNP_MONITOR_PASS_H
 #define CNP_MONITOR_PASS_H
@@ -72,6 +73,8 @@ typedef struct mon_id_acc {
     int     partial;                 /* a run of it has cnp_gaps flags        */
 } mon_id_acc;
 
+typedef struct mon_norm mon_norm;
+
 typedef struct mon_step {
     mon_ctx         *c;
     mon_fp          *fp;
@@ -83,6 +86,9 @@ typedef struct mon_step {
     int              threads;
     cnp_ctxmask     *ctxm;            /* --forest-mask, --exclude, --aoi on the
                                          footprint's grid (NULL: none)       */
+    mon_norm        *norm;            /* the scene's corrections (NULL: none) */
+    int              stage;           /* 0 the one pass; with corrections 1
+                                         gathers them, 2 applies them         */
     /* the pass */
     cnp_tiling       tiling;
     cnp_tilestore   *store;           /* the state this step writes            */
@@ -157,5 +163,50 @@ cnp_status mon_coreg_scene(const mon_ctx *c, const mon_fp *fp, cnp_scene *sc, co
 /* mon_coreg_note() : what was measured, one line for the log ("" when
  * nothing was). */
 void mon_coreg_note(const cnp_coreg_summary *c, char *out, size_t size);
+
+/* ---- cnp_monitor_norm.c: detect's corrections of the scene ---------------- */
+
+typedef struct mon_norm_ws mon_norm_ws;
+
+/* One tile of the scene and the baseline, on the footprint's grid. */
+typedef struct mon_norm_tile {
+    int          x0, y0, tw, th;
+    int          dn_u16;              /* red and NIR hold UInt16 DNs            */
+    const float *red, *nir;           /* as read                                */
+    float       *ndvi;                /* in/out: NAN where not clear            */
+    uint8_t     *obs;                 /* in/out: CNP_OBS_*                      */
+    const float *base;                /* the baseline NDVI, NAN = none          */
+} mon_norm_tile;
+
+/* mon_norm_open() : what scene sc (window win of fp's grid) needs by the
+ * run's c->normalize and c->haze: *out NULL when neither applies (the
+ * normalisation needs a baseline, the haze test a blue band). */
+cnp_status mon_norm_open(const mon_ctx *c, const mon_fp *fp, const cnp_scene *sc,
+                         const int win[4], mon_norm **out);
+void mon_norm_free(mon_norm **m);
+
+/* A worker's buffers for tiles of n pixels, read through rd. */
+cnp_status mon_norm_ws_open(const mon_norm *m, cnp_reader *rd, size_t n, mon_norm_ws **out);
+void mon_norm_ws_free(mon_norm_ws **w);
+
+/* mon_norm_gather() : the first pass's share of one tile (any order);
+ * mon_norm_merge() adds it (and the second pass's counts) to m, one tile
+ * at a time; mon_norm_finish() makes the corrections once all are in. */
+cnp_status mon_norm_gather(const mon_norm *m, mon_norm_ws *w, cnp_reader *rd,
+                           const mon_norm_tile *t);
+cnp_status mon_norm_merge(mon_norm *m, mon_norm_ws *w);
+cnp_status mon_norm_finish(mon_norm *m);
+
+/* mon_norm_apply() : the corrections on one tile: hazy pixels become
+ * CNP_OBS_CLOUDY (not clearly observed), t->ndvi the corrected NDVI and
+ * dnorm (t->tw x t->th) detect's normalised dNDVI against t->base (NAN
+ * where either is). dnorm is left NAN without normalisation. */
+cnp_status mon_norm_apply(const mon_norm *m, mon_norm_ws *w, cnp_reader *rd, mon_norm_tile *t,
+                          float *dnorm);
+/* mon_norm_active() : 1 when m corrects dNDVI (dnorm is meaningful). */
+int mon_norm_active(const mon_norm *m);
+
+/* mon_norm_note() : what was applied, one line for the log ("" for none). */
+void mon_norm_note(const mon_norm *m, char *out, size_t size);
 
 #endif /* CNP_MONITOR_PASS_H */

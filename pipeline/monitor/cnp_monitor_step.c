@@ -184,6 +184,8 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     s.date = date_num(sc.date);
     s.threads = c->s->threads;
     s.ctxm = ctxm;
+    if ((st = mon_norm_open(c, fp, &sc, win, &s.norm)) != CNP_OK)
+        goto out;
     snprintf(s.dir, sizeof s.dir, "%s/%s/step%04d", c->work_dir, fp->key, fp->nsteps + 1);
     if ((st = cnp_fs_mkdirs(s.dir)) != CNP_OK)
         goto out;
@@ -212,11 +214,14 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     if (st == CNP_OK)
         st = mon_alerts_finish(&s, old_next, new_next, &sc_counts);
     cnp_tilestore *store = NULL;
+    char corr_note[400];
+    mon_norm_note(s.norm, corr_note, sizeof corr_note);
     if (st == CNP_OK) {         /* the step's state is now the footprint's */
         store = s.store;
         s.store = NULL;
     }
     mon_pass_free(&s);
+    mon_norm_free(&s.norm);
     memset(&s, 0, sizeof s);
     if (st != CNP_OK) {
         /* Undo: the alert records, the outbox rows, the step folder. */
@@ -272,8 +277,11 @@ cnp_status mon_step_scene(mon_ctx *c, const mon_input *in, const char **outcome,
     mon_coreg_note(&coreg, note, sizeof note);
     if (note[0])
         mon_log_entry(c->coreg_log, in->id, in->path, fp->key, "coregistration", note);
+    if (corr_note[0])
+        mon_log_entry(c->corr_log, in->id, in->path, fp->key, "corrections", corr_note);
 
 out:
+    mon_norm_free(&s.norm);
     if (created && st == CNP_OK) {
         /* A footprint that never got a scene is not kept. */
         free(fp->wkt);

@@ -29,7 +29,7 @@ static void st_init(st8 *s)
 static cnp_monitor_pixels st_view(st8 *s)
 {
     cnp_monitor_pixels p = { NPX, s->ndvi, s->obs, s->base, s->date, s->state, s->nobs,
-                             s->nloss, s->loss, s->id, s->dndvi, s->ev, 0, NULL, NULL };
+                             s->nloss, s->loss, s->id, s->dndvi, s->ev, 0, NULL, NULL, NULL };
     return p;
 }
 
@@ -285,7 +285,8 @@ static void px_series(px1 *s, int k, const float *v, int n, uint8_t *ev)
         s->ndvi = v[t];
         s->obs = isnan(v[t]) ? CNP_OBS_CLOUDY : CNP_OBS_CLEAR;
         cnp_monitor_pixels p = { 1, &s->ndvi, &s->obs, &s->base, &s->date, &s->state, &s->nobs,
-                                 &s->nloss, &s->loss, &s->id, &s->dndvi, &s->ev, k, s->hist, NULL };
+                                 &s->nloss, &s->loss, &s->id, &s->dndvi, &s->ev, k, s->hist, NULL,
+                                 NULL };
         CHECK(cnp_monitor_update(&rule22, 20240101 + t, &p, NULL) == CNP_OK);
         ev[t] = s->ev;
     }
@@ -405,14 +406,14 @@ static void test_bulk_equals_per_pixel(void)
                 ndvi[i] = NAN;
         }
         cnp_monitor_pixels p = { N, ndvi, obs, base, date, state, nobs, nloss, loss, id, dd, ev,
-                                 3, hist, NULL };
+                                 3, hist, NULL, NULL };
         CHECK(cnp_monitor_update(&r, t, &p, NULL) == CNP_OK);
         for (int i = 0; i < N; i++) {
             float dd1;
             uint8_t ev1;
             cnp_monitor_pixels q = { 1, &ndvi[i], &obs[i], &base1[i], &date1[i], &state1[i],
                                      &nobs1[i], &nloss1[i], &loss1[i], &id1[i], &dd1, &ev1,
-                                     3, &hist1[3 * i], NULL };
+                                     3, &hist1[3 * i], NULL, NULL };
             CHECK(cnp_monitor_update(&r, t, &q, NULL) == CNP_OK);
             if (state1[i] != state[i] || ev1 != ev[i] || date1[i] != date[i] ||
                 memcmp(&base1[i], &base[i], sizeof(float)) != 0)
@@ -426,6 +427,27 @@ static void test_bulk_equals_per_pixel(void)
     free(ndvi); free(base); free(loss); free(dd); free(base1); free(loss1);
     free(obs); free(state); free(nobs); free(nloss); free(ev); free(state1); free(nobs1);
     free(nloss1); free(date); free(date1); free(id); free(id1); free(hist); free(hist1);
+}
+
+/* A normalised dNDVI (dndvi_in) decides loss instead of v - b, and is the
+ * dNDVI the update reports; the NDVI given goes into the baseline. */
+static void test_normalised_dndvi(void)
+{
+    st8 s;
+    st_init(&s);
+    const float base[NPX] = { .8f, .8f, .8f, .8f, .8f, .8f, .8f, .8f };
+    /* v - b: -0.3 (loss) at 0, -0.1 at 1; normalised: -0.125 and -0.375. */
+    const float next[NPX] = { .5f, .7f, .8f, .8f, .8f, .8f, .8f, .8f };
+    const float dn[NPX] = { -.125f, -.375f, 0, 0, 0, 0, 0, 0 };
+    see(&s, &rule22, 20240101, base, NULL);
+    for (int i = 0; i < NPX; i++)
+        s.ndvi[i] = next[i];
+    cnp_monitor_pixels p = st_view(&s);
+    p.dndvi_in = dn;
+    CHECK(cnp_monitor_update(&rule22, 20240111, &p, NULL) == CNP_OK);
+    CHECK(s.state[0] == CNP_PIX_NONE && s.ev[0] == CNP_EV_BASELINE);
+    CHECK(s.dndvi[0] == -.125f && s.base[0] == .5f);
+    CHECK(s.state[1] == CNP_PIX_PROBABLE && s.loss[1] == -.375f && s.base[1] == .8f);
 }
 
 CNP_TEST_MAIN("monitor",
@@ -443,4 +465,5 @@ CNP_TEST_MAIN("monitor",
               TEST_CASE(test_history_through_episodes),
               TEST_CASE(test_forest_on_greenest),
               TEST_CASE(test_history_of_one),
-              TEST_CASE(test_bulk_equals_per_pixel))
+              TEST_CASE(test_bulk_equals_per_pixel),
+              TEST_CASE(test_normalised_dndvi))
