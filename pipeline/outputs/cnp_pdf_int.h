@@ -41,9 +41,11 @@ void   cnp_pdf_font(pdf *p, int which, double size);
 double cnp_pdf_text_w(pdf *p, const char *s);
 void   cnp_pdf_show(pdf *p, double x, double y, const char *s);
 /* A line of printable ASCII in F_MONO at `size`, as glyphs placed one
- * advance apart (no text-to-glyph lookup, no glyphs for spaces): the vertex
- * tables are most of a report of thousands of alerts. Other text goes
- * through cnp_pdf_show. */
+ * advance apart (no text-to-glyph lookup): the vertex tables are most of a
+ * report of thousands of alerts. Spaces are glyphs too, so the line is one
+ * plain string in the page (a gap would be a position adjustment, and a
+ * new text position every few cells), and a reader copies it with its
+ * spaces. Other text goes through cnp_pdf_show. */
 void   cnp_pdf_show_mono(pdf *p, double x, double y, const char *s, double size);
 void   cnp_pdf_grey(pdf *p, double v);
 void   cnp_pdf_rule(pdf *p, double y);

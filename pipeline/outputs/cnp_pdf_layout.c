@@ -70,8 +70,7 @@ void cnp_pdf_show_mono(pdf *p, double x, double y, const char *s, double size)
     }
     const double adv = cnp_pdf_text_w(p, "0");
     for (; s[i]; i++)
-        if (s[i] != ' ')
-            g[n++] = (cairo_glyph_t){ p->mono_glyph[(unsigned char)s[i]], x + adv * (double)i, y };
+        g[n++] = (cairo_glyph_t){ p->mono_glyph[(unsigned char)s[i]], x + adv * (double)i, y };
     cairo_show_glyphs(p->cr, g, (int)n);
 }
 
