@@ -46,6 +46,10 @@ static void cells_add(pdf *p, cell_line *l, const char *cell)
 {
     if (l->cells == l->per_line)
         cells_flush(p, l);
+    if (!p->draw) {               /* counting pages: only the cells count */
+        l->cells++;
+        return;
+    }
     const int n = snprintf(l->text + l->len, sizeof l->text - l->len, "%s%s",
                            l->cells ? "   " : "", cell);
     if (n > 0 && (size_t)n < sizeof l->text - l->len)
@@ -95,7 +99,11 @@ static void compact_vertices(pdf *p, const cnp_alert *a, int geographic)
                 cells_flush(p, &l);
             }
             for (int v = 0; v < OGR_G_GetPointCount(rg); v++) {
-                if (geographic)
+                /* Formatting is most of a long list's layout: the pass
+                 * that counts pages needs only how many cells there are. */
+                if (!p->draw)
+                    ++n;
+                else if (geographic)
                     snprintf(buf, sizeof buf, "%4d %12.7f %13.7f %17.9f %17.9f", ++n,
                              OGR_G_GetY(rw, v), OGR_G_GetX(rw, v), OGR_G_GetX(rg, v),
                              OGR_G_GetY(rg, v));
