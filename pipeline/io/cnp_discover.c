@@ -520,14 +520,20 @@ static void walk(disc *d, const char *path, int top, int depth)
 
 /* ---- rasters ------------------------------------------------------------------ */
 
-/* STEM_mask.EXT beside STEM.EXT is STEM's mask. */
+/* STEM_mask.EXT beside STEM.EXT is STEM's mask: found with the inputs, or
+ * on disk beside a raster named alone (a mask left out of an input list
+ * would otherwise turn its clouds into loss). */
 static const char *sidecar_of(const disc *d, const char *path, char *buf, size_t size)
 {
     const char *dot = strrchr(base_of(path), '.');
+    struct stat st;
     if (!dot)
         return NULL;
-    snprintf(buf, size, "%.*s_mask%s", (int)(dot - path), path, dot);
-    return in_list(d->cand, d->ncand, buf) ? buf : NULL;
+    if (snprintf(buf, size, "%.*s_mask%s", (int)(dot - path), path, dot) >= (int)size)
+        return NULL;
+    if (in_list(d->cand, d->ncand, buf))
+        return buf;
+    return stat(buf, &st) == 0 && S_ISREG(st.st_mode) ? buf : NULL;
 }
 
 static int is_sidecar(const disc *d, const char *path)

@@ -103,3 +103,24 @@ seen=$($PY -c 'import json,sys; j=json.loads(sys.argv[1]); print(j["inputs_alrea
 [ "$run1" -eq 0 ] && [ "$RC" -eq 0 ] && [ "$seen" = "3 3" ] &&
     pass "discover: monitor does not apply a raster again when a clash renames it" ||
     fail "discover: later clash: exit $run1/$RC, already_seen/processed '$seen' (want '3 3')"
+
+# Rasters named one by one, without their masks: STEM_mask.tif beside each is
+# still its mask (as in a folder), so its clouds do not become loss.
+R=$A/rasters/placeA
+run_canopy batch "$R/scene_20240615.tif" "$R/scene_20240820.tif" -o "$TMP/bnamed" --plan-only \
+    --plan "$TMP/named.json" -q
+masks=$($PY -c 'import json, os, sys
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k == "mask" and isinstance(x, str):
+                yield os.path.basename(x)
+            else:
+                yield from walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from walk(x)
+print(" ".join(sorted(walk(json.load(open(sys.argv[1]))))))' "$TMP/named.json" 2>/dev/null)
+[ "$RC" -le 1 ] && [ "$masks" = "scene_20240615_mask.tif scene_20240820_mask.tif" ] &&
+    pass "discover: a raster named alone takes STEM_mask.tif beside it" ||
+    fail "discover: rasters named alone: exit $RC, masks '$masks'"
