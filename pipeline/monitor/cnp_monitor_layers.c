@@ -139,11 +139,16 @@ static const char *entry_str(json_object *e, const char *key)
                ? json_object_get_string(v) : "";
 }
 
-static json_object *find_role(json_object *arr, const char *role)
+/* The entry of `arr` for the same file as `e` (a raster may have two side
+ * files with one extension, so the role alone does not tell). */
+static json_object *find_file(json_object *arr, json_object *e)
 {
-    for (size_t i = 0; i < json_object_array_length(arr); i++)
-        if (strcmp(entry_str(json_object_array_get_idx(arr, i), "role"), role) == 0)
-            return json_object_array_get_idx(arr, i);
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *x = json_object_array_get_idx(arr, i);
+        if (strcmp(entry_str(x, "role"), entry_str(e, "role")) == 0 &&
+            strcmp(entry_str(x, "path"), entry_str(e, "path")) == 0)
+            return x;
+    }
     return NULL;
 }
 
@@ -171,7 +176,7 @@ static int layers_differ(json_object *now, json_object *was, char *why, size_t s
     char what[96];
     for (size_t i = 0; i < json_object_array_length(now); i++) {
         json_object *e = json_object_array_get_idx(now, i);
-        json_object *w = find_role(was, entry_str(e, "role"));
+        json_object *w = find_file(was, e);
         role_words(entry_str(e, "role"), what, sizeof what);
         if (!w) {
             snprintf(why, size, "%s '%s' was not there when the state was made", what,
@@ -187,7 +192,7 @@ static int layers_differ(json_object *now, json_object *was, char *why, size_t s
     }
     for (size_t i = 0; i < json_object_array_length(was); i++) {
         json_object *w = json_object_array_get_idx(was, i);
-        if (!find_role(now, entry_str(w, "role"))) {
+        if (!find_file(now, w)) {
             role_words(entry_str(w, "role"), what, sizeof what);
             snprintf(why, size, "%s '%s' of the state is gone", what, entry_str(w, "path"));
             return 1;
