@@ -57,71 +57,6 @@ typedef cnp_monitor_opts mon_opts;
 
 /* ---- settings and the database name as the state records them ---------------- */
 
-/* A path as the state records it: absolute, so that a run from another
- * folder names the same file. */
-static void ini_path(FILE *m, const char *key, const char *path)
-{
-    char *abs = realpath(path, NULL);
-    fprintf(m, "%s = %s\n", key, abs ? abs : path);
-    free(abs);
-}
-
-static void ini_list(FILE *m, const char *key, const int *v, int n)
-{
-    fprintf(m, "%s = ", key);
-    for (int i = 0; i < n; i++)
-        fprintf(m, "%s%d", i ? "," : "", v[i]);
-    fputc('\n', m);
-}
-
-/* The context layers a state is made with (none: nothing, as states written
- * before them): a pixel a mask rules out never triggered, so another mask
- * would judge the state by rules it was not made with. */
-static void context_ini(const mon_opts *o, FILE *m)
-{
-    const cnp_ctxmask_spec *x = &o->ctx;
-    if (!x->forest && !x->exclude && !o->aoi)
-        return;
-    fputs("\n[context]\n", m);
-    if (x->forest) {
-        ini_path(m, "forest_mask", x->forest);
-        if (x->nforest_classes)
-            ini_list(m, "forest_classes", x->forest_classes, x->nforest_classes);
-        else
-            fprintf(m, "forest_min = %.17g\n", x->forest_min);
-    }
-    if (x->exclude) {
-        ini_path(m, "exclude", x->exclude);
-        if (x->nexclude_classes)
-            ini_list(m, "exclude_classes", x->exclude_classes, x->nexclude_classes);
-        else if (x->exclude_last_year)
-            fprintf(m, "exclude_loss_years = 1-%d\n", x->exclude_last_year);
-    }
-    if (o->aoi)
-        ini_path(m, "aoi", o->aoi);
-}
-
-/* The run's context layers in its log line: the [context] lines of its
- * settings, "; " between them. */
-static void log_context(mon_log *l, const char *ini)
-{
-    const char *p = strstr(ini, "\n[context]\n");
-    if (!p)
-        return;
-    char line[2048];
-    size_t k = 0;
-    for (p += 11; *p && k + 3 < sizeof line; p++) {
-        if (*p != '\n') {
-            line[k++] = *p;
-        } else if (p[1]) {
-            line[k++] = ';';
-            line[k++] = ' ';
-        }
-    }
-    line[k] = '\0';
-    mon_log_str(l, "context", line);
-}
-
 /* with_history = 0: as versions before baseline histories wrote them (no
  * baseline_obs line), to recognise their states; with_corr = 0: as
  * versions before the monitor applied [detect] normalize and [mask] haze
@@ -149,7 +84,7 @@ static char *normalised_settings(const mon_opts *o, int with_history, int with_c
         fprintf(m, "baseline_obs = %d\n", o->s.baseline_obs);
     if (with_corr)
         cnp_settings_write_monitor_corrections(&o->s, m);
-    context_ini(o, m);
+    mon_context_ini(o, m);
     fclose(m);
     return buf;
 }
@@ -525,6 +460,8 @@ int cnp_monitor_run(const mon_opts *o)
                     db_desc[0] ? "'" : "");
         goto error;
     }
+    if ((s = mon_layers_check(o, &st, &l)) != CNP_OK)
+        goto error;
     if (G == 0) {
         free(st.settings_ini);
         free(st.db);
@@ -536,7 +473,7 @@ int cnp_monitor_run(const mon_opts *o)
         }
     }
     mon_log_str(&l, "database", db_desc[0] ? db_desc : "alerts.gpkg");
-    log_context(&l, ini);
+    mon_log_context(&l, ini);
 
     /* The database, and how far it got. */
     if (o->db)

@@ -6,6 +6,7 @@
  *   cnp_monitor_scan.c   finding inputs (products, archives, STAC, rasters)
  *   cnp_monitor_step.c   one scene applied to one footprint, tile by tile
  *   cnp_monitor_db.c     the alerts database through OGR (GPKG or PG:)
+ *   cnp_monitor_layers.c the context layers: settings lines and contents
  *
  * Layout of a state folder DIR:
  *   DIR/lock                 flock(2) target: one run at a time
@@ -21,6 +22,7 @@
 #define CNP_MONITOR_INT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "cnp_config.h"
@@ -124,6 +126,9 @@ typedef struct mon_state {
     char    *db;                        /* the database it writes to ("" = DIR/alerts.gpkg) */
     mon_fp  *fps;   size_t nfps, cap_fps;
     mon_seen *seen; size_t nseen, cap_seen;
+    struct json_object *layers;         /* context_layers: [{role, path, sha256}] of
+                                         * each file of its layers; NULL in a state
+                                         * written before they were recorded */
 } mon_state;
 
 /* ---- cnp_monitor_state.c ------------------------------------------------ */
@@ -266,6 +271,19 @@ void mon_log_entry(struct json_object *arr, const char *id, const char *path, co
  * run's new alerts that meet it and their overlap, by name. */
 void mon_log_zones(mon_log *l, const mon_outbox *ob, mon_state *st);
 int mon_log_finish(mon_log *l, const char *status, int exit_code, const char *error);
+
+/* ---- cnp_monitor_layers.c ----------------------------------------------- */
+
+struct cnp_monitor_opts;
+/* The [context] section of the settings (nothing without layers). */
+void mon_context_ini(const struct cnp_monitor_opts *o, FILE *m);
+/* "context" in the log line: the [context] lines of settings `ini`. */
+void mon_log_context(mon_log *l, const char *ini);
+/* mon_layers_check() : hash the run's layers (each file GDAL reads with
+ * them); a state that recorded them refuses other contents (CNP_E_CONFIG,
+ * naming the file); one that did not takes them (the log line says so
+ * once), as a new state does. */
+cnp_status mon_layers_check(const struct cnp_monitor_opts *o, mon_state *st, mon_log *l);
 
 /* ---- cnp_monitor_notify.c ----------------------------------------------- */
 

@@ -142,6 +142,8 @@ void mon_state_free(mon_state *s)
     free(s->seen);
     free(s->settings_ini);
     free(s->db);
+    if (s->layers)
+        json_object_put(s->layers);
     memset(s, 0, sizeof *s);
 }
 
@@ -538,6 +540,8 @@ cnp_status mon_state_save(const char *gen_dir, const mon_state *s)
     for (size_t i = 0; i < s->nseen; i++)
         json_object_array_add(seen, seen_json(&s->seen[i]));
     json_object_object_add(o, "inputs_seen", seen);
+    if (s->layers)
+        json_object_object_add(o, "context_layers", json_object_get(s->layers));
     snprintf(path, sizeof path, "%s/state.json", gen_dir);
     const cnp_status st = write_json(path, o);
     json_object_put(o);
@@ -597,6 +601,9 @@ cnp_status mon_state_load(const char *gen_dir, mon_state *s)
         for (size_t k = 0; st == CNP_OK && al && k < json_object_array_length(al); k++)
             st = alert_from_json(json_object_array_get_idx(al, k), fp);
     }
+    json_object *layers = jget_arr(o, "context_layers");   /* absent before them */
+    if (layers)
+        s->layers = json_object_get(layers);
     json_object *seen = jget_arr(o, "inputs_seen");
     for (size_t i = 0; st == CNP_OK && seen && i < json_object_array_length(seen); i++) {
         mon_seen r;

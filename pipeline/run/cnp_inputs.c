@@ -127,6 +127,12 @@ static void add_side_files(cnp_inputs *h, const char *role, const char *path)
     GDALClose(ds);
 }
 
+void cnp_inputs_add_layer(cnp_inputs *h, const char *role, const char *path)
+{
+    add_input(h, role, path);
+    add_side_files(h, role, path);
+}
+
 void cnp_inputs_free(cnp_inputs *h)
 {
     for (int i = 0; i < h->nowned; i++)
@@ -158,15 +164,11 @@ void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2],
      * recorded as given, not hashed). */
     const char *ctx_role[3] = { "forest_mask", "exclude", "aoi" };
     const char *ctx_path[3] = { job->ctx.forest, job->ctx.exclude, job->aoi };
-    for (size_t i = 0; i < job->nzones; i++) {
-        add_input(h, "zones", job->zones[i]);
-        add_side_files(h, "zones", job->zones[i]);
-    }
+    for (size_t i = 0; i < job->nzones; i++)
+        cnp_inputs_add_layer(h, "zones", job->zones[i]);
     for (int i = 0; i < 3; i++)
-        if (ctx_path[i]) {
-            add_input(h, ctx_role[i], ctx_path[i]);
-            add_side_files(h, ctx_role[i], ctx_path[i]);
-        }
+        if (ctx_path[i])
+            cnp_inputs_add_layer(h, ctx_role[i], ctx_path[i]);
     for (int d = 0; d < 2; d++)
         add_product_files(h, roles[d], &sc[d]);
     for (int k = 0; k < nbase && k < job->nbaseline; k++) {

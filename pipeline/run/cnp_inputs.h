@@ -62,6 +62,12 @@ typedef struct cnp_inputs {
 void cnp_inputs_init(cnp_inputs *h, const cnp_job *job, const cnp_scene sc[2],
                      const cnp_scene *base, int nbase);
 
+/* cnp_inputs_add_layer() : a context layer as an input of role `role` and
+ * the other files GDAL reads with it (role "ROLE:EXT"), as cnp_inputs_init
+ * adds them; `path` must outlive `h`. Also what `canopy monitor` records of
+ * its layers. */
+void cnp_inputs_add_layer(cnp_inputs *h, const char *role, const char *path);
+
 /* cnp_inputs_free() : the side files' paths (after cnp_inputs_finish; a
  * zeroed cnp_inputs is fine). */
 void cnp_inputs_free(cnp_inputs *h);
