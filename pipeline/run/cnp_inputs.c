@@ -97,6 +97,29 @@ static void add_input(cnp_inputs *h, const char *role, const char *path)
     }
 }
 
+/* GDAL 3.6 reads a Shapefile's .cpg (the encoding of its attributes, so of
+ * zone names) but leaves it out of the dataset's file list: added here when
+ * it is there, as .cpg or .CPG beside the .shp. */
+static char **add_shapefile_cpg(GDALDatasetH ds, const char *path, char **files)
+{
+    GDALDriverH drv = GDALGetDatasetDriver(ds);
+    const char *dot = strrchr(cnp_path_base(path), '.');
+    if (!drv || strcmp(GDALGetDriverShortName(drv), "ESRI Shapefile") != 0 || !dot)
+        return files;
+    static const char *const ext[] = { ".cpg", ".CPG" };
+    for (size_t e = 0; e < sizeof ext / sizeof *ext; e++) {
+        char cpg[4096];
+        struct stat st;
+        if (snprintf(cpg, sizeof cpg, "%.*s%s", (int)(dot - path), path, ext[e]) >=
+                (int)sizeof cpg || stat(cpg, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (CSLFindString(files, cpg) < 0)
+            files = CSLAddString(files, cpg);
+        break;
+    }
+    return files;
+}
+
 /* The other files GDAL reads with a context layer (a Shapefile's .shx,
  * .dbf, .prj, .cpg; a raster's .aux.xml or world file): a changed .dbf or
  * .prj changes the zones as much as the .shp, so each is an input of its
@@ -113,6 +136,7 @@ static void add_side_files(cnp_inputs *h, const char *role, const char *path)
     if (!ds)
         return;                            /* the run's own opening says why */
     char **files = GDALGetFileList(ds);
+    files = add_shapefile_cpg(ds, path, files);
     for (int i = 0; files && files[i] && h->nowned < CNP_MAX_INPUTS; i++) {
         if (strcmp(files[i], path) == 0)
             continue;

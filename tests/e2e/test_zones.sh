@@ -11,6 +11,8 @@ P="$TMP/pair"
 synth "$P" || { fail "zones: canopy-synth"; exit 0; }
 $PY "$ROOT/tests/e2e/zones_fixture.py" "$TMP/z.gpkg" 32721 GPKG
 $PY "$ROOT/tests/e2e/zones_fixture.py" "$TMP/z4326.shp" 4326 "ESRI Shapefile"
+# The attributes' encoding: GDAL reads it but does not list it among the files.
+[ -f "$TMP/z4326.cpg" ] || printf 'UTF-8' > "$TMP/z4326.cpg"
 
 detect_pair "$P" "$TMP/plain" --no-evidence
 check "zones: without --zones the outputs are as before (no zones column, no zones.csv)" \
@@ -85,7 +87,7 @@ run = json.load(open(out + "/run.json"))
 got = {os.path.abspath(i["path"]): (i["role"], i["sha256"]) for i in run["inputs"]}
 sums = open(out + "/SHA256SUMS").read()
 side = [f for f in glob.glob(shp[:-4] + ".*") if f != shp]
-assert {os.path.splitext(f)[1] for f in side} >= {".shx", ".dbf", ".prj"}, side
+assert {os.path.splitext(f)[1] for f in side} >= {".shx", ".dbf", ".prj", ".cpg"}, side
 for f in side:
     role, sha = got[os.path.abspath(f)]
     assert role == "zones:" + os.path.splitext(f)[1][1:], role
