@@ -82,3 +82,14 @@ int cnp_corr_haze_fit(const cnp_haze_hist *h, cnp_haze_line *line)
     /* A blue bin counts with 50 pixels: fewer is noise, not a surface. */
     return cnp_haze_fit(h, 50, line) == CNP_OK;
 }
+
+int cnp_corr_haze_applies(int fitted, int swir2) { return fitted || swir2; }
+
+int64_t cnp_corr_haze_land(const cnp_haze_hist *h)
+{
+    int64_t n = 0;
+    for (int b = 0; b < CNP_HAZE_NBIN; b++)
+        for (int r = 0; r < CNP_HAZE_NBIN; r++)
+            n += h->n[b][r];
+    return n;
+}

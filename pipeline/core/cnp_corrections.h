@@ -61,4 +61,18 @@ cnp_haze_dn cnp_corr_haze_dn(cnp_reader *rd, const cnp_scene *sc, const float *b
  * @return 1 when fitted, else 0. */
 int cnp_corr_haze_fit(const cnp_haze_hist *h, cnp_haze_line *line);
 
+/* cnp_corr_haze_applies() :
+ * Whether the haze test is applied to a scene whose clear line was `fitted`
+ * or not, with SWIR2 (`swir2`) or without. The default line was drawn from
+ * reference spectra, not from this sensor's: alone, with no SWIR2 to check a
+ * pixel against, it can call most of a scene hazy (a small crop of a sensor
+ * whose blue runs bright), so a scene that cannot fit its own line and has
+ * no SWIR2 is not tested.
+ * @return 1 when applied. */
+int cnp_corr_haze_applies(int fitted, int swir2);
+
+/* cnp_corr_haze_land() : the pixels of clear land the clear line was counted
+ * over (none: the haze test has nothing it could flag). */
+int64_t cnp_corr_haze_land(const cnp_haze_hist *h);
+
 #endif /* CNP_CORRECTIONS_H */

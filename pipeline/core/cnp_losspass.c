@@ -729,9 +729,15 @@ static cnp_status run_normalised(cnp_loss_pass *lp, int nthreads)
     free(lp->haze_lut);            /* without it the same counts, only slower */
     lp->haze_lut = NULL;
     /* The clear line of AFTER's own clear land; the default line when it
-     * has too little to fit one. */
-    if (st == CNP_OK && lp->haze)
+     * has too little to fit one, and then only with SWIR2 to check it. */
+    if (st == CNP_OK && lp->haze) {
         lp->haze_fitted = cnp_corr_haze_fit(&lp->haze_hist, &lp->haze_line);
+        if (!cnp_corr_haze_applies(lp->haze_fitted, lp->swir)) {
+            lp->haze = 0;
+            lp->haze_unfit = 1;
+            lp->haze_unfit_land = cnp_corr_haze_land(&lp->haze_hist);
+        }
+    }
     if (st == CNP_OK)
         st = run_stage(lp, nthreads, 2, 0.6, 1.0);
     cnp_spill_close(&lp->spill);

@@ -98,6 +98,8 @@ typedef struct cnp_loss_pass {
     int64_t             fallback_px;  /* ... unobserved: no baseline was clear    */
     /* the haze test on AFTER (kernels/cnp_haze.h), when it has a blue band */
     int                 haze, haze_fitted;
+    int                 haze_unfit;     /* on, but no line to trust (cnp_corr_haze_applies) */
+    int64_t             haze_unfit_land; /* and the clear land it leaves untested */
     cnp_haze_params     haze_params;
     cnp_haze_line       haze_line;    /* fitted from AFTER's clear land, or the default */
     cnp_haze_hist       haze_hist;

@@ -119,6 +119,7 @@ typedef struct cnp_result {
     int64_t    swir_led_pixels;           /* loss found by the SWIR branch alone */
     /* the haze test on AFTER (kernels/cnp_haze.h) */
     int        haze_used, haze_fitted;
+    int        haze_unfit;              /* on, but not applied: no line fitted, no SWIR2 */
     double     haze_slope, haze_intercept;
     int64_t    hazy_pixels;
     /* --baseline: pixels measured from the baselines' median, and those left

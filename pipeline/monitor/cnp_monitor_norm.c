@@ -38,6 +38,7 @@ struct mon_norm {
     cnp_haze_hist   haze_hist;
     cnp_haze_lut   *haze_lut;        /* UInt16 DNs: the clear line by table     */
     int             haze_fitted;
+    int             haze_unfit;      /* no line of its own, no SWIR2: not tested */
     int64_t         hazy;            /* clear by the mask, taken out as haze    */
 };
 
@@ -219,8 +220,11 @@ cnp_status mon_norm_merge(mon_norm *m, mon_norm_ws *w)
 
 cnp_status mon_norm_finish(mon_norm *m)
 {
-    if (m->haze)
+    if (m->haze) {
         m->haze_fitted = cnp_corr_haze_fit(&m->haze_hist, &m->haze_line);
+        if (!cnp_corr_haze_applies(m->haze_fitted, 0))       /* the monitor reads no SWIR2 */
+            m->haze = 0, m->haze_unfit = 1;
+    }
     if (!m->grid)
         return CNP_OK;
     const cnp_status st = cnp_corr_norm_finish(m->grid, &m->norm, m->win[3], &m->corr);
@@ -313,4 +317,7 @@ void mon_norm_note(const mon_norm *m, char *out, size_t size)
         snprintf(out + k, size - k, "%shaze: %lld pixels taken out (clear line red = %.3f x "
                  "blue %+.4f, %s)", k ? "; " : "", (long long)m->hazy, m->haze_line.slope,
                  m->haze_line.intercept + 0.0, m->haze_fitted ? "fitted" : "the default");
+    else if (m->haze_unfit && k < size)
+        snprintf(out + k, size - k, "%shaze: not tested (too little clear land to fit the "
+                 "scene's clear line, and no SWIR2 to check the default one)", k ? "; " : "");
 }

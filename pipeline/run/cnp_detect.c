@@ -398,6 +398,11 @@ cnp_status cnp_detect_run(const cnp_job *job)
     res.swir_led_pixels = lp.swir_led_pixels;
     res.haze_used = lp.haze;
     res.haze_fitted = lp.haze_fitted;
+    res.haze_unfit = lp.haze_unfit;
+    if (lp.haze_unfit && lp.haze_unfit_land > 0)      /* none: nothing it could flag */
+        warn_now(job, cnp_warn(&warn, "haze test not applied: AFTER has too little clear land to "
+                             "fit its own clear line and no SWIR2 to check the default one; "
+                             "haze, if any, may read as loss"));
     res.haze_slope = lp.haze_line.slope;
     res.haze_intercept = lp.haze_line.intercept;
     res.hazy_pixels = lp.hazy_pixels;

@@ -522,7 +522,10 @@ cnp_status cnp_write_run_json(const char *path, const cnp_job *job, const cnp_sc
         cnp_json_num(&j, "intercept", cnp_round_to(res->haze_intercept, 1e4));
         cnp_json_int(&j, "hazy_pixels", res->hazy_pixels);
     } else {
-        cnp_json_str(&j, "why_not", "[mask] haze = off, or AFTER has no blue band");
+        cnp_json_str(&j, "why_not", res->haze_unfit
+                                        ? "too little clear land in AFTER to fit its clear "
+                                          "line, and no SWIR2 to check the default one"
+                                        : "[mask] haze = off, or AFTER has no blue band");
     }
     cnp_json_close(&j, '}');
     json_coreg(&j, res, ev->baseline);

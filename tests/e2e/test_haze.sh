@@ -61,3 +61,47 @@ h = json.load(open(sys.argv[1]))['haze']
 sys.exit(not (h['used'] is False and 'blue' in h['why_not']))" "$TMP/noblue/run.json" &&
     pass "haze: without a blue band the test is off, and run.json says why" ||
     fail "haze: --blue 0 ($RC: $ERR_TXT)"
+
+# A scene too small to fit its own clear line: the default line was drawn from
+# reference spectra, so without SWIR2 to check a pixel against it the test is
+# not applied (and says so); with SWIR2 the default line stands.
+S="$TMP/small"
+synth "$S" --size 20x20 --seed 1 --scenario haze || { fail "haze: small generator"; exit 0; }
+detect_pair "$S" "$TMP/small-nos" --no-evidence
+check "haze: no line of its own and no SWIR2: not applied, run.json and a warning say why" \
+    $PY - "$TMP/small-nos/run.json" "$ERR_TXT" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))["haze"]
+assert h["used"] is False and "fit its clear line" in h["why_not"], h
+assert "haze test not applied" in sys.argv[2], sys.argv[2]
+PY
+detect_pair "$S" "$TMP/small-swir" --no-evidence --swir 6
+check "haze: no line of its own but SWIR2 to check it: the default line applies" \
+    $PY - "$TMP/small-swir/run.json" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))["haze"]
+assert h["used"] is True and h["clear_line"].startswith("default"), h
+PY
+
+run_canopy monitor --state "$TMP/small-state" --confirm 1 -q "$S/before.tif" "$S/after.tif"
+check "haze: the monitor applies the same rule and logs it" \
+    $PY -c 'import json, sys
+log = json.loads(sys.argv[1].strip().splitlines()[-1])
+notes = {c["input"]: c["corrections"] for c in log["corrections"]}
+assert "haze: not tested" in notes.get("after", ""), notes' "$OUT_TXT"
+
+# Real data: a 50 x 50 px crop of CBERS-4 AWFI (no SWIR). The default line
+# called 1642 of its 2500 pixels hazy in the dry season, hiding them.
+C="$SHARED_DATA/sits-cbers4-awfi-ts"
+if [ -f "$C/CBERS-4_AWFI_B16_2018-08-29.tif" ]; then
+    for d in 2018-03-06 2018-08-29; do
+        gdalbuildvrt -q -separate "$TMP/c$d.vrt" "$C/CBERS-4_AWFI_B13_$d.tif" \
+            "$C/CBERS-4_AWFI_B14_$d.tif" "$C/CBERS-4_AWFI_B15_$d.tif" "$C/CBERS-4_AWFI_B16_$d.tif"
+    done
+    run_canopy detect "$TMP/c2018-03-06.vrt" "$TMP/c2018-08-29.vrt" -o "$TMP/cbers" -q --no-evidence
+    check "haze: real CBERS-4 crop without SWIR2: the default line is not applied" \
+        $PY -c 'import json, sys; h = json.load(open(sys.argv[1]))["haze"]; sys.exit(h["used"])' \
+        "$TMP/cbers/run.json"
+else
+    skip "haze: real CBERS-4 crop (../shared/data absent)"
+fi
